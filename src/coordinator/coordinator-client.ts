@@ -1,0 +1,70 @@
+import { modelNotFound, RegistryError } from "../errors";
+import type { ModelRepository } from "../repositories/model-repository";
+import type { ModelCoordinator, Reply } from "./model-coordinator";
+
+type Stub = DurableObjectStub<ModelCoordinator>;
+
+/**
+ * Name → id lookups, kept per isolate. An entry can go stale when a model is renamed or deleted
+ * elsewhere; the coordinator detects that (it knows its model's current name) and the client then
+ * looks the name up again, so a stale entry costs one retry, never a wrong answer.
+ */
+const MAX_CACHED_NAMES = 10_000;
+const idsByName = new Map<string, string>();
+
+function remember(name: string, id: string) {
+  if (idsByName.size >= MAX_CACHED_NAMES) idsByName.delete(idsByName.keys().next().value!);
+  idsByName.set(name, id);
+}
+
+/** The Worker-side handle on the per-model coordinators. */
+export class CoordinatorClient {
+  constructor(
+    private readonly namespace: DurableObjectNamespace<ModelCoordinator>,
+    private readonly repo: ModelRepository,
+  ) {}
+
+  stubFor(modelId: string): Stub {
+    return this.namespace.get(this.namespace.idFromName(modelId));
+  }
+
+  /** Calls the coordinator of the model named `name`, re-resolving the name if the cached id was stale. */
+  async call<T>(name: string, invoke: (stub: Stub, modelId: string) => Promise<Reply<T>>): Promise<T> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const modelId = attempt === 0 ? await this.resolve(name) : await this.lookup(name);
+      if (!modelId) throw modelNotFound(name);
+      const reply = (await invoke(this.stubFor(modelId), modelId)) as Reply<T>;
+      if (reply.ok) return reply.value;
+      if ("stale" in reply) {
+        idsByName.delete(name);
+        continue;
+      }
+      throw new RegistryError(reply.code, reply.message);
+    }
+    throw modelNotFound(name);
+  }
+
+  renamed(oldName: string, newName: string, modelId: string) {
+    idsByName.delete(oldName);
+    remember(newName, modelId);
+  }
+
+  created(name: string, modelId: string) {
+    remember(name, modelId);
+  }
+
+  forget(name: string) {
+    idsByName.delete(name);
+  }
+
+  private async resolve(name: string): Promise<string | null> {
+    return idsByName.get(name) ?? (await this.lookup(name));
+  }
+
+  private async lookup(name: string): Promise<string | null> {
+    const id = await this.repo.findIdByName(name);
+    if (id) remember(name, id);
+    else idsByName.delete(name);
+    return id;
+  }
+}

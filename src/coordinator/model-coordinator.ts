@@ -1,0 +1,177 @@
+import { DurableObject } from "cloudflare:workers";
+import { RegistryError } from "../errors";
+import type { ModelVersion, RegisteredModel, Tag } from "../domain/model";
+import { ok, type Failure, type Result } from "../domain/result";
+import type { Stage } from "../domain/stages";
+import { openDatabase } from "../repositories/database";
+import { ModelRepository, type ModelRecord } from "../repositories/model-repository";
+import { ModelWriter, type NewVersion, type Transition } from "../services/model-writer";
+import { ModelState } from "./model-state";
+import { SerialQueue } from "./serial-queue";
+
+/** The caller's name → id lookup was out of date (the model was renamed or deleted): look up again. */
+export type Stale = { ok: false; stale: true };
+export type Reply<T> = Result<T> | Stale;
+
+const STALE: Stale = { ok: false, stale: true };
+
+/**
+ * One per registered model, keyed by the model's immutable id. Every mutation of the model runs
+ * here, one at a time (SerialQueue), and point reads are answered from the in-memory copy that
+ * those mutations keep current. Typed RPC only: no router, no parsing.
+ */
+export class ModelCoordinator extends DurableObject<Env> {
+  private readonly repo: ModelRepository;
+  private readonly writer: ModelWriter;
+  private readonly queue = new SerialQueue();
+  /** undefined: not loaded yet; null: no such model (never created, or deleted). */
+  private state: ModelState | null | undefined;
+  private loading: Promise<ModelState | null> | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.repo = new ModelRepository(openDatabase(env.DB));
+    this.writer = new ModelWriter(this.repo);
+  }
+
+  // --- reads, answered from memory -------------------------------------------------------------
+
+  getModel(modelId: string, name: string): Promise<Reply<RegisteredModel>> {
+    return this.read(modelId, name, (s) => s.toRegisteredModel());
+  }
+
+  getVersion(modelId: string, name: string, version: number): Promise<Reply<ModelVersion | null>> {
+    return this.read(modelId, name, (s) => s.version(version) ?? null);
+  }
+
+  getLatestVersions(modelId: string, name: string, stages: Stage[]): Promise<Reply<ModelVersion[]>> {
+    return this.read(modelId, name, (s) => s.latestVersions(stages));
+  }
+
+  getVersionByAlias(modelId: string, name: string, alias: string): Promise<Reply<ModelVersion | null>> {
+    return this.read(modelId, name, (s) => {
+      const version = s.aliases.get(alias);
+      return version === undefined ? null : (s.version(version) ?? null);
+    });
+  }
+
+  // --- mutations, one at a time ----------------------------------------------------------------
+
+  createModel(model: ModelRecord, tags: Tag[]): Promise<Result<RegisteredModel>> {
+    return this.queue.run(async () => {
+      try {
+        await this.repo.createModel(model, tags);
+        this.state = ModelState.fromSnapshot({ model, tags, aliases: [], versions: [] });
+        return ok(this.state.toRegisteredModel());
+      } catch (error) {
+        return this.fail(error);
+      }
+    });
+  }
+
+  rename(modelId: string, name: string, newName: string) {
+    return this.mutate(modelId, name, (s) => this.writer.rename(s, newName));
+  }
+
+  updateDescription(modelId: string, name: string, description: string) {
+    return this.mutate(modelId, name, (s) => this.writer.updateDescription(s, description));
+  }
+
+  deleteModel(modelId: string, name: string) {
+    return this.mutate(modelId, name, async (s) => {
+      await this.writer.deleteModel(s);
+      this.state = null;
+    });
+  }
+
+  setModelTag(modelId: string, name: string, tag: Tag) {
+    return this.mutate(modelId, name, (s) => this.writer.setModelTag(s, tag));
+  }
+
+  deleteModelTag(modelId: string, name: string, key: string) {
+    return this.mutate(modelId, name, (s) => this.writer.deleteModelTag(s, key));
+  }
+
+  createVersion(modelId: string, name: string, input: NewVersion) {
+    return this.mutate(modelId, name, (s) => this.writer.createVersion(s, input));
+  }
+
+  updateVersionDescription(modelId: string, name: string, version: number, description: string) {
+    return this.mutate(modelId, name, (s) => this.writer.updateVersionDescription(s, version, description));
+  }
+
+  deleteVersion(modelId: string, name: string, version: number) {
+    return this.mutate(modelId, name, (s) => this.writer.deleteVersion(s, version));
+  }
+
+  setVersionTag(modelId: string, name: string, version: number, tag: Tag) {
+    return this.mutate(modelId, name, (s) => this.writer.setVersionTag(s, version, tag));
+  }
+
+  deleteVersionTag(modelId: string, name: string, version: number, key: string) {
+    return this.mutate(modelId, name, (s) => this.writer.deleteVersionTag(s, version, key));
+  }
+
+  transition(modelId: string, name: string, transition: Transition) {
+    return this.mutate(modelId, name, (s) => this.writer.transition(s, transition));
+  }
+
+  setAlias(modelId: string, name: string, alias: string, version: number) {
+    return this.mutate(modelId, name, (s) => this.writer.setAlias(s, alias, version));
+  }
+
+  deleteAlias(modelId: string, name: string, alias: string) {
+    return this.mutate(modelId, name, (s) => this.writer.deleteAlias(s, alias));
+  }
+
+  // --- plumbing --------------------------------------------------------------------------------
+
+  private async read<T>(modelId: string, name: string, answer: (s: ModelState) => T): Promise<Reply<T>> {
+    try {
+      const state = await this.load(modelId);
+      if (!state || state.name !== name) return STALE;
+      return ok(answer(state));
+    } catch (error) {
+      return this.fail(error);
+    }
+  }
+
+  private mutate<T>(modelId: string, name: string, change: (s: ModelState) => Promise<T>): Promise<Reply<T>> {
+    return this.queue.run(async () => {
+      try {
+        const state = await this.load(modelId);
+        if (!state || state.name !== name) return STALE;
+        return ok(await change(state));
+      } catch (error) {
+        return this.fail(error);
+      }
+    });
+  }
+
+  /** Loads the model once; concurrent callers share the one load, so a late load never overwrites a newer state. */
+  private load(modelId: string): Promise<ModelState | null> {
+    if (this.state !== undefined) return Promise.resolve(this.state);
+    this.loading ??= this.repo.loadSnapshot(modelId).then(
+      (snapshot) => {
+        this.state = snapshot ? ModelState.fromSnapshot(snapshot) : null;
+        this.loading = undefined;
+        return this.state;
+      },
+      (error: unknown) => {
+        this.loading = undefined;
+        throw error;
+      },
+    );
+    return this.loading;
+  }
+
+  private fail(error: unknown): Failure {
+    if (error instanceof RegistryError && error.code !== "INTERNAL_ERROR") {
+      return { ok: false, code: error.code, message: error.message };
+    }
+    // An unexpected failure may leave memory and D1 out of step: reload from D1 on the next call.
+    this.state = undefined;
+    console.error("coordinator failure", error instanceof Error ? error.message : String(error));
+    return { ok: false, code: "INTERNAL_ERROR", message: error instanceof RegistryError ? error.message : "Internal error in the model coordinator." };
+  }
+}

@@ -1,0 +1,86 @@
+import type { ModelAlias, ModelVersion, RegisteredModel, Tag } from "../domain/model";
+import { STAGES, type Stage } from "../domain/stages";
+import type { ModelRecord, ModelSnapshot, VersionRecord } from "../repositories/model-repository";
+
+/**
+ * The coordinator's in-memory copy of one model. Every write to the model passes through its
+ * coordinator, which updates this copy only after the D1 batch succeeded, so point reads answered
+ * from it are as fresh as D1 itself. D1 stays the source of truth: a restarted object reloads.
+ */
+export class ModelState {
+  readonly tags = new Map<string, string>();
+  readonly aliases = new Map<string, number>();
+  readonly versions = new Map<number, VersionRecord>();
+  private latestCache: ModelVersion[] | null = null;
+
+  constructor(public model: ModelRecord) {}
+
+  static fromSnapshot(snapshot: ModelSnapshot): ModelState {
+    const state = new ModelState(snapshot.model);
+    for (const t of snapshot.tags) state.tags.set(t.key, t.value);
+    for (const a of snapshot.aliases) state.aliases.set(a.alias, a.version);
+    for (const v of snapshot.versions) state.versions.set(v.version, v);
+    return state;
+  }
+
+  get name(): string {
+    return this.model.name;
+  }
+
+  /** Call after any change to versions or aliases: projections are cached until then. */
+  changed(now?: number): void {
+    this.latestCache = null;
+    if (now !== undefined) this.model = { ...this.model, lastUpdatedTime: Math.max(this.model.lastUpdatedTime, now) };
+  }
+
+  version(version: number): ModelVersion | undefined {
+    const record = this.versions.get(version);
+    return record && this.project(record);
+  }
+
+  aliasesOf(version: number): string[] {
+    const names: string[] = [];
+    for (const [alias, v] of this.aliases) if (v === version) names.push(alias);
+    return names.sort();
+  }
+
+  /** Per stage, the highest-numbered READY version (MLflow's get-latest-versions), in stage order. */
+  latestVersions(stages?: Stage[]): ModelVersion[] {
+    this.latestCache ??= this.computeLatest();
+    return stages && stages.length > 0 ? this.latestCache.filter((v) => stages.includes(v.currentStage)) : this.latestCache;
+  }
+
+  toRegisteredModel(): RegisteredModel {
+    const tags: Tag[] = [...this.tags].map(([key, value]) => ({ key, value }));
+    const aliases: ModelAlias[] = [...this.aliases].map(([alias, version]) => ({ alias, version }));
+    aliases.sort((a, b) => a.alias.localeCompare(b.alias));
+    return {
+      id: this.model.id,
+      name: this.model.name,
+      description: this.model.description,
+      userId: this.model.userId,
+      creationTime: this.model.creationTime,
+      lastUpdatedTime: this.model.lastUpdatedTime,
+      tags,
+      aliases,
+      latestVersions: this.latestVersions(),
+    };
+  }
+
+  private computeLatest(): ModelVersion[] {
+    const best = new Map<Stage, VersionRecord>();
+    for (const v of this.versions.values()) {
+      if (v.status !== "READY") continue;
+      const current = best.get(v.currentStage);
+      if (!current || v.version > current.version) best.set(v.currentStage, v);
+    }
+    return STAGES.flatMap((s) => {
+      const v = best.get(s);
+      return v ? [this.project(v)] : [];
+    });
+  }
+
+  private project(record: VersionRecord): ModelVersion {
+    return { ...record, modelId: this.model.id, name: this.model.name, aliases: this.aliasesOf(record.version) };
+  }
+}

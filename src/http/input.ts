@@ -1,0 +1,50 @@
+import type { Context } from "hono";
+import { z } from "zod";
+import { InvalidParameterError } from "../errors";
+
+// How MLflow clients send parameters: a query string for GET (repeated keys for lists, numbers and
+// booleans as text), a JSON body for everything else (DELETE included).
+
+export const int = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]);
+export const bool = z.union([z.boolean(), z.enum(["true", "false", "True", "False"]).transform((v) => v.toLowerCase() === "true")]);
+/** A version travels as a string; tolerate a JSON number too. */
+export const versionText = z.union([z.string(), z.number().int()]).transform(String);
+export const stringList = z.preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(z.string()));
+export const tagList = z.array(z.object({ key: z.string(), value: z.string() }));
+
+function queryObject(c: Context): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, values] of Object.entries(c.req.queries())) out[key] = values.length === 1 ? values[0] : values;
+  return out;
+}
+
+async function bodyObject(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidParameterError("Malformed JSON in the request body.");
+  }
+}
+
+function describe(issue: z.core.$ZodIssue, input: unknown): string {
+  const path = issue.path.join(".");
+  const value = issue.path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
+  if (value === undefined && issue.code === "invalid_type") {
+    return `Missing value for required parameter '${path}'. See the API docs for more information about request parameters.`;
+  }
+  const type = Array.isArray(value) ? "list" : value === null ? "null" : typeof value;
+  return `Invalid value ${JSON.stringify(value)?.slice(0, 200)} for parameter '${path}' supplied: ${issue.message}. Hint: Value was of type '${type}'. See the API docs for more information about request parameters.`;
+}
+
+/** Reads and validates a request's parameters; any failure is INVALID_PARAMETER_VALUE naming the parameter. */
+export async function readInput<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  const raw = c.req.method === "GET" || c.req.method === "HEAD" ? queryObject(c) : await bodyObject(c);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new InvalidParameterError("The request body must be a JSON object.");
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new InvalidParameterError(describe(parsed.error.issues[0], raw));
+  return parsed.data;
+}

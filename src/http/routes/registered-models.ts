@@ -1,0 +1,81 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../context";
+import { readInput } from "../input";
+import * as S from "../schemas/model-registry";
+import { modelVersionJson, pageJson, registeredModelJson } from "../serializers";
+
+export const registeredModelRoutes = new Hono<AppEnv>();
+const r = registeredModelRoutes;
+
+r.post("/registered-models/create", async (c) => {
+  const input = await readInput(c, S.CreateRegisteredModel);
+  const model = await c.var.services.registry.createModel({ ...input, userId: c.var.actor });
+  return c.json({ registered_model: registeredModelJson(model) });
+});
+
+r.get("/registered-models/get", async (c) => {
+  const { name } = await readInput(c, S.GetRegisteredModel);
+  return c.json({ registered_model: registeredModelJson(await c.var.services.registry.getModel(name)) });
+});
+
+r.post("/registered-models/rename", async (c) => {
+  const { name, new_name } = await readInput(c, S.RenameRegisteredModel);
+  return c.json({ registered_model: registeredModelJson(await c.var.services.registry.renameModel(name, new_name)) });
+});
+
+r.patch("/registered-models/update", async (c) => {
+  const { name, description } = await readInput(c, S.UpdateRegisteredModel);
+  return c.json({ registered_model: registeredModelJson(await c.var.services.registry.updateModel(name, description)) });
+});
+
+r.delete("/registered-models/delete", async (c) => {
+  const { name } = await readInput(c, S.DeleteRegisteredModel);
+  await c.var.services.registry.deleteModel(name);
+  return c.json({});
+});
+
+r.get("/registered-models/search", async (c) => {
+  const input = await readInput(c, S.SearchRegisteredModels);
+  const page = await c.var.services.registry.searchModels({
+    filter: input.filter,
+    maxResults: input.max_results,
+    orderBy: input.order_by,
+    pageToken: input.page_token,
+  });
+  return c.json(pageJson("registered_models", page.items, page.nextPageToken, registeredModelJson));
+});
+
+r.on(["GET", "POST"], "/registered-models/get-latest-versions", async (c) => {
+  const { name, stages } = await readInput(c, S.GetLatestVersions);
+  const versions = await c.var.services.registry.getLatestVersions(name, stages);
+  return c.json(pageJson("model_versions", versions, null, modelVersionJson));
+});
+
+r.post("/registered-models/set-tag", async (c) => {
+  const { name, key, value } = await readInput(c, S.SetRegisteredModelTag);
+  await c.var.services.registry.setModelTag(name, { key, value });
+  return c.json({});
+});
+
+r.delete("/registered-models/delete-tag", async (c) => {
+  const { name, key } = await readInput(c, S.DeleteRegisteredModelTag);
+  await c.var.services.registry.deleteModelTag(name, key);
+  return c.json({});
+});
+
+r.post("/registered-models/alias", async (c) => {
+  const { name, alias, version } = await readInput(c, S.SetRegisteredModelAlias);
+  await c.var.services.registry.setAlias(name, alias, version);
+  return c.json({});
+});
+
+r.delete("/registered-models/alias", async (c) => {
+  const { name, alias } = await readInput(c, S.DeleteRegisteredModelAlias);
+  await c.var.services.registry.deleteAlias(name, alias);
+  return c.json({});
+});
+
+r.get("/registered-models/alias", async (c) => {
+  const { name, alias } = await readInput(c, S.GetModelVersionByAlias);
+  return c.json({ model_version: modelVersionJson(await c.var.services.registry.getVersionByAlias(name, alias)) });
+});

@@ -1,0 +1,66 @@
+import type { ModelVersion, RegisteredModel, StageTransition, Tag } from "../domain/model";
+
+// The only code that knows MLflow's wire shapes: snake_case, versions as strings, tags as arrays,
+// unset fields and empty lists omitted.
+
+type Json = Record<string, unknown>;
+
+function compact(obj: Json): Json {
+  const out: Json = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === null || v === undefined) continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+const tags = (list: Tag[]) => list.map((t) => ({ key: t.key, value: t.value }));
+
+export function modelVersionJson(v: ModelVersion): Json {
+  return compact({
+    name: v.name,
+    version: String(v.version),
+    creation_timestamp: v.creationTime,
+    last_updated_timestamp: v.lastUpdatedTime,
+    user_id: v.userId,
+    current_stage: v.currentStage,
+    description: v.description,
+    source: v.source,
+    run_id: v.runId,
+    status: v.status,
+    status_message: v.statusMessage,
+    tags: tags(v.tags),
+    run_link: v.runLink,
+    aliases: v.aliases,
+    model_id: v.loggedModelId,
+  });
+}
+
+export function registeredModelJson(m: RegisteredModel): Json {
+  return compact({
+    name: m.name,
+    creation_timestamp: m.creationTime,
+    last_updated_timestamp: m.lastUpdatedTime,
+    user_id: m.userId,
+    description: m.description,
+    latest_versions: m.latestVersions.map(modelVersionJson),
+    tags: tags(m.tags),
+    aliases: m.aliases.map((a) => ({ alias: a.alias, version: String(a.version) })),
+  });
+}
+
+export function transitionJson(t: StageTransition): Json {
+  return compact({
+    version: String(t.version),
+    from_stage: t.fromStage,
+    to_stage: t.toStage,
+    actor: t.actor,
+    comment: t.comment,
+    timestamp: t.timestamp,
+  });
+}
+
+export function pageJson<T>(key: string, items: T[], nextPageToken: string | null, toJson: (item: T) => Json): Json {
+  return compact({ [key]: items.map(toJson), next_page_token: nextPageToken });
+}

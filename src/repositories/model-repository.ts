@@ -1,0 +1,313 @@
+import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { modelAlreadyExists } from "../errors";
+import type { ModelAlias, StageTransition, Tag, VersionStatus } from "../domain/model";
+import type { Stage } from "../domain/stages";
+import type { Database } from "./database";
+import { translateD1Error } from "./d1-errors";
+import {
+  modelVersions,
+  modelVersionTags,
+  registeredModelAliases,
+  registeredModels,
+  registeredModelTags,
+  stageTransitions,
+} from "./schema";
+
+/** A version as stored, without the model name or aliases (the coordinator derives those). */
+export interface VersionRecord {
+  version: number;
+  description: string;
+  userId: string | null;
+  source: string;
+  runId: string | null;
+  runLink: string;
+  loggedModelId: string | null;
+  status: VersionStatus;
+  statusMessage: string | null;
+  currentStage: Stage;
+  creationTime: number;
+  lastUpdatedTime: number;
+  storageLocation: string | null;
+  tags: Tag[];
+}
+
+export interface ModelRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  userId: string | null;
+  creationTime: number;
+  lastUpdatedTime: number;
+  nextVersion: number;
+}
+
+/** Everything the coordinator keeps in memory for one model. */
+export interface ModelSnapshot {
+  model: ModelRecord;
+  tags: Tag[];
+  aliases: ModelAlias[];
+  versions: VersionRecord[];
+}
+
+export interface StageChange {
+  version: number;
+  fromStage: Stage;
+  toStage: Stage;
+  comment: string | null;
+}
+
+type Statement = BatchItem<"sqlite">;
+
+/**
+ * Reads and writes one registered model's rows. Every write method is one D1 batch, so it is
+ * atomic; the coordinator calls them one at a time per model.
+ */
+export class ModelRepository {
+  constructor(private readonly db: Database) {}
+
+  async findIdByName(name: string): Promise<string | null> {
+    const row = await this.db
+      .select({ id: registeredModels.id })
+      .from(registeredModels)
+      .where(eq(registeredModels.name, name))
+      .get();
+    return row?.id ?? null;
+  }
+
+  async loadSnapshot(modelId: string): Promise<ModelSnapshot | null> {
+    const [models, tags, aliases, versions, versionTags] = await this.db.batch([
+      this.db.select().from(registeredModels).where(eq(registeredModels.id, modelId)),
+      this.db
+        .select({ key: registeredModelTags.key, value: registeredModelTags.value })
+        .from(registeredModelTags)
+        .where(eq(registeredModelTags.modelId, modelId)),
+      this.db
+        .select({ alias: registeredModelAliases.alias, version: registeredModelAliases.version })
+        .from(registeredModelAliases)
+        .where(eq(registeredModelAliases.modelId, modelId))
+        .orderBy(asc(registeredModelAliases.alias)),
+      this.db.select().from(modelVersions).where(eq(modelVersions.modelId, modelId)).orderBy(asc(modelVersions.version)),
+      this.db
+        .select({ version: modelVersionTags.version, key: modelVersionTags.key, value: modelVersionTags.value })
+        .from(modelVersionTags)
+        .where(eq(modelVersionTags.modelId, modelId)),
+    ]);
+    const model = models[0];
+    if (!model) return null;
+    const tagsByVersion = new Map<number, Tag[]>();
+    for (const t of versionTags) {
+      const list = tagsByVersion.get(t.version) ?? [];
+      list.push({ key: t.key, value: t.value });
+      tagsByVersion.set(t.version, list);
+    }
+    return {
+      model,
+      tags,
+      aliases,
+      versions: versions.map((v) => ({
+        version: v.version,
+        description: v.description,
+        userId: v.userId,
+        source: v.source,
+        runId: v.runId,
+        runLink: v.runLink,
+        loggedModelId: v.loggedModelId,
+        status: v.status as VersionStatus,
+        statusMessage: v.statusMessage,
+        currentStage: v.currentStage as Stage,
+        creationTime: v.creationTime,
+        lastUpdatedTime: v.lastUpdatedTime,
+        storageLocation: v.storageLocation,
+        tags: tagsByVersion.get(v.version) ?? [],
+      })),
+    };
+  }
+
+  async createModel(model: ModelRecord, tags: Tag[]): Promise<void> {
+    await this.run(
+      [
+        this.db.insert(registeredModels).values(model),
+        ...tags.map((t) => this.db.insert(registeredModelTags).values({ modelId: model.id, ...t })),
+      ],
+      () => modelAlreadyExists(model.name),
+    );
+  }
+
+  async renameModel(modelId: string, newName: string, now: number): Promise<void> {
+    await this.run(
+      [this.db.update(registeredModels).set({ name: newName, lastUpdatedTime: now }).where(eq(registeredModels.id, modelId))],
+      () => modelAlreadyExists(newName),
+    );
+  }
+
+  async updateModelDescription(modelId: string, description: string, now: number): Promise<void> {
+    await this.run([this.touchModel(modelId, now, { description })]);
+  }
+
+  async deleteModel(modelId: string): Promise<void> {
+    // Children first, explicitly, so the delete does not depend on foreign-key cascades being on.
+    await this.run([
+      this.db.delete(registeredModelAliases).where(eq(registeredModelAliases.modelId, modelId)),
+      this.db.delete(modelVersionTags).where(eq(modelVersionTags.modelId, modelId)),
+      this.db.delete(modelVersions).where(eq(modelVersions.modelId, modelId)),
+      this.db.delete(registeredModelTags).where(eq(registeredModelTags.modelId, modelId)),
+      this.db.delete(stageTransitions).where(eq(stageTransitions.modelId, modelId)),
+      this.db.delete(registeredModels).where(eq(registeredModels.id, modelId)),
+    ]);
+  }
+
+  async setModelTag(modelId: string, tag: Tag): Promise<void> {
+    await this.run([
+      this.db
+        .insert(registeredModelTags)
+        .values({ modelId, ...tag })
+        .onConflictDoUpdate({ target: [registeredModelTags.modelId, registeredModelTags.key], set: { value: tag.value } }),
+    ]);
+  }
+
+  async deleteModelTag(modelId: string, key: string): Promise<void> {
+    await this.run([
+      this.db.delete(registeredModelTags).where(and(eq(registeredModelTags.modelId, modelId), eq(registeredModelTags.key, key))),
+    ]);
+  }
+
+  /** Inserts the version with its tags and advances the model's version counter, atomically. */
+  async createVersion(modelId: string, version: VersionRecord): Promise<void> {
+    const { tags, ...row } = version;
+    await this.run([
+      this.db.insert(modelVersions).values({ modelId, ...row }),
+      ...tags.map((t) => this.db.insert(modelVersionTags).values({ modelId, version: version.version, ...t })),
+      this.touchModel(modelId, version.creationTime, { nextVersion: version.version + 1 }),
+    ]);
+  }
+
+  async updateVersionDescription(modelId: string, version: number, description: string, now: number): Promise<void> {
+    await this.run([
+      this.db
+        .update(modelVersions)
+        .set({ description, lastUpdatedTime: now })
+        .where(this.versionKey(modelId, version)),
+    ]);
+  }
+
+  async deleteVersion(modelId: string, version: number, now: number): Promise<void> {
+    await this.run([
+      this.db
+        .delete(registeredModelAliases)
+        .where(and(eq(registeredModelAliases.modelId, modelId), eq(registeredModelAliases.version, version))),
+      this.db.delete(modelVersionTags).where(and(eq(modelVersionTags.modelId, modelId), eq(modelVersionTags.version, version))),
+      this.db.delete(modelVersions).where(this.versionKey(modelId, version)),
+      this.touchModel(modelId, now),
+    ]);
+  }
+
+  async setVersionTag(modelId: string, version: number, tag: Tag): Promise<void> {
+    await this.run([
+      this.db
+        .insert(modelVersionTags)
+        .values({ modelId, version, ...tag })
+        .onConflictDoUpdate({
+          target: [modelVersionTags.modelId, modelVersionTags.version, modelVersionTags.key],
+          set: { value: tag.value },
+        }),
+    ]);
+  }
+
+  async deleteVersionTag(modelId: string, version: number, key: string): Promise<void> {
+    await this.run([
+      this.db
+        .delete(modelVersionTags)
+        .where(and(eq(modelVersionTags.modelId, modelId), eq(modelVersionTags.version, version), eq(modelVersionTags.key, key))),
+    ]);
+  }
+
+  /**
+   * Applies stage changes and their history rows in one batch. Versions leaving a stage come first,
+   * so the partial unique index on Production never sees two rows at once.
+   */
+  async transition(modelId: string, changes: StageChange[], actor: string, now: number): Promise<void> {
+    const ordered = [...changes].sort((a, b) => Number(b.toStage === "Archived") - Number(a.toStage === "Archived"));
+    await this.run([
+      ...ordered.map((c) =>
+        this.db
+          .update(modelVersions)
+          .set({ currentStage: c.toStage, lastUpdatedTime: now })
+          .where(this.versionKey(modelId, c.version)),
+      ),
+      ...changes.map((c) =>
+        this.db.insert(stageTransitions).values({
+          modelId,
+          version: c.version,
+          fromStage: c.fromStage,
+          toStage: c.toStage,
+          actor,
+          comment: c.comment,
+          timestamp: now,
+        }),
+      ),
+      this.touchModel(modelId, now),
+    ]);
+  }
+
+  async setAlias(modelId: string, alias: string, version: number): Promise<void> {
+    await this.run([
+      this.db
+        .insert(registeredModelAliases)
+        .values({ modelId, alias, version })
+        .onConflictDoUpdate({ target: [registeredModelAliases.modelId, registeredModelAliases.alias], set: { version } }),
+    ]);
+  }
+
+  async deleteAlias(modelId: string, alias: string): Promise<void> {
+    await this.run([
+      this.db
+        .delete(registeredModelAliases)
+        .where(and(eq(registeredModelAliases.modelId, modelId), eq(registeredModelAliases.alias, alias))),
+    ]);
+  }
+
+  async listTransitions(
+    modelId: string,
+    version: number | undefined,
+    offset: number,
+    limit: number,
+  ): Promise<StageTransition[]> {
+    const where: SQL[] = [eq(stageTransitions.modelId, modelId)];
+    if (version !== undefined) where.push(eq(stageTransitions.version, version));
+    const rows = await this.db
+      .select()
+      .from(stageTransitions)
+      .where(and(...where))
+      .orderBy(desc(stageTransitions.id))
+      .limit(limit)
+      .offset(offset);
+    return rows.map((r) => ({
+      version: r.version,
+      fromStage: r.fromStage as Stage,
+      toStage: r.toStage as Stage,
+      actor: r.actor,
+      comment: r.comment,
+      timestamp: r.timestamp,
+    }));
+  }
+
+  private versionKey(modelId: string, version: number) {
+    return and(eq(modelVersions.modelId, modelId), eq(modelVersions.version, version));
+  }
+
+  private touchModel(modelId: string, now: number, extra: Partial<typeof registeredModels.$inferInsert> = {}) {
+    return this.db
+      .update(registeredModels)
+      .set({ lastUpdatedTime: sql`max(${registeredModels.lastUpdatedTime}, ${now})`, ...extra })
+      .where(eq(registeredModels.id, modelId));
+  }
+
+  private async run(statements: Statement[], duplicate?: () => ReturnType<typeof modelAlreadyExists>): Promise<void> {
+    try {
+      await this.db.batch(statements as [Statement, ...Statement[]]);
+    } catch (error) {
+      throw translateD1Error(error, duplicate);
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import { sql } from "drizzle-orm";
+import {
+  foreignKey,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+// The registry's tables. Migrations in migrations/ are generated from this file by drizzle-kit.
+// A model's `id` is immutable (renames change `name` only), so the Durable Object keyed by it
+// keeps serializing the same model across renames.
+
+export const registeredModels = sqliteTable(
+  "registered_models",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    description: text("description"),
+    userId: text("user_id"),
+    creationTime: integer("creation_time").notNull(),
+    lastUpdatedTime: integer("last_updated_time").notNull(),
+    // The next version number to hand out; only ever grows, so a deleted number is never reused.
+    nextVersion: integer("next_version").notNull().default(1),
+  },
+  (t) => [uniqueIndex("registered_models_name_uq").on(t.name)],
+);
+
+export const registeredModelTags = sqliteTable(
+  "registered_model_tags",
+  {
+    modelId: text("model_id")
+      .notNull()
+      .references(() => registeredModels.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.modelId, t.key] }), index("registered_model_tags_kv_idx").on(t.key, t.value)],
+);
+
+export const modelVersions = sqliteTable(
+  "model_versions",
+  {
+    modelId: text("model_id")
+      .notNull()
+      .references(() => registeredModels.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    description: text("description").notNull().default(""),
+    userId: text("user_id"),
+    source: text("source").notNull(),
+    runId: text("run_id"),
+    runLink: text("run_link").notNull().default(""),
+    loggedModelId: text("logged_model_id"),
+    status: text("status").notNull(),
+    statusMessage: text("status_message"),
+    currentStage: text("current_stage").notNull().default("None"),
+    creationTime: integer("creation_time").notNull(),
+    lastUpdatedTime: integer("last_updated_time").notNull(),
+    // Where the version's files live (an mlflow-artifacts: URI); resolved once at registration.
+    storageLocation: text("storage_location"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.modelId, t.version] }),
+    // The database itself refuses a second Production version of one model.
+    uniqueIndex("model_versions_one_production_uq")
+      .on(t.modelId)
+      .where(sql`current_stage = 'Production'`),
+    index("model_versions_run_id_idx").on(t.runId),
+    index("model_versions_last_updated_idx").on(t.lastUpdatedTime),
+    index("model_versions_version_idx").on(t.version),
+    index("model_versions_source_idx").on(t.source),
+  ],
+);
+
+export const modelVersionTags = sqliteTable(
+  "model_version_tags",
+  {
+    modelId: text("model_id").notNull(),
+    version: integer("version").notNull(),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.modelId, t.version, t.key] }),
+    foreignKey({ columns: [t.modelId, t.version], foreignColumns: [modelVersions.modelId, modelVersions.version] }).onDelete(
+      "cascade",
+    ),
+    index("model_version_tags_kv_idx").on(t.key, t.value),
+  ],
+);
+
+export const registeredModelAliases = sqliteTable(
+  "registered_model_aliases",
+  {
+    modelId: text("model_id").notNull(),
+    alias: text("alias").notNull(),
+    version: integer("version").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.modelId, t.alias] }),
+    // Deleting a version deletes the aliases that point at it (stock MLflow 2.12 keeps them dangling).
+    foreignKey({ columns: [t.modelId, t.version], foreignColumns: [modelVersions.modelId, modelVersions.version] }).onDelete(
+      "cascade",
+    ),
+  ],
+);
+
+export const stageTransitions = sqliteTable(
+  "stage_transitions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    modelId: text("model_id")
+      .notNull()
+      .references(() => registeredModels.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    fromStage: text("from_stage").notNull(),
+    toStage: text("to_stage").notNull(),
+    actor: text("actor").notNull(),
+    comment: text("comment"),
+    timestamp: integer("timestamp").notNull(),
+  },
+  (t) => [index("stage_transitions_model_idx").on(t.modelId, t.version, t.id)],
+);

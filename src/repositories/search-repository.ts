@@ -1,0 +1,213 @@
+import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
+import type { ModelAlias, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
+import type { OrderTerm } from "../domain/order-by";
+import { likeToGlob, type Comparator, type Condition } from "../domain/search-filter";
+import type { Stage } from "../domain/stages";
+import type { Database } from "./database";
+import { translateD1Error } from "./d1-errors";
+import {
+  modelVersions,
+  modelVersionTags,
+  registeredModelAliases,
+  registeredModels,
+  registeredModelTags,
+} from "./schema";
+
+const PROMPT_TAG = "mlflow.prompt.is_prompt";
+
+export interface SearchQuery {
+  conditions: Condition[];
+  orderBy: OrderTerm[];
+  offset: number;
+  limit: number;
+}
+
+type Column = SQL | typeof registeredModels.name;
+
+/** Renders one comparison. LIKE becomes GLOB because SQLite's LIKE ignores case and MLflow's does not. */
+function compare(column: Column, comparator: Comparator, value: string | number | string[]): SQL {
+  switch (comparator) {
+    case "=":
+      return sql`${column} = ${value}`;
+    case "!=":
+      return sql`${column} != ${value}`;
+    case "<":
+      return sql`${column} < ${value}`;
+    case "<=":
+      return sql`${column} <= ${value}`;
+    case ">":
+      return sql`${column} > ${value}`;
+    case ">=":
+      return sql`${column} >= ${value}`;
+    case "LIKE":
+      return sql`${column} GLOB ${likeToGlob(String(value))}`;
+    case "ILIKE":
+      return sql`lower(${column}) LIKE lower(${value})`;
+    // A list travels as one JSON parameter: D1 caps bound parameters per statement at 100.
+    case "IN":
+      return sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(value)}))`;
+    case "NOT IN":
+      return sql`${column} NOT IN (SELECT value FROM json_each(${JSON.stringify(value)}))`;
+  }
+}
+
+const MODEL_COLUMNS = { name: registeredModels.name } as const;
+const VERSION_COLUMNS: Record<string, Column> = {
+  name: registeredModels.name,
+  version_number: sql`${modelVersions.version}`,
+  run_id: sql`${modelVersions.runId}`,
+  source_path: sql`${modelVersions.source}`,
+};
+
+/** Search over all models and versions; D1 answers these (the coordinators only know one model each). */
+export class SearchRepository {
+  constructor(private readonly db: Database) {}
+
+  async searchModels(query: SearchQuery): Promise<RegisteredModel[]> {
+    const where = query.conditions.map((c) =>
+      c.kind === "tag"
+        ? sql`EXISTS (SELECT 1 FROM ${registeredModelTags} WHERE ${registeredModelTags.modelId} = ${registeredModels.id} AND ${registeredModelTags.key} = ${c.key} AND ${compare(sql`${registeredModelTags.value}`, c.comparator, c.value)})`
+        : compare(MODEL_COLUMNS.name, c.comparator, c.value),
+    );
+    // MLflow 3 stores prompts as tagged registered models; they stay out of model search unless asked for.
+    if (!query.conditions.some((c) => c.kind === "tag" && c.key === PROMPT_TAG)) {
+      where.push(
+        sql`NOT EXISTS (SELECT 1 FROM ${registeredModelTags} WHERE ${registeredModelTags.modelId} = ${registeredModels.id} AND ${registeredModelTags.key} = ${PROMPT_TAG} AND lower(${registeredModelTags.value}) = 'true')`,
+      );
+    }
+    const order = query.orderBy.map((t) => {
+      const column =
+        t.field === "name"
+          ? registeredModels.name
+          : t.field === "creation_timestamp"
+            ? registeredModels.creationTime
+            : registeredModels.lastUpdatedTime;
+      return t.direction === "ASC" ? asc(column) : desc(column);
+    });
+    try {
+      const rows = await this.db
+        .select()
+        .from(registeredModels)
+        .where(and(...where))
+        .orderBy(...order, asc(registeredModels.name))
+        .limit(query.limit)
+        .offset(query.offset);
+      return await this.hydrateModels(rows);
+    } catch (error) {
+      throw translateD1Error(error);
+    }
+  }
+
+  async searchVersions(query: SearchQuery): Promise<ModelVersion[]> {
+    const where = query.conditions.map((c) =>
+      c.kind === "tag"
+        ? sql`EXISTS (SELECT 1 FROM ${modelVersionTags} WHERE ${modelVersionTags.modelId} = ${modelVersions.modelId} AND ${modelVersionTags.version} = ${modelVersions.version} AND ${modelVersionTags.key} = ${c.key} AND ${compare(sql`${modelVersionTags.value}`, c.comparator, c.value)})`
+        : compare(VERSION_COLUMNS[c.key], c.comparator, c.value),
+    );
+    const orderTerms = query.orderBy.length > 0 ? query.orderBy : [{ field: "last_updated_timestamp", direction: "DESC" } as const];
+    const order = orderTerms.map((t) => {
+      const column =
+        t.field === "name"
+          ? registeredModels.name
+          : t.field === "version_number"
+            ? modelVersions.version
+            : t.field === "creation_timestamp"
+              ? modelVersions.creationTime
+              : modelVersions.lastUpdatedTime;
+      return t.direction === "ASC" ? asc(column) : desc(column);
+    });
+    try {
+      const rows = await this.db
+        .select({ version: modelVersions, name: registeredModels.name })
+        .from(modelVersions)
+        .innerJoin(registeredModels, eq(registeredModels.id, modelVersions.modelId))
+        .where(and(...where))
+        .orderBy(...order, asc(registeredModels.name), desc(modelVersions.version))
+        .limit(query.limit)
+        .offset(query.offset);
+      return await this.hydrateVersions(rows.map((r) => ({ ...r.version, name: r.name })));
+    } catch (error) {
+      throw translateD1Error(error);
+    }
+  }
+
+  private async hydrateModels(rows: (typeof registeredModels.$inferSelect)[]): Promise<RegisteredModel[]> {
+    if (rows.length === 0) return [];
+    const ids = JSON.stringify(rows.map((r) => r.id));
+    const inPage = (column: SQL | typeof registeredModelTags.modelId) => sql`${column} IN (SELECT value FROM json_each(${ids}))`;
+    const [tags, aliases, latest] = await this.db.batch([
+      this.db.select().from(registeredModelTags).where(inPage(registeredModelTags.modelId)),
+      this.db.select().from(registeredModelAliases).where(inPage(sql`${registeredModelAliases.modelId}`)).orderBy(asc(registeredModelAliases.alias)),
+      this.db
+        .select()
+        .from(modelVersions)
+        .where(
+          and(
+            inPage(sql`${modelVersions.modelId}`),
+            eq(modelVersions.status, "READY"),
+            sql`${modelVersions.version} = (SELECT max(m2.version) FROM ${modelVersions} m2 WHERE m2.model_id = ${modelVersions.modelId} AND m2.current_stage = ${modelVersions.currentStage} AND m2.status = 'READY')`,
+          ),
+        ),
+    ]);
+    const names = new Map(rows.map((r) => [r.id, r.name]));
+    const latestVersions = await this.hydrateVersions(latest.map((v) => ({ ...v, name: names.get(v.modelId)! })));
+    const stageOrder: Stage[] = ["None", "Staging", "Production", "Archived"];
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      userId: r.userId,
+      creationTime: r.creationTime,
+      lastUpdatedTime: r.lastUpdatedTime,
+      tags: tags.filter((t) => t.modelId === r.id).map(({ key, value }) => ({ key, value })),
+      aliases: aliases.filter((a) => a.modelId === r.id).map(({ alias, version }): ModelAlias => ({ alias, version })),
+      latestVersions: latestVersions
+        .filter((v) => v.modelId === r.id)
+        .sort((a, b) => stageOrder.indexOf(a.currentStage) - stageOrder.indexOf(b.currentStage)),
+    }));
+  }
+
+  private async hydrateVersions(rows: ((typeof modelVersions.$inferSelect) & { name: string })[]): Promise<ModelVersion[]> {
+    if (rows.length === 0) return [];
+    const keys = JSON.stringify(rows.map((r) => [r.modelId, r.version]));
+    const [tags, aliases] = await this.db.batch([
+      this.db.all<{ model_id: string; version: number; key: string; value: string }>(
+        sql`SELECT t.model_id, t.version, t.key, t.value FROM json_each(${keys}) j JOIN ${modelVersionTags} t ON t.model_id = json_extract(j.value, '$[0]') AND t.version = json_extract(j.value, '$[1]')`,
+      ),
+      this.db.all<{ model_id: string; version: number; alias: string }>(
+        sql`SELECT a.model_id, a.version, a.alias FROM json_each(${keys}) j JOIN ${registeredModelAliases} a ON a.model_id = json_extract(j.value, '$[0]') AND a.version = json_extract(j.value, '$[1]') ORDER BY a.alias`,
+      ),
+    ]);
+    const key = (modelId: string, version: number) => `${modelId}\u0000${version}`;
+    const tagsOf = new Map<string, Tag[]>();
+    for (const t of tags) {
+      const k = key(t.model_id, t.version);
+      tagsOf.set(k, [...(tagsOf.get(k) ?? []), { key: t.key, value: t.value }]);
+    }
+    const aliasesOf = new Map<string, string[]>();
+    for (const a of aliases) {
+      const k = key(a.model_id, a.version);
+      aliasesOf.set(k, [...(aliasesOf.get(k) ?? []), a.alias]);
+    }
+    return rows.map((r) => ({
+      modelId: r.modelId,
+      name: r.name,
+      version: r.version,
+      description: r.description,
+      userId: r.userId,
+      source: r.source,
+      runId: r.runId,
+      runLink: r.runLink,
+      loggedModelId: r.loggedModelId,
+      status: r.status as VersionStatus,
+      statusMessage: r.statusMessage,
+      currentStage: r.currentStage as Stage,
+      creationTime: r.creationTime,
+      lastUpdatedTime: r.lastUpdatedTime,
+      storageLocation: r.storageLocation,
+      tags: tagsOf.get(key(r.modelId, r.version)) ?? [],
+      aliases: aliasesOf.get(key(r.modelId, r.version)) ?? [],
+    }));
+  }
+}
+

@@ -1,0 +1,252 @@
+import { InvalidParameterError, RegistryError, versionNotFound } from "../errors";
+import {
+  parseVersion,
+  validateAlias,
+  validateComment,
+  validateDescription,
+  validateModelName,
+  validateSource,
+  validateTag,
+} from "../domain/limits";
+import type { ModelVersion, Page, RegisteredModel, StageTransition, Tag } from "../domain/model";
+import { parseOrderBy } from "../domain/order-by";
+import { decodePageToken, encodePageToken, validateMaxResults } from "../domain/paging";
+import { parseSearchFilter } from "../domain/search-filter";
+import { parseStage, type Stage } from "../domain/stages";
+import type { CoordinatorClient } from "../coordinator/coordinator-client";
+import type { ModelRepository } from "../repositories/model-repository";
+import type { SearchRepository } from "../repositories/search-repository";
+import type { VersionSources } from "./version-sources";
+
+export interface SearchInput {
+  filter?: string;
+  maxResults?: number;
+  orderBy?: string[];
+  pageToken?: string;
+}
+
+export interface CreateVersionInput {
+  name: string;
+  source: string;
+  runId?: string;
+  runLink?: string;
+  description?: string;
+  tags?: Tag[];
+  loggedModelId?: string;
+  userId?: string;
+}
+
+// MLflow's search limits (registered models: default 100, at most 1000; versions: at most 200,000).
+const MODEL_SEARCH = { fallback: 100, max: 1000 };
+const VERSION_SEARCH = { fallback: 10_000, max: 200_000 };
+const TRANSITIONS_PAGE = { fallback: 100, max: 1000 };
+
+/**
+ * The Model Registry's operations. Input rules that need no state are checked here; rules that
+ * depend on a model's state run in its coordinator (ModelWriter). Knows nothing of HTTP.
+ */
+export class RegistryService {
+  constructor(
+    private readonly coordinators: CoordinatorClient,
+    private readonly models: ModelRepository,
+    private readonly search: SearchRepository,
+    private readonly sources: VersionSources,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async createModel(input: { name: string; description?: string; tags?: Tag[]; userId?: string }): Promise<RegisteredModel> {
+    const name = validateModelName(input.name);
+    const tags = uniqueTags(input.tags ?? []);
+    const description = input.description === undefined ? null : validateDescription(input.description);
+    const now = this.clock();
+    const id = crypto.randomUUID().replaceAll("-", "");
+    const record = { id, name, description, userId: input.userId ?? null, creationTime: now, lastUpdatedTime: now, nextVersion: 1 };
+    const reply = await this.coordinators.stubFor(id).createModel(record, tags);
+    if (!reply.ok) throw new RegistryError(reply.code, reply.message);
+    this.coordinators.created(name, id);
+    return reply.value;
+  }
+
+  getModel(name: string): Promise<RegisteredModel> {
+    return this.coordinators.call(validateModelName(name), (c, id) => c.getModel(id, name));
+  }
+
+  async renameModel(name: string, newName: string): Promise<RegisteredModel> {
+    validateModelName(name);
+    validateModelName(newName);
+    const model = await this.coordinators.call(name, (c, id) => c.rename(id, name, newName));
+    this.coordinators.renamed(name, newName, model.id);
+    return model;
+  }
+
+  updateModel(name: string, description: string | undefined): Promise<RegisteredModel> {
+    validateModelName(name);
+    const text = validateDescription(description ?? "");
+    return this.coordinators.call(name, (c, id) => c.updateDescription(id, name, text));
+  }
+
+  async deleteModel(name: string): Promise<void> {
+    await this.coordinators.call(validateModelName(name), (c, id) => c.deleteModel(id, name));
+    this.coordinators.forget(name);
+  }
+
+  async searchModels(input: SearchInput): Promise<Page<RegisteredModel>> {
+    const conditions = parseSearchFilter(input.filter, "registered_model");
+    const orderBy = parseOrderBy(input.orderBy, "registered_model");
+    const limit = validateMaxResults(input.maxResults, MODEL_SEARCH.fallback, MODEL_SEARCH.max);
+    const offset = decodePageToken(input.pageToken);
+    const rows = await this.search.searchModels({ conditions, orderBy, offset, limit: limit + 1 });
+    return page(rows, offset, limit);
+  }
+
+  async searchVersions(input: SearchInput): Promise<Page<ModelVersion>> {
+    const conditions = parseSearchFilter(input.filter, "model_version");
+    const orderBy = parseOrderBy(input.orderBy, "model_version");
+    const limit = validateMaxResults(input.maxResults, VERSION_SEARCH.fallback, VERSION_SEARCH.max);
+    const offset = decodePageToken(input.pageToken);
+    const rows = await this.search.searchVersions({ conditions, orderBy, offset, limit: limit + 1 });
+    return page(rows, offset, limit);
+  }
+
+  getLatestVersions(name: string, stages: string[] | undefined): Promise<ModelVersion[]> {
+    validateModelName(name);
+    const wanted: Stage[] = (stages ?? []).map(parseStage);
+    return this.coordinators.call(name, (c, id) => c.getLatestVersions(id, name, wanted));
+  }
+
+  async setModelTag(name: string, tag: Tag): Promise<void> {
+    validateModelName(name);
+    validateTag(tag.key, tag.value);
+    await this.coordinators.call(name, (c, id) => c.setModelTag(id, name, tag));
+  }
+
+  async deleteModelTag(name: string, key: string): Promise<void> {
+    validateModelName(name);
+    await this.coordinators.call(name, (c, id) => c.deleteModelTag(id, name, key));
+  }
+
+  async setAlias(name: string, alias: string, version: string): Promise<void> {
+    validateModelName(name);
+    validateAlias(alias);
+    const number = parseVersion(version);
+    await this.coordinators.call(name, (c, id) => c.setAlias(id, name, alias, number));
+  }
+
+  async deleteAlias(name: string, alias: string): Promise<void> {
+    validateModelName(name);
+    validateAlias(alias);
+    await this.coordinators.call(name, (c, id) => c.deleteAlias(id, name, alias));
+  }
+
+  async getVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
+    validateModelName(name);
+    const version = await this.coordinators.call(name, (c, id) => c.getVersionByAlias(id, name, alias));
+    // MLflow answers a missing alias with INVALID_PARAMETER_VALUE (400), not a 404.
+    if (!version) throw new InvalidParameterError(`Registered model alias ${alias} not found.`);
+    return version;
+  }
+
+  async createVersion(input: CreateVersionInput): Promise<ModelVersion> {
+    const name = validateModelName(input.name);
+    const source = validateSource(input.source);
+    const tags = uniqueTags(input.tags ?? []);
+    const description = validateDescription(input.description ?? "");
+    const origin = await this.sources.resolve({ source, runId: input.runId ?? null, loggedModelId: input.loggedModelId ?? null });
+    return this.coordinators.call(name, (c, id) =>
+      c.createVersion(id, name, {
+        source,
+        runId: origin.runId,
+        runLink: input.runLink ?? "",
+        description,
+        userId: input.userId ?? null,
+        loggedModelId: input.loggedModelId ?? null,
+        storageLocation: origin.storageLocation,
+        status: origin.status,
+        statusMessage: origin.statusMessage,
+        tags,
+      }),
+    );
+  }
+
+  async getVersion(name: string, version: string): Promise<ModelVersion> {
+    validateModelName(name);
+    const number = parseVersion(version);
+    const found = await this.coordinators.call(name, (c, id) => c.getVersion(id, name, number));
+    if (!found) throw versionNotFound(name, version);
+    return found;
+  }
+
+  updateVersion(name: string, version: string, description: string | undefined): Promise<ModelVersion> {
+    validateModelName(name);
+    const number = parseVersion(version);
+    const text = validateDescription(description ?? "");
+    return this.coordinators.call(name, (c, id) => c.updateVersionDescription(id, name, number, text));
+  }
+
+  async deleteVersion(name: string, version: string): Promise<void> {
+    validateModelName(name);
+    const number = parseVersion(version);
+    await this.coordinators.call(name, (c, id) => c.deleteVersion(id, name, number));
+  }
+
+  async setVersionTag(name: string, version: string, tag: Tag): Promise<void> {
+    validateModelName(name);
+    const number = parseVersion(version);
+    validateTag(tag.key, tag.value);
+    await this.coordinators.call(name, (c, id) => c.setVersionTag(id, name, number, tag));
+  }
+
+  async deleteVersionTag(name: string, version: string, key: string): Promise<void> {
+    validateModelName(name);
+    const number = parseVersion(version);
+    await this.coordinators.call(name, (c, id) => c.deleteVersionTag(id, name, number, key));
+  }
+
+  transitionStage(input: {
+    name: string;
+    version: string;
+    stage: string;
+    archiveExisting: boolean;
+    actor: string;
+    comment?: string;
+  }): Promise<ModelVersion> {
+    const name = validateModelName(input.name);
+    const version = parseVersion(input.version);
+    const stage = parseStage(input.stage);
+    const comment = input.comment === undefined ? null : validateComment(input.comment);
+    return this.coordinators.call(name, (c, id) =>
+      c.transition(id, name, { version, stage, archiveExisting: input.archiveExisting, actor: input.actor, comment }),
+    );
+  }
+
+  /** Where the client downloads a version's files from: the location resolved at registration. */
+  async getDownloadUri(name: string, version: string): Promise<string> {
+    const found = await this.getVersion(name, version);
+    return found.storageLocation ?? found.source;
+  }
+
+  async listTransitions(input: { name: string; version?: string; pageToken?: string; maxResults?: number }): Promise<Page<StageTransition>> {
+    const name = validateModelName(input.name);
+    const version = input.version === undefined ? undefined : parseVersion(input.version);
+    const limit = validateMaxResults(input.maxResults, TRANSITIONS_PAGE.fallback, TRANSITIONS_PAGE.max);
+    const offset = decodePageToken(input.pageToken);
+    const model = await this.getModel(name);
+    const rows = await this.models.listTransitions(model.id, version, offset, limit + 1);
+    return page(rows, offset, limit);
+  }
+}
+
+function page<T>(rows: T[], offset: number, limit: number): Page<T> {
+  return rows.length > limit
+    ? { items: rows.slice(0, limit), nextPageToken: encodePageToken(offset + limit) }
+    : { items: rows, nextPageToken: null };
+}
+
+function uniqueTags(tags: Tag[]): Tag[] {
+  const byKey = new Map<string, string>();
+  for (const t of tags) {
+    validateTag(t.key, t.value);
+    byKey.set(t.key, t.value);
+  }
+  return [...byKey].map(([key, value]) => ({ key, value }));
+}
