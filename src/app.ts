@@ -6,6 +6,8 @@ import { registeredModelRoutes } from "./http/routes/registered-models";
 import { transitionRoutes } from "./http/routes/transitions";
 import { servicesFor } from "./services";
 
+const ANONYMOUS = "anonymous";
+
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.onError(onError);
@@ -13,8 +15,9 @@ export function createApp() {
 
   app.use("*", async (c, next) => {
     c.set("services", servicesFor(c.env));
-    // Until access control lands every caller is the same anonymous actor.
-    c.set("actor", "anonymous");
+    // Until access control lands every caller is the same anonymous actor (no user_id is recorded).
+    c.set("actor", ANONYMOUS);
+    c.set("userId", undefined);
     await next();
   });
 

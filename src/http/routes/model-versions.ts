@@ -17,7 +17,7 @@ r.post("/model-versions/create", async (c) => {
     description: input.description,
     tags: input.tags,
     loggedModelId: input.model_id,
-    userId: c.var.actor,
+    userId: c.var.userId,
   });
   return c.json({ model_version: modelVersionJson(version) });
 });

@@ -9,7 +9,7 @@ const r = registeredModelRoutes;
 
 r.post("/registered-models/create", async (c) => {
   const input = await readInput(c, S.CreateRegisteredModel);
-  const model = await c.var.services.registry.createModel({ ...input, userId: c.var.actor });
+  const model = await c.var.services.registry.createModel({ ...input, userId: c.var.userId });
   return c.json({ registered_model: registeredModelJson(model) });
 });
 

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// `npm start`: the registry on the real Workers runtime (workerd, through Miniflare), with local
+// D1, R2 and Durable Objects persisted under $STATE_DIR. Same bundle and bindings as a deploy:
+// the Worker is built with `wrangler deploy --dry-run`, pending D1 migrations are applied with
+// `wrangler d1 migrations apply --local`, then Miniflare serves it directly (no `wrangler dev`
+// proxy in front, which costs ~3-7x throughput; see docs/benchmarks.md).
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Log, LogLevel, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const host = process.env.HOST ?? "127.0.0.1";
+const port = Number(process.env.PORT ?? 8787);
+const stateDir = path.resolve(root, process.env.STATE_DIR ?? ".modelgate/state");
+const buildDir = path.resolve(process.env.BUILD_DIR ?? path.join(stateDir, "..", "build", String(port)));
+const config = path.join(root, "wrangler.toml");
+const wrangler = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
+const quiet = { stdio: ["ignore", "ignore", "inherit"], cwd: root, env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } };
+
+function step(what, fn) {
+  const started = Date.now();
+  fn();
+  console.log(`  ${what} (${Date.now() - started} ms)`);
+}
+
+mkdirSync(stateDir, { recursive: true });
+console.log(`Modelgate: state in ${stateDir}`);
+step("built the Worker", () =>
+  execFileSync(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", buildDir, "--config", config], quiet),
+);
+step("applied pending D1 migrations", () =>
+  execFileSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir, "--config", config], quiet),
+);
+
+const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+const mf = new Miniflare({
+  ...workerOptions,
+  name: "modelgate",
+  modules: true,
+  scriptPath: path.join(buildDir, "index.js"),
+  // wrangler's local state layout: `wrangler d1 migrations apply --persist-to DIR` writes DIR/v3.
+  defaultPersistRoot: path.join(stateDir, "v3"),
+  host,
+  port,
+  // Request.cf is fetched from Cloudflare by default; a local registry never needs the network.
+  cf: false,
+  log: new Log(process.env.LOG_LEVEL === "debug" ? LogLevel.DEBUG : LogLevel.WARN),
+});
+const url = await mf.ready;
+const base = url.origin;
+
+console.log(`
+Modelgate is serving on ${base}  (health: ${base}/health)
+
+Point the MLflow client at it:
+  export MLFLOW_TRACKING_URI=${base}
+  export MLFLOW_DISABLE_TELEMETRY=true
+
+Ctrl-C stops it; the data stays in ${stateDir}.`);
+
+let stopping = false;
+async function stop(signal) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping Modelgate`);
+  await mf.dispose();
+  process.exit(0);
+}
+process.on("SIGINT", () => void stop("SIGINT"));
+process.on("SIGTERM", () => void stop("SIGTERM"));
