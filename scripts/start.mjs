@@ -15,7 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const host = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 8787);
 const stateDir = path.resolve(root, process.env.STATE_DIR ?? ".modelgate/state");
-const buildDir = path.resolve(process.env.BUILD_DIR ?? path.join(stateDir, "..", "build", String(port)));
+const buildDir = path.resolve(process.env.BUILD_DIR ?? path.join(stateDir, "build"));
 const config = path.join(root, "wrangler.toml");
 const wrangler = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
 const quiet = { stdio: ["ignore", "ignore", "inherit"], cwd: root, env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } };
@@ -41,6 +41,7 @@ const mf = new Miniflare({
   name: "modelgate",
   modules: true,
   scriptPath: path.join(buildDir, "index.js"),
+  modulesRoot: buildDir,
   // wrangler's local state layout: `wrangler d1 migrations apply --persist-to DIR` writes DIR/v3.
   defaultPersistRoot: path.join(stateDir, "v3"),
   host,

@@ -170,7 +170,8 @@ export class SearchRepository {
   private async hydrateVersions(rows: ((typeof modelVersions.$inferSelect) & { name: string })[]): Promise<ModelVersion[]> {
     if (rows.length === 0) return [];
     const keys = JSON.stringify(rows.map((r) => [r.modelId, r.version]));
-    const [tags, aliases] = await this.db.batch([
+    // Raw statements cannot join a D1 batch in drizzle; these two reads run side by side instead.
+    const [tags, aliases] = await Promise.all([
       this.db.all<{ model_id: string; version: number; key: string; value: string }>(
         sql`SELECT t.model_id, t.version, t.key, t.value FROM json_each(${keys}) j JOIN ${modelVersionTags} t ON t.model_id = json_extract(j.value, '$[0]') AND t.version = json_extract(j.value, '$[1]')`,
       ),
