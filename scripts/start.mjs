@@ -5,7 +5,8 @@
 // `wrangler d1 migrations apply --local`, then Miniflare serves it directly (no `wrangler dev`
 // proxy in front, which costs ~3-7x throughput; see docs/benchmarks.md).
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
@@ -35,9 +36,18 @@ step("applied pending D1 migrations", () =>
   execFileSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir, "--config", config], quiet),
 );
 
+// The signing key for signed URLs: MODELGATE_SIGNING_KEYS if set, otherwise one generated for
+// this state directory and kept there, so URLs handed out survive a restart.
+const keyFile = path.join(stateDir, "signing-keys");
+if (!process.env.MODELGATE_SIGNING_KEYS && !existsSync(keyFile)) {
+  writeFileSync(keyFile, `local:${randomBytes(32).toString("hex")}`, { mode: 0o600 });
+}
+const signingKeys = process.env.MODELGATE_SIGNING_KEYS ?? readFileSync(keyFile, "utf8").trim();
+
 const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
 const mf = new Miniflare({
   ...workerOptions,
+  bindings: { ...workerOptions.bindings, MODELGATE_SIGNING_KEYS: signingKeys },
   name: "modelgate",
   modules: true,
   scriptPath: path.join(buildDir, "index.js"),

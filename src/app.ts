@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./http/context";
 import { notFound, onError } from "./http/error-handler";
+import { artifactRoutes } from "./http/routes/artifacts";
 import { modelVersionRoutes } from "./http/routes/model-versions";
 import { registeredModelRoutes } from "./http/routes/registered-models";
 import { transitionRoutes } from "./http/routes/transitions";
@@ -27,6 +28,8 @@ export function createApp() {
   // MLflow's UI calls the same API under /ajax-api; serve both trees.
   app.route("/api/2.0/mlflow", mlflow);
   app.route("/ajax-api/2.0/mlflow", mlflow);
+  app.route("/api/2.0/mlflow-artifacts", artifactRoutes);
+  app.route("/ajax-api/2.0/mlflow-artifacts", artifactRoutes);
   app.route("/api/2.0/modelgate", transitionRoutes);
   return app;
 }

@@ -5,7 +5,10 @@ import type { ModelAlias, StageTransition, Tag, VersionStatus } from "../domain/
 import type { Stage } from "../domain/stages";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
+import { underPath } from "./artifact-repository";
 import {
+  artifactObjects,
+  modelVersionFiles,
   modelVersions,
   modelVersionTags,
   registeredModelAliases,
@@ -149,6 +152,7 @@ export class ModelRepository {
     // Children first, explicitly, so the delete does not depend on foreign-key cascades being on.
     await this.run([
       this.db.delete(registeredModelAliases).where(eq(registeredModelAliases.modelId, modelId)),
+      this.db.delete(modelVersionFiles).where(eq(modelVersionFiles.modelId, modelId)),
       this.db.delete(modelVersionTags).where(eq(modelVersionTags.modelId, modelId)),
       this.db.delete(modelVersions).where(eq(modelVersions.modelId, modelId)),
       this.db.delete(registeredModelTags).where(eq(registeredModelTags.modelId, modelId)),
@@ -172,14 +176,37 @@ export class ModelRepository {
     ]);
   }
 
-  /** Inserts the version with its tags and advances the model's version counter, atomically. */
-  async createVersion(modelId: string, version: VersionRecord): Promise<void> {
+  /**
+   * Inserts the version with its tags and its manifest (every file under `manifestPath`, as the
+   * artifact index holds them at this instant) and advances the version counter, atomically.
+   */
+  async createVersion(modelId: string, version: VersionRecord, manifestPath: string | null): Promise<void> {
     const { tags, ...row } = version;
     await this.run([
       this.db.insert(modelVersions).values({ modelId, ...row }),
       ...tags.map((t) => this.db.insert(modelVersionTags).values({ modelId, version: version.version, ...t })),
+      ...(manifestPath === null ? [] : [this.insertManifest(modelId, version.version, manifestPath)]),
       this.touchModel(modelId, version.creationTime, { nextVersion: version.version + 1 }),
     ]);
+  }
+
+  private insertManifest(modelId: string, version: number, root: string) {
+    const basename = root.slice(root.lastIndexOf("/") + 1);
+    return this.db.insert(modelVersionFiles).select(
+      this.db
+        .select({
+          modelId: sql<string>`${modelId}`.as("model_id"),
+          version: sql<number>`${version}`.as("version"),
+          // A single-file source keeps its own name; files under a folder are relative to it.
+          path: sql<string>`CASE WHEN ${artifactObjects.path} = ${root} THEN ${basename} ELSE substr(${artifactObjects.path}, ${root.length + 2}) END`.as("path"),
+          artifactPath: sql<string>`${artifactObjects.path}`.as("artifact_path"),
+          blobKey: sql<string>`${artifactObjects.blobKey}`.as("blob_key"),
+          size: sql<number>`${artifactObjects.size}`.as("size"),
+          sha256: sql<string>`${artifactObjects.sha256}`.as("sha256"),
+        })
+        .from(artifactObjects)
+        .where(underPath(artifactObjects.path, root)),
+    );
   }
 
   async updateVersionDescription(modelId: string, version: number, description: string, now: number): Promise<void> {
@@ -193,6 +220,8 @@ export class ModelRepository {
 
   async deleteVersion(modelId: string, version: number, now: number): Promise<void> {
     await this.run([
+      // Its files become ordinary run artifacts again (mutable, deletable).
+      this.db.delete(modelVersionFiles).where(and(eq(modelVersionFiles.modelId, modelId), eq(modelVersionFiles.version, version))),
       this.db
         .delete(registeredModelAliases)
         .where(and(eq(registeredModelAliases.modelId, modelId), eq(registeredModelAliases.version, version))),

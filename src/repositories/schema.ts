@@ -123,3 +123,43 @@ export const stageTransitions = sqliteTable(
   },
   (t) => [index("stage_transitions_model_idx").on(t.modelId, t.version, t.id)],
 );
+
+// The artifact index: which blob in R2 holds each artifact path, with its size and sha256 (known
+// only once the upload has streamed through, so it lives here rather than in R2 metadata, which is
+// fixed when an upload starts). Listing reads this table, so an upload that never finished is
+// never visible.
+export const artifactObjects = sqliteTable("artifact_objects", {
+  path: text("path").primaryKey(),
+  blobKey: text("blob_key").notNull(),
+  size: integer("size").notNull(),
+  sha256: text("sha256").notNull(),
+  uploadedAt: integer("uploaded_at").notNull(),
+});
+
+/** Multipart uploads in flight: our upload id → the path it completes and its R2 upload. */
+export const artifactUploads = sqliteTable("artifact_uploads", {
+  uploadId: text("upload_id").primaryKey(),
+  path: text("path").notNull(),
+  blobKey: text("blob_key").notNull(),
+  r2UploadId: text("r2_upload_id").notNull(),
+  numParts: integer("num_parts").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/**
+ * A version's manifest: every file under its source, frozen when the version is registered. A
+ * trigger (migration 0002) refuses to change or delete an artifact that a manifest references.
+ */
+export const modelVersionFiles = sqliteTable(
+  "model_version_files",
+  {
+    modelId: text("model_id").notNull(),
+    version: integer("version").notNull(),
+    path: text("path").notNull(),
+    artifactPath: text("artifact_path").notNull(),
+    blobKey: text("blob_key").notNull(),
+    size: integer("size").notNull(),
+    sha256: text("sha256").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.modelId, t.version, t.path] }), index("model_version_files_artifact_idx").on(t.artifactPath)],
+);

@@ -15,6 +15,8 @@ export interface NewVersion {
   status: VersionStatus;
   statusMessage: string | null;
   tags: Tag[];
+  /** The artifact path whose files become the version's manifest; null when there is none to record. */
+  manifestPath: string | null;
 }
 
 export interface Transition {
@@ -69,14 +71,15 @@ export class ModelWriter {
 
   async createVersion(state: ModelState, input: NewVersion): Promise<ModelVersion> {
     const now = this.clock();
+    const { manifestPath, ...fields } = input;
     const record: VersionRecord = {
-      ...input,
+      ...fields,
       version: state.model.nextVersion,
       currentStage: "None",
       creationTime: now,
       lastUpdatedTime: now,
     };
-    await this.repo.createVersion(state.model.id, record);
+    await this.repo.createVersion(state.model.id, record, manifestPath);
     state.versions.set(record.version, record);
     state.model = { ...state.model, nextVersion: record.version + 1 };
     state.changed(now);

@@ -163,6 +163,7 @@ export class RegistryService {
         storageLocation: origin.storageLocation,
         status: origin.status,
         statusMessage: origin.statusMessage,
+        manifestPath: origin.manifestPath,
         tags,
       }),
     );

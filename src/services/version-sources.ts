@@ -1,11 +1,17 @@
+import { RegistryError } from "../errors";
+import { artifactPathOf, artifactUri } from "../domain/artifact-path";
 import type { VersionStatus } from "../domain/model";
 import type { CoordinatorClient } from "../coordinator/coordinator-client";
+import type { ArtifactRepository } from "../repositories/artifact-repository";
 
 export interface SourceOrigin {
   runId: string | null;
+  /** The `mlflow-artifacts:` URI the client downloads the version from. */
   storageLocation: string | null;
   status: VersionStatus;
   statusMessage: string | null;
+  /** The artifact path whose files become the version's manifest, when the files are ours. */
+  manifestPath: string | null;
 }
 
 export interface SourceInput {
@@ -14,39 +20,73 @@ export interface SourceInput {
   loggedModelId: string | null;
 }
 
-const REGISTERED_MODEL_URI = /^models:\/([^/@]+)(?:\/(\d+)|@([\w-]+))\/?$/;
+/** What the registry needs to know about runs and MLflow 3 logged models (the tracking service provides it). */
+export interface RunLocator {
+  runArtifactUri(runId: string): Promise<string>;
+  loggedModel(modelId: string): Promise<{ artifactUri: string; sourceRunId: string | null }>;
+}
+
+const REGISTERED_VERSION_URI = /^models:\/([^/@]+)(?:\/(\d+)|@([\w-]+))\/?$/;
+const LOGGED_MODEL_URI = /^models:\/(m-[0-9a-f]+)\/?$/;
+const RUN_URI = /^runs:\/([^/]+)(?:\/(.*))?$/;
 
 /**
- * Works out where a new version's files live, once, at registration: the download URI the client
- * later asks for, and the run it came from.
+ * Works out, once at registration, where a new version's files live, which run made them, and
+ * whether they are there at all: a source with no files is FAILED_REGISTRATION, with the reason.
  */
 export class VersionSources {
-  constructor(private readonly coordinators: CoordinatorClient) {}
+  constructor(
+    private readonly coordinators: CoordinatorClient,
+    private readonly artifacts: ArtifactRepository,
+    private readonly runs: RunLocator,
+  ) {}
 
   async resolve(input: SourceInput): Promise<SourceOrigin> {
-    const copy = REGISTERED_MODEL_URI.exec(input.source);
-    if (copy && !copy[1].startsWith("m-")) return this.fromRegisteredVersion(input, copy[1], copy[2], copy[3]);
-    return { runId: input.runId, storageLocation: input.source, status: "READY", statusMessage: null };
+    try {
+      const logged = LOGGED_MODEL_URI.exec(input.source) ?? (input.loggedModelId ? [input.source, input.loggedModelId] : null);
+      if (logged) {
+        const model = await this.runs.loggedModel(logged[1]);
+        return this.withFiles(input.runId ?? model.sourceRunId, model.artifactUri, input.source);
+      }
+      const run = RUN_URI.exec(input.source);
+      if (run) {
+        const base = await this.runs.runArtifactUri(run[1]);
+        const sub = (run[2] ?? "").replace(/^\/+|\/+$/g, "");
+        return this.withFiles(input.runId ?? run[1], sub ? `${base}/${sub}` : base, input.source);
+      }
+      const copy = REGISTERED_VERSION_URI.exec(input.source);
+      if (copy) return await this.fromRegisteredVersion(input, copy[1], copy[2], copy[3]);
+      if (artifactPathOf(input.source) !== null) return this.withFiles(input.runId, input.source, input.source);
+      // Another store (s3://, gs://, ...): recorded as given; Modelgate cannot list or verify it.
+      return { runId: input.runId, storageLocation: input.source, status: "READY", statusMessage: null, manifestPath: null };
+    } catch (error) {
+      if (error instanceof RegistryError && error.code === "RESOURCE_DOES_NOT_EXIST") {
+        return failed(input.runId, `Source ${input.source} could not be resolved: ${error.message}`);
+      }
+      throw error;
+    }
   }
 
-  /** `copy_model_version` registers `models:/<name>/<v>`; the copy downloads the original's files. */
-  private async fromRegisteredVersion(input: SourceInput, name: string, version?: string, alias?: string): Promise<SourceOrigin> {
-    const original = await this.coordinators
-      .call(name, (c, id) => (alias ? c.getVersionByAlias(id, name, alias) : c.getVersion(id, name, Number(version))))
-      .catch(() => null);
-    if (!original) {
-      return {
-        runId: input.runId,
-        storageLocation: null,
-        status: "FAILED_REGISTRATION",
-        statusMessage: `Source ${input.source} does not name an existing model version.`,
-      };
+  private async withFiles(runId: string | null, location: string, source: string): Promise<SourceOrigin> {
+    const path = artifactPathOf(location);
+    if (path === null) return { runId, storageLocation: location, status: "READY", statusMessage: null, manifestPath: null };
+    if ((await this.artifacts.countUnder(path)) === 0) {
+      return failed(runId, `Source ${source} has no files: nothing was uploaded under ${artifactUri(path)}.`);
     }
-    return {
-      runId: input.runId ?? original.runId,
-      storageLocation: original.storageLocation ?? original.source,
-      status: "READY",
-      statusMessage: null,
-    };
+    return { runId, storageLocation: artifactUri(path), status: "READY", statusMessage: null, manifestPath: path };
   }
+
+  /** `copy_model_version` registers `models:/<name>/<v>`; the copy shares the original's files. */
+  private async fromRegisteredVersion(input: SourceInput, name: string, version?: string, alias?: string): Promise<SourceOrigin> {
+    const original = await this.coordinators.call(name, (c, id) =>
+      alias ? c.getVersionByAlias(id, name, alias) : c.getVersion(id, name, Number(version)),
+    );
+    if (!original) return failed(input.runId, `Source ${input.source} does not name an existing model version.`);
+    const location = original.storageLocation ?? original.source;
+    return this.withFiles(input.runId ?? original.runId, location, input.source);
+  }
+}
+
+function failed(runId: string | null, message: string): SourceOrigin {
+  return { runId, storageLocation: null, status: "FAILED_REGISTRATION", statusMessage: message, manifestPath: null };
 }

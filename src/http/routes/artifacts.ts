@@ -1,0 +1,96 @@
+import { Hono, type Context } from "hono";
+import { InvalidParameterError } from "../../errors";
+import type { AppEnv } from "../context";
+import { readInput } from "../input";
+import * as S from "../schemas/artifacts";
+
+/** MLflow's proxied artifact API (`mlflow-artifacts:` URIs), mounted at /api/2.0/mlflow-artifacts. */
+export const artifactRoutes = new Hono<AppEnv>();
+const r = artifactRoutes;
+
+/**
+ * The artifact path after `marker` in the request path, percent-decoded (MLflow sends UTF-8,
+ * escaped). Escaped `..`, `\` and NUL come through decoded, and validation refuses them.
+ */
+function pathAfter(c: Context, marker: string): string {
+  const pathname = new URL(c.req.url).pathname;
+  const at = pathname.indexOf(marker);
+  if (at < 0) throw new InvalidParameterError("The request names no artifact path.");
+  try {
+    return decodeURIComponent(pathname.slice(at + marker.length));
+  } catch {
+    throw new InvalidParameterError("The artifact path is not valid percent-encoded UTF-8.");
+  }
+}
+
+function contentLength(c: Context): number | null {
+  const header = c.req.header("content-length");
+  return header !== undefined && /^\d+$/.test(header) ? Number(header) : null;
+}
+
+function requestBody(c: Context): ReadableStream<Uint8Array> {
+  return c.req.raw.body ?? new Response(new Uint8Array()).body!;
+}
+
+// Listing first: Hono's `/artifacts/*` would also match the bare `/artifacts`.
+r.get("/artifacts", async (c) => {
+  const { path } = await readInput(c, S.ListArtifacts);
+  const files = await c.var.services.artifacts.list(path ?? "");
+  if (files.length === 0) return c.json({});
+  return c.json({
+    files: files.map((f) => (f.isDir ? { path: f.path, is_dir: true } : { path: f.path, is_dir: false, file_size: f.size })),
+  });
+});
+
+r.put("/artifacts/*", async (c) => {
+  await c.var.services.artifacts.upload(pathAfter(c, "/artifacts/"), requestBody(c), contentLength(c));
+  return c.json({});
+});
+
+r.get("/artifacts/*", async (c) => {
+  const file = await c.var.services.artifacts.download(pathAfter(c, "/artifacts/"));
+  return new Response(file.body, {
+    headers: { "content-type": "application/octet-stream", "content-length": String(file.size), etag: `"${file.sha256}"` },
+  });
+});
+
+r.delete("/artifacts/*", async (c) => {
+  await c.var.services.artifacts.delete(pathAfter(c, "/artifacts/"));
+  return c.json({});
+});
+
+r.post("/mpu/create/*", async (c) => {
+  const { num_parts } = await readInput(c, S.CreateMultipartUpload);
+  const origin = new URL(c.req.url).origin;
+  const upload = await c.var.services.artifacts.createMultipart(pathAfter(c, "/mpu/create/"), num_parts, origin);
+  return c.json({
+    upload_id: upload.uploadId,
+    credentials: upload.credentials.map((p) => ({ url: p.url, part_number: p.partNumber, headers: p.headers })),
+  });
+});
+
+r.post("/mpu/complete/*", async (c) => {
+  const { upload_id, parts } = await readInput(c, S.CompleteMultipartUpload);
+  await c.var.services.artifacts.completeMultipart(
+    pathAfter(c, "/mpu/complete/"),
+    upload_id,
+    parts.map((p) => ({ partNumber: p.part_number, etag: p.etag })),
+  );
+  return c.json({});
+});
+
+r.post("/mpu/abort/*", async (c) => {
+  const { upload_id } = await readInput(c, S.AbortMultipartUpload);
+  await c.var.services.artifacts.abortMultipart(pathAfter(c, "/mpu/abort/"), upload_id);
+  return c.json({});
+});
+
+// Part URLs handed out by mpu/create: the signature in the query string is the credential.
+r.put("/mpu/part/:uploadId/:partNumber", async (c) => {
+  const url = new URL(c.req.url);
+  const artifacts = c.var.services.artifacts;
+  await artifacts.verifyPartUrl(url.pathname.replace(/^\/ajax-api\//, "/api/"), url.searchParams);
+  const etag = await artifacts.uploadPart(c.req.param("uploadId"), Number(c.req.param("partNumber")), requestBody(c), contentLength(c));
+  c.header("ETag", etag);
+  return c.json({});
+});

@@ -1,0 +1,144 @@
+import { and, eq, gt, lt, or, sql, type SQL } from "drizzle-orm";
+import { RegistryError } from "../errors";
+import type { StoredBlob } from "../artifacts/artifact-store";
+import type { Database } from "./database";
+import { translateD1Error } from "./d1-errors";
+import { artifactObjects, artifactUploads, modelVersionFiles } from "./schema";
+
+export interface ArtifactObject extends StoredBlob {
+  path: string;
+}
+
+export interface ListedArtifact {
+  path: string;
+  isDir: boolean;
+  size: number | null;
+}
+
+export interface ManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+  blobKey: string;
+}
+
+export interface PendingUpload {
+  uploadId: string;
+  path: string;
+  blobKey: string;
+  r2UploadId: string;
+  numParts: number;
+}
+
+const IMMUTABLE = "MODELGATE_IMMUTABLE_ARTIFACT";
+
+export class ImmutableArtifactError extends RegistryError {
+  constructor(path: string) {
+    super("RESOURCE_CONFLICT", `Artifact '${path}' belongs to a registered model version and cannot be changed or deleted.`);
+  }
+}
+
+/** `path` itself and everything below it, as an index range scan. */
+export function underPath(column: typeof artifactObjects.path, path: string): SQL {
+  // '0' sorts right after '/', so [p + '/', p + '0') is exactly the paths below p.
+  return or(eq(column, path), and(gt(column, `${path}/`), lt(column, `${path}0`)))!;
+}
+
+/** Which blob holds each artifact path, multipart uploads in flight, and version manifests. */
+export class ArtifactRepository {
+  constructor(private readonly db: Database) {}
+
+  async find(path: string): Promise<ArtifactObject | null> {
+    const row = await this.db.select().from(artifactObjects).where(eq(artifactObjects.path, path)).get();
+    return row ? { path: row.path, blobKey: row.blobKey, size: row.size, sha256: row.sha256 } : null;
+  }
+
+  /** Points `path` at a new blob; returns the blob it replaced. A trigger refuses paths a manifest references. */
+  async record(path: string, blob: StoredBlob, now: number, completedUploadId?: string): Promise<string | null> {
+    try {
+      const [previous] = await this.db.batch([
+        this.db.select({ blobKey: artifactObjects.blobKey }).from(artifactObjects).where(eq(artifactObjects.path, path)),
+        this.db
+          .insert(artifactObjects)
+          .values({ path, ...blob, uploadedAt: now })
+          .onConflictDoUpdate({ target: artifactObjects.path, set: { ...blob, uploadedAt: now } }),
+        this.db.delete(artifactUploads).where(eq(artifactUploads.uploadId, completedUploadId ?? "")),
+      ]);
+      return previous[0]?.blobKey ?? null;
+    } catch (error) {
+      throw this.translate(error, path);
+    }
+  }
+
+  /** Removes `path` and everything below it; returns the blobs to delete. All or nothing. */
+  async remove(path: string): Promise<string[]> {
+    try {
+      const [removed] = await this.db.batch([
+        this.db.select({ blobKey: artifactObjects.blobKey }).from(artifactObjects).where(underPath(artifactObjects.path, path)),
+        this.db.delete(artifactObjects).where(underPath(artifactObjects.path, path)),
+      ]);
+      return removed.map((r) => r.blobKey);
+    } catch (error) {
+      throw this.translate(error, path);
+    }
+  }
+
+  /** One folder's entries (MLflow lists one level per request), names relative to the folder. */
+  async list(dir: string): Promise<ListedArtifact[]> {
+    const prefix = dir === "" ? "" : `${dir}/`;
+    const range = dir === "" ? sql`1 = 1` : sql`path > ${prefix} AND path < ${`${dir}0`}`;
+    const rows = await this.db.all<{ name: string; is_dir: number; size: number | null }>(sql`
+      SELECT CASE WHEN slash > 0 THEN substr(rest, 1, slash - 1) ELSE rest END AS name,
+             slash > 0 AS is_dir,
+             CASE WHEN slash > 0 THEN NULL ELSE max(size) END AS size
+      FROM (SELECT substr(path, ${prefix.length + 1}) AS rest, instr(substr(path, ${prefix.length + 1}), '/') AS slash, size
+            FROM ${artifactObjects} WHERE ${range})
+      GROUP BY name, is_dir ORDER BY name`);
+    return rows.map((r) => ({ path: r.name, isDir: Boolean(r.is_dir), size: r.is_dir ? null : r.size }));
+  }
+
+  async isReferenced(path: string): Promise<boolean> {
+    const row = await this.db
+      .select({ path: modelVersionFiles.artifactPath })
+      .from(modelVersionFiles)
+      .where(eq(modelVersionFiles.artifactPath, path))
+      .limit(1)
+      .get();
+    return row !== undefined;
+  }
+
+  async countUnder(path: string): Promise<number> {
+    const row = await this.db
+      .select({ n: sql<number>`count(*)` })
+      .from(artifactObjects)
+      .where(underPath(artifactObjects.path, path))
+      .get();
+    return row?.n ?? 0;
+  }
+
+  async manifest(modelId: string, version: number): Promise<ManifestFile[]> {
+    return this.db
+      .select({ path: modelVersionFiles.path, size: modelVersionFiles.size, sha256: modelVersionFiles.sha256, blobKey: modelVersionFiles.blobKey })
+      .from(modelVersionFiles)
+      .where(and(eq(modelVersionFiles.modelId, modelId), eq(modelVersionFiles.version, version)))
+      .orderBy(modelVersionFiles.path);
+  }
+
+  async createUpload(upload: PendingUpload, now: number): Promise<void> {
+    await this.db.insert(artifactUploads).values({ ...upload, createdAt: now });
+  }
+
+  async findUpload(uploadId: string): Promise<PendingUpload | null> {
+    const row = await this.db.select().from(artifactUploads).where(eq(artifactUploads.uploadId, uploadId)).get();
+    return row ? { uploadId: row.uploadId, path: row.path, blobKey: row.blobKey, r2UploadId: row.r2UploadId, numParts: row.numParts } : null;
+  }
+
+  async deleteUpload(uploadId: string): Promise<void> {
+    await this.db.delete(artifactUploads).where(eq(artifactUploads.uploadId, uploadId));
+  }
+
+  private translate(error: unknown, path: string): RegistryError {
+    const text = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? "")}` : String(error);
+    return text.includes(IMMUTABLE) ? new ImmutableArtifactError(path) : translateD1Error(error);
+  }
+}

@@ -1,0 +1,212 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { call, createModel, uniqueName } from "../helpers";
+
+const ARTIFACTS = "http://modelgate.test/api/2.0/mlflow-artifacts";
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function bytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + seed) & 0xff;
+  return out;
+}
+
+function put(path: string, body: BodyInit, headers: Record<string, string> = {}) {
+  return exports.default.fetch(new Request(`${ARTIFACTS}/artifacts/${path}`, { method: "PUT", body, headers }));
+}
+
+function get(path: string) {
+  return exports.default.fetch(new Request(`${ARTIFACTS}/artifacts/${path}`));
+}
+
+async function list(path: string) {
+  const res = await exports.default.fetch(new Request(`${ARTIFACTS}/artifacts?path=${encodeURIComponent(path)}`));
+  return (await res.json()) as { files?: { path: string; is_dir: boolean; file_size?: number }[] };
+}
+
+async function post(route: string, body: unknown) {
+  const res = await exports.default.fetch(
+    new Request(`${ARTIFACTS}/${route}`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+  );
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+describe("proxied artifact store", () => {
+  it("stores, lists and streams back a file with its sha256 recorded", async () => {
+    const root = `1/${uniqueName("run")}/artifacts`;
+    const data = bytes(100_000);
+    expect((await put(`${root}/model/model.pkl`, data)).status).toBe(200);
+    expect((await put(`${root}/model/MLmodel`, "flavors: {}")).status).toBe(200);
+    const res = await get(`${root}/model/model.pkl`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-length")).toBe("100000");
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(data);
+    const row = await env.DB.prepare("SELECT size, sha256 FROM artifact_objects WHERE path = ?").bind(`${root}/model/model.pkl`).first();
+    expect(row).toEqual({ size: 100_000, sha256: await sha256(data) });
+
+    expect(await list(root)).toEqual({ files: [{ path: "model", is_dir: true }] });
+    expect(await list(`${root}/model`)).toEqual({
+      files: [
+        { path: "MLmodel", is_dir: false, file_size: 11 },
+        { path: "model.pkl", is_dir: false, file_size: 100_000 },
+      ],
+    });
+    // The client tells files from folders by listing a file's own path: it must be empty.
+    expect(await list(`${root}/model/model.pkl`)).toEqual({});
+  });
+
+  it("accepts a chunked body of unknown length, as the MLflow client sends empty files", async () => {
+    const path = `1/${uniqueName("run")}/artifacts/empty.txt`;
+    const body = new ReadableStream({ start: (c) => c.close() });
+    expect((await put(path, body)).status).toBe(200);
+    const res = await get(path);
+    expect(res.headers.get("content-length")).toBe("0");
+    expect((await res.arrayBuffer()).byteLength).toBe(0);
+    const big = bytes(9 * 1024 * 1024, 7);
+    const chunks = [big.subarray(0, 3_000_000), big.subarray(3_000_000)];
+    const stream = new ReadableStream({ pull: (c) => (chunks.length ? c.enqueue(chunks.shift()!) : c.close()) });
+    expect((await put(`${path}.big`, stream)).status).toBe(200);
+    const back = new Uint8Array(await (await get(`${path}.big`)).arrayBuffer());
+    expect(await sha256(back)).toBe(await sha256(big));
+  });
+
+  it("decodes percent-encoded UTF-8 paths", async () => {
+    const dir = `1/${uniqueName("run")}/artifacts`;
+    expect((await put(`${dir}/${encodeURIComponent("données d'été.csv")}`, "a,b")).status).toBe(200);
+    expect(await list(dir)).toEqual({ files: [{ path: "données d'été.csv", is_dir: false, file_size: 3 }] });
+  });
+
+  it("replaces a file that no version references, and deletes folders", async () => {
+    const dir = `1/${uniqueName("run")}/artifacts`;
+    await put(`${dir}/a.txt`, "one");
+    await put(`${dir}/a.txt`, "two!");
+    expect(await (await get(`${dir}/a.txt`)).text()).toBe("two!");
+    await put(`${dir}/sub/b.txt`, "b");
+    const del = await exports.default.fetch(new Request(`${ARTIFACTS}/artifacts/${dir}`, { method: "DELETE", body: "{}" }));
+    expect(del.status).toBe(200);
+    expect(await list(dir)).toEqual({});
+    expect((await get(`${dir}/a.txt`)).status).toBe(404);
+  });
+
+  // URL parsing already resolves literal `..` and turns `\` into `/`, so the tricks that reach the
+  // Worker arrive percent-encoded.
+  it.each([
+    ["an empty segment", "badpath/x//y"],
+    ["a backslash", "badpath/x%5Cy"],
+    ["a NUL byte", "badpath/x%00y"],
+    ["an over-long path", `badpath/${"a".repeat(1100)}`],
+    ["a slash at the start", "%2Fbadpath/etc/passwd"],
+  ])("refuses a path with %s and writes nothing", async (_, path) => {
+    const res = await put(path, "x");
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error_code: string }).error_code).toBe("INVALID_PARAMETER_VALUE");
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM artifact_objects WHERE path LIKE '%badpath%'").first<{ n: number }>();
+    expect(count?.n).toBe(0);
+  });
+
+  it("answers 404 for a file that is not there", async () => {
+    const res = await get(`1/${uniqueName("none")}/artifacts/x`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error_code: "RESOURCE_DOES_NOT_EXIST" });
+  });
+});
+
+describe("version manifests and immutability", () => {
+  it("records every file under the source with size and sha256, then refuses to change them", async () => {
+    const name = await createModel();
+    const root = `1/${uniqueName("run")}/artifacts/model`;
+    const weights = bytes(4096, 3);
+    await put(`${root}/model.pkl`, weights);
+    await put(`${root}/meta/MLmodel`, "flavors: {}");
+    const created = await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
+    expect(created.body.model_version.status).toBe("READY");
+    const manifest = await env.DB.prepare("SELECT path, size, sha256 FROM model_version_files f JOIN registered_models m ON m.id = f.model_id WHERE m.name = ? ORDER BY path")
+      .bind(name)
+      .all();
+    expect(manifest.results).toEqual([
+      { path: "meta/MLmodel", size: 11, sha256: await sha256(new TextEncoder().encode("flavors: {}")) },
+      { path: "model.pkl", size: 4096, sha256: await sha256(weights) },
+    ]);
+
+    const overwrite = await put(`${root}/model.pkl`, "tampered");
+    expect(overwrite.status).toBe(409);
+    expect(await overwrite.json()).toMatchObject({ error_code: "RESOURCE_CONFLICT" });
+    const del = await exports.default.fetch(new Request(`${ARTIFACTS}/artifacts/${root}`, { method: "DELETE", body: "{}" }));
+    expect(del.status).toBe(409);
+    expect(new Uint8Array(await (await get(`${root}/model.pkl`)).arrayBuffer())).toEqual(weights);
+    // A new file beside them is fine: it is not part of the version.
+    expect((await put(`${root}/notes.txt`, "later")).status).toBe(200);
+
+    const download = await call("GET", "/model-versions/get-download-uri", { name, version: "1" });
+    expect(download.body.artifact_uri).toBe(`mlflow-artifacts:/${root}`);
+
+    // Deleting the version releases its files.
+    await call("DELETE", "/model-versions/delete", { name, version: "1" });
+    expect((await put(`${root}/model.pkl`, "replaced")).status).toBe(200);
+  });
+
+  it("marks a version from a source with no files FAILED_REGISTRATION and says why", async () => {
+    const name = await createModel();
+    const source = `mlflow-artifacts:/1/${uniqueName("run")}/artifacts/missing`;
+    const created = await call("POST", "/model-versions/create", { name, source });
+    expect(created.status).toBe(200);
+    expect(created.body.model_version.status).toBe("FAILED_REGISTRATION");
+    expect(created.body.model_version.status_message).toContain("has no files");
+  });
+
+  it("lets copy_model_version's models:/name/v source share the original's files", async () => {
+    const source = await createModel();
+    const root = `1/${uniqueName("run")}/artifacts/model`;
+    await put(`${root}/model.pkl`, "w");
+    await call("POST", "/model-versions/create", { name: source, source: `mlflow-artifacts:/${root}` });
+    const target = await createModel();
+    const copy = await call("POST", "/model-versions/create", { name: target, source: `models:/${source}/1` });
+    expect(copy.body.model_version.status).toBe("READY");
+    const uri = await call("GET", "/model-versions/get-download-uri", { name: target, version: "1" });
+    expect(uri.body.artifact_uri).toBe(`mlflow-artifacts:/${root}`);
+  });
+});
+
+describe("multipart uploads", () => {
+  it("assembles parts sent to signed part URLs without credentials", async () => {
+    const path = `1/${uniqueName("run")}/artifacts/big.bin`;
+    const data = bytes(5 * 1024 * 1024 + 1234, 9);
+    const created = await post(`mpu/create/${path}`, { path: "big.bin", num_parts: 2 });
+    expect(created.status).toBe(200);
+    expect(created.body.credentials).toHaveLength(2);
+    const slices = [data.subarray(0, 5 * 1024 * 1024), data.subarray(5 * 1024 * 1024)];
+    const parts = [];
+    for (const cred of created.body.credentials) {
+      const res = await exports.default.fetch(new Request(cred.url, { method: "PUT", body: slices[cred.part_number - 1] }));
+      expect(res.status).toBe(200);
+      parts.push({ part_number: cred.part_number, etag: res.headers.get("etag") });
+    }
+    const done = await post(`mpu/complete/${path}`, { path: "big.bin", upload_id: created.body.upload_id, parts });
+    expect(done.status).toBe(200);
+    const back = new Uint8Array(await (await get(path)).arrayBuffer());
+    expect(back.byteLength).toBe(data.byteLength);
+    expect(await sha256(back)).toBe(await sha256(data));
+    const row = await env.DB.prepare("SELECT sha256 FROM artifact_objects WHERE path = ?").bind(path).first<{ sha256: string }>();
+    expect(row?.sha256).toBe(await sha256(data));
+  });
+
+  it("refuses a tampered or re-targeted part URL with 403", async () => {
+    const path = `1/${uniqueName("run")}/artifacts/big.bin`;
+    const created = await post(`mpu/create/${path}`, { num_parts: 2 });
+    const url = new URL(created.body.credentials[0].url);
+    const tampered = new URL(url);
+    tampered.searchParams.set("sig", "0".repeat(64));
+    const retargeted = new URL(url.href.replace("/1?", "/2?"));
+    for (const target of [tampered, retargeted]) {
+      const res = await exports.default.fetch(new Request(target, { method: "PUT", body: "x" }));
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ error_code: "PERMISSION_DENIED" });
+    }
+    const aborted = await post(`mpu/abort/${path}`, { upload_id: created.body.upload_id });
+    expect(aborted.status).toBe(200);
+    expect((await post(`mpu/abort/${path}`, { upload_id: created.body.upload_id })).status).toBe(404);
+  });
+});
