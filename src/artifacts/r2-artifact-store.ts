@@ -1,6 +1,7 @@
 import { InvalidParameterError } from "../errors";
 import type { ArtifactStore, BlobBody, StoredBlob } from "./artifact-store";
 import { hashingStream } from "./hashing-stream";
+import { inLargeChunks } from "./large-chunks";
 
 /** R2 multipart parts must be at least 5 MiB (all but the last); bodies of unknown length go up in these. */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -16,7 +17,7 @@ export class R2ArtifactStore implements ArtifactStore {
   async put(body: ReadableStream<Uint8Array>, length: number | null): Promise<StoredBlob> {
     const blobKey = newBlobKey();
     const hash = hashingStream();
-    const hashed = body.pipeThrough(hash.stream);
+    const hashed = inLargeChunks(body).pipeThrough(hash.stream);
     if (length !== null) {
       // R2 needs a known length to stream; FixedLengthStream also fails the put if the body is cut short.
       const fixed = new FixedLengthStream(length);
@@ -53,7 +54,7 @@ export class R2ArtifactStore implements ArtifactStore {
     if (length === null) throw new InvalidParameterError("A multipart part upload needs a Content-Length header.");
     const fixed = new FixedLengthStream(length);
     const upload = this.bucket.resumeMultipartUpload(blobKey, uploadId);
-    const [, part] = await Promise.all([body.pipeTo(fixed.writable), upload.uploadPart(partNumber, fixed.readable)]);
+    const [, part] = await Promise.all([inLargeChunks(body).pipeTo(fixed.writable), upload.uploadPart(partNumber, fixed.readable)]);
     return part.etag;
   }
 

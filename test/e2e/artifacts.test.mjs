@@ -1,0 +1,133 @@
+// Streaming end to end: a 300 MiB artifact goes up as one PUT and as multipart through the real
+// `npm start`, and comes back with the same sha256.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
+import { request } from "node:http";
+import { after, before, test } from "node:test";
+import { freePort, freshStateDir, startServer } from "./server.mjs";
+
+const MiB = 1024 * 1024;
+const SIZE = 300 * MiB;
+const stateDir = freshStateDir();
+let server;
+
+before(async () => {
+  server = await startServer({ port: await freePort(), stateDir });
+});
+after(async () => {
+  await server?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** Deterministic pseudo-random bytes, produced chunk by chunk so the test never holds them all. */
+function* chunks(total, seed) {
+  const block = Buffer.alloc(MiB);
+  for (let offset = 0; offset < total; offset += MiB) {
+    for (let i = 0; i < MiB; i += 4) block.writeUInt32LE((Math.imul(offset + i, 2654435761) ^ seed) >>> 0, i);
+    yield block.subarray(0, Math.min(MiB, total - offset));
+  }
+}
+
+function put(url, total, seed) {
+  const hash = createHash("sha256");
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "PUT", agent: false, headers: { "content-length": total } }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode, etag: res.headers.etag, body, sha256: hash.digest("hex") }));
+    });
+    req.on("error", reject);
+    const source = chunks(total, seed);
+    const pump = () => {
+      for (;;) {
+        const next = source.next();
+        if (next.done) return req.end();
+        hash.update(next.value);
+        if (!req.write(Buffer.from(next.value))) return req.once("drain", pump);
+      }
+    };
+    pump();
+  });
+}
+
+async function download(url) {
+  const res = await fetch(url, { headers: { connection: "close" } }).catch((error) => {
+    throw new Error(`GET ${url}: ${error.cause?.message ?? error.message}\n${server.output().slice(-2000)}`);
+  });
+  assert.equal(res.status, 200);
+  const hash = createHash("sha256");
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.byteLength;
+    hash.update(chunk);
+  }
+  return { size, sha256: hash.digest("hex"), length: Number(res.headers.get("content-length")) };
+}
+
+test("a 300 MiB artifact uploaded in one PUT downloads with the same sha256", async () => {
+  const url = `${server.base}/api/2.0/mlflow-artifacts/artifacts/1/big/artifacts/single.bin`;
+  const up = await put(url, SIZE, 1);
+  assert.equal(up.status, 200, up.body);
+  const down = await download(url);
+  assert.deepEqual(down, { size: SIZE, length: SIZE, sha256: up.sha256 });
+});
+
+test("a 300 MiB artifact uploaded as multipart downloads with the same sha256", async () => {
+  const path = "1/big/artifacts/multipart.bin";
+  const partSize = 50 * MiB;
+  const numParts = SIZE / partSize;
+  const created = await fetch(`${server.base}/api/2.0/mlflow-artifacts/mpu/create/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", connection: "close" },
+    body: JSON.stringify({ path: "multipart.bin", num_parts: numParts }),
+  }).then((r) => r.json());
+  assert.equal(created.credentials.length, numParts);
+  const whole = createHash("sha256");
+  for (const chunk of chunks(SIZE, 2)) whole.update(chunk);
+  // Each part is the matching 50 MiB slice of the same deterministic stream.
+  const parts = [];
+  for (const credential of created.credentials) {
+    const index = credential.part_number - 1;
+    const res = await putSlice(credential.url, index * partSize, partSize, 2).catch((error) => {
+      throw new Error(`part ${credential.part_number}: ${error.message}\n${server.output().slice(-2000)}`);
+    });
+    assert.equal(res.status, 200, res.body);
+    parts.push({ part_number: credential.part_number, etag: res.etag });
+  }
+  const done = await fetch(`${server.base}/api/2.0/mlflow-artifacts/mpu/complete/${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", connection: "close" },
+    body: JSON.stringify({ path: "multipart.bin", upload_id: created.upload_id, parts }),
+  });
+  assert.equal(done.status, 200, await done.text());
+  const down = await download(`${server.base}/api/2.0/mlflow-artifacts/artifacts/${path}`);
+  assert.deepEqual(down, { size: SIZE, length: SIZE, sha256: whole.digest("hex") });
+});
+
+/** PUTs bytes [start, start + length) of the deterministic stream with the given seed. */
+function putSlice(url, start, length, seed) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "PUT", agent: false, headers: { "content-length": length } }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode, etag: res.headers.etag, body }));
+    });
+    req.on("error", reject);
+    const source = chunks(start + length, seed);
+    let offset = 0;
+    const pump = () => {
+      for (;;) {
+        const next = source.next();
+        if (next.done) return req.end();
+        const chunk = next.value;
+        const from = offset;
+        offset += chunk.byteLength;
+        if (offset <= start) continue;
+        const slice = Buffer.from(chunk.subarray(Math.max(0, start - from)));
+        if (!req.write(slice)) return req.once("drain", pump);
+      }
+    };
+    pump();
+  });
+}
