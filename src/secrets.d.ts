@@ -4,5 +4,9 @@ declare namespace Cloudflare {
   interface Env {
     /** `kid:secret[,kid:secret...]`: keys for signed URLs; the first signs, all verify (rotation). */
     MODELGATE_SIGNING_KEYS?: string;
+    /** R2's S3-API credentials, only for `?via=r2` presigned URLs (optional). */
+    R2_ACCOUNT_ID?: string;
+    R2_ACCESS_KEY_ID?: string;
+    R2_SECRET_ACCESS_KEY?: string;
   }
 }

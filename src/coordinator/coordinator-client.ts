@@ -1,6 +1,6 @@
 import { modelNotFound, RegistryError } from "../errors";
 import type { ModelRepository } from "../repositories/model-repository";
-import type { ModelCoordinator, Reply } from "./model-coordinator";
+import type { Changed, ModelCoordinator, Reply } from "./model-coordinator";
 
 type Stub = DurableObjectStub<ModelCoordinator>;
 
@@ -17,11 +17,15 @@ function remember(name: string, id: string) {
   idsByName.set(name, id);
 }
 
+/** Told which refs of a model a mutation changed (the edge cache drops them). */
+export type ChangeListener = (changed: Changed) => Promise<void>;
+
 /** The Worker-side handle on the per-model coordinators. */
 export class CoordinatorClient {
   constructor(
     private readonly namespace: DurableObjectNamespace<ModelCoordinator>,
     private readonly repo: ModelRepository,
+    private readonly onChange: ChangeListener = async () => undefined,
   ) {}
 
   stubFor(modelId: string): Stub {
@@ -34,7 +38,10 @@ export class CoordinatorClient {
       const modelId = attempt === 0 ? await this.resolve(name) : await this.lookup(name);
       if (!modelId) throw modelNotFound(name);
       const reply = (await invoke(this.stubFor(modelId), modelId)) as Reply<T>;
-      if (reply.ok) return reply.value;
+      if (reply.ok) {
+        if (reply.changed && reply.changed.refs.length > 0) await this.onChange(reply.changed);
+        return reply.value;
+      }
       if ("stale" in reply) {
         idsByName.delete(name);
         continue;

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { RegistryError } from "../errors";
 import type { ModelVersion, RegisteredModel, Tag } from "../domain/model";
+import type { ModelRef } from "../domain/model-ref";
 import { ok, type Failure, type Result } from "../domain/result";
 import type { Stage } from "../domain/stages";
 import { openDatabase } from "../repositories/database";
@@ -11,7 +12,15 @@ import { SerialQueue } from "./serial-queue";
 
 /** The caller's name → id lookup was out of date (the model was renamed or deleted): look up again. */
 export type Stale = { ok: false; stale: true };
-export type Reply<T> = Result<T> | Stale;
+/**
+ * Refs (`Production`, `@champion`, `3`, ...) of the model named `name` whose resolution a mutation
+ * changed, so the Worker that made the change can drop them from its edge cache at once.
+ */
+export type Changed = { name: string; refs: string[] };
+export type Reply<T> = (Result<T> & { changed?: Changed }) | Stale;
+
+/** Refs whose answers depend on more than one version: any change to versions can move them. */
+const MODEL_WIDE_REFS = ["None", "Staging", "Production", "Archived", "latest"];
 
 const STALE: Stale = { ok: false, stale: true };
 
@@ -53,6 +62,10 @@ export class ModelCoordinator extends DurableObject<Env> {
       const version = s.aliases.get(alias);
       return version === undefined ? null : (s.version(version) ?? null);
     });
+  }
+
+  resolve(modelId: string, name: string, ref: ModelRef): Promise<Reply<ModelVersion | null>> {
+    return this.read(modelId, name, (s) => s.resolve(ref) ?? null);
   }
 
   // --- mutations, one at a time ----------------------------------------------------------------
@@ -141,7 +154,10 @@ export class ModelCoordinator extends DurableObject<Env> {
       try {
         const state = await this.load(modelId);
         if (!state || state.name !== name) return STALE;
-        return ok(await change(state));
+        const before = state.resolutionView();
+        const value = await change(state);
+        const after = this.state ? this.state.resolutionView() : new Map<string, string>();
+        return { ...ok(value), changed: { name, refs: changedRefs(before, after, this.state?.name !== name) } };
       } catch (error) {
         return this.fail(error);
       }
@@ -174,4 +190,12 @@ export class ModelCoordinator extends DurableObject<Env> {
     console.error("coordinator failure", error instanceof Error ? error.message : String(error));
     return { ok: false, code: "INTERNAL_ERROR", message: error instanceof RegistryError ? error.message : "Internal error in the model coordinator." };
   }
+}
+
+function changedRefs(before: Map<string, string>, after: Map<string, string>, everything: boolean): string[] {
+  const refs = new Set<string>();
+  for (const [ref, view] of before) if (everything || after.get(ref) !== view) refs.add(ref);
+  for (const [ref, view] of after) if (before.get(ref) !== view) refs.add(ref);
+  if (everything || refs.size > 0) for (const ref of MODEL_WIDE_REFS) refs.add(ref);
+  return [...refs];
 }

@@ -1,4 +1,5 @@
 import type { ModelAlias, ModelVersion, RegisteredModel, Tag } from "../domain/model";
+import type { ModelRef } from "../domain/model-ref";
 import { STAGES, type Stage } from "../domain/stages";
 import type { ModelRecord, ModelSnapshot, VersionRecord } from "../repositories/model-repository";
 
@@ -48,6 +49,36 @@ export class ModelState {
   latestVersions(stages?: Stage[]): ModelVersion[] {
     this.latestCache ??= this.computeLatest();
     return stages && stages.length > 0 ? this.latestCache.filter((v) => stages.includes(v.currentStage)) : this.latestCache;
+  }
+
+  /**
+   * What a resolution of each ref would show that can change (stage, aliases, status), so a
+   * mutation can tell which cached resolutions it made stale by comparing before and after.
+   */
+  resolutionView(): Map<string, string> {
+    const view = new Map<string, string>();
+    for (const v of this.versions.values()) view.set(String(v.version), `${v.currentStage}|${v.status}|${this.aliasesOf(v.version).join(",")}`);
+    for (const [alias, version] of this.aliases) view.set(`@${alias}`, String(version));
+    return view;
+  }
+
+  /** The version a ref points at now: a stage's latest READY version, an alias, a number, or the highest READY version. */
+  resolve(ref: ModelRef): ModelVersion | undefined {
+    switch (ref.kind) {
+      case "version":
+        return this.version(ref.version);
+      case "alias": {
+        const version = this.aliases.get(ref.alias);
+        return version === undefined ? undefined : this.version(version);
+      }
+      case "stage":
+        return this.latestVersions([ref.stage])[0];
+      case "latest": {
+        let best: VersionRecord | undefined;
+        for (const v of this.versions.values()) if (v.status === "READY" && (!best || v.version > best.version)) best = v;
+        return best && this.project(best);
+      }
+    }
   }
 
   toRegisteredModel(): RegisteredModel {

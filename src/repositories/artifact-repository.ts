@@ -3,7 +3,7 @@ import { RegistryError } from "../errors";
 import type { StoredBlob } from "../artifacts/artifact-store";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
-import { artifactObjects, artifactUploads, modelVersionFiles } from "./schema";
+import { artifactObjects, artifactUploads, modelVersionFiles, registeredModels } from "./schema";
 
 export interface ArtifactObject extends StoredBlob {
   path: string;
@@ -122,6 +122,17 @@ export class ArtifactRepository {
       .from(modelVersionFiles)
       .where(and(eq(modelVersionFiles.modelId, modelId), eq(modelVersionFiles.version, version)))
       .orderBy(modelVersionFiles.path);
+  }
+
+  /** One file of a registered version's manifest, found by model name (one indexed join). */
+  async versionFile(name: string, version: number, path: string): Promise<ManifestFile | null> {
+    const row = await this.db
+      .select({ path: modelVersionFiles.path, size: modelVersionFiles.size, sha256: modelVersionFiles.sha256, blobKey: modelVersionFiles.blobKey })
+      .from(modelVersionFiles)
+      .innerJoin(registeredModels, eq(registeredModels.id, modelVersionFiles.modelId))
+      .where(and(eq(registeredModels.name, name), eq(modelVersionFiles.version, version), eq(modelVersionFiles.path, path)))
+      .get();
+    return row ?? null;
   }
 
   async createUpload(upload: PendingUpload, now: number): Promise<void> {

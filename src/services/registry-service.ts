@@ -1,4 +1,5 @@
-import { InvalidParameterError, RegistryError, versionNotFound } from "../errors";
+import { InvalidParameterError, NotFoundError, RegistryError, versionNotFound } from "../errors";
+import { canonicalRef, type ModelRef } from "../domain/model-ref";
 import {
   parseVersion,
   validateAlias,
@@ -218,6 +219,14 @@ export class RegistryService {
     return this.coordinators.call(name, (c, id) =>
       c.transition(id, name, { version, stage, archiveExisting: input.archiveExisting, actor: input.actor, comment }),
     );
+  }
+
+  /** The version a ref (`Production`, `@champion`, `3`, `latest`) points at now. */
+  async resolveRef(name: string, ref: ModelRef): Promise<ModelVersion> {
+    validateModelName(name);
+    const found = await this.coordinators.call(name, (c, id) => c.resolve(id, name, ref));
+    if (!found) throw new NotFoundError(`Model ${name} has no version for '${canonicalRef(ref)}'.`);
+    return found;
   }
 
   /** Where the client downloads a version's files from: the location resolved at registration. */

@@ -1,0 +1,93 @@
+// A POSIX (ustar + pax) tar archive, produced as a stream: one file's bytes at a time, never the
+// whole archive in memory.
+
+const BLOCK = 512;
+const encoder = new TextEncoder();
+
+export interface TarEntry {
+  path: string;
+  size: number;
+  open: () => Promise<ReadableStream<Uint8Array>>;
+}
+
+function octal(value: number, width: number): string {
+  return value.toString(8).padStart(width - 1, "0") + "\0";
+}
+
+function header(name: string, size: number, type: "0" | "x", mtime: number, prefix = ""): Uint8Array {
+  const block = new Uint8Array(BLOCK);
+  const put = (text: string, offset: number, width: number) => block.set(encoder.encode(text).subarray(0, width), offset);
+  put(name, 0, 100);
+  put(octal(0o644, 8), 100, 8);
+  put(octal(0, 8), 108, 8);
+  put(octal(0, 8), 116, 8);
+  put(octal(size, 12), 124, 12);
+  put(octal(mtime, 12), 136, 12);
+  put("        ", 148, 8); // checksum field counts as spaces while summing
+  put(type, 156, 1);
+  put("ustar\u0000", 257, 6);
+  put("00", 263, 2);
+  put(prefix, 345, 155);
+  const sum = block.reduce((a, b) => a + b, 0);
+  put(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8);
+  return block;
+}
+
+/** A pax record `"<len> path=<value>\n"`, whose length counts its own digits. */
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  const n = encoder.encode(body).length;
+  let length = n + String(n).length;
+  if (String(length).length > String(n).length) length = n + String(length).length;
+  return `${length}${body}`;
+}
+
+/** The header blocks for one entry: ustar when the name fits, a pax header before it otherwise. */
+export function entryHeaders(path: string, size: number, mtime = 0): Uint8Array[] {
+  const bytes = encoder.encode(path).length;
+  if (bytes <= 100 && /^[\x20-\x7e]*$/.test(path)) return [header(path, size, "0", mtime)];
+  const pax = encoder.encode(paxRecord("path", path));
+  const paxBlock = new Uint8Array(Math.ceil(pax.length / BLOCK) * BLOCK);
+  paxBlock.set(pax);
+  const shortName = `PaxHeader/${path.slice(-80)}`.replace(/[^\x20-\x7e]/g, "_");
+  return [header(shortName, pax.length, "x", mtime), paxBlock, header(path.replace(/[^\x20-\x7e]/g, "_").slice(-100), size, "0", mtime)];
+}
+
+const padding = (size: number) => (BLOCK - (size % BLOCK)) % BLOCK;
+
+/** The archive's exact length, known before any byte is sent. */
+export function tarLength(entries: Pick<TarEntry, "path" | "size">[]): number {
+  let total = 2 * BLOCK;
+  for (const e of entries) total += entryHeaders(e.path, e.size).reduce((n, b) => n + b.length, 0) + e.size + padding(e.size);
+  return total;
+}
+
+export function tarStream(entries: TarEntry[]): ReadableStream<Uint8Array> {
+  let index = 0;
+  let current: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (current) {
+          const { done, value } = await current.read();
+          if (!done) return controller.enqueue(value);
+          current = null;
+          const pad = padding(entries[index - 1].size);
+          if (pad > 0) return controller.enqueue(new Uint8Array(pad));
+          return;
+        }
+        if (index >= entries.length) {
+          controller.enqueue(new Uint8Array(2 * BLOCK));
+          return controller.close();
+        }
+        const entry = entries[index++];
+        for (const block of entryHeaders(entry.path, entry.size)) controller.enqueue(block);
+        current = (await entry.open()).getReader();
+      },
+      async cancel(reason) {
+        await current?.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

@@ -1,0 +1,193 @@
+import { Hono, type Context } from "hono";
+import { InvalidParameterError } from "../../errors";
+import { parseVersion } from "../../domain/limits";
+import { canonicalRef, parseModelRef } from "../../domain/model-ref";
+import { tarLength, tarStream } from "../../artifacts/tar-stream";
+import { toHex } from "../../artifacts/hashing-stream";
+import { filePath, type ResolvedVersion } from "../../services/delivery-service";
+import type { ManifestFile } from "../../repositories/artifact-repository";
+import type { AppEnv } from "../context";
+import { fileKey, MAX_CACHEABLE_BYTES, resolutionKey } from "../edge-cache";
+import { readInput } from "../input";
+import { CreateSignedUrls } from "../schemas/delivery";
+
+/** Inference's read path under /v1: resolve refs, download immutable files from the edge cache, sign URLs. */
+export const deliveryRoutes = new Hono<AppEnv>();
+const r = deliveryRoutes;
+
+const IMMUTABLE = "public, max-age=31536000, immutable";
+
+function ifNoneMatch(c: Context, etag: string): boolean {
+  const header = c.req.header("if-none-match");
+  return header !== undefined && header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag || t.trim() === "*");
+}
+
+/** The path after `/files/` in the request, segment by segment percent-decoded. */
+function filePathParam(c: Context): string {
+  const pathname = new URL(c.req.url).pathname;
+  const rest = pathname.slice(pathname.indexOf("/files/") + "/files/".length);
+  try {
+    return rest.split("/").map(decodeURIComponent).join("/");
+  } catch {
+    throw new InvalidParameterError("The file path is not valid percent-encoded UTF-8.");
+  }
+}
+
+function resolutionJson(resolved: ResolvedVersion, origin: string) {
+  const v = resolved.version;
+  return {
+    name: v.name,
+    version: String(v.version),
+    stage: v.currentStage,
+    aliases: v.aliases,
+    status: v.status,
+    ...(v.runId ? { run_id: v.runId } : {}),
+    source: v.source,
+    files: resolved.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, url: `${origin}${filePath(v.name, v.version, f.path)}` })),
+  };
+}
+
+/** Checks a signature when the URL carries one (signed URLs work without any other credential). */
+async function checkSignature(c: Context<AppEnv>) {
+  const url = new URL(c.req.url);
+  if (url.searchParams.has("sig") || url.searchParams.has("expires")) {
+    await c.var.services.delivery.verifySignature(c.req.method, url.pathname, url.searchParams);
+  }
+}
+
+async function serveFile(c: Context<AppEnv>, name: string, version: number, path: string): Promise<Response> {
+  const key = fileKey(filePath(name, version, path));
+  const cache = caches.default;
+  let hit = await cache.match(key);
+  let state = "hit";
+  if (!hit) {
+    state = "miss";
+    const file = await c.var.services.delivery.file(name, String(version), path);
+    const etag = `"${file.sha256}"`;
+    if (ifNoneMatch(c, etag)) return new Response(null, { status: 304, headers: { etag, "x-modelgate-cache": state } });
+    if (file.size > MAX_CACHEABLE_BYTES) return serveUncached(c, file);
+    // Store the whole object, then answer from the stored copy: one code path for full and
+    // range requests, and no tee buffering a slow client's backlog in the Worker.
+    const blob = await c.var.services.delivery.open(file);
+    await cache.put(key, new Response(blob.body, { headers: fileHeaders(file) }));
+    hit = await cache.match(key);
+    if (!hit) return serveUncached(c, file);
+  }
+  const etag = hit.headers.get("etag") ?? "";
+  if (ifNoneMatch(c, etag)) {
+    await hit.body?.cancel();
+    return new Response(null, { status: 304, headers: { etag, "x-modelgate-cache": state } });
+  }
+  const range = c.req.header("range");
+  if (range) {
+    await hit.body?.cancel();
+    // The Cache API answers a Range request on a stored object with 206 (or 416) itself.
+    hit = (await cache.match(new Request(key, { headers: { range } }))) ?? hit;
+  }
+  const headers = new Headers(hit.headers);
+  headers.set("x-modelgate-cache", state);
+  if (c.req.method === "HEAD") {
+    await hit.body?.cancel();
+    return new Response(null, { status: hit.status, headers });
+  }
+  return new Response(hit.body, { status: hit.status, headers });
+}
+
+function fileHeaders(file: ManifestFile): Record<string, string> {
+  return {
+    etag: `"${file.sha256}"`,
+    "content-length": String(file.size),
+    "content-type": "application/octet-stream",
+    "cache-control": IMMUTABLE,
+    "accept-ranges": "bytes",
+  };
+}
+
+/** Objects over the Cache API's limit stream from R2 directly, ranges included. */
+async function serveUncached(c: Context<AppEnv>, file: ManifestFile): Promise<Response> {
+  const headers = new Headers({ ...fileHeaders(file), "x-modelgate-cache": "bypass" });
+  const range = parseRange(c.req.header("range"), file.size);
+  if (range === "unsatisfiable") {
+    return new Response(null, { status: 416, headers: { "content-range": `bytes */${file.size}` } });
+  }
+  if (c.req.method === "HEAD") return new Response(null, { headers });
+  if (!range) return new Response((await c.var.services.delivery.open(file)).body, { headers });
+  const blob = await c.var.services.delivery.open(file, range);
+  headers.set("content-length", String(range.length));
+  headers.set("content-range", `bytes ${range.offset}-${range.offset + range.length - 1}/${file.size}`);
+  return new Response(blob.body, { status: 206, headers });
+}
+
+/** A single `bytes=` range; null means none (or one we ignore, as HTTP allows). */
+function parseRange(header: string | undefined, size: number): { offset: number; length: number } | "unsatisfiable" | null {
+  const match = header && /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === "" && match[2] === "")) return null;
+  if (match[1] === "") {
+    const suffix = Math.min(Number(match[2]), size);
+    return suffix === 0 ? "unsatisfiable" : { offset: size - suffix, length: suffix };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
+  if (start >= size || end < start) return "unsatisfiable";
+  return { offset: start, length: end - start + 1 };
+}
+
+r.on(["GET", "HEAD"], "/models/:name/versions/:version/files/*", async (c) => {
+  await checkSignature(c);
+  // Immutable: no resolution, so a cache hit touches neither the coordinator, D1 nor R2.
+  return serveFile(c, c.req.param("name"), parseVersion(c.req.param("version")), filePathParam(c));
+});
+
+r.get("/models/:name/versions/:version/archive.tar", async (c) => {
+  const delivery = c.var.services.delivery;
+  const { version, files } = await delivery.resolve(c.req.param("name"), c.req.param("version"));
+  const entries = files.map((f) => ({ path: f.path, size: f.size, open: async () => (await delivery.open(f)).body }));
+  return new Response(tarStream(entries), {
+    headers: {
+      "content-type": "application/x-tar",
+      "content-length": String(tarLength(entries)),
+      "content-disposition": `attachment; filename="${encodeURIComponent(version.name)}-v${version.version}.tar"`,
+      "cache-control": IMMUTABLE,
+    },
+  });
+});
+
+r.post("/models/:name/versions/:version/signed-urls", async (c) => {
+  const input = await readInput(c, CreateSignedUrls);
+  const urls = await c.var.services.delivery.signedUrls({
+    name: c.req.param("name"),
+    version: c.req.param("version"),
+    paths: input.paths,
+    expiresIn: input.expires_in,
+    origin: new URL(c.req.url).origin,
+    viaR2: c.req.query("via") === "r2",
+  });
+  return c.json({ signed_urls: urls.map((u) => ({ path: u.path, url: u.url, expires_at: u.expiresAt })) });
+});
+
+r.on(["GET", "HEAD"], "/models/:name/:ref/files/*", async (c) => {
+  const version = await c.var.services.delivery.resolveVersion(c.req.param("name"), c.req.param("ref"));
+  return serveFile(c, version.name, version.version, filePathParam(c));
+});
+
+r.get("/models/:name/:ref", async (c) => {
+  const name = c.req.param("name");
+  const ref = canonicalRef(parseModelRef(c.req.param("ref")));
+  const key = resolutionKey(name, ref);
+  const cached = await caches.default.match(key);
+  let body: string;
+  let etag: string;
+  if (cached) {
+    body = await cached.text();
+    etag = cached.headers.get("etag") ?? "";
+  } else {
+    const resolved = await c.var.services.delivery.resolve(name, ref);
+    body = JSON.stringify(resolutionJson(resolved, new URL(c.req.url).origin));
+    etag = `"${toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)))}"`;
+    const ttl = c.var.services.config.resolveTtlSeconds;
+    await caches.default.put(key, new Response(body, { headers: { etag, "content-type": "application/json", "cache-control": `max-age=${ttl}` } }));
+  }
+  const headers = { etag, "cache-control": "no-cache", "x-modelgate-cache": cached ? "hit" : "miss" };
+  if (ifNoneMatch(c, etag)) return new Response(null, { status: 304, headers });
+  return new Response(body, { headers: { ...headers, "content-type": "application/json" } });
+});
