@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
 
 export const API = "http://modelgate.test/api/2.0/mlflow";
 
@@ -33,8 +34,85 @@ export async function createModel(name = uniqueName()): Promise<string> {
   return name;
 }
 
-export async function createVersion(name: string, source = "mlflow-artifacts:/0/abc/artifacts/model"): Promise<Json> {
+/** Registers a version; the default source is an outside store, which registers READY without files here. */
+export async function createVersion(name: string, source = "s3://models/abc/model"): Promise<Json> {
   const { status, body } = await call("POST", "/model-versions/create", { name, source });
   if (status !== 200) throw new Error(`version of ${name}: ${status} ${JSON.stringify(body)}`);
   return body.model_version;
+}
+
+/** Base URLs of the same registry tree as MLflow's UI calls it, and of Modelgate's own endpoints. */
+export const AJAX_API = "http://modelgate.test/ajax-api/2.0/mlflow";
+export const MODELGATE_API = "http://modelgate.test/api/2.0/modelgate";
+
+/** Waits long enough for the millisecond clock to move, so timestamps order deterministically. */
+export function sleep(ms = 5): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Sends a request with an exact body text (or none), for malformed and unusual requests. */
+export async function rawCall(
+  method: string,
+  url: string,
+  body?: string,
+  headers: Record<string, string> = { "content-type": "application/json" },
+): Promise<{ status: number; text: string; contentType: string | null }> {
+  const response = await exports.default.fetch(new Request(url, { method, headers, body }));
+  return { status: response.status, text: await response.text(), contentType: response.headers.get("content-type") };
+}
+
+/** Creates a registered model with any create parameters (tags, description, ...) and returns it. */
+export async function createModelWith(params: Json): Promise<Json> {
+  const { status, body } = await call("POST", "/registered-models/create", params);
+  if (status !== 200) throw new Error(`create ${params.name}: ${status} ${JSON.stringify(body)}`);
+  return body.registered_model;
+}
+
+/**
+ * A source in a store Modelgate does not manage, so registering it depends on no uploaded artifacts:
+ * registry tests stay about the registry.
+ */
+export const EXTERNAL_SOURCE = "s3://modelgate-test-bucket/models/model";
+
+/** Creates a model version with any create parameters (source, run_id, tags, ...) and returns it. */
+export async function createVersionWith(name: string, params: Json = {}): Promise<Json> {
+  const { status, body } = await call("POST", "/model-versions/create", { name, source: EXTERNAL_SOURCE, ...params });
+  if (status !== 200) throw new Error(`version of ${name}: ${status} ${JSON.stringify(body)}`);
+  return body.model_version;
+}
+
+/** Moves a version to a stage and returns the updated version; throws on any error. */
+export async function transitionTo(name: string, version: string, stage: string, archiveExisting = false, comment?: string): Promise<Json> {
+  const { status, body } = await call("POST", "/model-versions/transition-stage", {
+    name,
+    version,
+    stage,
+    archive_existing_versions: archiveExisting,
+    ...(comment === undefined ? {} : { comment }),
+  });
+  if (status !== 200) throw new Error(`transition ${name} v${version} to ${stage}: ${status} ${JSON.stringify(body)}`);
+  return body.model_version;
+}
+
+/** The current stage of every version of a model, by version number, read through model-versions/get. */
+export async function stagesOf(name: string, versions: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const version of versions) {
+    const { status, body } = await call("GET", "/model-versions/get", { name, version });
+    if (status !== 200) throw new Error(`get ${name} v${version}: ${status} ${JSON.stringify(body)}`);
+    out[version] = body.model_version.current_stage;
+  }
+  return out;
+}
+
+/**
+ * Asserts an MLflow error answer: the HTTP status, the error_code, and a body of exactly the two
+ * string fields `error_code` and `message` (optionally matching `message`).
+ */
+export function expectError(res: { status: number; body: Json }, status: number, code: string, message?: string | RegExp): void {
+  expect({ status: res.status, error_code: res.body.error_code }).toEqual({ status, error_code: code });
+  expect(Object.keys(res.body).sort()).toEqual(["error_code", "message"]);
+  expect(typeof res.body.message).toBe("string");
+  if (typeof message === "string") expect(res.body.message).toBe(message);
+  else if (message) expect(res.body.message).toMatch(message);
 }

@@ -10,8 +10,9 @@ export const MAX_ALIAS_LENGTH = 255;
 export const MAX_SOURCE_LENGTH = 500;
 export const MAX_COMMENT_LENGTH = 1000;
 
-const TAG_KEY = /^[/\w.\- :]*$/u;
-const ALIAS = /^[\w-]*$/;
+// Python's `\w` (which MLflow uses) matches any Unicode letter or digit, JavaScript's only ASCII.
+const TAG_KEY = /^[/\p{L}\p{M}\p{N}_.\- :]*$/u;
+const ALIAS = /^[\p{L}\p{M}\p{N}_-]*$/u;
 
 function checkLength(what: string, value: string, max: number) {
   if (value.length > max) {

@@ -72,14 +72,15 @@ function tokenize(input: string): Token[] {
   return tokens;
 }
 
-/** Joins `tags` `.` `` `my key` `` style identifiers that the tokenizer split on backticks. */
+/** Joins `tags.` with a quoted key (`` tags.`my key` `` or `tags."my key"`, as MLflow accepts both). */
 function readIdentifier(tokens: Token[], pos: number): { key: string; next: number } {
   const first = tokens[pos];
   if (!first || first.t !== "ident") throw invalid(`expected an attribute or tag name at token ${pos + 1}`);
   let key = first.v;
   let next = pos + 1;
-  if (key.endsWith(".") && tokens[next]?.t === "ident") {
-    key += (tokens[next] as { v: string }).v;
+  const quoted = tokens[next];
+  if (key.endsWith(".") && (quoted?.t === "ident" || quoted?.t === "string")) {
+    key += quoted.v;
     next++;
   }
   return { key, next };
@@ -131,7 +132,7 @@ function checkCondition(entity: SearchEntity, key: string, comparator: Comparato
       return { kind: "tag", key: tagKey, comparator, value };
     }
   }
-  const attribute = lower.startsWith("attributes.") ? lower.slice("attributes.".length) : lower;
+  const attribute = lower.replace(/^attributes?\./, "");
   const rule = ATTRIBUTES[entity][attribute];
   if (!rule) {
     const allowed = Object.keys(ATTRIBUTES[entity]).join(", ");

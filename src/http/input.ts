@@ -22,7 +22,9 @@ async function bodyObject(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === "") return {};
   try {
-    return JSON.parse(text);
+    const parsed: unknown = JSON.parse(text);
+    // Older clients send the body JSON-encoded twice; MLflow's server decodes it again.
+    return typeof parsed === "string" ? JSON.parse(parsed) : parsed;
   } catch {
     throw new InvalidParameterError("Malformed JSON in the request body.");
   }

@@ -6,7 +6,7 @@ describe("per-model serialization", () => {
   it("gives 50 concurrent registrations exactly versions 1..50", async () => {
     const name = await createModel();
     const replies = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/0/run${i}/artifacts/m` })),
+      Array.from({ length: 50 }, (_, i) => call("POST", "/model-versions/create", { name, source: `s3://models/run${i}/model` })),
     );
     expect(replies.map((r) => r.status)).toEqual(Array(50).fill(200));
     const versions = replies.map((r) => Number(r.body.model_version.version)).sort((a, b) => a - b);
@@ -57,7 +57,7 @@ describe("per-model serialization", () => {
   it("keeps version numbers unique across a rename racing registrations", async () => {
     const name = await createModel();
     const renamed = uniqueName("renamed");
-    const creates = Array.from({ length: 20 }, () => call("POST", "/model-versions/create", { name, source: "mlflow-artifacts:/0/r/artifacts/m" }));
+    const creates = Array.from({ length: 20 }, () => call("POST", "/model-versions/create", { name, source: "s3://models/r/model" }));
     const rename = call("POST", "/registered-models/rename", { name, new_name: renamed });
     const replies = await Promise.all([...creates, rename]);
     expect(replies.at(-1)!.status).toBe(200);
