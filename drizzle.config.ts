@@ -1,8 +1,8 @@
 import { defineConfig } from "drizzle-kit";
 
-// `npm run db:generate` writes a new SQL migration into migrations/ from src/repositories/schema.ts.
+// `npm run db:generate` writes a new SQL migration into migrations/ from the drizzle schema files.
 export default defineConfig({
   dialect: "sqlite",
-  schema: "./src/repositories/schema.ts",
+  schema: ["./src/repositories/schema.ts", "./src/repositories/tracking-schema.ts", "./src/repositories/auth-schema.ts"],
   out: "./migrations",
 });

@@ -148,4 +148,8 @@ CREATE TABLE `runs` (
 	FOREIGN KEY (`experiment_id`) REFERENCES `experiments`(`id`) ON UPDATE no action ON DELETE no action
 );
 --> statement-breakpoint
-CREATE INDEX `runs_experiment_start_idx` ON `runs` (`experiment_id`,`start_time`);
+CREATE INDEX `runs_experiment_start_idx` ON `runs` (`experiment_id`,`start_time`);--> statement-breakpoint
+-- MLflow clients expect the Default experiment "0" to exist from the start (MLflow's SQL store
+-- creates it the same way, with an explicit id on the autoincrement key).
+INSERT INTO `experiments` (`id`, `name`, `artifact_location`, `lifecycle_stage`, `creation_time`, `last_update_time`)
+VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active', CAST(strftime('%s', 'now') AS INTEGER) * 1000, CAST(strftime('%s', 'now') AS INTEGER) * 1000);

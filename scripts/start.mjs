@@ -47,7 +47,15 @@ const signingKeys = process.env.MODELGATE_SIGNING_KEYS ?? readFileSync(keyFile, 
 const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
 const mf = new Miniflare({
   ...workerOptions,
-  bindings: { ...workerOptions.bindings, MODELGATE_SIGNING_KEYS: signingKeys },
+  bindings: {
+    ...workerOptions.bindings,
+    MODELGATE_SIGNING_KEYS: signingKeys,
+    // Local runs serve one user on 127.0.0.1 without ceremony; MODELGATE_AUTH=on enforces tokens
+    // exactly as a deployment does (then MODELGATE_ADMIN_TOKEN is required).
+    MODELGATE_AUTH: process.env.MODELGATE_AUTH ?? "off",
+    ...(process.env.MODELGATE_ADMIN_TOKEN ? { MODELGATE_ADMIN_TOKEN: process.env.MODELGATE_ADMIN_TOKEN } : {}),
+    ...(process.env.MODELGATE_CORS_ORIGINS ? { MODELGATE_CORS_ORIGINS: process.env.MODELGATE_CORS_ORIGINS } : {}),
+  },
   name: "modelgate",
   modules: true,
   scriptPath: path.join(buildDir, "index.js"),
@@ -70,6 +78,7 @@ Point the MLflow client at it:
   export MLFLOW_TRACKING_URI=${base}
   export MLFLOW_DISABLE_TELEMETRY=true
 
+Access control is ${process.env.MODELGATE_AUTH === "on" ? "ON: send a token (MLFLOW_TRACKING_TOKEN)" : "off (local single-user mode; MODELGATE_AUTH=on to enforce tokens)"}.
 Ctrl-C stops it; the data stays in ${stateDir}.`);
 
 let stopping = false;

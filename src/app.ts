@@ -1,35 +1,85 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { secureHeaders } from "hono/secure-headers";
+import { RegistryError } from "./errors";
+import { errorResponse } from "./http/error-handler";
+import { accessRoutes } from "./http/routes/access";
 import type { AppEnv } from "./http/context";
 import { notFound, onError } from "./http/error-handler";
 import { artifactRoutes } from "./http/routes/artifacts";
+import { deliveryRoutes } from "./http/routes/delivery";
+import { lineageRoutes } from "./http/routes/lineage";
+import { experimentRoutes } from "./http/routes/experiments";
+import { loggedModelRoutes } from "./http/routes/logged-models";
 import { modelVersionRoutes } from "./http/routes/model-versions";
 import { registeredModelRoutes } from "./http/routes/registered-models";
+import { runRoutes } from "./http/routes/runs";
 import { transitionRoutes } from "./http/routes/transitions";
 import { servicesFor } from "./services";
 
 const ANONYMOUS = "anonymous";
+/** JSON bodies are small; artifact bytes go through their own routes, streamed. */
+const MAX_JSON_BODY = 4 * 1024 * 1024;
 
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.onError(onError);
   app.notFound(notFound);
 
+  app.use("*", secureHeaders());
   app.use("*", async (c, next) => {
     c.set("services", servicesFor(c.env));
-    // Until access control lands every caller is the same anonymous actor (no user_id is recorded).
+    // A route's guard replaces these once it has authenticated the caller.
     c.set("actor", ANONYMOUS);
     c.set("userId", undefined);
+    c.set("principal", undefined);
+    c.set("auditModel", undefined);
     await next();
+  });
+  // Closed by default: only origins listed in MODELGATE_CORS_ORIGINS may call from a browser.
+  app.use("*", (c, next) => cors({ origin: c.var.services.config.corsOrigins, credentials: true })(c, next));
+  for (const tree of ["/api/2.0/mlflow/*", "/ajax-api/2.0/mlflow/*", "/api/2.0/modelgate/*"]) {
+    app.use(
+      tree,
+      bodyLimit({
+        maxSize: MAX_JSON_BODY,
+        onError: (c) => errorResponse(c, new RegistryError("INVALID_PARAMETER_VALUE", `The request body exceeds ${MAX_JSON_BODY} bytes.`)),
+      }),
+    );
+  }
+  // The audit trail: who changed what, for every mutation that succeeded.
+  app.use("*", async (c, next) => {
+    await next();
+    if (c.req.method === "GET" || c.req.method === "HEAD" || c.res.status >= 400 || !c.var.principal) return;
+    const event = {
+      timestamp: Date.now(),
+      actor: c.var.actor,
+      action: `${c.req.method} ${new URL(c.req.url).pathname}`,
+      modelName: c.var.auditModel ?? null,
+      version: null,
+      status: c.res.status,
+      detail: null,
+    };
+    c.executionCtx.waitUntil(c.var.services.auth.audit(event).catch((e: unknown) => console.error("audit write failed", String(e))));
   });
 
   app.get("/health", (c) => c.json({ status: "ok", service: "modelgate" }));
 
-  const mlflow = new Hono<AppEnv>().route("/", registeredModelRoutes).route("/", modelVersionRoutes);
+  const mlflow = new Hono<AppEnv>()
+    .route("/", registeredModelRoutes)
+    .route("/", modelVersionRoutes)
+    .route("/", experimentRoutes)
+    .route("/", runRoutes)
+    .route("/", loggedModelRoutes);
   // MLflow's UI calls the same API under /ajax-api; serve both trees.
   app.route("/api/2.0/mlflow", mlflow);
   app.route("/ajax-api/2.0/mlflow", mlflow);
   app.route("/api/2.0/mlflow-artifacts", artifactRoutes);
   app.route("/ajax-api/2.0/mlflow-artifacts", artifactRoutes);
   app.route("/api/2.0/modelgate", transitionRoutes);
+  app.route("/api/2.0/modelgate", lineageRoutes);
+  app.route("/api/2.0/modelgate", accessRoutes);
+  app.route("/v1", deliveryRoutes);
   return app;
 }

@@ -4,6 +4,8 @@ declare namespace Cloudflare {
   interface Env {
     /** `kid:secret[,kid:secret...]`: keys for signed URLs; the first signs, all verify (rotation). */
     MODELGATE_SIGNING_KEYS?: string;
+    /** The bootstrap admin token: the first credential of a deployment, used to create the others. */
+    MODELGATE_ADMIN_TOKEN?: string;
     /** R2's S3-API credentials, only for `?via=r2` presigned URLs (optional). */
     R2_ACCOUNT_ID?: string;
     R2_ACCESS_KEY_ID?: string;

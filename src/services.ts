@@ -1,31 +1,80 @@
 import { R2ArtifactStore } from "./artifacts/r2-artifact-store";
 import { parseSigningKeys, UrlSigner } from "./artifacts/url-signer";
 import { CoordinatorClient } from "./coordinator/coordinator-client";
-import { NotFoundError, RegistryError } from "./errors";
+import { RegistryError } from "./errors";
+import { purgeResolutions } from "./http/edge-cache";
 import { ArtifactRepository } from "./repositories/artifact-repository";
 import { openDatabase } from "./repositories/database";
+import { ExperimentRepository } from "./repositories/experiment-repository";
+import { LoggedModelRepository } from "./repositories/logged-model-repository";
 import { ModelRepository } from "./repositories/model-repository";
+import { RunRepository } from "./repositories/run-repository";
 import { SearchRepository } from "./repositories/search-repository";
 import { ArtifactService } from "./services/artifact-service";
+import { DeliveryService, type DeliveryConfig } from "./services/delivery-service";
+import { LineageService } from "./services/lineage-service";
+import { AuthService } from "./services/auth-service";
+import { TokenRepository } from "./repositories/token-repository";
 import { RegistryService } from "./services/registry-service";
+import { TrackingService } from "./services/tracking-service";
 import { VersionSources, type RunLocator } from "./services/version-sources";
-
-// Until the tracking service lands, no run or logged model exists to register from.
-const runLocator: RunLocator = {
-  runArtifactUri: (runId) => Promise.reject(new NotFoundError(`Run with id=${runId} not found`)),
-  loggedModel: (modelId) => Promise.reject(new NotFoundError(`Logged model with id=${modelId} not found`)),
-};
 
 /** The one composition root: repositories, stores and the coordinator client, wired into services. */
 export function createServices(env: Env) {
   const db = openDatabase(env.DB);
   const models = new ModelRepository(db);
-  const coordinators = new CoordinatorClient(env.MODEL_COORDINATOR, models);
+  // A mutation drops the resolutions it changed from this location's edge cache at once.
+  const coordinators = new CoordinatorClient(env.MODEL_COORDINATOR, models, purgeResolutions);
   const artifactIndex = new ArtifactRepository(db);
-  const sources = new VersionSources(coordinators, artifactIndex, runLocator);
+  const store = new R2ArtifactStore(env.ARTIFACTS);
+  const urlSigner = signer(env);
+  const tracking = new TrackingService(new ExperimentRepository(db), new RunRepository(db), new LoggedModelRepository(db), artifactIndex);
+  const runs: RunLocator = {
+    runArtifactUri: async (runId) => (await tracking.getRun(runId)).info.artifactUri,
+    loggedModel: (modelId) => tracking.getLoggedModel(modelId),
+  };
+  const sources = new VersionSources(coordinators, artifactIndex, runs);
+  const registry = new RegistryService(coordinators, models, new SearchRepository(db), sources);
+  const config = readConfig(env);
+  if (config.authEnabled && !env.MODELGATE_ADMIN_TOKEN) {
+    throw new RegistryError("TEMPORARILY_UNAVAILABLE", "Modelgate is not configured: auth is on and the MODELGATE_ADMIN_TOKEN secret is missing.");
+  }
   return {
-    registry: new RegistryService(coordinators, models, new SearchRepository(db), sources),
-    artifacts: new ArtifactService(artifactIndex, new R2ArtifactStore(env.ARTIFACTS), signer(env)),
+    config,
+    registry,
+    tracking,
+    artifacts: new ArtifactService(artifactIndex, store, urlSigner),
+    delivery: new DeliveryService(registry, artifactIndex, store, urlSigner, config),
+    lineage: new LineageService(registry, tracking, artifactIndex),
+    auth: new AuthService(new TokenRepository(db), { enabled: config.authEnabled, adminToken: env.MODELGATE_ADMIN_TOKEN ?? null }),
+  };
+}
+
+export interface Config extends DeliveryConfig {
+  /** Tokens required (deployed, or MODELGATE_AUTH=on locally); off only for a local single-user run. */
+  authEnabled: boolean;
+  /** Origins allowed to call the API from a browser; none by default. */
+  corsOrigins: string[];
+  /** How long another location may serve a mutable ref's cached resolution after it changed. */
+  resolveTtlSeconds: number;
+}
+
+function readConfig(env: Env): Config {
+  const seconds = (value: string | undefined, fallback: number) => {
+    const n = Number(value);
+    return value !== undefined && Number.isInteger(n) && n > 0 ? n : fallback;
+  };
+  const r2 =
+    env.R2_ACCOUNT_ID && env.R2_ACCESS_KEY_ID && env.R2_SECRET_ACCESS_KEY
+      ? { accountId: env.R2_ACCOUNT_ID, bucket: env.R2_BUCKET_NAME, accessKeyId: env.R2_ACCESS_KEY_ID, secretAccessKey: env.R2_SECRET_ACCESS_KEY }
+      : null;
+  return {
+    authEnabled: env.MODELGATE_AUTH !== "off",
+    corsOrigins: (env.MODELGATE_CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    resolveTtlSeconds: seconds(env.MODELGATE_RESOLVE_TTL_SECONDS, 10),
+    maxSignedUrlSeconds: seconds(env.MODELGATE_SIGNED_URL_MAX_SECONDS, 7 * 24 * 3600),
+    defaultSignedUrlSeconds: 3600,
+    r2,
   };
 }
 

@@ -23,6 +23,11 @@ export interface OrderTerm {
   ascending: boolean;
 }
 
+// D1 binds at most 100 parameters per statement and each condition or sort key takes two or three,
+// so a search takes at most this many of each (MLflow sets no limit; real filters are far shorter).
+export const MAX_FILTER_CONDITIONS = 20;
+export const MAX_ORDER_BY_TERMS = 10;
+
 const NUMBER_COMPARATORS: Comparator[] = ["=", "!=", "<", "<=", ">", ">="];
 const STRING_COMPARATORS: Comparator[] = ["=", "!=", "LIKE", "ILIKE"];
 const LIST_COMPARATORS: Comparator[] = [...STRING_COMPARATORS, "IN", "NOT IN"];
@@ -302,6 +307,7 @@ export function parseTrackingFilter(filter: string | undefined, entity: SearchEn
     const cmp = readComparator(tokens, id.next, what);
     const val = readValue(tokens, cmp.next, cmp.comparator === "IN" || cmp.comparator === "NOT IN", what);
     conditions.push(toCondition(entity, id.id, cmp.comparator, val.value, what));
+    if (conditions.length > MAX_FILTER_CONDITIONS) throw invalid(what, `a filter can join at most ${MAX_FILTER_CONDITIONS} conditions`);
     pos = val.next;
     if (pos >= tokens.length) return conditions;
     const joiner = tokens[pos];
@@ -331,8 +337,15 @@ function toOrderTerm(entity: SearchEntity, id: Identifier, ascending: boolean, w
   return { kind, key: id.key, ascending };
 }
 
+function checkOrderByCount(count: number): void {
+  if (count > MAX_ORDER_BY_TERMS) {
+    throw new InvalidParameterError(`Invalid order_by: at most ${MAX_ORDER_BY_TERMS} clauses are supported, got ${count}.`);
+  }
+}
+
 /** Parses order_by clauses such as `metrics.rmse ASC` or `attributes.start_time DESC` (default ASC). */
 export function parseTrackingOrderBy(clauses: string[] | undefined, entity: SearchEntity): OrderTerm[] {
+  checkOrderByCount(clauses?.length ?? 0);
   return (clauses ?? []).map((clause) => {
     const what = `order_by clause '${clause}'`;
     const tokens = tokenize(clause, what);
@@ -351,6 +364,7 @@ export function parseTrackingOrderBy(clauses: string[] | undefined, entity: Sear
 
 /** Logged-model search sends order_by as objects: `{field_name, ascending}`. */
 export function parseLoggedModelOrderBy(clauses: { fieldName: string; ascending?: boolean }[] | undefined): OrderTerm[] {
+  checkOrderByCount(clauses?.length ?? 0);
   return (clauses ?? []).map((clause) => {
     const what = `order_by field '${clause.fieldName}'`;
     const tokens = tokenize(clause.fieldName, what);

@@ -19,11 +19,11 @@ export const MAX_DATASET_DIGEST_SIZE = 36;
 export const MAX_DATASET_SOURCE_TYPE_SIZE = 36;
 export const MAX_DATASET_SCHEMA_SIZE = 1_048_575;
 export const MAX_DATASET_SOURCE_SIZE = 65_535;
-// MLflow allows 16 MiB profiles; a D1 row holds at most 2 MB, so Modelgate caps them at 1 MiB.
-export const MAX_DATASET_PROFILE_SIZE = 1_048_575;
+export const MAX_DATASET_PROFILE_SIZE = 16_777_215;
+/** A D1 row holds at most 2 MB: Modelgate's own cap on one dataset input, in UTF-8 bytes. */
+export const MAX_DATASET_INPUT_BYTES = 1_900_000;
 export const MAX_INPUT_TAG_KEY_SIZE = 255;
 export const MAX_INPUT_TAG_VALUE_SIZE = 500;
-export const MAX_MODEL_JSON_LENGTH = 1_000_000;
 
 /** Python's `\w` is Unicode-aware: letters, digits, marks and underscore. */
 const VALID_NAME = /^[/\p{L}\p{N}\p{M}_.\- :]*$/u;
@@ -207,8 +207,18 @@ export function validateDatasetInputs(inputs: DatasetInputInput[]): void {
       validateLength("Input tag key", tag.key, MAX_INPUT_TAG_KEY_SIZE);
       validateLength("Input tag value", tag.value, MAX_INPUT_TAG_VALUE_SIZE);
     }
+    const bytes = [d.name!, d.digest!, d.sourceType!, d.source!, d.schema ?? "", d.profile ?? "", JSON.stringify(input.tags ?? [])]
+      .map(utf8Length)
+      .reduce((a, b) => a + b, 0);
+    if (bytes > MAX_DATASET_INPUT_BYTES) {
+      throw new InvalidParameterError(
+        `Dataset input '${d.name}' is ${bytes} bytes; Modelgate stores at most ${MAX_DATASET_INPUT_BYTES} bytes per dataset input (schema, profile, source and tags together).`,
+      );
+    }
   }
 }
+
+const utf8Length = (text: string): number => new TextEncoder().encode(text).length;
 
 const LOGGED_MODEL_NAME_BAD_CHARS = ["/", ":", ".", "%", '"', "'"];
 

@@ -99,6 +99,13 @@ export interface RunLineage {
   experiment: Experiment;
 }
 
+/** One folder of a run's artifacts (MLflow's artifacts/list). */
+export interface RunArtifacts {
+  rootUri: string;
+  /** Paths relative to the run's artifact root. */
+  files: { path: string; isDir: boolean; fileSize: number | null }[];
+}
+
 export interface LoggedModel {
   modelId: string;
   experimentId: string;

@@ -1,4 +1,5 @@
 import type { Services } from "../services";
+import type { Principal } from "../services/auth-service";
 
 /** What every request carries: its bindings, the services built from them, and who is acting. */
 export type AppEnv = {
@@ -9,5 +10,9 @@ export type AppEnv = {
     actor: string;
     /** The MLflow `user_id` stored on what this request creates; unset for anonymous callers. */
     userId: string | undefined;
+    /** Set by the route's guard once the caller is authenticated. */
+    principal: Principal | undefined;
+    /** The model a mutation acted on, for the audit trail. */
+    auditModel: string | undefined;
   };
 };

@@ -1,5 +1,6 @@
 import { Hono, type Context } from "hono";
 import { InvalidParameterError } from "../../errors";
+import { requires } from "../auth";
 import type { AppEnv } from "../context";
 import { readInput } from "../input";
 import * as S from "../schemas/artifacts";
@@ -33,7 +34,7 @@ function requestBody(c: Context): ReadableStream<Uint8Array> {
 }
 
 // Listing first: Hono's `/artifacts/*` would also match the bare `/artifacts`.
-r.get("/artifacts", async (c) => {
+r.get("/artifacts", requires("read"), async (c) => {
   const { path } = await readInput(c, S.ListArtifacts);
   const files = await c.var.services.artifacts.list(path ?? "");
   if (files.length === 0) return c.json({});
@@ -42,24 +43,24 @@ r.get("/artifacts", async (c) => {
   });
 });
 
-r.put("/artifacts/*", async (c) => {
+r.put("/artifacts/*", requires("write"), async (c) => {
   await c.var.services.artifacts.upload(pathAfter(c, "/artifacts/"), requestBody(c), contentLength(c));
   return c.json({});
 });
 
-r.get("/artifacts/*", async (c) => {
+r.get("/artifacts/*", requires("read"), async (c) => {
   const file = await c.var.services.artifacts.download(pathAfter(c, "/artifacts/"));
   return new Response(file.body, {
     headers: { "content-type": "application/octet-stream", "content-length": String(file.size), etag: `"${file.sha256}"` },
   });
 });
 
-r.delete("/artifacts/*", async (c) => {
+r.delete("/artifacts/*", requires("admin"), async (c) => {
   await c.var.services.artifacts.delete(pathAfter(c, "/artifacts/"));
   return c.json({});
 });
 
-r.post("/mpu/create/*", async (c) => {
+r.post("/mpu/create/*", requires("write"), async (c) => {
   const { num_parts } = await readInput(c, S.CreateMultipartUpload);
   const origin = new URL(c.req.url).origin;
   const upload = await c.var.services.artifacts.createMultipart(pathAfter(c, "/mpu/create/"), num_parts, origin);
@@ -69,7 +70,7 @@ r.post("/mpu/create/*", async (c) => {
   });
 });
 
-r.post("/mpu/complete/*", async (c) => {
+r.post("/mpu/complete/*", requires("write"), async (c) => {
   const { upload_id, parts } = await readInput(c, S.CompleteMultipartUpload);
   await c.var.services.artifacts.completeMultipart(
     pathAfter(c, "/mpu/complete/"),
@@ -79,14 +80,14 @@ r.post("/mpu/complete/*", async (c) => {
   return c.json({});
 });
 
-r.post("/mpu/abort/*", async (c) => {
+r.post("/mpu/abort/*", requires("write"), async (c) => {
   const { upload_id } = await readInput(c, S.AbortMultipartUpload);
   await c.var.services.artifacts.abortMultipart(pathAfter(c, "/mpu/abort/"), upload_id);
   return c.json({});
 });
 
 // Part URLs handed out by mpu/create: the signature in the query string is the credential.
-r.put("/mpu/part/:uploadId/:partNumber", async (c) => {
+r.put("/mpu/part/:uploadId/:partNumber", requires("public"), async (c) => {
   const url = new URL(c.req.url);
   const artifacts = c.var.services.artifacts;
   await artifacts.verifyPartUrl(url.pathname.replace(/^\/ajax-api\//, "/api/"), url.searchParams);

@@ -6,6 +6,7 @@ import { tarLength, tarStream } from "../../artifacts/tar-stream";
 import { toHex } from "../../artifacts/hashing-stream";
 import { filePath, type ResolvedVersion } from "../../services/delivery-service";
 import type { ManifestFile } from "../../repositories/artifact-repository";
+import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
 import { fileKey, MAX_CACHEABLE_BYTES, resolutionKey } from "../edge-cache";
 import { readInput } from "../input";
@@ -132,13 +133,13 @@ function parseRange(header: string | undefined, size: number): { offset: number;
   return { offset: start, length: end - start + 1 };
 }
 
-r.on(["GET", "HEAD"], "/models/:name/versions/:version/files/*", async (c) => {
+r.on(["GET", "HEAD"], "/models/:name/versions/:version/files/*", requires("read", modelFromParam, { signedUrlAllowed: true }), async (c) => {
   await checkSignature(c);
   // Immutable: no resolution, so a cache hit touches neither the coordinator, D1 nor R2.
   return serveFile(c, c.req.param("name"), parseVersion(c.req.param("version")), filePathParam(c));
 });
 
-r.get("/models/:name/versions/:version/archive.tar", async (c) => {
+r.get("/models/:name/versions/:version/archive.tar", requires("read", modelFromParam), async (c) => {
   const delivery = c.var.services.delivery;
   const { version, files } = await delivery.resolve(c.req.param("name"), c.req.param("version"));
   const entries = files.map((f) => ({ path: f.path, size: f.size, open: async () => (await delivery.open(f)).body }));
@@ -152,7 +153,7 @@ r.get("/models/:name/versions/:version/archive.tar", async (c) => {
   });
 });
 
-r.post("/models/:name/versions/:version/signed-urls", async (c) => {
+r.post("/models/:name/versions/:version/signed-urls", requires("read", modelFromParam), async (c) => {
   const input = await readInput(c, CreateSignedUrls);
   const urls = await c.var.services.delivery.signedUrls({
     name: c.req.param("name"),
@@ -165,12 +166,12 @@ r.post("/models/:name/versions/:version/signed-urls", async (c) => {
   return c.json({ signed_urls: urls.map((u) => ({ path: u.path, url: u.url, expires_at: u.expiresAt })) });
 });
 
-r.on(["GET", "HEAD"], "/models/:name/:ref/files/*", async (c) => {
+r.on(["GET", "HEAD"], "/models/:name/:ref/files/*", requires("read", modelFromParam), async (c) => {
   const version = await c.var.services.delivery.resolveVersion(c.req.param("name"), c.req.param("ref"));
   return serveFile(c, version.name, version.version, filePathParam(c));
 });
 
-r.get("/models/:name/:ref", async (c) => {
+r.get("/models/:name/:ref", requires("read", modelFromParam), async (c) => {
   const name = c.req.param("name");
   const ref = canonicalRef(parseModelRef(c.req.param("ref")));
   const key = resolutionKey(name, ref);

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { requires, modelFromInput } from "../auth";
 import type { AppEnv } from "../context";
 import { readInput } from "../input";
 import { ListTransitions } from "../schemas/model-registry";
@@ -7,7 +8,7 @@ import { transitionJson } from "../serializers";
 /** Modelgate's own endpoints under /api/2.0/modelgate. */
 export const transitionRoutes = new Hono<AppEnv>();
 
-transitionRoutes.get("/model-versions/transitions", async (c) => {
+transitionRoutes.get("/model-versions/transitions", requires("read", modelFromInput), async (c) => {
   const input = await readInput(c, ListTransitions);
   const page = await c.var.services.registry.listTransitions({
     name: input.name,

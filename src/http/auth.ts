@@ -1,0 +1,88 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { RegistryError } from "../errors";
+import type { Scope } from "../domain/scopes";
+import type { AppEnv } from "./context";
+
+// Every route declares what it needs with `requires(...)`. test/http/route-scopes.test.ts walks
+// the app's route list and fails for any route without such a guard, so a new route cannot ship
+// unguarded by accident.
+
+const guards = new WeakMap<object, Scope | "public">();
+/** The scope a route guard demands, or undefined when `handler` is not a guard. */
+export const guardScope = (handler: unknown): Scope | "public" | undefined =>
+  typeof handler === "function" ? guards.get(handler) : undefined;
+
+/** Which model a request acts on, for per-model grants. */
+export type ModelOf = (c: Context<AppEnv>) => Promise<string | undefined>;
+
+export const modelFromParam: ModelOf = async (c) => c.req.param("name");
+
+/** The `name` parameter as the MLflow client sends it: query string for GET, JSON body otherwise. */
+export const modelFromInput: ModelOf = async (c) => {
+  if (c.req.method === "GET" || c.req.method === "HEAD") return c.req.query("name");
+  try {
+    const body: unknown = JSON.parse(await c.req.text());
+    const name = body && typeof body === "object" ? (body as Record<string, unknown>).name : undefined;
+    return typeof name === "string" ? name : undefined;
+  } catch {
+    return undefined; // the route's own validation reports the malformed body
+  }
+};
+
+// Failed authentications per client address, per isolate: enough to slow down guessing.
+const FAILURE_WINDOW_MS = 60_000;
+const MAX_FAILURES = 20;
+const failures = new Map<string, { count: number; since: number }>();
+
+function clientAddress(c: Context): string {
+  return c.req.header("cf-connecting-ip") ?? "local";
+}
+
+function checkFailureBudget(address: string, now: number) {
+  const entry = failures.get(address);
+  if (entry && now - entry.since < FAILURE_WINDOW_MS && entry.count >= MAX_FAILURES) {
+    throw new RegistryError("REQUEST_LIMIT_EXCEEDED", "Too many failed authentications from this address; try again in a minute.");
+  }
+}
+
+function recordFailure(address: string, now: number) {
+  const entry = failures.get(address);
+  if (!entry || now - entry.since >= FAILURE_WINDOW_MS) {
+    if (failures.size > 10_000) failures.clear();
+    failures.set(address, { count: 1, since: now });
+  } else {
+    entry.count += 1;
+  }
+}
+
+/**
+ * The guard for one route: authenticates the caller and checks the scope (and, for per-model
+ * tokens, the model). `public` routes carry their own credential (a signed URL) or need none.
+ */
+export function requires(scope: Scope | "public", model?: ModelOf, options: { signedUrlAllowed?: boolean } = {}): MiddlewareHandler<AppEnv> {
+  const guard: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const modelName = model ? await model(c) : undefined;
+    c.set("auditModel", modelName);
+    const signed = options.signedUrlAllowed && new URL(c.req.url).searchParams.has("sig");
+    if (scope !== "public" && !signed) {
+      const auth = c.var.services.auth;
+      const address = clientAddress(c);
+      const now = Date.now();
+      checkFailureBudget(address, now);
+      let principal;
+      try {
+        principal = await auth.authenticate(c.req.header("authorization"));
+      } catch (error) {
+        if (error instanceof RegistryError && error.code === "UNAUTHENTICATED") recordFailure(address, now);
+        throw error;
+      }
+      auth.authorize(principal, scope, modelName);
+      c.set("principal", principal);
+      c.set("actor", principal.actor);
+      c.set("userId", auth.enabled ? principal.actor : undefined);
+    }
+    await next();
+  };
+  guards.set(guard, scope);
+  return guard;
+}

@@ -1,0 +1,33 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { requires, modelFromInput } from "../auth";
+import type { AppEnv } from "../context";
+import { readInput, versionText } from "../input";
+import { modelVersionJson } from "../serializers";
+import { experimentJson, metricJson, runInfoJson } from "../tracking-serializers";
+
+/** GET /api/2.0/modelgate/model-versions/lineage: a version with its run, experiment and manifest. */
+export const lineageRoutes = new Hono<AppEnv>();
+
+const GetLineage = z.object({ name: z.string(), version: versionText });
+
+lineageRoutes.get("/model-versions/lineage", requires("read", modelFromInput), async (c) => {
+  const { name, version } = await readInput(c, GetLineage);
+  const lineage = await c.var.services.lineage.versionLineage(name, version);
+  const run = lineage.run;
+  return c.json({
+    model_version: modelVersionJson(lineage.version),
+    ...(run
+      ? {
+          run: {
+            info: runInfoJson(run.run),
+            params: run.params.map((p) => ({ key: p.key, value: p.value })),
+            metrics: run.metrics.map(metricJson),
+            tags: run.tags.map((t) => ({ key: t.key, value: t.value })),
+          },
+          experiment: experimentJson(run.experiment),
+        }
+      : {}),
+    files: lineage.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })),
+  });
+});

@@ -1,0 +1,158 @@
+import { InvalidParameterError, NotFoundError, RegistryError } from "../errors";
+import { allows, parseScopes, type Scope } from "../domain/scopes";
+import { validateModelName } from "../domain/limits";
+import type { AuditEvent, AuditQuery, TokenRecord, TokenRepository } from "../repositories/token-repository";
+import { toHex } from "../artifacts/hashing-stream";
+
+/** Who is calling: a token's holder, the bootstrap admin, or (with auth off) the local user. */
+export interface Principal {
+  actor: string;
+  scope: Scope;
+  /** Models the principal is narrowed to; null means all. */
+  models: string[] | null;
+  tokenId: string | null;
+}
+
+export interface AuthConfig {
+  enabled: boolean;
+  /** The bootstrap admin secret (MODELGATE_ADMIN_TOKEN). */
+  adminToken: string | null;
+}
+
+const LOCAL_USER: Principal = { actor: "local", scope: "admin", models: null, tokenId: null };
+const TOKEN_PREFIX = "mg_";
+const MAX_TOKEN_NAME = 100;
+
+async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+const unauthenticated = (message: string) => new RegistryError("UNAUTHENTICATED", message);
+
+/**
+ * Tokens and their rights. Secrets are random (256 bits), shown once, and stored only as a
+ * SHA-256 hash; the bootstrap admin secret is compared in constant time.
+ */
+export class AuthService {
+  private readonly recent = new Map<string, { token: TokenRecord; until: number }>();
+
+  constructor(
+    private readonly tokens: TokenRepository,
+    private readonly config: AuthConfig,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  get enabled(): boolean {
+    return this.config.enabled;
+  }
+
+  /** Maps credentials (a bearer token, or basic auth whose password is a token) to a principal. */
+  async authenticate(authorization: string | undefined): Promise<Principal> {
+    if (!this.config.enabled) return LOCAL_USER;
+    const secret = parseCredentials(authorization);
+    if (!secret) throw unauthenticated("Missing credentials: send 'Authorization: Bearer <token>' (MLFLOW_TRACKING_TOKEN) or basic auth with the token as password.");
+    if (this.config.adminToken && crypto.subtle.timingSafeEqual(await sha256(secret), await sha256(this.config.adminToken))) {
+      return { actor: "admin", scope: "admin", models: null, tokenId: null };
+    }
+    const token = await this.lookup(secret);
+    const now = this.clock();
+    if (!token || token.revokedAt !== null) throw unauthenticated("Invalid or revoked token.");
+    if (token.expiresAt !== null && token.expiresAt <= now) throw unauthenticated(`Token '${token.name}' expired.`);
+    void this.tokens.touch(token.id, now).catch(() => undefined);
+    return { actor: token.name, scope: token.scope, models: token.models, tokenId: token.id };
+  }
+
+  /** Refuses (403) what the principal may not do; `model` narrows the check to one model. */
+  authorize(principal: Principal, needed: Scope, model?: string): void {
+    if (!allows(principal.scope, needed)) {
+      throw new RegistryError("PERMISSION_DENIED", `Token '${principal.actor}' has scope '${principal.scope}'; this needs '${needed}'.`);
+    }
+    if (principal.models !== null && model !== undefined && !principal.models.includes(model)) {
+      throw new RegistryError("PERMISSION_DENIED", `Token '${principal.actor}' has no rights on model '${model}'.`);
+    }
+  }
+
+  /** Creates a token; its secret is returned here and never again. */
+  async createToken(
+    creator: Principal,
+    input: { name: string; scopes: string[]; models?: string[]; expiresIn?: number },
+  ): Promise<{ token: TokenRecord; secret: string }> {
+    const name = input.name.trim();
+    if (name === "" || name.length > MAX_TOKEN_NAME) throw new InvalidParameterError(`A token name must be 1 to ${MAX_TOKEN_NAME} characters.`);
+    const scope = parseScopes(input.scopes);
+    // Nobody hands out more than they hold.
+    this.authorize(creator, scope);
+    const models = input.models === undefined ? null : [...new Set(input.models.map(validateModelName))];
+    if (models !== null && models.length === 0) throw new InvalidParameterError("'models', when given, must name at least one model.");
+    if (creator.models !== null && (models === null || models.some((m) => !creator.models!.includes(m)))) {
+      throw new RegistryError("PERMISSION_DENIED", "A token narrowed to models can only create tokens for those models.");
+    }
+    if (input.expiresIn !== undefined && (!Number.isInteger(input.expiresIn) || input.expiresIn < 1)) {
+      throw new InvalidParameterError("expires_in must be a positive number of seconds.");
+    }
+    const now = this.clock();
+    const secret = `${TOKEN_PREFIX}${toHex(crypto.getRandomValues(new Uint8Array(32)).buffer)}`;
+    const token: TokenRecord = {
+      id: crypto.randomUUID().replaceAll("-", ""),
+      name,
+      scope,
+      models,
+      createdAt: now,
+      createdBy: creator.actor,
+      expiresAt: input.expiresIn === undefined ? null : now + input.expiresIn * 1000,
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    await this.tokens.insert(token, toHex((await sha256(secret)).buffer as ArrayBuffer));
+    return { token, secret };
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return this.tokens.list();
+  }
+
+  async revokeToken(id: string): Promise<void> {
+    if (!(await this.tokens.revoke(id, this.clock()))) throw new NotFoundError(`No live token with id ${id}.`);
+    this.recent.clear();
+  }
+
+  audit(event: Omit<AuditEvent, "id">): Promise<void> {
+    return this.tokens.audit(event);
+  }
+
+  auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
+    return this.tokens.auditEvents(query);
+  }
+
+  /** Lookups are remembered for a few seconds per isolate; revocation here clears them at once. */
+  private async lookup(secret: string): Promise<TokenRecord | null> {
+    const hash = toHex((await sha256(secret)).buffer as ArrayBuffer);
+    const now = this.clock();
+    const hit = this.recent.get(hash);
+    if (hit && hit.until > now) return hit.token;
+    const token = await this.tokens.findByHash(hash);
+    if (token) {
+      if (this.recent.size > 1000) this.recent.clear();
+      this.recent.set(hash, { token, until: now + 5_000 });
+    }
+    return token;
+  }
+}
+
+/** `Bearer <token>`, or `Basic base64(user:token)` as the MLflow client sends MLFLOW_TRACKING_USERNAME/PASSWORD. */
+export function parseCredentials(header: string | undefined): string | null {
+  if (!header) return null;
+  const [kind, value] = header.trim().split(/\s+/, 2);
+  if (!value) return null;
+  if (kind.toLowerCase() === "bearer") return value;
+  if (kind.toLowerCase() === "basic") {
+    try {
+      const decoded = atob(value);
+      const colon = decoded.indexOf(":");
+      return colon >= 0 && colon < decoded.length - 1 ? decoded.slice(colon + 1) : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
