@@ -32,6 +32,7 @@ export function createServices(env: Env) {
   const runs: RunLocator = {
     runArtifactUri: async (runId) => (await tracking.getRun(runId)).info.artifactUri,
     loggedModel: (modelId) => tracking.getLoggedModel(modelId),
+    recordModelVersion: (modelId, name, version) => tracking.recordModelVersion(modelId, name, version),
   };
   const sources = new VersionSources(coordinators, artifactIndex, runs);
   const registry = new RegistryService(coordinators, models, new SearchRepository(db), sources);

@@ -153,7 +153,7 @@ export class RegistryService {
     const tags = uniqueTags(input.tags ?? []);
     const description = validateDescription(input.description ?? "");
     const origin = await this.sources.resolve({ source, runId: input.runId ?? null, loggedModelId: input.loggedModelId ?? null });
-    return this.coordinators.call(name, (c, id) =>
+    const created = await this.coordinators.call(name, (c, id) =>
       c.createVersion(id, name, {
         source,
         runId: origin.runId,
@@ -168,6 +168,8 @@ export class RegistryService {
         tags,
       }),
     );
+    await this.sources.registered(created.loggedModelId, name, created.version, created.status);
+    return created;
   }
 
   async getVersion(name: string, version: string): Promise<ModelVersion> {

@@ -24,6 +24,8 @@ export interface SourceInput {
 export interface RunLocator {
   runArtifactUri(runId: string): Promise<string>;
   loggedModel(modelId: string): Promise<{ artifactUri: string; sourceRunId: string | null }>;
+  /** Notes on the logged model which registered version came from it (MLflow 3's `mlflow.modelVersions` tag). */
+  recordModelVersion(modelId: string, name: string, version: number): Promise<void>;
 }
 
 const REGISTERED_VERSION_URI = /^models:\/([^/@]+)(?:\/(\d+)|@([\w-]+))\/?$/;
@@ -65,6 +67,11 @@ export class VersionSources {
       }
       throw error;
     }
+  }
+
+  /** After registration: a version made from an MLflow 3 logged model is noted on that model, as MLflow's server does. */
+  async registered(loggedModelId: string | null, name: string, version: number, status: VersionStatus): Promise<void> {
+    if (loggedModelId && status === "READY") await this.runs.recordModelVersion(loggedModelId, name, version);
   }
 
   private async withFiles(runId: string | null, location: string, source: string): Promise<SourceOrigin> {

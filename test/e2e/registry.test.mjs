@@ -18,6 +18,10 @@ test("serves the registry, stops cleanly, and keeps its data across a restart", 
 
   const name = "HousePricePredictor";
   assert.equal((await api(server.base, "POST", "mlflow/registered-models/create", { name, description: "prices" })).status, 200);
+  for (const run of ["r1", "r2", "r3"]) {
+    const upload = await fetch(`${server.base}/api/2.0/mlflow-artifacts/artifacts/1/${run}/artifacts/model/MLmodel`, { method: "PUT", body: `run ${run}` });
+    assert.equal(upload.status, 200);
+  }
   for (const run of ["r1", "r2"]) {
     const created = await api(server.base, "POST", "mlflow/model-versions/create", { name, source: `mlflow-artifacts:/1/${run}/artifacts/model`, run_id: run });
     assert.equal(created.status, 200);

@@ -52,6 +52,10 @@ describe("model versions from runs", () => {
     expect(created.body.model_version).toMatchObject({ status: "READY", run_id: runId, model_id: modelId });
     const uri = await call("GET", "/model-versions/get-download-uri", { name, version: "1" });
     expect(uri.body.artifact_uri).toBe(`mlflow-artifacts:/${experimentId}/models/${modelId}/artifacts`);
+    // As MLflow 3's server does, the logged model notes the registered version made from it.
+    const after = await call("GET", `/logged-models/${modelId}`);
+    const tag = after.body.model.info.tags.find((t: { key: string }) => t.key === "mlflow.modelVersions");
+    expect(JSON.parse(tag.value)).toEqual([{ name, version: 1 }]);
   });
 
   it("fails registration with a clear message for an unknown run or an empty run folder", async () => {
