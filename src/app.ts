@@ -15,8 +15,10 @@ import { loggedModelRoutes } from "./http/routes/logged-models";
 import { modelVersionRoutes } from "./http/routes/model-versions";
 import { registeredModelRoutes } from "./http/routes/registered-models";
 import { runRoutes } from "./http/routes/runs";
+import { serverInfoRoutes } from "./http/routes/server-info";
 import { transitionRoutes } from "./http/routes/transitions";
 import { servicesFor } from "./services";
+import { uiRoutes } from "./ui/routes";
 
 const ANONYMOUS = "anonymous";
 /** JSON bodies are small; artifact bytes go through their own routes, streamed. */
@@ -75,11 +77,15 @@ export function createApp() {
   // MLflow's UI calls the same API under /ajax-api; serve both trees.
   app.route("/api/2.0/mlflow", mlflow);
   app.route("/ajax-api/2.0/mlflow", mlflow);
+  app.route("/api/3.0/mlflow", serverInfoRoutes);
+  app.route("/ajax-api/3.0/mlflow", serverInfoRoutes);
   app.route("/api/2.0/mlflow-artifacts", artifactRoutes);
   app.route("/ajax-api/2.0/mlflow-artifacts", artifactRoutes);
   app.route("/api/2.0/modelgate", transitionRoutes);
   app.route("/api/2.0/modelgate", lineageRoutes);
   app.route("/api/2.0/modelgate", accessRoutes);
   app.route("/v1", deliveryRoutes);
+  // The web UI (pages at / and /models/..., form targets under /ui/actions/): last, after every API tree.
+  app.route("/", uiRoutes);
   return app;
 }

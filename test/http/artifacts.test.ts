@@ -171,6 +171,12 @@ describe("version manifests and immutability", () => {
 });
 
 describe("multipart uploads", () => {
+  it("are advertised to clients that ask what the server supports", async () => {
+    const res = await exports.default.fetch(new Request("http://modelgate.test/api/3.0/mlflow/server-info"));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ store_type: "SqlStore", artifacts: { multipart_upload: true } });
+  });
+
   it("assembles parts sent to signed part URLs without credentials", async () => {
     const path = `1/${uniqueName("run")}/artifacts/big.bin`;
     const data = bytes(5 * 1024 * 1024 + 1234, 9);
