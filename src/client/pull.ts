@@ -1,0 +1,291 @@
+/// <reference types="node" />
+// `pull`: a whole model version onto local disk (Node only). Files download in parallel, each into
+// `<file>.part`, resumed with a Range request when a `.part` is already there, hashed while written,
+// and renamed into place only once its sha256 matches the manifest, so a final file is never corrupt.
+import { createHash, type Hash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { ModelgateError, ModelgateHttpError, ModelgateNetworkError, UnsafePathError, VerificationError } from "./errors";
+import { isAbort, ModelgateClient, type ModelFile, type ModelRef, type ResolvedModel } from "./modelgate-client";
+
+export interface PullProgress {
+  /** Bytes on disk so far, resumed `.part` bytes and files already present included. */
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+}
+
+export interface PullOptions {
+  /** Files downloading at once; default 4. */
+  concurrency?: number;
+  /** Called often (every chunk): throttle any drawing yourself. */
+  onProgress?: (progress: PullProgress) => void;
+  signal?: AbortSignal;
+  /** Further attempts per file after a network error or a 5xx/429, each resuming where the last stopped; default 3. */
+  retries?: number;
+}
+
+/** How a file got there: fetched whole, completed from a `.part`, or already on disk and intact. */
+export type FileOutcome = "downloaded" | "resumed" | "present";
+
+export interface PulledFile extends ModelFile {
+  outcome: FileOutcome;
+  /** Bytes this pull took over the network for this file. */
+  bytesFetched: number;
+}
+
+export interface PullResult {
+  model: ResolvedModel;
+  dir: string;
+  files: PulledFile[];
+  bytesTotal: number;
+  bytesFetched: number;
+}
+
+const DEFAULT_CONCURRENCY = 4;
+const DEFAULT_RETRIES = 3;
+
+/** `client.pull(...)` for Node: the portable client plus the filesystem. */
+export class NodeModelgateClient extends ModelgateClient {
+  pull(name: string, ref: ModelRef, dir: string, options: PullOptions = {}): Promise<PullResult> {
+    return pull(this, name, ref, dir, options);
+  }
+}
+
+/** Resolves `ref` and makes `dir` hold exactly the manifest's bytes, verified by sha256. */
+export async function pull(client: ModelgateClient, name: string, ref: ModelRef, dir: string, options: PullOptions = {}): Promise<PullResult> {
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY));
+  const model = await client.resolve(name, ref, { signal: options.signal });
+  const root = path.resolve(dir);
+  // Every path is checked before anything is written: one bad entry refuses the whole manifest.
+  const targets = model.files.map((file) => ({ file, target: safeTarget(root, file.path) }));
+  await mkdir(root, { recursive: true });
+
+  const progress: PullProgress = {
+    bytesDone: 0,
+    bytesTotal: model.files.reduce((sum, f) => sum + f.size, 0),
+    filesDone: 0,
+    filesTotal: model.files.length,
+  };
+  const report = () => options.onProgress?.({ ...progress });
+  report();
+
+  // The first failure stops the others (their `.part` files stay, to be resumed next time).
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const results: PulledFile[] = new Array(targets.length);
+  let failure: unknown;
+  let next = 0;
+  const worker = async () => {
+    while (failure === undefined && next < targets.length) {
+      const index = next++;
+      const { file, target } = targets[index];
+      try {
+        const job = new FileJob(client, file, target, signal, (delta) => {
+          progress.bytesDone += delta;
+          report();
+        });
+        results[index] = await job.run(options.retries ?? DEFAULT_RETRIES);
+        progress.filesDone++;
+        report();
+      } catch (error) {
+        if (failure === undefined && !(isAbort(error) && stop.signal.aborted)) {
+          failure = error;
+          stop.abort();
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
+  if (failure !== undefined) throw failure;
+  if (options.signal?.aborted) throw options.signal.reason;
+
+  return {
+    model,
+    dir: root,
+    files: results,
+    bytesTotal: progress.bytesTotal,
+    bytesFetched: results.reduce((sum, f) => sum + f.bytesFetched, 0),
+  };
+}
+
+/**
+ * Where a manifest path lands under `root`, or UnsafePathError: manifest paths are relative,
+ * `/`-separated, and never climb out (`..`), whatever the server says.
+ */
+export function safeTarget(root: string, relative: string): string {
+  const segments = relative.split("/");
+  const unsafe =
+    relative === "" ||
+    relative.includes("\0") ||
+    relative.includes("\\") ||
+    path.posix.isAbsolute(relative) ||
+    path.win32.isAbsolute(relative) ||
+    /^[a-zA-Z]:/.test(relative) ||
+    segments.some((s) => s === "" || s === "." || s === "..");
+  if (unsafe) throw new UnsafePathError(relative);
+  const target = path.resolve(root, ...segments);
+  const inside = path.relative(root, target);
+  if (inside === "" || inside.startsWith("..") || path.isAbsolute(inside)) throw new UnsafePathError(relative);
+  return target;
+}
+
+/** One file: skip if intact, else fetch (resuming) into `.part`, verify, rename. */
+class FileJob {
+  private readonly part: string;
+  /** Bytes of this file counted in the overall progress so far. */
+  private counted = 0;
+  private fetched = 0;
+  /** Whether the bytes that made it came partly from a `.part` left by an earlier pull. */
+  private resumed = false;
+
+  constructor(
+    private readonly client: ModelgateClient,
+    private readonly file: ModelFile,
+    private readonly target: string,
+    private readonly signal: AbortSignal,
+    private readonly onBytes: (delta: number) => void,
+  ) {
+    this.part = `${target}.part`;
+  }
+
+  async run(retries: number): Promise<PulledFile> {
+    // A re-run after success (or after another file failed) keeps what is already right.
+    if ((await sizeOf(this.target)) === this.file.size && (await hashFile(this.target, this.file.size, this.signal)) === this.file.sha256) {
+      this.count(this.file.size);
+      return { ...this.file, outcome: "present", bytesFetched: 0 };
+    }
+    await mkdir(path.dirname(this.target), { recursive: true });
+    let attempt = 0;
+    let digest: { sha256: string; size: number };
+    for (;;) {
+      try {
+        digest = await this.fetchIntoPart();
+        break;
+      } catch (error) {
+        if (!retryable(error) || attempt >= retries || this.signal.aborted) throw error;
+        attempt++;
+        await sleep(250 * 2 ** (attempt - 1), this.signal);
+      }
+    }
+    if (digest.size !== this.file.size || digest.sha256 !== this.file.sha256) {
+      // The `.part` can never become right by appending: drop it so the next pull starts clean.
+      await rm(this.part, { force: true });
+      if (digest.size !== this.file.size) {
+        throw new VerificationError(this.file.path, `${this.file.size} bytes`, `${digest.size} bytes`, "size");
+      }
+      throw new VerificationError(this.file.path, this.file.sha256, digest.sha256);
+    }
+    await rename(this.part, this.target);
+    return { ...this.file, outcome: this.resumed ? "resumed" : "downloaded", bytesFetched: this.fetched };
+  }
+
+  /** Appends the missing bytes to `.part` (all of them if there is none) and hashes the whole file. */
+  private async fetchIntoPart(): Promise<{ sha256: string; size: number }> {
+    let offset = (await sizeOf(this.part)) ?? 0;
+    if (offset > this.file.size) {
+      await rm(this.part, { force: true });
+      offset = 0;
+    }
+    let hash = createHash("sha256");
+    if (offset > 0) await hashInto(hash, this.part, offset, this.signal);
+    this.setCounted(offset);
+    if (offset === this.file.size) {
+      if (offset === 0) await (await open(this.part, "w")).close();
+      else this.resumed = true;
+      return { sha256: hash.digest("hex"), size: offset };
+    }
+
+    const res = await this.client.fetchFile(this.file.url, { range: offset > 0 ? { start: offset } : undefined, signal: this.signal });
+    let mode: "a" | "w" = "a";
+    if (res.status === 206) {
+      const range = /^bytes (\d+)-/.exec(res.headers.get("content-range") ?? "");
+      if (!range || Number(range[1]) !== offset) {
+        await res.body?.cancel();
+        throw new ModelgateError(`'${this.file.path}': asked for bytes from ${offset}, the server sent '${res.headers.get("content-range")}'`);
+      }
+      this.resumed = true;
+    } else if (res.status === 200) {
+      // No range support (or no range asked for): the body is the whole file, start over.
+      mode = "w";
+      this.resumed = false;
+      hash = createHash("sha256");
+      offset = 0;
+      this.setCounted(0);
+    } else {
+      await res.body?.cancel();
+      throw new ModelgateError(`'${this.file.path}': unexpected HTTP ${res.status} for a file download`);
+    }
+
+    const handle = await open(this.part, mode);
+    let size = offset;
+    try {
+      const reader = res.body!.getReader();
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (isAbort(error) || this.signal.aborted) throw error;
+          throw new ModelgateNetworkError(this.file.url, error);
+        }
+        if (chunk.done) break;
+        await handle.write(chunk.value);
+        hash.update(chunk.value);
+        size += chunk.value.byteLength;
+        this.fetched += chunk.value.byteLength;
+        this.setCounted(size);
+      }
+    } finally {
+      await handle.close();
+    }
+    return { sha256: hash.digest("hex"), size };
+  }
+
+  private setCounted(bytes: number) {
+    this.count(bytes - this.counted);
+  }
+
+  private count(delta: number) {
+    this.counted += delta;
+    if (delta !== 0) this.onBytes(delta);
+  }
+}
+
+function retryable(error: unknown): boolean {
+  if (error instanceof ModelgateNetworkError) return true;
+  return error instanceof ModelgateHttpError && (error.status >= 500 || error.status === 429);
+}
+
+async function sizeOf(file: string): Promise<number | null> {
+  try {
+    const s = await stat(file);
+    return s.isFile() ? s.size : null;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+/** Feeds the first `length` bytes of `file` into `hash`. */
+async function hashInto(hash: Hash, file: string, length: number, signal: AbortSignal): Promise<void> {
+  for await (const chunk of createReadStream(file, { start: 0, end: length - 1, signal })) hash.update(chunk as Buffer);
+}
+
+async function hashFile(file: string, length: number, signal: AbortSignal): Promise<string> {
+  const hash = createHash("sha256");
+  if (length > 0) await hashInto(hash, file, length, signal);
+  return hash.digest("hex");
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
