@@ -1,6 +1,6 @@
 import type { ModelAlias, ModelVersion, RegisteredModel, Tag } from "../domain/model";
 import type { ModelRef } from "../domain/model-ref";
-import { STAGES, type Stage } from "../domain/stages";
+import type { Stage } from "../domain/stages";
 import type { ModelRecord, ModelSnapshot, VersionRecord } from "../repositories/model-repository";
 
 /**
@@ -98,17 +98,19 @@ export class ModelState {
     };
   }
 
+  /**
+   * MLflow's order: stages in the order they first appear going up the version numbers (its
+   * store fills a dict while iterating versions), each with its highest READY version.
+   */
   private computeLatest(): ModelVersion[] {
     const best = new Map<Stage, VersionRecord>();
-    for (const v of this.versions.values()) {
+    const ascending = [...this.versions.values()].sort((a, b) => a.version - b.version);
+    for (const v of ascending) {
       if (v.status !== "READY") continue;
       const current = best.get(v.currentStage);
       if (!current || v.version > current.version) best.set(v.currentStage, v);
     }
-    return STAGES.flatMap((s) => {
-      const v = best.get(s);
-      return v ? [this.project(v)] : [];
-    });
+    return [...best.values()].map((v) => this.project(v));
   }
 
   private project(record: VersionRecord): ModelVersion {

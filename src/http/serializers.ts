@@ -44,7 +44,8 @@ export function registeredModelJson(m: RegisteredModel): Json {
     last_updated_timestamp: m.lastUpdatedTime,
     user_id: m.userId,
     description: m.description,
-    latest_versions: m.latestVersions.map(modelVersionJson),
+    // MLflow lists aliases on the model, not on its latest_versions entries.
+    latest_versions: m.latestVersions.map((v) => modelVersionJson({ ...v, aliases: [] })),
     tags: tags(m.tags),
     aliases: m.aliases.map((a) => ({ alias: a.alias, version: String(a.version) })),
   });

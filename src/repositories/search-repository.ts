@@ -135,7 +135,7 @@ export class SearchRepository {
     if (rows.length === 0) return [];
     const ids = JSON.stringify(rows.map((r) => r.id));
     const inPage = (column: SQL | typeof registeredModelTags.modelId) => sql`${column} IN (SELECT value FROM json_each(${ids}))`;
-    const [tags, aliases, latest] = await this.db.batch([
+    const [tags, aliases, latest, firstVersions] = await this.db.batch([
       this.db.select().from(registeredModelTags).where(inPage(registeredModelTags.modelId)),
       this.db.select().from(registeredModelAliases).where(inPage(sql`${registeredModelAliases.modelId}`)).orderBy(asc(registeredModelAliases.alias)),
       this.db
@@ -148,10 +148,15 @@ export class SearchRepository {
             sql`${modelVersions.version} = (SELECT max(m2.version) FROM ${modelVersions} m2 WHERE m2.model_id = ${modelVersions.modelId} AND m2.current_stage = ${modelVersions.currentStage} AND m2.status = 'READY')`,
           ),
         ),
+      this.db
+        .select({ modelId: modelVersions.modelId, stage: modelVersions.currentStage, first: sql<number>`min(${modelVersions.version})` })
+        .from(modelVersions)
+        .where(and(inPage(sql`${modelVersions.modelId}`), eq(modelVersions.status, "READY")))
+        .groupBy(modelVersions.modelId, modelVersions.currentStage),
     ]);
     const names = new Map(rows.map((r) => [r.id, r.name]));
     const latestVersions = await this.hydrateVersions(latest.map((v) => ({ ...v, name: names.get(v.modelId)! })));
-    const stageOrder: Stage[] = ["None", "Staging", "Production", "Archived"];
+    const firstSeen = new Map(firstVersions.map((f) => [`${f.modelId}|${f.stage}`, f.first]));
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
@@ -161,9 +166,8 @@ export class SearchRepository {
       lastUpdatedTime: r.lastUpdatedTime,
       tags: tags.filter((t) => t.modelId === r.id).map(({ key, value }) => ({ key, value })),
       aliases: aliases.filter((a) => a.modelId === r.id).map(({ alias, version }): ModelAlias => ({ alias, version })),
-      latestVersions: latestVersions
-        .filter((v) => v.modelId === r.id)
-        .sort((a, b) => stageOrder.indexOf(a.currentStage) - stageOrder.indexOf(b.currentStage)),
+      // MLflow's order: stages as they first appear going up the version numbers.
+      latestVersions: latestVersions.filter((v) => v.modelId === r.id).sort((a, b) => (firstSeen.get(`${a.modelId}|${a.currentStage}`) ?? 0) - (firstSeen.get(`${b.modelId}|${b.currentStage}`) ?? 0)),
     }));
   }
 

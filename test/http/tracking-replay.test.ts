@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from "vitest";
 import mlflow212 from "../../../shared/fixtures/mlflow-2.12-client-seed-workflow.jsonl?raw";
 import mlflow35 from "../../../shared/fixtures/mlflow-3.5-client-seed-workflow.jsonl?raw";
 import { call, uniqueName, type Json } from "../helpers";
+import { contractProblems, exchanges, Substitutions, TRACKING_CLOCK_FIELDS } from "./replay-support";
 
 // Contract test: replays, in order, every Tracking request the real MLflow clients (2.12.2 and
 // 3.5.1) sent in the recorded seed workflow, and checks each answer against MLflow's own: same
@@ -12,54 +13,9 @@ import { call, uniqueName, type Json } from "../helpers";
 
 vi.setConfig({ testTimeout: 120_000 });
 
-interface Exchange {
-  method: string;
-  path: string;
-  query: Record<string, string[]>;
-  req: Json | null;
-  status: number;
-  resp: Json;
-}
-
 const TRACKING = /^\/api\/2\.0\/mlflow\/(experiments|runs|metrics|logged-models)(\/|$)/;
-/** Server clock readings: only their type can match. */
-const CLOCK_FIELDS = new Set(["creation_time", "last_update_time", "creation_timestamp_ms", "last_updated_timestamp_ms"]);
 /** Written by the registry's model-versions/create (not replayed here); the client then sets it itself. */
 const REGISTRY_WRITTEN_TAGS = new Set(["mlflow.modelVersions"]);
-
-const exchanges = (jsonl: string): Exchange[] =>
-  jsonl
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as Exchange);
-
-/** Recorded ids and names → ours. */
-class Substitutions {
-  private readonly experiments = new Map<string, string>();
-  private readonly strings = new Map<string, string>();
-
-  experiment(recorded: string, ours: string) {
-    this.experiments.set(recorded, ours);
-  }
-
-  text(recorded: string, ours: string) {
-    this.strings.set(recorded, ours);
-  }
-
-  apply(value: unknown, key?: string): unknown {
-    if (Array.isArray(value)) return value.map((v) => this.apply(v, key));
-    if (value && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.apply(v, k)]));
-    }
-    if (typeof value !== "string") return value;
-    if ((key === "experiment_id" || key === "experiment_ids") && this.experiments.has(value)) return this.experiments.get(value);
-    let out = value.replace(/^mlflow-artifacts:\/(\d+)(?=\/|$)/, (whole, id: string) =>
-      this.experiments.has(id) ? `mlflow-artifacts:/${this.experiments.get(id)}` : whole,
-    );
-    for (const [from, to] of this.strings) out = out.split(from).join(to);
-    return out;
-  }
-}
 
 function withoutRegistryTags(value: unknown): unknown {
   if (Array.isArray(value)) {
@@ -69,29 +25,6 @@ function withoutRegistryTags(value: unknown): unknown {
   }
   if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutRegistryTags(v)]));
   return value;
-}
-
-/** Every field of `expected` must be in `actual`, equal (clock fields: same type). Extra fields are fine. */
-function contractProblems(expected: unknown, actual: unknown, path: string, problems: string[]): void {
-  if (Array.isArray(expected)) {
-    if (!Array.isArray(actual)) return void problems.push(`${path}: expected a list, got ${JSON.stringify(actual)}`);
-    if (actual.length !== expected.length) problems.push(`${path}: expected ${expected.length} items, got ${actual.length}`);
-    expected.forEach((e, i) => contractProblems(e, actual[i], `${path}[${i}]`, problems));
-    return;
-  }
-  if (expected && typeof expected === "object") {
-    if (!actual || typeof actual !== "object" || Array.isArray(actual)) return void problems.push(`${path}: expected an object, got ${JSON.stringify(actual)}`);
-    for (const [k, e] of Object.entries(expected)) {
-      const a = (actual as Json)[k];
-      if (CLOCK_FIELDS.has(k)) {
-        if (typeof a !== typeof e) problems.push(`${path}.${k}: expected a ${typeof e}, got ${JSON.stringify(a)}`);
-      } else {
-        contractProblems(e, a, `${path}.${k}`, problems);
-      }
-    }
-    return;
-  }
-  if (actual !== expected) problems.push(`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
 async function replay(jsonl: string): Promise<number> {
@@ -118,7 +51,9 @@ async function replay(jsonl: string): Promise<number> {
       if (x.path.endsWith("/runs/create")) subs.text(x.resp.run.info.run_id, res.body.run.info.run_id);
       if (x.method === "POST" && x.path.endsWith("/logged-models")) subs.text(x.resp.model.info.model_id, res.body.model.info.model_id);
       const problems: string[] = [];
-      contractProblems(withoutRegistryTags(subs.apply(x.resp)), withoutRegistryTags(res.body), "response", problems);
+      contractProblems(withoutRegistryTags(subs.apply(x.resp)), withoutRegistryTags(res.body), "response", problems, {
+        clockFields: TRACKING_CLOCK_FIELDS,
+      });
       expect(problems, where).toEqual([]);
     }
     replayed++;
