@@ -2,9 +2,10 @@
 import { parseArgs } from "node:util";
 import { clientFor, GLOBAL_HELP, GLOBAL_OPTIONS, UsageError, type CliContext, type Command } from "./command";
 import { pullCommand } from "./commands/pull";
+import { tokenCommand } from "./commands/token";
 
 /** Add a command here (and its file under commands/); help and dispatch follow from this list. */
-export const COMMANDS: readonly Command[] = [pullCommand];
+export const COMMANDS: readonly Command[] = [pullCommand, tokenCommand];
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;

@@ -135,6 +135,16 @@ export class ModelgateClient {
     return ((await res.json()) as { signed_urls: SignedUrl[] }).signed_urls;
   }
 
+  /** A JSON call to the registry's REST API, e.g. `api("POST", "/api/2.0/modelgate/tokens", {...})`. */
+  async api<T>(method: string, route: string, body?: unknown): Promise<T> {
+    const res = await this.request(`${this.baseUrl}${route}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return (await res.json()) as T;
+  }
+
   fileUrl(name: string, version: string | number, path: string): string {
     return `${this.modelUrl(name)}/versions/${encodeURIComponent(String(version))}/files/${encodePath(path)}`;
   }
