@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
@@ -40,7 +40,13 @@ export function createApp() {
     await next();
   });
   // Closed by default: only origins listed in MODELGATE_CORS_ORIGINS may call from a browser.
-  app.use("*", (c, next) => cors({ origin: c.var.services.config.corsOrigins, credentials: true })(c, next));
+  const corsFor = new WeakMap<object, MiddlewareHandler>();
+  app.use("*", (c, next) => {
+    const origins = c.var.services.config.corsOrigins;
+    let middleware = corsFor.get(origins);
+    if (!middleware) corsFor.set(origins, (middleware = cors({ origin: origins, credentials: true })));
+    return middleware(c, next);
+  });
   for (const tree of ["/api/2.0/mlflow/*", "/ajax-api/2.0/mlflow/*", "/api/2.0/modelgate/*"]) {
     app.use(
       tree,
