@@ -35,7 +35,7 @@ const conflict = (message: string) => new RegistryError("RESOURCE_CONFLICT", mes
 /**
  * Rolls Production back to the previous Production version, through the same transitionStage as
  * every promotion (so the current version is archived by the usual rule and both rows land in the
- * history). Used by the web UI; the API and CLI call the same methods.
+ * history). The web UI uses it; the API and CLI are to call the same methods (issue 8).
  */
 export class RollbackService {
   constructor(private readonly registry: RegistryService) {}

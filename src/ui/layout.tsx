@@ -1,0 +1,105 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { raw } from "hono/html";
+import type { Child } from "hono/jsx";
+import type { AppEnv } from "../http/context";
+import { takeFlash, type Flash } from "./flash";
+import { STYLES } from "./styles";
+
+// Progressive enhancement, the only script: copy buttons appear (they are hidden without JS).
+const SCRIPT = `document.querySelectorAll("button[data-copy]").forEach(b=>{b.hidden=false;b.addEventListener("click",()=>{
+const t=document.getElementById(b.dataset.copy);if(t&&navigator.clipboard)navigator.clipboard.writeText(t.textContent).then(()=>{b.textContent="Copied";setTimeout(()=>b.textContent="Copy",1500)})})})`;
+
+export interface PageShell {
+  title: string;
+  /** Breadcrumbs above the heading: [label, href] pairs; the last entry may have no link. */
+  crumbs?: [string, string?][];
+  /** The search box keeps what was searched. */
+  query?: string;
+}
+
+function Layout(props: PageShell & { nonce: string; flash: Flash | null; actor: string; children?: Child }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{`${props.title} · Modelgate`}</title>
+        <link rel="icon" href="data:," />
+        <style nonce={props.nonce}>{raw(STYLES)}</style>
+      </head>
+      <body>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <header class="top">
+          <a class="brand" href="/">
+            Modelgate
+          </a>
+          <span class="who">acting as {props.actor}</span>
+          <form method="get" action="/" role="search">
+            <label class="sr" for="q">
+              Search models
+            </label>
+            <input id="q" type="search" name="q" value={props.query ?? ""} placeholder="Search models" />
+            <button type="submit">Search</button>
+          </form>
+        </header>
+        <main id="main">
+          {props.crumbs && props.crumbs.length > 0 && (
+            <p class="crumbs">
+              {props.crumbs.map(([label, href], i) => (
+                <>
+                  {i > 0 && " / "}
+                  {href ? <a href={href}>{label}</a> : <span>{label}</span>}
+                </>
+              ))}
+            </p>
+          )}
+          {props.flash && (
+            <div class={`flash ${props.flash.kind}`} role={props.flash.kind === "error" ? "alert" : "status"}>
+              {props.flash.text}
+            </div>
+          )}
+          {props.children}
+        </main>
+        <script nonce={props.nonce}>{raw(SCRIPT)}</script>
+      </body>
+    </html>
+  );
+}
+
+/** The document and its headers: a fresh CSP nonce for the inline style and script. */
+export async function renderDocument(c: Context<AppEnv>, shell: PageShell, body: Child, flash: Flash | null): Promise<{ html: string; headers: Record<string, string> }> {
+  const nonce = toBase64(crypto.getRandomValues(new Uint8Array(16)));
+  const html = "<!doctype html>" + (await (<Layout {...shell} nonce={nonce} flash={flash} actor={c.var.actor} children={body} />).toString());
+  const headers = {
+    "content-type": "text/html; charset=UTF-8",
+    "content-security-policy": [
+      "default-src 'none'",
+      `style-src 'nonce-${nonce}'`,
+      `script-src 'nonce-${nonce}'`,
+      "img-src 'self' data:",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join("; "),
+    // Pages are per person and change with every action: never cached.
+    "cache-control": "no-store",
+    "referrer-policy": "same-origin",
+  };
+  return { html, headers };
+}
+
+/** A page from a route handler, showing (and clearing) the pending flash message. */
+export async function renderPage(c: Context<AppEnv>, shell: PageShell, body: Child, status: ContentfulStatusCode = 200): Promise<Response> {
+  const { html, headers } = await renderDocument(c, shell, body, takeFlash(c));
+  // c.body merges the cookies this request set (the CSRF nonce, the cleared flash).
+  return c.body(html, status, headers);
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let text = "";
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text);
+}
