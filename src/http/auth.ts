@@ -1,7 +1,9 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
 import { RegistryError } from "../errors";
 import type { Scope } from "../domain/scopes";
 import type { AppEnv } from "./context";
+import type { Principal } from "../services/auth-service";
 
 // Every route declares what it needs with `requires(...)`. test/http/route-scopes.test.ts walks
 // the app's route list and fails for any route without such a guard, so a new route cannot ship
@@ -56,26 +58,53 @@ function recordFailure(address: string, now: number) {
 }
 
 /**
+ * The web UI's sign-in cookie (its value is the token). `__Host-` pins it to this host and path
+ * `/` where browsers allow that prefix (HTTPS). Only guards created with `sessionCookie: true`
+ * (the UI's pages and forms) read it: the JSON API never accepts it, so a cross-site request
+ * cannot ride on a browser's session.
+ */
+export const sessionCookieName = (c: Context): string => (new URL(c.req.url).protocol === "https:" ? "__Host-mg_session" : "mg_session");
+
+/**
+ * Authenticates `authorization` for this request, counting a failure toward the client address's
+ * failed-authentication budget (and refusing once it is used up).
+ */
+export async function authenticateRequest(c: Context<AppEnv>, authorization: string | undefined): Promise<Principal> {
+  const address = clientAddress(c);
+  const now = Date.now();
+  checkFailureBudget(address, now);
+  try {
+    return await c.var.services.auth.authenticate(authorization);
+  } catch (error) {
+    if (error instanceof RegistryError && error.code === "UNAUTHENTICATED") recordFailure(address, now);
+    throw error;
+  }
+}
+
+export interface GuardOptions {
+  /** A signed download URL (`?sig=`) stands in for credentials. */
+  signedUrlAllowed?: boolean;
+  /** Without an Authorization header, the UI's session cookie may carry the token (UI routes only). */
+  sessionCookie?: boolean;
+}
+
+/**
  * The guard for one route: authenticates the caller and checks the scope (and, for per-model
  * tokens, the model). `public` routes carry their own credential (a signed URL) or need none.
  */
-export function requires(scope: Scope | "public", model?: ModelOf, options: { signedUrlAllowed?: boolean } = {}): MiddlewareHandler<AppEnv> {
+export function requires(scope: Scope | "public", model?: ModelOf, options: GuardOptions = {}): MiddlewareHandler<AppEnv> {
   const guard: MiddlewareHandler<AppEnv> = async (c, next) => {
     const modelName = model ? await model(c) : undefined;
     c.set("auditModel", modelName);
     const signed = options.signedUrlAllowed && new URL(c.req.url).searchParams.has("sig");
     if (scope !== "public" && !signed) {
       const auth = c.var.services.auth;
-      const address = clientAddress(c);
-      const now = Date.now();
-      checkFailureBudget(address, now);
-      let principal;
-      try {
-        principal = await auth.authenticate(c.req.header("authorization"));
-      } catch (error) {
-        if (error instanceof RegistryError && error.code === "UNAUTHENTICATED") recordFailure(address, now);
-        throw error;
+      let authorization = c.req.header("authorization");
+      if (!authorization && options.sessionCookie) {
+        const session = getCookie(c, sessionCookieName(c));
+        if (session) authorization = `Bearer ${session}`;
       }
+      const principal = await authenticateRequest(c, authorization);
       auth.authorize(principal, scope, modelName);
       c.set("principal", principal);
       c.set("actor", principal.actor);

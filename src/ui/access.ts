@@ -8,9 +8,8 @@ import type { AppEnv } from "../http/context";
 // pages offer only the actions `allowedActions` returns.
 //
 // Who the person is comes from the guard: with auth off, the local user; with auth on, the token
-// the browser sends (for now HTTP Basic auth with the token as password, which the browser asks
-// for after a 401). A sign-in page that keeps the token in an HttpOnly cookie replaces that by
-// teaching the guard to read the cookie; nothing here or in the pages changes.
+// the browser sends: the session cookie set by the sign-in page (see session.tsx), or an
+// Authorization header. Only these guards accept the cookie; the JSON API's never do.
 
 /** Each UI action and the scope it needs: the same as the API route doing the same thing. */
 export const ACTION_SCOPES = {
@@ -29,12 +28,12 @@ export type UiAction = keyof typeof ACTION_SCOPES;
 
 /** The guard of a page: reading, of one model when the path names it. */
 export function mayView(perModel: boolean): MiddlewareHandler<AppEnv> {
-  return requires("read", perModel ? modelFromParam : undefined);
+  return requires("read", perModel ? modelFromParam : undefined, { sessionCookie: true });
 }
 
 /** The guard of a form's target. */
 export function mayPerform(action: UiAction): MiddlewareHandler<AppEnv> {
-  return requires(ACTION_SCOPES[action], modelFromParam);
+  return requires(ACTION_SCOPES[action], modelFromParam, { sessionCookie: true });
 }
 
 /** The actions the current principal may take on `model`; a page offers only these. */

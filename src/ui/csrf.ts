@@ -47,15 +47,20 @@ function binding(c: Context<AppEnv>): string {
 
 const message = (nonce: string, who: string) => new TextEncoder().encode(`${PURPOSE}\n${nonce}\n${who}`);
 
+/** Nonces minted during a request, so every form on one page (and the layout's) shares one. */
+const minted = new WeakMap<Request, string>();
+
 /** The token for this page's forms; sets the nonce cookie when the browser has none yet. */
 export async function csrfToken(c: Context<AppEnv>): Promise<string> {
   let nonce = getCookie(c, cookieName(c));
-  if (!nonce || !NONCE.test(nonce)) {
+  if (!nonce || !NONCE.test(nonce)) nonce = minted.get(c.req.raw);
+  if (!nonce) {
     nonce = toHex(crypto.getRandomValues(new Uint8Array(32)).buffer as ArrayBuffer);
     // Lax, not Strict: a Strict cookie is withheld when someone follows a link from elsewhere, and
     // the page would then mint a new nonce and invalidate forms open in other tabs. Cross-site
     // POSTs never carry a Lax cookie.
     setCookie(c, cookieName(c), nonce, { path: "/", httpOnly: true, sameSite: "Lax", secure: isHttps(c) });
+    minted.set(c.req.raw, nonce);
   }
   const key = await hmacKey(signingSecrets(c)[0]);
   return toHex(await crypto.subtle.sign("HMAC", key, message(nonce, binding(c))));

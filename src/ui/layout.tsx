@@ -1,8 +1,12 @@
 import type { Context } from "hono";
+import { getCookie } from "hono/cookie";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
+import { sessionCookieName } from "../http/auth";
 import type { AppEnv } from "../http/context";
+import { CsrfField } from "./components";
+import { csrfToken } from "./csrf";
 import { takeFlash, type Flash } from "./flash";
 import { STYLES } from "./styles";
 
@@ -18,7 +22,27 @@ export interface PageShell {
   query?: string;
 }
 
-function Layout(props: PageShell & { nonce: string; flash: Flash | null; actor: string; children?: Child }) {
+/** With access control on: who is signed in (a token's name) and the sign-out form's CSRF token. */
+type Session = { signedIn: false } | { signedIn: true; name: string; csrf: string };
+
+function Who(props: { actor: string; session: Session | null }) {
+  const session = props.session;
+  if (!session) return <span class="who">acting as {props.actor}</span>;
+  if (!session.signedIn) return <span class="who">not signed in</span>;
+  return (
+    <>
+      <span class="who">signed in as {session.name}</span>
+      <form method="post" action="/ui/sign-out" class="inline signout">
+        <CsrfField token={session.csrf} />
+        <button type="submit" class="link">
+          Sign out
+        </button>
+      </form>
+    </>
+  );
+}
+
+function Layout(props: PageShell & { nonce: string; flash: Flash | null; actor: string; session: Session | null; children?: Child }) {
   return (
     <html lang="en">
       <head>
@@ -36,7 +60,7 @@ function Layout(props: PageShell & { nonce: string; flash: Flash | null; actor: 
           <a class="brand" href="/">
             Modelgate
           </a>
-          <span class="who">acting as {props.actor}</span>
+          <Who actor={props.actor} session={props.session} />
           <form method="get" action="/" role="search">
             <label class="sr" for="q">
               Search models
@@ -72,7 +96,19 @@ function Layout(props: PageShell & { nonce: string; flash: Flash | null; actor: 
 /** The document and its headers: a fresh CSP nonce for the inline style and script. */
 export async function renderDocument(c: Context<AppEnv>, shell: PageShell, body: Child, flash: Flash | null): Promise<{ html: string; headers: Record<string, string> }> {
   const nonce = toBase64(crypto.getRandomValues(new Uint8Array(16)));
-  const html = "<!doctype html>" + (await (<Layout {...shell} nonce={nonce} flash={flash} actor={c.var.actor} children={body} />).toString());
+  const principal = c.var.principal;
+  // A sign-out button only for a cookie session: credentials the browser sends itself (HTTP Basic)
+  // cannot be signed out of here, so those pages keep "acting as".
+  const viaCookie = !c.req.header("authorization") && getCookie(c, sessionCookieName(c)) !== undefined;
+  const session: Session | null = !c.var.services?.config.authEnabled
+    ? null
+    : principal
+      ? viaCookie
+        ? { signedIn: true, name: principal.actor, csrf: await csrfToken(c) }
+        : null
+      : { signedIn: false };
+  const html =
+    "<!doctype html>" + (await (<Layout {...shell} nonce={nonce} flash={flash} actor={c.var.actor} session={session} children={body} />).toString());
   const headers = {
     "content-type": "text/html; charset=UTF-8",
     "content-security-policy": [

@@ -12,7 +12,7 @@ a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,te
 header.top{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;padding:10px 16px;border-bottom:1px solid var(--line);background:var(--panel)}
 header.top .brand{font-weight:700;font-size:1.1rem;text-decoration:none;color:var(--fg)}
 header.top form{margin-left:auto;display:flex;gap:6px}
-header.top .who{color:var(--muted);font-size:.9rem}
+header.top .who{color:var(--muted);font-size:.9rem}header.top form.signout{margin-left:0;width:auto}
 main{max-width:1100px;margin:0 auto;padding:16px}
 h1{font-size:1.6rem;margin:.2em 0 .4em;word-break:break-word}h2{font-size:1.2rem;margin:1.6em 0 .5em}
 .crumbs{font-size:.9rem;color:var(--muted);margin:0}
@@ -54,7 +54,7 @@ tr.differs td{background:var(--diff)}tr.differs th{box-shadow:inset 4px 0 #bf870
 .snippet{display:flex;gap:6px;align-items:flex-start;margin:4px 0 10px}.snippet pre{flex:1}
 figure{margin:8px 0}svg.chart{max-width:100%;height:auto;background:#fff;border:1px solid var(--line);border-radius:6px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-@media (max-width:640px){main{padding:10px}header.top form{margin-left:0;width:100%}header.top input[type=search]{flex:1}
+@media (max-width:640px){main{padding:10px}header.top form{margin-left:0;width:100%}header.top form.signout{width:auto}header.top input[type=search]{flex:1}
 table.stack thead{display:none}table.stack tr{display:block;border-bottom:1px solid var(--line);padding:6px 0}
 table.stack td{display:block;border:0;padding:2px 4px}table.stack td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-size:.85rem}}
 `;

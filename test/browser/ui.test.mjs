@@ -216,27 +216,39 @@ describe("the web UI with access control on", () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  test("asks for credentials, and offers a read-only token no actions", async () => {
+  /** Signs in through the sign-in page; the session cookie carries the token from then on. */
+  async function signIn(page, token) {
+    await page.goto(`${server.base}/ui/sign-in`);
+    await page.fill("#token", token);
+    await Promise.all([page.waitForURL((url) => !url.pathname.startsWith("/ui/sign-in")), page.getByRole("button", { name: "Sign in" }).click()]);
+  }
+
+  test("signs in with a token through the sign-in page, and offers a read-only token no actions", async () => {
     const anonymous = await openBrowser();
     try {
-      // Headless Chromium cannot show the credentials prompt (navigation fails instead), so the
-      // challenge itself is checked through the browser's request API.
-      const res = await anonymous.page.request.get(`${server.base}/models/${NAME}`, { headers: { accept: "text/html" } });
-      assert.equal(res.status(), 401);
-      assert.match(res.headers()["www-authenticate"] ?? "", /^Basic realm="Modelgate"/);
-      await anonymous.page.setContent(await res.text());
-      await anonymous.page.getByRole("heading", { name: "Sign-in required" }).waitFor();
-      assert.match(await anonymous.page.locator("main").innerText(), /enter any user name and an API token as the password/);
+      // Without credentials a UI page sends the browser to the sign-in page, which keeps the token
+      // in an HttpOnly session cookie.
+      await anonymous.page.goto(`${server.base}/models/${NAME}`);
+      assert.match(anonymous.page.url(), /\/ui\/sign-in\?next=/);
+      await anonymous.page.fill("#token", readToken);
+      await Promise.all([anonymous.page.waitForURL(`${server.base}/models/${NAME}`), anonymous.page.getByRole("button", { name: "Sign in" }).click()]);
+      assert.match(await anonymous.page.locator("header").innerText(), /signed in as viewer/);
+      const cookies = await anonymous.context.cookies();
+      const session = cookies.find((c) => c.name === "mg_session");
+      assert.ok(session?.httpOnly, "the session cookie is HttpOnly");
+      assert.equal(session.sameSite, "Lax");
+      await screenshot(anonymous.page, "signed-in");
     } finally {
       await anonymous.close();
     }
 
-    const viewer = await openBrowser({ httpCredentials: { username: "viewer", password: readToken } });
+    const viewer = await openBrowser();
     try {
+      await signIn(viewer.page, readToken);
       const res = await viewer.page.goto(`${server.base}/models/${NAME}`);
       assert.equal(res.status(), 200);
-      assert.match(await viewer.page.locator("header .who").innerText(), /acting as viewer/);
-      assert.equal(await viewer.page.locator('form[method="post"]').count(), 0, "a read-only token is offered no forms");
+      assert.match(await viewer.page.locator("header .who").innerText(), /signed in as viewer/);
+      assert.equal(await viewer.page.locator('main form[method="post"]').count(), 0, "a read-only token is offered no forms (the header's sign-out form aside)");
       await screenshot(viewer.page, "read-only");
       // With access control on, download links are signed: they work without any credentials.
       await viewer.page.goto(`${server.base}/models/${NAME}/versions/2`);
@@ -250,8 +262,9 @@ describe("the web UI with access control on", () => {
       await viewer.close();
     }
 
-    const admin = await openBrowser({ httpCredentials: { username: "admin", password: ADMIN } });
+    const admin = await openBrowser();
     try {
+      await signIn(admin.page, ADMIN);
       await admin.page.goto(`${server.base}/models/${NAME}`);
       await admin.page.selectOption("#stage-1", "Staging");
       await admin.page.click('button[aria-label="Move version 1"]');

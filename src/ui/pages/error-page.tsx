@@ -28,12 +28,3 @@ export function ErrorPage(props: { status: number; message: string; hint?: Child
     </>
   );
 }
-
-export function SignInHint() {
-  return (
-    <p>
-      Access control is on. Your browser asks for a user name and password: enter any user name and an API token as the password (the
-      same token the MLflow client uses as <code>MLFLOW_TRACKING_TOKEN</code>).
-    </p>
-  );
-}
