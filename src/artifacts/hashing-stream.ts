@@ -1,27 +1,29 @@
 /**
- * A pass-through stream that counts bytes and computes their SHA-256 with the runtime's
- * DigestStream as they flow, so hashing costs no second read and no buffering.
+ * SHA-256 and byte count of data written to it in pieces, computed by the runtime's DigestStream
+ * as the bytes go by, so hashing costs no second read and holds no copy: `write` is done with the
+ * chunk once its promise settles.
  */
-export function hashingStream() {
+export class Sha256 {
+  private readonly digest = new crypto.DigestStream("SHA-256");
+  private readonly writer = this.digest.getWriter();
+  size = 0;
+
+  write(chunk: Uint8Array): Promise<void> {
+    this.size += chunk.byteLength;
+    return this.writer.write(chunk);
+  }
+
+  async hex(): Promise<string> {
+    await this.writer.close();
+    return toHex(await this.digest.digest);
+  }
+}
+
+/** SHA-256 of a whole stream, hex: a native pipe into DigestStream, with no chunk passing through JavaScript. */
+export async function sha256OfStream(body: ReadableStream<Uint8Array>): Promise<string> {
   const digest = new crypto.DigestStream("SHA-256");
-  const writer = digest.getWriter();
-  let size = 0;
-  const stream = new TransformStream<Uint8Array, Uint8Array>({
-    async transform(chunk, controller) {
-      size += chunk.byteLength;
-      // Hash a copy-free view first: enqueueing may hand the buffer to the consumer.
-      await writer.write(chunk);
-      controller.enqueue(chunk);
-    },
-    async flush() {
-      await writer.close();
-    },
-  });
-  return {
-    stream,
-    size: () => size,
-    sha256: async () => toHex(await digest.digest),
-  };
+  await body.pipeTo(digest);
+  return toHex(await digest.digest);
 }
 
 export function toHex(buffer: ArrayBuffer): string {
