@@ -1,10 +1,11 @@
 import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
 import type { ModelAlias, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
 import type { OrderTerm } from "../domain/order-by";
-import { likeToGlob, type Comparator, type Condition } from "../domain/search-filter";
+import type { Condition } from "../domain/search-filter";
 import type { Stage } from "../domain/stages";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
+import { compare } from "./tracking-sql";
 import {
   modelVersions,
   modelVersionTags,
@@ -23,33 +24,6 @@ export interface SearchQuery {
 }
 
 type Column = SQL | typeof registeredModels.name;
-
-/** Renders one comparison. LIKE becomes GLOB because SQLite's LIKE ignores case and MLflow's does not. */
-function compare(column: Column, comparator: Comparator, value: string | number | string[]): SQL {
-  switch (comparator) {
-    case "=":
-      return sql`${column} = ${value}`;
-    case "!=":
-      return sql`${column} != ${value}`;
-    case "<":
-      return sql`${column} < ${value}`;
-    case "<=":
-      return sql`${column} <= ${value}`;
-    case ">":
-      return sql`${column} > ${value}`;
-    case ">=":
-      return sql`${column} >= ${value}`;
-    case "LIKE":
-      return sql`${column} GLOB ${likeToGlob(String(value))}`;
-    case "ILIKE":
-      return sql`lower(${column}) LIKE lower(${value})`;
-    // A list travels as one JSON parameter: D1 caps bound parameters per statement at 100.
-    case "IN":
-      return sql`${column} IN (SELECT value FROM json_each(${JSON.stringify(value)}))`;
-    case "NOT IN":
-      return sql`${column} NOT IN (SELECT value FROM json_each(${JSON.stringify(value)}))`;
-  }
-}
 
 const MODEL_COLUMNS = { name: registeredModels.name } as const;
 const VERSION_COLUMNS: Record<string, Column> = {
