@@ -2,7 +2,7 @@ import { R2ArtifactStore } from "./artifacts/r2-artifact-store";
 import { parseSigningKeys, UrlSigner } from "./artifacts/url-signer";
 import { CoordinatorClient } from "./coordinator/coordinator-client";
 import { RegistryError } from "./errors";
-import { purgeResolutions } from "./http/edge-cache";
+import { purgeChanged } from "./http/edge-cache";
 import { ArtifactRepository } from "./repositories/artifact-repository";
 import { openDatabase } from "./repositories/database";
 import { ExperimentRepository } from "./repositories/experiment-repository";
@@ -24,7 +24,7 @@ export function createServices(env: Env) {
   const db = openDatabase(env.DB);
   const models = new ModelRepository(db);
   // A mutation drops the resolutions it changed from this location's edge cache at once.
-  const coordinators = new CoordinatorClient(env.MODEL_COORDINATOR, models, purgeResolutions);
+  const coordinators = new CoordinatorClient(env.MODEL_COORDINATOR, models, purgeChanged);
   const artifactIndex = new ArtifactRepository(db);
   const store = new R2ArtifactStore(env.ARTIFACTS);
   const urlSigner = signer(env);
@@ -56,8 +56,6 @@ export interface Config extends DeliveryConfig {
   authEnabled: boolean;
   /** Origins allowed to call the API from a browser; none by default. */
   corsOrigins: string[];
-  /** How long another location may serve a mutable ref's cached resolution after it changed. */
-  resolveTtlSeconds: number;
 }
 
 function readConfig(env: Env): Config {

@@ -10,11 +10,11 @@ type Stub = DurableObjectStub<ModelCoordinator>;
  * looks the name up again, so a stale entry costs one retry, never a wrong answer.
  */
 const MAX_CACHED_NAMES = 10_000;
-const idsByName = new Map<string, string>();
+const idsByName = new Map<string, { id: string; at: number }>();
 
 function remember(name: string, id: string) {
   if (idsByName.size >= MAX_CACHED_NAMES) idsByName.delete(idsByName.keys().next().value!);
-  idsByName.set(name, id);
+  idsByName.set(name, { id, at: Date.now() });
 }
 
 /** Told which refs of a model a mutation changed (the edge cache drops them). */
@@ -39,7 +39,7 @@ export class CoordinatorClient {
       if (!modelId) throw modelNotFound(name);
       const reply = (await invoke(this.stubFor(modelId), modelId)) as Reply<T>;
       if (reply.ok) {
-        if (reply.changed && reply.changed.refs.length > 0) await this.onChange(reply.changed);
+        if (reply.changed && (reply.changed.refs.length > 0 || reply.changed.files.length > 0)) await this.onChange(reply.changed);
         return reply.value;
       }
       if ("stale" in reply) {
@@ -64,8 +64,18 @@ export class CoordinatorClient {
     idsByName.delete(name);
   }
 
+  /**
+   * The id of the model named `name`, from this isolate's memory when the entry is at most
+   * `maxAgeMs` old. For paths that never reach the coordinator (cached downloads), so cannot learn
+   * of a stale entry from it: the age bounds how long a rename or delete elsewhere goes unseen.
+   */
+  async idOf(name: string, maxAgeMs: number): Promise<string | null> {
+    const entry = idsByName.get(name);
+    return entry && Date.now() - entry.at <= maxAgeMs ? entry.id : this.lookup(name);
+  }
+
   private async resolve(name: string): Promise<string | null> {
-    return idsByName.get(name) ?? (await this.lookup(name));
+    return idsByName.get(name)?.id ?? (await this.lookup(name));
   }
 
   private async lookup(name: string): Promise<string | null> {

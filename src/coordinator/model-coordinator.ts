@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { RegistryError } from "../errors";
-import type { ModelVersion, RegisteredModel, Tag } from "../domain/model";
+import type { FileRef, ModelVersion, RegisteredModel, Tag } from "../domain/model";
 import type { ModelRef } from "../domain/model-ref";
 import { ok, type Failure, type Result } from "../domain/result";
 import type { Stage } from "../domain/stages";
@@ -16,7 +16,7 @@ export type Stale = { ok: false; stale: true };
  * Refs (`Production`, `@champion`, `3`, ...) of the model named `name` whose resolution a mutation
  * changed, so the Worker that made the change can drop them from its edge cache at once.
  */
-export type Changed = { name: string; refs: string[] };
+export type Changed = { name: string; refs: string[]; files: FileRef[] };
 export type Reply<T> = (Result<T> & { changed?: Changed }) | Stale;
 
 /** Refs whose answers depend on more than one version: any change to versions can move them. */
@@ -91,9 +91,10 @@ export class ModelCoordinator extends DurableObject<Env> {
   }
 
   deleteModel(modelId: string, name: string) {
-    return this.mutate(modelId, name, async (s) => {
-      await this.writer.deleteModel(s);
+    return this.mutateEvicting(modelId, name, async (s) => {
+      const files = await this.writer.deleteModel(s);
       this.state = null;
+      return { value: undefined, files };
     });
   }
 
@@ -114,7 +115,7 @@ export class ModelCoordinator extends DurableObject<Env> {
   }
 
   deleteVersion(modelId: string, name: string, version: number) {
-    return this.mutate(modelId, name, (s) => this.writer.deleteVersion(s, version));
+    return this.mutateEvicting(modelId, name, async (s) => ({ value: undefined, files: await this.writer.deleteVersion(s, version) }));
   }
 
   setVersionTag(modelId: string, name: string, version: number, tag: Tag) {
@@ -150,14 +151,19 @@ export class ModelCoordinator extends DurableObject<Env> {
   }
 
   private mutate<T>(modelId: string, name: string, change: (s: ModelState) => Promise<T>): Promise<Reply<T>> {
+    return this.mutateEvicting(modelId, name, async (s) => ({ value: await change(s), files: [] }));
+  }
+
+  /** A mutation that may also retire files (deletes): the Worker drops them from its edge cache. */
+  private mutateEvicting<T>(modelId: string, name: string, change: (s: ModelState) => Promise<{ value: T; files: FileRef[] }>): Promise<Reply<T>> {
     return this.queue.run(async () => {
       try {
         const state = await this.load(modelId);
         if (!state || state.name !== name) return STALE;
         const before = state.resolutionView();
-        const value = await change(state);
+        const { value, files } = await change(state);
         const after = this.state ? this.state.resolutionView() : new Map<string, string>();
-        return { ...ok(value), changed: { name, refs: changedRefs(before, after, this.state?.name !== name) } };
+        return { ...ok(value), changed: { name, refs: changedRefs(before, after, this.state?.name !== name), files } };
       } catch (error) {
         return this.fail(error);
       }

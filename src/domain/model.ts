@@ -57,3 +57,10 @@ export interface Page<T> {
   items: T[];
   nextPageToken: string | null;
 }
+
+/** One file of one version of one model, by the model's immutable id: what a cached download is keyed by. */
+export interface FileRef {
+  modelId: string;
+  version: number;
+  path: string;
+}

@@ -1,4 +1,5 @@
 import type { Changed } from "../coordinator/model-coordinator";
+import type { FileRef } from "../domain/model";
 
 // The Workers Cache API (`caches.default`): per location, objects up to 512 MB, never stores a
 // 206. Locally Miniflare provides the same API, so `npm start` runs this exact code path.
@@ -13,12 +14,28 @@ export function resolutionKey(name: string, ref: string): Request {
   return new Request(`${INTERNAL_ORIGIN}/resolve/${encodeURIComponent(name)}/${encodeURIComponent(ref)}`);
 }
 
-/** Cache key of an immutable file: its URL path, without query (signatures) or headers. */
-export function fileKey(path: string): Request {
-  return new Request(`${INTERNAL_ORIGIN}${path}`);
+/**
+ * Cache key of an immutable file, by the model's immutable id, never its name: a name can be
+ * taken by another model after a delete or rename, an id and its version numbers never return.
+ */
+export function fileKey(file: FileRef): Request {
+  const path = file.path.split("/").map(encodeURIComponent).join("/");
+  return new Request(`${INTERNAL_ORIGIN}/files/${file.modelId}/${file.version}/${path}`);
 }
 
-/** Drops the resolutions a mutation changed from this location's cache (other locations expire within the TTL). */
-export async function purgeResolutions(changed: Changed): Promise<void> {
-  await Promise.all(changed.refs.map((ref) => caches.default.delete(resolutionKey(changed.name, ref))));
+/**
+ * How long a location keeps a file. Shorter than the year clients are told (the URL's bytes never
+ * change), because a deleted version's files are dropped at once only where it was deleted.
+ */
+export const EDGE_FILE_SECONDS = 24 * 60 * 60;
+
+/**
+ * Drops what a mutation changed from this location's cache: its resolutions (other locations expire
+ * them within the resolve TTL) and the files of deleted versions (within EDGE_FILE_SECONDS).
+ */
+export async function purgeChanged(changed: Changed): Promise<void> {
+  await Promise.all([
+    ...changed.refs.map((ref) => caches.default.delete(resolutionKey(changed.name, ref))),
+    ...changed.files.map((file) => caches.default.delete(fileKey(file))),
+  ]);
 }

@@ -124,10 +124,16 @@ export class ArtifactRepository {
       .orderBy(modelVersionFiles.path);
   }
 
-  /** One file of a registered version's manifest, found by model name (one indexed join). */
-  async versionFile(name: string, version: number, path: string): Promise<ManifestFile | null> {
+  /** One file of a registered version's manifest, found by model name (one indexed join), with the model's id. */
+  async versionFile(name: string, version: number, path: string): Promise<(ManifestFile & { modelId: string }) | null> {
     const row = await this.db
-      .select({ path: modelVersionFiles.path, size: modelVersionFiles.size, sha256: modelVersionFiles.sha256, blobKey: modelVersionFiles.blobKey })
+      .select({
+        modelId: modelVersionFiles.modelId,
+        path: modelVersionFiles.path,
+        size: modelVersionFiles.size,
+        sha256: modelVersionFiles.sha256,
+        blobKey: modelVersionFiles.blobKey,
+      })
       .from(modelVersionFiles)
       .innerJoin(registeredModels, eq(registeredModels.id, modelVersionFiles.modelId))
       .where(and(eq(registeredModels.name, name), eq(modelVersionFiles.version, version), eq(modelVersionFiles.path, path)))

@@ -148,17 +148,22 @@ export class ModelRepository {
     await this.run([this.touchModel(modelId, now, { description })]);
   }
 
-  async deleteModel(modelId: string): Promise<void> {
+  /** Deletes the model and everything of it; returns the manifest files its versions held. */
+  async deleteModel(modelId: string): Promise<{ version: number; path: string }[]> {
     // Children first, explicitly, so the delete does not depend on foreign-key cascades being on.
-    await this.run([
+    const [, files] = await this.run([
       this.db.delete(registeredModelAliases).where(eq(registeredModelAliases.modelId, modelId)),
-      this.db.delete(modelVersionFiles).where(eq(modelVersionFiles.modelId, modelId)),
+      this.db
+        .delete(modelVersionFiles)
+        .where(eq(modelVersionFiles.modelId, modelId))
+        .returning({ version: modelVersionFiles.version, path: modelVersionFiles.path }),
       this.db.delete(modelVersionTags).where(eq(modelVersionTags.modelId, modelId)),
       this.db.delete(modelVersions).where(eq(modelVersions.modelId, modelId)),
       this.db.delete(registeredModelTags).where(eq(registeredModelTags.modelId, modelId)),
       this.db.delete(stageTransitions).where(eq(stageTransitions.modelId, modelId)),
       this.db.delete(registeredModels).where(eq(registeredModels.id, modelId)),
     ]);
+    return files as { version: number; path: string }[];
   }
 
   async setModelTag(modelId: string, tag: Tag): Promise<void> {
@@ -218,10 +223,14 @@ export class ModelRepository {
     ]);
   }
 
-  async deleteVersion(modelId: string, version: number, now: number): Promise<void> {
-    await this.run([
+  /** Deletes the version; returns the paths of the manifest files it held. */
+  async deleteVersion(modelId: string, version: number, now: number): Promise<string[]> {
+    const [files] = await this.run([
       // Its files become ordinary run artifacts again (mutable, deletable).
-      this.db.delete(modelVersionFiles).where(and(eq(modelVersionFiles.modelId, modelId), eq(modelVersionFiles.version, version))),
+      this.db
+        .delete(modelVersionFiles)
+        .where(and(eq(modelVersionFiles.modelId, modelId), eq(modelVersionFiles.version, version)))
+        .returning({ path: modelVersionFiles.path }),
       this.db
         .delete(registeredModelAliases)
         .where(and(eq(registeredModelAliases.modelId, modelId), eq(registeredModelAliases.version, version))),
@@ -229,6 +238,7 @@ export class ModelRepository {
       this.db.delete(modelVersions).where(this.versionKey(modelId, version)),
       this.touchModel(modelId, now),
     ]);
+    return (files as { path: string }[]).map((f) => f.path);
   }
 
   async setVersionTag(modelId: string, version: number, tag: Tag): Promise<void> {
@@ -332,9 +342,10 @@ export class ModelRepository {
       .where(eq(registeredModels.id, modelId));
   }
 
-  private async run(statements: Statement[], duplicate?: () => ReturnType<typeof modelAlreadyExists>): Promise<void> {
+  /** Runs the statements as one atomic batch; answers each statement's result, in order. */
+  private async run(statements: Statement[], duplicate?: () => ReturnType<typeof modelAlreadyExists>): Promise<unknown[]> {
     try {
-      await this.db.batch(statements as [Statement, ...Statement[]]);
+      return await this.db.batch(statements as [Statement, ...Statement[]]);
     } catch (error) {
       throw translateD1Error(error, duplicate);
     }

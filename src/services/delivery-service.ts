@@ -21,6 +21,8 @@ export interface R2Presigning {
 }
 
 export interface DeliveryConfig {
+  /** How long another location may serve a mutable ref's cached resolution (or name → model id) after it changed. */
+  resolveTtlSeconds: number;
   /** Longest lifetime a signed URL may be given. */
   maxSignedUrlSeconds: number;
   defaultSignedUrlSeconds: number;
@@ -57,7 +59,12 @@ export class DeliveryService {
     return { version, files: await this.artifacts.manifest(version.modelId, version.version) };
   }
 
-  async file(name: string, version: string, path: string): Promise<ManifestFile> {
+  /** The immutable id behind a name in a plain file URL, as fresh as a cached resolution. */
+  modelId(name: string): Promise<string> {
+    return this.registry.modelId(name, this.config.resolveTtlSeconds * 1000);
+  }
+
+  async file(name: string, version: string, path: string): Promise<ManifestFile & { modelId: string }> {
     const file = await this.artifacts.versionFile(name, parseVersion(version), path);
     if (!file) throw new NotFoundError(`Version ${version} of model ${name} has no file '${path}'.`);
     return file;

@@ -1,5 +1,5 @@
 import { versionNotFound } from "../errors";
-import type { ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
+import type { FileRef, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
 import { versionsToArchive, type Stage } from "../domain/stages";
 import type { ModelState } from "../coordinator/model-state";
 import type { ModelRepository, StageChange, VersionRecord } from "../repositories/model-repository";
@@ -54,8 +54,10 @@ export class ModelWriter {
     return state.toRegisteredModel();
   }
 
-  async deleteModel(state: ModelState): Promise<void> {
-    await this.repo.deleteModel(state.model.id);
+  /** Returns the files the model's versions held, so edge caches can drop them. */
+  async deleteModel(state: ModelState): Promise<FileRef[]> {
+    const files = await this.repo.deleteModel(state.model.id);
+    return files.map((f) => ({ modelId: state.model.id, ...f }));
   }
 
   async setModelTag(state: ModelState, tag: Tag): Promise<void> {
@@ -95,13 +97,15 @@ export class ModelWriter {
     return state.version(version)!;
   }
 
-  async deleteVersion(state: ModelState, version: number): Promise<void> {
+  /** Returns the files the version held, so edge caches can drop them. */
+  async deleteVersion(state: ModelState, version: number): Promise<FileRef[]> {
     this.existing(state, version);
     const now = this.clock();
-    await this.repo.deleteVersion(state.model.id, version, now);
+    const paths = await this.repo.deleteVersion(state.model.id, version, now);
     state.versions.delete(version);
     for (const [alias, v] of state.aliases) if (v === version) state.aliases.delete(alias);
     state.changed(now);
+    return paths.map((path) => ({ modelId: state.model.id, version, path }));
   }
 
   async setVersionTag(state: ModelState, version: number, tag: Tag): Promise<void> {

@@ -1,4 +1,4 @@
-import { InvalidParameterError, NotFoundError, RegistryError, versionNotFound } from "../errors";
+import { InvalidParameterError, modelNotFound, NotFoundError, RegistryError, versionNotFound } from "../errors";
 import { canonicalRef, type ModelRef } from "../domain/model-ref";
 import {
   parseVersion,
@@ -54,6 +54,13 @@ export class RegistryService {
     private readonly sources: VersionSources,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** The immutable id of the model named `name` as this isolate last saw it, at most `maxAgeMs` ago. */
+  async modelId(name: string, maxAgeMs: number): Promise<string> {
+    const id = await this.coordinators.idOf(validateModelName(name), maxAgeMs);
+    if (!id) throw modelNotFound(name);
+    return id;
+  }
 
   async createModel(input: { name: string; description?: string; tags?: Tag[]; userId?: string }): Promise<RegisteredModel> {
     const name = validateModelName(input.name);

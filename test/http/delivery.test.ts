@@ -139,6 +139,40 @@ describe("download", () => {
     expect((await fetchWorker(`/v1/models/${name}/versions/1/files/nope.bin`)).status).toBe(404);
   });
 
+  it("never serves a previous model's cached bytes when a new model takes its name", async () => {
+    for (const how of ["delete", "rename"] as const) {
+      const name = await publishedModel();
+      const path = `/v1/models/${name}/versions/1/files/model.pkl`;
+      expect(new Uint8Array(await (await fetchWorker(path)).arrayBuffer())).toEqual(WEIGHTS);
+      expect((await fetchWorker(path)).headers.get("x-modelgate-cache")).toBe("hit");
+      if (how === "delete") await call("DELETE", "/registered-models/delete", { name });
+      else await call("POST", "/registered-models/rename", { name, new_name: `${name}-moved` });
+
+      await createModel(name);
+      const root = `1/${uniqueName("run")}/artifacts/model`;
+      await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/model.pkl`, { method: "PUT", body: `new ${how}` });
+      await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
+      const reused = await fetchWorker(path);
+      expect(reused.headers.get("x-modelgate-cache")).toBe("miss");
+      expect(await reused.text()).toBe(`new ${how}`);
+      if (how === "rename") {
+        // The renamed model keeps its own bytes under its new name.
+        expect(new Uint8Array(await (await fetchWorker(`/v1/models/${name}-moved/versions/1/files/model.pkl`)).arrayBuffer())).toEqual(WEIGHTS);
+      }
+    }
+  });
+
+  it("stops serving a deleted version's files at once where it was deleted", async () => {
+    const name = await publishedModel();
+    const path = `/v1/models/${name}/versions/1/files/model.pkl`;
+    await (await fetchWorker(path)).arrayBuffer();
+    expect((await fetchWorker(path)).headers.get("x-modelgate-cache")).toBe("hit");
+    await call("DELETE", "/model-versions/delete", { name, version: "1" });
+    const gone = await fetchWorker(path);
+    expect(gone.status).toBe(404);
+    expect(await gone.json()).toMatchObject({ error_code: "RESOURCE_DOES_NOT_EXIST" });
+  });
+
   it("streams a whole version as a tar archive matching the manifest", async () => {
     const name = await publishedModel();
     const res = await fetchWorker(`/v1/models/${name}/versions/1/archive.tar`);

@@ -8,7 +8,7 @@ import { filePath, type ResolvedVersion } from "../../services/delivery-service"
 import type { ManifestFile } from "../../repositories/artifact-repository";
 import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
-import { fileKey, MAX_CACHEABLE_BYTES, resolutionKey } from "../edge-cache";
+import { EDGE_FILE_SECONDS, fileKey, MAX_CACHEABLE_BYTES, resolutionKey } from "../edge-cache";
 import { readInput } from "../input";
 import { CreateSignedUrls } from "../schemas/delivery";
 
@@ -56,21 +56,29 @@ async function checkSignature(c: Context<AppEnv>) {
   }
 }
 
-async function serveFile(c: Context<AppEnv>, name: string, version: number, path: string): Promise<Response> {
-  const key = fileKey(filePath(name, version, path));
+/**
+ * Serves one file of one version from this location's cache, filling it on a miss. Keyed by the
+ * model's immutable id (from the resolution, or the isolate's name → id memory on a plain URL),
+ * so a name later taken by another model never serves the old model's bytes.
+ */
+async function serveFile(c: Context<AppEnv>, name: string, version: number, path: string, modelId?: string): Promise<Response> {
+  const delivery = c.var.services.delivery;
   const cache = caches.default;
+  let key = fileKey({ modelId: modelId ?? (await delivery.modelId(name)), version, path });
   let hit = await cache.match(key);
   let state = "hit";
   if (!hit) {
     state = "miss";
-    const file = await c.var.services.delivery.file(name, String(version), path);
+    const file = await delivery.file(name, String(version), path);
+    // D1's answer is the truth; the id the key was built from may have been a stale memory.
+    key = fileKey({ modelId: file.modelId, version, path });
     const etag = `"${file.sha256}"`;
     if (ifNoneMatch(c, etag)) return new Response(null, { status: 304, headers: { etag, "x-modelgate-cache": state } });
     if (file.size > MAX_CACHEABLE_BYTES) return serveUncached(c, file);
     // Store the whole object, then answer from the stored copy: one code path for full and
     // range requests, and no tee buffering a slow client's backlog in the Worker.
-    const blob = await c.var.services.delivery.open(file);
-    await cache.put(key, new Response(blob.body, { headers: fileHeaders(file) }));
+    const blob = await delivery.open(file);
+    await cache.put(key, new Response(blob.body, { headers: { ...fileHeaders(file), "cache-control": `public, max-age=${EDGE_FILE_SECONDS}` } }));
     hit = await cache.match(key);
     if (!hit) return serveUncached(c, file);
   }
@@ -86,6 +94,7 @@ async function serveFile(c: Context<AppEnv>, name: string, version: number, path
     hit = (await cache.match(new Request(key, { headers: { range } }))) ?? hit;
   }
   const headers = new Headers(hit.headers);
+  headers.set("cache-control", IMMUTABLE);
   headers.set("x-modelgate-cache", state);
   if (c.req.method === "HEAD") {
     await hit.body?.cancel();
@@ -168,7 +177,7 @@ r.post("/models/:name/versions/:version/signed-urls", requires("read", modelFrom
 
 r.on(["GET", "HEAD"], "/models/:name/:ref/files/*", requires("read", modelFromParam), async (c) => {
   const version = await c.var.services.delivery.resolveVersion(c.req.param("name"), c.req.param("ref"));
-  return serveFile(c, version.name, version.version, filePathParam(c));
+  return serveFile(c, version.name, version.version, filePathParam(c), version.modelId);
 });
 
 r.get("/models/:name/:ref", requires("read", modelFromParam), async (c) => {
