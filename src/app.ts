@@ -43,6 +43,8 @@ export function createApp() {
   const corsFor = new WeakMap<object, MiddlewareHandler>();
   app.use("*", (c, next) => {
     const origins = c.var.services.config.corsOrigins;
+    // Only a browser's cross-origin request carries Origin; nothing to answer without one.
+    if (origins.length === 0 || !c.req.header("origin")) return next();
     let middleware = corsFor.get(origins);
     if (!middleware) corsFor.set(origins, (middleware = cors({ origin: origins, credentials: true })));
     return middleware(c, next);

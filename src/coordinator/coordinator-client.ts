@@ -17,6 +17,8 @@ function remember(name: string, id: string) {
   idsByName.set(name, { id, at: Date.now() });
 }
 
+const objectIds = new Map<string, DurableObjectId>();
+
 /** Told which refs of a model a mutation changed (the edge cache drops them). */
 export type ChangeListener = (changed: Changed) => Promise<void>;
 
@@ -28,8 +30,17 @@ export class CoordinatorClient {
     private readonly onChange: ChangeListener = async () => undefined,
   ) {}
 
+  /**
+   * Object ids are kept per isolate (deriving one hashes the name); stubs are not, because a stub
+   * belongs to the request that made it.
+   */
   stubFor(modelId: string): Stub {
-    return this.namespace.get(this.namespace.idFromName(modelId));
+    let id = objectIds.get(modelId);
+    if (!id) {
+      if (objectIds.size >= MAX_CACHED_NAMES) objectIds.delete(objectIds.keys().next().value!);
+      objectIds.set(modelId, (id = this.namespace.idFromName(modelId)));
+    }
+    return this.namespace.get(id);
   }
 
   /** Calls the coordinator of the model named `name`, re-resolving the name if the cached id was stale. */
