@@ -16,6 +16,7 @@ import { LineageService } from "./services/lineage-service";
 import { AuthService } from "./services/auth-service";
 import { TokenRepository } from "./repositories/token-repository";
 import { RegistryService } from "./services/registry-service";
+import { PolicyService } from "./services/policy-service";
 import { TrackingService } from "./services/tracking-service";
 import { VersionSources, type RunLocator } from "./services/version-sources";
 
@@ -43,6 +44,7 @@ export function createServices(env: Env) {
   return {
     config,
     registry,
+    policies: new PolicyService(coordinators),
     tracking,
     artifacts: new ArtifactService(artifactIndex, store, urlSigner),
     delivery: new DeliveryService(registry, artifactIndex, store, urlSigner, config),

@@ -9,6 +9,8 @@ import { ModelRepository, type ModelRecord } from "../repositories/model-reposit
 import { ModelWriter, type NewVersion, type Transition } from "../services/model-writer";
 import { ModelState } from "./model-state";
 import { SerialQueue } from "./serial-queue";
+import { PolicyGate } from "./policy-gate";
+import type { Caller, PolicyRecord, TransitionKind } from "../domain/promotion-policy";
 
 /** The caller's name → id lookup was out of date (the model was renamed or deleted): look up again. */
 export type Stale = { ok: false; stale: true };
@@ -33,6 +35,8 @@ export class ModelCoordinator extends DurableObject<Env> {
   private readonly repo: ModelRepository;
   private readonly writer: ModelWriter;
   private readonly queue = new SerialQueue();
+  /** The model's promotion policy, kept in this object's own storage (docs/policies.md). */
+  private readonly policies: PolicyGate;
   /** undefined: not loaded yet; null: no such model (never created, or deleted). */
   private state: ModelState | null | undefined;
   private loading: Promise<ModelState | null> | undefined;
@@ -41,6 +45,7 @@ export class ModelCoordinator extends DurableObject<Env> {
     super(ctx, env);
     this.repo = new ModelRepository(openDatabase(env.DB));
     this.writer = new ModelWriter(this.repo);
+    this.policies = new PolicyGate(ctx.storage, openDatabase(env.DB));
   }
 
   // --- reads, answered from memory -------------------------------------------------------------
@@ -94,6 +99,7 @@ export class ModelCoordinator extends DurableObject<Env> {
     return this.mutateEvicting(modelId, name, async (s) => {
       const files = await this.writer.deleteModel(s);
       this.state = null;
+      this.policies.clear();
       return { value: undefined, files };
     });
   }
@@ -126,8 +132,25 @@ export class ModelCoordinator extends DurableObject<Env> {
     return this.mutate(modelId, name, (s) => this.writer.deleteVersionTag(s, version, key));
   }
 
-  transition(modelId: string, name: string, transition: Transition) {
-    return this.mutate(modelId, name, (s) => this.writer.transition(s, transition));
+  /** `caller`: who asks, for the promotion policy's scope rules (null: unknown, refused by them). */
+  transition(modelId: string, name: string, transition: Transition, caller: Caller | null = null, kind: TransitionKind = "transition") {
+    return this.mutate(modelId, name, async (s) => {
+      await this.policies.check(s, transition.version, transition.stage, caller, kind);
+      return this.writer.transition(s, transition);
+    });
+  }
+
+  getPolicy(modelId: string, name: string): Promise<Reply<PolicyRecord | null>> {
+    return this.read(modelId, name, () => this.policies.get());
+  }
+
+  /** Through the queue like every mutation: a transition never sees half of a policy change. */
+  setPolicy(modelId: string, name: string, record: PolicyRecord) {
+    return this.mutate(modelId, name, async () => this.policies.set(record));
+  }
+
+  clearPolicy(modelId: string, name: string) {
+    return this.mutate(modelId, name, async () => this.policies.clear());
   }
 
   setAlias(modelId: string, name: string, alias: string, version: number) {

@@ -1,5 +1,6 @@
 import { RegistryError } from "../errors";
 import type { ModelVersion, StageTransition } from "../domain/model";
+import type { Caller } from "../domain/promotion-policy";
 import type { RegistryService } from "./registry-service";
 
 /**
@@ -70,7 +71,7 @@ export class RollbackService {
    * moved since the caller looked (a confirmation page shown a while ago must not roll back
    * something else).
    */
-  async rollback(input: { name: string; actor: string; expectedCurrent?: number; comment?: string }): Promise<RollbackPlan & { restored: ModelVersion }> {
+  async rollback(input: { name: string; actor: string; expectedCurrent?: number; comment?: string; caller?: Caller }): Promise<RollbackPlan & { restored: ModelVersion }> {
     const plan = await this.plan(input.name);
     if (input.expectedCurrent !== undefined && plan.current.version !== input.expectedCurrent) {
       throw conflict(
@@ -85,6 +86,9 @@ export class RollbackService {
       archiveExisting: false,
       actor: input.actor,
       comment: input.comment?.trim() ? `${note}: ${input.comment.trim()}` : note,
+      // Held to the promotion policy's scope rules only (docs/policies.md).
+      caller: input.caller,
+      kind: "rollback",
     });
     return { ...plan, restored };
   }

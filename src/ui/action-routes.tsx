@@ -99,7 +99,15 @@ action("stage", "stage", async (c, model, form) => {
       },
     };
   }
-  const moved = await registry.transitionStage({ name: model, version: String(number), stage, archiveExisting: false, actor: c.var.actor, comment: optionalComment(form) });
+  const moved = await registry.transitionStage({
+    name: model,
+    version: String(number),
+    stage,
+    archiveExisting: false,
+    actor: c.var.actor,
+    comment: optionalComment(form),
+    caller: c.var.principal,
+  });
   const archived = stage === "Production" && production && production.version !== number ? ` Version ${production.version} was archived.` : "";
   return { done: `Version ${number} moved from ${version.currentStage} to ${moved.currentStage}.${archived}` };
 });
@@ -130,7 +138,7 @@ action("rollback", "rollback", async (c, model, form) => {
       },
     };
   }
-  const done = await rollbacks.rollback({ name: model, actor: c.var.actor, expectedCurrent: expected, comment: optionalComment(form) });
+  const done = await rollbacks.rollback({ name: model, actor: c.var.actor, expectedCurrent: expected, comment: optionalComment(form), caller: c.var.principal });
   return { done: `Rolled back: version ${done.target.version} is in Production again; version ${done.current.version} was archived.` };
 });
 

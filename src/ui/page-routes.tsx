@@ -53,11 +53,12 @@ pageRoutes.get("/models/:name", mayView(true), async (c) => {
   const versionsPage = c.req.query("versions_page") || undefined;
   const historyPage = c.req.query("history") || undefined;
   const allowed = allowedActions(c, name);
-  const [versions, history, rollback, csrf] = await Promise.all([
+  const [versions, history, rollback, csrf, policy] = await Promise.all([
     versionsOf(registry, name, versionsPage),
     registry.listTransitions({ name, pageToken: historyPage, maxResults: HISTORY_PAGE }),
     allowed.has("rollback") ? rollbackOffer(new RollbackService(registry), name) : Promise.resolve({ unavailable: "" }),
     csrfToken(c),
+    c.var.services.policies.getPolicy(name),
   ]);
   return renderPage(
     c,
@@ -71,6 +72,7 @@ pageRoutes.get("/models/:name", mayView(true), async (c) => {
       historyNext={history.nextPageToken}
       historyPage={historyPage}
       rollback={rollback}
+      policy={policy}
       allowed={allowed}
       csrf={csrf}
     />,

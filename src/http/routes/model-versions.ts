@@ -59,6 +59,7 @@ r.post("/model-versions/transition-stage", requires("promote", modelFromInput), 
     archiveExisting: input.archive_existing_versions ?? false,
     comment: input.comment,
     actor: c.var.actor,
+    caller: c.var.principal,
   });
   return c.json({ model_version: modelVersionJson(version) });
 });

@@ -3,6 +3,8 @@ import { STAGES } from "../../domain/stages";
 import type { UiAction } from "../access";
 import { actionHref, CsrfField, Empty, modelHref, StageBadge, StatusBadge, Time, versionHref } from "../components";
 import { shortId } from "../format";
+import type { PolicyRecord } from "../../domain/promotion-policy";
+import { PolicySection } from "./policy-section";
 
 export type RollbackOffer = { current: number; target: number } | { unavailable: string };
 
@@ -15,6 +17,8 @@ export interface ModelPageProps {
   historyNext: string | null;
   versionsPage: string | undefined;
   rollback: RollbackOffer;
+  /** The model's promotion policy (undefined: not shown). */
+  policy?: PolicyRecord | null;
   allowed: Set<UiAction>;
   csrf: string;
 }
@@ -191,6 +195,8 @@ export function ModelPage(props: ModelPageProps) {
           )}
         </section>
       )}
+
+      {props.policy !== undefined && <PolicySection name={name} policy={props.policy} />}
 
       <section aria-labelledby="versions">
         <h2 id="versions">Versions</h2>

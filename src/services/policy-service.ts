@@ -1,0 +1,37 @@
+import { validateModelName } from "../domain/limits";
+import type { PolicyRecord, PromotionPolicy } from "../domain/promotion-policy";
+import type { CoordinatorClient } from "../coordinator/coordinator-client";
+
+/**
+ * Promotion policies: read, set and clear a model's policy. The policy lives in the model's
+ * coordinator, which checks it on every transition (src/coordinator/policy-gate.ts). The policy
+ * arrives parsed and validated (src/http/schemas/policies.ts). Knows nothing of HTTP.
+ */
+export class PolicyService {
+  constructor(
+    private readonly coordinators: CoordinatorClient,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** The model's policy and who set it, or null when it has none. */
+  getPolicy(name: string): Promise<PolicyRecord | null> {
+    validateModelName(name);
+    return this.coordinators.call(name, (c, id) => c.getPolicy(id, name));
+  }
+
+  /** Replaces the model's policy; an empty policy (no rules) clears it. */
+  async setPolicy(name: string, policy: PromotionPolicy, actor: string): Promise<PolicyRecord | null> {
+    validateModelName(name);
+    if (Object.values(policy).every((rules) => !rules || rules.length === 0)) {
+      await this.clearPolicy(name);
+      return null;
+    }
+    const record: PolicyRecord = { policy, updatedBy: actor, updatedTime: this.clock() };
+    return this.coordinators.call(name, (c, id) => c.setPolicy(id, name, record));
+  }
+
+  async clearPolicy(name: string): Promise<void> {
+    validateModelName(name);
+    await this.coordinators.call(name, (c, id) => c.clearPolicy(id, name));
+  }
+}

@@ -1,0 +1,37 @@
+import { describeRule, POLICY_STAGES, type PolicyRecord } from "../../domain/promotion-policy";
+import { StageBadge, Time } from "../components";
+
+/**
+ * The model's promotion policy in plain words, on the model page. Setting it is an API call
+ * (PUT /api/2.0/modelgate/registered-models/policy, admin scope); docs/policies.md.
+ */
+export function PolicySection(props: { name: string; policy: PolicyRecord | null }) {
+  const record = props.policy;
+  const guarded = record ? POLICY_STAGES.filter((s) => (record.policy[s]?.length ?? 0) > 0) : [];
+  return (
+    <section aria-labelledby="policy">
+      <h2 id="policy">Promotion policy</h2>
+      {!record || guarded.length === 0 ? (
+        <p class="muted">No promotion policy: any version can be moved to any stage by whoever may promote.</p>
+      ) : (
+        <>
+          {guarded.map((stage) => (
+            <div class="policy-stage">
+              <p>
+                Before a version moves to <StageBadge stage={stage} />:
+              </p>
+              <ul aria-label={`Rules for ${stage}`}>
+                {record.policy[stage]!.map((rule) => (
+                  <li>{describeRule(rule)}</li>
+                ))}
+              </ul>
+            </div>
+          ))}
+          <p class="muted">
+            Set by {record.updatedBy}, <Time ms={record.updatedTime} />. A rollback is held to the rules about the caller only.
+          </p>
+        </>
+      )}
+    </section>
+  );
+}
