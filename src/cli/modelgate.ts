@@ -1,75 +1,103 @@
-// `modelgate <command>`: a command table and nothing else; each command lives in commands/<name>.ts.
-import { parseArgs } from "node:util";
-import { clientFor, GLOBAL_HELP, GLOBAL_OPTIONS, UsageError, type CliContext, type Command } from "./command";
-import { pullCommand } from "./commands/pull";
-import { tokenCommand } from "./commands/token";
+// `modelgate <command>`: builds the commander program from one register function per command
+// group (commands/<group>.ts) and maps every outcome to a documented exit code (see EXIT).
+import { Command, CommanderError, Option } from "commander";
+import { EXIT, errorJson, exitCodeOf, oneLine, UsageError, type CliContext, type RunContext } from "./command";
+import { registerAlias } from "./commands/alias";
+import { registerHistory } from "./commands/history";
+import { registerModels } from "./commands/models";
+import { registerPromote } from "./commands/promote";
+import { registerPull } from "./commands/pull";
+import { registerPush } from "./commands/push";
+import { registerRollback } from "./commands/rollback";
+import { registerToken } from "./commands/token";
+import { registerVersions } from "./commands/versions";
+import { registerWebhooks } from "./commands/webhooks";
 
-/** Add a command here (and its file under commands/); help and dispatch follow from this list. */
-export const COMMANDS: readonly Command[] = [pullCommand, tokenCommand];
+/** Add a command group here (and its file under commands/); help and dispatch follow. */
+const GROUPS = [registerModels, registerVersions, registerPush, registerPromote, registerAlias, registerRollback, registerPull, registerHistory, registerWebhooks, registerToken];
 
-const EXIT_FAILURE = 1;
-const EXIT_USAGE = 2;
+const EXIT_CODES_HELP = `
+Environment:
+  MODELGATE_URL     registry base URL (else MLFLOW_TRACKING_URI, else http://127.0.0.1:8787)
+  MODELGATE_TOKEN   bearer token (else MLFLOW_TRACKING_TOKEN); prefer it to --token, argv is visible to other users
+
+Exit codes:
+  0  success
+  1  the operation failed: the server refused it (its MLflow error message is printed on stderr),
+     could not be reached, or a registration failed
+  2  usage error: bad arguments or options; nothing was sent
+  3  verification failed: downloaded bytes do not match the manifest's sha256 or size
+
+With --json every command prints one JSON document on stdout, on failure too:
+  {"error_code": "...", "message": "...", "exit_code": 1}
+`;
 
 export function defaultContext(): CliContext {
-  return { env: process.env, stdout: process.stdout, stderr: process.stderr, client: (values) => clientFor(values, process.env) };
+  return { env: process.env, stdout: process.stdout, stderr: process.stderr };
+}
+
+export function buildProgram(ctx: RunContext): Command {
+  const program = new Command("modelgate")
+    .description("Modelgate model registry CLI: push, promote, roll back and pull model versions")
+    .addOption(new Option("--url <url>", "registry base URL (default: $MODELGATE_URL, else $MLFLOW_TRACKING_URI, else http://127.0.0.1:8787)"))
+    .addOption(new Option("--token <token>", "bearer token (default: $MODELGATE_TOKEN, else $MLFLOW_TRACKING_TOKEN)"))
+    .option("--json", "print one JSON document on stdout (for scripts)")
+    .addHelpText("after", EXIT_CODES_HELP)
+    .configureHelp({ showGlobalOptions: true, subcommandTerm: (c) => c.name() })
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      // main() prints commander's errors itself, in the same shape as every other failure.
+      outputError: () => undefined,
+    })
+    .exitOverride();
+  for (const register of GROUPS) register(program, ctx);
+  // Settings are copied to subcommands when they are created; the error needs to know its command.
+  const tag = (command: Command) => {
+    command.exitOverride((error) => {
+      throw Object.assign(error, { command });
+    });
+    command.commands.forEach(tag);
+  };
+  tag(program);
+  return program;
 }
 
 /** Runs one command line (without `node` and the script) and resolves to the exit code. */
-export async function main(argv: string[], ctx: CliContext = defaultContext()): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
-    const topic = name === "help" && rest[0] ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-    ctx.stdout.write(topic ? commandHelp(topic) : overview());
-    return name === undefined ? EXIT_USAGE : 0;
-  }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    ctx.stderr.write(`modelgate: unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(", ")}; see 'modelgate --help')\n`);
-    return EXIT_USAGE;
-  }
+export async function main(argv: string[], context: CliContext = defaultContext()): Promise<number> {
+  const ctx: RunContext = { ...context, exitCode: EXIT.ok };
+  const program = buildProgram(ctx);
+  let current: Command = program;
+  program.hook("preAction", (_program, actionCommand) => {
+    current = actionCommand;
+  });
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: rest, options: { ...GLOBAL_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    if (parsed.values.help) {
-      ctx.stdout.write(commandHelp(command));
-      return 0;
-    }
-    return await command.run({ positionals: parsed.positionals, values: parsed.values }, ctx);
+    await program.parseAsync(argv, { from: "user" });
+    return ctx.exitCode;
   } catch (error) {
-    if (error instanceof UsageError) {
-      ctx.stderr.write(`modelgate ${command.name}: ${error.message} (usage: modelgate ${command.name} ${command.usage}; see --help)\n`);
-      return EXIT_USAGE;
+    if (error instanceof CommanderError) {
+      const command = (error as CommanderError & { command?: Command }).command ?? program;
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT.ok;
+      // A group without its subcommand (`modelgate webhooks`): commander has printed the help on stderr.
+      if (error.code === "commander.help") return EXIT.usage;
+      return fail(ctx, command, new UsageError(error.message.replace(/^error: /, "")), argv);
     }
-    ctx.stderr.write(`modelgate ${command.name}: ${oneLine(error)}\n`);
-    return EXIT_FAILURE;
+    return fail(ctx, current, error, argv);
   }
 }
 
-function overview(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return [
-    "usage: modelgate <command> [options]",
-    "",
-    "Commands:",
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    "",
-    "Options for every command:",
-    ...GLOBAL_HELP,
-    "",
-    "Run 'modelgate <command> --help' for a command's arguments.",
-    "",
-  ].join("\n");
+function fail(ctx: RunContext, command: Command, error: unknown, argv: string[]): number {
+  const path = commandPath(command);
+  const code = exitCodeOf(error);
+  let line = `${path}: ${oneLine(error)}`;
+  if (code === EXIT.usage) line += ` (usage: ${path} ${command.usage()}; see --help)`;
+  ctx.stderr.write(`${line}\n`);
+  if (argv.includes("--json")) ctx.stdout.write(`${JSON.stringify(errorJson(error), null, 2)}\n`);
+  return code;
 }
 
-function commandHelp(c: Command): string {
-  return [`usage: modelgate ${c.name} ${c.usage} [options]`, "", `${c.summary}.`, "", c.details, "", "Options for every command:", ...GLOBAL_HELP, ""].join("\n");
-}
-
-function oneLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s*\n\s*/g, " ");
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
 }

@@ -57,6 +57,113 @@ export interface DownloadOptions {
 /** A model ref: a stage (`Production`), `@alias`, a version number or `latest`. */
 export type ModelRef = string;
 
+// Wire shapes of the REST API, as the server answers them (MLflow's snake_case, versions as strings).
+
+export interface TagJson {
+  key: string;
+  value: string;
+}
+
+export interface ModelVersionJson {
+  name: string;
+  version: string;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+  user_id?: string;
+  current_stage?: string;
+  description?: string;
+  source?: string;
+  run_id?: string;
+  status?: "PENDING_REGISTRATION" | "FAILED_REGISTRATION" | "READY";
+  status_message?: string;
+  tags?: TagJson[];
+  run_link?: string;
+  aliases?: string[];
+  model_id?: string;
+}
+
+export interface RegisteredModelJson {
+  name: string;
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+  user_id?: string;
+  description?: string;
+  latest_versions?: ModelVersionJson[];
+  tags?: TagJson[];
+  aliases?: { alias: string; version: string }[];
+}
+
+export interface TransitionJson {
+  version: string;
+  from_stage?: string;
+  to_stage: string;
+  actor?: string;
+  comment?: string;
+  timestamp: number;
+}
+
+/** What the rollback endpoint answers: at least the version now in Production. */
+export interface RollbackJson {
+  model_version?: ModelVersionJson;
+  [key: string]: unknown;
+}
+
+export interface RunJson {
+  info: { run_id: string; experiment_id: string; run_name?: string; status?: string; artifact_uri: string; [key: string]: unknown };
+  data?: { metrics?: { key: string; value: number }[]; params?: TagJson[]; tags?: TagJson[] };
+}
+
+export interface MultipartCredential {
+  url: string;
+  part_number: number;
+  headers?: Record<string, string>;
+}
+
+export interface MultipartUpload {
+  upload_id: string;
+  credentials: MultipartCredential[];
+}
+
+/** MLflow 3's webhook event: `{entity: "model_version", action: "created"}`. */
+export interface WebhookEvent {
+  entity: string;
+  action: string;
+}
+
+export interface WebhookJson {
+  webhook_id: string;
+  name: string;
+  description?: string;
+  url: string;
+  events: WebhookEvent[];
+  status?: "ACTIVE" | "DISABLED";
+  creation_timestamp?: number;
+  last_updated_timestamp?: number;
+  [key: string]: unknown;
+}
+
+export interface WebhookTestResultJson {
+  success: boolean;
+  response_status?: number;
+  response_body?: string;
+  error_message?: string;
+}
+
+/** One recorded delivery attempt (Modelgate's delivery log); fields beyond these pass through. */
+export interface DeliveryJson {
+  [key: string]: unknown;
+}
+
+export interface TokenJson {
+  id: string;
+  name: string;
+  scopes: string[];
+  models?: string[];
+  expires_at?: number;
+  last_used_at?: number;
+  revoked_at?: number;
+}
+
 export class ModelgateClient {
   readonly baseUrl: string;
   private readonly origin: string;
@@ -135,14 +242,253 @@ export class ModelgateClient {
     return ((await res.json()) as { signed_urls: SignedUrl[] }).signed_urls;
   }
 
-  /** A JSON call to the registry's REST API, e.g. `api("POST", "/api/2.0/modelgate/tokens", {...})`. */
+  /**
+   * A JSON call to the registry's REST API, e.g. `api("POST", "/api/2.0/modelgate/tokens", {...})`.
+   * A GET sends `body` as the query string (repeated keys for arrays), as MLflow's client does.
+   */
   async api<T>(method: string, route: string, body?: unknown): Promise<T> {
-    const res = await this.request(`${this.baseUrl}${route}`, {
-      method,
-      headers: { "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    let url = `${this.baseUrl}${route}`;
+    const init: RequestInit = { method, headers: { "content-type": "application/json" } };
+    if (method === "GET" || method === "HEAD") {
+      const query = queryString(body as Record<string, unknown> | undefined);
+      if (query) url += `${route.includes("?") ? "&" : "?"}${query}`;
+    } else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+    }
+    const res = await this.request(url, init);
     return (await res.json()) as T;
+  }
+
+  // ---- Model registry (MLflow's /api/2.0/mlflow tree, wire JSON as the server answers it) ----
+
+  /** Every registered model matching `filter` (MLflow search syntax), all pages. */
+  async listModels(options: { filter?: string } = {}): Promise<RegisteredModelJson[]> {
+    return this.allPages("registered_models", (page_token) =>
+      this.api("GET", `${MLFLOW}/registered-models/search`, { filter: options.filter, max_results: 1000, page_token }),
+    );
+  }
+
+  async getModel(name: string): Promise<RegisteredModelJson> {
+    return (await this.api<{ registered_model: RegisteredModelJson }>("GET", `${MLFLOW}/registered-models/get`, { name })).registered_model;
+  }
+
+  /** Creates the model; an existing one is returned unchanged when `existOk`. */
+  async createModel(name: string, options: { description?: string; existOk?: boolean } = {}): Promise<RegisteredModelJson> {
+    try {
+      const body = { name, ...(options.description === undefined ? {} : { description: options.description }) };
+      return (await this.api<{ registered_model: RegisteredModelJson }>("POST", `${MLFLOW}/registered-models/create`, body)).registered_model;
+    } catch (error) {
+      if (options.existOk && error instanceof ModelgateHttpError && error.errorCode === "RESOURCE_ALREADY_EXISTS") return this.getModel(name);
+      throw error;
+    }
+  }
+
+  /** Every version of `name`, newest number first. */
+  async listVersions(name: string): Promise<ModelVersionJson[]> {
+    const versions = await this.allPages<ModelVersionJson>("model_versions", (page_token) =>
+      this.api("GET", `${MLFLOW}/model-versions/search`, { filter: `name = ${quote(name)}`, max_results: 10000, page_token }),
+    );
+    return versions.sort((a, b) => Number(b.version) - Number(a.version));
+  }
+
+  async getVersion(name: string, version: string | number): Promise<ModelVersionJson> {
+    return (await this.api<{ model_version: ModelVersionJson }>("GET", `${MLFLOW}/model-versions/get`, { name, version: String(version) })).model_version;
+  }
+
+  async createVersion(input: { name: string; source: string; runId?: string; description?: string; tags?: Record<string, string> }): Promise<ModelVersionJson> {
+    const body = compact({
+      name: input.name,
+      source: input.source,
+      run_id: input.runId,
+      description: input.description,
+      tags: input.tags ? Object.entries(input.tags).map(([key, value]) => ({ key, value })) : undefined,
+    });
+    return (await this.api<{ model_version: ModelVersionJson }>("POST", `${MLFLOW}/model-versions/create`, body)).model_version;
+  }
+
+  /**
+   * Polls until the version is READY (resolves to it) or FAILED_REGISTRATION (throws with the
+   * server's status message); MLflow's client does the same after model-versions/create.
+   */
+  async waitUntilReady(name: string, version: string | number, options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {}): Promise<ModelVersionJson> {
+    const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+    for (;;) {
+      const current = await this.getVersion(name, version);
+      if (current.status === "READY" || current.status === undefined) return current;
+      if (current.status === "FAILED_REGISTRATION") {
+        throw new ModelgateError(`version ${current.version} of '${name}' failed registration: ${current.status_message ?? "no reason given"}`);
+      }
+      if (Date.now() > deadline) throw new ModelgateError(`version ${current.version} of '${name}' is still ${current.status} after ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s`);
+      await delay(options.intervalMs ?? 500, options.signal);
+    }
+  }
+
+  async transitionStage(input: { name: string; version: string | number; stage: string; archiveExisting?: boolean; comment?: string }): Promise<ModelVersionJson> {
+    const body = compact({
+      name: input.name,
+      version: String(input.version),
+      stage: input.stage,
+      archive_existing_versions: input.archiveExisting ?? false,
+      comment: input.comment,
+    });
+    return (await this.api<{ model_version: ModelVersionJson }>("POST", `${MLFLOW}/model-versions/transition-stage`, body)).model_version;
+  }
+
+  async setVersionTag(name: string, version: string | number, key: string, value: string): Promise<void> {
+    await this.api("POST", `${MLFLOW}/model-versions/set-tag`, { name, version: String(version), key, value });
+  }
+
+  async setAlias(name: string, alias: string, version: string | number): Promise<void> {
+    await this.api("POST", `${MLFLOW}/registered-models/alias`, { name, alias, version: String(version) });
+  }
+
+  async deleteAlias(name: string, alias: string): Promise<void> {
+    await this.api("DELETE", `${MLFLOW}/registered-models/alias`, { name, alias });
+  }
+
+  async getVersionByAlias(name: string, alias: string): Promise<ModelVersionJson> {
+    return (await this.api<{ model_version: ModelVersionJson }>("GET", `${MLFLOW}/registered-models/alias`, { name, alias })).model_version;
+  }
+
+  /** Restores the previous Production version (`POST /api/2.0/modelgate/registered-models/rollback`). */
+  async rollback(name: string, options: { comment?: string } = {}): Promise<RollbackJson> {
+    return this.api<RollbackJson>("POST", `${MODELGATE}/registered-models/rollback`, compact({ name, comment: options.comment }));
+  }
+
+  /** Stage transitions of a model (or one version), newest first, up to `limit`. */
+  async listTransitions(name: string, options: { version?: string | number; limit?: number } = {}): Promise<TransitionJson[]> {
+    const limit = options.limit ?? Infinity;
+    return this.allPages<TransitionJson>(
+      "transitions",
+      (page_token) =>
+        this.api("GET", `${MODELGATE}/model-versions/transitions`, {
+          name,
+          version: options.version === undefined ? undefined : String(options.version),
+          max_results: Math.min(limit, 1000),
+          page_token,
+        }),
+      limit,
+    );
+  }
+
+  // ---- Tracking (runs and experiments) ----
+
+  async createRun(input: { experimentId?: string; runName?: string; tags?: Record<string, string> } = {}): Promise<RunJson> {
+    const body = compact({
+      experiment_id: input.experimentId ?? "0",
+      run_name: input.runName,
+      start_time: Date.now(),
+      tags: input.tags ? Object.entries(input.tags).map(([key, value]) => ({ key, value })) : undefined,
+    });
+    return (await this.api<{ run: RunJson }>("POST", `${MLFLOW}/runs/create`, body)).run;
+  }
+
+  async getRun(runId: string): Promise<RunJson> {
+    return (await this.api<{ run: RunJson }>("GET", `${MLFLOW}/runs/get`, { run_id: runId })).run;
+  }
+
+  async finishRun(runId: string, status: "FINISHED" | "FAILED" | "KILLED" = "FINISHED"): Promise<void> {
+    await this.api("POST", `${MLFLOW}/runs/update`, { run_id: runId, status, end_time: Date.now() });
+  }
+
+  async logMetric(runId: string, key: string, value: number, step = 0): Promise<void> {
+    await this.api("POST", `${MLFLOW}/runs/log-metric`, { run_id: runId, key, value, timestamp: Date.now(), step });
+  }
+
+  /** The experiment's id, creating the experiment when it does not exist yet. */
+  async experimentId(name: string): Promise<string> {
+    try {
+      return (await this.api<{ experiment: { experiment_id: string } }>("GET", `${MLFLOW}/experiments/get-by-name`, { experiment_name: name })).experiment.experiment_id;
+    } catch (error) {
+      if (!(error instanceof ModelgateHttpError && error.errorCode === "RESOURCE_DOES_NOT_EXIST")) throw error;
+      return (await this.api<{ experiment_id: string }>("POST", `${MLFLOW}/experiments/create`, { name })).experiment_id;
+    }
+  }
+
+  // ---- Proxied artifacts (/api/2.0/mlflow-artifacts) ----
+
+  /** PUTs one artifact; `body` may be a stream when `size` is given (sent as Content-Length). */
+  async uploadArtifact(path: string, body: BodyInit, size?: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.request(`${this.baseUrl}${ARTIFACTS}/artifacts/${encodePath(path)}`, uploadInit(body, size, options.signal));
+  }
+
+  async createMultipartUpload(path: string, numParts: number): Promise<MultipartUpload> {
+    return this.api<MultipartUpload>("POST", `${ARTIFACTS}/mpu/create/${encodePath(path)}`, { path, num_parts: numParts });
+  }
+
+  /** PUTs one part to the (self-authenticating) URL `mpu/create` handed out; resolves to its ETag. */
+  async uploadPart(credential: MultipartCredential, body: BodyInit, size: number, options: { signal?: AbortSignal } = {}): Promise<string> {
+    const init = uploadInit(body, size, options.signal);
+    for (const [key, value] of Object.entries(credential.headers ?? {})) (init.headers as Record<string, string>)[key] = value;
+    const res = await this.request(credential.url, init);
+    await res.body?.cancel();
+    const etag = res.headers.get("etag");
+    if (!etag) throw new ModelgateError(`part ${credential.part_number}: the server answered without an ETag`);
+    return etag;
+  }
+
+  async completeMultipartUpload(path: string, uploadId: string, parts: { part_number: number; etag: string }[]): Promise<void> {
+    await this.api("POST", `${ARTIFACTS}/mpu/complete/${encodePath(path)}`, { path, upload_id: uploadId, parts });
+  }
+
+  async abortMultipartUpload(path: string, uploadId: string): Promise<void> {
+    await this.api("POST", `${ARTIFACTS}/mpu/abort/${encodePath(path)}`, { path, upload_id: uploadId });
+  }
+
+  // ---- Webhooks (MLflow 3's /api/2.0/mlflow/webhooks; delivery log under /api/2.0/modelgate) ----
+
+  async listWebhooks(): Promise<WebhookJson[]> {
+    return this.allPages("webhooks", (page_token) => this.api("GET", `${MLFLOW}/webhooks`, { max_results: 1000, page_token }));
+  }
+
+  async createWebhook(input: { name: string; url: string; events: WebhookEvent[]; secret?: string; description?: string; status?: "ACTIVE" | "DISABLED" }): Promise<WebhookJson> {
+    return (await this.api<{ webhook: WebhookJson }>("POST", `${MLFLOW}/webhooks`, compact({ ...input }))).webhook;
+  }
+
+  async deleteWebhook(id: string): Promise<void> {
+    await this.api("DELETE", `${MLFLOW}/webhooks/${encodeURIComponent(id)}`, {});
+  }
+
+  /** Sends a test event to the webhook's URL now; answers how the receiver responded. */
+  async testWebhook(id: string, event?: WebhookEvent): Promise<WebhookTestResultJson> {
+    const body = await this.api<{ result?: WebhookTestResultJson }>("POST", `${MLFLOW}/webhooks/${encodeURIComponent(id)}/test`, event ? { event } : {});
+    return body.result ?? (body as WebhookTestResultJson);
+  }
+
+  /** Every recorded delivery attempt of a webhook, newest first (as the server orders them), up to `limit`. */
+  async listDeliveries(id: string, options: { limit?: number } = {}): Promise<DeliveryJson[]> {
+    const limit = options.limit ?? Infinity;
+    return this.allPages<DeliveryJson>(
+      "deliveries",
+      (page_token) => this.api("GET", `${MODELGATE}/webhooks/${encodeURIComponent(id)}/deliveries`, { max_results: Math.min(limit, 1000), page_token }),
+      limit,
+    );
+  }
+
+  // ---- Tokens (needs an admin token) ----
+
+  async createToken(input: { name: string; scopes: string[]; models?: string[]; expiresIn?: number }): Promise<{ token: TokenJson; secret: string }> {
+    return this.api("POST", `${MODELGATE}/tokens`, compact({ name: input.name, scopes: input.scopes, models: input.models, expires_in: input.expiresIn }));
+  }
+
+  async listTokens(): Promise<TokenJson[]> {
+    return (await this.api<{ tokens: TokenJson[] }>("GET", `${MODELGATE}/tokens`)).tokens;
+  }
+
+  async revokeToken(id: string): Promise<void> {
+    await this.api("DELETE", `${MODELGATE}/tokens/${encodeURIComponent(id)}`, {});
+  }
+
+  /** Follows `next_page_token` until the last page (or `limit` items). */
+  private async allPages<T>(key: string, fetchPage: (pageToken: string | undefined) => Promise<unknown>, limit = Infinity): Promise<T[]> {
+    const items: T[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = (await fetchPage(pageToken)) as Record<string, unknown> & { next_page_token?: string };
+      items.push(...((page[key] as T[] | undefined) ?? []));
+      pageToken = page.next_page_token || undefined;
+    } while (pageToken && items.length < limit);
+    return items.slice(0, limit);
   }
 
   fileUrl(name: string, version: string | number, path: string): string {
@@ -205,6 +551,47 @@ async function readBody(res: Response, url: string): Promise<ArrayBuffer> {
     if (isAbort(error)) throw error;
     throw new ModelgateNetworkError(url, error);
   }
+}
+
+const MLFLOW = "/api/2.0/mlflow";
+const MODELGATE = "/api/2.0/modelgate";
+const ARTIFACTS = "/api/2.0/mlflow-artifacts";
+
+/** MLflow's GET convention: scalars as strings, arrays as repeated keys, undefined left out. */
+function queryString(params: Record<string, unknown> | undefined): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params ?? {})) {
+    if (value === undefined || value === null) continue;
+    for (const item of Array.isArray(value) ? value : [value]) query.append(key, String(item));
+  }
+  return query.toString();
+}
+
+function compact<T extends Record<string, unknown>>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A string literal in MLflow's search-filter syntax. */
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+function uploadInit(body: BodyInit, size: number | undefined, signal: AbortSignal | undefined): RequestInit {
+  const headers: Record<string, string> = { "content-type": "application/octet-stream" };
+  if (size !== undefined) headers["content-length"] = String(size);
+  // `duplex` is required by fetch for a stream body; the DOM typings do not know it yet.
+  return { method: "PUT", headers, body, signal, ...(body instanceof ReadableStream ? { duplex: "half" } : {}) } as RequestInit;
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
 }
 
 /** Each segment percent-encoded, the slashes kept: how the server spells file URLs. */

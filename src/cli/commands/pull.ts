@@ -1,66 +1,70 @@
+import type { Command } from "commander";
 import { STAGES } from "../../domain/stages";
-import { pull, type PullProgress } from "../../client/pull";
-import { UsageError, type Command } from "../command";
-import { formatBytes, ProgressBar } from "../progress-bar";
+import { pull } from "../../client/pull";
+import { action, UsageError, wholeNumber, type RunContext } from "../command";
+import { formatBytes, TransferBar } from "../progress";
 
-export const pullCommand: Command = {
-  name: "pull",
-  summary: "download a model version's files into a directory, verifying every sha256",
-  usage: "<name>[@<ref>] <dir>",
-  details: [
-    "<ref> is a stage (Production, Staging, None, Archived), a version number, 'latest' or an alias:",
-    "  fraud@Production, fraud/3, fraud@champion, fraud@@champion, models:/fraud@champion",
-    "  <name> alone means <name>@Production. A '<name>@<word>' that is no stage, number or 'latest'",
-    "  is an alias, as in MLflow's models:/<name>@<alias>; '@@<alias>' says so explicitly.",
-    "Files land in <dir>/<path>.part first and are renamed once their sha256 matches; an interrupted",
-    "pull resumes those .part files with Range requests. Exit code 0 only when every file verified.",
-    "",
-    "Options:",
-    "  -j, --concurrency <n>  files downloading at once (default 4)",
-    "  -q, --quiet            no progress bar and no summary",
-  ].join("\n"),
-  options: {
-    concurrency: { type: "string", short: "j" },
-    quiet: { type: "boolean", short: "q" },
-  },
-  async run({ positionals, values }, ctx) {
-    if (positionals.length !== 2) throw new UsageError(`expected <name>[@<ref>] and <dir>, got ${positionals.length} argument(s)`);
-    const [spec, dir] = positionals;
-    const { name, ref } = parseModelSpec(spec);
-    const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
-    if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 64)) {
-      throw new UsageError(`--concurrency must be a whole number from 1 to 64, got '${values.concurrency}'`);
-    }
-    const client = ctx.client(values);
-    const quiet = values.quiet === true;
-    const bar = new ProgressBar(ctx.stderr);
-    const started = Date.now();
-    let last: PullProgress | undefined;
-    const onProgress = (p: PullProgress) => {
-      last = p;
-      bar.update(p);
-    };
-    let result;
-    try {
-      result = await pull(client, name, ref, dir, { concurrency, onProgress: quiet ? undefined : onProgress });
-    } finally {
-      bar.finish(last);
-    }
-    if (!quiet) {
-      const { model, files } = result;
-      const resumed = files.filter((f) => f.outcome === "resumed").length;
-      const present = files.filter((f) => f.outcome === "present").length;
-      const notes = [`fetched ${formatBytes(result.bytesFetched)}`];
-      if (resumed) notes.push(`${resumed} resumed`);
-      if (present) notes.push(`${present} already present`);
-      ctx.stdout.write(
-        `Pulled ${model.name} version ${model.version} (${model.stage}) into ${dir}: ${files.length} file(s), ` +
-          `${formatBytes(result.bytesTotal)}, all sha256 verified (${notes.join(", ")}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-      );
-    }
-    return 0;
-  },
-};
+/** `modelgate pull NAME@REF DIR`: a version's files onto disk, in parallel, resumed, sha256-verified. */
+export function registerPull(program: Command, ctx: RunContext): void {
+  program
+    .command("pull")
+    .summary("download a model version's files into a directory, verifying every sha256")
+    .description("Download a model version's files into a directory, in parallel, verifying every sha256.")
+    .usage("<name>[@<ref>] <dir> [options]")
+    .argument("<name@ref>", "model and ref: fraud@Production, fraud/3, fraud@champion, fraud@@champion, models:/fraud@champion; a bare name means @Production")
+    .argument("<dir>", "target directory (created if missing)")
+    .option("-j, --concurrency <n>", "files downloading at once", "4")
+    .option("-q, --quiet", "no progress bar and no summary")
+    .addHelpText(
+      "after",
+      `
+<ref> is a stage (Production, Staging, None, Archived), a version number, 'latest' or an alias.
+A '<name>@<word>' that is no stage, number or 'latest' is an alias, as in MLflow's
+models:/<name>@<alias>; '@@<alias>' says so explicitly.
+Files land in <dir>/<path>.part first and are renamed once their sha256 matches; an interrupted
+pull resumes those .part files with Range requests. Exit code 0 only when every file verified,
+3 when one did not (the bad .part is removed, no corrupt file is left).`,
+    )
+    .action(
+      action(ctx, async ({ ctx, options, client }, opts: { concurrency: string; quiet?: boolean }, spec: string, dir: string) => {
+        const { name, ref } = parseModelSpec(spec);
+        const concurrency = wholeNumber(opts.concurrency, "--concurrency", 1, 64);
+        const registry = client();
+        const bar = new TransferBar(ctx.stderr, !opts.quiet && !options.json);
+        const started = Date.now();
+        let result;
+        try {
+          result = await pull(registry, name, ref, dir, { concurrency, onProgress: (p) => bar.update(p) });
+        } finally {
+          bar.stop();
+        }
+        const { model, files } = result;
+        const resumed = files.filter((f) => f.outcome === "resumed").length;
+        const present = files.filter((f) => f.outcome === "present").length;
+        const notes = [`fetched ${formatBytes(result.bytesFetched)}`];
+        if (resumed) notes.push(`${resumed} resumed`);
+        if (present) notes.push(`${present} already present`);
+        return {
+          json: {
+            name: model.name,
+            version: model.version,
+            stage: model.stage,
+            aliases: model.aliases,
+            dir: result.dir,
+            files: files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, outcome: f.outcome, bytes_fetched: f.bytesFetched })),
+            bytes_total: result.bytesTotal,
+            bytes_fetched: result.bytesFetched,
+          },
+          text: opts.quiet
+            ? []
+            : [
+                `Pulled ${model.name} version ${model.version} (${model.stage}) into ${dir}: ${files.length} file(s), ` +
+                  `${formatBytes(result.bytesTotal)}, all sha256 verified (${notes.join(", ")}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+              ],
+        };
+      }),
+    );
+}
 
 const STAGE_NAMES = new Set(STAGES.map((s) => s.toLowerCase()));
 

@@ -1,0 +1,31 @@
+import type { Command } from "commander";
+import { STAGES } from "../../domain/stages";
+import { action, UsageError, wholeNumber, type RunContext } from "../command";
+
+/** `modelgate promote NAME VERSION --to STAGE`: a stage transition (policies apply on the server). */
+export function registerPromote(program: Command, ctx: RunContext): void {
+  program
+    .command("promote")
+    .summary("move a version to a stage (Staging, Production, Archived, None)")
+    .description(
+      "Move a version to a stage. Promoting to Production archives the previous Production version " +
+        "(Modelgate keeps exactly one). A refusal by a promotion policy exits 1 with the rule that failed on stderr.",
+    )
+    .argument("<name>", "registered model name")
+    .argument("<version>", "version number")
+    .requiredOption("--to <stage>", `target stage: ${STAGES.join(", ")}`)
+    .option("--archive-existing", "also archive the other versions in the target stage (MLflow's archive_existing_versions)")
+    .option("--comment <text>", "a note recorded in the transition history")
+    .action(
+      action(ctx, async ({ client }, opts: { to: string; archiveExisting?: boolean; comment?: string }, name: string, version: string) => {
+        const stage = STAGES.find((s) => s.toLowerCase() === opts.to.toLowerCase());
+        if (!stage) throw new UsageError(`--to must be one of ${STAGES.join(", ")}, got '${opts.to}'`);
+        const number = wholeNumber(version, "<version>");
+        const modelVersion = await client().transitionStage({ name, version: number, stage, archiveExisting: opts.archiveExisting, comment: opts.comment });
+        return {
+          json: { model_version: modelVersion },
+          text: [`${name} version ${modelVersion.version} is now in ${modelVersion.current_stage}`],
+        };
+      }),
+    );
+}
