@@ -7,6 +7,12 @@ import { defineConfig } from "vitest/config";
 // access control on, exactly as a deployment does.
 const SIGNING_KEYS = "test:secret-for-tests,test-old:old-secret-for-tests";
 export const TEST_ADMIN_TOKEN = "mg_test_bootstrap_admin_secret";
+// Webhooks in tests: the local receiver is on loopback, and retries come after a second, not 30.
+const WEBHOOKS = {
+  MODELGATE_WEBHOOK_ALLOW_HOSTS: "127.0.0.1,localhost,::1",
+  MODELGATE_WEBHOOK_RETRY_BASE_SECONDS: "1",
+  MODELGATE_WEBHOOK_TIMEOUT_SECONDS: "2",
+};
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
@@ -14,10 +20,17 @@ export default defineConfig(async () => {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: { TEST_MIGRATIONS: migrations, MODELGATE_SIGNING_KEYS: SIGNING_KEYS, ...bindings } },
+        miniflare: { bindings: { TEST_MIGRATIONS: migrations, MODELGATE_SIGNING_KEYS: SIGNING_KEYS, ...WEBHOOKS, ...bindings } },
       }),
     ],
-    test: { name, include, exclude: ["test/e2e/**", "test/browser/**", ...exclude], setupFiles: ["./test/setup.ts"] },
+    test: {
+      name,
+      include,
+      exclude: ["test/e2e/**", "test/browser/**", ...exclude],
+      setupFiles: ["./test/setup.ts"],
+      // A webhook receiver on 127.0.0.1 (test/webhooks/receiver.mjs); tests read its URL with inject().
+      globalSetup: ["./test/webhooks/receiver.global.mjs"],
+    },
   });
   return {
     test: {

@@ -45,8 +45,22 @@ if (!process.env.MODELGATE_SIGNING_KEYS && !existsSync(keyFile)) {
 const signingKeys = process.env.MODELGATE_SIGNING_KEYS ?? readFileSync(keyFile, "utf8").trim();
 
 const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+// Queues run inside Miniflare as wrangler.toml declares them (producers and consumers, retries,
+// the dead-letter queue); queued messages live in memory only, so a crash loses them (the webhook
+// sweep re-sends lost deliveries). MODELGATE_WEBHOOK_MAX_RETRIES overrides the deliveries
+// consumer's max_retries, so tests can reach the dead-letter queue in seconds.
+const queueConsumers = structuredClone(workerOptions.queueConsumers ?? {});
+const deliveries = queueConsumers["modelgate-webhook-deliveries"];
+if (deliveries && process.env.MODELGATE_WEBHOOK_MAX_RETRIES !== undefined) deliveries.maxRetries = Number(process.env.MODELGATE_WEBHOOK_MAX_RETRIES);
+// Webhook settings from the environment (wrangler.toml's values otherwise); loopback is allowed
+// locally so a receiver on this machine works.
+const webhookVars = {};
+for (const name of ["MODELGATE_WEBHOOK_TIMEOUT_SECONDS", "MODELGATE_WEBHOOK_RETRY_BASE_SECONDS", "MODELGATE_WEBHOOK_RETRY_MAX_SECONDS", "MODELGATE_WEBHOOK_SWEEP_SECONDS"]) {
+  if (process.env[name] !== undefined) webhookVars[name] = process.env[name];
+}
 const mf = new Miniflare({
   ...workerOptions,
+  queueConsumers,
   bindings: {
     ...workerOptions.bindings,
     MODELGATE_SIGNING_KEYS: signingKeys,
@@ -55,6 +69,8 @@ const mf = new Miniflare({
     MODELGATE_AUTH: process.env.MODELGATE_AUTH ?? "off",
     ...(process.env.MODELGATE_ADMIN_TOKEN ? { MODELGATE_ADMIN_TOKEN: process.env.MODELGATE_ADMIN_TOKEN } : {}),
     ...(process.env.MODELGATE_CORS_ORIGINS ? { MODELGATE_CORS_ORIGINS: process.env.MODELGATE_CORS_ORIGINS } : {}),
+    MODELGATE_WEBHOOK_ALLOW_HOSTS: process.env.MODELGATE_WEBHOOK_ALLOW_HOSTS ?? "127.0.0.1,localhost,::1",
+    ...webhookVars,
   },
   name: "modelgate",
   modules: true,

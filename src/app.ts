@@ -20,6 +20,7 @@ import { transitionRoutes } from "./http/routes/transitions";
 import { policyRoutes } from "./http/routes/policies";
 import { servicesFor } from "./services";
 import { uiRoutes } from "./ui/routes";
+import { webhookDeliveryRoutes, webhookRoutes } from "./http/routes/webhooks";
 
 const ANONYMOUS = "anonymous";
 /** JSON bodies are small; artifact bytes go through their own routes, streamed. */
@@ -82,7 +83,8 @@ export function createApp() {
     .route("/", modelVersionRoutes)
     .route("/", experimentRoutes)
     .route("/", runRoutes)
-    .route("/", loggedModelRoutes);
+    .route("/", loggedModelRoutes)
+    .route("/", webhookRoutes);
   // MLflow's UI calls the same API under /ajax-api; serve both trees.
   app.route("/api/2.0/mlflow", mlflow);
   app.route("/ajax-api/2.0/mlflow", mlflow);
@@ -94,6 +96,7 @@ export function createApp() {
   app.route("/api/2.0/modelgate", policyRoutes);
   app.route("/api/2.0/modelgate", lineageRoutes);
   app.route("/api/2.0/modelgate", accessRoutes);
+  app.route("/api/2.0/modelgate", webhookDeliveryRoutes);
   app.route("/v1", deliveryRoutes);
   // The web UI (pages at / and /models/..., form targets under /ui/actions/): last, after every API tree.
   app.route("/", uiRoutes);

@@ -19,6 +19,7 @@ import { RegistryService } from "./services/registry-service";
 import { PolicyService } from "./services/policy-service";
 import { TrackingService } from "./services/tracking-service";
 import { VersionSources, type RunLocator } from "./services/version-sources";
+import { webhookServices } from "./services/webhook-wiring";
 
 /** The one composition root: repositories, stores and the coordinator client, wired into services. */
 export function createServices(env: Env) {
@@ -50,6 +51,7 @@ export function createServices(env: Env) {
     delivery: new DeliveryService(registry, artifactIndex, store, urlSigner, config),
     lineage: new LineageService(registry, tracking, artifactIndex),
     auth: new AuthService(new TokenRepository(db), { enabled: config.authEnabled, adminToken: env.MODELGATE_ADMIN_TOKEN ?? null }),
+    ...webhookServices(db, env, (name) => models.findIdByName(name)),
   };
 }
 

@@ -1,0 +1,217 @@
+import { and, asc, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { DeliveryAttempt, DeliveryStatus, DeliveryWithAttempts, WebhookDelivery } from "../webhooks/webhook-types";
+import type { Database } from "./database";
+import { translateD1Error } from "./d1-errors";
+import { events } from "./events-schema";
+import { webhookDeliveries, webhookDeliveryAttempts, webhooks } from "./webhook-schema";
+
+type Statement = BatchItem<"sqlite">;
+type DeliveryRow = typeof webhookDeliveries.$inferSelect;
+
+function toDelivery(row: DeliveryRow): WebhookDelivery {
+  return { ...row, status: row.status as DeliveryStatus };
+}
+
+function toAttempt(row: typeof webhookDeliveryAttempts.$inferSelect): DeliveryAttempt {
+  return {
+    deliveryId: row.deliveryId,
+    attempt: row.attempt,
+    startedAt: row.startedAt,
+    durationMs: row.durationMs,
+    statusCode: row.statusCode,
+    error: row.error,
+    outcome: row.outcome as DeliveryAttempt["outcome"],
+  };
+}
+
+/** What sending a delivery needs: the delivery and where and how to send it. */
+export interface DeliveryToSend {
+  delivery: WebhookDelivery;
+  url: string;
+  secret: string | null;
+  webhookStatus: string;
+}
+
+/** How an attempt leaves its delivery. */
+export interface AttemptResult {
+  status: DeliveryStatus;
+  nextAttemptAt: number;
+  deliveredAt: number | null;
+}
+
+export class WebhookDeliveryRepository {
+  constructor(private readonly db: Database) {}
+
+  private async run(statements: Statement[]): Promise<unknown[]> {
+    try {
+      return await this.db.batch(statements as [Statement, ...Statement[]]);
+    } catch (error) {
+      throw translateD1Error(error);
+    }
+  }
+
+  private async read<T>(query: Promise<T>): Promise<T> {
+    try {
+      return await query;
+    } catch (error) {
+      throw translateD1Error(error);
+    }
+  }
+
+  /** Whether the outbox row of `eventId` has already been turned into deliveries. */
+  async isFannedOut(eventId: string): Promise<boolean> {
+    const row = await this.read(this.db.select({ at: events.fannedOutAt }).from(events).where(eq(events.id, eventId)).get());
+    return row?.at !== undefined && row.at !== null;
+  }
+
+  /**
+   * One atomic batch: a delivery per webhook (a second fan-out of the same event inserts nothing:
+   * unique (event_id, webhook_id)) and the event marked fanned out, so the relay stops sending it.
+   */
+  async fanOut(eventId: string, deliveries: WebhookDelivery[], now: number): Promise<void> {
+    const statements: Statement[] = [];
+    if (deliveries.length > 0) statements.push(this.db.insert(webhookDeliveries).values(deliveries).onConflictDoNothing());
+    statements.push(this.db.update(events).set({ fannedOutAt: now }).where(and(eq(events.id, eventId), isNull(events.fannedOutAt))));
+    await this.run(statements);
+  }
+
+  async pendingIdsForEvent(eventId: string): Promise<string[]> {
+    const rows = await this.read(
+      this.db
+        .select({ id: webhookDeliveries.id })
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.eventId, eventId), eq(webhookDeliveries.status, "pending"))),
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async forSending(id: string): Promise<DeliveryToSend | null> {
+    const row = await this.read(
+      this.db
+        .select({ delivery: webhookDeliveries, url: webhooks.url, secret: webhooks.secret, webhookStatus: webhooks.status })
+        .from(webhookDeliveries)
+        .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
+        .where(eq(webhookDeliveries.id, id))
+        .get(),
+    );
+    return row ? { delivery: toDelivery(row.delivery), url: row.url, secret: row.secret, webhookStatus: row.webhookStatus } : null;
+  }
+
+  /** The attempt and its effect on the delivery, in one batch. */
+  async recordAttempt(attempt: DeliveryAttempt, result: AttemptResult): Promise<void> {
+    await this.run([
+      this.db.insert(webhookDeliveryAttempts).values(attempt),
+      this.db
+        .update(webhookDeliveries)
+        .set({
+          status: result.status,
+          attempts: sql`max(${webhookDeliveries.attempts}, ${attempt.attempt})`,
+          updatedAt: attempt.startedAt + attempt.durationMs,
+          nextAttemptAt: result.nextAttemptAt,
+          deliveredAt: result.deliveredAt,
+          lastStatusCode: attempt.statusCode,
+          lastError: attempt.error,
+        })
+        .where(eq(webhookDeliveries.id, attempt.deliveryId)),
+    ]);
+  }
+
+  /** A test delivery and its single attempt, in one batch. */
+  async insertWithAttempt(delivery: WebhookDelivery, attempt: DeliveryAttempt): Promise<void> {
+    await this.run([this.db.insert(webhookDeliveries).values(delivery), this.db.insert(webhookDeliveryAttempts).values(attempt)]);
+  }
+
+  /** Marks a delivery dead (it reached the dead-letter queue); false if it was not pending. */
+  async markDead(id: string, now: number): Promise<boolean> {
+    const rows = await this.read(
+      this.db
+        .update(webhookDeliveries)
+        .set({ status: "dead", deadAt: now, updatedAt: now })
+        .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, "pending")))
+        .returning({ id: webhookDeliveries.id }),
+    );
+    return rows.length > 0;
+  }
+
+  /** Pending deliveries expected on the queue before `before` and still not sent: their message was lost. */
+  async overdue(before: number, limit: number): Promise<string[]> {
+    const rows = await this.read(
+      this.db
+        .select({ id: webhookDeliveries.id })
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.status, "pending"), lt(webhookDeliveries.nextAttemptAt, before)))
+        .orderBy(asc(webhookDeliveries.nextAttemptAt))
+        .limit(limit),
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async hasPending(): Promise<boolean> {
+    const row = await this.read(
+      this.db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")).limit(1).get(),
+    );
+    return row !== undefined;
+  }
+
+  /** Notes that these pending deliveries were just put on the queue again. */
+  async requeued(ids: string[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.read(
+      this.db
+        .update(webhookDeliveries)
+        .set({ nextAttemptAt: now })
+        .where(and(inArray(webhookDeliveries.id, ids), eq(webhookDeliveries.status, "pending"))),
+    );
+  }
+
+  async get(webhookId: string, id: string): Promise<WebhookDelivery | null> {
+    const row = await this.read(
+      this.db
+        .select()
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.webhookId, webhookId)))
+        .get(),
+    );
+    return row ? toDelivery(row) : null;
+  }
+
+  /** Makes a dead or failed delivery pending again; false when it is neither. */
+  async reopen(webhookId: string, id: string, now: number): Promise<boolean> {
+    const rows = await this.read(
+      this.db
+        .update(webhookDeliveries)
+        .set({ status: "pending", nextAttemptAt: now, updatedAt: now, deadAt: null })
+        .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.webhookId, webhookId), inArray(webhookDeliveries.status, ["dead", "failed"])))
+        .returning({ id: webhookDeliveries.id }),
+    );
+    return rows.length > 0;
+  }
+
+  /** A webhook's deliveries, newest first, each with its attempts (oldest first). */
+  async listForWebhook(webhookId: string, offset: number, limit: number): Promise<DeliveryWithAttempts[]> {
+    const rows = await this.read(
+      this.db
+        .select()
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.webhookId, webhookId))
+        .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+        .limit(limit)
+        .offset(offset),
+    );
+    if (rows.length === 0) return [];
+    const attempts = await this.read(
+      this.db
+        .select()
+        .from(webhookDeliveryAttempts)
+        .where(
+          inArray(
+            webhookDeliveryAttempts.deliveryId,
+            rows.map((r) => r.id),
+          ),
+        )
+        .orderBy(asc(webhookDeliveryAttempts.attempt), asc(webhookDeliveryAttempts.id)),
+    );
+    return rows.map((r) => ({ ...toDelivery(r), attemptLog: attempts.filter((a) => a.deliveryId === r.id).map(toAttempt) }));
+  }
+}

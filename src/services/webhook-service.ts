@@ -1,0 +1,220 @@
+import { decodePageToken, encodePageToken, validateMaxResults } from "../domain/paging";
+import { InvalidParameterError, modelNotFound, NotFoundError, RegistryError } from "../errors";
+import type { RegistryEventType } from "../events/registry-event";
+import { entityAction } from "../events/registry-event";
+import type { WebhookDeliveryRepository } from "../repositories/webhook-delivery-repository";
+import type { WebhookRepository } from "../repositories/webhook-repository";
+import { outcomeOf } from "../webhooks/retry-policy";
+import type { WebhookConfig } from "../webhooks/webhook-config";
+import { parseWebhookEvent, parseWebhookEvents } from "../webhooks/webhook-events";
+import { examplePayload, isoTimestamp } from "../webhooks/webhook-payload";
+import { sendWebhook, type SendResult } from "../webhooks/webhook-sender";
+import { ATTEMPT_HEADER } from "../webhooks/webhook-signature";
+import type { DeliveryWithAttempts, Webhook, WebhookDelivery, WebhookStatus } from "../webhooks/webhook-types";
+import { checkWebhookUrl } from "../webhooks/webhook-url-policy";
+import type { WebhookDispatchService } from "./webhook-dispatch-service";
+
+export interface EventInput {
+  entity: string;
+  action: string;
+}
+
+export interface CreateWebhookInput {
+  name: string;
+  url: string;
+  events: EventInput[];
+  description?: string;
+  secret?: string;
+  status?: WebhookStatus;
+  /** Modelgate's model filter: only this model's events. */
+  modelName?: string;
+}
+
+/** Fields left undefined stay as they are; an empty model name removes the filter. */
+export type UpdateWebhookInput = Partial<CreateWebhookInput>;
+
+export interface TestResult {
+  success: boolean;
+  responseStatus: number | null;
+  responseBody: string | null;
+  errorMessage: string | null;
+  deliveryId: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextPageToken: string | null;
+}
+
+const MAX_NAME = 256;
+const MAX_URL = 2048;
+
+export const webhookNotFound = (id: string) => new NotFoundError(`Webhook with ID ${id} not found.`);
+
+/** Webhook CRUD as MLflow 3 serves it, the test endpoint, and Modelgate's delivery log and replay. */
+export class WebhookService {
+  constructor(
+    private readonly webhooks: WebhookRepository,
+    private readonly deliveries: WebhookDeliveryRepository,
+    private readonly dispatch: WebhookDispatchService,
+    private readonly resolveModelId: (name: string) => Promise<string | null>,
+    private readonly config: WebhookConfig,
+    private readonly send: (request: Parameters<typeof sendWebhook>[0]) => Promise<SendResult> = sendWebhook,
+  ) {}
+
+  async create(input: CreateWebhookInput, now = Date.now()): Promise<Webhook> {
+    const filter = input.modelName ? await this.modelFilter(input.modelName) : { modelId: null, modelName: null };
+    const webhook: Webhook = {
+      id: crypto.randomUUID().replaceAll("-", ""),
+      name: checkName(input.name),
+      description: input.description || null,
+      url: checkUrl(input.url, this.config),
+      secret: input.secret || null,
+      events: parseWebhookEvents(input.events),
+      ...filter,
+      status: input.status ?? "ACTIVE",
+      creationTimestamp: now,
+      lastUpdatedTimestamp: now,
+    };
+    await this.webhooks.insert(webhook);
+    return webhook;
+  }
+
+  async get(id: string): Promise<Webhook> {
+    const webhook = await this.webhooks.get(id);
+    if (!webhook) throw webhookNotFound(id);
+    return webhook;
+  }
+
+  async list(maxResults: number | undefined, pageToken: string | undefined): Promise<Page<Webhook>> {
+    const limit = validateMaxResults(maxResults, 100, 1000);
+    const offset = decodePageToken(pageToken);
+    const rows = await this.webhooks.list(offset, limit + 1);
+    return { items: rows.slice(0, limit), nextPageToken: rows.length > limit ? encodePageToken(offset + limit) : null };
+  }
+
+  async update(id: string, input: UpdateWebhookInput, now = Date.now()): Promise<Webhook> {
+    const current = await this.get(id);
+    const filter =
+      input.modelName === undefined
+        ? { modelId: current.modelId, modelName: current.modelName }
+        : input.modelName === ""
+          ? { modelId: null, modelName: null }
+          : await this.modelFilter(input.modelName);
+    const updated: Webhook = {
+      ...current,
+      name: input.name === undefined ? current.name : checkName(input.name),
+      description: input.description === undefined ? current.description : input.description || null,
+      url: input.url === undefined ? current.url : checkUrl(input.url, this.config),
+      secret: input.secret === undefined ? current.secret : input.secret || null,
+      events: input.events === undefined ? current.events : parseWebhookEvents(input.events),
+      status: input.status ?? current.status,
+      ...filter,
+      lastUpdatedTimestamp: Math.max(now, current.lastUpdatedTimestamp),
+    };
+    if (!(await this.webhooks.update(updated))) throw webhookNotFound(id);
+    return updated;
+  }
+
+  /** Deletes the webhook with its deliveries and their attempts. */
+  async delete(id: string): Promise<void> {
+    if (!(await this.webhooks.delete(id))) throw webhookNotFound(id);
+  }
+
+  /**
+   * Sends MLflow's example payload for one of the webhook's events (the first by default), signed
+   * like any delivery, and answers what the receiver said. Recorded in the delivery log.
+   */
+  async test(id: string, event: EventInput | undefined, now = Date.now()): Promise<TestResult> {
+    const webhook = await this.get(id);
+    const type: RegistryEventType = event ? parseWebhookEvent(event) : webhook.events[0];
+    const { entity, action } = entityAction(type);
+    const deliveryId = crypto.randomUUID();
+    const payload = JSON.stringify({ entity, action, timestamp: isoTimestamp(now), data: examplePayload(type) });
+    let result: SendResult;
+    try {
+      checkWebhookUrl(webhook.url, this.config.allowHosts);
+      result = await this.send({ url: webhook.url, secret: webhook.secret, deliveryId, body: payload, headers: { [ATTEMPT_HEADER]: "1" }, timeoutMs: this.config.timeoutMs });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      result = { startedAt: now, durationMs: 0, statusCode: null, error: message, retryAfterSeconds: null, responseBody: null };
+    }
+    const success = result.statusCode !== null && outcomeOf(result.statusCode) === "delivered";
+    const finishedAt = result.startedAt + result.durationMs;
+    const delivery: WebhookDelivery = {
+      id: deliveryId,
+      webhookId: webhook.id,
+      eventId: null,
+      entity,
+      action,
+      modelId: null,
+      modelName: null,
+      sequence: null,
+      payload,
+      status: success ? "delivered" : "failed",
+      attempts: 1,
+      createdAt: now,
+      updatedAt: finishedAt,
+      nextAttemptAt: finishedAt,
+      deliveredAt: success ? finishedAt : null,
+      deadAt: null,
+      lastStatusCode: result.statusCode,
+      lastError: result.error,
+    };
+    await this.deliveries.insertWithAttempt(delivery, {
+      deliveryId,
+      attempt: 1,
+      startedAt: result.startedAt,
+      durationMs: result.durationMs,
+      statusCode: result.statusCode,
+      error: result.error,
+      outcome: success ? "delivered" : "failed",
+    });
+    return {
+      success,
+      responseStatus: result.statusCode,
+      responseBody: result.responseBody,
+      errorMessage: success ? null : `Failed to test webhook: ${result.error}`,
+      deliveryId,
+    };
+  }
+
+  /** A webhook's deliveries, newest first, with every attempt. */
+  async listDeliveries(id: string, maxResults: number | undefined, pageToken: string | undefined): Promise<Page<DeliveryWithAttempts>> {
+    await this.get(id);
+    const limit = validateMaxResults(maxResults, 50, 500);
+    const offset = decodePageToken(pageToken);
+    const rows = await this.deliveries.listForWebhook(id, offset, limit + 1);
+    return { items: rows.slice(0, limit), nextPageToken: rows.length > limit ? encodePageToken(offset + limit) : null };
+  }
+
+  /** Sends a dead or failed delivery again, with a fresh retry budget; same delivery id and body. */
+  async replay(id: string, deliveryId: string, now = Date.now()): Promise<WebhookDelivery> {
+    await this.get(id);
+    const delivery = await this.deliveries.get(id, deliveryId);
+    if (!delivery) throw new NotFoundError(`Delivery with ID ${deliveryId} not found for webhook ${id}.`);
+    if (!(await this.deliveries.reopen(id, deliveryId, now))) {
+      throw new RegistryError("RESOURCE_CONFLICT", `Delivery ${deliveryId} is ${delivery.status}; only dead or failed deliveries can be replayed.`);
+    }
+    await this.dispatch.enqueue([deliveryId]);
+    return { ...delivery, status: "pending", nextAttemptAt: now, updatedAt: now, deadAt: null };
+  }
+
+  private async modelFilter(name: string): Promise<{ modelId: string; modelName: string }> {
+    const modelId = await this.resolveModelId(name);
+    if (!modelId) throw modelNotFound(name);
+    return { modelId, modelName: name };
+  }
+}
+
+function checkName(name: string): string {
+  if (name.trim() === "") throw new InvalidParameterError("Webhook name cannot be empty.");
+  if (name.length > MAX_NAME) throw new InvalidParameterError(`Webhook name exceeds the maximum length of ${MAX_NAME} characters.`);
+  return name;
+}
+
+function checkUrl(url: string, config: WebhookConfig): string {
+  if (url.length > MAX_URL) throw new InvalidParameterError(`Webhook URL exceeds the maximum length of ${MAX_URL} characters.`);
+  checkWebhookUrl(url, config.allowHosts);
+  return url;
+}

@@ -1,0 +1,23 @@
+import { DurableObject } from "cloudflare:workers";
+import { servicesFor } from "../services";
+
+/**
+ * A singleton whose alarm runs the delivery sweep: re-enqueues pending deliveries whose queue
+ * message was lost. Alarms are durable and fire without any request (also after a restart of
+ * `npm start`), which is why the sweep hangs off one. Armed whenever a delivery is queued or
+ * retried; re-arms itself while any delivery is pending.
+ */
+export class WebhookDispatcher extends DurableObject<Env> {
+  /** Makes sure the alarm fires within `inMs`. */
+  async arm(inMs: number): Promise<void> {
+    const at = Date.now() + inMs;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  async alarm(): Promise<void> {
+    const services = servicesFor(this.env);
+    const pending = await services.webhookDispatch.sweep();
+    if (pending) await this.ctx.storage.setAlarm(Date.now() + services.webhookConfig.sweepAfterMs);
+  }
+}

@@ -1,0 +1,62 @@
+import type { RegistryEventType } from "../events/registry-event";
+
+export const WEBHOOK_STATUSES = ["ACTIVE", "DISABLED"] as const;
+export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number];
+
+export interface Webhook {
+  id: string;
+  name: string;
+  description: string | null;
+  url: string;
+  /** Never leaves the server: used to sign deliveries only. */
+  secret: string | null;
+  events: RegistryEventType[];
+  /** The model filter: only this model's events (null: every model). */
+  modelId: string | null;
+  /** The filtered model's current name (or its name when the filter was set, if it is gone). */
+  modelName: string | null;
+  status: WebhookStatus;
+  creationTimestamp: number;
+  lastUpdatedTimestamp: number;
+}
+
+/** pending: owed (queued or waiting for a retry); delivered; failed: a final 4xx; dead: retries used up. */
+export type DeliveryStatus = "pending" | "delivered" | "failed" | "dead";
+export type AttemptOutcome = "delivered" | "retry" | "failed";
+
+export interface WebhookDelivery {
+  id: string;
+  webhookId: string;
+  /** The registry event; null for a test delivery. */
+  eventId: string | null;
+  entity: string;
+  action: string;
+  modelId: string | null;
+  modelName: string | null;
+  sequence: number | null;
+  /** The exact JSON body sent. */
+  payload: string;
+  status: DeliveryStatus;
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+  nextAttemptAt: number;
+  deliveredAt: number | null;
+  deadAt: number | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+}
+
+export interface DeliveryAttempt {
+  deliveryId: string;
+  attempt: number;
+  startedAt: number;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  outcome: AttemptOutcome;
+}
+
+export interface DeliveryWithAttempts extends WebhookDelivery {
+  attemptLog: DeliveryAttempt[];
+}
