@@ -56,6 +56,11 @@ describe("every route declares what it needs", () => {
     expect(scopeOf("POST", "/model-versions/transition-stage")).toBe("promote");
     expect(scopeOf("POST", "/registered-models/alias")).toBe("promote");
     expect(scopeOf("POST", "/model-versions/create")).toBe("write");
+    // Promotion policies bind promote tokens, so only admin sets or clears them.
+    expect(scopeOf("GET", "/registered-models/policy")).toBe("read");
+    expect(scopeOf("PUT", "/registered-models/policy")).toBe("admin");
+    expect(scopeOf("POST", "/registered-models/policy")).toBe("admin");
+    expect(scopeOf("DELETE", "/registered-models/policy")).toBe("admin");
   });
 });
 
