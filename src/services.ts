@@ -17,6 +17,7 @@ import { AuthService } from "./services/auth-service";
 import { TokenRepository } from "./repositories/token-repository";
 import { RegistryService } from "./services/registry-service";
 import { PolicyService } from "./services/policy-service";
+import { PolicyService } from "./services/policy-service";
 import { TrackingService } from "./services/tracking-service";
 import { VersionSources, type RunLocator } from "./services/version-sources";
 import { webhookServices } from "./services/webhook-wiring";
@@ -45,6 +46,7 @@ export function createServices(env: Env) {
   return {
     config,
     registry,
+    policies: new PolicyService(coordinators),
     policies: new PolicyService(coordinators),
     tracking,
     artifacts: new ArtifactService(artifactIndex, store, urlSigner),
