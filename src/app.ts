@@ -18,7 +18,6 @@ import { runRoutes } from "./http/routes/runs";
 import { serverInfoRoutes } from "./http/routes/server-info";
 import { transitionRoutes } from "./http/routes/transitions";
 import { policyRoutes } from "./http/routes/policies";
-import { policyRoutes } from "./http/routes/policies";
 import { servicesFor } from "./services";
 import { uiRoutes } from "./ui/routes";
 import { webhookDeliveryRoutes, webhookRoutes } from "./http/routes/webhooks";
@@ -94,7 +93,6 @@ export function createApp() {
   app.route("/api/2.0/mlflow-artifacts", artifactRoutes);
   app.route("/ajax-api/2.0/mlflow-artifacts", artifactRoutes);
   app.route("/api/2.0/modelgate", transitionRoutes);
-  app.route("/api/2.0/modelgate", policyRoutes);
   app.route("/api/2.0/modelgate", policyRoutes);
   app.route("/api/2.0/modelgate", lineageRoutes);
   app.route("/api/2.0/modelgate", accessRoutes);

@@ -17,7 +17,6 @@ import { AuthService } from "./services/auth-service";
 import { TokenRepository } from "./repositories/token-repository";
 import { RegistryService } from "./services/registry-service";
 import { PolicyService } from "./services/policy-service";
-import { PolicyService } from "./services/policy-service";
 import { TrackingService } from "./services/tracking-service";
 import { VersionSources, type RunLocator } from "./services/version-sources";
 import { webhookServices } from "./services/webhook-wiring";
@@ -46,7 +45,6 @@ export function createServices(env: Env) {
   return {
     config,
     registry,
-    policies: new PolicyService(coordinators),
     policies: new PolicyService(coordinators),
     tracking,
     artifacts: new ArtifactService(artifactIndex, store, urlSigner),

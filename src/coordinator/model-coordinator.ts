@@ -11,8 +11,6 @@ import { ModelState } from "./model-state";
 import { SerialQueue } from "./serial-queue";
 import { PolicyGate } from "./policy-gate";
 import type { Caller, PolicyRecord, TransitionKind } from "../domain/promotion-policy";
-import { PolicyGate } from "./policy-gate";
-import type { Caller, PolicyRecord, TransitionKind } from "../domain/promotion-policy";
 
 /** The caller's name → id lookup was out of date (the model was renamed or deleted): look up again. */
 export type Stale = { ok: false; stale: true };
@@ -37,8 +35,6 @@ export class ModelCoordinator extends DurableObject<Env> {
   private readonly repo: ModelRepository;
   private readonly writer: ModelWriter;
   private readonly queue = new SerialQueue();
-  /** The model's promotion policy, kept in this object's own storage (docs/policies.md). */
-  private readonly policies: PolicyGate;
   /** The model's promotion policy, kept in this object's own storage (docs/policies.md). */
   private readonly policies: PolicyGate;
   /** undefined: not loaded yet; null: no such model (never created, or deleted). */
@@ -103,7 +99,6 @@ export class ModelCoordinator extends DurableObject<Env> {
     return this.mutateEvicting(modelId, name, async (s) => {
       const files = await this.writer.deleteModel(s);
       this.state = null;
-      this.policies.clear();
       this.policies.clear();
       return { value: undefined, files };
     });

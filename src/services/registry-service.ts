@@ -1,7 +1,6 @@
 import { InvalidParameterError, modelNotFound, NotFoundError, RegistryError, versionNotFound } from "../errors";
 import { canonicalRef, type ModelRef } from "../domain/model-ref";
 import type { Caller, TransitionKind } from "../domain/promotion-policy";
-import type { Caller, TransitionKind } from "../domain/promotion-policy";
 import {
   parseVersion,
   validateAlias,

@@ -1,7 +1,6 @@
 import { RegistryError } from "../errors";
 import type { ModelVersion, StageTransition } from "../domain/model";
 import type { Caller } from "../domain/promotion-policy";
-import type { Caller } from "../domain/promotion-policy";
 import type { RegistryService } from "./registry-service";
 
 /**

@@ -5,8 +5,6 @@ import { actionHref, CsrfField, Empty, modelHref, StageBadge, StatusBadge, Time,
 import { shortId } from "../format";
 import type { PolicyRecord } from "../../domain/promotion-policy";
 import { PolicySection } from "./policy-section";
-import type { PolicyRecord } from "../../domain/promotion-policy";
-import { PolicySection } from "./policy-section";
 
 export type RollbackOffer = { current: number; target: number } | { unavailable: string };
 
@@ -197,8 +195,6 @@ export function ModelPage(props: ModelPageProps) {
           )}
         </section>
       )}
-
-      {props.policy !== undefined && <PolicySection name={name} policy={props.policy} />}
 
       {props.policy !== undefined && <PolicySection name={name} policy={props.policy} />}
 
