@@ -17,6 +17,8 @@ import { registeredModelRoutes } from "./http/routes/registered-models";
 import { runRoutes } from "./http/routes/runs";
 import { serverInfoRoutes } from "./http/routes/server-info";
 import { transitionRoutes } from "./http/routes/transitions";
+import { eventRoutes } from "./http/routes/events";
+import { rollbackRoutes } from "./http/routes/rollback";
 import { policyRoutes } from "./http/routes/policies";
 import { servicesFor } from "./services";
 import { uiRoutes } from "./ui/routes";
@@ -93,6 +95,8 @@ export function createApp() {
   app.route("/api/2.0/mlflow-artifacts", artifactRoutes);
   app.route("/ajax-api/2.0/mlflow-artifacts", artifactRoutes);
   app.route("/api/2.0/modelgate", transitionRoutes);
+  app.route("/api/2.0/modelgate", eventRoutes);
+  app.route("/api/2.0/modelgate", rollbackRoutes);
   app.route("/api/2.0/modelgate", policyRoutes);
   app.route("/api/2.0/modelgate", lineageRoutes);
   app.route("/api/2.0/modelgate", accessRoutes);

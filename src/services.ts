@@ -16,6 +16,8 @@ import { LineageService } from "./services/lineage-service";
 import { AuthService } from "./services/auth-service";
 import { TokenRepository } from "./repositories/token-repository";
 import { RegistryService } from "./services/registry-service";
+import { EventRepository } from "./repositories/event-repository";
+import { EventService } from "./services/event-service";
 import { PolicyService } from "./services/policy-service";
 import { TrackingService } from "./services/tracking-service";
 import { VersionSources, type RunLocator } from "./services/version-sources";
@@ -45,6 +47,7 @@ export function createServices(env: Env) {
   return {
     config,
     registry,
+    events: new EventService(registry, new EventRepository(db)),
     policies: new PolicyService(coordinators),
     tracking,
     artifacts: new ArtifactService(artifactIndex, store, urlSigner),

@@ -6,7 +6,10 @@ import { ok, type Failure, type Result } from "../domain/result";
 import type { Stage } from "../domain/stages";
 import { openDatabase } from "../repositories/database";
 import { ModelRepository, type ModelRecord } from "../repositories/model-repository";
-import { ModelWriter, type NewVersion, type Transition } from "../services/model-writer";
+import { EventRepository } from "../repositories/event-repository";
+import { EventRelay } from "../events/event-relay";
+import { OutboxAlarm } from "../events/outbox-alarm";
+import { ModelWriter, type Actor, type NewVersion, type RollbackRequest, type Transition } from "../services/model-writer";
 import { ModelState } from "./model-state";
 import { SerialQueue } from "./serial-queue";
 import { PolicyGate } from "./policy-gate";
@@ -35,6 +38,8 @@ export class ModelCoordinator extends DurableObject<Env> {
   private readonly repo: ModelRepository;
   private readonly writer: ModelWriter;
   private readonly queue = new SerialQueue();
+  /** Relays the model's events to the EVENTS queue from this object's alarm (docs/events.md). */
+  private readonly outbox: OutboxAlarm;
   /** The model's promotion policy, kept in this object's own storage (docs/policies.md). */
   private readonly policies: PolicyGate;
   /** undefined: not loaded yet; null: no such model (never created, or deleted). */
@@ -45,6 +50,7 @@ export class ModelCoordinator extends DurableObject<Env> {
     super(ctx, env);
     this.repo = new ModelRepository(openDatabase(env.DB));
     this.writer = new ModelWriter(this.repo);
+    this.outbox = new OutboxAlarm(ctx.storage, new EventRelay(new EventRepository(openDatabase(env.DB)), env.EVENTS));
     this.policies = new PolicyGate(ctx.storage, openDatabase(env.DB));
   }
 
@@ -75,10 +81,11 @@ export class ModelCoordinator extends DurableObject<Env> {
 
   // --- mutations, one at a time ----------------------------------------------------------------
 
-  createModel(model: ModelRecord, tags: Tag[]): Promise<Result<RegisteredModel>> {
+  createModel(model: ModelRecord, tags: Tag[], actor: Actor): Promise<Result<RegisteredModel>> {
     return this.queue.run(async () => {
       try {
-        await this.repo.createModel(model, tags);
+        await this.outbox.arm(model.id);
+        await this.writer.createModel(model, tags, actor);
         this.state = ModelState.fromSnapshot({ model, tags, aliases: [], versions: [] });
         return ok(this.state.toRegisteredModel());
       } catch (error) {
@@ -87,49 +94,49 @@ export class ModelCoordinator extends DurableObject<Env> {
     });
   }
 
-  rename(modelId: string, name: string, newName: string) {
-    return this.mutate(modelId, name, (s) => this.writer.rename(s, newName));
+  rename(modelId: string, name: string, newName: string, actor: Actor) {
+    return this.mutate(modelId, name, (s) => this.writer.rename(s, newName, actor));
   }
 
   updateDescription(modelId: string, name: string, description: string) {
     return this.mutate(modelId, name, (s) => this.writer.updateDescription(s, description));
   }
 
-  deleteModel(modelId: string, name: string) {
+  deleteModel(modelId: string, name: string, actor: Actor) {
     return this.mutateEvicting(modelId, name, async (s) => {
-      const files = await this.writer.deleteModel(s);
+      const files = await this.writer.deleteModel(s, actor);
       this.state = null;
       this.policies.clear();
       return { value: undefined, files };
     });
   }
 
-  setModelTag(modelId: string, name: string, tag: Tag) {
-    return this.mutate(modelId, name, (s) => this.writer.setModelTag(s, tag));
+  setModelTag(modelId: string, name: string, tag: Tag, actor: Actor) {
+    return this.mutate(modelId, name, (s) => this.writer.setModelTag(s, tag, actor));
   }
 
-  deleteModelTag(modelId: string, name: string, key: string) {
-    return this.mutate(modelId, name, (s) => this.writer.deleteModelTag(s, key));
+  deleteModelTag(modelId: string, name: string, key: string, actor: Actor) {
+    return this.mutate(modelId, name, (s) => this.writer.deleteModelTag(s, key, actor));
   }
 
-  createVersion(modelId: string, name: string, input: NewVersion) {
-    return this.mutate(modelId, name, (s) => this.writer.createVersion(s, input));
+  createVersion(modelId: string, name: string, input: NewVersion, actor: Actor) {
+    return this.mutate(modelId, name, (s) => this.writer.createVersion(s, input, actor));
   }
 
   updateVersionDescription(modelId: string, name: string, version: number, description: string) {
     return this.mutate(modelId, name, (s) => this.writer.updateVersionDescription(s, version, description));
   }
 
-  deleteVersion(modelId: string, name: string, version: number) {
-    return this.mutateEvicting(modelId, name, async (s) => ({ value: undefined, files: await this.writer.deleteVersion(s, version) }));
+  deleteVersion(modelId: string, name: string, version: number, actor: Actor) {
+    return this.mutateEvicting(modelId, name, async (s) => ({ value: undefined, files: await this.writer.deleteVersion(s, version, actor) }));
   }
 
-  setVersionTag(modelId: string, name: string, version: number, tag: Tag) {
-    return this.mutate(modelId, name, (s) => this.writer.setVersionTag(s, version, tag));
+  setVersionTag(modelId: string, name: string, version: number, tag: Tag, actor: Actor) {
+    return this.mutate(modelId, name, (s) => this.writer.setVersionTag(s, version, tag, actor));
   }
 
-  deleteVersionTag(modelId: string, name: string, version: number, key: string) {
-    return this.mutate(modelId, name, (s) => this.writer.deleteVersionTag(s, version, key));
+  deleteVersionTag(modelId: string, name: string, version: number, key: string, actor: Actor) {
+    return this.mutate(modelId, name, (s) => this.writer.deleteVersionTag(s, version, key, actor));
   }
 
   /** `caller`: who asks, for the promotion policy's scope rules (null: unknown, refused by them). */
@@ -153,12 +160,29 @@ export class ModelCoordinator extends DurableObject<Env> {
     return this.mutate(modelId, name, async () => this.policies.clear());
   }
 
-  setAlias(modelId: string, name: string, alias: string, version: number) {
-    return this.mutate(modelId, name, (s) => this.writer.setAlias(s, alias, version));
+  /**
+   * Restores the previous Production version as one mutation: the decision (read from the history
+   * in D1) and the write happen with no other change of this model in between.
+   */
+  rollback(modelId: string, name: string, request: RollbackRequest, caller: Caller | null = null) {
+    return this.mutate(modelId, name, async (s) => {
+      const plan = await this.writer.planRollback(s, request.expectedCurrent);
+      await this.policies.check(s, plan.target, "Production", caller, "rollback");
+      return this.writer.rollback(s, plan, request);
+    });
   }
 
-  deleteAlias(modelId: string, name: string, alias: string) {
-    return this.mutate(modelId, name, (s) => this.writer.deleteAlias(s, alias));
+  setAlias(modelId: string, name: string, alias: string, version: number, actor: Actor) {
+    return this.mutate(modelId, name, (s) => this.writer.setAlias(s, alias, version, actor));
+  }
+
+  deleteAlias(modelId: string, name: string, alias: string, actor: Actor) {
+    return this.mutate(modelId, name, (s) => this.writer.deleteAlias(s, alias, actor));
+  }
+
+  /** The outbox relay (src/events/outbox-alarm.ts), in the queue: it sees every committed change. */
+  async alarm(): Promise<void> {
+    await this.queue.run(() => this.outbox.run());
   }
 
   // --- plumbing --------------------------------------------------------------------------------
@@ -183,6 +207,8 @@ export class ModelCoordinator extends DurableObject<Env> {
       try {
         const state = await this.load(modelId);
         if (!state || state.name !== name) return STALE;
+        // Before the change's D1 batch: a crash right after the commit still leaves the alarm armed.
+        await this.outbox.arm(modelId);
         const before = state.resolutionView();
         const { value, files } = await change(state);
         const after = this.state ? this.state.resolutionView() : new Map<string, string>();

@@ -1,4 +1,5 @@
 import type { ModelVersion, RegisteredModel, StageTransition, Tag } from "../domain/model";
+import type { RegistryEvent } from "../events/registry-event";
 
 // The only code that knows MLflow's wire shapes: snake_case, versions as strings, tags as arrays,
 // unset fields and empty lists omitted.
@@ -59,6 +60,22 @@ export function transitionJson(t: StageTransition): Json {
     actor: t.actor,
     comment: t.comment,
     timestamp: t.timestamp,
+  });
+}
+
+/** A registry event as the events endpoint answers it; `data` is always there, possibly empty. */
+export function eventJson(e: RegistryEvent): Json {
+  return compact({
+    id: e.id,
+    type: e.type,
+    model_name: e.modelName,
+    version: e.version === null ? null : String(e.version),
+    from: e.from,
+    to: e.to,
+    actor: e.actor,
+    timestamp: e.timestamp,
+    sequence: e.sequence,
+    data: e.data,
   });
 }
 

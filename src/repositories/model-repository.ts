@@ -5,6 +5,7 @@ import type { ModelAlias, StageTransition, Tag, VersionStatus } from "../domain/
 import type { Stage } from "../domain/stages";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
+import { EventRepository, type Outbox } from "./event-repository";
 import { underPath } from "./artifact-repository";
 import {
   artifactObjects,
@@ -64,10 +65,16 @@ type Statement = BatchItem<"sqlite">;
 
 /**
  * Reads and writes one registered model's rows. Every write method is one D1 batch, so it is
- * atomic; the coordinator calls them one at a time per model.
+ * atomic; the coordinator calls them one at a time per model. Each write takes the events that
+ * describe it (`Outbox`) and inserts them first in the same batch: no change without its events,
+ * no event without its change.
  */
 export class ModelRepository {
-  constructor(private readonly db: Database) {}
+  private readonly events: EventRepository;
+
+  constructor(private readonly db: Database) {
+    this.events = new EventRepository(db);
+  }
 
   async findIdByName(name: string): Promise<string | null> {
     const row = await this.db
@@ -127,8 +134,10 @@ export class ModelRepository {
     };
   }
 
-  async createModel(model: ModelRecord, tags: Tag[]): Promise<void> {
+  async createModel(model: ModelRecord, tags: Tag[], outbox: Outbox): Promise<void> {
     await this.run(
+      model.id,
+      outbox,
       [
         this.db.insert(registeredModels).values(model),
         ...tags.map((t) => this.db.insert(registeredModelTags).values({ modelId: model.id, ...t })),
@@ -137,21 +146,23 @@ export class ModelRepository {
     );
   }
 
-  async renameModel(modelId: string, newName: string, now: number): Promise<void> {
+  async renameModel(modelId: string, newName: string, now: number, outbox: Outbox): Promise<void> {
     await this.run(
+      modelId,
+      outbox,
       [this.db.update(registeredModels).set({ name: newName, lastUpdatedTime: now }).where(eq(registeredModels.id, modelId))],
       () => modelAlreadyExists(newName),
     );
   }
 
   async updateModelDescription(modelId: string, description: string, now: number): Promise<void> {
-    await this.run([this.touchModel(modelId, now, { description })]);
+    await this.run(modelId, null, [this.touchModel(modelId, now, { description })]);
   }
 
   /** Deletes the model and everything of it; returns the manifest files its versions held. */
-  async deleteModel(modelId: string): Promise<{ version: number; path: string }[]> {
+  async deleteModel(modelId: string, outbox: Outbox): Promise<{ version: number; path: string }[]> {
     // Children first, explicitly, so the delete does not depend on foreign-key cascades being on.
-    const [, files] = await this.run([
+    const [, files] = await this.run(modelId, outbox, [
       this.db.delete(registeredModelAliases).where(eq(registeredModelAliases.modelId, modelId)),
       this.db
         .delete(modelVersionFiles)
@@ -166,8 +177,8 @@ export class ModelRepository {
     return files as { version: number; path: string }[];
   }
 
-  async setModelTag(modelId: string, tag: Tag): Promise<void> {
-    await this.run([
+  async setModelTag(modelId: string, tag: Tag, outbox: Outbox): Promise<void> {
+    await this.run(modelId, outbox, [
       this.db
         .insert(registeredModelTags)
         .values({ modelId, ...tag })
@@ -175,8 +186,8 @@ export class ModelRepository {
     ]);
   }
 
-  async deleteModelTag(modelId: string, key: string): Promise<void> {
-    await this.run([
+  async deleteModelTag(modelId: string, key: string, outbox: Outbox): Promise<void> {
+    await this.run(modelId, outbox, [
       this.db.delete(registeredModelTags).where(and(eq(registeredModelTags.modelId, modelId), eq(registeredModelTags.key, key))),
     ]);
   }
@@ -185,9 +196,9 @@ export class ModelRepository {
    * Inserts the version with its tags and its manifest (every file under `manifestPath`, as the
    * artifact index holds them at this instant) and advances the version counter, atomically.
    */
-  async createVersion(modelId: string, version: VersionRecord, manifestPath: string | null): Promise<void> {
+  async createVersion(modelId: string, version: VersionRecord, manifestPath: string | null, outbox: Outbox): Promise<void> {
     const { tags, ...row } = version;
-    await this.run([
+    await this.run(modelId, outbox, [
       this.db.insert(modelVersions).values({ modelId, ...row }),
       ...tags.map((t) => this.db.insert(modelVersionTags).values({ modelId, version: version.version, ...t })),
       ...(manifestPath === null ? [] : [this.insertManifest(modelId, version.version, manifestPath)]),
@@ -215,7 +226,7 @@ export class ModelRepository {
   }
 
   async updateVersionDescription(modelId: string, version: number, description: string, now: number): Promise<void> {
-    await this.run([
+    await this.run(modelId, null, [
       this.db
         .update(modelVersions)
         .set({ description, lastUpdatedTime: now })
@@ -224,8 +235,8 @@ export class ModelRepository {
   }
 
   /** Deletes the version; returns the paths of the manifest files it held. */
-  async deleteVersion(modelId: string, version: number, now: number): Promise<string[]> {
-    const [files] = await this.run([
+  async deleteVersion(modelId: string, version: number, now: number, outbox: Outbox): Promise<string[]> {
+    const [files] = await this.run(modelId, outbox, [
       // Its files become ordinary run artifacts again (mutable, deletable).
       this.db
         .delete(modelVersionFiles)
@@ -241,8 +252,8 @@ export class ModelRepository {
     return (files as { path: string }[]).map((f) => f.path);
   }
 
-  async setVersionTag(modelId: string, version: number, tag: Tag): Promise<void> {
-    await this.run([
+  async setVersionTag(modelId: string, version: number, tag: Tag, outbox: Outbox): Promise<void> {
+    await this.run(modelId, outbox, [
       this.db
         .insert(modelVersionTags)
         .values({ modelId, version, ...tag })
@@ -253,8 +264,8 @@ export class ModelRepository {
     ]);
   }
 
-  async deleteVersionTag(modelId: string, version: number, key: string): Promise<void> {
-    await this.run([
+  async deleteVersionTag(modelId: string, version: number, key: string, outbox: Outbox): Promise<void> {
+    await this.run(modelId, outbox, [
       this.db
         .delete(modelVersionTags)
         .where(and(eq(modelVersionTags.modelId, modelId), eq(modelVersionTags.version, version), eq(modelVersionTags.key, key))),
@@ -265,9 +276,9 @@ export class ModelRepository {
    * Applies stage changes and their history rows in one batch. Versions leaving a stage come first,
    * so the partial unique index on Production never sees two rows at once.
    */
-  async transition(modelId: string, changes: StageChange[], actor: string, now: number): Promise<void> {
+  async transition(modelId: string, changes: StageChange[], actor: string, now: number, outbox: Outbox): Promise<void> {
     const ordered = [...changes].sort((a, b) => Number(b.toStage === "Archived") - Number(a.toStage === "Archived"));
-    await this.run([
+    await this.run(modelId, outbox, [
       ...ordered.map((c) =>
         this.db
           .update(modelVersions)
@@ -289,8 +300,8 @@ export class ModelRepository {
     ]);
   }
 
-  async setAlias(modelId: string, alias: string, version: number): Promise<void> {
-    await this.run([
+  async setAlias(modelId: string, alias: string, version: number, outbox: Outbox): Promise<void> {
+    await this.run(modelId, outbox, [
       this.db
         .insert(registeredModelAliases)
         .values({ modelId, alias, version })
@@ -298,8 +309,8 @@ export class ModelRepository {
     ]);
   }
 
-  async deleteAlias(modelId: string, alias: string): Promise<void> {
-    await this.run([
+  async deleteAlias(modelId: string, alias: string, outbox: Outbox): Promise<void> {
+    await this.run(modelId, outbox, [
       this.db
         .delete(registeredModelAliases)
         .where(and(eq(registeredModelAliases.modelId, modelId), eq(registeredModelAliases.alias, alias))),
@@ -331,6 +342,24 @@ export class ModelRepository {
     }));
   }
 
+  /** The model's promotions to Production, newest first: all a rollback needs of the history. */
+  async productionHistory(modelId: string, limit = 10_000): Promise<StageTransition[]> {
+    const rows = await this.db
+      .select()
+      .from(stageTransitions)
+      .where(and(eq(stageTransitions.modelId, modelId), eq(stageTransitions.toStage, "Production")))
+      .orderBy(desc(stageTransitions.id))
+      .limit(limit);
+    return rows.map((r) => ({
+      version: r.version,
+      fromStage: r.fromStage as Stage,
+      toStage: r.toStage as Stage,
+      actor: r.actor,
+      comment: r.comment,
+      timestamp: r.timestamp,
+    }));
+  }
+
   private versionKey(modelId: string, version: number) {
     return and(eq(modelVersions.modelId, modelId), eq(modelVersions.version, version));
   }
@@ -342,10 +371,21 @@ export class ModelRepository {
       .where(eq(registeredModels.id, modelId));
   }
 
-  /** Runs the statements as one atomic batch; answers each statement's result, in order. */
-  private async run(statements: Statement[], duplicate?: () => ReturnType<typeof modelAlreadyExists>): Promise<unknown[]> {
+  /**
+   * Runs the outbox's event inserts and then the statements as one atomic batch; answers each
+   * statement's result, in order (the event inserts' results left out). Events go first, so a
+   * statement that fails later in the batch visibly takes its events with it.
+   */
+  private async run(
+    modelId: string,
+    outbox: Outbox | null,
+    statements: Statement[],
+    duplicate?: () => ReturnType<typeof modelAlreadyExists>,
+  ): Promise<unknown[]> {
+    const inserts = outbox ? this.events.inserts(modelId, outbox) : [];
     try {
-      return await this.db.batch(statements as [Statement, ...Statement[]]);
+      const results = await this.db.batch([...inserts, ...statements] as [Statement, ...Statement[]]);
+      return results.slice(inserts.length);
     } catch (error) {
       throw translateD1Error(error, duplicate);
     }

@@ -1,8 +1,10 @@
 import { versionNotFound } from "../errors";
 import type { FileRef, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
+import { noEarlierProduction, nothingInProduction, productionMoved, rollbackComment, rollbackTarget } from "../domain/rollback";
 import { versionsToArchive, type Stage } from "../domain/stages";
 import type { ModelState } from "../coordinator/model-state";
-import type { ModelRepository, StageChange, VersionRecord } from "../repositories/model-repository";
+import type { NewEvent, Outbox } from "../repositories/event-repository";
+import type { ModelRecord, ModelRepository, StageChange, VersionRecord } from "../repositories/model-repository";
 
 export interface NewVersion {
   source: string;
@@ -27,10 +29,36 @@ export interface Transition {
   comment: string | null;
 }
 
+/** Who made a change, as its events record it (the route's `actor`). */
+export type Actor = string | null;
+
+export interface RollbackRequest {
+  actor: string;
+  comment: string | null;
+  /** The version the caller saw in Production: refuse when Production moved since. */
+  expectedCurrent?: number;
+}
+
+export interface RollbackResult {
+  /** The version back in Production. */
+  restored: ModelVersion;
+  /** The version that was in Production and is archived now. */
+  archived: number;
+}
+
+export interface RollbackPlan {
+  /** The version in Production now. */
+  current: number;
+  /** The version a rollback promotes back. */
+  target: number;
+}
+
 /**
  * The registry's write rules for one model, run inside that model's coordinator (one at a time).
  * Each method checks the rule against the in-memory state, writes one D1 batch, and only then
- * updates the state, so a failed write leaves memory and database as they were.
+ * updates the state, so a failed write leaves memory and database as they were. Every change that
+ * writes passes the events describing it (src/events/registry-event.ts) into that same batch;
+ * a call that changes nothing (deleting an absent tag) writes neither.
  */
 export class ModelWriter {
   constructor(
@@ -38,9 +66,16 @@ export class ModelWriter {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async rename(state: ModelState, newName: string): Promise<RegisteredModel> {
+  async createModel(model: ModelRecord, tags: Tag[], actor: Actor): Promise<void> {
+    // Tags given at creation are part of the creation: no tag events of their own.
+    const created = event("registered_model.created", { to: model.name });
+    await this.repo.createModel(model, tags, outbox(model.name, actor, model.creationTime, [created]));
+  }
+
+  async rename(state: ModelState, newName: string, actor: Actor): Promise<RegisteredModel> {
     const now = this.clock();
-    await this.repo.renameModel(state.model.id, newName, now);
+    const renamed = event("registered_model.renamed", { from: state.name, to: newName });
+    await this.repo.renameModel(state.model.id, newName, now, outbox(newName, actor, now, [renamed]));
     state.model = { ...state.model, name: newName };
     state.changed(now);
     return state.toRegisteredModel();
@@ -55,23 +90,26 @@ export class ModelWriter {
   }
 
   /** Returns the files the model's versions held, so edge caches can drop them. */
-  async deleteModel(state: ModelState): Promise<FileRef[]> {
-    const files = await this.repo.deleteModel(state.model.id);
+  async deleteModel(state: ModelState, actor: Actor): Promise<FileRef[]> {
+    const deleted = event("registered_model.deleted", { from: state.name });
+    const files = await this.repo.deleteModel(state.model.id, outbox(state.name, actor, this.clock(), [deleted]));
     return files.map((f) => ({ modelId: state.model.id, ...f }));
   }
 
-  async setModelTag(state: ModelState, tag: Tag): Promise<void> {
-    await this.repo.setModelTag(state.model.id, tag);
+  async setModelTag(state: ModelState, tag: Tag, actor: Actor): Promise<void> {
+    const set = event("registered_model_tag.set", { data: { key: tag.key, value: tag.value } });
+    await this.repo.setModelTag(state.model.id, tag, outbox(state.name, actor, this.clock(), [set]));
     state.tags.set(tag.key, tag.value);
   }
 
-  async deleteModelTag(state: ModelState, key: string): Promise<void> {
+  async deleteModelTag(state: ModelState, key: string, actor: Actor): Promise<void> {
     if (!state.tags.has(key)) return; // MLflow: deleting an absent tag is a no-op
-    await this.repo.deleteModelTag(state.model.id, key);
+    const deleted = event("registered_model_tag.deleted", { data: { key } });
+    await this.repo.deleteModelTag(state.model.id, key, outbox(state.name, actor, this.clock(), [deleted]));
     state.tags.delete(key);
   }
 
-  async createVersion(state: ModelState, input: NewVersion): Promise<ModelVersion> {
+  async createVersion(state: ModelState, input: NewVersion, actor: Actor): Promise<ModelVersion> {
     const now = this.clock();
     const { manifestPath, ...fields } = input;
     const record: VersionRecord = {
@@ -81,7 +119,15 @@ export class ModelWriter {
       creationTime: now,
       lastUpdatedTime: now,
     };
-    await this.repo.createVersion(state.model.id, record, manifestPath);
+    // The version's status is settled before it is written (VersionSources), so its creation and
+    // its READY or FAILED_REGISTRATION event land together.
+    const v = record.version;
+    const events = [event("model_version.created", { version: v, to: record.status, data: compact({ source: record.source, run_id: record.runId, status: record.status }) })];
+    if (record.status === "READY") events.push(event("model_version.ready", { version: v, to: "READY", data: compact({ storage_location: record.storageLocation }) }));
+    if (record.status === "FAILED_REGISTRATION") {
+      events.push(event("model_version.failed", { version: v, to: "FAILED_REGISTRATION", data: compact({ status_message: record.statusMessage }) }));
+    }
+    await this.repo.createVersion(state.model.id, record, manifestPath, outbox(state.name, actor, now, events));
     state.versions.set(record.version, record);
     state.model = { ...state.model, nextVersion: record.version + 1 };
     state.changed(now);
@@ -98,33 +144,43 @@ export class ModelWriter {
   }
 
   /** Returns the files the version held, so edge caches can drop them. */
-  async deleteVersion(state: ModelState, version: number): Promise<FileRef[]> {
-    this.existing(state, version);
+  async deleteVersion(state: ModelState, version: number, actor: Actor): Promise<FileRef[]> {
+    const record = this.existing(state, version);
     const now = this.clock();
-    const paths = await this.repo.deleteVersion(state.model.id, version, now);
+    // Its aliases go with it, each with its own event, as if deleted one by one.
+    const events = [
+      event("model_version.deleted", { version, from: record.currentStage }),
+      ...state.aliasesOf(version).map((alias) =>
+        event("model_version_alias.deleted", { version, from: String(version), data: { alias, reason: "version_deleted" } }),
+      ),
+    ];
+    const paths = await this.repo.deleteVersion(state.model.id, version, now, outbox(state.name, actor, now, events));
     state.versions.delete(version);
     for (const [alias, v] of state.aliases) if (v === version) state.aliases.delete(alias);
     state.changed(now);
     return paths.map((path) => ({ modelId: state.model.id, version, path }));
   }
 
-  async setVersionTag(state: ModelState, version: number, tag: Tag): Promise<void> {
+  async setVersionTag(state: ModelState, version: number, tag: Tag, actor: Actor): Promise<void> {
     const record = this.existing(state, version);
-    await this.repo.setVersionTag(state.model.id, version, tag);
+    const set = event("model_version_tag.set", { version, data: { key: tag.key, value: tag.value } });
+    await this.repo.setVersionTag(state.model.id, version, tag, outbox(state.name, actor, this.clock(), [set]));
     const tags = record.tags.filter((t) => t.key !== tag.key).concat(tag);
     state.versions.set(version, { ...record, tags });
     state.changed();
   }
 
-  async deleteVersionTag(state: ModelState, version: number, key: string): Promise<void> {
+  async deleteVersionTag(state: ModelState, version: number, key: string, actor: Actor): Promise<void> {
     const record = this.existing(state, version);
     if (!record.tags.some((t) => t.key === key)) return;
-    await this.repo.deleteVersionTag(state.model.id, version, key);
+    const deleted = event("model_version_tag.deleted", { version, data: { key } });
+    await this.repo.deleteVersionTag(state.model.id, version, key, outbox(state.name, actor, this.clock(), [deleted]));
     state.versions.set(version, { ...record, tags: record.tags.filter((t) => t.key !== key) });
     state.changed();
   }
 
-  async transition(state: ModelState, t: Transition): Promise<ModelVersion> {
+  /** `reason: "rollback"` marks a rollback's history rows and events (see `rollback`). */
+  async transition(state: ModelState, t: Transition, reason?: "rollback"): Promise<ModelVersion> {
     const record = this.existing(state, t.version);
     const archived = versionsToArchive(state.versions.values(), t.version, t.stage, t.archiveExisting);
     const changes: StageChange[] = [
@@ -133,11 +189,24 @@ export class ModelWriter {
         version: v,
         fromStage: state.versions.get(v)!.currentStage,
         toStage: "Archived" as const,
-        comment: `Archived by the transition of version ${t.version} to ${t.stage}`,
+        comment: reason === "rollback" ? `Archived by the rollback to version ${t.version}` : `Archived by the transition of version ${t.version} to ${t.stage}`,
       })),
     ];
     const now = this.clock();
-    await this.repo.transition(state.model.id, changes, t.actor, now);
+    // One event per history row: the requested transition, then each version it archived.
+    const events = changes.map((c, i) =>
+      event("model_version.stage_transitioned", {
+        version: c.version,
+        from: c.fromStage,
+        to: c.toStage,
+        data: compact({
+          comment: c.comment,
+          reason,
+          ...(i === 0 ? { archive_existing_versions: String(t.archiveExisting) } : { archived_by: String(t.version) }),
+        }),
+      }),
+    );
+    await this.repo.transition(state.model.id, changes, t.actor, now, outbox(state.name, t.actor, now, events));
     for (const c of changes) {
       state.versions.set(c.version, { ...state.versions.get(c.version)!, currentStage: c.toStage, lastUpdatedTime: now });
     }
@@ -145,16 +214,48 @@ export class ModelWriter {
     return state.version(t.version)!;
   }
 
-  async setAlias(state: ModelState, alias: string, version: number): Promise<void> {
+  /**
+   * Restores the previous Production version (domain/rollback.ts), as one transition: the target
+   * to Production, the current Production version archived, both history rows and their events
+   * in one batch. The history is read from D1 here, inside the coordinator's queue, so no other
+   * change of the model can slip in between the decision and the write.
+   */
+  async rollback(state: ModelState, plan: RollbackPlan, request: RollbackRequest): Promise<RollbackResult> {
+    const transition = { version: plan.target, stage: "Production" as const, archiveExisting: false, actor: request.actor, comment: rollbackComment(plan.target, request.comment) };
+    const restored = await this.transition(state, transition, "rollback");
+    return { restored, archived: plan.current };
+  }
+
+  /**
+   * What a rollback would do now; refuses (RESOURCE_CONFLICT) without Production, without an
+   * earlier Production version, or when Production is no longer the version the caller saw.
+   */
+  async planRollback(state: ModelState, expectedCurrent?: number): Promise<RollbackPlan> {
+    const [current] = state.latestVersions(["Production"]);
+    if (!current) throw nothingInProduction(state.name);
+    if (expectedCurrent !== undefined && current.version !== expectedCurrent) throw productionMoved(state.name, current.version, expectedCurrent);
+    const history = await this.repo.productionHistory(state.model.id);
+    const target = rollbackTarget(history, current.version, (v) => state.versions.get(v)?.status === "READY");
+    if (target === null) throw noEarlierProduction(state.name, current.version);
+    return { current: current.version, target };
+  }
+
+  /** Setting an alias to the version it already names changes nothing and writes nothing. */
+  async setAlias(state: ModelState, alias: string, version: number, actor: Actor): Promise<void> {
     this.existing(state, version);
-    await this.repo.setAlias(state.model.id, alias, version);
+    const previous = state.aliases.get(alias);
+    if (previous === version) return;
+    const set = event("model_version_alias.created", { version, from: previous === undefined ? null : String(previous), to: String(version), data: { alias } });
+    await this.repo.setAlias(state.model.id, alias, version, outbox(state.name, actor, this.clock(), [set]));
     state.aliases.set(alias, version);
     state.changed();
   }
 
-  async deleteAlias(state: ModelState, alias: string): Promise<void> {
-    if (!state.aliases.has(alias)) return; // as MLflow's store: deleting an absent alias is a no-op
-    await this.repo.deleteAlias(state.model.id, alias);
+  async deleteAlias(state: ModelState, alias: string, actor: Actor): Promise<void> {
+    const version = state.aliases.get(alias);
+    if (version === undefined) return; // as MLflow's store: deleting an absent alias is a no-op
+    const deleted = event("model_version_alias.deleted", { version, from: String(version), data: { alias } });
+    await this.repo.deleteAlias(state.model.id, alias, outbox(state.name, actor, this.clock(), [deleted]));
     state.aliases.delete(alias);
     state.changed();
   }
@@ -164,4 +265,19 @@ export class ModelWriter {
     if (!record) throw versionNotFound(state.name, version);
     return record;
   }
+}
+
+function event(type: NewEvent["type"], fields: Partial<Omit<NewEvent, "type">> = {}): NewEvent {
+  return { type, version: fields.version ?? null, from: fields.from ?? null, to: fields.to ?? null, data: fields.data ?? {} };
+}
+
+function outbox(modelName: string, actor: Actor, timestamp: number, events: NewEvent[]): Outbox {
+  return { modelName, actor, timestamp, events };
+}
+
+/** Event data holds strings only: unset fields are left out. */
+function compact(data: Record<string, string | null | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(data)) if (value !== null && value !== undefined) out[key] = value;
+  return out;
 }

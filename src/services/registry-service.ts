@@ -18,6 +18,7 @@ import { parseStage, type Stage } from "../domain/stages";
 import type { CoordinatorClient } from "../coordinator/coordinator-client";
 import type { ModelRepository } from "../repositories/model-repository";
 import type { SearchRepository } from "../repositories/search-repository";
+import type { RollbackResult } from "./model-writer";
 import type { VersionSources } from "./version-sources";
 
 export interface SearchInput {
@@ -29,6 +30,8 @@ export interface SearchInput {
 
 export interface CreateVersionInput {
   name: string;
+  /** Who registers it, as its events record it. */
+  actor: string | null;
   source: string;
   runId?: string;
   runLink?: string;
@@ -63,14 +66,14 @@ export class RegistryService {
     return id;
   }
 
-  async createModel(input: { name: string; description?: string; tags?: Tag[]; userId?: string }): Promise<RegisteredModel> {
+  async createModel(input: { name: string; description?: string; tags?: Tag[]; userId?: string; actor: string | null }): Promise<RegisteredModel> {
     const name = validateModelName(input.name);
     const tags = uniqueTags(input.tags ?? []);
     const description = input.description === undefined ? null : validateDescription(input.description);
     const now = this.clock();
     const id = crypto.randomUUID().replaceAll("-", "");
     const record = { id, name, description, userId: input.userId ?? null, creationTime: now, lastUpdatedTime: now, nextVersion: 1 };
-    const reply = await this.coordinators.stubFor(id).createModel(record, tags);
+    const reply = await this.coordinators.stubFor(id).createModel(record, tags, input.actor);
     if (!reply.ok) throw new RegistryError(reply.code, reply.message);
     this.coordinators.created(name, id);
     return reply.value;
@@ -80,10 +83,10 @@ export class RegistryService {
     return this.coordinators.call(validateModelName(name), (c, id) => c.getModel(id, name));
   }
 
-  async renameModel(name: string, newName: string): Promise<RegisteredModel> {
+  async renameModel(name: string, newName: string, actor: string | null): Promise<RegisteredModel> {
     validateModelName(name);
     validateModelName(newName);
-    const model = await this.coordinators.call(name, (c, id) => c.rename(id, name, newName));
+    const model = await this.coordinators.call(name, (c, id) => c.rename(id, name, newName, actor));
     this.coordinators.renamed(name, newName, model.id);
     return model;
   }
@@ -94,8 +97,8 @@ export class RegistryService {
     return this.coordinators.call(name, (c, id) => c.updateDescription(id, name, text));
   }
 
-  async deleteModel(name: string): Promise<void> {
-    await this.coordinators.call(validateModelName(name), (c, id) => c.deleteModel(id, name));
+  async deleteModel(name: string, actor: string | null): Promise<void> {
+    await this.coordinators.call(validateModelName(name), (c, id) => c.deleteModel(id, name, actor));
     this.coordinators.forget(name);
   }
 
@@ -123,28 +126,28 @@ export class RegistryService {
     return this.coordinators.call(name, (c, id) => c.getLatestVersions(id, name, wanted));
   }
 
-  async setModelTag(name: string, tag: Tag): Promise<void> {
+  async setModelTag(name: string, tag: Tag, actor: string | null): Promise<void> {
     validateModelName(name);
     validateTag(tag.key, tag.value);
-    await this.coordinators.call(name, (c, id) => c.setModelTag(id, name, tag));
+    await this.coordinators.call(name, (c, id) => c.setModelTag(id, name, tag, actor));
   }
 
-  async deleteModelTag(name: string, key: string): Promise<void> {
+  async deleteModelTag(name: string, key: string, actor: string | null): Promise<void> {
     validateModelName(name);
-    await this.coordinators.call(name, (c, id) => c.deleteModelTag(id, name, key));
+    await this.coordinators.call(name, (c, id) => c.deleteModelTag(id, name, key, actor));
   }
 
-  async setAlias(name: string, alias: string, version: string): Promise<void> {
+  async setAlias(name: string, alias: string, version: string, actor: string | null): Promise<void> {
     validateModelName(name);
     validateAlias(alias);
     const number = parseVersion(version);
-    await this.coordinators.call(name, (c, id) => c.setAlias(id, name, alias, number));
+    await this.coordinators.call(name, (c, id) => c.setAlias(id, name, alias, number, actor));
   }
 
-  async deleteAlias(name: string, alias: string): Promise<void> {
+  async deleteAlias(name: string, alias: string, actor: string | null): Promise<void> {
     validateModelName(name);
     validateAlias(alias);
-    await this.coordinators.call(name, (c, id) => c.deleteAlias(id, name, alias));
+    await this.coordinators.call(name, (c, id) => c.deleteAlias(id, name, alias, actor));
   }
 
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
@@ -174,7 +177,7 @@ export class RegistryService {
         statusMessage: origin.statusMessage,
         manifestPath: origin.manifestPath,
         tags,
-      }),
+      }, input.actor),
     );
     await this.sources.registered(created.loggedModelId, name, created.version, created.status);
     return created;
@@ -195,23 +198,23 @@ export class RegistryService {
     return this.coordinators.call(name, (c, id) => c.updateVersionDescription(id, name, number, text));
   }
 
-  async deleteVersion(name: string, version: string): Promise<void> {
+  async deleteVersion(name: string, version: string, actor: string | null): Promise<void> {
     validateModelName(name);
     const number = parseVersion(version);
-    await this.coordinators.call(name, (c, id) => c.deleteVersion(id, name, number));
+    await this.coordinators.call(name, (c, id) => c.deleteVersion(id, name, number, actor));
   }
 
-  async setVersionTag(name: string, version: string, tag: Tag): Promise<void> {
+  async setVersionTag(name: string, version: string, tag: Tag, actor: string | null): Promise<void> {
     validateModelName(name);
     const number = parseVersion(version);
     validateTag(tag.key, tag.value);
-    await this.coordinators.call(name, (c, id) => c.setVersionTag(id, name, number, tag));
+    await this.coordinators.call(name, (c, id) => c.setVersionTag(id, name, number, tag, actor));
   }
 
-  async deleteVersionTag(name: string, version: string, key: string): Promise<void> {
+  async deleteVersionTag(name: string, version: string, key: string, actor: string | null): Promise<void> {
     validateModelName(name);
     const number = parseVersion(version);
-    await this.coordinators.call(name, (c, id) => c.deleteVersionTag(id, name, number, key));
+    await this.coordinators.call(name, (c, id) => c.deleteVersionTag(id, name, number, key, actor));
   }
 
   transitionStage(input: {
@@ -234,6 +237,19 @@ export class RegistryService {
     return this.coordinators.call(name, (c, id) =>
       c.transition(id, name, { version, stage, archiveExisting: input.archiveExisting, actor: input.actor, comment }, caller, input.kind),
     );
+  }
+
+  /**
+   * Restores the previous Production version (domain/rollback.ts) in one coordinator mutation:
+   * the target back to Production, the current one archived, both history rows and their events
+   * in one batch. `expectedCurrent` refuses when Production is no longer the version the caller saw.
+   */
+  rollback(input: { name: string; actor: string; comment?: string; expectedCurrent?: number; caller?: Caller }): Promise<RollbackResult> {
+    const name = validateModelName(input.name);
+    const comment = input.comment === undefined ? null : validateComment(input.comment);
+    const caller = input.caller ? { actor: input.caller.actor, scope: input.caller.scope } : null;
+    const request = { actor: input.actor, comment, expectedCurrent: input.expectedCurrent };
+    return this.coordinators.call(name, (c, id) => c.rollback(id, name, request, caller));
   }
 
   /** The version a ref (`Production`, `@champion`, `3`, `latest`) points at now. */

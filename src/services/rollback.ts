@@ -1,24 +1,7 @@
 import { RegistryError } from "../errors";
 import type { ModelVersion, StageTransition } from "../domain/model";
-import type { Caller } from "../domain/promotion-policy";
+import { noEarlierProduction, nothingInProduction, rollbackTarget } from "../domain/rollback";
 import type { RegistryService } from "./registry-service";
-
-/**
- * The rollback rule: the version to restore is the most recent one, other than the current
- * Production version, whose history row went to Production before the current version's latest
- * promotion. `history` is newest first (as listTransitions answers); `usable` says whether a
- * candidate can still be promoted (not deleted, READY), so a gone version is skipped for the
- * one before it. Returns null when there is none.
- */
-export function rollbackTarget(history: readonly StageTransition[], current: number, usable: (version: number) => boolean = () => true): number | null {
-  const promotedAt = history.findIndex((t) => t.toStage === "Production" && t.version === current);
-  // Without the current version's own promotion row (history older than the log), every earlier
-  // Production row still came before it.
-  for (const t of history.slice(promotedAt + 1)) {
-    if (t.toStage === "Production" && t.version !== current && usable(t.version)) return t.version;
-  }
-  return null;
-}
 
 export interface RollbackPlan {
   /** The version in Production now. */
@@ -31,12 +14,11 @@ export interface RollbackPlan {
 const HISTORY_PAGE = 1000;
 const MAX_HISTORY_PAGES = 50;
 
-const conflict = (message: string) => new RegistryError("RESOURCE_CONFLICT", message);
-
 /**
- * Rolls Production back to the previous Production version, through the same transitionStage as
- * every promotion (so the current version is archived by the usual rule and both rows land in the
- * history). The web UI uses it; the API and CLI are to call the same methods (issue 8).
+ * A preview of a rollback (the web UI's offer and confirmation page), by the same rule as the
+ * rollback itself. The rollback is RegistryService.rollback: one mutation in the model's
+ * coordinator, which decides again there, so a preview that went stale cannot roll back
+ * something else.
  */
 export class RollbackService {
   constructor(private readonly registry: RegistryService) {}
@@ -44,7 +26,7 @@ export class RollbackService {
   /** What a rollback would do now; refuses (409) when there is no Production or no earlier one. */
   async plan(name: string): Promise<RollbackPlan> {
     const [current] = await this.registry.getLatestVersions(name, ["Production"]);
-    if (!current) throw conflict(`Model '${name}' has no version in Production, so there is nothing to roll back.`);
+    if (!current) throw nothingInProduction(name);
     const versions = new Map<number, ModelVersion | null>();
     const usable = (version: number) => versions.get(version)?.status === "READY";
     const seen: StageTransition[] = [];
@@ -63,34 +45,7 @@ export class RollbackService {
       if (!page.nextPageToken) break;
       pageToken = page.nextPageToken;
     }
-    throw conflict(`Model '${name}' has no earlier Production version to roll back to (version ${current.version} is the only one that has been in Production).`);
-  }
-
-  /**
-   * Promotes the previous Production version. With `expectedCurrent`, refuses when Production
-   * moved since the caller looked (a confirmation page shown a while ago must not roll back
-   * something else).
-   */
-  async rollback(input: { name: string; actor: string; expectedCurrent?: number; comment?: string; caller?: Caller }): Promise<RollbackPlan & { restored: ModelVersion }> {
-    const plan = await this.plan(input.name);
-    if (input.expectedCurrent !== undefined && plan.current.version !== input.expectedCurrent) {
-      throw conflict(
-        `Production of '${input.name}' changed since you looked: version ${plan.current.version} is in Production now, not version ${input.expectedCurrent}. Nothing was rolled back.`,
-      );
-    }
-    const note = `rollback to version ${plan.target.version}`;
-    const restored = await this.registry.transitionStage({
-      name: input.name,
-      version: String(plan.target.version),
-      stage: "Production",
-      archiveExisting: false,
-      actor: input.actor,
-      comment: input.comment?.trim() ? `${note}: ${input.comment.trim()}` : note,
-      // Held to the promotion policy's scope rules only (docs/policies.md).
-      caller: input.caller,
-      kind: "rollback",
-    });
-    return { ...plan, restored };
+    throw noEarlierProduction(name, current.version);
   }
 
   private async findVersion(name: string, version: number): Promise<ModelVersion | null> {

@@ -138,8 +138,8 @@ action("rollback", "rollback", async (c, model, form) => {
       },
     };
   }
-  const done = await rollbacks.rollback({ name: model, actor: c.var.actor, expectedCurrent: expected, comment: optionalComment(form), caller: c.var.principal });
-  return { done: `Rolled back: version ${done.target.version} is in Production again; version ${done.current.version} was archived.` };
+  const done = await c.var.services.registry.rollback({ name: model, actor: c.var.actor, expectedCurrent: expected, comment: optionalComment(form), caller: c.var.principal });
+  return { done: `Rolled back: version ${done.restored.version} is in Production again; version ${done.archived} was archived.` };
 });
 
 action("aliases", "setAlias", async (c, model, form) => {
@@ -161,7 +161,7 @@ action("aliases", "setAlias", async (c, model, form) => {
       },
     };
   }
-  await registry.setAlias(model, alias, String(number));
+  await registry.setAlias(model, alias, String(number), c.var.actor);
   return { done: `@${alias} now points at version ${number}${existing && existing.version !== number ? ` (it pointed at version ${existing.version})` : ""}.` };
 });
 
@@ -183,7 +183,7 @@ action("aliases/delete", "deleteAlias", async (c, model, form) => {
       },
     };
   }
-  await registry.deleteAlias(model, alias);
+  await registry.deleteAlias(model, alias, c.var.actor);
   return { done: `Alias @${alias} removed (it pointed at version ${existing.version}).` };
 });
 
@@ -194,7 +194,7 @@ action("description", "description", async (c, model, form) => {
 
 action("tags", "setTag", async (c, model, form) => {
   const key = (form.key ?? "").trim();
-  await c.var.services.registry.setModelTag(model, { key, value: form.value ?? "" });
+  await c.var.services.registry.setModelTag(model, { key, value: form.value ?? "" }, c.var.actor);
   return { done: `Tag ${key} set.` };
 });
 
@@ -211,6 +211,6 @@ action("tags/delete", "deleteTag", async (c, model, form) => {
       },
     };
   }
-  await c.var.services.registry.deleteModelTag(model, key);
+  await c.var.services.registry.deleteModelTag(model, key, c.var.actor);
   return { done: `Tag ${key} removed.` };
 });

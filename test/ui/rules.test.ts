@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { StageTransition } from "../../src/domain/model";
 import type { Stage } from "../../src/domain/stages";
-import { rollbackTarget } from "../../src/services/rollback";
+import { rollbackTarget } from "../../src/domain/rollback";
 import { ticks } from "../../src/ui/chart";
 import { compareRows, defaultMetric, parseVersionList } from "../../src/ui/compare";
 import { formatBytes, formatNumber, shellQuote } from "../../src/ui/format";

@@ -19,6 +19,7 @@ r.post("/model-versions/create", requires("write", modelFromInput), async (c) =>
     tags: input.tags,
     loggedModelId: input.model_id,
     userId: c.var.userId,
+    actor: c.var.actor,
   });
   return c.json({ model_version: modelVersionJson(version) });
 });
@@ -35,7 +36,7 @@ r.patch("/model-versions/update", requires("write", modelFromInput), async (c) =
 
 r.delete("/model-versions/delete", requires("admin", modelFromInput), async (c) => {
   const { name, version } = await readInput(c, S.DeleteModelVersion);
-  await c.var.services.registry.deleteVersion(name, version);
+  await c.var.services.registry.deleteVersion(name, version, c.var.actor);
   return c.json({});
 });
 
@@ -71,12 +72,12 @@ r.get("/model-versions/get-download-uri", requires("read", modelFromInput), asyn
 
 r.post("/model-versions/set-tag", requires("write", modelFromInput), async (c) => {
   const { name, version, key, value } = await readInput(c, S.SetModelVersionTag);
-  await c.var.services.registry.setVersionTag(name, version, { key, value });
+  await c.var.services.registry.setVersionTag(name, version, { key, value }, c.var.actor);
   return c.json({});
 });
 
 r.delete("/model-versions/delete-tag", requires("write", modelFromInput), async (c) => {
   const { name, version, key } = await readInput(c, S.DeleteModelVersionTag);
-  await c.var.services.registry.deleteVersionTag(name, version, key);
+  await c.var.services.registry.deleteVersionTag(name, version, key, c.var.actor);
   return c.json({});
 });

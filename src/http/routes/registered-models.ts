@@ -10,7 +10,7 @@ const r = registeredModelRoutes;
 
 r.post("/registered-models/create", requires("write", modelFromInput), async (c) => {
   const input = await readInput(c, S.CreateRegisteredModel);
-  const model = await c.var.services.registry.createModel({ ...input, userId: c.var.userId });
+  const model = await c.var.services.registry.createModel({ ...input, userId: c.var.userId, actor: c.var.actor });
   return c.json({ registered_model: registeredModelJson(model) });
 });
 
@@ -21,7 +21,7 @@ r.get("/registered-models/get", requires("read", modelFromInput), async (c) => {
 
 r.post("/registered-models/rename", requires("promote", modelFromInput), async (c) => {
   const { name, new_name } = await readInput(c, S.RenameRegisteredModel);
-  return c.json({ registered_model: registeredModelJson(await c.var.services.registry.renameModel(name, new_name)) });
+  return c.json({ registered_model: registeredModelJson(await c.var.services.registry.renameModel(name, new_name, c.var.actor)) });
 });
 
 r.patch("/registered-models/update", requires("write", modelFromInput), async (c) => {
@@ -31,7 +31,7 @@ r.patch("/registered-models/update", requires("write", modelFromInput), async (c
 
 r.delete("/registered-models/delete", requires("admin", modelFromInput), async (c) => {
   const { name } = await readInput(c, S.DeleteRegisteredModel);
-  await c.var.services.registry.deleteModel(name);
+  await c.var.services.registry.deleteModel(name, c.var.actor);
   return c.json({});
 });
 
@@ -54,25 +54,25 @@ r.on(["GET", "POST"], "/registered-models/get-latest-versions", requires("read",
 
 r.post("/registered-models/set-tag", requires("write", modelFromInput), async (c) => {
   const { name, key, value } = await readInput(c, S.SetRegisteredModelTag);
-  await c.var.services.registry.setModelTag(name, { key, value });
+  await c.var.services.registry.setModelTag(name, { key, value }, c.var.actor);
   return c.json({});
 });
 
 r.delete("/registered-models/delete-tag", requires("write", modelFromInput), async (c) => {
   const { name, key } = await readInput(c, S.DeleteRegisteredModelTag);
-  await c.var.services.registry.deleteModelTag(name, key);
+  await c.var.services.registry.deleteModelTag(name, key, c.var.actor);
   return c.json({});
 });
 
 r.post("/registered-models/alias", requires("promote", modelFromInput), async (c) => {
   const { name, alias, version } = await readInput(c, S.SetRegisteredModelAlias);
-  await c.var.services.registry.setAlias(name, alias, version);
+  await c.var.services.registry.setAlias(name, alias, version, c.var.actor);
   return c.json({});
 });
 
 r.delete("/registered-models/alias", requires("promote", modelFromInput), async (c) => {
   const { name, alias } = await readInput(c, S.DeleteRegisteredModelAlias);
-  await c.var.services.registry.deleteAlias(name, alias);
+  await c.var.services.registry.deleteAlias(name, alias, c.var.actor);
   return c.json({});
 });
 
