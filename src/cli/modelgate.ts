@@ -5,6 +5,7 @@ import { EXIT, errorJson, exitCodeOf, oneLine, UsageError, type CliContext, type
 import { registerAlias } from "./commands/alias";
 import { registerHistory } from "./commands/history";
 import { registerModels } from "./commands/models";
+import { registerPolicy } from "./commands/policy";
 import { registerPromote } from "./commands/promote";
 import { registerPull } from "./commands/pull";
 import { registerPush } from "./commands/push";
@@ -14,7 +15,7 @@ import { registerVersions } from "./commands/versions";
 import { registerWebhooks } from "./commands/webhooks";
 
 /** Add a command group here (and its file under commands/); help and dispatch follow. */
-const GROUPS = [registerModels, registerVersions, registerPush, registerPromote, registerAlias, registerRollback, registerPull, registerHistory, registerWebhooks, registerToken];
+const GROUPS = [registerModels, registerVersions, registerPush, registerPromote, registerAlias, registerRollback, registerPull, registerHistory, registerPolicy, registerWebhooks, registerToken];
 
 const EXIT_CODES_HELP = `
 Environment:

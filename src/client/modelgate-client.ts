@@ -102,10 +102,19 @@ export interface TransitionJson {
   timestamp: number;
 }
 
-/** What the rollback endpoint answers: at least the version now in Production. */
+/** What the rollback endpoint answers: the version now in Production and the one it archived. */
 export interface RollbackJson {
-  model_version?: ModelVersionJson;
-  [key: string]: unknown;
+  model_version: ModelVersionJson;
+  archived_version?: string;
+}
+
+/** A promotion policy as the server answers it; rules pass through as JSON. */
+export interface PolicyRecordJson {
+  policy: { Staging?: Record<string, unknown>[]; Production?: Record<string, unknown>[] };
+  updated_by?: string;
+  updated_time?: number;
+  /** Each rule in words, per stage. */
+  description?: Record<string, string[]>;
 }
 
 export interface RunJson {
@@ -371,6 +380,20 @@ export class ModelgateClient {
     );
   }
 
+  /** A model's promotion policy (`{policy: {}}` when it has none). */
+  async getPolicy(name: string): Promise<PolicyRecordJson> {
+    return this.api("GET", `${MODELGATE}/registered-models/policy`, { name });
+  }
+
+  /** Replaces the model's policy: `{"Staging": [rules], "Production": [rules]}`. */
+  async setPolicy(name: string, policy: unknown): Promise<PolicyRecordJson> {
+    return this.api("PUT", `${MODELGATE}/registered-models/policy`, { name, policy });
+  }
+
+  async deletePolicy(name: string): Promise<void> {
+    await this.api("DELETE", `${MODELGATE}/registered-models/policy`, { name });
+  }
+
   // ---- Tracking (runs and experiments) ----
 
   async createRun(input: { experimentId?: string; runName?: string; tags?: Record<string, string> } = {}): Promise<RunJson> {
@@ -441,8 +464,10 @@ export class ModelgateClient {
     return this.allPages("webhooks", (page_token) => this.api("GET", `${MLFLOW}/webhooks`, { max_results: 1000, page_token }));
   }
 
-  async createWebhook(input: { name: string; url: string; events: WebhookEvent[]; secret?: string; description?: string; status?: "ACTIVE" | "DISABLED" }): Promise<WebhookJson> {
-    return (await this.api<{ webhook: WebhookJson }>("POST", `${MLFLOW}/webhooks`, compact({ ...input }))).webhook;
+  /** `modelName` (Modelgate's extension) limits the webhook to one registered model's events. */
+  async createWebhook(input: { name: string; url: string; events: WebhookEvent[]; secret?: string; description?: string; status?: "ACTIVE" | "DISABLED"; modelName?: string }): Promise<WebhookJson> {
+    const { modelName, ...rest } = input;
+    return (await this.api<{ webhook: WebhookJson }>("POST", `${MLFLOW}/webhooks`, compact({ ...rest, model_name: modelName }))).webhook;
   }
 
   async deleteWebhook(id: string): Promise<void> {
@@ -450,9 +475,8 @@ export class ModelgateClient {
   }
 
   /** Sends a test event to the webhook's URL now; answers how the receiver responded. */
-  async testWebhook(id: string, event?: WebhookEvent): Promise<WebhookTestResultJson> {
-    const body = await this.api<{ result?: WebhookTestResultJson }>("POST", `${MLFLOW}/webhooks/${encodeURIComponent(id)}/test`, event ? { event } : {});
-    return body.result ?? (body as WebhookTestResultJson);
+  async testWebhook(id: string, event?: WebhookEvent): Promise<{ result: WebhookTestResultJson; delivery_id?: string }> {
+    return this.api("POST", `${MLFLOW}/webhooks/${encodeURIComponent(id)}/test`, event ? { event } : {});
   }
 
   /** Every recorded delivery attempt of a webhook, newest first (as the server orders them), up to `limit`. */

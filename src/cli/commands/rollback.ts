@@ -16,10 +16,8 @@ export function registerRollback(program: Command, ctx: RunContext): void {
       action(ctx, async ({ client }, opts: { comment?: string }, name: string) => {
         const result = await client().rollback(name, { comment: opts.comment });
         const restored = result.model_version;
-        return {
-          json: result,
-          text: [restored ? `${name} version ${restored.version} is in Production again` : `${name} rolled back`],
-        };
+        const archived = result.archived_version ? ` (version ${result.archived_version} archived)` : "";
+        return { json: result, text: [`${name} version ${restored.version} is in Production again${archived}`] };
       }),
     );
 }

@@ -34,9 +34,10 @@ export function registerWebhooks(program: Command, ctx: RunContext): void {
     .option("--event <entity.action>", "an event to deliver (repeatable; at least one)", collect, [])
     .option("--secret <secret>", "HMAC secret for X-MLflow-Signature (default: $MODELGATE_WEBHOOK_SECRET); write-only")
     .option("--description <text>", "the webhook's description")
+    .option("--model <name>", "only events of this registered model")
     .option("--disabled", "create it DISABLED")
     .action(
-      action(ctx, async ({ ctx, client }, opts: { event: string[]; secret?: string; description?: string; disabled?: boolean }, name: string, url: string) => {
+      action(ctx, async ({ ctx, client }, opts: { event: string[]; secret?: string; description?: string; model?: string; disabled?: boolean }, name: string, url: string) => {
         if (opts.event.length === 0) throw new UsageError("at least one --event is required, e.g. --event model_version.created");
         const events = opts.event.map(parseEvent);
         try {
@@ -51,6 +52,7 @@ export function registerWebhooks(program: Command, ctx: RunContext): void {
           secret: opts.secret ?? (ctx.env.MODELGATE_WEBHOOK_SECRET || undefined),
           description: opts.description,
           status: opts.disabled ? "DISABLED" : "ACTIVE",
+          modelName: opts.model,
         });
         return { json: { webhook }, text: [`created webhook ${webhook.webhook_id} '${webhook.name}' -> ${webhook.url} (${(webhook.events ?? events).map(eventName).join(", ")})`] };
       }),
@@ -75,10 +77,10 @@ export function registerWebhooks(program: Command, ctx: RunContext): void {
     .option("--event <entity.action>", "the event to simulate (default: the webhook's first)")
     .action(
       action(ctx, async ({ client }, opts: { event?: string }, id: string) => {
-        const result = await client().testWebhook(id, opts.event ? parseEvent(opts.event) : undefined);
+        const { result, delivery_id } = await client().testWebhook(id, opts.event ? parseEvent(opts.event) : undefined);
         const status = result.response_status === undefined ? "" : ` (HTTP ${result.response_status})`;
         return {
-          json: { result },
+          json: { result, ...(delivery_id ? { delivery_id } : {}) },
           text: [result.success ? `test delivery accepted${status}` : `test delivery failed${status}: ${result.error_message ?? result.response_body ?? "no reason given"}`],
           exitCode: result.success ? EXIT.ok : EXIT.failed,
         };
@@ -101,14 +103,16 @@ export function registerWebhooks(program: Command, ctx: RunContext): void {
         return {
           json: { deliveries },
           text: table([
-            ["TIME", "DELIVERY", "EVENT", "ATTEMPT", "STATUS", "HTTP"],
+            ["CREATED", "DELIVERY", "EVENT", "MODEL", "SEQ", "STATUS", "ATTEMPTS", "LAST HTTP"],
             ...deliveries.map((d) => [
-              typeof d.timestamp === "number" ? isoTime(d.timestamp) : field(d, "timestamp", "created_at"),
-              field(d, "delivery_id", "id"),
-              d.entity && d.action ? `${d.entity}.${d.action}` : field(d, "event", "event_type", "type"),
-              field(d, "attempt", "attempts"),
-              field(d, "status", "state"),
-              field(d, "response_status", "http_status"),
+              typeof d.created_at === "number" ? isoTime(d.created_at) : field(d, "created_at"),
+              field(d, "delivery_id"),
+              d.entity && d.action ? eventName({ entity: String(d.entity), action: String(d.action) }) : "-",
+              field(d, "model_name"),
+              field(d, "sequence"),
+              field(d, "status"),
+              field(d, "attempt_count"),
+              field(d, "last_status_code"),
             ]),
           ]),
         };
@@ -125,8 +129,9 @@ export function parseEvent(text: string): WebhookEvent {
   return { entity: text.slice(0, dot), action: text.slice(dot + 1) };
 }
 
+/** MLflow's servers answer proto enum names (MODEL_VERSION, CREATED); people read the payload's lower case. */
 function eventName(e: WebhookEvent): string {
-  return `${e.entity}.${e.action}`;
+  return `${e.entity}.${e.action}`.toLowerCase();
 }
 
 function collect(value: string, previous: string[]): string[] {

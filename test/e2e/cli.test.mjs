@@ -1,0 +1,476 @@
+// Every `modelgate` command against the real `npm start`, run as users run it (bin/modelgate.mjs):
+// happy paths with their --json documents parsed, usage errors (exit 2, nothing sent), server
+// refusals (exit 1 with the server's MLflow message on stderr), --help everywhere, and where the
+// URL and token come from.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { createHash, createHmac } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, test } from "node:test";
+import { freePort, freshStateDir, startServer } from "./server.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const cli = path.join(root, "bin/modelgate.mjs");
+const MODEL = "cli-e2e";
+const MiB = 1024 * 1024;
+
+const stateDir = freshStateDir();
+const scratch = mkdtempSync(path.join(tmpdir(), "modelgate-cli-"));
+let server;
+
+before(async () => {
+  server = await startServer({ port: await freePort(), stateDir });
+});
+after(async () => {
+  await server?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** Runs the CLI with a clean environment: only what a test passes decides the URL and token. */
+function modelgate(args, env = {}, base = server.base) {
+  const clean = { ...process.env, MODELGATE_URL: base, MODELGATE_TOKEN: "", MLFLOW_TRACKING_URI: "", MLFLOW_TRACKING_TOKEN: "" };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { cwd: root, timeout: 120_000, maxBuffer: 16 * MiB, env: { ...clean, ...env } }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      let json;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        // not JSON
+      }
+      resolve({ code, stdout, stderr, json });
+    });
+  });
+}
+
+async function ok(args, env) {
+  const run = await modelgate(args, env);
+  assert.equal(run.code, 0, `modelgate ${args.join(" ")}: exit ${run.code}\n${run.stderr}`);
+  return run;
+}
+
+function bytes(size, seed) {
+  const out = Buffer.alloc(size);
+  for (let i = 0; i + 4 <= size; i += 4) out.writeUInt32LE((Math.imul(i, 2654435761) ^ seed) >>> 0, i);
+  return out;
+}
+const sha256 = (buf) => createHash("sha256").update(buf).digest("hex");
+
+/** A model directory: small files, an empty one, a nested one, and one big enough for multipart at 5 MiB. */
+function modelDir(name, seed, bigSize = 11 * MiB + 123) {
+  const dir = path.join(scratch, name);
+  const files = {
+    MLmodel: Buffer.from(`artifact_path: model\nseed: ${seed}\n`),
+    "weights.bin": bytes(bigSize, seed),
+    "data/vocab v1.txt": Buffer.from("a\nb\nc\n"),
+    "empty.txt": Buffer.alloc(0),
+  };
+  for (const [file, body] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), body);
+  }
+  return { dir, files };
+}
+
+/** Probes an endpoint another change may not have landed yet: true when the server routes it. */
+async function routed(method, route, body) {
+  const res = await fetch(`${server.base}${route}`, { method, headers: { "content-type": "application/json" }, body: body && JSON.stringify(body) });
+  const json = await res.json().catch(() => ({}));
+  return json.error_code !== "ENDPOINT_NOT_FOUND";
+}
+
+const COMMANDS = [
+  [],
+  ["models"],
+  ["models", "ls"],
+  ["versions"],
+  ["versions", "ls"],
+  ["push"],
+  ["promote"],
+  ["alias"],
+  ["alias", "set"],
+  ["alias", "rm"],
+  ["rollback"],
+  ["pull"],
+  ["history"],
+  ["policy"],
+  ["policy", "get"],
+  ["policy", "set"],
+  ["policy", "rm"],
+  ["webhooks"],
+  ["webhooks", "ls"],
+  ["webhooks", "create"],
+  ["webhooks", "rm"],
+  ["webhooks", "test"],
+  ["webhooks", "deliveries"],
+  ["token"],
+  ["token", "create"],
+  ["token", "list"],
+  ["token", "revoke"],
+];
+
+describe("--help", () => {
+  test("every command answers --help with its usage on stdout and exit 0", async () => {
+    await Promise.all(
+      COMMANDS.map(async (command) => {
+        const run = await modelgate([...command, "--help"]);
+        assert.equal(run.code, 0, `${command.join(" ")}: ${run.stderr}`);
+        // Subcommands with an alias show it: `modelgate models ls|list [options]`.
+        assert.match(run.stdout, new RegExp(`^Usage: ${["modelgate", ...command].join(" ")}(\\|\\w+)? `), command.join(" "));
+        assert.match(run.stdout, /--json/, `${command.join(" ")} lists the global options`);
+        assert.equal(run.stderr, "");
+      }),
+    );
+  });
+
+  test("the overview lists every command and documents the exit codes", async () => {
+    const run = await ok(["--help"]);
+    for (const name of ["models", "versions", "push", "promote", "alias", "rollback", "pull", "history", "policy", "webhooks", "token"]) {
+      assert.match(run.stdout, new RegExp(`^  ${name} +\\S`, "m"), name);
+    }
+    assert.match(run.stdout, /Exit codes:\n  0  success\n  1  the operation failed/);
+    assert.match(run.stdout, /  2  usage error/);
+    assert.match(run.stdout, /  3  verification failed/);
+  });
+
+  test("npx modelgate runs the CLI in the repository", async () => {
+    const run = await new Promise((resolve) =>
+      execFile("npx", ["--no-install", "modelgate", "versions", "--help"], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => resolve({ error, stdout, stderr })),
+    );
+    assert.equal(run.error, null, run.stderr);
+    assert.match(run.stdout, /^Usage: modelgate versions /);
+  });
+});
+
+describe("usage errors exit 2 and send nothing", () => {
+  const cases = [
+    [["frobnicate"], /unknown command 'frobnicate'/],
+    [["push", "--name", "x"], /missing required argument 'dir'/],
+    [["push", "."], /required option '--name <name>' not specified/],
+    [["push", "/no/such/dir", "--name", "x"], /'\/no\/such\/dir' is not a directory/],
+    [["push", ".", "--name", "x", "--part-size", "1"], /--part-size must be a whole number from 5 to 5000, got '1'/],
+    [["promote", MODEL, "1"], /required option '--to <stage>' not specified/],
+    [["promote", MODEL, "1", "--to", "Prod"], /--to must be one of None, Staging, Production, Archived, got 'Prod'/],
+    [["promote", MODEL, "one", "--to", "Staging"], /<version> must be a whole number/],
+    [["alias", "set", MODEL, "champion"], /missing required argument 'version'/],
+    [["alias", "rm", MODEL, "champion", "extra"], /too many arguments/],
+    [["models", "ls", "--bogus"], /unknown option '--bogus'/],
+    [["pull", "@Production", "dir"], /cannot read '@Production'/],
+    [["history", MODEL, "--limit", "ten"], /--limit must be a whole number/],
+    [["webhooks", "create", "w", "http://127.0.0.1:1/x"], /at least one --event is required/],
+    [["webhooks", "create", "w", "http://127.0.0.1:1/x", "--event", "created"], /an event is entity.action/],
+    [["policy", "set", MODEL, "{not json"], /policy is not JSON/],
+    [["token", "create", "--name", "n"], /required option '--scope <scope>' not specified/],
+    [["models", "ls", "--url", "not a url"], /the registry URL 'not a url' is not a URL/],
+  ];
+  for (const [args, message] of cases) {
+    test(`modelgate ${args.join(" ")}`, async () => {
+      const run = await modelgate(args);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, message);
+      assert.match(run.stderr, /\(usage: modelgate .*; see --help\)\n$/);
+      assert.equal(run.stdout, "");
+    });
+  }
+
+  test("a group without its subcommand prints the group's help on stderr", async () => {
+    const run = await modelgate(["webhooks"]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /^Usage: modelgate webhooks /);
+  });
+
+  test("with --json a usage error is one JSON document on stdout too", async () => {
+    const run = await modelgate(["promote", MODEL, "1", "--to", "Prod", "--json"]);
+    assert.equal(run.code, 2);
+    assert.deepEqual(run.json, { error_code: "USAGE", message: "--to must be one of None, Staging, Production, Archived, got 'Prod'", exit_code: 2 });
+  });
+});
+
+describe("registry commands", () => {
+  let first;
+  let second;
+
+  test("push uploads a directory (the large file in parts), registers a version and waits for READY", async () => {
+    first = modelDir("v1", 1);
+    const run = await ok(["push", first.dir, "--name", MODEL, "--multipart-threshold", "5", "--part-size", "5", "--tag", "git_sha=abc123", "--json"]);
+    const out = run.json;
+    assert.equal(out.model_version.name, MODEL);
+    assert.equal(out.model_version.version, "1");
+    assert.equal(out.model_version.status, "READY");
+    assert.equal(out.model_version.current_stage, "None");
+    assert.deepEqual(out.model_version.tags, [{ key: "git_sha", value: "abc123" }]);
+    assert.equal(out.run_created, true);
+    assert.equal(out.source, `runs:/${out.run_id}/model`);
+    assert.match(out.artifact_uri, new RegExp(`^mlflow-artifacts:/0/${out.run_id}/artifacts/model$`));
+    assert.deepEqual(
+      out.files.map((f) => [f.path, f.size, f.parts]),
+      [
+        ["MLmodel", first.files.MLmodel.length, 0],
+        ["data/vocab v1.txt", 6, 0],
+        ["empty.txt", 0, 0],
+        ["weights.bin", 11 * MiB + 123, 3],
+      ],
+    );
+    // The run push made is finished, and the bytes the registry serves are the bytes pushed.
+    const runInfo = await (await fetch(`${server.base}/api/2.0/mlflow/runs/get?run_id=${out.run_id}`)).json();
+    assert.equal(runInfo.run.info.status, "FINISHED");
+    const pulled = await ok(["pull", `${MODEL}/1`, path.join(scratch, "pulled-v1"), "--json"]);
+    assert.deepEqual(
+      pulled.json.files.map((f) => [f.path, f.sha256]).sort(),
+      Object.entries(first.files).map(([p, b]) => [p, sha256(b)]).sort(),
+    );
+    assert.equal(pulled.json.version, "1");
+  });
+
+  test("push --run attaches the files to an existing run; without --json it prints one summary line", async () => {
+    const created = await (
+      await fetch(`${server.base}/api/2.0/mlflow/runs/create`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ experiment_id: "0", run_name: "trainer" }) })
+    ).json();
+    const runId = created.run.info.run_id;
+    second = modelDir("v2", 2, 1000);
+    const run = await ok(["push", second.dir, "--name", MODEL, "--run", runId, "--artifact-path", "sk-model"]);
+    assert.match(run.stdout, new RegExp(`^Pushed 4 file\\(s\\), .* to run ${runId}; registered ${MODEL} version 2 \\(READY\\) from runs:/${runId}/sk-model\\n$`));
+    const version = await ok(["versions", "ls", MODEL, "--json"]);
+    assert.deepEqual(version.json.model_versions.map((v) => [v.version, v.run_id]), [["2", runId], ["1", version.json.model_versions[1].run_id]]);
+    // A run the caller owns is left as it was (RUNNING).
+    const runInfo = await (await fetch(`${server.base}/api/2.0/mlflow/runs/get?run_id=${runId}`)).json();
+    assert.equal(runInfo.run.info.status, "RUNNING");
+  });
+
+  test("models ls lists the model with its stages; versions ls prints a table", async () => {
+    const models = await ok(["models", "ls", "--json"]);
+    const model = models.json.registered_models.find((m) => m.name === MODEL);
+    assert.ok(model, JSON.stringify(models.json));
+    const filtered = await ok(["models", "ls", "--filter", `name = '${MODEL}'`, "--json"]);
+    assert.deepEqual(filtered.json.registered_models.map((m) => m.name), [MODEL]);
+    const table = await ok(["versions", "ls", MODEL]);
+    assert.match(table.stdout, /^VERSION +STAGE +STATUS +ALIASES +RUN +CREATED\n2 +None +READY +- +\w+ +\d{4}-/);
+  });
+
+  test("promote moves versions through Staging to Production; the previous Production is archived", async () => {
+    const staged = await ok(["promote", MODEL, "1", "--to", "staging", "--comment", "canary", "--json"]);
+    assert.equal(staged.json.model_version.current_stage, "Staging");
+    const prod1 = await ok(["promote", MODEL, "1", "--to", "Production", "--json"]);
+    assert.equal(prod1.json.model_version.current_stage, "Production");
+    const prod2 = await ok(["promote", MODEL, "2", "--to", "Production", "--archive-existing"]);
+    assert.equal(prod2.stdout, `${MODEL} version 2 is now in Production\n`);
+    const versions = await ok(["versions", "ls", MODEL, "--json"]);
+    assert.deepEqual(versions.json.model_versions.map((v) => [v.version, v.current_stage]), [["2", "Production"], ["1", "Archived"]]);
+    const models = await ok(["models", "ls", "--filter", `name = '${MODEL}'`]);
+    assert.match(models.stdout, new RegExp(`\\n${MODEL} +2 +- `));
+  });
+
+  test("alias set points an alias at a version and alias rm removes it", async () => {
+    const set = await ok(["alias", "set", MODEL, "champion", "1", "--json"]);
+    assert.equal(set.json.version, "1");
+    assert.equal(set.json.model_version.aliases.includes("champion"), true);
+    const moved = await ok(["alias", "set", MODEL, "champion", "2"]);
+    assert.equal(moved.stdout, `${MODEL}@champion -> version 2\n`);
+    const pulled = await ok(["pull", `${MODEL}@champion`, path.join(scratch, "pulled-champion"), "--json"]);
+    assert.equal(pulled.json.version, "2");
+    const removed = await ok(["alias", "rm", MODEL, "champion", "--json"]);
+    assert.deepEqual(removed.json, { name: MODEL, alias: "champion", deleted: true });
+    const gone = await modelgate(["pull", `${MODEL}@champion`, path.join(scratch, "pulled-gone")]);
+    assert.equal(gone.code, 1);
+  });
+
+  test("history lists the transitions, newest first", async () => {
+    const history = await ok(["history", MODEL, "--json"]);
+    const rows = history.json.transitions.map((t) => [t.version, t.from_stage, t.to_stage]);
+    assert.deepEqual(rows.at(-1), ["1", "None", "Staging"], "the oldest transition comes last");
+    assert.ok(rows.some(([v, from, to]) => v === "2" && from === "None" && to === "Production"));
+    assert.ok(rows.some(([v, from, to]) => v === "1" && from === "Production" && to === "Archived"));
+    assert.ok(history.json.transitions.some((t) => t.comment === "canary"));
+    const limited = await ok(["history", MODEL, "--version", "1", "--limit", "2", "--json"]);
+    assert.equal(limited.json.transitions.length, 2);
+    assert.ok(limited.json.transitions.every((t) => t.version === "1"));
+    const text = await ok(["history", MODEL]);
+    assert.match(text.stdout, /^TIME +VERSION +FROM +TO +ACTOR +COMMENT\n\d{4}-\d\d-\d\dT/);
+  });
+
+  test("rollback restores the previous Production version, and refuses when there is none", async (t) => {
+    if (!(await routed("POST", "/api/2.0/modelgate/registered-models/rollback", { name: "no-such-model" }))) return t.skip("rollback endpoint not landed");
+    const rolled = await ok(["rollback", MODEL, "--comment", "bad canary", "--json"]);
+    assert.equal(rolled.json.model_version.version, "1");
+    assert.equal(rolled.json.model_version.current_stage, "Production");
+    const versions = await ok(["versions", "ls", MODEL, "--json"]);
+    assert.deepEqual(versions.json.model_versions.map((v) => [v.version, v.current_stage]), [["2", "Archived"], ["1", "Production"]]);
+
+    const lonely = "cli-e2e-lonely";
+    await ok(["push", modelDir("lonely", 3, 10).dir, "--name", lonely, "--json"]);
+    await ok(["promote", lonely, "1", "--to", "Production"]);
+    const refused = await modelgate(["rollback", lonely]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^modelgate rollback: .*\(HTTP 409 RESOURCE_CONFLICT\)\n$/);
+  });
+
+  test("policy set, get and rm; a refused promotion exits 1 naming the rule", async () => {
+    const name = "cli-e2e-policy";
+    await ok(["push", modelDir("policy", 4, 10).dir, "--name", name]);
+    const set = await ok(["policy", "set", name, JSON.stringify({ Staging: [{ type: "tag", key: "validation", value: "passed" }] }), "--json"]);
+    assert.equal(set.json.policy.Staging[0].key, "validation");
+    const got = await ok(["policy", "get", name, "--json"]);
+    assert.deepEqual(got.json.policy, set.json.policy);
+    const refused = await modelgate(["promote", name, "1", "--to", "Staging"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^modelgate promote: .*validation.*\(HTTP \d{3} [A-Z_]+\)\n$/);
+    const policyFile = path.join(scratch, "policy.json");
+    writeFileSync(policyFile, JSON.stringify({ Production: [{ type: "metric", key: "metrics.accuracy", operator: ">=", value: 0.9 }] }));
+    const fromFile = await ok(["policy", "set", name, "--file", policyFile, "--json"]);
+    assert.equal(fromFile.json.policy.Staging, undefined);
+    assert.equal((await ok(["promote", name, "1", "--to", "Staging"])).code, 0);
+    const removed = await ok(["policy", "rm", name, "--json"]);
+    assert.deepEqual(removed.json, { name, deleted: true });
+  });
+});
+
+describe("server refusals exit 1 with the server's message on stderr", () => {
+  test("an unknown model or version", async () => {
+    const missing = await modelgate(["versions", "ls", "no-such-model"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^modelgate versions ls: .*no-such-model.* \(HTTP 404 RESOURCE_DOES_NOT_EXIST\)\n$/);
+    const noVersion = await modelgate(["promote", MODEL, "99", "--to", "Staging", "--json"]);
+    assert.equal(noVersion.code, 1);
+    assert.equal(noVersion.json.error_code, "RESOURCE_DOES_NOT_EXIST");
+    assert.equal(noVersion.json.http_status, 404);
+    assert.equal(noVersion.json.exit_code, 1);
+    assert.match(noVersion.stderr, new RegExp(`^modelgate promote: ${noVersion.json.message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(HTTP 404 RESOURCE_DOES_NOT_EXIST\\)\\n$`));
+  });
+
+  test("a reserved alias is refused with MLflow's INVALID_PARAMETER_VALUE", async () => {
+    const run = await modelgate(["alias", "set", MODEL, "latest", "1"]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /^modelgate alias set: .*latest.* \(HTTP 400 INVALID_PARAMETER_VALUE\)\n$/);
+  });
+
+  test("an unreachable registry exits 1", async () => {
+    const run = await modelgate(["models", "ls", "--json"], {}, `http://127.0.0.1:${await freePort()}`);
+    assert.equal(run.code, 1);
+    assert.match(run.json.message, /^cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/2\.0\/mlflow\/registered-models\/search/);
+  });
+});
+
+describe("where the URL and token come from", () => {
+  test("MLFLOW_TRACKING_URI when MODELGATE_URL is unset; --url over both", async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const viaMlflow = await modelgate(["models", "ls", "--json"], { MODELGATE_URL: "", MLFLOW_TRACKING_URI: server.base });
+    assert.equal(viaMlflow.code, 0, viaMlflow.stderr);
+    const precedence = await modelgate(["models", "ls", "--json"], { MODELGATE_URL: server.base, MLFLOW_TRACKING_URI: dead });
+    assert.equal(precedence.code, 0, precedence.stderr);
+    const override = await modelgate(["models", "ls", "--json", "--url", server.base], { MODELGATE_URL: dead });
+    assert.equal(override.code, 0, override.stderr);
+  });
+});
+
+describe("webhooks", () => {
+  /** A receiver on 127.0.0.1 that records what it gets, and checks MLflow's signature. */
+  const SECRET = "cli-e2e-secret";
+  const received = [];
+  let receiver;
+  let receiverUrl;
+
+  before(async () => {
+    receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        const id = req.headers["x-mlflow-delivery-id"];
+        const ts = req.headers["x-mlflow-timestamp"];
+        const expected = `v1,${createHmac("sha256", SECRET).update(`${id}.${ts}.${body}`).digest("base64")}`;
+        received.push({ body: JSON.parse(body || "{}"), signed: req.headers["x-mlflow-signature"] === expected });
+        res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    const port = await freePort();
+    await new Promise((r) => receiver.listen(port, "127.0.0.1", r));
+    receiverUrl = `http://127.0.0.1:${port}/hook`;
+  });
+  after(() => receiver?.close());
+
+  test("create, ls, test, deliveries and rm", async (t) => {
+    if (!(await routed("GET", "/api/2.0/mlflow/webhooks"))) return t.skip("webhooks endpoint not landed");
+    const created = await ok(["webhooks", "create", "cli-hook", receiverUrl, "--event", "model_version.created", "--event", "model_version_alias.created", "--secret", SECRET, "--model", MODEL, "--json"]);
+    const id = created.json.webhook.webhook_id;
+    assert.ok(id);
+    assert.equal(created.json.webhook.secret, undefined, "the secret is write-only");
+    assert.deepEqual(created.json.webhook.events.map((e) => `${e.entity}.${e.action}`.toLowerCase()), ["model_version.created", "model_version_alias.created"]);
+
+    const listed = await ok(["webhooks", "ls", "--json"]);
+    assert.ok(listed.json.webhooks.some((w) => w.webhook_id === id && w.url === receiverUrl));
+    const table = await ok(["webhooks", "ls"]);
+    assert.match(table.stdout, new RegExp(`${id} +cli-hook +ACTIVE +model_version.created,model_version_alias.created +${receiverUrl.replace(/\./g, "\\.")}`));
+
+    const tested = await ok(["webhooks", "test", id, "--json"]);
+    assert.equal(tested.json.result.success, true);
+    assert.equal(tested.json.result.response_status, 200);
+    assert.ok(received.some((r) => r.signed), "the receiver got a delivery signed with the secret");
+
+    // A real event: an alias on the model reaches the receiver, and the delivery log shows it.
+    await ok(["alias", "set", MODEL, "cli-hook-alias", "1"]);
+    const deadline = Date.now() + 30_000;
+    let deliveries;
+    for (;;) {
+      deliveries = (await ok(["webhooks", "deliveries", id, "--json"])).json.deliveries;
+      if (deliveries.some((d) => String(d.action).toLowerCase() === "created" && d.status === "DELIVERED")) break;
+      assert.ok(Date.now() < deadline, `no delivered alias event: ${JSON.stringify(deliveries)}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.ok(received.some((r) => r.signed && r.body.entity === "model_version_alias" && r.body.action === "created"));
+
+    const removed = await ok(["webhooks", "rm", id, "--json"]);
+    assert.deepEqual(removed.json, { webhook_id: id, deleted: true });
+    const again = await modelgate(["webhooks", "rm", id]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /HTTP 404 RESOURCE_DOES_NOT_EXIST/);
+  });
+
+  test("a test delivery the receiver refuses exits 1", async (t) => {
+    if (!(await routed("GET", "/api/2.0/mlflow/webhooks"))) return t.skip("webhooks endpoint not landed");
+    const closed = `http://127.0.0.1:${await freePort()}/nobody`;
+    const created = await ok(["webhooks", "create", "cli-dead-hook", closed, "--event", "model_version.created", "--json"]);
+    const run = await modelgate(["webhooks", "test", created.json.webhook.webhook_id, "--json"]);
+    assert.equal(run.code, 1);
+    assert.equal(run.json.result.success, false);
+    await ok(["webhooks", "rm", created.json.webhook.webhook_id]);
+  });
+});
+
+describe("token (with access control on)", () => {
+  const ADMIN = "mg_cli_admin_0123456789abcdef0123456789abcdef";
+  const authState = freshStateDir();
+  let auth;
+  before(async () => {
+    auth = await startServer({ port: await freePort(), stateDir: authState, env: { MODELGATE_AUTH: "on", MODELGATE_ADMIN_TOKEN: ADMIN } });
+  });
+  after(async () => {
+    await auth?.stop();
+    rmSync(authState, { recursive: true, force: true });
+  });
+
+  test("create, list and revoke with --json; MLFLOW_TRACKING_TOKEN is the fallback credential", async () => {
+    const as = (args, env) => modelgate(args, env, auth.base);
+    const created = await as(["token", "create", "--name", "ci", "--scope", "write", "--model", MODEL, "--json"], { MODELGATE_TOKEN: ADMIN });
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.json.secret, /^mg_[0-9a-f]{64}$/);
+    assert.deepEqual(created.json.token.scopes, ["read", "write"]);
+
+    const listed = await as(["token", "list", "--json"], { MLFLOW_TRACKING_TOKEN: ADMIN });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok(listed.json.tokens.some((t) => t.id === created.json.token.id && t.name === "ci"));
+
+    const denied = await as(["token", "list"], { MODELGATE_TOKEN: created.json.secret });
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /^modelgate token list: .*\(HTTP 403 PERMISSION_DENIED\)\n$/);
+
+    const revoked = await as(["token", "revoke", created.json.token.id, "--json"], { MODELGATE_TOKEN: ADMIN });
+    assert.deepEqual(revoked.json, { id: created.json.token.id, revoked: true });
+    const after = await as(["models", "ls"], { MODELGATE_TOKEN: created.json.secret });
+    assert.equal(after.code, 1);
+    assert.match(after.stderr, /HTTP 401 UNAUTHENTICATED/);
+  });
+});
