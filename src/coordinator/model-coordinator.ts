@@ -13,7 +13,7 @@ import { ModelWriter, type Actor, type NewVersion, type RollbackRequest, type Tr
 import { ModelState } from "./model-state";
 import { SerialQueue } from "./serial-queue";
 import { PolicyGate } from "./policy-gate";
-import type { Caller, PolicyRecord, TransitionKind } from "../domain/promotion-policy";
+import type { Caller, PolicyRecord } from "../domain/promotion-policy";
 
 /** The caller's name → id lookup was out of date (the model was renamed or deleted): look up again. */
 export type Stale = { ok: false; stale: true };
@@ -140,9 +140,9 @@ export class ModelCoordinator extends DurableObject<Env> {
   }
 
   /** `caller`: who asks, for the promotion policy's scope rules (null: unknown, refused by them). */
-  transition(modelId: string, name: string, transition: Transition, caller: Caller | null = null, kind: TransitionKind = "transition") {
+  transition(modelId: string, name: string, transition: Transition, caller: Caller | null = null) {
     return this.mutate(modelId, name, async (s) => {
-      await this.policies.check(s, transition.version, transition.stage, caller, kind);
+      await this.policies.check(s, transition.version, transition.stage, caller);
       return this.writer.transition(s, transition);
     });
   }

@@ -1,6 +1,6 @@
 import { InvalidParameterError, modelNotFound, NotFoundError, RegistryError, versionNotFound } from "../errors";
 import { canonicalRef, type ModelRef } from "../domain/model-ref";
-import type { Caller, TransitionKind } from "../domain/promotion-policy";
+import type { Caller } from "../domain/promotion-policy";
 import {
   parseVersion,
   validateAlias,
@@ -226,8 +226,6 @@ export class RegistryService {
     comment?: string;
     /** Who asks, for the promotion policy's scope rules; without one, scope rules refuse. */
     caller?: Caller;
-    /** A rollback is checked against the policy's scope rules only (docs/policies.md). */
-    kind?: TransitionKind;
   }): Promise<ModelVersion> {
     const name = validateModelName(input.name);
     const version = parseVersion(input.version);
@@ -235,7 +233,7 @@ export class RegistryService {
     const comment = input.comment === undefined ? null : validateComment(input.comment);
     const caller = input.caller ? { actor: input.caller.actor, scope: input.caller.scope } : null;
     return this.coordinators.call(name, (c, id) =>
-      c.transition(id, name, { version, stage, archiveExisting: input.archiveExisting, actor: input.actor, comment }, caller, input.kind),
+      c.transition(id, name, { version, stage, archiveExisting: input.archiveExisting, actor: input.actor, comment }, caller),
     );
   }
 

@@ -7,6 +7,7 @@ import { ADMIN, bearer, createToken, send, type Reply } from "./helpers";
 
 const MLFLOW = "/api/2.0/mlflow";
 const POLICY = "/api/2.0/modelgate/registered-models/policy";
+const ROLLBACK = "/api/2.0/modelgate/registered-models/rollback";
 let n = 0;
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++n}`;
 
@@ -65,6 +66,30 @@ describe("the caller-scope rule", () => {
     const promoter = await createToken({ name: unique("promoter"), scopes: ["promote"], models: [name] });
     expect((await send("PUT", POLICY, { name, policy: { Production: [{ type: "scope", scope: "promote" }] } }, bearer(ADMIN))).status).toBe(200);
     expect((await promote(name, "1", bearer(promoter))).status).toBe(200);
+  });
+});
+
+describe("rollback and the caller-scope rule", () => {
+  it("refuses a promote token's rollback when Production needs admin, writing nothing, and lets admin roll back", async () => {
+    const name = await stagedModel();
+    const admin = bearer(ADMIN);
+    expect((await promote(name, "1", admin)).status).toBe(200);
+    expect((await promote(name, "2", admin)).status).toBe(200);
+    expect((await send("PUT", POLICY, { name, policy: { Production: [{ type: "scope", scope: "admin" }, { type: "tag", key: "validation" }] } }, admin)).status).toBe(200);
+    const promoterName = unique("deployer");
+    const promoter = await createToken({ name: promoterName, scopes: ["promote"] });
+    const history = await historyCount(name);
+
+    expectDenied(
+      await send("POST", ROLLBACK, { name }, bearer(promoter)),
+      `Promotion policy of '${name}' refused the rollback to version 1 → Production: the caller needs the 'admin' scope ('${promoterName}' has 'promote').`,
+    );
+    expect([await stageOf(name, "1"), await stageOf(name, "2")]).toEqual(["Archived", "Production"]);
+    expect(await historyCount(name)).toBe(history);
+
+    // The tag rule does not hold the rollback back; the scope rule is met by admin.
+    expect((await send("POST", ROLLBACK, { name }, admin)).status).toBe(200);
+    expect([await stageOf(name, "1"), await stageOf(name, "2")]).toEqual(["Production", "Archived"]);
   });
 });
 

@@ -313,3 +313,26 @@ describe("policy changes and transitions in the coordinator's queue", () => {
     expect(promoted.sort((x: number, y: number) => x - y)).toEqual([1, 3, 5, 7, 9]);
   });
 });
+
+describe("rollback under a policy", () => {
+  it("is exempt from the version rules: the restored version served in Production before", async () => {
+    const name = await createModel(uniqueName("RolledBack"));
+    await createVersionWith(name, { tags: [{ key: "validation", value: "passed" }] });
+    await createVersionWith(name, { tags: [{ key: "validation", value: "passed" }] });
+    await transitionTo(name, "1", "Production");
+    await transitionTo(name, "2", "Production");
+    // A stricter policy arrives later: version 1 (Archived now, its tag gone) could not be promoted again.
+    await ok("DELETE", "/model-versions/delete-tag", { name, version: "1", key: "validation" });
+    await setPolicy(name, {
+      Production: [
+        { type: "time_in_staging", min_seconds: 86_400 },
+        { type: "tag", key: "validation", value: "passed" },
+        { type: "scope", scope: "admin" },
+      ],
+    });
+    expectError(await promote(name, "1"), 400, "INVALID_PARAMETER_VALUE", /version must have been in Staging for at least 1d \(it is in Archived, not Staging\)/);
+    const rolled = await call("POST", "/registered-models/rollback", { name }, MODELGATE_API);
+    expect(rolled.status).toBe(200);
+    expect(await stagesOf(name, ["1", "2"])).toEqual({ "1": "Production", "2": "Archived" });
+  });
+});
