@@ -48,6 +48,9 @@ export class OutboxAlarm {
       console.error("event relay failed", error instanceof Error ? error.message : String(error));
       next = this.clock() + RETRY_AFTER_FAILURE_MS;
     }
-    if (next !== null) await this.storage.setAlarm(next);
+    // Nothing owed: no alarm until the next change arms one (runs in the coordinator's queue, so
+    // no change can have armed one for events this run did not see).
+    if (next === null) await this.storage.deleteAlarm();
+    else await this.storage.setAlarm(next);
   }
 }

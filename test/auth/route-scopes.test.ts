@@ -56,6 +56,8 @@ describe("every route declares what it needs", () => {
     expect(scopeOf("POST", "/model-versions/transition-stage")).toBe("promote");
     expect(scopeOf("POST", "/registered-models/alias")).toBe("promote");
     expect(scopeOf("POST", "/model-versions/create")).toBe("write");
+    expect(scopeOf("POST", "/registered-models/rollback")).toBe("promote");
+    expect(scopeOf("GET", "/modelgate/events")).toBe("read");
     // Promotion policies bind promote tokens, so only admin sets or clears them.
     expect(scopeOf("GET", "/registered-models/policy")).toBe("read");
     expect(scopeOf("PUT", "/registered-models/policy")).toBe("admin");
