@@ -47,6 +47,11 @@ export interface Caller {
   scope: Scope;
 }
 
+/** Just the name and scope of who asks (a principal carries more), or null when nobody said. */
+export function callerOf(principal: Caller | null | undefined): Caller | null {
+  return principal ? { actor: principal.actor, scope: principal.scope } : null;
+}
+
 /**
  * What a transition is. A rollback restores a version that already served in Production, so only
  * the rules about the caller apply to it: its time in Staging, tags and metrics were checked when

@@ -1,6 +1,6 @@
 import { InvalidParameterError, modelNotFound, NotFoundError, RegistryError, versionNotFound } from "../errors";
 import { canonicalRef, type ModelRef } from "../domain/model-ref";
-import type { Caller } from "../domain/promotion-policy";
+import { callerOf, type Caller } from "../domain/promotion-policy";
 import {
   parseVersion,
   validateAlias,
@@ -231,7 +231,7 @@ export class RegistryService {
     const version = parseVersion(input.version);
     const stage = parseStage(input.stage);
     const comment = input.comment === undefined ? null : validateComment(input.comment);
-    const caller = input.caller ? { actor: input.caller.actor, scope: input.caller.scope } : null;
+    const caller = callerOf(input.caller);
     return this.coordinators.call(name, (c, id) =>
       c.transition(id, name, { version, stage, archiveExisting: input.archiveExisting, actor: input.actor, comment }, caller),
     );
@@ -245,7 +245,7 @@ export class RegistryService {
   rollback(input: { name: string; actor: string; comment?: string; expectedCurrent?: number; caller?: Caller }): Promise<RollbackResult> {
     const name = validateModelName(input.name);
     const comment = input.comment === undefined ? null : validateComment(input.comment);
-    const caller = input.caller ? { actor: input.caller.actor, scope: input.caller.scope } : null;
+    const caller = callerOf(input.caller);
     const request = { actor: input.actor, comment, expectedCurrent: input.expectedCurrent };
     return this.coordinators.call(name, (c, id) => c.rollback(id, name, request, caller));
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  callerOf,
   describeRule,
   evaluatePolicy,
   formatDuration,
@@ -164,6 +165,15 @@ describe("evaluating a policy", () => {
         { type: "tag", key: "x" },
       ]),
     ).toEqual({ stagingSince: true, metrics: ["r2", "mae"] });
+  });
+});
+
+describe("who asks", () => {
+  it("keeps only a principal's name and scope for the coordinator, and null when nobody said", () => {
+    const principal = { actor: "ci", scope: "promote" as const, models: ["m"], tokenId: "t1" };
+    expect(callerOf(principal)).toEqual({ actor: "ci", scope: "promote" });
+    expect(callerOf(undefined)).toBeNull();
+    expect(callerOf(null)).toBeNull();
   });
 });
 
