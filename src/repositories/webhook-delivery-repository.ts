@@ -70,8 +70,8 @@ export class WebhookDeliveryRepository {
    * unique (event_id, webhook_id)) and the event marked fanned out, so the relay stops sending it.
    */
   async fanOut(eventId: string, deliveries: WebhookDelivery[], now: number): Promise<void> {
-    const statements: Statement[] = [];
-    if (deliveries.length > 0) statements.push(this.db.insert(webhookDeliveries).values(deliveries).onConflictDoNothing());
+    // One INSERT per delivery: D1 binds at most 100 parameters per statement.
+    const statements: Statement[] = deliveries.map((d) => this.db.insert(webhookDeliveries).values(d).onConflictDoNothing());
     statements.push(this.db.update(events).set({ fannedOutAt: now }).where(and(eq(events.id, eventId), isNull(events.fannedOutAt))));
     await this.run(statements);
   }
@@ -134,15 +134,24 @@ export class WebhookDeliveryRepository {
     return rows.length > 0;
   }
 
-  /** Pending deliveries expected on the queue before `before` and still not sent: their message was lost. */
-  async overdue(before: number, limit: number): Promise<string[]> {
+  /**
+   * Claims up to `limit` pending deliveries expected on the queue before `before` and still not
+   * sent (their message was lost): moves their expected time to `now` and answers their ids, in
+   * one statement, so a crash right after leaves them overdue again, never forgotten.
+   */
+  async claimOverdue(before: number, now: number, limit: number): Promise<string[]> {
+    const overdue = this.db
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.status, "pending"), lt(webhookDeliveries.nextAttemptAt, before)))
+      .orderBy(asc(webhookDeliveries.nextAttemptAt))
+      .limit(limit);
     const rows = await this.read(
       this.db
-        .select({ id: webhookDeliveries.id })
-        .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.status, "pending"), lt(webhookDeliveries.nextAttemptAt, before)))
-        .orderBy(asc(webhookDeliveries.nextAttemptAt))
-        .limit(limit),
+        .update(webhookDeliveries)
+        .set({ nextAttemptAt: now })
+        .where(and(inArray(webhookDeliveries.id, overdue), eq(webhookDeliveries.status, "pending")))
+        .returning({ id: webhookDeliveries.id }),
     );
     return rows.map((r) => r.id);
   }
@@ -152,17 +161,6 @@ export class WebhookDeliveryRepository {
       this.db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")).limit(1).get(),
     );
     return row !== undefined;
-  }
-
-  /** Notes that these pending deliveries were just put on the queue again. */
-  async requeued(ids: string[], now: number): Promise<void> {
-    if (ids.length === 0) return;
-    await this.read(
-      this.db
-        .update(webhookDeliveries)
-        .set({ nextAttemptAt: now })
-        .where(and(inArray(webhookDeliveries.id, ids), eq(webhookDeliveries.status, "pending"))),
-    );
   }
 
   async get(webhookId: string, id: string): Promise<WebhookDelivery | null> {
@@ -200,16 +198,19 @@ export class WebhookDeliveryRepository {
         .offset(offset),
     );
     if (rows.length === 0) return [];
+    // The page's ids as a subquery, not a list of bound values (D1 allows 100 per statement).
+    const page = this.db
+      .select({ id: webhookDeliveries.id })
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.webhookId, webhookId))
+      .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+      .limit(limit)
+      .offset(offset);
     const attempts = await this.read(
       this.db
         .select()
         .from(webhookDeliveryAttempts)
-        .where(
-          inArray(
-            webhookDeliveryAttempts.deliveryId,
-            rows.map((r) => r.id),
-          ),
-        )
+        .where(inArray(webhookDeliveryAttempts.deliveryId, page))
         .orderBy(asc(webhookDeliveryAttempts.attempt), asc(webhookDeliveryAttempts.id)),
     );
     return rows.map((r) => ({ ...toDelivery(r), attemptLog: attempts.filter((a) => a.deliveryId === r.id).map(toAttempt) }));

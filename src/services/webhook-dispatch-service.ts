@@ -23,7 +23,8 @@ export interface SweepScheduler {
 /** What the queue consumer does with a delivery message. */
 export type SendDecision = { retry: false } | { retry: true; delaySeconds: number };
 
-const SWEEP_BATCH = 100;
+const SWEEP_BATCH = 90;
+const SWEEP_ROUNDS = 20;
 
 /**
  * Turns registry events into webhook deliveries and sends them: the fan-out (events queue), one
@@ -152,11 +153,10 @@ export class WebhookDispatchService {
    * any delivery is still pending, so the caller knows to look again later.
    */
   async sweep(now = Date.now()): Promise<boolean> {
-    const overdue = await this.deliveries.overdue(now - this.config.sweepAfterMs, SWEEP_BATCH);
-    if (overdue.length > 0) {
-      // Moved forward first: a crash between the two leaves them overdue again, never forgotten.
-      await this.deliveries.requeued(overdue, now);
-      await this.queue.enqueue(overdue);
+    for (let round = 0; round < SWEEP_ROUNDS; round++) {
+      const overdue = await this.deliveries.claimOverdue(now - this.config.sweepAfterMs, now, SWEEP_BATCH);
+      if (overdue.length > 0) await this.queue.enqueue(overdue);
+      if (overdue.length < SWEEP_BATCH) break;
     }
     return this.deliveries.hasPending();
   }

@@ -89,7 +89,7 @@ describe("webhook CRUD (MLflow 3 fields)", () => {
   });
 
   it("lists newest first with max_results and page_token, as MLflow pages", async () => {
-    const created = [];
+    const created: Record<string, any>[] = [];
     for (let i = 0; i < 3; i++) created.push(await createWebhook({ name: `page-${i}`, url: receiver.hook(uniqueKey()), events: [{ entity: "model_version", action: "created" }] }));
     const seen: string[] = [];
     let token: string | undefined;
