@@ -88,6 +88,7 @@ const COMMANDS = [
   [],
   ["models"],
   ["models", "ls"],
+  ["models", "create"],
   ["versions"],
   ["versions", "ls"],
   ["push"],
@@ -240,6 +241,17 @@ describe("registry commands", () => {
     // A run the caller owns is left as it was (RUNNING).
     const runInfo = await (await fetch(`${server.base}/api/2.0/mlflow/runs/get?run_id=${runId}`)).json();
     assert.equal(runInfo.run.info.status, "RUNNING");
+  });
+
+  test("models create makes a model once; --exist-ok accepts an existing one", async () => {
+    const created = await ok(["models", "create", "cli-e2e-empty", "--description", "made by the CLI", "--json"]);
+    assert.equal(created.json.created, true);
+    assert.equal(created.json.registered_model.description, "made by the CLI");
+    const again = await modelgate(["models", "create", "cli-e2e-empty"]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^modelgate models create: .*\(HTTP 400 RESOURCE_ALREADY_EXISTS\)\n$/);
+    const existOk = await ok(["models", "create", "cli-e2e-empty", "--exist-ok", "--json"]);
+    assert.equal(existOk.json.created, false);
   });
 
   test("models ls lists the model with its stages; versions ls prints a table", async () => {
