@@ -60,13 +60,20 @@ export function parseWrkOutput(text) {
     bytesPerResponse: summary.requests > 0 ? Math.round(summary.bytes / summary.requests) : 0,
     errors: summary.errors,
     latencyUs: summary.latency_us,
+    ...(summary.cache ? { cache: summary.cache } : {}),
   };
 }
 
-/** One wrk run against 127.0.0.1; killed if it overruns its fixed duration by 20 s. */
-export function runWrk(url, { threads, connections, durationSec, timeoutSec }) {
+/**
+ * One wrk run against 127.0.0.1; killed if it overruns its fixed duration by 20 s. `headers` are
+ * sent with every request; `script` replaces summary.lua (it must print the same BENCH_JSON line)
+ * and gets `scriptArgs` after `--`.
+ */
+export function runWrk(url, { threads, connections, durationSec, timeoutSec, headers = {}, script = SUMMARY_SCRIPT, scriptArgs = [] }) {
   if (new URL(url).hostname !== "127.0.0.1") throw new Error(`refusing to load anything but 127.0.0.1: ${url}`);
-  const args = [`-t${threads}`, `-c${connections}`, `-d${durationSec}s`, `--timeout`, `${timeoutSec}s`, "--latency", "-s", SUMMARY_SCRIPT, url];
+  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
+  const args = [`-t${threads}`, `-c${connections}`, `-d${durationSec}s`, `--timeout`, `${timeoutSec}s`, "--latency", ...headerArgs, "-s", script, url];
+  if (scriptArgs.length > 0) args.push("--", ...scriptArgs.map(String));
   return new Promise((resolve, reject) => {
     const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

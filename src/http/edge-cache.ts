@@ -30,10 +30,31 @@ export function fileKey(file: FileRef): Request {
 export const EDGE_FILE_SECONDS = 24 * 60 * 60;
 
 /**
+ * Each cached file's ETag, per isolate, so a revalidation (If-None-Match) is answered without
+ * reading the cached bytes. A key's ETag never changes; entries live as long as a cached copy may.
+ */
+const MAX_ETAGS = 10_000;
+const etags = new Map<string, { etag: string; until: number }>();
+
+export function knownEtag(key: Request): string | undefined {
+  const entry = etags.get(key.url);
+  if (entry && entry.until > Date.now()) return entry.etag;
+  etags.delete(key.url);
+  return undefined;
+}
+
+export function rememberEtag(key: Request, etag: string): void {
+  if (etags.has(key.url)) return;
+  if (etags.size >= MAX_ETAGS) etags.delete(etags.keys().next().value!);
+  etags.set(key.url, { etag, until: Date.now() + EDGE_FILE_SECONDS * 1000 });
+}
+
+/**
  * Drops what a mutation changed from this location's cache: its resolutions (other locations expire
  * them within the resolve TTL) and the files of deleted versions (within EDGE_FILE_SECONDS).
  */
 export async function purgeChanged(changed: Changed): Promise<void> {
+  for (const file of changed.files) etags.delete(fileKey(file).url);
   await Promise.all([
     ...changed.refs.map((ref) => caches.default.delete(resolutionKey(changed.name, ref))),
     ...changed.files.map((file) => caches.default.delete(fileKey(file))),

@@ -125,6 +125,13 @@ describe("download", () => {
     const etag = `"${await sha256(WEIGHTS)}"`;
     const notModified = await fetchWorker(path, { headers: { "if-none-match": etag } });
     expect(notModified.status).toBe(304);
+    expect(notModified.headers.get("etag")).toBe(etag);
+    const otherTag = await fetchWorker(path, { headers: { "if-none-match": `"${"0".repeat(64)}"` } });
+    expect(otherTag.status).toBe(200);
+    expect(new Uint8Array(await otherTag.arrayBuffer())).toEqual(WEIGHTS);
+    const unsatisfiable = await fetchWorker(path, { headers: { range: "bytes=5000-6000" } });
+    expect(unsatisfiable.status).toBe(416);
+    await unsatisfiable.arrayBuffer();
     const head = await fetchWorker(path, { method: "HEAD" });
     expect(head.status).toBe(200);
     expect(head.headers.get("content-length")).toBe("3000");
@@ -167,7 +174,12 @@ describe("download", () => {
     const path = `/v1/models/${name}/versions/1/files/model.pkl`;
     await (await fetchWorker(path)).arrayBuffer();
     expect((await fetchWorker(path)).headers.get("x-modelgate-cache")).toBe("hit");
+    const etag = `"${await sha256(WEIGHTS)}"`;
+    expect((await fetchWorker(path, { headers: { "if-none-match": etag } })).status).toBe(304);
     await call("DELETE", "/model-versions/delete", { name, version: "1" });
+    const revalidated = await fetchWorker(path, { headers: { "if-none-match": etag } });
+    expect(revalidated.status).toBe(404);
+    await revalidated.arrayBuffer();
     const gone = await fetchWorker(path);
     expect(gone.status).toBe(404);
     expect(await gone.json()).toMatchObject({ error_code: "RESOURCE_DOES_NOT_EXIST" });

@@ -8,7 +8,7 @@ import { filePath, type ResolvedVersion } from "../../services/delivery-service"
 import type { ManifestFile } from "../../repositories/artifact-repository";
 import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
-import { EDGE_FILE_SECONDS, fileKey, MAX_CACHEABLE_BYTES, resolutionKey } from "../edge-cache";
+import { EDGE_FILE_SECONDS, fileKey, knownEtag, MAX_CACHEABLE_BYTES, rememberEtag, resolutionKey } from "../edge-cache";
 import { readInput } from "../input";
 import { CreateSignedUrls } from "../schemas/delivery";
 
@@ -65,7 +65,13 @@ async function serveFile(c: Context<AppEnv>, name: string, version: number, path
   const delivery = c.var.services.delivery;
   const cache = caches.default;
   let key = fileKey({ modelId: modelId ?? (await delivery.modelId(name)), version, path });
-  let hit = await cache.match(key);
+  // A revalidation needs no bytes: this isolate may already know the file's (immutable) ETag.
+  const known = knownEtag(key);
+  if (known && ifNoneMatch(c, known)) return notModified(known, "hit");
+  // With a Range header the Cache API answers 206 (or 416) from the stored whole object itself.
+  const range = c.req.header("range");
+  const lookup = (k: Request) => cache.match(range ? new Request(k, { headers: { range } }) : k);
+  let hit = await lookup(key);
   let state = "hit";
   if (!hit) {
     state = "miss";
@@ -73,25 +79,20 @@ async function serveFile(c: Context<AppEnv>, name: string, version: number, path
     // D1's answer is the truth; the id the key was built from may have been a stale memory.
     key = fileKey({ modelId: file.modelId, version, path });
     const etag = `"${file.sha256}"`;
-    if (ifNoneMatch(c, etag)) return new Response(null, { status: 304, headers: { etag, "x-modelgate-cache": state } });
+    if (ifNoneMatch(c, etag)) return notModified(etag, state);
     if (file.size > MAX_CACHEABLE_BYTES) return serveUncached(c, file);
     // Store the whole object, then answer from the stored copy: one code path for full and
     // range requests, and no tee buffering a slow client's backlog in the Worker.
     const blob = await delivery.open(file);
     await cache.put(key, new Response(blob.body, { headers: { ...fileHeaders(file), "cache-control": `public, max-age=${EDGE_FILE_SECONDS}` } }));
-    hit = await cache.match(key);
+    hit = await lookup(key);
     if (!hit) return serveUncached(c, file);
   }
   const etag = hit.headers.get("etag") ?? "";
+  if (etag) rememberEtag(key, etag);
   if (ifNoneMatch(c, etag)) {
     await hit.body?.cancel();
-    return new Response(null, { status: 304, headers: { etag, "x-modelgate-cache": state } });
-  }
-  const range = c.req.header("range");
-  if (range) {
-    await hit.body?.cancel();
-    // The Cache API answers a Range request on a stored object with 206 (or 416) itself.
-    hit = (await cache.match(new Request(key, { headers: { range } }))) ?? hit;
+    return notModified(etag, state);
   }
   const headers = new Headers(hit.headers);
   headers.set("cache-control", IMMUTABLE);
@@ -101,6 +102,10 @@ async function serveFile(c: Context<AppEnv>, name: string, version: number, path
     return new Response(null, { status: hit.status, headers });
   }
   return new Response(hit.body, { status: hit.status, headers });
+}
+
+function notModified(etag: string, state: string): Response {
+  return new Response(null, { status: 304, headers: { etag, "cache-control": IMMUTABLE, "x-modelgate-cache": state } });
 }
 
 function fileHeaders(file: ManifestFile): Record<string, string> {
