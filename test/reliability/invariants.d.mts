@@ -30,6 +30,16 @@ export interface SnapshotModel {
   memoryLatest?: { version: number; stage: string }[];
   versions: SnapshotVersion[];
   transitions: { version: number; from: string; to: string; comment: string | null }[];
+  /** The storage view only: the model's outbox rows in sequence order. */
+  events?: SnapshotEvent[];
+}
+
+export interface SnapshotEvent {
+  sequence: number;
+  type: string;
+  version: number | null;
+  from: string | null;
+  to: string | null;
 }
 
 export interface Snapshot {
@@ -37,6 +47,8 @@ export interface Snapshot {
   models: SnapshotModel[];
   artifacts?: { path: string; size: number; sha256: string; actual: { size: number; sha256: string } | null }[];
   orphanRows?: { table: string; row: unknown }[];
+  /** The storage view only: events of models no longer in D1, by the name they last had. */
+  deletedModelEvents?: { name: string; events: SnapshotEvent[] }[];
   problems?: string[];
   stats: Record<string, number>;
 }

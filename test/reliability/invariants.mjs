@@ -33,7 +33,7 @@ const tagObject = (list) => Object.fromEntries((list ?? []).map((t) => [t.key, t
  */
 export async function snapshotFromStorage(db, bucket, { concurrency = 8 } = {}) {
   const q = async (sql) => (await db.prepare(sql).all()).results;
-  const [models, modelTags, versions, versionTags, aliases, transitions, files, artifacts] = await Promise.all([
+  const [models, modelTags, versions, versionTags, aliases, transitions, files, artifacts, events] = await Promise.all([
     q("SELECT id, name, creation_time, next_version FROM registered_models"),
     q("SELECT model_id, key, value FROM registered_model_tags"),
     q("SELECT model_id, version, current_stage, status, storage_location FROM model_versions"),
@@ -42,6 +42,7 @@ export async function snapshotFromStorage(db, bucket, { concurrency = 8 } = {}) 
     q("SELECT id, model_id, version, from_stage, to_stage, comment FROM stage_transitions ORDER BY id"),
     q("SELECT model_id, version, path, artifact_path, blob_key, size, sha256 FROM model_version_files"),
     q("SELECT path, blob_key, size, sha256 FROM artifact_objects"),
+    q("SELECT model_id, model_name, sequence, type, version, from_value, to_value FROM events ORDER BY model_id, sequence"),
   ]);
 
   // Every blob that the index or a manifest names, read back from R2 and hashed.
@@ -69,7 +70,7 @@ export async function snapshotFromStorage(db, bucket, { concurrency = 8 } = {}) 
   const byId = new Map(
     models.map((m) => [
       m.id,
-      { id: m.id, name: m.name, creationTime: m.creation_time, nextVersion: m.next_version, tags: {}, aliases: [], versions: [], transitions: [] },
+      { id: m.id, name: m.name, creationTime: m.creation_time, nextVersion: m.next_version, tags: {}, aliases: [], versions: [], transitions: [], events: [] },
     ]),
   );
   const orphanRows = [];
@@ -107,6 +108,17 @@ export async function snapshotFromStorage(db, bucket, { concurrency = 8 } = {}) 
     const m = modelOf("stage_transitions", t);
     if (m) m.transitions.push({ version: t.version, from: t.from_stage, to: t.to_stage, comment: t.comment });
   }
+  // The outbox: a model's events stay after the model is deleted (their own list, by model id).
+  const deletedModelEvents = new Map();
+  for (const e of events) {
+    const event = { sequence: e.sequence, type: e.type, version: e.version, from: e.from_value, to: e.to_value };
+    const model = byId.get(e.model_id);
+    if (model) model.events.push(event);
+    else {
+      if (!deletedModelEvents.has(e.model_id)) deletedModelEvents.set(e.model_id, { name: e.model_name, events: [] });
+      deletedModelEvents.get(e.model_id).events.push(event);
+    }
+  }
   const indexByPath = new Map(artifacts.map((a) => [a.path, a]));
   for (const f of files) {
     const v = versionOf("model_version_files", f);
@@ -126,7 +138,8 @@ export async function snapshotFromStorage(db, bucket, { concurrency = 8 } = {}) 
     models: [...byId.values()],
     artifacts: artifacts.map((a) => ({ path: a.path, size: a.size, sha256: a.sha256, actual: blobs.get(a.blob_key) ?? null })),
     orphanRows,
-    stats: { r2Objects, orphanBlobs, blobsHashed: blobs.size, artifacts: artifacts.length },
+    deletedModelEvents: [...deletedModelEvents.values()],
+    stats: { r2Objects, orphanBlobs, blobsHashed: blobs.size, artifacts: artifacts.length, events: events.length },
   };
 }
 
@@ -323,6 +336,41 @@ export function findViolations(snapshot, { createdVersions = {} } = {}) {
       const expected = STAGES.filter((s) => best.has(s)).map((s) => `${s}:${best.get(s)}`).join(" ");
       const actual = [...model.memoryLatest].sort((x, y) => STAGES.indexOf(x.stage) - STAGES.indexOf(y.stage)).map((v) => `${v.stage}:${v.version}`).join(" ");
       if (expected !== actual) bad(model, `latest_versions from the coordinator (${actual}) differ from D1 (${expected})`);
+    }
+  }
+
+  // 8. (storage) The outbox agrees with the state: every change has its event, every event its
+  //    change. Per model: sequences 1..N without gaps; the model's created event first; one
+  //    created event per version; each version's stage events chain from None to its current stage,
+  //    one per history row; a deleted model's events end with its deletion.
+  const gapless = (name, list) => {
+    list.forEach((e, i) => {
+      if (e.sequence !== i + 1) violations.push(`[${snapshot.view}] model ${JSON.stringify(name)}: event #${i + 1} carries sequence ${e.sequence} (gap or duplicate)`);
+    });
+  };
+  for (const model of snapshot.models) {
+    if (!model.events) continue; // the HTTP view does not read the outbox
+    gapless(model.name, model.events);
+    if (model.events[0]?.type !== "registered_model.created") bad(model, `its first event is ${model.events[0]?.type ?? "missing"}, not registered_model.created`);
+    for (const v of model.versions) {
+      const own = model.events.filter((e) => e.version === v.version);
+      const created = own.filter((e) => e.type === "model_version.created").length;
+      if (created !== 1) bad(model, `version ${v.version} has ${created} model_version.created events`);
+      const stages = own.filter((e) => e.type === "model_version.stage_transitioned");
+      let stage = "None";
+      for (const e of stages) {
+        if (e.from !== stage) bad(model, `version ${v.version}: a stage event goes ${e.from} → ${e.to} after the stage was ${stage}`);
+        stage = e.to;
+      }
+      if (stage !== v.stage) bad(model, `version ${v.version} is in ${v.stage} but its stage events end in ${stage}`);
+      const rows = model.transitions.filter((t) => t.version === v.version).length;
+      if (rows !== stages.length) bad(model, `version ${v.version} has ${rows} history rows and ${stages.length} stage events`);
+    }
+  }
+  for (const gone of snapshot.deletedModelEvents ?? []) {
+    gapless(gone.name, gone.events);
+    if (gone.events.at(-1)?.type !== "registered_model.deleted") {
+      violations.push(`[${snapshot.view}] events of a model no longer in D1 (last named ${JSON.stringify(gone.name)}) do not end with registered_model.deleted`);
     }
   }
 

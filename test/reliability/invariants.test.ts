@@ -45,7 +45,13 @@ async function healthyModel(): Promise<{ name: string; id: string }> {
   return { name, id: row!.id };
 }
 
-const only = (snapshot: Snapshot, name: string): Snapshot => ({ ...snapshot, models: snapshot.models.filter((m) => m.name === name), artifacts: [], orphanRows: [] });
+const only = (snapshot: Snapshot, name: string): Snapshot => ({
+  ...snapshot,
+  models: snapshot.models.filter((m) => m.name === name),
+  artifacts: [],
+  orphanRows: [],
+  deletedModelEvents: (snapshot.deletedModelEvents ?? []).filter((d) => d.name === name),
+});
 
 async function storageViolations(name: string): Promise<string[]> {
   return findViolations(only(await snapshotFromStorage(env.DB, env.ARTIFACTS), name));
@@ -138,6 +144,30 @@ describe("the invariants checker", () => {
     if (found.includes("ghost")) expect(found).toMatch(/alias ghost points at missing version 99/);
     // The coordinator still holds v1 as Production in memory; D1 has no v1.
     expect((await httpViolations(name)).join("\n")).toMatch(/latest_versions from the coordinator .* differ from D1/);
+  });
+
+  it("reports a change without its event, an event without its change, and a gap in the sequence", async () => {
+    const { name, id } = await healthyModel();
+    // Version 2's promotion to Staging loses its event; version 3 gains a stage event it never had.
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM events WHERE model_id = ? AND type = 'model_version.stage_transitioned' AND version = 2").bind(id),
+      env.DB.prepare(
+        "INSERT INTO events (id, model_id, model_name, sequence, type, version, from_value, to_value, timestamp) VALUES (?, ?, ?, 1000, 'model_version.stage_transitioned', 3, 'None', 'Staging', 0)",
+      ).bind(crypto.randomUUID(), id, name),
+    ]);
+    const found = (await storageViolations(name)).join("\n");
+    expect(found).toMatch(/version 2 is in Staging but its stage events end in None/);
+    expect(found).toMatch(/version 2 has 1 history rows and 0 stage events/);
+    expect(found).toMatch(/version 3 is in None but its stage events end in Staging/);
+    expect(found).toMatch(/carries sequence 1000 \(gap or duplicate\)/);
+  });
+
+  it("reports a deleted model whose events do not end with its deletion", async () => {
+    const { name, id } = await healthyModel();
+    await call("DELETE", "/api/2.0/mlflow/registered-models/delete", { name });
+    expect(await storageViolations(name)).toEqual([]);
+    await env.DB.prepare("DELETE FROM events WHERE model_id = ? AND type = 'registered_model.deleted'").bind(id).run();
+    expect((await storageViolations(name)).join("\n")).toMatch(/do not end with registered_model.deleted/);
   });
 
   it("reports an indexed artifact whose R2 object is incomplete", async () => {

@@ -139,7 +139,7 @@ async function main() {
     const storageInvariants = findViolations(storageSnapshot, { createdVersions: created });
     const storageLedger = verifyLedger(storageSnapshot, storm.ledger);
     violations.push(...storageInvariants, ...storageLedger.violations);
-    log(`storage view: ${storageSnapshot.models.length} models, ${storageSnapshot.stats.blobsHashed} blobs hashed, ${storageSnapshot.stats.orphanBlobs} unreferenced blob(s), ${storageInvariants.length + storageLedger.violations.length} violation(s)`);
+    log(`storage view: ${storageSnapshot.models.length} models, ${storageSnapshot.stats.blobsHashed} blobs hashed, ${storageSnapshot.stats.orphanBlobs} unreferenced blob(s), ${storageSnapshot.stats.events} events, ${storageInvariants.length + storageLedger.violations.length} violation(s)`);
 
     const versions = (s) => s.models.reduce((n, m) => n + m.versions.length, 0);
     results.storm = { ...storm, ledger: undefined, acknowledgedChecked: storageLedger.checked };
