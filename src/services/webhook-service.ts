@@ -182,7 +182,7 @@ export class WebhookService {
   /** A webhook's deliveries, newest first, with every attempt. */
   async listDeliveries(id: string, maxResults: number | undefined, pageToken: string | undefined): Promise<Page<DeliveryWithAttempts>> {
     await this.get(id);
-    const limit = validateMaxResults(maxResults, 50, 500);
+    const limit = validateMaxResults(maxResults, 50, 1000);
     const offset = decodePageToken(pageToken);
     const rows = await this.deliveries.listForWebhook(id, offset, limit + 1);
     return { items: rows.slice(0, limit), nextPageToken: rows.length > limit ? encodePageToken(offset + limit) : null };

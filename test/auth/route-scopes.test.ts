@@ -64,6 +64,25 @@ describe("every route declares what it needs", () => {
     expect(scopeOf("POST", "/registered-models/policy")).toBe("admin");
     expect(scopeOf("DELETE", "/registered-models/policy")).toBe("admin");
   });
+
+  it("keeps every webhook route admin-only, reads included (URLs, the delivery log), in both MLflow trees", () => {
+    const webhookRoutes = guarded.filter((r) => r.path.includes("/webhooks"));
+    expect(webhookRoutes.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+      [
+        ...["/api/2.0/mlflow", "/ajax-api/2.0/mlflow"].flatMap((tree) => [
+          `POST ${tree}/webhooks`,
+          `GET ${tree}/webhooks`,
+          `GET ${tree}/webhooks/:webhook_id`,
+          `PATCH ${tree}/webhooks/:webhook_id`,
+          `DELETE ${tree}/webhooks/:webhook_id`,
+          `POST ${tree}/webhooks/:webhook_id/test`,
+        ]),
+        "GET /api/2.0/modelgate/webhooks/:webhook_id/deliveries",
+        "POST /api/2.0/modelgate/webhooks/:webhook_id/deliveries/:delivery_id/replay",
+      ].sort(),
+    );
+    for (const route of webhookRoutes) expect(route.scope, `${route.method} ${route.path}`).toBe("admin");
+  });
 });
 
 describe("scope boundaries on every mutating route", () => {

@@ -2,7 +2,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { call, expectError, MODELGATE_API } from "../helpers";
-import { createWebhook, deliveriesOf, emit, eventually, outboxEvent, receiver, uniqueKey, verifyMlflowSignature } from "./helpers";
+import { deliveriesOf, emit, eventually, fakeModelId, outboxEvent, receiver, uniqueKey, verifyMlflowSignature, webhookFor } from "./helpers";
 import { DISPATCHER_NAME } from "../../src/webhooks/queues";
 
 // Deliveries go through the real queues, with real retry delays: seconds, not milliseconds.
@@ -25,19 +25,17 @@ const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
 
 describe("fan-out and signed delivery through the queues", () => {
   it("delivers an event to each ACTIVE subscribed webhook, signed as MLflow signs, with sequence and event id headers", async () => {
+    const model = fakeModelId();
     const [hit, otherEvent, disabled, otherModel] = [uniqueKey("hit"), uniqueKey("other-event"), uniqueKey("disabled"), uniqueKey("other-model")];
-    const target = await createWebhook({ url: receiver.hook(hit), events: MV_CREATED, secret: "receiver-secret" });
-    await createWebhook({ url: receiver.hook(otherEvent), events: [{ entity: "model_version_tag", action: "set" }] });
-    await createWebhook({ url: receiver.hook(disabled), events: MV_CREATED, status: "DISABLED" });
-    const event = await emit("model_version.created", {
+    const target = await webhookFor(model, { url: receiver.hook(hit), events: MV_CREATED, secret: "receiver-secret" });
+    await webhookFor(model, { url: receiver.hook(otherEvent), events: [{ entity: "model_version_tag", action: "set" }] });
+    await webhookFor(model, { url: receiver.hook(disabled), events: MV_CREATED, status: "DISABLED" });
+    await webhookFor(fakeModelId(), { url: receiver.hook(otherModel), events: MV_CREATED });
+    const event = await emit(model, "model_version.created", {
       version: 3,
       sequence: 7,
       data: { source: "runs:/abc/model", run_id: "abc", tags: JSON.stringify({ team: "risk" }), description: "v3" },
     });
-    // A webhook filtered on a model only hears that model (rows inserted directly: the model exists only in events).
-    await env.DB.prepare("INSERT INTO webhooks (id, name, url, events, model_id, model_name, status, creation_timestamp, last_updated_timestamp) VALUES (?, 'f', ?, ?, 'some-other-model', 'other', 'ACTIVE', 0, 0)")
-      .bind(crypto.randomUUID().replaceAll("-", ""), receiver.hook(otherModel), JSON.stringify(["model_version.created"]))
-      .run();
 
     const [received] = await receipts(hit, 1);
     expect(await verifyMlflowSignature("receiver-secret", received.headers, received.body)).toBe(true);
@@ -76,14 +74,15 @@ describe("fan-out and signed delivery through the queues", () => {
   });
 
   it("delivers a model's events to a webhook filtered on that model", async () => {
+    const model = fakeModelId();
     const key = uniqueKey("filtered");
     const modelId = `filtered-${crypto.randomUUID()}`;
     const webhookId = crypto.randomUUID().replaceAll("-", "");
     await env.DB.prepare("INSERT INTO webhooks (id, name, url, events, model_id, model_name, status, creation_timestamp, last_updated_timestamp) VALUES (?, 'f', ?, ?, ?, 'm', 'ACTIVE', 0, 0)")
       .bind(webhookId, receiver.hook(key), JSON.stringify(["model_version_alias.created"]), modelId)
       .run();
-    await emit("model_version_alias.created", { modelId, version: 2, to: "2", data: { alias: "champion" } });
-    await emit("model_version_alias.created", { version: 2, to: "2", data: { alias: "champion" } }); // another model
+    await emit(modelId, "model_version_alias.created", { version: 2, to: "2", data: { alias: "champion" } });
+    await emit(model, "model_version_alias.created", { version: 2, to: "2", data: { alias: "champion" } }); // another model
     const [received] = await receipts(key, 1);
     expect(JSON.parse(received.body).data).toEqual({ name: "webhook-test-model", alias: "champion", version: "2" });
     await settle();
@@ -91,9 +90,10 @@ describe("fan-out and signed delivery through the queues", () => {
   });
 
   it("fans an event out to many webhooks in one batch (one statement per delivery: D1 binds at most 100 values)", async () => {
+    const model = fakeModelId();
     const keys = Array.from({ length: 8 }, () => uniqueKey("many"));
-    for (const key of keys) await createWebhook({ url: receiver.hook(key), events: [{ entity: "registered_model_tag", action: "deleted" }] });
-    const event = await emit("registered_model_tag.deleted", { data: { key: "obsolete" } });
+    for (const key of keys) await webhookFor(model, { url: receiver.hook(key), events: [{ entity: "registered_model_tag", action: "deleted" }] });
+    const event = await emit(model, "registered_model_tag.deleted", { data: { key: "obsolete" } });
     for (const key of keys) {
       const [received] = await receipts(key, 1);
       expect(JSON.parse(received.body)).toMatchObject({ entity: "registered_model_tag", action: "deleted", data: { name: "webhook-test-model", key: "obsolete" } });
@@ -103,9 +103,10 @@ describe("fan-out and signed delivery through the queues", () => {
   });
 
   it("fans an event out once: the relay's duplicate message makes no second delivery", async () => {
+    const model = fakeModelId();
     const key = uniqueKey("dup");
-    const w = await createWebhook({ url: receiver.hook(key), events: [{ entity: "registered_model", action: "created" }] });
-    const event = await emit("registered_model.created");
+    const w = await webhookFor(model, { url: receiver.hook(key), events: [{ entity: "registered_model", action: "created" }] });
+    const event = await emit(model, "registered_model.created");
     await receipts(key, 1);
     await env.EVENTS.send(event);
     await env.EVENTS.send(event);
@@ -119,13 +120,14 @@ describe("fan-out and signed delivery through the queues", () => {
 
 describe("retries, the dead-letter queue and replay", () => {
   it("retries a 500 with backoff and a 429 after its Retry-After, then delivers; same delivery id throughout", async () => {
+    const model = fakeModelId();
     const key = uniqueKey("flaky");
     await receiver.script(key, [
       { status: 500, body: "boom" },
       { status: 429, headers: { "Retry-After": "2" } },
     ]);
-    const w = await createWebhook({ url: receiver.hook(key), events: MV_CREATED, secret: "s" });
-    await emit("model_version.created", { data: { source: "s3://b/m" } });
+    const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED, secret: "s" });
+    await emit(model, "model_version.created", { data: { source: "s3://b/m" } });
     const log = await receipts(key, 3, 30_000);
     expect(new Set(log.map((r) => r.headers["x-mlflow-delivery-id"])).size).toBe(1);
     expect(log.map((r) => r.headers["x-modelgate-attempt"])).toEqual(["1", "2", "3"]);
@@ -143,10 +145,11 @@ describe("retries, the dead-letter queue and replay", () => {
   });
 
   it("retries a timeout (no answer within MODELGATE_WEBHOOK_TIMEOUT_SECONDS)", async () => {
+    const model = fakeModelId();
     const key = uniqueKey("slow");
     await receiver.script(key, [{ status: 200, delayMs: 3000 }]);
-    const w = await createWebhook({ url: receiver.hook(key), events: MV_CREATED });
-    await emit("model_version.created");
+    const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
+    await emit(model, "model_version.created");
     const delivered = await deliveryWhere(w.webhook_id, (d) => d.status === "DELIVERED", 30_000);
     expect(delivered.attempts[0]).toMatchObject({ attempt: 1, outcome: "RETRY", error: "Timed out after 2000 ms" });
     expect(delivered.attempts[0].status_code).toBeUndefined();
@@ -154,11 +157,12 @@ describe("retries, the dead-letter queue and replay", () => {
   });
 
   it("after the last try the delivery is dead-lettered and marked dead; replay delivers it", async () => {
+    const model = fakeModelId();
     const key = uniqueKey("down");
     // Retry-After: 0 keeps the six tries (max_retries = 5 in wrangler.toml) quick.
     await receiver.script(key, Array.from({ length: 6 }, () => ({ status: 503, headers: { "Retry-After": "0" }, body: "maintenance" })));
-    const w = await createWebhook({ url: receiver.hook(key), events: MV_CREATED });
-    const event = await emit("model_version.created");
+    const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
+    const event = await emit(model, "model_version.created");
     const dead = await deliveryWhere(w.webhook_id, (d) => d.status === "DEAD", 30_000);
     expect(await receiver.log(key)).toHaveLength(6);
     expect(dead).toMatchObject({ event_id: event.id, attempt_count: 6, last_status_code: 503 });
@@ -178,10 +182,11 @@ describe("retries, the dead-letter queue and replay", () => {
   });
 
   it("does not retry a final 4xx; the failed delivery can be replayed", async () => {
+    const model = fakeModelId();
     const key = uniqueKey("gone");
     await receiver.script(key, [{ status: 410, body: "gone" }]);
-    const w = await createWebhook({ url: receiver.hook(key), events: MV_CREATED });
-    await emit("model_version.created");
+    const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
+    await emit(model, "model_version.created");
     const failed = await deliveryWhere(w.webhook_id, (d) => d.status === "FAILED");
     expect(failed.attempts).toEqual([expect.objectContaining({ attempt: 1, status_code: 410, outcome: "FAILED" })]);
     await settle(2000);
@@ -191,10 +196,11 @@ describe("retries, the dead-letter queue and replay", () => {
   });
 
   it("refuses to replay a delivered delivery, an unknown one, or one of another webhook", async () => {
+    const model = fakeModelId();
     const key = uniqueKey("ok");
-    const w = await createWebhook({ url: receiver.hook(key), events: MV_CREATED });
-    const other = await createWebhook({ url: receiver.hook(uniqueKey()), events: MV_CREATED });
-    await emit("model_version.created");
+    const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
+    const other = await webhookFor(model, { url: receiver.hook(uniqueKey()), events: MV_CREATED });
+    await emit(model, "model_version.created");
     const delivered = await deliveryWhere(w.webhook_id, (d) => d.status === "DELIVERED");
     const replay = (webhookId: string, deliveryId: string) => call("POST", `/webhooks/${webhookId}/deliveries/${deliveryId}/replay`, {}, MODELGATE_API);
     expectError(await replay(w.webhook_id, delivered.delivery_id), 409, "RESOURCE_CONFLICT", /is delivered; only dead or failed deliveries can be replayed/);
@@ -204,12 +210,13 @@ describe("retries, the dead-letter queue and replay", () => {
   });
 
   it("checks the address again at send time: a webhook pointing inside is refused, not called", async () => {
+    const model = fakeModelId();
     const webhookId = crypto.randomUUID().replaceAll("-", "");
     // Written directly: the API would refuse this URL at creation.
     await env.DB.prepare("INSERT INTO webhooks (id, name, url, events, status, creation_timestamp, last_updated_timestamp) VALUES (?, 'inside', 'http://10.1.2.3/hook', ?, 'ACTIVE', 0, 0)")
       .bind(webhookId, JSON.stringify(["model_version.created"]))
       .run();
-    await emit("model_version.created");
+    await emit(model, "model_version.created");
     const failed = await deliveryWhere(webhookId, (d) => d.status === "FAILED");
     expect(failed.attempts[0]).toMatchObject({ outcome: "FAILED", error: expect.stringMatching(/'10\.1\.2\.3' is a private address/) });
     expect(failed.attempts[0].status_code).toBeUndefined();
@@ -218,10 +225,11 @@ describe("retries, the dead-letter queue and replay", () => {
 
 describe("the delivery log", () => {
   it("lists a webhook's deliveries newest first, paged", async () => {
+    const model = fakeModelId();
     const key = uniqueKey("paged");
-    const w = await createWebhook({ url: receiver.hook(key), events: MV_CREATED });
+    const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
     for (let i = 0; i < 3; i++) {
-      await emit("model_version.created", { version: i + 1 });
+      await emit(model, "model_version.created", { version: i + 1 });
       await receipts(key, i + 1);
     }
     const first = await call("GET", `/webhooks/${w.webhook_id}/deliveries`, { max_results: 2 }, MODELGATE_API);
@@ -239,9 +247,10 @@ describe("the delivery log", () => {
   });
 
   it("deleting a webhook deletes its deliveries and their attempts", async () => {
+    const model = fakeModelId();
     const key = uniqueKey("deleted");
-    const w = await createWebhook({ url: receiver.hook(key), events: MV_CREATED });
-    await emit("model_version.created");
+    const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
+    await emit(model, "model_version.created");
     const d = await deliveryWhere(w.webhook_id, (x) => x.status === "DELIVERED");
     expect((await call("DELETE", `/webhooks/${w.webhook_id}`)).status).toBe(200);
     const rows = await env.DB.prepare("SELECT (SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ?1) AS deliveries, (SELECT count(*) FROM webhook_delivery_attempts WHERE delivery_id = ?2) AS attempts")
@@ -253,9 +262,10 @@ describe("the delivery log", () => {
 
 describe("the sweep (a delivery whose queue message was lost)", () => {
   it("re-enqueues an overdue pending delivery when the dispatcher's alarm fires", async () => {
+    const model = fakeModelId();
     const key = uniqueKey("lost");
-    const w = await createWebhook({ url: receiver.hook(key), events: MV_CREATED });
-    const event = await outboxEvent("model_version.created");
+    const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
+    const event = await outboxEvent(model, "model_version.created");
     const deliveryId = crypto.randomUUID();
     const longAgo = Date.now() - 10 * 60_000;
     // As a crash leaves it: the delivery written, its queue message gone.
@@ -276,9 +286,10 @@ describe("the sweep (a delivery whose queue message was lost)", () => {
   });
 
   it("leaves alone a pending delivery that is only waiting for its retry", async () => {
+    const model = fakeModelId();
     const key = uniqueKey("waiting");
-    const w = await createWebhook({ url: receiver.hook(key), events: MV_CREATED });
-    const event = await outboxEvent("model_version.created");
+    const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
+    const event = await outboxEvent(model, "model_version.created");
     const now = Date.now();
     await env.DB.prepare(
       "INSERT INTO webhook_deliveries (id, webhook_id, event_id, entity, action, payload, status, attempts, created_at, updated_at, next_attempt_at) VALUES (?, ?, ?, 'model_version', 'created', '{}', 'pending', 1, ?, ?, ?)",

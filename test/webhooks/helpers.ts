@@ -45,17 +45,30 @@ export async function deliveriesOf(webhookId: string, params: Json = {}): Promis
   return body.deliveries ?? [];
 }
 
+/** A model id that exists only in the events a test emits. */
+export const fakeModelId = () => `test-model-${crypto.randomUUID()}`;
+
+/**
+ * A webhook filtered on `modelId` (set in D1 directly: the model exists only in this test's
+ * events), so registry events from other suites never reach the test's receiver.
+ */
+export async function webhookFor(modelId: string, params: Json): Promise<Json> {
+  const webhook = await createWebhook(params);
+  await env.DB.prepare("UPDATE webhooks SET model_id = ?, model_name = 'webhook-test-model' WHERE id = ?").bind(modelId, webhook.webhook_id).run();
+  return webhook;
+}
+
 let sequence = 0;
 /**
  * A registry event as the outbox holds it (a row in D1 `events`) for a model that exists only in
  * this event, so no coordinator's relay ever sends it: the test sends it to the events queue itself.
  */
-export async function outboxEvent(type: RegistryEventType, fields: Partial<RegistryEvent> = {}): Promise<RegistryEvent> {
+export async function outboxEvent(modelId: string, type: RegistryEventType, fields: Partial<RegistryEvent> = {}): Promise<RegistryEvent> {
   sequence += 1;
   const event: RegistryEvent = {
     id: crypto.randomUUID(),
     type,
-    modelId: `test-model-${crypto.randomUUID()}`,
+    modelId,
     modelName: "webhook-test-model",
     version: type.startsWith("model_version") ? 1 : null,
     from: null,
@@ -75,8 +88,8 @@ export async function outboxEvent(type: RegistryEventType, fields: Partial<Regis
 }
 
 /** Writes the event to the outbox and sends it to the events queue, as the relay does. */
-export async function emit(type: RegistryEventType, fields: Partial<RegistryEvent> = {}): Promise<RegistryEvent> {
-  const event = await outboxEvent(type, fields);
+export async function emit(modelId: string, type: RegistryEventType, fields: Partial<RegistryEvent> = {}): Promise<RegistryEvent> {
+  const event = await outboxEvent(modelId, type, fields);
   await env.EVENTS.send(event);
   return event;
 }
