@@ -238,6 +238,8 @@ describe("the policy JSON", () => {
     ["a threshold given as text", { Production: [{ type: "metric", key: "r2", operator: ">", value: "0.9" }] }, "policy.Production.0.value", /expected number/],
     ["a misspelt field", { Production: [{ type: "tag", key: "v", vaule: "x" }] }, "policy.Production.0", /Unrecognized key: "vaule"/],
     ["an empty tag key", { Production: [{ type: "tag", key: "" }] }, "policy.Production.0.key", /must not be empty/],
+    ["a metric key that is only the prefix", { Production: [{ type: "metric", key: "metrics.", operator: ">", value: 0 }] }, "policy.Production.0.key", /must not be empty/],
+    ["a metric key that is too long", { Production: [{ type: "metric", key: "k".repeat(251), operator: ">", value: 0 }] }, "policy.Production.0.key", /at most 250 characters/],
     ["a negative time", { Production: [{ type: "time_in_staging", min_seconds: -1 }] }, "policy.Production.0.min_seconds", /too small/i],
     ["a fractional time", { Production: [{ type: "time_in_staging", min_seconds: 1.5 }] }, "policy.Production.0.min_seconds", /whole number of seconds/],
     ["time in Staging guarding Staging", { Staging: [{ type: "time_in_staging", min_seconds: 60 }] }, "policy.Staging", /only guard Production/],

@@ -29,7 +29,10 @@ const MetricRule = z
   .object({
     type: z.literal("metric"),
     // `metrics.r2` as in MLflow's search filters, or just `r2`.
-    key: key(MAX_ENTITY_KEY_LENGTH + "metrics.".length).transform((k) => (k.startsWith("metrics.") ? k.slice("metrics.".length) : k)),
+    key: z
+      .string()
+      .transform((k) => (k.startsWith("metrics.") ? k.slice("metrics.".length) : k))
+      .pipe(key(MAX_ENTITY_KEY_LENGTH)),
     operator: z.enum(METRIC_OPERATORS),
     value: z.number().finite(),
   })
