@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createModel, createVersionWith, expectError, MODELGATE_API, stagesOf, transitionTo, uniqueName, type Json } from "../helpers";
@@ -245,6 +246,9 @@ describe("the policy's life with its model", () => {
     const name = await stagedModel();
     const policy = { Production: [{ type: "tag", key: "validation", value: "passed" }] };
     await setPolicy(name, policy);
+    const id = await modelId(name);
+    const stored = await runInDurableObject(env.MODEL_COORDINATOR.get(env.MODEL_COORDINATOR.idFromName(id)), (_, state) => state.storage.kv.get("promotion-policy"));
+    expect(stored).toMatchObject({ format: 1, record: { policy: { Production: [{ type: "tag", key: "validation", value: "passed" }] }, updatedBy: "local" } });
     const renamed = uniqueName("Renamed");
     await ok("POST", "/registered-models/rename", { name, new_name: renamed });
     expect((await policyCall("GET", { name: renamed })).body.policy).toEqual(policy);
@@ -263,6 +267,7 @@ describe("the policy's life with its model", () => {
     // The deleted model's coordinator dropped it from its own storage too.
     const stub = env.MODEL_COORDINATOR.get(env.MODEL_COORDINATOR.idFromName(oldId));
     expect(await stub.getPolicy(oldId, name)).toEqual({ ok: false, stale: true });
+    expect(await runInDurableObject(stub, (_, state) => state.storage.kv.get("promotion-policy"))).toBeUndefined();
   });
 });
 
