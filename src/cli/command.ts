@@ -60,7 +60,7 @@ export function exitCodeOf(error: unknown): number {
 
 /** `{error_code, message, exit_code}` (MLflow's error envelope plus our exit code), for --json runs. */
 export function errorJson(error: unknown): Record<string, unknown> {
-  const message = oneLine(error);
+  const message = error instanceof ModelgateHttpError ? oneLine(error.serverMessage) : oneLine(error);
   const code = exitCodeOf(error);
   const errorCode =
     error instanceof ModelgateHttpError ? error.errorCode : code === EXIT.usage ? "USAGE" : code === EXIT.verification ? "VERIFICATION_FAILED" : undefined;

@@ -10,7 +10,8 @@ export class ModelgateHttpError extends ModelgateError {
     readonly status: number,
     readonly errorCode: string | undefined,
     readonly url: string,
-    serverMessage: string,
+    /** The server's own `message` (MLflow's error text), without the status suffix. */
+    readonly serverMessage: string,
   ) {
     super(`${serverMessage} (HTTP ${status}${errorCode ? ` ${errorCode}` : ""})`);
   }

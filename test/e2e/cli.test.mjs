@@ -424,7 +424,7 @@ describe("webhooks", () => {
 
     // A real event: an alias on the model reaches the receiver, and the delivery log shows it.
     await ok(["alias", "set", MODEL, "cli-hook-alias", "1"]);
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 90_000;
     let deliveries;
     for (;;) {
       deliveries = (await ok(["webhooks", "deliveries", id, "--json"])).json.deliveries;
