@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lte, or, sql } from "drizzle-orm";
 import type { RegistryEventType } from "../events/registry-event";
 import type { Webhook, WebhookStatus } from "../webhooks/webhook-types";
 import type { Database } from "./database";
@@ -98,12 +98,16 @@ export class WebhookRepository {
     }
   }
 
-  /** The ACTIVE webhooks subscribed to `type`, for every model or for `modelId`. */
-  async activeFor(type: RegistryEventType, modelId: string): Promise<Webhook[]> {
+  /**
+   * The ACTIVE webhooks subscribed to `type`, for every model or for `modelId`, that existed at
+   * `at` (the time of the change: a webhook created after it does not receive it).
+   */
+  async activeFor(type: RegistryEventType, modelId: string, at: number): Promise<Webhook[]> {
     try {
       const rows = await this.select().where(
         and(
           eq(webhooks.status, "ACTIVE"),
+          lte(webhooks.creationTimestamp, at),
           or(isNull(webhooks.modelId), eq(webhooks.modelId, modelId)),
           sql`exists (select 1 from json_each(${webhooks.events}) where json_each.value = ${type})`,
         ),

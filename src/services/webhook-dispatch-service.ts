@@ -42,14 +42,14 @@ export class WebhookDispatchService {
   ) {}
 
   /**
-   * One delivery per ACTIVE webhook subscribed to the event (and to its model, for filtered ones),
-   * written with the event's `fanned_out_at` in one batch, then queued. An event already fanned out
+   * One delivery per ACTIVE webhook subscribed to the event (and to its model, for filtered ones)
+   * and created before the change, written with the event's `fanned_out_at` in one batch, then queued. An event already fanned out
    * is a duplicate from the at-least-once relay: its deliveries exist, and any whose enqueue was
    * lost is the sweep's.
    */
   async fanOut(event: RegistryEvent, now = Date.now()): Promise<string[]> {
     if (await this.deliveries.isFannedOut(event.id)) return [];
-    const subscribed = await this.webhooks.activeFor(event.type, event.modelId);
+    const subscribed = await this.webhooks.activeFor(event.type, event.modelId, event.timestamp);
     const { entity, action } = entityAction(event.type);
     const payload = JSON.stringify(webhookBody(event));
     const rows: WebhookDelivery[] = subscribed.map((webhook) => ({

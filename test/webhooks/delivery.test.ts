@@ -102,6 +102,19 @@ describe("fan-out and signed delivery through the queues", () => {
     expect(count?.n).toBeGreaterThanOrEqual(8);
   });
 
+  it("does not deliver a change made before the webhook existed (relayed late), yet marks the event fanned out", async () => {
+    const model = fakeModelId();
+    const key = uniqueKey("late");
+    await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
+    const event = await emit(model, "model_version.created", { timestamp: Date.now() - 60_000 });
+    await eventually(async () => {
+      const row = await env.DB.prepare("SELECT fanned_out_at FROM events WHERE id = ?").bind(event.id).first<{ fanned_out_at: number | null }>();
+      return row?.fanned_out_at;
+    }, 20_000, "the event fanned out");
+    await settle();
+    expect(await receiver.log(key)).toEqual([]);
+  });
+
   it("fans an event out once: the relay's duplicate message makes no second delivery", async () => {
     const model = fakeModelId();
     const key = uniqueKey("dup");
