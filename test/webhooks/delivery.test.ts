@@ -208,6 +208,23 @@ describe("retries, the dead-letter queue and replay", () => {
     await deliveryWhere(w.webhook_id, (d) => d.delivery_id === failed.delivery_id && d.status === "DELIVERED");
   });
 
+  it("fails a pending delivery once its webhook is disabled; replayed after re-enabling, it is delivered", async () => {
+    const model = fakeModelId();
+    const key = uniqueKey("paused");
+    await receiver.script(key, [{ status: 503, headers: { "Retry-After": "2" } }]);
+    const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
+    await emit(model, "model_version.created");
+    await receipts(key, 1);
+    expect((await call("PATCH", `/webhooks/${w.webhook_id}`, { status: "DISABLED" })).status).toBe(200);
+    const failed = await deliveryWhere(w.webhook_id, (d) => d.status === "FAILED");
+    expect(failed.attempts.at(-1)).toMatchObject({ attempt: 2, outcome: "FAILED", error: "The webhook is DISABLED; replay the delivery once it is ACTIVE." });
+    expect(await receiver.log(key)).toHaveLength(1);
+    expect((await call("PATCH", `/webhooks/${w.webhook_id}`, { status: "ACTIVE" })).status).toBe(200);
+    expect((await call("POST", `/webhooks/${w.webhook_id}/deliveries/${failed.delivery_id}/replay`, {}, MODELGATE_API)).status).toBe(200);
+    await deliveryWhere(w.webhook_id, (d) => d.delivery_id === failed.delivery_id && d.status === "DELIVERED");
+    expect(await receiver.log(key)).toHaveLength(2);
+  });
+
   it("refuses to replay a delivered delivery, an unknown one, or one of another webhook", async () => {
     const model = fakeModelId();
     const key = uniqueKey("ok");

@@ -157,7 +157,7 @@ describe("webhook validation", () => {
 
   it("allows loopback because this configuration lists it (MODELGATE_WEBHOOK_ALLOW_HOSTS)", async () => {
     expect(env.MODELGATE_WEBHOOK_ALLOW_HOSTS).toContain("127.0.0.1");
-    const w = await createWebhook({ ...valid(), url: "http://127.0.0.1:9/hook" });
+    const w = await createWebhook({ ...valid(), url: "http://127.0.0.1:9/hook", status: "DISABLED" });
     expect(w.url).toBe("http://127.0.0.1:9/hook");
     // ... but not another loopback address the list does not name.
     expectError(await call("POST", "/webhooks", { ...valid(), url: "http://127.0.0.2/hook" }), 400, "INVALID_PARAMETER_VALUE", /loopback address/);
