@@ -428,7 +428,8 @@ describe("webhooks", () => {
     let deliveries;
     for (;;) {
       deliveries = (await ok(["webhooks", "deliveries", id, "--json"])).json.deliveries;
-      if (deliveries.some((d) => String(d.action).toLowerCase() === "created" && d.status === "DELIVERED")) break;
+      const aliasDelivered = deliveries.some((d) => `${d.entity}.${d.action}`.toLowerCase() === "model_version_alias.created" && d.status === "DELIVERED");
+      if (aliasDelivered && received.some((r) => r.body.entity === "model_version_alias")) break;
       assert.ok(Date.now() < deadline, `no delivered alias event: ${JSON.stringify(deliveries)}`);
       await new Promise((r) => setTimeout(r, 300));
     }
