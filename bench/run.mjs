@@ -88,19 +88,10 @@ async function checkHello(url) {
  * wrk's connections at once in nearly every run (see docs/benchmarks.md, "Known problems").
  */
 async function measureHello(label) {
-  const port = await freePort();
-  const child = startChild("hello-world (Miniflare)", process.execPath, [path.join(helloDir, "serve.mjs")], {
-    cwd: helloDir,
-    env: { ...process.env, PORT: String(port) },
-  });
-  try {
-    const url = `http://127.0.0.1:${port}/`;
-    await waitForHttp(url, child, 60_000);
+  return withHello(async (url) => {
     await checkHello(url);
-    return await measure(label, url);
-  } finally {
-    await stopChild(child);
-  }
+    return measure(label, url);
+  });
 }
 
 /** Runs `work` with a fresh hello-world server (Miniflare) and stops it after. */
