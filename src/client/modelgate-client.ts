@@ -489,6 +489,12 @@ export class ModelgateClient {
     );
   }
 
+  /** Sends a dead or failed delivery again (the server refuses any other with RESOURCE_CONFLICT). */
+  async replayDelivery(id: string, deliveryId: string): Promise<DeliveryJson> {
+    const route = `${MODELGATE}/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/replay`;
+    return (await this.api<{ delivery: DeliveryJson }>("POST", route, {})).delivery;
+  }
+
   // ---- Tokens (needs an admin token) ----
 
   async createToken(input: { name: string; scopes: string[]; models?: string[]; expiresIn?: number }): Promise<{ token: TokenJson; secret: string }> {

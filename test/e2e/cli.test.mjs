@@ -109,6 +109,7 @@ const COMMANDS = [
   ["webhooks", "rm"],
   ["webhooks", "test"],
   ["webhooks", "deliveries"],
+  ["webhooks", "replay"],
   ["token"],
   ["token", "create"],
   ["token", "list"],
@@ -226,6 +227,19 @@ describe("registry commands", () => {
       Object.entries(first.files).map(([p, b]) => [p, sha256(b)]).sort(),
     );
     assert.equal(pulled.json.version, "1");
+  });
+
+  test("pull exits 3 when bytes fail verification, with VERIFICATION_FAILED in --json", async () => {
+    const dir = path.join(scratch, "pulled-corrupt");
+    mkdirSync(dir, { recursive: true });
+    const corrupt = Buffer.from(first.files["weights.bin"].subarray(0, 1024 * 1024));
+    corrupt[4242] ^= 0xff;
+    writeFileSync(path.join(dir, "weights.bin.part"), corrupt);
+    const run = await modelgate(["pull", `${MODEL}/1`, dir, "--json"]);
+    assert.equal(run.code, 3, run.stderr);
+    assert.equal(run.json.error_code, "VERIFICATION_FAILED");
+    assert.equal(run.json.exit_code, 3);
+    assert.match(run.stderr, new RegExp(`^modelgate pull: verification failed for 'weights\\.bin': expected sha256 ${sha256(first.files["weights.bin"])}, got [0-9a-f]{64}\\n$`));
   });
 
   test("push --run attaches the files to an existing run; without --json it prints one summary line", async () => {
@@ -434,6 +448,12 @@ describe("webhooks", () => {
       await new Promise((r) => setTimeout(r, 300));
     }
     assert.ok(received.some((r) => r.signed && r.body.entity === "model_version_alias" && r.body.action === "created"));
+
+    // Only dead or failed deliveries can be replayed: the server refuses a delivered one (exit 1).
+    const delivered = deliveries.find((d) => `${d.entity}.${d.action}`.toLowerCase() === "model_version_alias.created");
+    const replay = await modelgate(["webhooks", "replay", id, delivered.delivery_id]);
+    assert.equal(replay.code, 1);
+    assert.match(replay.stderr, /^modelgate webhooks replay: .*only dead or failed deliveries can be replayed.* \(HTTP 409 RESOURCE_CONFLICT\)\n$/);
 
     const removed = await ok(["webhooks", "rm", id, "--json"]);
     assert.deepEqual(removed.json, { webhook_id: id, deleted: true });

@@ -3,13 +3,13 @@ import type { WebhookEvent } from "../../client/modelgate-client";
 import { action, EXIT, isoTime, table, UsageError, wholeNumber, type RunContext } from "../command";
 
 /**
- * `modelgate webhooks ls|create|rm|test|deliveries`: MLflow 3's webhooks API
+ * `modelgate webhooks ls|create|rm|test|deliveries|replay`: MLflow 3's webhooks API
  * (/api/2.0/mlflow/webhooks) and Modelgate's delivery log.
  */
 export function registerWebhooks(program: Command, ctx: RunContext): void {
   const webhooks = program
     .command("webhooks")
-    .summary("list, create, remove and test webhooks; show their deliveries")
+    .summary("list, create, remove and test webhooks; show and replay their deliveries")
     .description("Webhooks (MLflow 3's API): signed POSTs to a URL for registry events, with a delivery log.");
 
   webhooks
@@ -116,6 +116,22 @@ export function registerWebhooks(program: Command, ctx: RunContext): void {
             ]),
           ]),
         };
+      }),
+    );
+  registerReplay(webhooks, ctx);
+}
+
+/** `modelgate webhooks replay ID DELIVERY_ID`: a dead delivery, queued again. */
+function registerReplay(webhooks: Command, ctx: RunContext): void {
+  webhooks
+    .command("replay")
+    .description("Queue a dead or failed delivery again (e.g. after fixing the receiver). Exits 1 for any other delivery.")
+    .argument("<id>", "webhook_id")
+    .argument("<delivery_id>", "delivery_id (from webhooks deliveries)")
+    .action(
+      action(ctx, async ({ client }, _opts, id: string, deliveryId: string) => {
+        const delivery = await client().replayDelivery(id, deliveryId);
+        return { json: { delivery }, text: [`delivery ${deliveryId} is ${String(delivery.status ?? "PENDING")} again`] };
       }),
     );
 }
