@@ -332,14 +332,7 @@ export class ModelRepository {
       .orderBy(desc(stageTransitions.id))
       .limit(limit)
       .offset(offset);
-    return rows.map((r) => ({
-      version: r.version,
-      fromStage: r.fromStage as Stage,
-      toStage: r.toStage as Stage,
-      actor: r.actor,
-      comment: r.comment,
-      timestamp: r.timestamp,
-    }));
+    return rows.map(toTransition);
   }
 
   /** The model's promotions to Production, newest first: all a rollback needs of the history. */
@@ -350,14 +343,7 @@ export class ModelRepository {
       .where(and(eq(stageTransitions.modelId, modelId), eq(stageTransitions.toStage, "Production")))
       .orderBy(desc(stageTransitions.id))
       .limit(limit);
-    return rows.map((r) => ({
-      version: r.version,
-      fromStage: r.fromStage as Stage,
-      toStage: r.toStage as Stage,
-      actor: r.actor,
-      comment: r.comment,
-      timestamp: r.timestamp,
-    }));
+    return rows.map(toTransition);
   }
 
   private versionKey(modelId: string, version: number) {
@@ -390,4 +376,8 @@ export class ModelRepository {
       throw translateD1Error(error, duplicate);
     }
   }
+}
+
+function toTransition(r: typeof stageTransitions.$inferSelect): StageTransition {
+  return { version: r.version, fromStage: r.fromStage as Stage, toStage: r.toStage as Stage, actor: r.actor, comment: r.comment, timestamp: r.timestamp };
 }
