@@ -28,6 +28,9 @@ export default defineConfig(async () => {
       include,
       exclude: ["test/e2e/**", "test/browser/**", ...exclude],
       setupFiles: ["./test/setup.ts"],
+      // A cap, not a speed check: on a shared 2-core CI machine the 50-way concurrency tests take
+      // several seconds while everything else runs too.
+      testTimeout: 60_000,
       // A webhook receiver on 127.0.0.1 (test/webhooks/receiver.mjs); tests read its URL with inject().
       globalSetup: ["./test/webhooks/receiver.global.mjs"],
     },

@@ -68,7 +68,7 @@ export class ModelWriter {
 
   async createModel(model: ModelRecord, tags: Tag[], actor: Actor): Promise<void> {
     // Tags given at creation are part of the creation: no tag events of their own.
-    const created = event("registered_model.created", { to: model.name });
+    const created = event("registered_model.created", { to: model.name, data: creationDetails(tags, model.description) });
     await this.repo.createModel(model, tags, outbox(model.name, actor, model.creationTime, [created]));
   }
 
@@ -122,7 +122,13 @@ export class ModelWriter {
     // The version's status is settled before it is written (VersionSources), so its creation and
     // its READY or FAILED_REGISTRATION event land together.
     const v = record.version;
-    const events = [event("model_version.created", { version: v, to: record.status, data: compact({ source: record.source, run_id: record.runId, status: record.status }) })];
+    const events = [
+      event("model_version.created", {
+        version: v,
+        to: record.status,
+        data: { ...compact({ source: record.source, run_id: record.runId, status: record.status }), ...creationDetails(record.tags, record.description) },
+      }),
+    ];
     if (record.status === "READY") events.push(event("model_version.ready", { version: v, to: "READY", data: compact({ storage_location: record.storageLocation }) }));
     if (record.status === "FAILED_REGISTRATION") {
       events.push(event("model_version.failed", { version: v, to: "FAILED_REGISTRATION", data: compact({ status_message: record.statusMessage }) }));
@@ -280,4 +286,12 @@ function compact(data: Record<string, string | null | undefined>): Record<string
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(data)) if (value !== null && value !== undefined) out[key] = value;
   return out;
+}
+
+/** What MLflow's `created` webhook payloads carry besides the name: the tags (as a JSON object) and the description. */
+function creationDetails(tags: readonly Tag[], description: string | null | undefined): Record<string, string> {
+  return compact({
+    tags: tags.length > 0 ? JSON.stringify(Object.fromEntries(tags.map((t) => [t.key, t.value]))) : undefined,
+    description: description || undefined,
+  });
 }

@@ -69,6 +69,16 @@ describe("every registry change writes its events in the same batch", () => {
     for (let i = 1; i < rows.length; i++) expect(rows[i].timestamp).toBeGreaterThanOrEqual(rows[i - 1].timestamp);
   });
 
+  it("carries the tags and description given at creation, as MLflow's created webhooks do", async () => {
+    const name = uniqueName("described");
+    await ok(call("POST", "/registered-models/create", { name, description: "prices houses", tags: [{ key: "team", value: "pricing" }] }));
+    const id = await modelIdOf(name);
+    await ok(call("POST", "/model-versions/create", { name, source: "s3://models/abc/model", description: "first fit", tags: [{ key: "data", value: "2026-11" }] }));
+    const [model, version] = await eventRows(id);
+    expect(JSON.parse(model.data)).toEqual({ tags: JSON.stringify({ team: "pricing" }), description: "prices houses" });
+    expect(JSON.parse(version.data)).toMatchObject({ tags: JSON.stringify({ data: "2026-11" }), description: "first fit" });
+  });
+
   it("gives a change and its events one timestamp and one batch: the version row and its events agree", async () => {
     const name = await createModel();
     const id = await modelIdOf(name);
