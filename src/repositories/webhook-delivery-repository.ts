@@ -59,29 +59,36 @@ export class WebhookDeliveryRepository {
     }
   }
 
-  /** Whether the outbox row of `eventId` has already been turned into deliveries. */
-  async isFannedOut(eventId: string): Promise<boolean> {
-    const row = await this.read(this.db.select({ at: events.fannedOutAt }).from(events).where(eq(events.id, eventId)).get());
-    return row?.at !== undefined && row.at !== null;
+  /** Which of these outbox rows are already turned into deliveries (one query for a queue batch). */
+  async fannedOut(eventIds: string[]): Promise<Set<string>> {
+    const rows = await this.read(
+      this.db
+        .select({ id: events.id })
+        .from(events)
+        .where(and(inArray(events.id, eventIds), sql`${events.fannedOutAt} IS NOT NULL`)),
+    );
+    return new Set(rows.map((r) => r.id));
   }
 
   /**
-   * One atomic batch: a delivery per webhook (a second fan-out of the same event inserts nothing:
-   * unique (event_id, webhook_id)) and the event marked fanned out, so the relay stops sending it.
+   * One atomic batch: a delivery per (event, webhook) (a second fan-out of the same event inserts
+   * nothing: unique (event_id, webhook_id)) and the events marked fanned out, so the relay stops
+   * sending them.
    */
-  async fanOut(eventId: string, deliveries: WebhookDelivery[], now: number): Promise<void> {
+  async fanOut(eventIds: string[], deliveries: WebhookDelivery[], now: number): Promise<void> {
     // One INSERT per delivery: D1 binds at most 100 parameters per statement.
     const statements: Statement[] = deliveries.map((d) => this.db.insert(webhookDeliveries).values(d).onConflictDoNothing());
-    statements.push(this.db.update(events).set({ fannedOutAt: now }).where(and(eq(events.id, eventId), isNull(events.fannedOutAt))));
+    statements.push(this.db.update(events).set({ fannedOutAt: now }).where(and(inArray(events.id, eventIds), isNull(events.fannedOutAt))));
     await this.run(statements);
   }
 
-  async pendingIdsForEvent(eventId: string): Promise<string[]> {
+  async pendingIdsForEvents(eventIds: string[]): Promise<string[]> {
     const rows = await this.read(
       this.db
         .select({ id: webhookDeliveries.id })
         .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.eventId, eventId), eq(webhookDeliveries.status, "pending"))),
+        .where(and(inArray(webhookDeliveries.eventId, eventIds), eq(webhookDeliveries.status, "pending")))
+        .orderBy(asc(webhookDeliveries.sequence)),
     );
     return rows.map((r) => r.id);
   }

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lte, or, sql } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import type { RegistryEventType } from "../events/registry-event";
 import type { Webhook, WebhookStatus } from "../webhooks/webhook-types";
 import type { Database } from "./database";
@@ -102,19 +102,14 @@ export class WebhookRepository {
    * The ACTIVE webhooks subscribed to `type`, for every model or for `modelId`, that existed at
    * `at` (the time of the change: a webhook created after it does not receive it).
    */
-  async activeFor(type: RegistryEventType, modelId: string, at: number): Promise<Webhook[]> {
+  /** Every ACTIVE webhook: few, read once per queue batch and matched against its events in memory. */
+  async active(): Promise<Webhook[]> {
     try {
-      const rows = await this.select().where(
-        and(
-          eq(webhooks.status, "ACTIVE"),
-          lte(webhooks.creationTimestamp, at),
-          or(isNull(webhooks.modelId), eq(webhooks.modelId, modelId)),
-          sql`exists (select 1 from json_each(${webhooks.events}) where json_each.value = ${type})`,
-        ),
-      );
+      const rows = await this.select().where(eq(webhooks.status, "ACTIVE"));
       return rows.map((r) => toWebhook(r.row, r.currentModelName));
     } catch (error) {
       throw translateD1Error(error);
     }
   }
+
 }

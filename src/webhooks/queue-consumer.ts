@@ -30,24 +30,27 @@ const retryAfterOwnFailure = (message: Message) => message.retry({ delaySeconds:
  */
 export async function consumeQueue(batch: MessageBatch<unknown>, dispatch: WebhookDispatchService): Promise<void> {
   switch (batch.queue) {
-    case EVENTS_QUEUE:
-      // In order: a model's events arrive in sequence order, and their deliveries are queued so.
+    case EVENTS_QUEUE: {
+      // The whole batch at once, in order: a model's events arrive in sequence order, and their
+      // deliveries are queued so.
+      const readable: { message: Message; event: RegistryEvent }[] = [];
       for (const message of batch.messages) {
         const event = RegistryEventMessage.safeParse(message.body);
-        if (!event.success) {
+        if (event.success) readable.push({ message, event: event.data });
+        else {
           console.error("webhooks: unreadable event message", message.id, event.error.issues[0]?.message);
           message.ack();
-          continue;
-        }
-        try {
-          await dispatch.fanOut(event.data);
-          message.ack();
-        } catch (error) {
-          console.error("webhooks: fan-out failed", event.data.id, String(error));
-          retryAfterOwnFailure(message);
         }
       }
+      try {
+        await dispatch.fanOut(readable.map((r) => r.event));
+        for (const r of readable) r.message.ack();
+      } catch (error) {
+        console.error("webhooks: fan-out failed", readable.map((r) => r.event.id).join(","), String(error));
+        for (const r of readable) retryAfterOwnFailure(r.message);
+      }
       return;
+    }
     case DELIVERIES_QUEUE:
       await Promise.all(
         batch.messages.map(async (message) => {
