@@ -50,11 +50,35 @@ export function rememberEtag(key: Request, etag: string): void {
 }
 
 /**
+ * The resolutions this isolate served in the last second. Reading one back from the Cache API costs
+ * more than the Durable Object read that produced it, and a Production ref under inference traffic
+ * is asked for many times a second. A mutation made through this isolate drops its entries at once
+ * (purgeChanged); another isolate of the same location sees the change within MEMO_MS, every other
+ * location within the resolve TTL.
+ */
+export const RESOLUTION_MEMO_MS = 1000;
+const MAX_RESOLUTIONS = 1000;
+const resolutions = new Map<string, { body: string; etag: string; until: number }>();
+
+export function memoizedResolution(key: Request): { body: string; etag: string } | undefined {
+  const entry = resolutions.get(key.url);
+  if (entry && entry.until > Date.now()) return entry;
+  if (entry) resolutions.delete(key.url);
+  return undefined;
+}
+
+export function memoizeResolution(key: Request, body: string, etag: string, ttlSeconds: number): void {
+  if (resolutions.size >= MAX_RESOLUTIONS) resolutions.delete(resolutions.keys().next().value!);
+  resolutions.set(key.url, { body, etag, until: Date.now() + Math.min(RESOLUTION_MEMO_MS, ttlSeconds * 1000) });
+}
+
+/**
  * Drops what a mutation changed from this location's cache: its resolutions (other locations expire
  * them within the resolve TTL) and the files of deleted versions (within EDGE_FILE_SECONDS).
  */
 export async function purgeChanged(changed: Changed): Promise<void> {
   for (const file of changed.files) etags.delete(fileKey(file).url);
+  for (const ref of changed.refs) resolutions.delete(resolutionKey(changed.name, ref).url);
   await Promise.all([
     ...changed.refs.map((ref) => caches.default.delete(resolutionKey(changed.name, ref))),
     ...changed.files.map((file) => caches.default.delete(fileKey(file))),

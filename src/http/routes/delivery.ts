@@ -8,7 +8,16 @@ import { filePath, type ResolvedVersion } from "../../services/delivery-service"
 import type { ManifestFile } from "../../repositories/artifact-repository";
 import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
-import { EDGE_FILE_SECONDS, fileKey, knownEtag, MAX_CACHEABLE_BYTES, rememberEtag, resolutionKey } from "../edge-cache";
+import {
+  EDGE_FILE_SECONDS,
+  fileKey,
+  knownEtag,
+  MAX_CACHEABLE_BYTES,
+  memoizedResolution,
+  memoizeResolution,
+  rememberEtag,
+  resolutionKey,
+} from "../edge-cache";
 import { readInput } from "../input";
 import { CreateSignedUrls } from "../schemas/delivery";
 
@@ -189,20 +198,25 @@ r.get("/models/:name/:ref", requires("read", modelFromParam), async (c) => {
   const name = c.req.param("name");
   const ref = canonicalRef(parseModelRef(c.req.param("ref")));
   const key = resolutionKey(name, ref);
-  const cached = await caches.default.match(key);
+  const ttl = c.var.services.config.resolveTtlSeconds;
+  const memo = memoizedResolution(key);
+  const cached = memo ? undefined : await caches.default.match(key);
   let body: string;
   let etag: string;
-  if (cached) {
+  if (memo) {
+    ({ body, etag } = memo);
+  } else if (cached) {
     body = await cached.text();
     etag = cached.headers.get("etag") ?? "";
+    memoizeResolution(key, body, etag, ttl);
   } else {
     const resolved = await c.var.services.delivery.resolve(name, ref);
     body = JSON.stringify(resolutionJson(resolved, new URL(c.req.url).origin));
     etag = `"${toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)))}"`;
-    const ttl = c.var.services.config.resolveTtlSeconds;
     await caches.default.put(key, new Response(body, { headers: { etag, "content-type": "application/json", "cache-control": `max-age=${ttl}` } }));
+    memoizeResolution(key, body, etag, ttl);
   }
-  const headers = { etag, "cache-control": "no-cache", "x-modelgate-cache": cached ? "hit" : "miss" };
+  const headers = { etag, "cache-control": "no-cache", "x-modelgate-cache": memo || cached ? "hit" : "miss" };
   if (ifNoneMatch(c, etag)) return new Response(null, { status: 304, headers });
   return new Response(body, { headers: { ...headers, "content-type": "application/json" } });
 });
