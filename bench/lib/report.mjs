@@ -163,6 +163,10 @@ export function renderReport(results) {
     "",
     "## Known problems",
     "",
+    results.relayRefusals?.count
+      ? `- **Miniflare's local queue broker refused the events relay's \`sendBatch\` ${results.relayRefusals.count} time(s) in this run** (\`${results.relayRefusals.examples.join("`, `")}\`), while the seeding wrote ~20,000 events within minutes. The relay leaves refused events owed in the outbox and sends them again (10 s later); nothing is lost, but webhooks lag during such a burst. Not seen with Cloudflare's Queues limits (5,000 messages/s per queue).`
+      : "- The events relay's `sendBatch` was never refused by the local queue broker in this run.",
+    "",
     "Found while building this benchmark (one-off investigations, not re-measured by each run):",
     "",
     "- **Through Miniflare, workerd drops every keep-alive connection at once, now and then, under sustained",
