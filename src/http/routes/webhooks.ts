@@ -8,17 +8,14 @@ import { deliveryJson, testResultJson, webhookJson } from "../webhook-serializer
 /** MLflow 3's webhook API, under /api/2.0/mlflow and /ajax-api/2.0/mlflow. Admin only. */
 export const webhookRoutes = new Hono<AppEnv>();
 
+/** MLflow's field names to the service's: create and update take the same fields. */
+function webhookFields<T extends { model_name?: string }>({ model_name, ...fields }: T) {
+  return { ...fields, modelName: model_name };
+}
+
 webhookRoutes.post("/webhooks", requires("admin"), async (c) => {
   const input = await readInput(c, CreateWebhook);
-  const webhook = await c.var.services.webhooks.create({
-    name: input.name,
-    url: input.url,
-    events: input.events,
-    description: input.description,
-    secret: input.secret,
-    status: input.status,
-    modelName: input.model_name,
-  });
+  const webhook = await c.var.services.webhooks.create(webhookFields(input));
   return c.json({ webhook: webhookJson(webhook) });
 });
 
@@ -34,15 +31,7 @@ webhookRoutes.get("/webhooks/:webhook_id", requires("admin"), async (c) => {
 
 webhookRoutes.patch("/webhooks/:webhook_id", requires("admin"), async (c) => {
   const input = await readInput(c, UpdateWebhook);
-  const webhook = await c.var.services.webhooks.update(c.req.param("webhook_id"), {
-    name: input.name,
-    url: input.url,
-    events: input.events,
-    description: input.description,
-    secret: input.secret,
-    status: input.status,
-    modelName: input.model_name,
-  });
+  const webhook = await c.var.services.webhooks.update(c.req.param("webhook_id"), webhookFields(input));
   return c.json({ webhook: webhookJson(webhook) });
 });
 
