@@ -5,31 +5,20 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { freePort, freshStateDir, startServer } from "./server.mjs";
+import { freePort, freshStateDir, registryForThisFile, startServer } from "./server.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const cli = path.join(root, "bin/modelgate.mjs");
 const MODEL = "cli-e2e";
 const MiB = 1024 * 1024;
 
-const stateDir = freshStateDir();
-const scratch = mkdtempSync(path.join(tmpdir(), "modelgate-cli-"));
-let server;
-
-before(async () => {
-  server = await startServer({ port: await freePort(), stateDir });
-});
-after(async () => {
-  await server?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-  rmSync(scratch, { recursive: true, force: true });
-});
+const server = registryForThisFile("modelgate-cli-");
+const scratch = server.scratch;
 
 /** Runs the CLI with a clean environment: only what a test passes decides the URL and token. */
 function modelgate(args, env = {}, base = server.base) {

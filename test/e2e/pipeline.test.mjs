@@ -4,12 +4,11 @@
 // what the page promises: two releases, a refused one, a rollback, and the deliveries behind them.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, before, test } from "node:test";
-import { freePort, freshStateDir, startServer } from "./server.mjs";
+import { test } from "node:test";
+import { freePort, registryForThisFile } from "./server.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const doc = readFileSync(path.join(root, "docs/ci-cd.md"), "utf8");
@@ -22,18 +21,8 @@ export function filesOf(markdown) {
   return files;
 }
 
-const stateDir = freshStateDir();
-const work = mkdtempSync(path.join(tmpdir(), "modelgate-pipeline-"));
-let server;
-
-before(async () => {
-  server = await startServer({ port: await freePort(), stateDir });
-});
-after(async () => {
-  await server?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-  rmSync(work, { recursive: true, force: true });
-});
+const server = registryForThisFile("modelgate-pipeline-");
+const work = server.scratch;
 
 async function get(route, params) {
   const res = await fetch(`${server.base}/api/2.0/${route}?${new URLSearchParams(params)}`);

@@ -1,9 +1,10 @@
 // Starts the real `npm start` (scripts/start.mjs) on a free port with its own state directory.
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { after, before } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -22,6 +23,31 @@ export function freePort() {
 
 export function freshStateDir() {
   return mkdtempSync(path.join(tmpdir(), "modelgate-e2e-"));
+}
+
+/**
+ * One registry for the calling test file, on a fresh state directory, with a scratch directory
+ * beside it: started before the file's tests, stopped and both directories removed after.
+ * `base` is readable once the tests run.
+ */
+export function registryForThisFile(scratchPrefix) {
+  const stateDir = freshStateDir();
+  const scratch = mkdtempSync(path.join(tmpdir(), scratchPrefix));
+  let server;
+  before(async () => {
+    server = await startServer({ port: await freePort(), stateDir });
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+  });
+  return {
+    scratch,
+    get base() {
+      return server.base;
+    },
+  };
 }
 
 /** Starts the registry and resolves once /health answers; `stop()` sends SIGTERM and waits for exit. */
