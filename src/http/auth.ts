@@ -81,6 +81,14 @@ export async function authenticateRequest(c: Context<AppEnv>, authorization: str
   }
 }
 
+/** The request's credentials: its Authorization header, or (UI routes only) the session cookie's token. */
+function credentials(c: Context<AppEnv>, options: GuardOptions): string | undefined {
+  const authorization = c.req.header("authorization");
+  if (authorization || !options.sessionCookie) return authorization;
+  const session = getCookie(c, sessionCookieName(c));
+  return session ? `Bearer ${session}` : undefined;
+}
+
 export interface GuardOptions {
   /** A signed download URL (`?sig=`) stands in for credentials. */
   signedUrlAllowed?: boolean;
@@ -94,22 +102,19 @@ export interface GuardOptions {
  */
 export function requires(scope: Scope | "public", model?: ModelOf, options: GuardOptions = {}): MiddlewareHandler<AppEnv> {
   const guard: MiddlewareHandler<AppEnv> = async (c, next) => {
-    const modelName = model ? await model(c) : undefined;
-    c.set("auditModel", modelName);
     const signed = options.signedUrlAllowed && new URL(c.req.url).searchParams.has("sig");
-    if (scope !== "public" && !signed) {
-      const auth = c.var.services.auth;
-      let authorization = c.req.header("authorization");
-      if (!authorization && options.sessionCookie) {
-        const session = getCookie(c, sessionCookieName(c));
-        if (session) authorization = `Bearer ${session}`;
-      }
-      const principal = await authenticateRequest(c, authorization);
-      auth.authorize(principal, scope, modelName);
-      c.set("principal", principal);
-      c.set("actor", principal.actor);
-      c.set("userId", auth.enabled ? principal.actor : undefined);
-    }
+    if (scope === "public" || signed) return next();
+    const auth = c.get("services").auth;
+    const principal = auth.enabled ? await authenticateRequest(c, credentials(c, options)) : await auth.authenticate(undefined);
+    // The model serves per-model grants and the audit trail of mutations: a read by a principal
+    // without per-model grants does not need it (and skips parsing the request for it).
+    const mutation = c.req.method !== "GET" && c.req.method !== "HEAD";
+    const modelName = model && (mutation || principal.models !== null) ? await model(c) : undefined;
+    auth.authorize(principal, scope, modelName);
+    c.set("auditModel", modelName);
+    c.set("principal", principal);
+    c.set("actor", principal.actor);
+    c.set("userId", auth.enabled ? principal.actor : undefined);
     await next();
   };
   guards.set(guard, scope);

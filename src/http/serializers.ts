@@ -8,9 +8,9 @@ type Json = Record<string, unknown>;
 
 function compact(obj: Json): Json {
   const out: Json = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (v === null || v === undefined) continue;
-    if (Array.isArray(v) && v.length === 0) continue;
+  for (const k in obj) {
+    const v = obj[k];
+    if (v === null || v === undefined || (Array.isArray(v) && v.length === 0)) continue;
     out[k] = v;
   }
   return out;
