@@ -1,9 +1,10 @@
-import { and, asc, eq, gt, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, lte, or, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { RegistryEvent, RegistryEventType } from "../events/registry-event";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { events } from "./events-schema";
+import { inJsonList } from "./tracking-sql";
 
 /** An event as a writer describes it; the outbox adds the id, model, actor, time and sequence. */
 export interface NewEvent {
@@ -93,7 +94,8 @@ export class EventRepository {
       this.db
         .update(events)
         .set({ sentAt: at })
-        .where(and(eq(events.modelId, modelId), inArray(events.id, ids), isNull(events.fannedOutAt))),
+        // One bound parameter for the ids: D1 binds at most 100 per statement and a relay round sends 100.
+        .where(and(eq(events.modelId, modelId), inJsonList(events.id, ids), isNull(events.fannedOutAt))),
     );
   }
 

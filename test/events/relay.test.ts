@@ -100,6 +100,19 @@ describe("the relay (EventRelay)", () => {
     expect((await eventRows(modelId)).every((r) => r.sent_at !== null)).toBe(true);
   });
 
+  it("marks a full batch of 100 small events sent (more ids than D1 binds parameters per statement)", async () => {
+    const modelId = crypto.randomUUID().replaceAll("-", "");
+    const small: NewEvent[] = Array.from({ length: 150 }, (_, i) => ({ type: "model_version_tag.deleted", version: 1, from: null, to: null, data: { key: `k${i}` } }));
+    for (let i = 0; i < small.length; i += 50) {
+      const statements = repo.inserts(modelId, { modelName: "seeded", actor: "seeder", timestamp: 1_000, events: small.slice(i, i + 50) });
+      await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
+    }
+    const queue = recordingQueue(false);
+    await new EventRelay(repo, queue, () => Date.now()).relay(modelId);
+    expect(queue.batches.map((b) => b.length)).toEqual([100, 50]);
+    expect((await eventRows(modelId)).every((r) => r.sent_at !== null)).toBe(true);
+  });
+
   it("leaves events unsent when the queue refuses them, so the next run sends them", async () => {
     const modelId = await seedOutbox(2);
     const failing: EventQueue = {
