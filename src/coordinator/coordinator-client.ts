@@ -1,6 +1,9 @@
 import { modelNotFound, RegistryError } from "../errors";
+import type { ModelVersion, RegisteredModel } from "../domain/model";
+import { canonicalRef, type ModelRef } from "../domain/model-ref";
+import type { Stage } from "../domain/stages";
 import type { ModelRepository } from "../repositories/model-repository";
-import type { Changed, ModelCoordinator, Reply } from "./model-coordinator";
+import type { Changed, ModelCoordinator, Reply, Revised } from "./model-coordinator";
 
 type Stub = DurableObjectStub<ModelCoordinator>;
 
@@ -18,6 +21,26 @@ function remember(name: string, id: string) {
 }
 
 const objectIds = new Map<string, DurableObjectId>();
+
+/**
+ * Point-read answers this isolate holds, by model id and read, with the coordinator revision they
+ * came from. Frozen: every request that the coordinator tells "current" shares the one object.
+ */
+const MAX_HELD_ANSWERS = 10_000;
+const heldAnswers = new Map<string, { revision: string; value: unknown }>();
+
+function hold(slot: string, revision: string, value: unknown) {
+  if (heldAnswers.size >= MAX_HELD_ANSWERS) heldAnswers.delete(heldAnswers.keys().next().value!);
+  heldAnswers.set(slot, { revision, value: deepFreeze(value) });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
 
 /** Told which refs of a model a mutation changed (the edge cache drops them). */
 export type ChangeListener = (changed: Changed) => Promise<void>;
@@ -60,6 +83,47 @@ export class CoordinatorClient {
       throw new RegistryError(reply.code, reply.message);
     }
     throw modelNotFound(name);
+  }
+
+  // --- point reads, answered by the coordinator from memory ------------------------------------
+
+  model(name: string): Promise<RegisteredModel> {
+    return this.read(name, "model", (c, id, known) => c.getModel(id, name, known));
+  }
+
+  version(name: string, version: number): Promise<ModelVersion | null> {
+    return this.read(name, `version:${version}`, (c, id, known) => c.getVersion(id, name, version, known));
+  }
+
+  latestVersions(name: string, stages: Stage[]): Promise<ModelVersion[]> {
+    return this.read(name, `latest:${stages.join(",")}`, (c, id, known) => c.getLatestVersions(id, name, stages, known));
+  }
+
+  versionByAlias(name: string, alias: string): Promise<ModelVersion | null> {
+    return this.read(name, `alias:${alias}`, (c, id, known) => c.getVersionByAlias(id, name, alias, known));
+  }
+
+  resolveRef(name: string, ref: ModelRef): Promise<ModelVersion | null> {
+    return this.read(name, `ref:${canonicalRef(ref)}`, (c, id, known) => c.resolve(id, name, ref, known));
+  }
+
+  /**
+   * A point read (`read` names it among the model's reads). The coordinator is asked every time, so
+   * the answer is as fresh as its state; when it says the answer this isolate holds is still current,
+   * that answer is returned instead of the data crossing the RPC boundary again (and, being the same
+   * frozen object, it is rendered once: src/http/rendered-json.ts).
+   */
+  private read<T>(name: string, read: string, invoke: (stub: Stub, modelId: string, known: string | undefined) => Promise<Reply<Revised<T>>>): Promise<T> {
+    return this.call(name, async (stub, modelId): Promise<Reply<T>> => {
+      const slot = `${modelId}/${read}`;
+      const held = heldAnswers.get(slot);
+      const reply = await invoke(stub, modelId, held?.revision);
+      if (!reply.ok) return reply;
+      const answer = reply.value;
+      if ("current" in answer) return { ok: true, value: held!.value as T };
+      if (answer.revision !== null) hold(slot, answer.revision, answer.value);
+      return { ok: true, value: answer.value };
+    });
   }
 
   renamed(oldName: string, newName: string, modelId: string) {

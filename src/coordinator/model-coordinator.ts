@@ -23,6 +23,12 @@ export type Stale = { ok: false; stale: true };
  */
 export type Changed = { name: string; refs: string[]; files: FileRef[] };
 export type Reply<T> = (Result<T> & { changed?: Changed }) | Stale;
+/**
+ * A point read's answer with the revision of the state it came from, or word that the caller's
+ * copy of that revision's answer is still current (the data does not cross the RPC boundary again).
+ * `revision: null`: answered while a mutation was under way, so no revision is vouched for.
+ */
+export type Revised<T> = { revision: string | null; value: T } | { revision: string; current: true };
 
 /** Refs whose answers depend on more than one version: any change to versions can move them. */
 const MODEL_WIDE_REFS = ["None", "Staging", "Production", "Archived", "latest"];
@@ -56,33 +62,35 @@ export class ModelCoordinator extends DurableObject<Env> {
 
   // --- reads, answered from memory -------------------------------------------------------------
 
-  getModel(modelId: string, name: string): Promise<Reply<RegisteredModel>> {
-    return this.read(modelId, name, (s) => s.toRegisteredModel());
+  // `known`: the revision of the answer the caller already holds (see Revised).
+
+  getModel(modelId: string, name: string, known?: string): Promise<Reply<Revised<RegisteredModel>>> {
+    return this.readRevised(modelId, name, known, (s) => s.toRegisteredModel());
   }
 
-  getVersion(modelId: string, name: string, version: number): Promise<Reply<ModelVersion | null>> {
-    return this.read(modelId, name, (s) => s.version(version) ?? null);
+  getVersion(modelId: string, name: string, version: number, known?: string): Promise<Reply<Revised<ModelVersion | null>>> {
+    return this.readRevised(modelId, name, known, (s) => s.version(version) ?? null);
   }
 
-  getLatestVersions(modelId: string, name: string, stages: Stage[]): Promise<Reply<ModelVersion[]>> {
-    return this.read(modelId, name, (s) => s.latestVersions(stages));
+  getLatestVersions(modelId: string, name: string, stages: Stage[], known?: string): Promise<Reply<Revised<ModelVersion[]>>> {
+    return this.readRevised(modelId, name, known, (s) => s.latestVersions(stages));
   }
 
-  getVersionByAlias(modelId: string, name: string, alias: string): Promise<Reply<ModelVersion | null>> {
-    return this.read(modelId, name, (s) => {
+  getVersionByAlias(modelId: string, name: string, alias: string, known?: string): Promise<Reply<Revised<ModelVersion | null>>> {
+    return this.readRevised(modelId, name, known, (s) => {
       const version = s.aliases.get(alias);
       return version === undefined ? null : (s.version(version) ?? null);
     });
   }
 
-  resolve(modelId: string, name: string, ref: ModelRef): Promise<Reply<ModelVersion | null>> {
-    return this.read(modelId, name, (s) => s.resolve(ref) ?? null);
+  resolve(modelId: string, name: string, ref: ModelRef, known?: string): Promise<Reply<Revised<ModelVersion | null>>> {
+    return this.readRevised(modelId, name, known, (s) => s.resolve(ref) ?? null);
   }
 
   // --- mutations, one at a time ----------------------------------------------------------------
 
   createModel(model: ModelRecord, tags: Tag[], actor: Actor): Promise<Result<RegisteredModel>> {
-    return this.queue.run(async () => {
+    return this.mutation(async () => {
       try {
         await this.outbox.arm(model.id);
         await this.writer.createModel(model, tags, actor);
@@ -187,6 +195,36 @@ export class ModelCoordinator extends DurableObject<Env> {
 
   // --- plumbing --------------------------------------------------------------------------------
 
+  /**
+   * The state's revision: a new one whenever the in-memory state may have changed (each load, each
+   * finished mutation), unique across this object's lifetimes through the random epoch.
+   */
+  private readonly epoch = crypto.randomUUID();
+  private counter = 0;
+  /** A mutation is under way: its change may be partly applied in memory, so no revision is vouched for. */
+  private mutating = false;
+
+  private readRevised<T>(modelId: string, name: string, known: string | undefined, answer: (s: ModelState) => T): Promise<Reply<Revised<T>>> {
+    return this.read(modelId, name, (s): Revised<T> => {
+      if (this.mutating) return { revision: null, value: answer(s) };
+      const revision = `${this.epoch}:${this.counter}`;
+      return known === revision ? { revision, current: true } : { revision, value: answer(s) };
+    });
+  }
+
+  /** Runs a mutation in the queue, marking the state as changing until it settles. */
+  private mutation<T>(task: () => Promise<T>): Promise<T> {
+    return this.queue.run(async () => {
+      this.mutating = true;
+      try {
+        return await task();
+      } finally {
+        this.mutating = false;
+        this.counter += 1;
+      }
+    });
+  }
+
   private async read<T>(modelId: string, name: string, answer: (s: ModelState) => T): Promise<Reply<T>> {
     try {
       const state = await this.load(modelId);
@@ -203,7 +241,7 @@ export class ModelCoordinator extends DurableObject<Env> {
 
   /** A mutation that may also retire files (deletes): the Worker drops them from its edge cache. */
   private mutateEvicting<T>(modelId: string, name: string, change: (s: ModelState) => Promise<{ value: T; files: FileRef[] }>): Promise<Reply<T>> {
-    return this.queue.run(async () => {
+    return this.mutation(async () => {
       try {
         const state = await this.load(modelId);
         if (!state || state.name !== name) return STALE;
@@ -225,6 +263,7 @@ export class ModelCoordinator extends DurableObject<Env> {
     this.loading ??= this.repo.loadSnapshot(modelId).then(
       (snapshot) => {
         this.state = snapshot ? ModelState.fromSnapshot(snapshot) : null;
+        this.counter += 1;
         this.loading = undefined;
         return this.state;
       },

@@ -1,4 +1,5 @@
 import type { ModelVersion, RegisteredModel, StageTransition, Tag } from "../domain/model";
+import { renderedOnce } from "./rendered-json";
 import type { RegistryEvent } from "../events/registry-event";
 
 // The only code that knows MLflow's wire shapes: snake_case, versions as strings, tags as arrays,
@@ -82,3 +83,8 @@ export function eventJson(e: RegistryEvent): Json {
 export function pageJson<T>(key: string, items: T[], nextPageToken: string | null, toJson: (item: T) => Json): Json {
   return compact({ [key]: items.map(toJson), next_page_token: nextPageToken });
 }
+
+// The point reads' answers, each rendered once per value the coordinator client holds.
+export const registeredModelAnswer = renderedOnce((m: RegisteredModel) => ({ registered_model: registeredModelJson(m) }));
+export const versionAnswer = renderedOnce((v: ModelVersion) => ({ model_version: modelVersionJson(v) }));
+export const latestVersionsAnswer = renderedOnce((versions: ModelVersion[]) => pageJson("model_versions", versions, null, modelVersionJson));

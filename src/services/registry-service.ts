@@ -80,7 +80,7 @@ export class RegistryService {
   }
 
   getModel(name: string): Promise<RegisteredModel> {
-    return this.coordinators.call(validateModelName(name), (c, id) => c.getModel(id, name));
+    return this.coordinators.model(validateModelName(name));
   }
 
   async renameModel(name: string, newName: string, actor: string | null): Promise<RegisteredModel> {
@@ -123,7 +123,7 @@ export class RegistryService {
   getLatestVersions(name: string, stages: string[] | undefined): Promise<ModelVersion[]> {
     validateModelName(name);
     const wanted: Stage[] = (stages ?? []).map(parseStage);
-    return this.coordinators.call(name, (c, id) => c.getLatestVersions(id, name, wanted));
+    return this.coordinators.latestVersions(name, wanted);
   }
 
   async setModelTag(name: string, tag: Tag, actor: string | null): Promise<void> {
@@ -152,7 +152,7 @@ export class RegistryService {
 
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
     validateModelName(name);
-    const version = await this.coordinators.call(name, (c, id) => c.getVersionByAlias(id, name, alias));
+    const version = await this.coordinators.versionByAlias(name, alias);
     // MLflow answers a missing alias with INVALID_PARAMETER_VALUE (400), not a 404.
     if (!version) throw new InvalidParameterError(`Registered model alias ${alias} not found.`);
     return version;
@@ -186,7 +186,7 @@ export class RegistryService {
   async getVersion(name: string, version: string): Promise<ModelVersion> {
     validateModelName(name);
     const number = parseVersion(version);
-    const found = await this.coordinators.call(name, (c, id) => c.getVersion(id, name, number));
+    const found = await this.coordinators.version(name, number);
     if (!found) throw versionNotFound(name, version);
     return found;
   }
@@ -253,7 +253,7 @@ export class RegistryService {
   /** The version a ref (`Production`, `@champion`, `3`, `latest`) points at now. */
   async resolveRef(name: string, ref: ModelRef): Promise<ModelVersion> {
     validateModelName(name);
-    const found = await this.coordinators.call(name, (c, id) => c.resolve(id, name, ref));
+    const found = await this.coordinators.resolveRef(name, ref);
     if (!found) throw new NotFoundError(`Model ${name} has no version for '${canonicalRef(ref)}'.`);
     return found;
   }

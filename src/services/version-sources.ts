@@ -85,9 +85,7 @@ export class VersionSources {
 
   /** `copy_model_version` registers `models:/<name>/<v>`; the copy shares the original's files. */
   private async fromRegisteredVersion(input: SourceInput, name: string, version?: string, alias?: string): Promise<SourceOrigin> {
-    const original = await this.coordinators.call(name, (c, id) =>
-      alias ? c.getVersionByAlias(id, name, alias) : c.getVersion(id, name, Number(version)),
-    );
+    const original = alias ? await this.coordinators.versionByAlias(name, alias) : await this.coordinators.version(name, Number(version));
     if (!original) return failed(input.runId, `Source ${input.source} does not name an existing model version.`);
     const location = original.storageLocation ?? original.source;
     return this.withFiles(input.runId ?? original.runId, location, input.source);

@@ -3,7 +3,7 @@ import { requires, modelFromInput } from "../auth";
 import type { AppEnv } from "../context";
 import { readInput } from "../input";
 import * as S from "../schemas/model-registry";
-import { modelVersionJson, pageJson } from "../serializers";
+import { modelVersionJson, pageJson, versionAnswer } from "../serializers";
 
 export const modelVersionRoutes = new Hono<AppEnv>();
 const r = modelVersionRoutes;
@@ -26,7 +26,7 @@ r.post("/model-versions/create", requires("write", modelFromInput), async (c) =>
 
 r.get("/model-versions/get", requires("read", modelFromInput), async (c) => {
   const { name, version } = await readInput(c, S.GetModelVersion);
-  return c.json({ model_version: modelVersionJson(await c.var.services.registry.getVersion(name, version)) });
+  return versionAnswer(c, await c.var.services.registry.getVersion(name, version));
 });
 
 r.patch("/model-versions/update", requires("write", modelFromInput), async (c) => {

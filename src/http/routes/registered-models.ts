@@ -3,7 +3,7 @@ import { requires, modelFromInput } from "../auth";
 import type { AppEnv } from "../context";
 import { readInput } from "../input";
 import * as S from "../schemas/model-registry";
-import { modelVersionJson, pageJson, registeredModelJson } from "../serializers";
+import { latestVersionsAnswer, pageJson, registeredModelAnswer, registeredModelJson, versionAnswer } from "../serializers";
 
 export const registeredModelRoutes = new Hono<AppEnv>();
 const r = registeredModelRoutes;
@@ -16,7 +16,7 @@ r.post("/registered-models/create", requires("write", modelFromInput), async (c)
 
 r.get("/registered-models/get", requires("read", modelFromInput), async (c) => {
   const { name } = await readInput(c, S.GetRegisteredModel);
-  return c.json({ registered_model: registeredModelJson(await c.var.services.registry.getModel(name)) });
+  return registeredModelAnswer(c, await c.var.services.registry.getModel(name));
 });
 
 r.post("/registered-models/rename", requires("promote", modelFromInput), async (c) => {
@@ -48,8 +48,7 @@ r.get("/registered-models/search", requires("read"), async (c) => {
 
 r.on(["GET", "POST"], "/registered-models/get-latest-versions", requires("read", modelFromInput), async (c) => {
   const { name, stages } = await readInput(c, S.GetLatestVersions);
-  const versions = await c.var.services.registry.getLatestVersions(name, stages);
-  return c.json(pageJson("model_versions", versions, null, modelVersionJson));
+  return latestVersionsAnswer(c, await c.var.services.registry.getLatestVersions(name, stages));
 });
 
 r.post("/registered-models/set-tag", requires("write", modelFromInput), async (c) => {
@@ -78,5 +77,5 @@ r.delete("/registered-models/alias", requires("promote", modelFromInput), async 
 
 r.get("/registered-models/alias", requires("read", modelFromInput), async (c) => {
   const { name, alias } = await readInput(c, S.GetModelVersionByAlias);
-  return c.json({ model_version: modelVersionJson(await c.var.services.registry.getVersionByAlias(name, alias)) });
+  return versionAnswer(c, await c.var.services.registry.getVersionByAlias(name, alias));
 });
