@@ -39,7 +39,7 @@ export function createApp() {
   // Browsers render the UI's HTML pages: those get hono's full set. The API, the delivery tree and
   // /health answer JSON or application/octet-stream bytes, never a document; for them what counts is
   // no sniffing into HTML, no cross-origin no-cors reads, and HSTS. Each further header costs ~4.5 µs
-  // per request on the point-read path (docs/benchmarks.md, "What it shows").
+  // per request on the point-read path (docs/benchmarks.md, "Where a point read's CPU goes").
   const documentHeaders = secureHeaders();
   const dataHeaders = secureHeaders({
     crossOriginOpenerPolicy: false,
