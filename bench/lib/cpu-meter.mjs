@@ -49,3 +49,17 @@ export function startCpuMeter(groups) {
     },
   };
 }
+
+/**
+ * Waits until our processes stay under `cores` for a whole `windowMs` (a server done with its
+ * background work); answers the seconds waited, or null when they were still busy at `timeoutMs`.
+ */
+export async function waitUntilIdle(groups, { cores = 0.05, windowMs = 2_000, timeoutMs = 180_000 } = {}) {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    const meter = startCpuMeter(groups);
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    if (meter.stop().ownCores < cores) return (Date.now() - started) / 1000;
+  }
+  return null;
+}

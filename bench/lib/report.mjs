@@ -113,6 +113,9 @@ export function renderReport(results) {
     seed.transportRetries.length === 0
       ? "  No create lost its connection."
       : `  ${seed.transportRetries.length} create(s) lost their connection mid-request; each was checked (did the version land?) and sent again once.`,
+    registry.settleSeconds === null || registry.settleSeconds === undefined
+      ? "  The registry was still busy 180 s after seeding (relaying and fanning out the seeding's events); the reads were measured anyway."
+      : `  Measuring started once the registry had gone idle (under 0.05 cores for 2 s), ${Math.round(registry.settleSeconds)} s after seeding: the seeding's ~${int(Math.round(seed.versions * 2 / 1000) * 1000)} events are relayed and fanned out in the background.`,
     "- CPU: what this benchmark's processes (servers, wrk, the script) used during the measured run, and what",
     "  every other process on the machine used meanwhile, in cores (from `/proc`). A run with other processes",
     `  above ${CONTENDED} cores was measured on a busy machine and its req/s is less trustworthy. "Requests per`,
@@ -180,8 +183,9 @@ export function renderReport(results) {
     "  read through the service without Hono, ~720-830 µs; the whole app before this round, 870-1,000 µs.",
     "  Hono's security-headers middleware with its eleven default headers cost ~50 µs of that per request",
     "  (one `Headers.set` call each, after the response is built), so JSON and file answers now carry the",
-    "  three that matter for data (nosniff, CORP, HSTS) and only the UI's pages get the full set; conditional",
-    "  reads then took get-latest-versions from ~993 to ~861 µs and the alias lookup from ~973 to ~875 µs.",
+    "  three that matter for data (nosniff, CORP, HSTS) and only the UI's pages get the full set. With that,",
+    "  a leaner guard and conditional reads, get-latest-versions went from ~993 to ~861 µs per request,",
+    "  `model-versions/get` from ~991 to ~893 µs and the alias lookup from ~973 to ~875 µs (one A/B run of 4 rounds).",
     "  Differences under ~5 % did not survive repeated runs on this machine.",
     "- **Through Miniflare, workerd drops every keep-alive connection at once, now and then, under sustained",
     "  load.** Seen with the hello-world Worker alone, not only the registry: wrk reports exactly one read error",
