@@ -2,23 +2,13 @@
 // `npm start`, and comes back with the same sha256.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { rmSync } from "node:fs";
 import { request } from "node:http";
-import { after, before, test } from "node:test";
-import { freePort, freshStateDir, startServer } from "./server.mjs";
+import { test } from "node:test";
+import { registryForThisFile } from "./server.mjs";
 
 const MiB = 1024 * 1024;
 const SIZE = 300 * MiB;
-const stateDir = freshStateDir();
-let server;
-
-before(async () => {
-  server = await startServer({ port: await freePort(), stateDir });
-});
-after(async () => {
-  await server?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const server = registryForThisFile();
 
 /** Deterministic pseudo-random bytes, produced chunk by chunk so the test never holds them all. */
 function* chunks(total, seed) {

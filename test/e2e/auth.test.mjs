@@ -2,26 +2,16 @@
 // and the `modelgate token` CLI manages them.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { rmSync } from "node:fs";
 import path from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { freePort, freshStateDir, startServer } from "./server.mjs";
+import { registryForThisFile } from "./server.mjs";
 
 const run = promisify(execFile);
 const cli = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../bin/modelgate.mjs");
 const ADMIN = "mg_e2e_admin_0123456789abcdef0123456789abcdef";
-const stateDir = freshStateDir();
-let server;
-
-before(async () => {
-  server = await startServer({ port: await freePort(), stateDir, env: { MODELGATE_AUTH: "on", MODELGATE_ADMIN_TOKEN: ADMIN } });
-});
-after(async () => {
-  await server?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
-});
+const server = registryForThisFile({ env: { MODELGATE_AUTH: "on", MODELGATE_ADMIN_TOKEN: ADMIN } });
 
 async function api(method, route, body, token) {
   const headers = { "content-type": "application/json" };

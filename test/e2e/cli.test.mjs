@@ -17,7 +17,7 @@ const cli = path.join(root, "bin/modelgate.mjs");
 const MODEL = "cli-e2e";
 const MiB = 1024 * 1024;
 
-const server = registryForThisFile("modelgate-cli-");
+const server = registryForThisFile({ scratchPrefix: "modelgate-cli-" });
 const scratch = server.scratch;
 
 /** Runs the CLI with a clean environment: only what a test passes decides the URL and token. */

@@ -21,7 +21,7 @@ export function filesOf(markdown) {
   return files;
 }
 
-const server = registryForThisFile("modelgate-pipeline-");
+const server = registryForThisFile({ scratchPrefix: "modelgate-pipeline-" });
 const work = server.scratch;
 
 async function get(route, params) {

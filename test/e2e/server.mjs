@@ -26,27 +26,28 @@ export function freshStateDir() {
 }
 
 /**
- * One registry for the calling test file, on a fresh state directory, with a scratch directory
- * beside it: started before the file's tests, stopped and both directories removed after.
- * `base` is readable once the tests run.
+ * One registry for the calling test file, on a fresh state directory (and, given `scratchPrefix`, a
+ * scratch directory beside it): started before the file's tests with `env` added to its environment,
+ * stopped and the directories removed after. `base` and `output()` are usable once the tests run.
  */
-export function registryForThisFile(scratchPrefix) {
+export function registryForThisFile({ scratchPrefix, env = {} } = {}) {
   const stateDir = freshStateDir();
-  const scratch = mkdtempSync(path.join(tmpdir(), scratchPrefix));
+  const scratch = scratchPrefix ? mkdtempSync(path.join(tmpdir(), scratchPrefix)) : null;
   let server;
   before(async () => {
-    server = await startServer({ port: await freePort(), stateDir });
+    server = await startServer({ port: await freePort(), stateDir, env });
   });
   after(async () => {
     await server?.stop();
     rmSync(stateDir, { recursive: true, force: true });
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
   return {
     scratch,
     get base() {
       return server.base;
     },
+    output: () => server.output(),
   };
 }
 
