@@ -7,6 +7,17 @@ import { createWebhook, fakeModelId, receiver, uniqueKey, webhookFor } from "./h
 
 // The Worker's queue() handler called directly with batches built by cloudflare:test, to see
 // exactly which messages it acknowledges and which it retries.
+/** A pending delivery row for `webhookId`, written straight into D1 as the fan-out would; its id. */
+async function pendingDelivery(webhookId: string, attempts: number, now: number): Promise<string> {
+  const id = crypto.randomUUID();
+  await env.DB.prepare(
+    "INSERT INTO webhook_deliveries (id, webhook_id, entity, action, payload, status, attempts, created_at, updated_at, next_attempt_at) VALUES (?, ?, 'model_version', 'created', '{}', 'pending', ?, ?, ?, ?)",
+  )
+    .bind(id, webhookId, attempts, now, now, now)
+    .run();
+  return id;
+}
+
 async function consume(queue: string, bodies: unknown[], attempts = 1) {
   const batch = createMessageBatch(
     queue,
@@ -36,13 +47,8 @@ describe("the queue handler", () => {
     const key = uniqueKey("direct");
     await receiver.script(key, [{ status: 503, headers: { "Retry-After": "7" } }]);
     const w = await webhookFor(fakeModelId(), { url: receiver.hook(key), events: [{ entity: "model_version", action: "created" }] });
-    const deliveryId = crypto.randomUUID();
     const now = Date.now();
-    await env.DB.prepare(
-      "INSERT INTO webhook_deliveries (id, webhook_id, entity, action, payload, status, attempts, created_at, updated_at, next_attempt_at) VALUES (?, ?, 'model_version', 'created', '{}', 'pending', 0, ?, ?, ?)",
-    )
-      .bind(deliveryId, w.webhook_id, now, now, now)
-      .run();
+    const deliveryId = await pendingDelivery(w.webhook_id, 0, now);
     const result = await consume(DELIVERIES_QUEUE, [{ deliveryId }]);
     // cloudflare:test's batch records that retry() was called, not its delaySeconds; the delay shows
     // in the delivery's next_attempt_at (and the real queue honours it: delivery.test.ts).
@@ -57,13 +63,8 @@ describe("the queue handler", () => {
 
   it("marks a dead-lettered delivery dead, once", async () => {
     const w = await createWebhook({ url: receiver.hook(uniqueKey()), events: [{ entity: "model_version", action: "created" }], status: "DISABLED" });
-    const deliveryId = crypto.randomUUID();
     const now = Date.now();
-    await env.DB.prepare(
-      "INSERT INTO webhook_deliveries (id, webhook_id, entity, action, payload, status, attempts, created_at, updated_at, next_attempt_at) VALUES (?, ?, 'model_version', 'created', '{}', 'pending', 6, ?, ?, ?)",
-    )
-      .bind(deliveryId, w.webhook_id, now, now, now)
-      .run();
+    const deliveryId = await pendingDelivery(w.webhook_id, 6, now);
     const result = await consume(DELIVERIES_DEAD_LETTER_QUEUE, [{ deliveryId }, { deliveryId }]);
     expect(result.explicitAcks.sort()).toEqual(["m0", "m1"]);
     const row = await env.DB.prepare("SELECT status, dead_at FROM webhook_deliveries WHERE id = ?").bind(deliveryId).first<{ status: string; dead_at: number }>();
