@@ -435,8 +435,10 @@ export class ModelgateClient {
     await this.request(`${this.baseUrl}${ARTIFACTS}/artifacts/${encodePath(path)}`, uploadInit(body, size, options.signal));
   }
 
+  // As MLflow's client sends them: the URL names the directory, the body's `path` the file
+  // (the server stores `<dir>/<basename(path)>`).
   async createMultipartUpload(path: string, numParts: number): Promise<MultipartUpload> {
-    return this.api<MultipartUpload>("POST", `${ARTIFACTS}/mpu/create/${encodePath(path)}`, { path, num_parts: numParts });
+    return this.api<MultipartUpload>("POST", `${ARTIFACTS}/mpu/create/${encodePath(dirOf(path))}`, { path, num_parts: numParts });
   }
 
   /** PUTs one part to the (self-authenticating) URL `mpu/create` handed out; resolves to its ETag. */
@@ -451,11 +453,11 @@ export class ModelgateClient {
   }
 
   async completeMultipartUpload(path: string, uploadId: string, parts: { part_number: number; etag: string }[]): Promise<void> {
-    await this.api("POST", `${ARTIFACTS}/mpu/complete/${encodePath(path)}`, { path, upload_id: uploadId, parts });
+    await this.api("POST", `${ARTIFACTS}/mpu/complete/${encodePath(dirOf(path))}`, { path, upload_id: uploadId, parts });
   }
 
   async abortMultipartUpload(path: string, uploadId: string): Promise<void> {
-    await this.api("POST", `${ARTIFACTS}/mpu/abort/${encodePath(path)}`, { path, upload_id: uploadId });
+    await this.api("POST", `${ARTIFACTS}/mpu/abort/${encodePath(dirOf(path))}`, { path, upload_id: uploadId });
   }
 
   // ---- Webhooks (MLflow 3's /api/2.0/mlflow/webhooks; delivery log under /api/2.0/modelgate) ----
@@ -627,6 +629,11 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
 /** Each segment percent-encoded, the slashes kept: how the server spells file URLs. */
 export function encodePath(path: string): string {
   return path.split("/").map(encodeURIComponent).join("/");
+}
+
+/** The directory part of an artifact path ("" at the root). */
+function dirOf(path: string): string {
+  return path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "";
 }
 
 export function isAbort(error: unknown): boolean {

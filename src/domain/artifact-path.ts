@@ -38,3 +38,17 @@ export function artifactPathOf(uri: string): string | null {
 export function artifactUri(path: string): string {
   return `mlflow-artifacts:/${path}`;
 }
+
+/**
+ * Where a multipart upload lands. MLflow's `mpu/*` URLs name the artifact *directory* and the
+ * body's `path` is the client's local file path; MLflow's server stores
+ * `<dir>/<basename(path)>` (its S3 store joins `os.path.basename(local_file)`). A Windows client
+ * sends backslashes, so both separators end the directory part here.
+ */
+export function multipartTarget(dir: string, localPath: string | undefined): string {
+  const name = (localPath ?? "").split(/[\\/]/).pop() ?? "";
+  if (name === "" || name === "." || name === "..") {
+    throw new InvalidParameterError(`A multipart upload needs the local file's path in 'path' (got '${(localPath ?? "").slice(0, 200)}').`);
+  }
+  return validateArtifactPath(dir === "" ? name : `${dir.replace(/\/+$/, "")}/${name}`);
+}

@@ -64,13 +64,15 @@ test("a 300 MiB artifact uploaded in one PUT downloads with the same sha256", as
 });
 
 test("a 300 MiB artifact uploaded as multipart downloads with the same sha256", async () => {
-  const path = "1/big/artifacts/multipart.bin";
+  // As MLflow's client sends it: the URL names the directory, the body the local file path.
+  const dir = "1/big/artifacts";
+  const path = `${dir}/multipart.bin`;
   const partSize = 50 * MiB;
   const numParts = SIZE / partSize;
-  const created = await fetch(`${server.base}/api/2.0/mlflow-artifacts/mpu/create/${path}`, {
+  const created = await fetch(`${server.base}/api/2.0/mlflow-artifacts/mpu/create/${dir}`, {
     method: "POST",
     headers: { "content-type": "application/json", connection: "close" },
-    body: JSON.stringify({ path: "multipart.bin", num_parts: numParts }),
+    body: JSON.stringify({ path: "/tmp/out/multipart.bin", num_parts: numParts }),
   }).then((r) => r.json());
   assert.equal(created.credentials.length, numParts);
   const whole = createHash("sha256");
@@ -85,7 +87,7 @@ test("a 300 MiB artifact uploaded as multipart downloads with the same sha256", 
     assert.equal(res.status, 200, res.body);
     parts.push({ part_number: credential.part_number, etag: res.etag });
   }
-  const done = await fetch(`${server.base}/api/2.0/mlflow-artifacts/mpu/complete/${path}`, {
+  const done = await fetch(`${server.base}/api/2.0/mlflow-artifacts/mpu/complete/${dir}`, {
     method: "POST",
     headers: { "content-type": "application/json", connection: "close" },
     body: JSON.stringify({ path: "multipart.bin", upload_id: created.upload_id, parts }),

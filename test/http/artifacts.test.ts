@@ -178,9 +178,10 @@ describe("multipart uploads", () => {
   });
 
   it("assembles parts sent to signed part URLs without credentials", async () => {
-    const path = `1/${uniqueName("run")}/artifacts/big.bin`;
+    const dir = `1/${uniqueName("run")}/artifacts`;
+    const path = `${dir}/big.bin`;
     const data = bytes(5 * 1024 * 1024 + 1234, 9);
-    const created = await post(`mpu/create/${path}`, { path: "big.bin", num_parts: 2 });
+    const created = await post(`mpu/create/${dir}`, { path: "big.bin", num_parts: 2 });
     expect(created.status).toBe(200);
     expect(created.body.credentials).toHaveLength(2);
     const slices = [data.subarray(0, 5 * 1024 * 1024), data.subarray(5 * 1024 * 1024)];
@@ -190,7 +191,7 @@ describe("multipart uploads", () => {
       expect(res.status).toBe(200);
       parts.push({ part_number: cred.part_number, etag: res.headers.get("etag") });
     }
-    const done = await post(`mpu/complete/${path}`, { path: "big.bin", upload_id: created.body.upload_id, parts });
+    const done = await post(`mpu/complete/${dir}`, { path: "big.bin", upload_id: created.body.upload_id, parts });
     expect(done.status).toBe(200);
     const back = new Uint8Array(await (await get(path)).arrayBuffer());
     expect(back.byteLength).toBe(data.byteLength);
@@ -200,8 +201,8 @@ describe("multipart uploads", () => {
   });
 
   it("refuses a tampered or re-targeted part URL with 403", async () => {
-    const path = `1/${uniqueName("run")}/artifacts/big.bin`;
-    const created = await post(`mpu/create/${path}`, { num_parts: 2 });
+    const path = `1/${uniqueName("run")}/artifacts`;
+    const created = await post(`mpu/create/${path}`, { path: "big.bin", num_parts: 2 });
     const url = new URL(created.body.credentials[0].url);
     const tampered = new URL(url);
     tampered.searchParams.set("sig", "0".repeat(64));
@@ -211,8 +212,49 @@ describe("multipart uploads", () => {
       expect(res.status).toBe(403);
       expect(await res.json()).toMatchObject({ error_code: "PERMISSION_DENIED" });
     }
-    const aborted = await post(`mpu/abort/${path}`, { upload_id: created.body.upload_id });
+    const aborted = await post(`mpu/abort/${path}`, { path: "big.bin", upload_id: created.body.upload_id });
     expect(aborted.status).toBe(200);
-    expect((await post(`mpu/abort/${path}`, { upload_id: created.body.upload_id })).status).toBe(404);
+    expect((await post(`mpu/abort/${path}`, { path: "big.bin", upload_id: created.body.upload_id })).status).toBe(404);
+  });
+
+  it("lands a multipart upload at <dir>/<basename of the client's local path>, as MLflow's server does", async () => {
+    // mlflow.log_artifact("/home/ana/out/big.bin", artifact_path="mp") with proxy multipart on:
+    // the URL names the directory, the body's `path` is the client's local file path.
+    const run = `1/${uniqueName("run")}/artifacts`;
+    const data = bytes(5 * 1024 * 1024 + 77, 4);
+    const created = await post(`mpu/create/${run}/mp`, { path: "/home/ana/out/big.bin", num_parts: 2 });
+    expect(created.status).toBe(200);
+    const parts = [];
+    for (const cred of created.body.credentials) {
+      const slice = cred.part_number === 1 ? data.subarray(0, 5 * 1024 * 1024) : data.subarray(5 * 1024 * 1024);
+      const res = await exports.default.fetch(new Request(cred.url, { method: "PUT", body: slice }));
+      parts.push({ part_number: cred.part_number, etag: res.headers.get("etag") });
+    }
+    const done = await post(`mpu/complete/${run}/mp`, { path: "/home/ana/out/big.bin", upload_id: created.body.upload_id, parts });
+    expect(done.status).toBe(200);
+    expect(await list(`${run}/mp`)).toEqual({ files: [{ path: "big.bin", is_dir: false, file_size: data.byteLength }] });
+    expect(await list(run)).toEqual({ files: [{ path: "mp", is_dir: true }] });
+    expect(await sha256(new Uint8Array(await (await get(`${run}/mp/big.bin`)).arrayBuffer()))).toBe(await sha256(data));
+  });
+
+  it("lands a multipart upload at the run's root when the URL names it, and takes a Windows path's file name", async () => {
+    const run = `1/${uniqueName("run")}/artifacts`;
+    const created = await post(`mpu/create/${run}`, { path: "C:\\Users\\ana\\weights.bin", num_parts: 1 });
+    expect(created.status).toBe(200);
+    const res = await exports.default.fetch(new Request(created.body.credentials[0].url, { method: "PUT", body: "w" }));
+    const parts = [{ part_number: 1, etag: res.headers.get("etag") }];
+    expect((await post(`mpu/complete/${run}`, { path: "C:\\Users\\ana\\weights.bin", upload_id: created.body.upload_id, parts })).status).toBe(200);
+    expect(await list(run)).toEqual({ files: [{ path: "weights.bin", is_dir: false, file_size: 1 }] });
+  });
+
+  it("refuses a multipart upload without the local file's path, and creates nothing", async () => {
+    const run = `1/${uniqueName("run")}/artifacts`;
+    for (const path of [undefined, "", "/tmp/", ".."]) {
+      const created = await post(`mpu/create/${run}`, { path, num_parts: 1 });
+      expect(created.status).toBe(400);
+      expect(created.body.error_code).toBe("INVALID_PARAMETER_VALUE");
+    }
+    const uploads = await env.DB.prepare("SELECT count(*) AS n FROM artifact_uploads WHERE path LIKE ?").bind(`${run}%`).first<{ n: number }>();
+    expect(uploads?.n).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import { InvalidParameterError } from "../../errors";
 import { requires } from "../auth";
 import type { AppEnv } from "../context";
 import { readInput } from "../input";
+import { multipartTarget } from "../../domain/artifact-path";
 import * as S from "../schemas/artifacts";
 
 /** MLflow's proxied artifact API (`mlflow-artifacts:` URIs), mounted at /api/2.0/mlflow-artifacts. */
@@ -61,9 +62,9 @@ r.delete("/artifacts/*", requires("admin"), async (c) => {
 });
 
 r.post("/mpu/create/*", requires("write"), async (c) => {
-  const { num_parts } = await readInput(c, S.CreateMultipartUpload);
+  const { path, num_parts } = await readInput(c, S.CreateMultipartUpload);
   const origin = new URL(c.req.url).origin;
-  const upload = await c.var.services.artifacts.createMultipart(pathAfter(c, "/mpu/create/"), num_parts, origin);
+  const upload = await c.var.services.artifacts.createMultipart(multipartTarget(pathAfter(c, "/mpu/create/"), path), num_parts, origin);
   return c.json({
     upload_id: upload.uploadId,
     credentials: upload.credentials.map((p) => ({ url: p.url, part_number: p.partNumber, headers: p.headers })),
@@ -71,9 +72,9 @@ r.post("/mpu/create/*", requires("write"), async (c) => {
 });
 
 r.post("/mpu/complete/*", requires("write"), async (c) => {
-  const { upload_id, parts } = await readInput(c, S.CompleteMultipartUpload);
+  const { path, upload_id, parts } = await readInput(c, S.CompleteMultipartUpload);
   await c.var.services.artifacts.completeMultipart(
-    pathAfter(c, "/mpu/complete/"),
+    multipartTarget(pathAfter(c, "/mpu/complete/"), path),
     upload_id,
     parts.map((p) => ({ partNumber: p.part_number, etag: p.etag })),
   );
@@ -81,8 +82,8 @@ r.post("/mpu/complete/*", requires("write"), async (c) => {
 });
 
 r.post("/mpu/abort/*", requires("write"), async (c) => {
-  const { upload_id } = await readInput(c, S.AbortMultipartUpload);
-  await c.var.services.artifacts.abortMultipart(pathAfter(c, "/mpu/abort/"), upload_id);
+  const { path, upload_id } = await readInput(c, S.AbortMultipartUpload);
+  await c.var.services.artifacts.abortMultipart(multipartTarget(pathAfter(c, "/mpu/abort/"), path), upload_id);
   return c.json({});
 });
 
