@@ -26,6 +26,8 @@ export const auditEvents = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     timestamp: integer("timestamp").notNull(),
     actor: text("actor").notNull(),
+    /** The token's id (null for the bootstrap admin and the local user): names are free text. */
+    tokenId: text("token_id"),
     action: text("action").notNull(),
     modelName: text("model_name"),
     version: text("version"),

@@ -39,6 +39,8 @@ export const runs = sqliteTable(
       .references(() => experiments.id),
     name: text("name").notNull(),
     userId: text("user_id"),
+    /** The id of the token that created the run (per-model tokens reach only their own runs' artifacts). */
+    createdByToken: text("created_by_token"),
     status: text("status").notNull(),
     startTime: integer("start_time"),
     endTime: integer("end_time"),
@@ -157,6 +159,8 @@ export const loggedModels = sqliteTable(
     name: text("name").notNull(),
     modelType: text("model_type").notNull().default(""),
     sourceRunId: text("source_run_id"),
+    /** The id of the token that created the logged model. */
+    createdByToken: text("created_by_token"),
     status: text("status").notNull(),
     statusMessage: text("status_message"),
     artifactUri: text("artifact_uri").notNull(),
