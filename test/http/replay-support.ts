@@ -4,7 +4,7 @@ import type { Json } from "../helpers";
 // workflow-replay.test.ts): reading the fixtures, mapping the recorded server-made ids onto ours,
 // and comparing an answer with the one MLflow's own server gave.
 
-/** One recorded HTTP exchange (see shared/fixtures/README.md). */
+/** One recorded HTTP exchange (see test/fixtures/README.md). */
 export interface Exchange {
   method: string;
   path: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import mlflow212 from "../../../shared/fixtures/mlflow-2.12-client-seed-workflow.jsonl?raw";
-import mlflow35 from "../../../shared/fixtures/mlflow-3.5-client-seed-workflow.jsonl?raw";
+import mlflow212 from "../fixtures/mlflow-2.12-client-seed-workflow.jsonl?raw";
+import mlflow35 from "../fixtures/mlflow-3.5-client-seed-workflow.jsonl?raw";
 import { call, uniqueName, type Json } from "../helpers";
 import { contractProblems, exchanges, Substitutions, TRACKING_CLOCK_FIELDS } from "./replay-support";
 

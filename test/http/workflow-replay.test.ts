@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import mlflow212 from "../../../shared/fixtures/mlflow-2.12-client-seed-workflow.jsonl?raw";
-import mlflow35 from "../../../shared/fixtures/mlflow-3.5-client-seed-workflow.jsonl?raw";
+import mlflow212 from "../fixtures/mlflow-2.12-client-seed-workflow.jsonl?raw";
+import mlflow35 from "../fixtures/mlflow-3.5-client-seed-workflow.jsonl?raw";
 import { uniqueName, type Json } from "../helpers";
 import { contractProblems, exchanges, REGISTRY_CLOCK_FIELDS, Substitutions, TRACKING_CLOCK_FIELDS, type Exchange } from "./replay-support";
 
@@ -91,10 +91,9 @@ interface ReplayReport {
 }
 
 /**
- * Modelgate deliberately differs from stock MLflow (shared/docs/mlflow-api.md, "One Production
- * version, always"): promoting a version to Production ALWAYS archives the previous Production
- * version, while MLflow does so only with `archive_existing_versions=true`. The two agree unless
- * a promotion with `archive_existing_versions=false` finds another version in Production. Both
+ * Modelgate deliberately differs from stock MLflow (README.md, "One Production version, always"):
+ * promoting a version to Production ALWAYS archives the previous Production version, while MLflow
+ * does so only with `archive_existing_versions=true`. The two agree unless a promotion with `archive_existing_versions=false` finds another version in Production. Both
  * recorded workflows promote v2 (nothing else in Production) and later v1 with
  * `archive_existing_versions=true`, so MLflow's recorded answers ARE Modelgate's documented ones.
  * Should a recording ever promote over a Production version without archiving, the replay says so
