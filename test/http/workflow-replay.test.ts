@@ -93,11 +93,12 @@ interface ReplayReport {
 /**
  * Modelgate deliberately differs from stock MLflow (README.md, "One Production version, always"):
  * promoting a version to Production ALWAYS archives the previous Production version, while MLflow
- * does so only with `archive_existing_versions=true`. The two agree unless a promotion with `archive_existing_versions=false` finds another version in Production. Both
- * recorded workflows promote v2 (nothing else in Production) and later v1 with
- * `archive_existing_versions=true`, so MLflow's recorded answers ARE Modelgate's documented ones.
- * Should a recording ever promote over a Production version without archiving, the replay says so
- * here instead of comparing against MLflow's two-Production answers.
+ * does so only with `archive_existing_versions=true`. The two agree unless a promotion with
+ * `archive_existing_versions=false` finds another version in Production. Both recorded workflows
+ * promote v2 (nothing else in Production) and later v1 with `archive_existing_versions=true`, so
+ * MLflow's recorded answers ARE Modelgate's documented ones. Should a recording ever promote over a
+ * Production version without archiving, the replay says so here instead of comparing against
+ * MLflow's two-Production answers.
  */
 function checkOneProductionDifference(x: Exchange, recordedStages: Map<string, string>, where: string, problems: string[]): boolean {
   const req = x.req ?? {};
