@@ -88,6 +88,7 @@ export function createApp() {
     const event = {
       timestamp: Date.now(),
       actor: c.var.actor,
+      tokenId: c.var.principal.tokenId,
       action: `${c.req.method} ${new URL(c.req.url).pathname}`,
       modelName: c.var.auditModel ?? null,
       version: null,

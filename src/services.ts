@@ -63,6 +63,11 @@ export interface Config extends DeliveryConfig {
   authEnabled: boolean;
   /** Origins allowed to call the API from a browser; none by default. */
   corsOrigins: string[];
+  /**
+   * Whether the client's address comes from the platform's `CF-Connecting-IP` (deployed: the edge
+   * sets it) or not (`MODELGATE_RUNTIME=local`: a local client could send the header itself).
+   */
+  platformClientAddress: boolean;
 }
 
 function readConfig(env: Env): Config {
@@ -77,6 +82,7 @@ function readConfig(env: Env): Config {
   return {
     authEnabled: env.MODELGATE_AUTH !== "off",
     corsOrigins: (env.MODELGATE_CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    platformClientAddress: env.MODELGATE_RUNTIME !== "local",
     resolveTtlSeconds: seconds(env.MODELGATE_RESOLVE_TTL_SECONDS, 10),
     maxSignedUrlSeconds: seconds(env.MODELGATE_SIGNED_URL_MAX_SECONDS, 7 * 24 * 3600),
     defaultSignedUrlSeconds: 3600,

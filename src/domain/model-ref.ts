@@ -36,3 +36,16 @@ export function canonicalRef(ref: ModelRef): string {
       return "latest";
   }
 }
+
+const REGISTERED_VERSION_URI = /^models:\/([^/@]+)(?:\/(\d+)|@([\w-]+))\/?$/;
+
+/**
+ * The registered version a `models:/<name>/<version>` or `models:/<name>@<alias>` source names (as
+ * copy_model_version sends it); null for any other source, MLflow 3's `models:/m-<id>` included.
+ * The one parser of such sources: the route's guard and the registration both use it.
+ */
+export function registeredVersionSource(source: string): { name: string; version: number | null; alias: string | null } | null {
+  const match = REGISTERED_VERSION_URI.exec(source);
+  if (!match) return null;
+  return { name: match[1], version: match[2] !== undefined ? Number(match[2]) : null, alias: match[3] ?? null };
+}

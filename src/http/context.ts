@@ -1,5 +1,5 @@
 import type { Services } from "../services";
-import type { Principal } from "../services/auth-service";
+import type { Principal } from "../domain/principal";
 
 /** What every request carries: its bindings, the services built from them, and who is acting. */
 export type AppEnv = {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { ModelAlias, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
 import type { OrderTerm } from "../domain/order-by";
 import type { Condition } from "../domain/search-filter";
@@ -21,7 +21,12 @@ export interface SearchQuery {
   orderBy: OrderTerm[];
   offset: number;
   limit: number;
+  /** Only these models (a token narrowed to them); null means every model. */
+  visibleModels: string[] | null;
 }
+
+/** The visibility condition, in the query itself so a page is never short because of it. */
+const visible = (models: string[] | null): SQL[] => (models === null ? [] : [models.length > 0 ? inArray(registeredModels.name, models) : sql`0`]);
 
 type Column = SQL | typeof registeredModels.name;
 
@@ -43,6 +48,7 @@ export class SearchRepository {
         ? sql`EXISTS (SELECT 1 FROM ${registeredModelTags} WHERE ${registeredModelTags.modelId} = ${registeredModels.id} AND ${registeredModelTags.key} = ${c.key} AND ${compare(sql`${registeredModelTags.value}`, c.comparator, c.value)})`
         : compare(MODEL_COLUMNS.name, c.comparator, c.value),
     );
+    where.push(...visible(query.visibleModels));
     // MLflow 3 stores prompts as tagged registered models; they stay out of model search unless asked for.
     if (!query.conditions.some((c) => c.kind === "tag" && c.key === PROMPT_TAG)) {
       where.push(
@@ -78,6 +84,7 @@ export class SearchRepository {
         ? sql`EXISTS (SELECT 1 FROM ${modelVersionTags} WHERE ${modelVersionTags.modelId} = ${modelVersions.modelId} AND ${modelVersionTags.version} = ${modelVersions.version} AND ${modelVersionTags.key} = ${c.key} AND ${compare(sql`${modelVersionTags.value}`, c.comparator, c.value)})`
         : compare(VERSION_COLUMNS[c.key], c.comparator, c.value),
     );
+    where.push(...visible(query.visibleModels));
     const orderTerms = query.orderBy.length > 0 ? query.orderBy : [{ field: "last_updated_timestamp", direction: "DESC" } as const];
     const order = orderTerms.map((t) => {
       const column =

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, isNull, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Scope } from "../domain/scopes";
 import type { Database } from "./database";
 import { apiTokens, auditEvents } from "./auth-schema";
@@ -19,6 +19,8 @@ export interface AuditEvent {
   id: number;
   timestamp: number;
   actor: string;
+  /** The acting token's id (null for the bootstrap admin and the local user). */
+  tokenId: string | null;
   action: string;
   modelName: string | null;
   version: string | null;
@@ -28,6 +30,8 @@ export interface AuditEvent {
 
 export interface AuditQuery {
   model?: string;
+  /** Only rows of these models (a narrowed reader); undefined means every row. */
+  models?: string[];
   actor?: string;
   since?: number;
   until?: number;
@@ -61,8 +65,25 @@ export class TokenRepository {
     return row ? toRecord(row) : null;
   }
 
-  async list(): Promise<TokenRecord[]> {
-    return (await this.db.select().from(apiTokens).orderBy(desc(apiTokens.createdAt))).map(toRecord);
+  async findById(id: string): Promise<TokenRecord | null> {
+    const row = await this.db.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
+    return row ? toRecord(row) : null;
+  }
+
+  /**
+   * Tokens, newest first. With `within`, only tokens narrowed to a non-empty subset of those
+   * models (what a narrowed admin governs), filtered in the query.
+   */
+  async list(within: string[] | null = null): Promise<TokenRecord[]> {
+    const governed =
+      within === null
+        ? undefined
+        : and(
+            isNotNull(apiTokens.models),
+            sql`json_array_length(${apiTokens.models}) > 0`,
+            sql`NOT EXISTS (SELECT 1 FROM json_each(${apiTokens.models}) WHERE json_each.value NOT IN (SELECT value FROM json_each(${JSON.stringify(within)})))`,
+          );
+    return (await this.db.select().from(apiTokens).where(governed).orderBy(desc(apiTokens.createdAt))).map(toRecord);
   }
 
   /** Marks the token revoked; false when there is no such live token. */
@@ -90,6 +111,7 @@ export class TokenRepository {
   async auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
     const where: SQL[] = [];
     if (query.model !== undefined) where.push(eq(auditEvents.modelName, query.model));
+    if (query.models !== undefined) where.push(query.models.length > 0 ? inArray(auditEvents.modelName, query.models) : sql`0`);
     if (query.actor !== undefined) where.push(eq(auditEvents.actor, query.actor));
     if (query.since !== undefined) where.push(gte(auditEvents.timestamp, query.since));
     if (query.until !== undefined) where.push(lte(auditEvents.timestamp, query.until));

@@ -1,17 +1,11 @@
 import { InvalidParameterError, NotFoundError, RegistryError } from "../errors";
-import { allows, parseScopes, type Scope } from "../domain/scopes";
+import { parseScopes, type Scope } from "../domain/scopes";
+import { authorize, governs, type Principal } from "../domain/principal";
 import { validateModelName } from "../domain/limits";
 import type { AuditEvent, AuditQuery, TokenRecord, TokenRepository } from "../repositories/token-repository";
 import { toHex } from "../artifacts/hashing-stream";
 
-/** Who is calling: a token's holder, the bootstrap admin, or (with auth off) the local user. */
-export interface Principal {
-  actor: string;
-  scope: Scope;
-  /** Models the principal is narrowed to; null means all. */
-  models: string[] | null;
-  tokenId: string | null;
-}
+export type { Principal } from "../domain/principal";
 
 export interface AuthConfig {
   enabled: boolean;
@@ -64,12 +58,7 @@ export class AuthService {
 
   /** Refuses (403) what the principal may not do; `model` narrows the check to one model. */
   authorize(principal: Principal, needed: Scope, model?: string): void {
-    if (!allows(principal.scope, needed)) {
-      throw new RegistryError("PERMISSION_DENIED", `Token '${principal.actor}' has scope '${principal.scope}'; this needs '${needed}'.`);
-    }
-    if (principal.models !== null && model !== undefined && !principal.models.includes(model)) {
-      throw new RegistryError("PERMISSION_DENIED", `Token '${principal.actor}' has no rights on model '${model}'.`);
-    }
+    authorize(principal, needed, model);
   }
 
   /** Creates a token; its secret is returned here and never again. */
@@ -84,7 +73,7 @@ export class AuthService {
     this.authorize(creator, scope);
     const models = input.models === undefined ? null : [...new Set(input.models.map(validateModelName))];
     if (models !== null && models.length === 0) throw new InvalidParameterError("'models', when given, must name at least one model.");
-    if (creator.models !== null && (models === null || models.some((m) => !creator.models!.includes(m)))) {
+    if (!governs(creator, models)) {
       throw new RegistryError("PERMISSION_DENIED", "A token narrowed to models can only create tokens for those models.");
     }
     if (input.expiresIn !== undefined && (!Number.isInteger(input.expiresIn) || input.expiresIn < 1)) {
@@ -107,11 +96,15 @@ export class AuthService {
     return { token, secret };
   }
 
-  listTokens(): Promise<TokenRecord[]> {
-    return this.tokens.list();
+  /** The tokens `viewer` governs: all for an unrestricted admin, else those bound to its own models. */
+  listTokens(viewer: Principal): Promise<TokenRecord[]> {
+    return this.tokens.list(viewer.models);
   }
 
-  async revokeToken(id: string): Promise<void> {
+  /** Revokes a token `revoker` governs; any other id answers as unknown (its existence is not confirmed). */
+  async revokeToken(revoker: Principal, id: string): Promise<void> {
+    const token = await this.tokens.findById(id);
+    if (!token || token.revokedAt !== null || !governs(revoker, token.models)) throw new NotFoundError(`No live token with id ${id}.`);
     if (!(await this.tokens.revoke(id, this.clock()))) throw new NotFoundError(`No live token with id ${id}.`);
     this.recent.clear();
   }
@@ -120,8 +113,13 @@ export class AuthService {
     return this.tokens.audit(event);
   }
 
-  auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
-    return this.tokens.auditEvents(query);
+  /**
+   * The audit trail as `viewer` may read it: a narrowed admin sees only rows of models it holds
+   * (asking for another model is refused), never model-less rows.
+   */
+  auditEvents(viewer: Principal, query: AuditQuery): Promise<AuditEvent[]> {
+    if (query.model !== undefined) authorize(viewer, "admin", query.model);
+    return this.tokens.auditEvents({ ...query, models: viewer.models ?? undefined });
   }
 
   /** Lookups are remembered for a few seconds per isolate; revocation here clears them at once. */

@@ -1,4 +1,5 @@
 import { InvalidParameterError, modelNotFound, NotFoundError, RegistryError, versionNotFound } from "../errors";
+import type { Principal } from "../domain/principal";
 import { canonicalRef, type ModelRef } from "../domain/model-ref";
 import { callerOf, type Caller } from "../domain/promotion-policy";
 import {
@@ -22,6 +23,8 @@ import type { RollbackResult } from "./model-writer";
 import type { VersionSources } from "./version-sources";
 
 export interface SearchInput {
+  /** Whose search it is: a principal narrowed to models sees only those (filtered in the query). */
+  visibleTo: Principal;
   filter?: string;
   maxResults?: number;
   orderBy?: string[];
@@ -107,7 +110,7 @@ export class RegistryService {
     const orderBy = parseOrderBy(input.orderBy, "registered_model");
     const limit = validateMaxResults(input.maxResults, MODEL_SEARCH.fallback, MODEL_SEARCH.max);
     const offset = decodePageToken(input.pageToken);
-    const rows = await this.search.searchModels({ conditions, orderBy, offset, limit: limit + 1 });
+    const rows = await this.search.searchModels({ conditions, orderBy, offset, limit: limit + 1, visibleModels: input.visibleTo.models });
     return page(rows, offset, limit);
   }
 
@@ -116,7 +119,7 @@ export class RegistryService {
     const orderBy = parseOrderBy(input.orderBy, "model_version");
     const limit = validateMaxResults(input.maxResults, VERSION_SEARCH.fallback, VERSION_SEARCH.max);
     const offset = decodePageToken(input.pageToken);
-    const rows = await this.search.searchVersions({ conditions, orderBy, offset, limit: limit + 1 });
+    const rows = await this.search.searchVersions({ conditions, orderBy, offset, limit: limit + 1, visibleModels: input.visibleTo.models });
     return page(rows, offset, limit);
   }
 

@@ -1,5 +1,6 @@
 import { RegistryError } from "../errors";
 import { artifactPathOf, artifactUri } from "../domain/artifact-path";
+import { registeredVersionSource } from "../domain/model-ref";
 import type { VersionStatus } from "../domain/model";
 import type { CoordinatorClient } from "../coordinator/coordinator-client";
 import type { ArtifactRepository } from "../repositories/artifact-repository";
@@ -28,7 +29,6 @@ export interface RunLocator {
   recordModelVersion(modelId: string, name: string, version: number): Promise<void>;
 }
 
-const REGISTERED_VERSION_URI = /^models:\/([^/@]+)(?:\/(\d+)|@([\w-]+))\/?$/;
 const LOGGED_MODEL_URI = /^models:\/(m-[0-9a-f]+)\/?$/;
 const RUN_URI = /^runs:\/([^/]+)(?:\/(.*))?$/;
 
@@ -56,8 +56,8 @@ export class VersionSources {
         const sub = (run[2] ?? "").replace(/^\/+|\/+$/g, "");
         return this.withFiles(input.runId ?? run[1], sub ? `${base}/${sub}` : base, input.source);
       }
-      const copy = REGISTERED_VERSION_URI.exec(input.source);
-      if (copy) return await this.fromRegisteredVersion(input, copy[1], copy[2], copy[3]);
+      const copy = registeredVersionSource(input.source);
+      if (copy) return await this.fromRegisteredVersion(input, copy.name, copy.version, copy.alias);
       if (artifactPathOf(input.source) !== null) return this.withFiles(input.runId, input.source, input.source);
       // Another store (s3://, gs://, ...): recorded as given; Modelgate cannot list or verify it.
       return { runId: input.runId, storageLocation: input.source, status: "READY", statusMessage: null, manifestPath: null };
@@ -84,8 +84,8 @@ export class VersionSources {
   }
 
   /** `copy_model_version` registers `models:/<name>/<v>`; the copy shares the original's files. */
-  private async fromRegisteredVersion(input: SourceInput, name: string, version?: string, alias?: string): Promise<SourceOrigin> {
-    const original = alias ? await this.coordinators.versionByAlias(name, alias) : await this.coordinators.version(name, Number(version));
+  private async fromRegisteredVersion(input: SourceInput, name: string, version: number | null, alias: string | null): Promise<SourceOrigin> {
+    const original = alias !== null ? await this.coordinators.versionByAlias(name, alias) : await this.coordinators.version(name, version!);
     if (!original) return failed(input.runId, `Source ${input.source} does not name an existing model version.`);
     const location = original.storageLocation ?? original.source;
     return this.withFiles(input.runId ?? original.runId, location, input.source);

@@ -32,6 +32,7 @@ pageRoutes.get("/", mayView(false), async (c) => {
   }
   const pageToken = c.req.query("page_token") || undefined;
   const page = await c.var.services.registry.searchModels({
+    visibleTo: c.var.principal!,
     filter: query ? nameContains(query) : undefined,
     orderBy: ["name ASC"],
     maxResults: MODELS_PAGE,
@@ -54,7 +55,7 @@ pageRoutes.get("/models/:name", mayView(true), async (c) => {
   const historyPage = c.req.query("history") || undefined;
   const allowed = allowedActions(c, name);
   const [versions, history, rollback, csrf, policy] = await Promise.all([
-    versionsOf(registry, name, versionsPage),
+    versionsOf(registry, c.var.principal!, name, versionsPage),
     registry.listTransitions({ name, pageToken: historyPage, maxResults: HISTORY_PAGE }),
     allowed.has("rollback") ? rollbackOffer(new RollbackService(registry), name) : Promise.resolve({ unavailable: "" }),
     csrfToken(c),
@@ -122,7 +123,7 @@ pageRoutes.get("/models/:name/compare", mayView(true), async (c) => {
   } catch (error) {
     if (!(error instanceof RegistryError) || error.code !== "INVALID_PARAMETER_VALUE") throw error;
     await registry.getModel(name); // an unknown model is a 404, not a picker
-    const versions = await versionsOf(registry, name, undefined, 100);
+    const versions = await versionsOf(registry, c.var.principal!, name, undefined, 100);
     const problem = requested.length === 0 ? null : error.message;
     return renderPage(c, { title: `Compare ${name}`, crumbs }, <ComparePicker name={name} versions={versions.items} problem={problem} />, problem ? 400 : 200);
   }

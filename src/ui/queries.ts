@@ -1,4 +1,5 @@
 import type { ModelVersion, Page } from "../domain/model";
+import type { Principal } from "../domain/principal";
 import type { RegistryService } from "../services/registry-service";
 
 // The UI asks the registry through its public search, with filters built here. MLflow's filter
@@ -20,9 +21,15 @@ export function nameContains(text: string): string {
 export const VERSIONS_PAGE = 100;
 
 /** One page of a model's versions, newest first. */
-export async function versionsOf(registry: RegistryService, name: string, pageToken?: string, maxResults = VERSIONS_PAGE): Promise<Page<ModelVersion>> {
+export async function versionsOf(
+  registry: RegistryService,
+  viewer: Principal,
+  name: string,
+  pageToken?: string,
+  maxResults = VERSIONS_PAGE,
+): Promise<Page<ModelVersion>> {
   const exact = quoted(name);
   const filter = exact ? `name = ${exact}` : `name LIKE '${name.replace(/['"]/g, "_")}'`;
-  const page = await registry.searchVersions({ filter, orderBy: ["version_number DESC"], maxResults, pageToken });
+  const page = await registry.searchVersions({ visibleTo: viewer, filter, orderBy: ["version_number DESC"], maxResults, pageToken });
   return exact ? page : { ...page, items: page.items.filter((v) => v.name === name) };
 }

@@ -2,9 +2,10 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { impliedScopes } from "../../domain/scopes";
 import type { TokenRecord } from "../../repositories/token-repository";
-import { requires } from "../auth";
+import { guard, requires } from "../auth";
 import type { AppEnv } from "../context";
-import { int, readInput } from "../input";
+import { int } from "../input";
+import type { Principal } from "../../domain/principal";
 
 /** Tokens and the audit trail, under /api/2.0/modelgate. */
 export const accessRoutes = new Hono<AppEnv>();
@@ -40,9 +41,9 @@ function tokenJson(t: TokenRecord) {
   };
 }
 
-r.post("/tokens", requires("admin"), async (c) => {
-  const input = await readInput(c, CreateToken);
-  const { token, secret } = await c.var.services.auth.createToken(c.var.principal ?? localAdmin(), {
+r.post("/tokens", guard("admin", CreateToken), async (c) => {
+  const input = c.var.input;
+  const { token, secret } = await c.var.services.auth.createToken(caller(c.var.principal), {
     name: input.name,
     scopes: input.scopes,
     models: input.models,
@@ -53,24 +54,27 @@ r.post("/tokens", requires("admin"), async (c) => {
 });
 
 r.get("/tokens", requires("admin"), async (c) => {
-  return c.json({ tokens: (await c.var.services.auth.listTokens()).map(tokenJson) });
+  return c.json({ tokens: (await c.var.services.auth.listTokens(caller(c.var.principal))).map(tokenJson) });
 });
 
 r.delete("/tokens/:id", requires("admin"), async (c) => {
-  await c.var.services.auth.revokeToken(c.req.param("id"));
+  await c.var.services.auth.revokeToken(caller(c.var.principal), c.req.param("id"));
   return c.json({});
 });
 
-r.get("/audit", requires("admin"), async (c) => {
-  const input = await readInput(c, ListAudit);
+// A narrowed admin reads only its models' rows: the model filter is checked by the service, which
+// also restricts the query (not the page) to those models.
+r.get("/audit", guard("admin", ListAudit), async (c) => {
+  const input = c.var.input;
   const limit = Math.min(Math.max(input.max_results ?? 100, 1), 1000);
   const beforeId = input.page_token && /^\d+$/.test(input.page_token) ? Number(input.page_token) : undefined;
-  const events = await c.var.services.auth.auditEvents({ model: input.model, actor: input.actor, since: input.since, until: input.until, beforeId, limit });
+  const events = await c.var.services.auth.auditEvents(caller(c.var.principal), { model: input.model, actor: input.actor, since: input.since, until: input.until, beforeId, limit });
   return c.json({
     events: events.map((e) => ({
       id: e.id,
       timestamp: e.timestamp,
       actor: e.actor,
+      ...(e.tokenId !== null ? { token_id: e.tokenId } : {}),
       action: e.action,
       ...(e.modelName !== null ? { model: e.modelName } : {}),
       status: e.status,
@@ -79,6 +83,8 @@ r.get("/audit", requires("admin"), async (c) => {
   });
 });
 
-function localAdmin() {
-  return { actor: "local", scope: "admin" as const, models: null, tokenId: null };
+/** The guard has set the principal by the time a handler runs. */
+function caller(principal: Principal | undefined): Principal {
+  if (!principal) throw new Error("access route reached without a principal");
+  return principal;
 }

@@ -1,15 +1,14 @@
 import { Hono } from "hono";
-import { requires, modelFromInput } from "../auth";
+import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
-import { readInput } from "../input";
 import { ListEvents } from "../schemas/modelgate";
 import { eventJson } from "../serializers";
 
 /** A model's registry events in sequence order, under /api/2.0/modelgate. */
 export const eventRoutes = new Hono<AppEnv>();
 
-eventRoutes.get("/events", requires("read", modelFromInput), async (c) => {
-  const input = await readInput(c, ListEvents);
+eventRoutes.get("/events", guard("read", ListEvents, byName), async (c) => {
+  const input = c.var.input;
   const page = await c.var.services.events.list({
     name: input.name,
     afterSequence: input.after_sequence,

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { requires, modelFromInput } from "../auth";
+import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
-import { readInput, versionText } from "../input";
+import { versionText } from "../input";
 import { modelVersionJson } from "../serializers";
 import { experimentJson, metricJson, runInfoJson } from "../tracking-serializers";
 
@@ -11,8 +11,8 @@ export const lineageRoutes = new Hono<AppEnv>();
 
 const GetLineage = z.object({ name: z.string(), version: versionText });
 
-lineageRoutes.get("/model-versions/lineage", requires("read", modelFromInput), async (c) => {
-  const { name, version } = await readInput(c, GetLineage);
+lineageRoutes.get("/model-versions/lineage", guard("read", GetLineage, byName), async (c) => {
+  const { name, version } = c.var.input;
   const lineage = await c.var.services.lineage.versionLineage(name, version);
   const run = lineage.run;
   return c.json({

@@ -1,15 +1,17 @@
 import { Hono } from "hono";
-import { requires, modelFromInput } from "../auth";
+import { byName, guard } from "../auth";
+import { registeredVersionSource } from "../../domain/model-ref";
 import type { AppEnv } from "../context";
-import { readInput } from "../input";
 import * as S from "../schemas/model-registry";
 import { modelVersionJson, pageJson, versionAnswer } from "../serializers";
 
 export const modelVersionRoutes = new Hono<AppEnv>();
 const r = modelVersionRoutes;
 
-r.post("/model-versions/create", requires("write", modelFromInput), async (c) => {
-  const input = await readInput(c, S.CreateModelVersion);
+// A version copied from another registered version (`models:/B/1`, as copy_model_version sends)
+// reads that model's files: the token needs read on it too.
+r.post("/model-versions/create", guard("write", S.CreateModelVersion, (i) => [i.name, sourceModel(i.source)]), async (c) => {
+  const input = c.var.input;
   const version = await c.var.services.registry.createVersion({
     name: input.name,
     source: input.source,
@@ -24,25 +26,26 @@ r.post("/model-versions/create", requires("write", modelFromInput), async (c) =>
   return c.json({ model_version: modelVersionJson(version) });
 });
 
-r.get("/model-versions/get", requires("read", modelFromInput), async (c) => {
-  const { name, version } = await readInput(c, S.GetModelVersion);
+r.get("/model-versions/get", guard("read", S.GetModelVersion, byName), async (c) => {
+  const { name, version } = c.var.input;
   return versionAnswer(c, await c.var.services.registry.getVersion(name, version));
 });
 
-r.patch("/model-versions/update", requires("write", modelFromInput), async (c) => {
-  const { name, version, description } = await readInput(c, S.UpdateModelVersion);
+r.patch("/model-versions/update", guard("write", S.UpdateModelVersion, byName), async (c) => {
+  const { name, version, description } = c.var.input;
   return c.json({ model_version: modelVersionJson(await c.var.services.registry.updateVersion(name, version, description)) });
 });
 
-r.delete("/model-versions/delete", requires("admin", modelFromInput), async (c) => {
-  const { name, version } = await readInput(c, S.DeleteModelVersion);
+r.delete("/model-versions/delete", guard("admin", S.DeleteModelVersion, byName), async (c) => {
+  const { name, version } = c.var.input;
   await c.var.services.registry.deleteVersion(name, version, c.var.actor);
   return c.json({});
 });
 
-r.get("/model-versions/search", requires("read"), async (c) => {
-  const input = await readInput(c, S.SearchModelVersions);
+r.get("/model-versions/search", guard("read", S.SearchModelVersions), async (c) => {
+  const input = c.var.input;
   const page = await c.var.services.registry.searchVersions({
+    visibleTo: c.var.principal!,
     filter: input.filter,
     maxResults: input.max_results,
     orderBy: input.order_by,
@@ -51,8 +54,8 @@ r.get("/model-versions/search", requires("read"), async (c) => {
   return c.json(pageJson("model_versions", page.items, page.nextPageToken, modelVersionJson));
 });
 
-r.post("/model-versions/transition-stage", requires("promote", modelFromInput), async (c) => {
-  const input = await readInput(c, S.TransitionModelVersionStage);
+r.post("/model-versions/transition-stage", guard("promote", S.TransitionModelVersionStage, byName), async (c) => {
+  const input = c.var.input;
   const version = await c.var.services.registry.transitionStage({
     name: input.name,
     version: input.version,
@@ -65,19 +68,24 @@ r.post("/model-versions/transition-stage", requires("promote", modelFromInput), 
   return c.json({ model_version: modelVersionJson(version) });
 });
 
-r.get("/model-versions/get-download-uri", requires("read", modelFromInput), async (c) => {
-  const { name, version } = await readInput(c, S.GetModelVersionDownloadUri);
+r.get("/model-versions/get-download-uri", guard("read", S.GetModelVersionDownloadUri, byName), async (c) => {
+  const { name, version } = c.var.input;
   return c.json({ artifact_uri: await c.var.services.registry.getDownloadUri(name, version) });
 });
 
-r.post("/model-versions/set-tag", requires("write", modelFromInput), async (c) => {
-  const { name, version, key, value } = await readInput(c, S.SetModelVersionTag);
+r.post("/model-versions/set-tag", guard("write", S.SetModelVersionTag, byName), async (c) => {
+  const { name, version, key, value } = c.var.input;
   await c.var.services.registry.setVersionTag(name, version, { key, value }, c.var.actor);
   return c.json({});
 });
 
-r.delete("/model-versions/delete-tag", requires("write", modelFromInput), async (c) => {
-  const { name, version, key } = await readInput(c, S.DeleteModelVersionTag);
+r.delete("/model-versions/delete-tag", guard("write", S.DeleteModelVersionTag, byName), async (c) => {
+  const { name, version, key } = c.var.input;
   await c.var.services.registry.deleteVersionTag(name, version, key, c.var.actor);
   return c.json({});
 });
+
+const sourceModel = (source: string) => {
+  const copied = registeredVersionSource(source);
+  return copied ? { model: copied.name, scope: "read" as const } : null;
+};

@@ -1,7 +1,6 @@
-import { Hono, type Context } from "hono";
-import { requires, modelFromInput } from "../auth";
+import { Hono } from "hono";
+import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
-import { readInput } from "../input";
 import { policyRecordJson } from "../policy-serializers";
 import * as S from "../schemas/policies";
 
@@ -13,21 +12,19 @@ import * as S from "../schemas/policies";
 export const policyRoutes = new Hono<AppEnv>();
 const r = policyRoutes;
 
-r.get("/registered-models/policy", requires("read", modelFromInput), async (c) => {
-  const { name } = await readInput(c, S.GetPolicy);
+r.get("/registered-models/policy", guard("read", S.GetPolicy, byName), async (c) => {
+  const { name } = c.var.input;
   return c.json(policyRecordJson(await c.var.services.policies.getPolicy(name)));
 });
 
-async function setPolicy(c: Context<AppEnv>) {
-  const { name, policy } = await readInput(c, S.SetPolicy);
-  return c.json(policyRecordJson(await c.var.services.policies.setPolicy(name, policy, c.var.actor)));
-}
 // PUT replaces the policy; POST is the same, for clients that only POST (as MLflow's API does).
-r.put("/registered-models/policy", requires("admin", modelFromInput), setPolicy);
-r.post("/registered-models/policy", requires("admin", modelFromInput), setPolicy);
+r.on(["PUT", "POST"], "/registered-models/policy", guard("admin", S.SetPolicy, byName), async (c) => {
+  const { name, policy } = c.var.input;
+  return c.json(policyRecordJson(await c.var.services.policies.setPolicy(name, policy, c.var.actor)));
+});
 
-r.delete("/registered-models/policy", requires("admin", modelFromInput), async (c) => {
-  const { name } = await readInput(c, S.DeletePolicy);
+r.delete("/registered-models/policy", guard("admin", S.DeletePolicy, byName), async (c) => {
+  const { name } = c.var.input;
   await c.var.services.policies.clearPolicy(name);
   return c.json({});
 });

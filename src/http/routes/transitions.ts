@@ -1,15 +1,14 @@
 import { Hono } from "hono";
-import { requires, modelFromInput } from "../auth";
+import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
-import { readInput } from "../input";
 import { ListTransitions } from "../schemas/model-registry";
 import { transitionJson } from "../serializers";
 
 /** Modelgate's own endpoints under /api/2.0/modelgate. */
 export const transitionRoutes = new Hono<AppEnv>();
 
-transitionRoutes.get("/model-versions/transitions", requires("read", modelFromInput), async (c) => {
-  const input = await readInput(c, ListTransitions);
+transitionRoutes.get("/model-versions/transitions", guard("read", ListTransitions, byName), async (c) => {
+  const input = c.var.input;
   const page = await c.var.services.registry.listTransitions({
     name: input.name,
     version: input.version,
