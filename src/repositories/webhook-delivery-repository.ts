@@ -1,9 +1,10 @@
-import { and, asc, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { DeliveryAttempt, DeliveryStatus, DeliveryWithAttempts, WebhookDelivery } from "../webhooks/webhook-types";
+import type { DeliveryAttempt, DeliveryStatus, DeliveryWithAttempts, ModelGrants, WebhookDelivery } from "../webhooks/webhook-types";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { events } from "./events-schema";
+import { registeredModels } from "./schema";
 import { webhookDeliveries, webhookDeliveryAttempts, webhooks } from "./webhook-schema";
 
 type Statement = BatchItem<"sqlite">;
@@ -38,6 +39,19 @@ export interface AttemptResult {
   status: DeliveryStatus;
   nextAttemptAt: number;
   deliveredAt: number | null;
+}
+
+/**
+ * The deliveries a caller holding `within` may read: test deliveries (no model) and those of
+ * events of a model whose current name (or, once it is gone, its name at the event) is one of
+ * `within`. A webhook's filter can change, so its log may hold other models' events.
+ */
+function readableBy(within: ModelGrants): SQL | undefined {
+  if (within === null) return undefined;
+  return or(
+    isNull(webhookDeliveries.modelId),
+    sql`coalesce((SELECT ${registeredModels.name} FROM ${registeredModels} WHERE ${registeredModels.id} = ${webhookDeliveries.modelId}), ${webhookDeliveries.modelName}) IN (SELECT value FROM json_each(${JSON.stringify(within)}))`,
+  );
 }
 
 export class WebhookDeliveryRepository {
@@ -170,36 +184,39 @@ export class WebhookDeliveryRepository {
     return row !== undefined;
   }
 
-  async get(webhookId: string, id: string): Promise<WebhookDelivery | null> {
+  async get(webhookId: string, id: string, within: ModelGrants): Promise<WebhookDelivery | null> {
     const row = await this.read(
       this.db
         .select()
         .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.webhookId, webhookId)))
+        .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.webhookId, webhookId), readableBy(within)))
         .get(),
     );
     return row ? toDelivery(row) : null;
   }
 
   /** Makes a dead or failed delivery pending again; false when it is neither. */
-  async reopen(webhookId: string, id: string, now: number): Promise<boolean> {
+  async reopen(webhookId: string, id: string, now: number, within: ModelGrants): Promise<boolean> {
     const rows = await this.read(
       this.db
         .update(webhookDeliveries)
         .set({ status: "pending", nextAttemptAt: now, updatedAt: now, deadAt: null })
-        .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.webhookId, webhookId), inArray(webhookDeliveries.status, ["dead", "failed"])))
+        .where(
+          and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.webhookId, webhookId), inArray(webhookDeliveries.status, ["dead", "failed"]), readableBy(within)),
+        )
         .returning({ id: webhookDeliveries.id }),
     );
     return rows.length > 0;
   }
 
-  /** A webhook's deliveries, newest first, each with its attempts (oldest first). */
-  async listForWebhook(webhookId: string, offset: number, limit: number): Promise<DeliveryWithAttempts[]> {
+  /** A webhook's deliveries `within` may read, newest first, each with its attempts (oldest first). */
+  async listForWebhook(webhookId: string, offset: number, limit: number, within: ModelGrants): Promise<DeliveryWithAttempts[]> {
+    const where = and(eq(webhookDeliveries.webhookId, webhookId), readableBy(within));
     const rows = await this.read(
       this.db
         .select()
         .from(webhookDeliveries)
-        .where(eq(webhookDeliveries.webhookId, webhookId))
+        .where(where)
         .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
         .limit(limit)
         .offset(offset),
@@ -209,7 +226,7 @@ export class WebhookDeliveryRepository {
     const page = this.db
       .select({ id: webhookDeliveries.id })
       .from(webhookDeliveries)
-      .where(eq(webhookDeliveries.webhookId, webhookId))
+      .where(where)
       .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
       .limit(limit)
       .offset(offset);

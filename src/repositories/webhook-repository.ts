@@ -1,6 +1,6 @@
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, isNotNull, sql, type SQL } from "drizzle-orm";
 import type { RegistryEventType } from "../events/registry-event";
-import type { Webhook, WebhookStatus } from "../webhooks/webhook-types";
+import type { ModelGrants, Webhook, WebhookStatus } from "../webhooks/webhook-types";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { registeredModels } from "./schema";
@@ -40,6 +40,20 @@ function toRow(w: Webhook): Row {
   };
 }
 
+/**
+ * The webhooks a caller holding `within` governs, as a condition on `webhooks` usable in SELECT,
+ * UPDATE and DELETE alike: those filtered to a model whose current name (or, once the model is
+ * gone, its name when the filter was set) is one of `within`. No condition for every model. The
+ * names travel as one JSON parameter (D1 binds at most 100 per statement).
+ */
+export function governedBy(within: ModelGrants): SQL | undefined {
+  if (within === null) return undefined;
+  return and(
+    isNotNull(webhooks.modelId),
+    sql`coalesce((SELECT ${registeredModels.name} FROM ${registeredModels} WHERE ${registeredModels.id} = ${webhooks.modelId}), ${webhooks.modelName}) IN (SELECT value FROM json_each(${JSON.stringify(within)}))`,
+  );
+}
+
 /** Webhooks; the model filter's current name comes from a join, so a rename shows at once. */
 export class WebhookRepository {
   constructor(private readonly db: Database) {}
@@ -59,49 +73,47 @@ export class WebhookRepository {
     }
   }
 
-  async update(webhook: Webhook): Promise<boolean> {
+  /** Writes the webhook if the row is (still) one `within` governs; false otherwise. */
+  async update(webhook: Webhook, within: ModelGrants): Promise<boolean> {
     try {
       const { id, creationTimestamp: _, ...rest } = toRow(webhook);
-      const updated = await this.db.update(webhooks).set(rest).where(eq(webhooks.id, id)).returning({ id: webhooks.id });
+      const updated = await this.db.update(webhooks).set(rest).where(and(eq(webhooks.id, id), governedBy(within))).returning({ id: webhooks.id });
       return updated.length > 0;
     } catch (error) {
       throw translateD1Error(error);
     }
   }
 
-  async get(id: string): Promise<Webhook | null> {
+  /** The webhook, if `within` governs it. */
+  async get(id: string, within: ModelGrants): Promise<Webhook | null> {
     try {
-      const found = await this.select().where(eq(webhooks.id, id)).get();
+      const found = await this.select().where(and(eq(webhooks.id, id), governedBy(within))).get();
       return found ? toWebhook(found.row, found.currentModelName) : null;
     } catch (error) {
       throw translateD1Error(error);
     }
   }
 
-  /** Newest first, as MLflow lists them. */
-  async list(offset: number, limit: number): Promise<Webhook[]> {
+  /** Newest first, as MLflow lists them; only those `within` governs (filtered in the query, so pages are full). */
+  async list(offset: number, limit: number, within: ModelGrants): Promise<Webhook[]> {
     try {
-      const rows = await this.select().orderBy(desc(webhooks.creationTimestamp), desc(webhooks.id)).limit(limit).offset(offset);
+      const rows = await this.select().where(governedBy(within)).orderBy(desc(webhooks.creationTimestamp), desc(webhooks.id)).limit(limit).offset(offset);
       return rows.map((r) => toWebhook(r.row, r.currentModelName));
     } catch (error) {
       throw translateD1Error(error);
     }
   }
 
-  /** Deletes the webhook and, by cascade, its deliveries and their attempts (one statement). */
-  async delete(id: string): Promise<boolean> {
+  /** Deletes the webhook, if `within` governs it, and by cascade its deliveries and their attempts (one statement). */
+  async delete(id: string, within: ModelGrants): Promise<boolean> {
     try {
-      const deleted = await this.db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id });
+      const deleted = await this.db.delete(webhooks).where(and(eq(webhooks.id, id), governedBy(within))).returning({ id: webhooks.id });
       return deleted.length > 0;
     } catch (error) {
       throw translateD1Error(error);
     }
   }
 
-  /**
-   * The ACTIVE webhooks subscribed to `type`, for every model or for `modelId`, that existed at
-   * `at` (the time of the change: a webhook created after it does not receive it).
-   */
   /** Every ACTIVE webhook: few, read once per queue batch and matched against its events in memory. */
   async active(): Promise<Webhook[]> {
     try {

@@ -10,7 +10,7 @@ import { parseWebhookEvent, parseWebhookEvents } from "../webhooks/webhook-event
 import { examplePayload, isoTimestamp } from "../webhooks/webhook-payload";
 import { sendWebhook, type SendResult } from "../webhooks/webhook-sender";
 import { ATTEMPT_HEADER } from "../webhooks/webhook-signature";
-import type { DeliveryWithAttempts, Webhook, WebhookDelivery, WebhookStatus } from "../webhooks/webhook-types";
+import type { DeliveryWithAttempts, ModelGrants, Webhook, WebhookDelivery, WebhookStatus } from "../webhooks/webhook-types";
 import { checkWebhookUrl } from "../webhooks/webhook-url-policy";
 import type { WebhookDispatchService } from "./webhook-dispatch-service";
 
@@ -39,6 +39,8 @@ export interface TestResult {
   responseBody: string | null;
   errorMessage: string | null;
   deliveryId: string;
+  /** The webhook tested. */
+  webhook: Webhook;
 }
 
 export interface Page<T> {
@@ -51,7 +53,15 @@ const MAX_URL = 2048;
 
 export const webhookNotFound = (id: string) => new NotFoundError(`Webhook with ID ${id} not found.`);
 
-/** Webhook CRUD as MLflow 3 serves it, the test endpoint, and Modelgate's delivery log and replay. */
+/**
+ * Webhook CRUD as MLflow 3 serves it, the test endpoint, and Modelgate's delivery log and replay.
+ *
+ * Every method takes the caller's `ModelGrants`. A caller narrowed to models manages only webhooks
+ * filtered to one of them: a filter naming another model (or none: every model) is refused
+ * (PERMISSION_DENIED, before the name is looked up, so the answer says nothing of its existence),
+ * and any other webhook answers exactly as an unknown id does (RESOURCE_DOES_NOT_EXIST). Lists
+ * are filtered in the query, so pages stay full.
+ */
 export class WebhookService {
   constructor(
     private readonly webhooks: WebhookRepository,
@@ -62,7 +72,8 @@ export class WebhookService {
     private readonly send: (request: Parameters<typeof sendWebhook>[0]) => Promise<SendResult> = sendWebhook,
   ) {}
 
-  async create(input: CreateWebhookInput, now = Date.now()): Promise<Webhook> {
+  async create(grants: ModelGrants, input: CreateWebhookInput, now = Date.now()): Promise<Webhook> {
+    checkFilter(grants, input.modelName ?? "");
     const filter = input.modelName ? await this.modelFilter(input.modelName) : { modelId: null, modelName: null };
     const webhook: Webhook = {
       id: crypto.randomUUID().replaceAll("-", ""),
@@ -80,21 +91,22 @@ export class WebhookService {
     return webhook;
   }
 
-  async get(id: string): Promise<Webhook> {
-    const webhook = await this.webhooks.get(id);
+  async get(grants: ModelGrants, id: string): Promise<Webhook> {
+    const webhook = await this.webhooks.get(id, grants);
     if (!webhook) throw webhookNotFound(id);
     return webhook;
   }
 
-  async list(maxResults: number | undefined, pageToken: string | undefined): Promise<Page<Webhook>> {
+  async list(grants: ModelGrants, maxResults: number | undefined, pageToken: string | undefined): Promise<Page<Webhook>> {
     const limit = validateMaxResults(maxResults, 100, 1000);
     const offset = decodePageToken(pageToken);
-    const rows = await this.webhooks.list(offset, limit + 1);
+    const rows = await this.webhooks.list(offset, limit + 1, grants);
     return { items: rows.slice(0, limit), nextPageToken: rows.length > limit ? encodePageToken(offset + limit) : null };
   }
 
-  async update(id: string, input: UpdateWebhookInput, now = Date.now()): Promise<Webhook> {
-    const current = await this.get(id);
+  async update(grants: ModelGrants, id: string, input: UpdateWebhookInput, now = Date.now()): Promise<Webhook> {
+    const current = await this.get(grants, id);
+    if (input.modelName !== undefined) checkFilter(grants, input.modelName);
     const filter =
       input.modelName === undefined
         ? { modelId: current.modelId, modelName: current.modelName }
@@ -112,21 +124,23 @@ export class WebhookService {
       ...filter,
       lastUpdatedTimestamp: Math.max(now, current.lastUpdatedTimestamp),
     };
-    if (!(await this.webhooks.update(updated))) throw webhookNotFound(id);
+    if (!(await this.webhooks.update(updated, grants))) throw webhookNotFound(id);
     return updated;
   }
 
-  /** Deletes the webhook with its deliveries and their attempts. */
-  async delete(id: string): Promise<void> {
-    if (!(await this.webhooks.delete(id))) throw webhookNotFound(id);
+  /** Deletes the webhook with its deliveries and their attempts; answers what was deleted. */
+  async delete(grants: ModelGrants, id: string): Promise<Webhook> {
+    const webhook = await this.get(grants, id);
+    if (!(await this.webhooks.delete(id, grants))) throw webhookNotFound(id);
+    return webhook;
   }
 
   /**
    * Sends MLflow's example payload for one of the webhook's events (the first by default), signed
    * like any delivery, and answers what the receiver said. Recorded in the delivery log.
    */
-  async test(id: string, event: EventInput | undefined, now = Date.now()): Promise<TestResult> {
-    const webhook = await this.get(id);
+  async test(grants: ModelGrants, id: string, event: EventInput | undefined, now = Date.now()): Promise<TestResult> {
+    const webhook = await this.get(grants, id);
     const type: RegistryEventType = event ? parseWebhookEvent(event) : webhook.events[0];
     const { entity, action } = entityAction(type);
     const deliveryId = crypto.randomUUID();
@@ -176,28 +190,29 @@ export class WebhookService {
       responseBody: result.responseBody,
       errorMessage: success ? null : `Failed to test webhook: ${result.error}`,
       deliveryId,
+      webhook,
     };
   }
 
-  /** A webhook's deliveries, newest first, with every attempt. */
-  async listDeliveries(id: string, maxResults: number | undefined, pageToken: string | undefined): Promise<Page<DeliveryWithAttempts>> {
-    await this.get(id);
+  /** A webhook's deliveries, newest first, with every attempt (for a narrowed caller: of its models' events). */
+  async listDeliveries(grants: ModelGrants, id: string, maxResults: number | undefined, pageToken: string | undefined): Promise<Page<DeliveryWithAttempts>> {
+    await this.get(grants, id);
     const limit = validateMaxResults(maxResults, 50, 1000);
     const offset = decodePageToken(pageToken);
-    const rows = await this.deliveries.listForWebhook(id, offset, limit + 1);
+    const rows = await this.deliveries.listForWebhook(id, offset, limit + 1, grants);
     return { items: rows.slice(0, limit), nextPageToken: rows.length > limit ? encodePageToken(offset + limit) : null };
   }
 
   /** Sends a dead or failed delivery again, with a fresh retry budget; same delivery id and body. */
-  async replay(id: string, deliveryId: string, now = Date.now()): Promise<WebhookDelivery> {
-    await this.get(id);
-    const delivery = await this.deliveries.get(id, deliveryId);
+  async replay(grants: ModelGrants, id: string, deliveryId: string, now = Date.now()): Promise<{ webhook: Webhook; delivery: WebhookDelivery }> {
+    const webhook = await this.get(grants, id);
+    const delivery = await this.deliveries.get(id, deliveryId, grants);
     if (!delivery) throw new NotFoundError(`Delivery with ID ${deliveryId} not found for webhook ${id}.`);
-    if (!(await this.deliveries.reopen(id, deliveryId, now))) {
+    if (!(await this.deliveries.reopen(id, deliveryId, now, grants))) {
       throw new RegistryError("RESOURCE_CONFLICT", `Delivery ${deliveryId} is ${delivery.status}; only dead or failed deliveries can be replayed.`);
     }
     await this.dispatch.enqueue([deliveryId]);
-    return { ...delivery, status: "pending", nextAttemptAt: now, updatedAt: now, deadAt: null };
+    return { webhook, delivery: { ...delivery, status: "pending", nextAttemptAt: now, updatedAt: now, deadAt: null } };
   }
 
   private async modelFilter(name: string): Promise<{ modelId: string; modelName: string }> {
@@ -205,6 +220,21 @@ export class WebhookService {
     if (!modelId) throw modelNotFound(name);
     return { modelId, modelName: name };
   }
+}
+
+/**
+ * A narrowed caller may set a filter only to a model it holds, and may not remove it (a webhook
+ * without a filter hears every model). `modelName` "" means no filter.
+ */
+function checkFilter(grants: ModelGrants, modelName: string): void {
+  if (grants === null) return;
+  if (modelName === "") {
+    throw new RegistryError(
+      "PERMISSION_DENIED",
+      "A token narrowed to models manages only webhooks filtered to one of them: set model_name (only an unrestricted admin manages webhooks for every model).",
+    );
+  }
+  if (!grants.includes(modelName)) throw new RegistryError("PERMISSION_DENIED", `This token has no rights on model '${modelName}'.`);
 }
 
 function checkName(name: string): string {

@@ -1,5 +1,12 @@
 import type { RegistryEventType } from "../events/registry-event";
 
+/**
+ * The models a caller holds (a token's per-model grants): null means every model. A caller
+ * narrowed to models manages only webhooks filtered to one of them (never an all-models webhook),
+ * and reads only deliveries of their events.
+ */
+export type ModelGrants = readonly string[] | null;
+
 export const WEBHOOK_STATUSES = ["ACTIVE", "DISABLED"] as const;
 export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number];
 
