@@ -150,6 +150,8 @@ export class ModelCoordinator extends DurableObject<Env> {
   /** `caller`: who asks, for the promotion policy's scope rules (null: unknown, refused by them). */
   transition(modelId: string, name: string, transition: Transition, caller: Caller | null = null) {
     return this.mutate(modelId, name, async (s) => {
+      // The model's own rules (the version exists, is READY for Staging or Production) come first.
+      this.writer.admit(s, transition.version, transition.stage);
       await this.policies.check(s, transition.version, transition.stage, caller);
       return this.writer.transition(s, transition);
     });

@@ -1,6 +1,6 @@
 import type { ModelAlias, ModelVersion, RegisteredModel, Tag } from "../domain/model";
 import type { ModelRef } from "../domain/model-ref";
-import type { Stage } from "../domain/stages";
+import { isServable, type Stage } from "../domain/stages";
 import type { ModelRecord, ModelSnapshot, VersionRecord } from "../repositories/model-repository";
 
 /**
@@ -45,7 +45,13 @@ export class ModelState {
     return names.sort();
   }
 
-  /** Per stage, the highest-numbered READY version (MLflow's get-latest-versions), in stage order. */
+  /**
+   * Per stage, the highest-numbered READY version (MLflow's get-latest-versions), in stage order.
+   * This is what get, get-latest-versions, resolve (`/v1`, `models:/`), the UI and rollback take
+   * as "the version in Production". Only a READY version enters Staging or Production (the
+   * writer's rule), so for those stages it is simply the version whose stage it is: the views that
+   * read stages straight from D1 (model-versions/get and search) agree.
+   */
   latestVersions(stages?: Stage[]): ModelVersion[] {
     this.latestCache ??= this.computeLatest();
     return stages && stages.length > 0 ? this.latestCache.filter((v) => stages.includes(v.currentStage)) : this.latestCache;
@@ -75,7 +81,7 @@ export class ModelState {
         return this.latestVersions([ref.stage])[0];
       case "latest": {
         let best: VersionRecord | undefined;
-        for (const v of this.versions.values()) if (v.status === "READY" && (!best || v.version > best.version)) best = v;
+        for (const v of this.versions.values()) if (isServable(v.status) && (!best || v.version > best.version)) best = v;
         return best && this.project(best);
       }
     }
@@ -106,7 +112,7 @@ export class ModelState {
     const best = new Map<Stage, VersionRecord>();
     const ascending = [...this.versions.values()].sort((a, b) => a.version - b.version);
     for (const v of ascending) {
-      if (v.status !== "READY") continue;
+      if (!isServable(v.status)) continue;
       const current = best.get(v.currentStage);
       if (!current || v.version > current.version) best.set(v.currentStage, v);
     }

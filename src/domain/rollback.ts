@@ -1,13 +1,14 @@
 import { RegistryError } from "../errors";
-import type { StageTransition } from "./model";
+import type { StageTransition, VersionStatus } from "./model";
+import { isServable } from "./stages";
 
 /**
  * The rollback rule: the version to restore is the most recent one, other than the current
  * Production version, whose history row went to Production before the current version's latest
  * promotion. `history` is newest first (as listTransitions answers; rows to other stages may be
  * left out, only promotions to Production count); `usable` says whether a candidate can still be
- * promoted (not deleted, READY), so a gone version is skipped for the one before it. Returns null
- * when there is none.
+ * promoted (`restorable`), so a gone version is skipped for the one before it. Returns null when
+ * there is none.
  */
 export function rollbackTarget(history: readonly StageTransition[], current: number, usable: (version: number) => boolean = () => true): number | null {
   const promotedAt = history.findIndex((t) => t.toStage === "Production" && t.version === current);
@@ -17,6 +18,18 @@ export function rollbackTarget(history: readonly StageTransition[], current: num
     if (t.toStage === "Production" && t.version !== current && usable(t.version)) return t.version;
   }
   return null;
+}
+
+/**
+ * Which candidates a rollback may restore, given each one's status now (undefined: deleted): only
+ * a version that may be served (stages.ts `isServable`: READY). An older registry let a version
+ * that is not READY into Production; its history rows are passed over for the one before.
+ */
+export function restorable(statusOf: (version: number) => VersionStatus | undefined): (version: number) => boolean {
+  return (version) => {
+    const status = statusOf(version);
+    return status !== undefined && isServable(status);
+  };
 }
 
 /** The history comment of a rollback's promotion: the UI and the API record the same words. */

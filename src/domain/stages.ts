@@ -1,4 +1,5 @@
 import { InvalidParameterError } from "../errors";
+import type { VersionStatus } from "./model";
 
 export const STAGES = ["None", "Staging", "Production", "Archived"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -46,4 +47,36 @@ export function versionsToArchive(
     if (v.version !== target && v.currentStage === stage) archived.push(v.version);
   }
   return archived.sort((a, b) => a - b);
+}
+
+/**
+ * Whether a version with this status may be served: enter Staging or Production, take an alias,
+ * count as a stage's latest version (MLflow's get-latest-versions) or be restored by a rollback.
+ * Only READY versions have their files; this one predicate is what every view of "the version in
+ * Production" rests on, so they cannot disagree.
+ */
+export function isServable(status: VersionStatus): boolean {
+  return status === "READY";
+}
+
+export interface RegisteredVersion {
+  version: number;
+  status: VersionStatus;
+}
+
+const notServable = (model: string, v: RegisteredVersion, what: string) =>
+  new InvalidParameterError(`Model Version (name=${model}, version=${v.version}) is ${v.status}: only a READY version can ${what}.`);
+
+/**
+ * Refuses (INVALID_PARAMETER_VALUE, naming the status) a version that is not READY entering
+ * Staging or Production. Modelgate's rule: MLflow's store does not look at the status, which let
+ * a version without files be "in Production" while nothing could load it.
+ */
+export function checkMayEnter(model: string, v: RegisteredVersion, stage: Stage): void {
+  if (ACTIVE_STAGES.includes(stage) && !isServable(v.status)) throw notServable(model, v, `enter ${stage}`);
+}
+
+/** Refuses (INVALID_PARAMETER_VALUE, naming the status) an alias on a version that is not READY. */
+export function checkMayTakeAlias(model: string, v: RegisteredVersion, alias: string): void {
+  if (!isServable(v.status)) throw notServable(model, v, `take the alias '${alias}'`);
 }

@@ -1,7 +1,7 @@
 import { versionNotFound } from "../errors";
 import type { FileRef, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
-import { noEarlierProduction, nothingInProduction, productionMoved, rollbackComment, rollbackTarget } from "../domain/rollback";
-import { versionsToArchive, type Stage } from "../domain/stages";
+import { noEarlierProduction, nothingInProduction, productionMoved, restorable, rollbackComment, rollbackTarget } from "../domain/rollback";
+import { checkMayEnter, checkMayTakeAlias, versionsToArchive, type Stage } from "../domain/stages";
 import type { ModelState } from "../coordinator/model-state";
 import type { NewEvent, Outbox } from "../repositories/event-repository";
 import type { ModelRecord, ModelRepository, StageChange, VersionRecord } from "../repositories/model-repository";
@@ -187,7 +187,7 @@ export class ModelWriter {
 
   /** `reason: "rollback"` marks a rollback's history rows and events (see `rollback`). */
   async transition(state: ModelState, t: Transition, reason?: "rollback"): Promise<ModelVersion> {
-    const record = this.existing(state, t.version);
+    const record = this.admit(state, t.version, t.stage);
     const archived = versionsToArchive(state.versions.values(), t.version, t.stage, t.archiveExisting);
     const changes: StageChange[] = [
       { version: t.version, fromStage: record.currentStage, toStage: t.stage, comment: t.comment },
@@ -241,14 +241,25 @@ export class ModelWriter {
     if (!current) throw nothingInProduction(state.name);
     if (expectedCurrent !== undefined && current.version !== expectedCurrent) throw productionMoved(state.name, current.version, expectedCurrent);
     const history = await this.repo.productionHistory(state.model.id);
-    const target = rollbackTarget(history, current.version, (v) => state.versions.get(v)?.status === "READY");
+    const target = rollbackTarget(history, current.version, restorable((v) => state.versions.get(v)?.status));
     if (target === null) throw noEarlierProduction(state.name, current.version);
     return { current: current.version, target };
   }
 
-  /** Setting an alias to the version it already names changes nothing and writes nothing. */
+  /**
+   * The version, when it may enter `stage` now: it exists, and only a READY version enters Staging
+   * or Production (domain/stages.ts). The coordinator asks before its promotion policy, so a
+   * refusal names the status whatever the policy says.
+   */
+  admit(state: ModelState, version: number, stage: Stage): VersionRecord {
+    const record = this.existing(state, version);
+    checkMayEnter(state.name, record, stage);
+    return record;
+  }
+
+  /** Only a READY version takes an alias. Setting an alias to the version it already names changes nothing and writes nothing. */
   async setAlias(state: ModelState, alias: string, version: number, actor: Actor): Promise<void> {
-    this.existing(state, version);
+    checkMayTakeAlias(state.name, this.existing(state, version), alias);
     const previous = state.aliases.get(alias);
     if (previous === version) return;
     const set = event("model_version_alias.created", { version, from: previous === undefined ? null : String(previous), to: String(version), data: { alias } });

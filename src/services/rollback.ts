@@ -1,6 +1,6 @@
 import { RegistryError } from "../errors";
 import type { ModelVersion, StageTransition } from "../domain/model";
-import { noEarlierProduction, nothingInProduction, rollbackTarget } from "../domain/rollback";
+import { noEarlierProduction, nothingInProduction, restorable, rollbackTarget } from "../domain/rollback";
 import type { RegistryService } from "./registry-service";
 
 export interface RollbackPlan {
@@ -28,7 +28,7 @@ export class RollbackService {
     const [current] = await this.registry.getLatestVersions(name, ["Production"]);
     if (!current) throw nothingInProduction(name);
     const versions = new Map<number, ModelVersion | null>();
-    const usable = (version: number) => versions.get(version)?.status === "READY";
+    const usable = restorable((version) => versions.get(version)?.status);
     const seen: StageTransition[] = [];
     let pageToken: string | undefined;
     for (let pages = 0; pages < MAX_HISTORY_PAGES; pages++) {
