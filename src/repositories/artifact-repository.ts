@@ -1,9 +1,13 @@
-import { and, eq, gt, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, gt, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import { RegistryError } from "../errors";
+import { artifactPathOf, artifactUri } from "../domain/artifact-path";
 import type { StoredBlob } from "../artifacts/artifact-store";
+import { ancestorsOrSelf, isWithin, ownerCandidates, type ArtifactOwner } from "../artifacts/artifact-roots";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
-import { artifactObjects, artifactUploads, modelVersionFiles, registeredModels } from "./schema";
+import { artifactObjects, artifactUploads, modelVersionFiles, modelVersions, registeredModels } from "./schema";
+import { loggedModels, runs } from "./tracking-schema";
+import { inJsonList, read } from "./tracking-sql";
 
 export interface ArtifactObject extends StoredBlob {
   path: string;
@@ -34,7 +38,7 @@ const IMMUTABLE = "MODELGATE_IMMUTABLE_ARTIFACT";
 
 export class ImmutableArtifactError extends RegistryError {
   constructor(path: string) {
-    super("RESOURCE_CONFLICT", `Artifact '${path}' belongs to a registered model version and cannot be changed or deleted.`);
+    super("RESOURCE_CONFLICT", `Artifact '${path}' is in a registered model version's source folder: nothing there can be added, replaced or deleted.`);
   }
 }
 
@@ -95,6 +99,66 @@ export class ArtifactRepository {
             FROM ${artifactObjects} WHERE ${range})
       GROUP BY name, is_dir ORDER BY name`);
     return rows.map((r) => ({ path: r.name, isDir: Boolean(r.is_dir), size: r.is_dir ? null : r.size }));
+  }
+
+  /**
+   * The runs and logged models whose artifact root is `path` or a folder above it, innermost
+   * first. Candidates come from the ids in the path; each is confirmed against its recorded URI.
+   */
+  async owners(path: string): Promise<ArtifactOwner[]> {
+    const { runIds, loggedModelIds } = ownerCandidates(path);
+    if (runIds.length === 0 && loggedModelIds.length === 0) return [];
+    const [runRows, modelRows] = await read(() =>
+      this.db.batch([
+        this.db
+          .select({ id: runs.runId, uri: runs.artifactUri, active: sql<number>`${runs.lifecycleStage} = 'active'`, by: runs.createdByToken })
+          .from(runs)
+          .where(inJsonList(runs.runId, runIds)),
+        this.db
+          .select({ id: loggedModels.modelId, uri: loggedModels.artifactUri, active: sql<number>`${ne(loggedModels.lifecycleStage, "deleted")}`, by: loggedModels.createdByToken })
+          .from(loggedModels)
+          .where(inJsonList(loggedModels.modelId, loggedModelIds)),
+      ]),
+    );
+    const owners: ArtifactOwner[] = [];
+    for (const [kind, rows] of [["run", runRows], ["logged_model", modelRows]] as const) {
+      for (const row of rows) {
+        const root = artifactPathOf(row.uri);
+        if (root !== null && root !== "" && isWithin(path, root)) owners.push({ kind, id: row.id, root, active: Boolean(row.active), createdByToken: row.by });
+      }
+    }
+    return owners.sort((a, b) => b.root.length - a.root.length);
+  }
+
+  /**
+   * Whether `path` is a registered version's source folder or lies below one (the folder is the
+   * version's storage_location). Such paths are sealed: no new file, no overwrite, no delete.
+   */
+  async isSealed(path: string): Promise<boolean> {
+    const row = await read(() =>
+      this.db
+        .select({ version: modelVersions.version })
+        .from(modelVersions)
+        .where(inJsonList(modelVersions.storageLocation, ancestorsOrSelf(path).map(artifactUri)))
+        .limit(1)
+        .get(),
+    );
+    return row !== undefined;
+  }
+
+  /** Whether `path` lies in the source folder of a version of one of the models named `models`. */
+  async inVersionOf(path: string, models: readonly string[]): Promise<boolean> {
+    if (models.length === 0) return false;
+    const row = await read(() =>
+      this.db
+        .select({ version: modelVersions.version })
+        .from(registeredModels)
+        .innerJoin(modelVersions, eq(modelVersions.modelId, registeredModels.id))
+        .where(and(inJsonList(registeredModels.name, models), inJsonList(modelVersions.storageLocation, ancestorsOrSelf(path).map(artifactUri))))
+        .limit(1)
+        .get(),
+    );
+    return row !== undefined;
   }
 
   async isReferenced(path: string): Promise<boolean> {

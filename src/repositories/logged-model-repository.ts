@@ -30,6 +30,8 @@ export interface LoggedModelRecord {
   status: LoggedModelStatus;
   artifactUri: string;
   creationTime: number;
+  /** The token that created the model (null for the bootstrap admin or with auth off). */
+  createdByToken?: string | null;
 }
 
 export interface DatasetFilter {
@@ -62,6 +64,7 @@ export class LoggedModelRepository {
         sourceRunId: model.sourceRunId,
         status: model.status,
         artifactUri: model.artifactUri,
+        createdByToken: model.createdByToken ?? null,
         lifecycleStage: "active",
         creationTime: model.creationTime,
         lastUpdatedTime: model.creationTime,

@@ -74,10 +74,12 @@ const DATASET_ROWS_PER_STATEMENT = 12;
 export class RunRepository {
   constructor(private readonly db: Database) {}
 
-  async create(info: RunInfo, tags: Tag[]): Promise<void> {
+  /** `createdByToken`: the token that created the run (null for the bootstrap admin or with auth off). */
+  async create(info: RunInfo, tags: Tag[], createdByToken: string | null = null): Promise<void> {
     await runBatch(this.db, [
       this.db.insert(runs).values({
         runId: info.runId,
+        createdByToken,
         experimentId: Number(info.experimentId),
         name: info.runName,
         userId: info.userId,

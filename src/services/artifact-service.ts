@@ -1,6 +1,7 @@
 import { InvalidParameterError, NotFoundError, RegistryError } from "../errors";
 import { validateArtifactPath } from "../domain/artifact-path";
 import type { ArtifactStore } from "../artifacts/artifact-store";
+import type { ArtifactCaller, ArtifactOwner } from "../artifacts/artifact-roots";
 import type { UrlSigner } from "../artifacts/url-signer";
 import { ImmutableArtifactError, type ArtifactRepository, type ListedArtifact } from "../repositories/artifact-repository";
 
@@ -16,9 +17,41 @@ export interface Download {
   sha256: string;
 }
 
+/** What the access rule needs to know about a path (the artifact index answers). */
+export interface ArtifactAccessIndex {
+  owners(path: string): Promise<ArtifactOwner[]>;
+  inVersionOf(path: string, models: readonly string[]): Promise<boolean>;
+}
+
+const denied = (path: string, action: "read" | "write") =>
+  new RegistryError(
+    "PERMISSION_DENIED",
+    `This token may not ${action} '${path}': a token narrowed to models ${action === "read" ? "reads" : "writes"} the artifacts of the runs and logged models it created${action === "read" ? " and the files of its models' versions" : ""}, and nothing else.`,
+  );
+
+/** A root made by this narrowed caller (never one made by another token, the admin, or auth off). */
+const madeBy = (caller: ArtifactCaller) => (owner: ArtifactOwner) => owner.createdByToken !== null && owner.createdByToken === caller.tokenId;
+
+/**
+ * Who may read `path` (issue 13): an unrestricted caller anything; a caller narrowed to models what
+ * lies under roots it created (every root above the path, so a root nested in another's is not
+ * a way in) or in the source folder of a version of a model it holds.
+ */
+export async function authorizeArtifactRead(index: ArtifactAccessIndex, caller: ArtifactCaller, path: string): Promise<void> {
+  if (caller.models === null) return;
+  const [owners, inHeldVersion] = await Promise.all([index.owners(path), index.inVersionOf(path, caller.models)]);
+  if (inHeldVersion || (owners.length > 0 && owners.every(madeBy(caller)))) return;
+  throw denied(path, "read");
+}
+
 /**
  * MLflow's proxied artifact store on R2. Bytes stream straight between the client and R2; the
  * artifact index in D1 maps paths to immutable blobs with their size and sha256.
+ *
+ * Artifacts belong to something (issue 13): a write lands only under the artifact root of an
+ * existing, active run or logged model; nothing under a registered version's source folder is
+ * added, replaced or deleted; a token narrowed to models works only in what it created and reads
+ * its models' versions.
  */
 export class ArtifactService {
   constructor(
@@ -28,39 +61,48 @@ export class ArtifactService {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async upload(path: string, body: ReadableStream<Uint8Array>, length: number | null): Promise<void> {
+  async upload(caller: ArtifactCaller, path: string, body: ReadableStream<Uint8Array>, length: number | null): Promise<void> {
     validateArtifactPath(path);
-    // Refuse before streaming a large body only to throw it away; the trigger stays the real guard.
-    if (await this.index.isReferenced(path)) throw new ImmutableArtifactError(path);
+    // Refuse before streaming a large body only to throw it away; the triggers stay the real guard.
+    await this.authorizeWrite(caller, path);
     const blob = await this.store.put(body, length);
     await this.publish(() => this.index.record(path, blob, this.clock()), blob.blobKey);
   }
 
-  async download(path: string): Promise<Download> {
+  async download(caller: ArtifactCaller, path: string): Promise<Download> {
     validateArtifactPath(path);
+    await authorizeArtifactRead(this.index, caller, path);
     const object = await this.index.find(path);
     const blob = object && (await this.store.get(object.blobKey));
     if (!object || !blob) throw new NotFoundError(`Artifact '${path}' does not exist.`);
     return { body: blob.body, size: object.size, sha256: object.sha256 };
   }
 
-  list(dir: string): Promise<ListedArtifact[]> {
-    return this.index.list(validateArtifactPath(dir.replace(/\/+$/, ""), { allowEmpty: true }));
+  async list(caller: ArtifactCaller, dir: string): Promise<ListedArtifact[]> {
+    const path = validateArtifactPath(dir.replace(/\/+$/, ""), { allowEmpty: true });
+    await authorizeArtifactRead(this.index, caller, path);
+    return this.index.list(path);
   }
 
-  async delete(path: string): Promise<void> {
+  async delete(caller: ArtifactCaller, path: string): Promise<void> {
     validateArtifactPath(path);
+    if (caller.models !== null) {
+      const owners = await this.index.owners(path);
+      if (owners.length === 0 || !owners.every(madeBy(caller))) throw denied(path, "write");
+    }
+    // Deleting a folder that holds a version's files is refused by the triggers, all or nothing.
+    if (await this.index.isSealed(path)) throw new ImmutableArtifactError(path);
     const blobs = await this.index.remove(path);
     await this.store.delete(blobs);
   }
 
   /** Starts an R2 multipart upload and hands back one signed URL per part, each pointing at this Worker. */
-  async createMultipart(path: string, numParts: number, origin: string) {
+  async createMultipart(caller: ArtifactCaller, path: string, numParts: number, origin: string) {
     validateArtifactPath(path);
     if (!Number.isInteger(numParts) || numParts < 1 || numParts > MAX_PARTS) {
       throw new InvalidParameterError(`num_parts must be between 1 and ${MAX_PARTS}, got ${numParts}.`);
     }
-    if (await this.index.isReferenced(path)) throw new ImmutableArtifactError(path);
+    await this.authorizeWrite(caller, path);
     const { blobKey, uploadId: r2UploadId } = await this.store.createMultipart();
     const uploadId = crypto.randomUUID().replaceAll("-", "");
     await this.index.createUpload({ uploadId, path, blobKey, r2UploadId, numParts }, this.clock());
@@ -89,19 +131,41 @@ export class ArtifactService {
     return this.store.uploadPart(upload.blobKey, upload.r2UploadId, partNumber, body, length);
   }
 
-  async completeMultipart(path: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
+  async completeMultipart(caller: ArtifactCaller, path: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
     const upload = await this.pending(uploadId, path);
     if (parts.length === 0) throw new InvalidParameterError("A multipart upload needs at least one part.");
+    // The run may have been deleted, or the folder sealed, since the upload began.
+    await this.authorizeWrite(caller, path);
     const blob = await this.store.completeMultipart(upload.blobKey, upload.r2UploadId, parts).catch((error: unknown) => {
       throw new InvalidParameterError(`R2 refused to complete the upload: ${error instanceof Error ? error.message : String(error)}`);
     });
     await this.publish(() => this.index.record(path, blob, this.clock(), uploadId), blob.blobKey);
   }
 
-  async abortMultipart(path: string, uploadId: string): Promise<void> {
+  async abortMultipart(caller: ArtifactCaller, path: string, uploadId: string): Promise<void> {
     const upload = await this.pending(uploadId, path);
+    if (caller.models !== null) {
+      const owners = await this.index.owners(path);
+      if (owners.length === 0 || !owners.every(madeBy(caller))) throw denied(path, "write");
+    }
     await this.store.abortMultipart(upload.blobKey, upload.r2UploadId);
     await this.index.deleteUpload(uploadId);
+  }
+
+  /**
+   * A write must land strictly below the root of an existing, active run or logged model (the
+   * innermost one), every root above it made by a narrowed caller itself, and outside every
+   * registered version's folder.
+   */
+  private async authorizeWrite(caller: ArtifactCaller, path: string): Promise<void> {
+    const owners = (await this.index.owners(path)).filter((o) => o.root !== path);
+    if (owners.length === 0 || !owners[0].active) {
+      throw new NotFoundError(
+        `No active run or logged model has an artifact root above '${path}': artifacts are written under the artifact_uri of a run or logged model.`,
+      );
+    }
+    if (caller.models !== null && !owners.every(madeBy(caller))) throw denied(path, "write");
+    if (await this.index.isSealed(path)) throw new ImmutableArtifactError(path);
   }
 
   private async pending(uploadId: string, path?: string) {

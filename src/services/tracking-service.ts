@@ -53,6 +53,8 @@ import {
   type DatasetInputInput,
   type MetricInput,
 } from "../domain/tracking-limits";
+import type { ArtifactCaller } from "../artifacts/artifact-roots";
+import { authorizeArtifactRead, type ArtifactAccessIndex } from "./artifact-service";
 import type { ExperimentRepository } from "../repositories/experiment-repository";
 import type { LoggedModelRepository } from "../repositories/logged-model-repository";
 import type { RunRepository } from "../repositories/run-repository";
@@ -84,8 +86,8 @@ export interface SearchLoggedModelsInput {
   pageToken?: string;
 }
 
-/** One folder of the artifact store (the artifact index provides it). */
-export interface ArtifactLister {
+/** One folder of the artifact store, and what its access rule needs (the artifact index provides both). */
+export interface ArtifactLister extends ArtifactAccessIndex {
   list(dir: string): Promise<{ path: string; isDir: boolean; size: number | null }[]>;
 }
 
@@ -189,7 +191,15 @@ export class TrackingService {
 
   // ---- Runs -----------------------------------------------------------------------------------
 
-  async createRun(input: { experimentId?: string; userId?: string; startTime?: number; tags?: Tag[]; runName?: string }): Promise<Run> {
+  /** `createdByToken`: the id of the token creating the run (per-model tokens reach only their own runs' artifacts). */
+  async createRun(input: {
+    experimentId?: string;
+    userId?: string;
+    startTime?: number;
+    tags?: Tag[];
+    runName?: string;
+    createdByToken?: string | null;
+  }): Promise<Run> {
     const tags = lastTagPerKey(input.tags ?? []);
     for (const t of tags) validateRunTag(t.key, t.value);
     const nameTag = tags.find((t) => t.key === RUN_NAME_TAG)?.value;
@@ -214,7 +224,7 @@ export class TrackingService {
       artifactUri: runArtifactUri(experiment.artifactLocation, runId),
       lifecycleStage: "active",
     };
-    await this.runs.create(info, tags);
+    await this.runs.create(info, tags, input.createdByToken ?? null);
     return this.getRun(runId);
   }
 
@@ -369,12 +379,14 @@ export class TrackingService {
    * stored outside the proxied store (another artifact location) list as empty: their files are
    * not here.
    */
-  async listArtifacts(runId: string, path?: string): Promise<RunArtifacts> {
+  async listArtifacts(caller: ArtifactCaller, runId: string, path?: string): Promise<RunArtifacts> {
     const relative = path === undefined ? "" : validateArtifactPath(path.replace(/\/+$/, ""), { allowEmpty: true });
     const run = await this.getRun(runId);
     const root = artifactPathOf(run.info.artifactUri);
     if (root === null) return { rootUri: run.info.artifactUri, files: [] };
-    const entries = await this.artifacts.list(relative === "" ? root : `${root}/${relative}`);
+    const dir = relative === "" ? root : `${root}/${relative}`;
+    await authorizeArtifactRead(this.artifacts, caller, dir);
+    const entries = await this.artifacts.list(dir);
     return {
       rootUri: run.info.artifactUri,
       files: entries.map((e) => ({ path: relative === "" ? e.path : `${relative}/${e.path}`, isDir: e.isDir, fileSize: e.size })),
@@ -390,6 +402,8 @@ export class TrackingService {
     sourceRunId?: string;
     params?: Tag[];
     tags?: Tag[];
+    /** The id of the token creating the model (per-model tokens reach only their own models' artifacts). */
+    createdByToken?: string | null;
   }): Promise<LoggedModel> {
     validateLoggedModelName(input.name);
     const params = input.params ?? [];
@@ -410,6 +424,7 @@ export class TrackingService {
         status: "LOGGED_MODEL_PENDING",
         artifactUri: loggedModelArtifactUri(experiment.artifactLocation, modelId),
         creationTime: this.clock(),
+        createdByToken: input.createdByToken ?? null,
       },
       tags,
       params,

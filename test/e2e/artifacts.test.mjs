@@ -55,8 +55,20 @@ async function download(url) {
   return { size, sha256: hash.digest("hex"), length: Number(res.headers.get("content-length")) };
 }
 
+/** A new run's artifact root (`0/<run>/artifacts`): writes land only under a run's or logged model's root. */
+async function runRoot() {
+  const res = await fetch(`${server.base}/api/2.0/mlflow/runs/create`, {
+    method: "POST",
+    headers: { "content-type": "application/json", connection: "close" },
+    body: JSON.stringify({ experiment_id: "0" }),
+  });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  return body.run.info.artifact_uri.replace(/^mlflow-artifacts:\//, "");
+}
+
 test("a 300 MiB artifact uploaded in one PUT downloads with the same sha256", async () => {
-  const url = `${server.base}/api/2.0/mlflow-artifacts/artifacts/1/big/artifacts/single.bin`;
+  const url = `${server.base}/api/2.0/mlflow-artifacts/artifacts/${await runRoot()}/single.bin`;
   const up = await put(url, SIZE, 1);
   assert.equal(up.status, 200, up.body);
   const down = await download(url);
@@ -65,7 +77,7 @@ test("a 300 MiB artifact uploaded in one PUT downloads with the same sha256", as
 
 test("a 300 MiB artifact uploaded as multipart downloads with the same sha256", async () => {
   // As MLflow's client sends it: the URL names the directory, the body the local file path.
-  const dir = "1/big/artifacts";
+  const dir = await runRoot();
   const path = `${dir}/multipart.bin`;
   const partSize = 50 * MiB;
   const numParts = SIZE / partSize;

@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createModel, uniqueName } from "../helpers";
+import { createExperiment, createLoggedModel, createRun } from "../tracking-helpers";
 
 const ARTIFACTS = "http://modelgate.test/api/2.0/mlflow-artifacts";
 
@@ -27,6 +28,30 @@ async function list(path: string) {
   return (await res.json()) as { files?: { path: string; is_dir: boolean; file_size?: number }[] };
 }
 
+function del(path: string) {
+  return exports.default.fetch(new Request(`${ARTIFACTS}/artifacts/${path}`, { method: "DELETE", body: "{}" }));
+}
+
+/** A new run's artifact root (`<experiment>/<run>/artifacts`): writes land only inside one. */
+async function runRoot(experimentId = "0"): Promise<string> {
+  const run = await createRun(experimentId);
+  return String(run.info.artifact_uri).replace(/^mlflow-artifacts:\//, "");
+}
+
+/** What a refused request must leave as it was: the artifact index, uploads in flight, and R2. */
+async function storageState() {
+  const objects = await env.DB.prepare("SELECT count(*) AS n FROM artifact_objects").first<{ n: number }>();
+  const uploads = await env.DB.prepare("SELECT count(*) AS n FROM artifact_uploads").first<{ n: number }>();
+  let blobs = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await env.ARTIFACTS.list({ cursor });
+    blobs += page.objects.length;
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return { objects: objects?.n, uploads: uploads?.n, blobs };
+}
+
 async function post(route: string, body: unknown) {
   const res = await exports.default.fetch(
     new Request(`${ARTIFACTS}/${route}`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
@@ -36,7 +61,7 @@ async function post(route: string, body: unknown) {
 
 describe("proxied artifact store", () => {
   it("stores, lists and streams back a file with its sha256 recorded", async () => {
-    const root = `1/${uniqueName("run")}/artifacts`;
+    const root = await runRoot();
     const data = bytes(100_000);
     expect((await put(`${root}/model/model.pkl`, data)).status).toBe(200);
     expect((await put(`${root}/model/MLmodel`, "flavors: {}")).status).toBe(200);
@@ -59,7 +84,7 @@ describe("proxied artifact store", () => {
   });
 
   it("accepts a chunked body of unknown length, as the MLflow client sends empty files", async () => {
-    const path = `1/${uniqueName("run")}/artifacts/empty.txt`;
+    const path = `${await runRoot()}/empty.txt`;
     const body = new ReadableStream({ start: (c) => c.close() });
     expect((await put(path, body)).status).toBe(200);
     const res = await get(path);
@@ -74,13 +99,13 @@ describe("proxied artifact store", () => {
   });
 
   it("decodes percent-encoded UTF-8 paths", async () => {
-    const dir = `1/${uniqueName("run")}/artifacts`;
+    const dir = await runRoot();
     expect((await put(`${dir}/${encodeURIComponent("données d'été.csv")}`, "a,b")).status).toBe(200);
     expect(await list(dir)).toEqual({ files: [{ path: "données d'été.csv", is_dir: false, file_size: 3 }] });
   });
 
   it("replaces a file that no version references, and deletes folders", async () => {
-    const dir = `1/${uniqueName("run")}/artifacts`;
+    const dir = await runRoot();
     await put(`${dir}/a.txt`, "one");
     await put(`${dir}/a.txt`, "two!");
     expect(await (await get(`${dir}/a.txt`)).text()).toBe("two!");
@@ -114,10 +139,49 @@ describe("proxied artifact store", () => {
   });
 });
 
+// Issue 13, finding 5: artifacts belong to something. MLflow's clients write only under a run's or
+// a logged model's artifact root; anything else is a store anyone could fill.
+describe("artifact ownership", () => {
+  it("refuses a write outside the artifact root of an existing, active run or logged model, and writes nothing", async () => {
+    const exp = await createExperiment();
+    const run = await createRun(exp);
+    const root = String(run.info.artifact_uri).replace(/^mlflow-artifacts:\//, "");
+    await call("POST", "/runs/delete", { run_id: run.info.run_id });
+    const before = await storageState();
+    const targets = [
+      "secret",
+      `${exp}/notes.txt`,
+      `${exp}/${"e".repeat(32)}/artifacts/model/MLmodel`, // no such run
+      `${exp}/models/m-${"e".repeat(32)}/artifacts/MLmodel`, // no such logged model
+      `${root}/model/MLmodel`, // a deleted run
+      root, // the root itself is a folder, not a file
+    ];
+    for (const path of targets) {
+      const res = await put(path, "x");
+      expect(res.status, path).toBe(404);
+      expect(await res.json()).toMatchObject({ error_code: "RESOURCE_DOES_NOT_EXIST" });
+    }
+    const mpu = await post(`mpu/create/${exp}`, { path: "/tmp/big.bin", num_parts: 1 });
+    expect(mpu).toMatchObject({ status: 404, body: { error_code: "RESOURCE_DOES_NOT_EXIST" } });
+    expect(await storageState()).toEqual(before);
+  });
+
+  it("accepts writes under a run's root and under an MLflow 3 logged model's root", async () => {
+    const exp = await createExperiment();
+    const model = await createLoggedModel(exp);
+    const modelRoot = String(model.info.artifact_uri).replace(/^mlflow-artifacts:\//, "");
+    expect(modelRoot).toBe(`${exp}/models/${model.info.model_id}/artifacts`);
+    expect((await put(`${modelRoot}/MLmodel`, "flavors: {}")).status).toBe(200);
+    const run = await runRoot(exp);
+    expect((await put(`${run}/model/MLmodel`, "flavors: {}")).status).toBe(200);
+    expect(await list(modelRoot)).toEqual({ files: [{ path: "MLmodel", is_dir: false, file_size: 11 }] });
+  });
+});
+
 describe("version manifests and immutability", () => {
   it("records every file under the source with size and sha256, then refuses to change them", async () => {
     const name = await createModel();
-    const root = `1/${uniqueName("run")}/artifacts/model`;
+    const root = `${await runRoot()}/model`;
     const weights = bytes(4096, 3);
     await put(`${root}/model.pkl`, weights);
     await put(`${root}/meta/MLmodel`, "flavors: {}");
@@ -137,15 +201,48 @@ describe("version manifests and immutability", () => {
     const del = await exports.default.fetch(new Request(`${ARTIFACTS}/artifacts/${root}`, { method: "DELETE", body: "{}" }));
     expect(del.status).toBe(409);
     expect(new Uint8Array(await (await get(`${root}/model.pkl`)).arrayBuffer())).toEqual(weights);
-    // A new file beside them is fine: it is not part of the version.
-    expect((await put(`${root}/notes.txt`, "later")).status).toBe(200);
 
     const download = await call("GET", "/model-versions/get-download-uri", { name, version: "1" });
     expect(download.body.artifact_uri).toBe(`mlflow-artifacts:/${root}`);
 
-    // Deleting the version releases its files.
+    // Deleting the version releases its files and its folder.
     await call("DELETE", "/model-versions/delete", { name, version: "1" });
     expect((await put(`${root}/model.pkl`, "replaced")).status).toBe(200);
+    expect((await put(`${root}/notes.txt`, "later")).status).toBe(200);
+  });
+
+  // Issue 13, finding 5: MLflow clients loading models:/B/1 download the whole folder (a `code/`
+  // folder goes on sys.path), so a file added beside the manifest's files changes the version.
+  it("seals every path under a registered version's source folder: no new file, no overwrite, no delete (409), and writes nothing", async () => {
+    const name = await createModel();
+    const run = await runRoot();
+    const root = `${run}/model`;
+    await put(`${root}/MLmodel`, "flavors: {}");
+    await put(`${root}/code/model_code.py`, "print('v1')");
+    const created = await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
+    expect(created.body.model_version.status).toBe("READY");
+    const before = await storageState();
+
+    const refusals = [
+      await put(`${root}/code/extra.py`, "import os"),
+      await put(`${root}/MLmodel`, "flavors: {evil: 1}"),
+      await put(`${root}/deeper/new/file.txt`, "x"),
+      await del(`${root}/code/extra.py`),
+      await del(`${root}/code`),
+    ];
+    const mpu = await post(`mpu/create/${root}/code`, { path: "/home/ana/extra.py", num_parts: 1 });
+    for (const res of refusals) {
+      expect(res.status).toBe(409);
+      expect(await res.json()).toMatchObject({ error_code: "RESOURCE_CONFLICT" });
+    }
+    expect(mpu).toMatchObject({ status: 409, body: { error_code: "RESOURCE_CONFLICT" } });
+    expect(await storageState()).toEqual(before);
+    expect(await list(`${root}/code`)).toEqual({ files: [{ path: "model_code.py", is_dir: false, file_size: 11 }] });
+
+    // The run's own root stays writable beside the sealed folder, and so does a sibling whose
+    // name merely starts like the folder's.
+    expect((await put(`${run}/notes.txt`, "later")).status).toBe(200);
+    expect((await put(`${run}/model-2/MLmodel`, "flavors: {}")).status).toBe(200);
   });
 
   it("marks a version from a source with no files FAILED_REGISTRATION and says why", async () => {
@@ -159,7 +256,7 @@ describe("version manifests and immutability", () => {
 
   it("lets copy_model_version's models:/name/v source share the original's files", async () => {
     const source = await createModel();
-    const root = `1/${uniqueName("run")}/artifacts/model`;
+    const root = `${await runRoot()}/model`;
     await put(`${root}/model.pkl`, "w");
     await call("POST", "/model-versions/create", { name: source, source: `mlflow-artifacts:/${root}` });
     const target = await createModel();
@@ -178,7 +275,7 @@ describe("multipart uploads", () => {
   });
 
   it("assembles parts sent to signed part URLs without credentials", async () => {
-    const dir = `1/${uniqueName("run")}/artifacts`;
+    const dir = await runRoot();
     const path = `${dir}/big.bin`;
     const data = bytes(5 * 1024 * 1024 + 1234, 9);
     const created = await post(`mpu/create/${dir}`, { path: "big.bin", num_parts: 2 });
@@ -201,7 +298,7 @@ describe("multipart uploads", () => {
   });
 
   it("refuses a tampered or re-targeted part URL with 403", async () => {
-    const path = `1/${uniqueName("run")}/artifacts`;
+    const path = await runRoot();
     const created = await post(`mpu/create/${path}`, { path: "big.bin", num_parts: 2 });
     const url = new URL(created.body.credentials[0].url);
     const tampered = new URL(url);
@@ -220,7 +317,7 @@ describe("multipart uploads", () => {
   it("lands a multipart upload at <dir>/<basename of the client's local path>, as MLflow's server does", async () => {
     // mlflow.log_artifact("/home/ana/out/big.bin", artifact_path="mp") with proxy multipart on:
     // the URL names the directory, the body's `path` is the client's local file path.
-    const run = `1/${uniqueName("run")}/artifacts`;
+    const run = await runRoot();
     const data = bytes(5 * 1024 * 1024 + 77, 4);
     const created = await post(`mpu/create/${run}/mp`, { path: "/home/ana/out/big.bin", num_parts: 2 });
     expect(created.status).toBe(200);
@@ -238,7 +335,7 @@ describe("multipart uploads", () => {
   });
 
   it("lands a multipart upload at the run's root when the URL names it, and takes a Windows path's file name", async () => {
-    const run = `1/${uniqueName("run")}/artifacts`;
+    const run = await runRoot();
     const created = await post(`mpu/create/${run}`, { path: "C:\\Users\\ana\\weights.bin", num_parts: 1 });
     expect(created.status).toBe(200);
     const res = await exports.default.fetch(new Request(created.body.credentials[0].url, { method: "PUT", body: "w" }));
@@ -248,7 +345,7 @@ describe("multipart uploads", () => {
   });
 
   it("refuses a multipart upload without the local file's path, and creates nothing", async () => {
-    const run = `1/${uniqueName("run")}/artifacts`;
+    const run = await runRoot();
     for (const path of [undefined, "", "/tmp/", ".."]) {
       const created = await post(`mpu/create/${run}`, { path, num_parts: 1 });
       expect(created.status).toBe(400);

@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createModel, uniqueName } from "../helpers";
+import { createRun } from "../tracking-helpers";
 
 const ORIGIN = "http://modelgate.test";
 
@@ -14,11 +15,17 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 
 const WEIGHTS = new Uint8Array(Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff));
 
+/** A new run's model folder (`<experiment>/<run>/artifacts/model`): writes land only under a run's root. */
+async function modelFolder(): Promise<string> {
+  const run = await createRun("0");
+  return `${String(run.info.artifact_uri).replace(/^mlflow-artifacts:\//, "")}/model`;
+}
+
 /** A model with two versions whose files were uploaded through the artifact API. */
 async function publishedModel() {
   const name = await createModel(uniqueName("deliver"));
   for (const v of [1, 2]) {
-    const root = `1/${uniqueName("run")}/artifacts/model`;
+    const root = await modelFolder();
     await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/model.pkl`, { method: "PUT", body: v === 1 ? WEIGHTS : `v${v}` });
     await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/conf/MLmodel`, { method: "PUT", body: `flavors: v${v}` });
     const created = await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
@@ -156,7 +163,7 @@ describe("download", () => {
       else await call("POST", "/registered-models/rename", { name, new_name: `${name}-moved` });
 
       await createModel(name);
-      const root = `1/${uniqueName("run")}/artifacts/model`;
+      const root = await modelFolder();
       await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/model.pkl`, { method: "PUT", body: `new ${how}` });
       await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
       const reused = await fetchWorker(path);

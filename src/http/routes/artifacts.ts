@@ -1,5 +1,6 @@
 import { Hono, type Context } from "hono";
-import { InvalidParameterError } from "../../errors";
+import { InvalidParameterError, RegistryError } from "../../errors";
+import type { ArtifactCaller } from "../../artifacts/artifact-roots";
 import { requires } from "../auth";
 import type { AppEnv } from "../context";
 import { readInput } from "../input";
@@ -30,6 +31,13 @@ function contentLength(c: Context): number | null {
   return header !== undefined && /^\d+$/.test(header) ? Number(header) : null;
 }
 
+/** Who is asking, as the artifact rules see it (set by the route's guard; with auth off, the local user). */
+function caller(c: Context<AppEnv>): ArtifactCaller {
+  const principal = c.var.principal;
+  if (!principal) throw new RegistryError("INTERNAL_ERROR", "The artifact route ran without its guard.");
+  return principal;
+}
+
 function requestBody(c: Context): ReadableStream<Uint8Array> {
   return c.req.raw.body ?? new Response(new Uint8Array()).body!;
 }
@@ -37,7 +45,7 @@ function requestBody(c: Context): ReadableStream<Uint8Array> {
 // Listing first: Hono's `/artifacts/*` would also match the bare `/artifacts`.
 r.get("/artifacts", requires("read"), async (c) => {
   const { path } = await readInput(c, S.ListArtifacts);
-  const files = await c.var.services.artifacts.list(path ?? "");
+  const files = await c.var.services.artifacts.list(caller(c), path ?? "");
   if (files.length === 0) return c.json({});
   return c.json({
     files: files.map((f) => (f.isDir ? { path: f.path, is_dir: true } : { path: f.path, is_dir: false, file_size: f.size })),
@@ -45,26 +53,26 @@ r.get("/artifacts", requires("read"), async (c) => {
 });
 
 r.put("/artifacts/*", requires("write"), async (c) => {
-  await c.var.services.artifacts.upload(pathAfter(c, "/artifacts/"), requestBody(c), contentLength(c));
+  await c.var.services.artifacts.upload(caller(c), pathAfter(c, "/artifacts/"), requestBody(c), contentLength(c));
   return c.json({});
 });
 
 r.get("/artifacts/*", requires("read"), async (c) => {
-  const file = await c.var.services.artifacts.download(pathAfter(c, "/artifacts/"));
+  const file = await c.var.services.artifacts.download(caller(c), pathAfter(c, "/artifacts/"));
   return new Response(file.body, {
     headers: { "content-type": "application/octet-stream", "content-length": String(file.size), etag: `"${file.sha256}"` },
   });
 });
 
 r.delete("/artifacts/*", requires("admin"), async (c) => {
-  await c.var.services.artifacts.delete(pathAfter(c, "/artifacts/"));
+  await c.var.services.artifacts.delete(caller(c), pathAfter(c, "/artifacts/"));
   return c.json({});
 });
 
 r.post("/mpu/create/*", requires("write"), async (c) => {
   const { path, num_parts } = await readInput(c, S.CreateMultipartUpload);
   const origin = new URL(c.req.url).origin;
-  const upload = await c.var.services.artifacts.createMultipart(multipartTarget(pathAfter(c, "/mpu/create/"), path), num_parts, origin);
+  const upload = await c.var.services.artifacts.createMultipart(caller(c), multipartTarget(pathAfter(c, "/mpu/create/"), path), num_parts, origin);
   return c.json({
     upload_id: upload.uploadId,
     credentials: upload.credentials.map((p) => ({ url: p.url, part_number: p.partNumber, headers: p.headers })),
@@ -74,6 +82,7 @@ r.post("/mpu/create/*", requires("write"), async (c) => {
 r.post("/mpu/complete/*", requires("write"), async (c) => {
   const { path, upload_id, parts } = await readInput(c, S.CompleteMultipartUpload);
   await c.var.services.artifacts.completeMultipart(
+    caller(c),
     multipartTarget(pathAfter(c, "/mpu/complete/"), path),
     upload_id,
     parts.map((p) => ({ partNumber: p.part_number, etag: p.etag })),
@@ -83,7 +92,7 @@ r.post("/mpu/complete/*", requires("write"), async (c) => {
 
 r.post("/mpu/abort/*", requires("write"), async (c) => {
   const { path, upload_id } = await readInput(c, S.AbortMultipartUpload);
-  await c.var.services.artifacts.abortMultipart(multipartTarget(pathAfter(c, "/mpu/abort/"), path), upload_id);
+  await c.var.services.artifacts.abortMultipart(caller(c), multipartTarget(pathAfter(c, "/mpu/abort/"), path), upload_id);
   return c.json({});
 });
 

@@ -20,6 +20,7 @@ r.post("/logged-models", requires("write"), async (c) => {
     sourceRunId: input.source_run_id,
     params: input.params,
     tags: input.tags,
+    createdByToken: c.var.principal?.tokenId ?? null,
   });
   return c.json({ model: loggedModelJson(model) });
 });

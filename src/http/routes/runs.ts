@@ -19,6 +19,7 @@ r.post("/runs/create", requires("write"), async (c) => {
     startTime: input.start_time,
     tags: input.tags,
     runName: input.run_name,
+    createdByToken: c.var.principal?.tokenId ?? null,
   });
   return c.json({ run: runJson(run) });
 });
@@ -161,5 +162,5 @@ r.get("/metrics/get-history", requires("read"), async (c) => {
 
 r.get("/artifacts/list", requires("read"), async (c) => {
   const { run_id, path } = await readInput(c, S.ListArtifacts);
-  return c.json(runArtifactsJson(await c.var.services.tracking.listArtifacts(run_id, path)));
+  return c.json(runArtifactsJson(await c.var.services.tracking.listArtifacts(c.var.principal!, run_id, path)));
 });
