@@ -4,7 +4,7 @@ import { parseVersion } from "../domain/limits";
 import type { ModelVersion } from "../domain/model";
 import { parseModelRef } from "../domain/model-ref";
 import type { ArtifactStore, BlobBody } from "../artifacts/artifact-store";
-import type { UrlSigner } from "../artifacts/url-signer";
+import type { SignatureProblem, UrlSigner } from "../artifacts/url-signer";
 import type { ArtifactRepository, ManifestFile } from "../repositories/artifact-repository";
 import type { RegistryService } from "./registry-service";
 
@@ -100,23 +100,29 @@ export class DeliveryService {
     return Promise.all(
       wanted.map(async (path) => {
         const route = filePath(input.name, version.version, path);
-        const query = new URLSearchParams(await this.signer.sign("GET", route, expiresAt));
+        const query = new URLSearchParams(await this.signer.sign("GET", route, expiresAt, modelBinding(version.modelId)));
         return { path, url: `${input.origin}${route}?${query}`, expiresAt };
       }),
     );
   }
 
-  async verifySignature(method: string, route: string, query: URLSearchParams): Promise<void> {
-    const problem = await this.signer.verify(method, route, query, Math.floor(this.clock() / 1000));
-    if (!problem) return;
-    const why = {
-      missing: "the URL carries no complete signature (expires, kid, sig)",
-      malformed: "the signature parameters are malformed",
-      expired: "the URL has expired",
-      unknown_key: "the signing key is unknown or retired",
-      invalid: "the signature does not match this method and path (tampered, or used for another path or method)",
-    }[problem];
-    throw new RegistryError("PERMISSION_DENIED", `Signed URL refused: ${why}.`);
+  /**
+   * Checks a signed file URL and answers the id of the model it was signed for. The signature
+   * covers the method, the exact path (name, version, file), the expiry and the model's immutable
+   * id: the id `name` stands for now (as fresh as a cached resolution) must be the one signed, so
+   * after the model is deleted or renamed and another takes its name, the URL stops working.
+   */
+  async verifySignedFile(method: string, route: string, query: URLSearchParams, name: string): Promise<string> {
+    let modelId: string;
+    try {
+      modelId = await this.modelId(name);
+    } catch (error) {
+      if (error instanceof RegistryError && error.code === "RESOURCE_DOES_NOT_EXIST") throw signatureRefused("invalid");
+      throw error;
+    }
+    const problem = await this.signer.verify(method, route, query, Math.floor(this.clock() / 1000), modelBinding(modelId));
+    if (problem) throw signatureRefused(problem);
+    return modelId;
   }
 
   /** R2's own presigned URLs (S3 API): they bypass the Worker, so they are never edge-cached. */
@@ -133,6 +139,26 @@ export class DeliveryService {
       }),
     );
   }
+}
+
+/** What a file URL's signature binds besides its path: the model's immutable id. */
+const modelBinding = (modelId: string) => `model:${modelId}`;
+
+function signatureRefused(problem: SignatureProblem): RegistryError {
+  const why = {
+    missing: "the URL carries no complete signature (expires, kid, sig)",
+    malformed: "the signature parameters are malformed",
+    expired: "the URL has expired",
+    unknown_key: "the signing key is unknown or retired",
+    invalid:
+      "the signature does not match this method and path (tampered, used for another path or method, or the model it was signed for was deleted or replaced)",
+  }[problem];
+  return new RegistryError("PERMISSION_DENIED", `Signed URL refused: ${why}.`);
+}
+
+/** A signed URL whose name now stands for another model than the one it was signed for. */
+export function signedForAnotherModel(): RegistryError {
+  return signatureRefused("invalid");
 }
 
 /** The immutable URL path of one file of one version. */

@@ -4,7 +4,7 @@ import { parseVersion } from "../../domain/limits";
 import { canonicalRef, parseModelRef } from "../../domain/model-ref";
 import { tarLength, tarStream } from "../../artifacts/tar-stream";
 import { toHex } from "../../artifacts/hashing-stream";
-import { filePath, type ResolvedVersion } from "../../services/delivery-service";
+import { filePath, signedForAnotherModel, type ResolvedVersion } from "../../services/delivery-service";
 import type { ManifestFile } from "../../repositories/artifact-repository";
 import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
@@ -32,12 +32,17 @@ function ifNoneMatch(c: Context, etag: string): boolean {
   return header !== undefined && header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag || t.trim() === "*");
 }
 
-/** The path after `/files/` in the request, segment by segment percent-decoded. */
-function filePathParam(c: Context): string {
-  const pathname = new URL(c.req.url).pathname;
-  const rest = pathname.slice(pathname.indexOf("/files/") + "/files/".length);
+// Segments of a file URL before the file's path: `/v1/models/{name}/versions/{v}/files/` and
+// `/v1/models/{name}/{ref}/files/`. The path is what follows the route's own `/files/`, never the
+// first `/files/` in the URL (a model may be named `files`).
+const VERSION_FILE_SEGMENTS = 7;
+const REF_FILE_SEGMENTS = 6;
+
+/** The file's path in the request, segment by segment percent-decoded. */
+function filePathParam(c: Context, skipSegments: number): string {
+  const rest = new URL(c.req.url).pathname.split("/").slice(skipSegments);
   try {
-    return rest.split("/").map(decodeURIComponent).join("/");
+    return rest.map(decodeURIComponent).join("/");
   } catch {
     throw new InvalidParameterError("The file path is not valid percent-encoded UTF-8.");
   }
@@ -57,20 +62,12 @@ function resolutionJson(resolved: ResolvedVersion, origin: string) {
   };
 }
 
-/** Checks a signature when the URL carries one (signed URLs work without any other credential). */
-async function checkSignature(c: Context<AppEnv>) {
-  const url = new URL(c.req.url);
-  if (url.searchParams.has("sig") || url.searchParams.has("expires")) {
-    await c.var.services.delivery.verifySignature(c.req.method, url.pathname, url.searchParams);
-  }
-}
-
 /**
  * Serves one file of one version from this location's cache, filling it on a miss. Keyed by the
  * model's immutable id (from the resolution, or the isolate's name → id memory on a plain URL),
  * so a name later taken by another model never serves the old model's bytes.
  */
-async function serveFile(c: Context<AppEnv>, name: string, version: number, path: string, modelId?: string): Promise<Response> {
+async function serveFile(c: Context<AppEnv>, name: string, version: number, path: string, modelId?: string, signed = false): Promise<Response> {
   const delivery = c.var.services.delivery;
   const cache = caches.default;
   let key = fileKey({ modelId: modelId ?? (await delivery.modelId(name)), version, path });
@@ -85,6 +82,8 @@ async function serveFile(c: Context<AppEnv>, name: string, version: number, path
   if (!hit) {
     state = "miss";
     const file = await delivery.file(name, String(version), path);
+    // A signed URL serves only the model it was signed for, whatever the name stands for now.
+    if (signed && file.modelId !== modelId) throw signedForAnotherModel();
     // D1's answer is the truth; the id the key was built from may have been a stale memory.
     key = fileKey({ modelId: file.modelId, version, path });
     const etag = `"${file.sha256}"`;
@@ -157,9 +156,15 @@ function parseRange(header: string | undefined, size: number): { offset: number;
 }
 
 r.on(["GET", "HEAD"], "/models/:name/versions/:version/files/*", requires("read", modelFromParam, { signedUrlAllowed: true }), async (c) => {
-  await checkSignature(c);
+  const name = c.req.param("name");
+  const version = parseVersion(c.req.param("version"));
+  const path = filePathParam(c, VERSION_FILE_SEGMENTS);
+  const url = new URL(c.req.url);
   // Immutable: no resolution, so a cache hit touches neither the coordinator, D1 nor R2.
-  return serveFile(c, c.req.param("name"), parseVersion(c.req.param("version")), filePathParam(c));
+  if (!url.searchParams.has("sig") && !url.searchParams.has("expires")) return serveFile(c, name, version, path);
+  // A signed URL is its own credential: it names the exact path and binds the model's id.
+  const modelId = await c.var.services.delivery.verifySignedFile(c.req.method, url.pathname, url.searchParams, name);
+  return serveFile(c, name, version, path, modelId, true);
 });
 
 r.get("/models/:name/versions/:version/archive.tar", requires("read", modelFromParam), async (c) => {
@@ -191,7 +196,7 @@ r.post("/models/:name/versions/:version/signed-urls", requires("read", modelFrom
 
 r.on(["GET", "HEAD"], "/models/:name/:ref/files/*", requires("read", modelFromParam), async (c) => {
   const version = await c.var.services.delivery.resolveVersion(c.req.param("name"), c.req.param("ref"));
-  return serveFile(c, version.name, version.version, filePathParam(c), version.modelId);
+  return serveFile(c, version.name, version.version, filePathParam(c, REF_FILE_SEGMENTS), version.modelId);
 });
 
 r.get("/models/:name/:ref", requires("read", modelFromParam), async (c) => {
