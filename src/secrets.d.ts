@@ -4,6 +4,11 @@ declare namespace Cloudflare {
   interface Env {
     /** `kid:secret[,kid:secret...]`: keys for signed URLs; the first signs, all verify (rotation). */
     MODELGATE_SIGNING_KEYS?: string;
+    /**
+     * `kid:hex[,kid:hex...]` (64 hex digits each): AES-256-GCM keys sealing webhook secrets at rest;
+     * the first seals, all open (rotation, docs/webhooks.md).
+     */
+    MODELGATE_WEBHOOK_KEYS?: string;
     /** The bootstrap admin token: the first credential of a deployment, used to create the others. */
     MODELGATE_ADMIN_TOKEN?: string;
     /** R2's S3-API credentials, only for `?via=r2` presigned URLs (optional). */

@@ -1,5 +1,5 @@
 import { entityAction } from "../events/registry-event";
-import type { TestResult } from "../services/webhook-service";
+import type { ResealReport, TestResult } from "../services/webhook-service";
 import type { DeliveryAttempt, DeliveryWithAttempts, Webhook, WebhookDelivery } from "../webhooks/webhook-types";
 
 // Webhooks on the wire as MLflow's server writes them (proto JSON: enum names in upper case,
@@ -71,4 +71,8 @@ export function deliveryJson(d: WebhookDelivery | DeliveryWithAttempts): Json {
     last_error: d.lastError,
     attempts: "attemptLog" in d ? d.attemptLog.map(attemptJson) : undefined,
   });
+}
+
+export function resealReportJson(r: ResealReport): Json {
+  return { resealed: r.resealed, unreadable_webhook_ids: r.unreadable };
 }

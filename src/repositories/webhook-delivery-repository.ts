@@ -30,7 +30,8 @@ function toAttempt(row: typeof webhookDeliveryAttempts.$inferSelect): DeliveryAt
 export interface DeliveryToSend {
   delivery: WebhookDelivery;
   url: string;
-  secret: string | null;
+  /** The webhook's secret as stored (sealed, or plain text from before encryption). */
+  storedSecret: string | null;
   webhookStatus: string;
 }
 
@@ -116,7 +117,7 @@ export class WebhookDeliveryRepository {
         .where(eq(webhookDeliveries.id, id))
         .get(),
     );
-    return row ? { delivery: toDelivery(row.delivery), url: row.url, secret: row.secret, webhookStatus: row.webhookStatus } : null;
+    return row ? { delivery: toDelivery(row.delivery), url: row.url, storedSecret: row.secret, webhookStatus: row.webhookStatus } : null;
   }
 
   /** The attempt and its effect on the delivery, in one batch. */

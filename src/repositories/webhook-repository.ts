@@ -1,4 +1,4 @@
-import { and, desc, eq, isNotNull, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, isNotNull, ne, sql, type SQL } from "drizzle-orm";
 import type { RegistryEventType } from "../events/registry-event";
 import type { ModelGrants, Webhook, WebhookStatus } from "../webhooks/webhook-types";
 import type { Database } from "./database";
@@ -14,7 +14,7 @@ function toWebhook(row: Row, currentModelName: string | null): Webhook {
     name: row.name,
     description: row.description,
     url: row.url,
-    secret: row.secret,
+    storedSecret: row.secret,
     events: JSON.parse(row.events) as RegistryEventType[],
     modelId: row.modelId,
     modelName: row.modelId === null ? null : (currentModelName ?? row.modelName),
@@ -30,7 +30,7 @@ function toRow(w: Webhook): Row {
     name: w.name,
     description: w.description,
     url: w.url,
-    secret: w.secret,
+    secret: w.storedSecret,
     events: JSON.stringify(w.events),
     modelId: w.modelId,
     modelName: w.modelName,
@@ -109,6 +109,34 @@ export class WebhookRepository {
     try {
       const deleted = await this.db.delete(webhooks).where(and(eq(webhooks.id, id), governedBy(within))).returning({ id: webhooks.id });
       return deleted.length > 0;
+    } catch (error) {
+      throw translateD1Error(error);
+    }
+  }
+
+  /** Replaces a stored secret by `next` if it is still `expected` (a concurrent PATCH wins); false otherwise. */
+  async replaceSecret(id: string, expected: string, next: string): Promise<boolean> {
+    try {
+      const updated = await this.db
+        .update(webhooks)
+        .set({ secret: next })
+        .where(and(eq(webhooks.id, id), eq(webhooks.secret, expected)))
+        .returning({ id: webhooks.id });
+      return updated.length > 0;
+    } catch (error) {
+      throw translateD1Error(error);
+    }
+  }
+
+  /** Webhooks whose stored secret does not start with `prefix` (plain text, or sealed with another key). */
+  async secretsWithout(prefix: string): Promise<{ id: string; storedSecret: string }[]> {
+    try {
+      const rows = await this.db
+        .select({ id: webhooks.id, storedSecret: webhooks.secret })
+        .from(webhooks)
+        .where(and(isNotNull(webhooks.secret), ne(sql`substr(${webhooks.secret}, 1, ${prefix.length})`, prefix)))
+        .orderBy(webhooks.id);
+      return rows.map((r) => ({ id: r.id, storedSecret: r.storedSecret! }));
     } catch (error) {
       throw translateD1Error(error);
     }

@@ -8,6 +8,7 @@ import { webhookBody } from "../webhooks/webhook-payload";
 import { sendWebhook, type SendResult } from "../webhooks/webhook-sender";
 import { ATTEMPT_HEADER, EVENT_ID_HEADER, SEQUENCE_HEADER } from "../webhooks/webhook-signature";
 import type { DeliveryAttempt, Webhook, WebhookDelivery } from "../webhooks/webhook-types";
+import type { WebhookSecretBox } from "../webhooks/webhook-secret-box";
 import { checkWebhookUrl } from "../webhooks/webhook-url-policy";
 
 /** The deliveries queue, as the dispatcher sees it. */
@@ -38,6 +39,7 @@ export class WebhookDispatchService {
     private readonly queue: DeliveryQueue,
     private readonly scheduler: SweepScheduler,
     private readonly config: WebhookConfig,
+    private readonly box: WebhookSecretBox,
     private readonly send: (request: Parameters<typeof sendWebhook>[0]) => Promise<SendResult> = sendWebhook,
   ) {}
 
@@ -108,10 +110,13 @@ export class WebhookDispatchService {
     const attempt = delivery.attempts + 1;
 
     let refusal: string | null = null;
+    let secret: string | null = null;
     if (found.webhookStatus !== "ACTIVE") refusal = `The webhook is ${found.webhookStatus}; replay the delivery once it is ACTIVE.`;
     else {
       try {
         checkWebhookUrl(found.url, this.config.allowHosts);
+        // A secret that cannot be opened fails the delivery: it is never sent unsigned.
+        secret = await this.signingSecret(delivery.webhookId, found.storedSecret);
       } catch (error) {
         refusal = error instanceof Error ? error.message : String(error);
       }
@@ -124,7 +129,7 @@ export class WebhookDispatchService {
 
     const result = await this.send({
       url: found.url,
-      secret: found.secret,
+      secret,
       deliveryId,
       body: delivery.payload,
       headers: {
@@ -144,6 +149,24 @@ export class WebhookDispatchService {
     if (outcome !== "retry") return { retry: false };
     await this.scheduler.armSweep();
     return { retry: true, delaySeconds };
+  }
+
+  /**
+   * The secret to sign a webhook's requests with, opened from its stored form. A secret stored in
+   * plain text (before encryption) or sealed with an older key is sealed with the first key on the
+   * way (best effort: the send does not wait on it failing).
+   */
+  async signingSecret(webhookId: string, stored: string | null): Promise<string | null> {
+    if (stored === null) return null;
+    const secret = await this.box.open(webhookId, stored);
+    if (this.box.sealPrefix !== null && !this.box.isCurrent(stored)) {
+      try {
+        await this.webhooks.replaceSecret(webhookId, stored, await this.box.seal(webhookId, secret));
+      } catch (error) {
+        console.error("webhooks: sealing a secret again failed", webhookId, String(error));
+      }
+    }
+    return secret;
   }
 
   private async record(attempt: DeliveryAttempt, nextAttemptAt: number): Promise<void> {

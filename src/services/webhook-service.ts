@@ -11,6 +11,7 @@ import { examplePayload, isoTimestamp } from "../webhooks/webhook-payload";
 import { sendWebhook, type SendResult } from "../webhooks/webhook-sender";
 import { ATTEMPT_HEADER } from "../webhooks/webhook-signature";
 import type { DeliveryWithAttempts, ModelGrants, Webhook, WebhookDelivery, WebhookStatus } from "../webhooks/webhook-types";
+import type { WebhookSecretBox } from "../webhooks/webhook-secret-box";
 import { checkWebhookUrl } from "../webhooks/webhook-url-policy";
 import type { WebhookDispatchService } from "./webhook-dispatch-service";
 
@@ -43,6 +44,14 @@ export interface TestResult {
   webhook: Webhook;
 }
 
+/** What resealing every stored secret with the first key did. */
+export interface ResealReport {
+  /** Secrets sealed again (they were plain text, or sealed with an older key). */
+  resealed: number;
+  /** Webhooks whose secret is sealed with a key no longer configured: they cannot sign until it is set again. */
+  unreadable: string[];
+}
+
 export interface Page<T> {
   items: T[];
   nextPageToken: string | null;
@@ -69,18 +78,20 @@ export class WebhookService {
     private readonly dispatch: WebhookDispatchService,
     private readonly resolveModelId: (name: string) => Promise<string | null>,
     private readonly config: WebhookConfig,
+    private readonly box: WebhookSecretBox,
     private readonly send: (request: Parameters<typeof sendWebhook>[0]) => Promise<SendResult> = sendWebhook,
   ) {}
 
   async create(grants: ModelGrants, input: CreateWebhookInput, now = Date.now()): Promise<Webhook> {
     checkFilter(grants, input.modelName ?? "");
     const filter = input.modelName ? await this.modelFilter(input.modelName) : { modelId: null, modelName: null };
+    const id = crypto.randomUUID().replaceAll("-", "");
     const webhook: Webhook = {
-      id: crypto.randomUUID().replaceAll("-", ""),
+      id,
       name: checkName(input.name),
       description: input.description || null,
       url: checkUrl(input.url, this.config),
-      secret: input.secret || null,
+      storedSecret: input.secret ? await this.box.seal(id, input.secret) : null,
       events: parseWebhookEvents(input.events),
       ...filter,
       status: input.status ?? "ACTIVE",
@@ -118,7 +129,7 @@ export class WebhookService {
       name: input.name === undefined ? current.name : checkName(input.name),
       description: input.description === undefined ? current.description : input.description || null,
       url: input.url === undefined ? current.url : checkUrl(input.url, this.config),
-      secret: input.secret === undefined ? current.secret : input.secret || null,
+      storedSecret: await this.storedSecret(current, input.secret),
       events: input.events === undefined ? current.events : parseWebhookEvents(input.events),
       status: input.status ?? current.status,
       ...filter,
@@ -148,7 +159,8 @@ export class WebhookService {
     let result: SendResult;
     try {
       checkWebhookUrl(webhook.url, this.config.allowHosts);
-      result = await this.send({ url: webhook.url, secret: webhook.secret, deliveryId, body: payload, headers: { [ATTEMPT_HEADER]: "1" }, timeoutMs: this.config.timeoutMs });
+      const secret = await this.dispatch.signingSecret(webhook.id, webhook.storedSecret);
+      result = await this.send({ url: webhook.url, secret, deliveryId, body: payload, headers: { [ATTEMPT_HEADER]: "1" }, timeoutMs: this.config.timeoutMs });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       result = { startedAt: now, durationMs: 0, statusCode: null, error: message, retryAfterSeconds: null, responseBody: null };
@@ -213,6 +225,32 @@ export class WebhookService {
     }
     await this.dispatch.enqueue([deliveryId]);
     return { webhook, delivery: { ...delivery, status: "pending", nextAttemptAt: now, updatedAt: now, deadAt: null } };
+  }
+
+  /**
+   * Seals every stored secret that is not sealed with the first key (plain text from before
+   * encryption, or an older key), so the older key can be dropped once `unreadable` is empty.
+   * Only an unrestricted admin: it touches every webhook.
+   */
+  async resealSecrets(grants: ModelGrants): Promise<ResealReport> {
+    if (grants !== null) throw new RegistryError("PERMISSION_DENIED", "Only an unrestricted admin reseals webhook secrets (it touches every webhook).");
+    const prefix = this.box.sealPrefix;
+    if (prefix === null) throw new RegistryError("TEMPORARILY_UNAVAILABLE", `Modelgate is not configured: ${this.box.unavailable}.`);
+    const report: ResealReport = { resealed: 0, unreadable: [] };
+    for (const { id, storedSecret } of await this.webhooks.secretsWithout(prefix)) {
+      const next = await this.box.resealed(id, storedSecret);
+      if (next === null) report.unreadable.push(id);
+      // A PATCH in between wrote a secret of its own, sealed with the first key: nothing left to do.
+      else if (await this.webhooks.replaceSecret(id, storedSecret, next)) report.resealed += 1;
+    }
+    return report;
+  }
+
+  /** The secret column after an update: a new secret sealed, "" none, else the current one (sealed again if stale). */
+  private async storedSecret(current: Webhook, secret: string | undefined): Promise<string | null> {
+    if (secret !== undefined) return secret ? this.box.seal(current.id, secret) : null;
+    if (current.storedSecret === null) return null;
+    return (await this.box.resealed(current.id, current.storedSecret)) ?? current.storedSecret;
   }
 
   private async modelFilter(name: string): Promise<{ modelId: string; modelName: string }> {

@@ -2,6 +2,7 @@ import type { Database } from "../repositories/database";
 import { WebhookDeliveryRepository } from "../repositories/webhook-delivery-repository";
 import { WebhookRepository } from "../repositories/webhook-repository";
 import { readWebhookConfig } from "../webhooks/webhook-config";
+import { WebhookSecretBox } from "../webhooks/webhook-secret-box";
 import { DISPATCHER_NAME, type DeliveryMessage } from "../webhooks/queues";
 import { WebhookDispatchService, type DeliveryQueue, type SweepScheduler } from "./webhook-dispatch-service";
 import { WebhookService } from "./webhook-service";
@@ -26,10 +27,13 @@ export function webhookServices(db: Database, env: Env, resolveModelId: (name: s
       await env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(DISPATCHER_NAME)).arm(webhookConfig.sweepAfterMs + 1000);
     },
   };
-  const webhookDispatch = new WebhookDispatchService(repository, deliveries, queue, scheduler, webhookConfig);
+  // Webhook secrets are sealed at rest with MODELGATE_WEBHOOK_KEYS; without it, storing a secret
+  // is refused (503) and only webhooks without one (or from before encryption) send.
+  const box = new WebhookSecretBox(env.MODELGATE_WEBHOOK_KEYS);
+  const webhookDispatch = new WebhookDispatchService(repository, deliveries, queue, scheduler, webhookConfig, box);
   return {
     webhookConfig,
     webhookDispatch,
-    webhooks: new WebhookService(repository, deliveries, webhookDispatch, resolveModelId, webhookConfig),
+    webhooks: new WebhookService(repository, deliveries, webhookDispatch, resolveModelId, webhookConfig, box),
   };
 }

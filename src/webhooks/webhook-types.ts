@@ -15,8 +15,12 @@ export interface Webhook {
   name: string;
   description: string | null;
   url: string;
-  /** Never leaves the server: used to sign deliveries only. */
-  secret: string | null;
+  /**
+   * The signing secret as stored: sealed (`v1:<key id>:<iv>:<ciphertext>`, webhook-secret-box.ts)
+   * or, in rows written before secrets were encrypted, plain text. Opened only to sign a request;
+   * never leaves the server.
+   */
+  storedSecret: string | null;
   events: RegistryEventType[];
   /** The model filter: only this model's events (null: every model). */
   modelId: string | null;

@@ -213,8 +213,11 @@ describe("an admin token narrowed to model A, on webhooks", () => {
     expect(full.body.deliveries).toHaveLength(3);
   });
 
-  it("leaves all-models webhooks to the unrestricted admin", async () => {
-    const { a } = await world();
+  it("leaves all-models webhooks and resealing every secret to the unrestricted admin", async () => {
+    const { a, token } = await world();
+    const reseal = await send("POST", `${MODELGATE}/webhooks/reseal-secrets`, {}, token);
+    expect(reseal.status).toBe(403);
+    expect(reseal.body.error_code).toBe("PERMISSION_DENIED");
     const id = await webhookAs(bearer(ADMIN), {});
     expect((await send("PATCH", `${MLFLOW}/webhooks/${id}`, { model_name: a }, bearer(ADMIN))).body.webhook.model_name).toBe(a);
     expect((await send("PATCH", `${MLFLOW}/webhooks/${id}`, { model_name: "" }, bearer(ADMIN))).body.webhook.model_name).toBeUndefined();

@@ -5,7 +5,7 @@ import { requires } from "../auth";
 import type { AppEnv } from "../context";
 import { readInput } from "../input";
 import { CreateWebhook, ListWebhookDeliveries, ListWebhooks, TestWebhook, UpdateWebhook } from "../schemas/webhooks";
-import { deliveryJson, testResultJson, webhookJson } from "../webhook-serializers";
+import { deliveryJson, resealReportJson, testResultJson, webhookJson } from "../webhook-serializers";
 
 // Admin only. The service narrows what a per-model admin token reaches to webhooks filtered to
 // its models (docs/webhooks.md): routes hand it the caller's grants and name the webhook's model
@@ -68,7 +68,7 @@ webhookRoutes.post("/webhooks/:webhook_id/test", requires("admin"), async (c) =>
   return c.json(testResultJson(result));
 });
 
-/** Modelgate's delivery log and replay, under /api/2.0/modelgate. */
+/** Modelgate's delivery log, replay and the resealing of secrets after a key rotation, under /api/2.0/modelgate. */
 export const webhookDeliveryRoutes = new Hono<AppEnv>();
 
 webhookDeliveryRoutes.get("/webhooks/:webhook_id/deliveries", requires("admin"), async (c) => {
@@ -81,4 +81,8 @@ webhookDeliveryRoutes.post("/webhooks/:webhook_id/deliveries/:delivery_id/replay
   const { webhook, delivery } = await c.var.services.webhooks.replay(grants(c), c.req.param("webhook_id"), c.req.param("delivery_id"));
   audit(c, webhook.modelName);
   return c.json({ delivery: deliveryJson(delivery) });
+});
+
+webhookDeliveryRoutes.post("/webhooks/reseal-secrets", requires("admin"), async (c) => {
+  return c.json(resealReportJson(await c.var.services.webhooks.resealSecrets(grants(c))));
 });
