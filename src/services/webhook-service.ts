@@ -272,7 +272,8 @@ function checkFilter(grants: ModelGrants, modelName: string): void {
       "A token narrowed to models manages only webhooks filtered to one of them: set model_name (only an unrestricted admin manages webhooks for every model).",
     );
   }
-  if (!grants.includes(modelName)) throw new RegistryError("PERMISSION_DENIED", `This token has no rights on model '${modelName}'.`);
+  // The name is not echoed: an answer to a narrowed token names only models it holds.
+  if (!grants.includes(modelName)) throw new RegistryError("PERMISSION_DENIED", "This token has no rights on the model named in 'model_name'.");
 }
 
 function checkName(name: string): string {
