@@ -173,14 +173,18 @@ def _():
     h.expect(checks.ctx["prompt"] in found, f"{checks.ctx['prompt']} not in {found}")
 
 
-@checks.check("prompts are hidden from search_registered_models and search_model_versions", requires=["prompt"])
+@checks.check("prompts are hidden from search_registered_models (a plain model beside them is found)", requires=["prompt"])
 def _():
-    p = checks.ctx["prompt"]
-    model = h.name("prompt-not-a-prompt")  # a plain model the same searches must find
+    model = h.name("prompt-not-a-prompt")  # a plain model the same search must find
     client.create_registered_model(model)
     found = names(client.search_registered_models(filter_string=f"name LIKE '{h.PREFIX}-prompt-%'"))
     h.expect_eq(found, [model], "registered models found by name LIKE '<prefix>-prompt-%'")
-    h.expect_eq([(m.name, m.version) for m in client.search_model_versions(f"name = '{p}'")], [], "model versions of the prompt found")
+
+
+@checks.check("prompt versions are hidden from search_model_versions", requires=["prompt"])
+def _():
+    found = [(m.name, m.version) for m in client.search_model_versions(f"name = '{checks.ctx['prompt']}'")]
+    h.expect_eq(found, [], "model versions of the prompt found")
 
 
 # --- webhooks -----------------------------------------------------------------------------------

@@ -91,6 +91,8 @@ mkdirSync(scratch);
 const clientLog = path.join(work, "client.log");
 const started = Date.now();
 let registry = null;
+let currentScript = null; // the client process running now, stopped on Ctrl-C
+let interrupted = false;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -122,6 +124,10 @@ async function startRegistry() {
   const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}; see ${serverLog}`);
+    if (interrupted) {
+      process.kill(-child.pid, "SIGKILL");
+      throw new Error("interrupted");
+    }
     try {
       if ((await fetch(`${base}/health`)).ok) break;
     } catch {
@@ -173,6 +179,7 @@ function runScript(g, script, base, prefix) {
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    currentScript = child;
     const counts = { passed: 0, failed: 0 };
     const stderrTail = [];
     appendFileSync(clientLog, `\n===== ${c.label}: ${script.file} =====\n`);
@@ -194,8 +201,11 @@ function runScript(g, script, base, prefix) {
     const timer = setTimeout(() => child.kill("SIGKILL"), SCRIPT_TIMEOUT_MS);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      // A script that crashed, was killed, or failed without saying which check did.
-      if ((code !== 0 && code !== 1) || signal || (code === 1 && counts.failed === 0) || counts.passed + counts.failed === 0) {
+      currentScript = null;
+      // A script that crashed, was killed, failed without saying which check did, or ran no check
+      // (which --only may ask for).
+      const ranNothing = counts.passed + counts.failed === 0 && !opts.only;
+      if ((code !== 0 && code !== 1) || signal || (code === 1 && counts.failed === 0) || ranNothing) {
         counts.failed++;
         console.log(`FAIL [${label}] ${script.file} ran to completion -- exit ${signal ?? code}; its last output:`);
         for (const line of stderrTail) console.log(`      ${line}`);
@@ -218,6 +228,7 @@ async function main() {
   for (const g of generations) {
     totals[g] = { passed: 0, failed: 0 };
     for (const script of SCRIPTS.filter((s) => s.clients.includes(g))) {
+      if (interrupted) break;
       const r = await runScript(g, script, base, `${tag}-v${g}`);
       totals[g].passed += r.passed;
       totals[g].failed += r.failed;
@@ -227,7 +238,7 @@ async function main() {
   const failed = Object.values(totals).reduce((n, t) => n + t.failed, 0);
   const per = generations.map((g) => `${CLIENTS[g].label} ${totals[g].passed}/${totals[g].passed + totals[g].failed}`).join(", ");
   const took = Math.round((Date.now() - started) / 1000);
-  console.log(`\ntest:mlflow: ${passed + failed} checks, ${passed} passed, ${failed} failed (${per}) against ${base} in ${took} s`);
+  console.log(`\ntest:mlflow: ${passed + failed} checks, ${passed} passed, ${failed} failed (${per}) against ${base} in ${took} s${interrupted ? " (interrupted)" : ""}`);
   return failed;
 }
 
@@ -242,18 +253,20 @@ async function cleanUp(failed) {
   }
 }
 
+// Ctrl-C: stop the running client, run no further script, clean up, exit 130.
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {
-    void cleanUp(1).finally(() => process.exit(130));
+    interrupted = true;
+    currentScript?.kill("SIGTERM");
   });
 }
 
 try {
   const failed = await main();
-  await cleanUp(failed);
-  process.exit(failed ? 1 : 0);
+  await cleanUp(failed || interrupted);
+  process.exit(interrupted ? 130 : failed ? 1 : 0);
 } catch (e) {
   console.error(`\ntest:mlflow: ${e.message}`);
   await cleanUp(1);
-  process.exit(1);
+  process.exit(interrupted ? 130 : 1);
 }
