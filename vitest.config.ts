@@ -14,6 +14,18 @@ const WEBHOOKS = {
   MODELGATE_WEBHOOK_TIMEOUT_SECONDS: "2",
 };
 
+// vitest-pool-workers 0.15.1 (the one built on the miniflare and wrangler `npm start` uses) prints
+// workerd's note that its runner's WebSocket closed when a run ends; later releases of the pool list
+// that message among the runtime logs they drop (its `ignoreMessages`). Drop exactly that line.
+const RUNNER_SOCKET_CLOSED = /^exception = workerd\/api\/web-socket\.c\+\+:\d+: disconnected: WebSocket peer disconnected\n$/;
+const write = process.stdout.write.bind(process.stdout) as (...args: unknown[]) => boolean;
+process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+  if (typeof chunk !== "string" || !RUNNER_SOCKET_CLOSED.test(chunk)) return write(chunk, ...rest);
+  const done = rest.at(-1);
+  if (typeof done === "function") done();
+  return true;
+}) as typeof process.stdout.write;
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   const project = (name: string, bindings: Record<string, string>, include: string[], exclude: string[] = []) => ({

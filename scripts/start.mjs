@@ -1,39 +1,274 @@
 #!/usr/bin/env node
 // `npm start`: the registry on the real Workers runtime (workerd, through Miniflare), with local
 // D1, R2 and Durable Objects persisted under $STATE_DIR. Same bundle and bindings as a deploy:
-// the Worker is built with `wrangler deploy --dry-run`, pending D1 migrations are applied with
-// `wrangler d1 migrations apply --local`, then Miniflare serves it directly (no `wrangler dev`
-// proxy in front, which costs ~3-7x throughput; see docs/benchmarks.md).
+// the Worker is built with `wrangler deploy --dry-run`, pending D1 migrations are applied the way
+// `wrangler d1 migrations apply --local` applies them, then Miniflare serves it directly (no
+// `wrangler dev` proxy in front, which costs ~3-7x throughput; see docs/benchmarks.md).
+//
+// A start with nothing changed does no work twice: the build is kept per hash of its inputs
+// (src/, wrangler.toml, tsconfig.json, package-lock.json) under .modelgate/builds/ (or in
+// $BUILD_DIR, stamped with that hash), and the applied migrations are read from the local D1's
+// `d1_migrations` table; wrangler is loaded only to build, or to split a pending migration's SQL.
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare } from "miniflare";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const host = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 8787);
 const stateDir = path.resolve(root, process.env.STATE_DIR ?? ".modelgate/state");
-const buildDir = path.resolve(process.env.BUILD_DIR ?? path.join(stateDir, "build"));
 const config = path.join(root, "wrangler.toml");
 const wrangler = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
 const quiet = { stdio: ["ignore", "ignore", "inherit"], cwd: root, env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } };
+// wrangler's local state layout: `wrangler d1 migrations apply --persist-to DIR` writes DIR/v3.
+const persistRoot = path.join(stateDir, "v3");
 
-function step(what, fn) {
-  const started = Date.now();
-  fn();
-  console.log(`  ${what} (${Date.now() - started} ms)`);
+/** What the bundle and the bindings are made from; a change to any of them means a new build. */
+const BUILD_INPUTS = ["src", "wrangler.toml", "tsconfig.json", "package-lock.json"];
+/** Written last into a build directory: the inputs' hash and what start needs from wrangler.toml. */
+const BUILD_RECORD = "modelgate-build.json";
+/** Bump when BUILD_RECORD's shape changes, so older builds are not reused. */
+const BUILD_FORMAT = "2";
+
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+function inputsHash() {
+  const hash = createHash("sha256").update(`modelgate-build-${BUILD_FORMAT}\0`);
+  const add = (relative) => {
+    const absolute = path.join(root, relative);
+    const stat = statSync(absolute, { throwIfNoEntry: false });
+    if (!stat) return;
+    if (stat.isDirectory()) {
+      for (const name of readdirSync(absolute).sort()) add(path.join(relative, name));
+      return;
+    }
+    hash.update(relative).update("\0").update(readFileSync(absolute)).update("\0");
+  };
+  for (const input of BUILD_INPUTS) add(input);
+  return hash.digest("hex").slice(0, 16);
+}
+
+function readRecord(dir, hash) {
+  try {
+    const record = JSON.parse(readFileSync(path.join(dir, BUILD_RECORD), "utf8"));
+    return record.inputs === hash && existsSync(path.join(dir, "index.js")) ? record : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Bundles the Worker into `outDir` and records the Miniflare options wrangler derives from wrangler.toml. */
+async function buildInto(outDir, hash) {
+  rmSync(path.join(outDir, BUILD_RECORD), { force: true });
+  execFileSync(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outDir, "--config", config], quiet);
+  const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = await import("wrangler");
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+  const [database] = unstable_readConfig({ config }, { hideWarnings: true }).d1_databases;
+  const record = {
+    inputs: hash,
+    workerOptions,
+    d1: {
+      // The database the served Worker binds, so migrations land where the registry reads.
+      id: workerOptions.d1Databases[database.binding].id,
+      migrationsDir: path.resolve(root, database.migrations_dir ?? "migrations"),
+      migrationsTable: database.migrations_table ?? "d1_migrations",
+    },
+  };
+  writeFileSync(path.join(outDir, BUILD_RECORD), JSON.stringify(record));
+  return record;
+}
+
+/**
+ * The build for the current sources: reused when its inputs' hash matches, built otherwise. Shared
+ * builds are made in a temporary directory and renamed into place, so concurrent starts (the e2e
+ * suites) and a start killed mid-build never see half a build.
+ */
+async function ensureBuild() {
+  const started = performance.now();
+  const hash = inputsHash();
+  if (process.env.BUILD_DIR) {
+    const dir = path.resolve(process.env.BUILD_DIR);
+    const reused = readRecord(dir, hash);
+    if (reused) return { dir, record: reused, rebuilt: false, hash, ms: performance.now() - started };
+    mkdirSync(dir, { recursive: true });
+    const record = await buildInto(dir, hash);
+    return { dir, record, rebuilt: true, hash, ms: performance.now() - started };
+  }
+  const builds = path.join(root, ".modelgate", "builds");
+  const dir = path.join(builds, hash);
+  const reused = readRecord(dir, hash);
+  if (reused) {
+    const now = new Date();
+    utimesSync(dir, now, now); // most recently used, for pruning
+    return { dir, record: reused, rebuilt: false, hash, ms: performance.now() - started };
+  }
+  const scratch = path.join(builds, `${hash}.tmp-${process.pid}`);
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  let record = await buildInto(scratch, hash);
+  try {
+    renameSync(scratch, dir);
+  } catch {
+    // Another start finished the same build first: use that one.
+    rmSync(scratch, { recursive: true, force: true });
+    record = readRecord(dir, hash);
+    if (!record) throw new Error(`the build in ${dir} is incomplete; remove it and start again`);
+  }
+  pruneBuilds(builds, dir);
+  return { dir, record, rebuilt: true, hash, ms: performance.now() - started };
+}
+
+/** Keeps the three most recently used builds and anything used in the last hour. */
+function pruneBuilds(builds, current) {
+  const hourAgo = Date.now() - 3_600_000;
+  const entries = readdirSync(builds)
+    .map((name) => ({ name, full: path.join(builds, name), mtime: statSync(path.join(builds, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+    .filter((e) => e.full !== current)
+    .sort((a, b) => b.mtime - a.mtime);
+  entries.forEach((e, index) => {
+    const scratch = e.name.includes(".tmp-");
+    if (e.mtime < hourAgo && (scratch || index >= 2)) rmSync(e.full, { recursive: true, force: true });
+  });
+}
+
+// A Worker that runs one D1 batch and answers its rows: migrations go through the same D1 binding
+// code as the registry's own queries, over plain HTTP (Miniflare's synchronous binding proxies
+// were seen to deadlock in test/reliability/storage.mjs).
+const MIGRATOR = `
+export default {
+  async fetch(request, env) {
+    const statements = await request.json();
+    try {
+      const results = await env.DB.batch(statements.map(([sql, ...params]) => env.DB.prepare(sql).bind(...params)));
+      return Response.json(results.map((r) => r.results ?? []));
+    } catch (error) {
+      return Response.json({ error: String(error?.cause?.message ?? error?.message ?? error) }, { status: 500 });
+    }
+  },
+};`;
+
+/** The migration files in the order wrangler applies them (by their number). */
+function migrationFiles(dir) {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".sql"))
+    .sort((a, b) => parseInt(a.split("_")[0], 10) - parseInt(b.split("_")[0], 10));
+}
+
+/**
+ * Reads the applied migrations from the local D1 (wrangler's `d1_migrations` table) and applies the
+ * pending ones as `wrangler d1 migrations apply --local` does: each file's statements and its row in
+ * the table in one batch, so a migration is applied whole or not at all.
+ */
+async function ensureMigrations({ workerOptions, d1 }) {
+  const started = performance.now();
+  const mf = new Miniflare({
+    name: "modelgate-migrator",
+    modules: true,
+    script: MIGRATOR,
+    compatibilityDate: workerOptions.compatibilityDate,
+    d1Databases: { DB: d1.id },
+    d1Persist: path.join(persistRoot, "d1"),
+    handleRuntimeStdio,
+  });
+  const batch = async (statements) => {
+    const res = await mf.dispatchFetch("http://migrator/", { method: "POST", body: JSON.stringify(statements) });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error);
+    return body;
+  };
+  try {
+    const table = d1.migrationsTable;
+    const [, rows] = await batch([
+      // wrangler's own definition of the table (src/d1/migrations/helpers.ts), so both can share it.
+      [`CREATE TABLE IF NOT EXISTS ${table}(\n\t\tid         INTEGER PRIMARY KEY AUTOINCREMENT,\n\t\tname       TEXT UNIQUE,\n\t\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL\n);`],
+      [`SELECT name FROM ${table} ORDER BY id`],
+    ]);
+    const applied = new Set(rows.map((r) => r.name));
+    const pending = migrationFiles(d1.migrationsDir).filter((name) => !applied.has(name));
+    if (pending.length > 0) {
+      const { unstable_splitSqlQuery: splitSqlQuery } = await import("wrangler");
+      for (const name of pending) {
+        const sql = readFileSync(path.join(d1.migrationsDir, name), "utf8");
+        try {
+          await batch([...splitSqlQuery(sql).map((q) => [q]), [`INSERT INTO ${table} (name) values (?)`, name]]);
+        } catch (error) {
+          throw new Error(`migration ${name} failed, nothing of it was applied: ${error.message}`);
+        }
+      }
+    }
+    return { applied: applied.size, pending, ms: performance.now() - started };
+  } finally {
+    await mf.dispose();
+  }
+}
+
+// workerd's output, line by line as Miniflare would print it, except one kind of line: a client
+// that hangs up while its answer is being written makes workerd log the failed socket write as an
+// uncaught exception with a stack. That is the client's doing, not an error of the registry: it
+// becomes a one-line note (at most one per 10 s, counting the others).
+const HUNG_UP = /\bdisconnected: (.*(?:Connection reset by peer|Broken pipe))\s*$/;
+const hangUps = { lastNote: 0, since: 0 };
+function noteHangUp(reason) {
+  hangUps.since += 1;
+  const now = Date.now();
+  if (now - hangUps.lastNote < 10_000) return;
+  const others = hangUps.since - 1;
+  console.log(`note: a client hung up before its answer was written (${reason})${others > 0 ? `; ${others} more since the last note` : ""}`);
+  hangUps.lastNote = now;
+  hangUps.since = 0;
+}
+function forwardRuntimeOutput(stream, print) {
+  let dropStack = false;
+  readline.createInterface({ input: stream, crlfDelay: Infinity }).on("line", (line) => {
+    if (dropStack && line.startsWith("stack:")) {
+      dropStack = false;
+      return;
+    }
+    dropStack = false;
+    const hungUp = line.includes("Uncaught exception") ? HUNG_UP.exec(line) : null;
+    if (hungUp) {
+      dropStack = true;
+      noteHangUp(hungUp[1]);
+      return;
+    }
+    print(line);
+  });
+}
+
+/**
+ * The bundle as Miniflare's module list. wrangler bundles the Worker into one index.js; handing it
+ * over as that one module spares Miniflare parsing 1.6 MB of JavaScript to look for imports (~1.5 s
+ * of every start). Should a build ever carry more modules, Miniflare collects them itself.
+ */
+function workerModules(dir) {
+  const script = path.join(dir, "index.js");
+  const others = readdirSync(dir).filter((name) => !["index.js", "index.js.map", "README.md", BUILD_RECORD].includes(name));
+  if (others.length > 0) return { modules: true, scriptPath: script, modulesRoot: dir };
+  return { modules: [{ type: "ESModule", path: script, contents: readFileSync(script, "utf8") }], modulesRoot: dir };
+}
+
+function handleRuntimeStdio(stdout, stderr) {
+  forwardRuntimeOutput(stdout, (line) => console.log(line));
+  forwardRuntimeOutput(stderr, (line) => console.error(line));
 }
 
 mkdirSync(stateDir, { recursive: true });
 console.log(`Modelgate: state in ${stateDir}`);
-step("built the Worker", () =>
-  execFileSync(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", buildDir, "--config", config], quiet),
+const build = await ensureBuild();
+console.log(
+  build.rebuilt
+    ? `  built the Worker: sources changed (${build.hash}), ${seconds(build.ms)}`
+    : `  Worker up to date: sources unchanged since build ${build.hash}, nothing rebuilt`,
 );
-step("applied pending D1 migrations", () =>
-  execFileSync(process.execPath, [wrangler, "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir, "--config", config], quiet),
+const migrations = await ensureMigrations(build.record);
+console.log(
+  migrations.pending.length > 0
+    ? `  applied ${migrations.pending.length} pending D1 migration${migrations.pending.length === 1 ? "" : "s"} (${migrations.pending.join(", ")}), ${seconds(migrations.ms)}`
+    : `  D1 up to date: ${migrations.applied} migrations applied, none pending (checked in ${seconds(migrations.ms)})`,
 );
 
 // The signing key for signed URLs: MODELGATE_SIGNING_KEYS if set, otherwise one generated for
@@ -44,7 +279,7 @@ if (!process.env.MODELGATE_SIGNING_KEYS && !existsSync(keyFile)) {
 }
 const signingKeys = process.env.MODELGATE_SIGNING_KEYS ?? readFileSync(keyFile, "utf8").trim();
 
-const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
+const { workerOptions } = build.record;
 // Queues run inside Miniflare as wrangler.toml declares them (producers and consumers, retries,
 // the dead-letter queue); queued messages live in memory only, so a crash loses them (the webhook
 // sweep re-sends lost deliveries). MODELGATE_WEBHOOK_MAX_RETRIES overrides the deliveries
@@ -73,22 +308,20 @@ const mf = new Miniflare({
     ...webhookVars,
   },
   name: "modelgate",
-  modules: true,
-  scriptPath: path.join(buildDir, "index.js"),
-  modulesRoot: buildDir,
-  // wrangler's local state layout: `wrangler d1 migrations apply --persist-to DIR` writes DIR/v3.
-  defaultPersistRoot: path.join(stateDir, "v3"),
+  ...workerModules(build.dir),
+  defaultPersistRoot: persistRoot,
   host,
   port,
   // Request.cf is fetched from Cloudflare by default; a local registry never needs the network.
   cf: false,
   log: new Log(process.env.LOG_LEVEL === "debug" ? LogLevel.DEBUG : LogLevel.WARN),
+  handleRuntimeStdio,
 });
 const url = await mf.ready;
 const base = url.origin;
 
 console.log(`
-Modelgate is serving on ${base}  (health: ${base}/health)
+Modelgate is serving on ${base}  (health: ${base}/health; ready ${seconds(performance.now())} after start)
 
 Point the MLflow client at it:
   export MLFLOW_TRACKING_URI=${base}

@@ -6,6 +6,8 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** The one line `npm test` prints (before running anything) and the browser tests fail with when Chromium is missing. */
+export const MISSING_CHROMIUM = `The browser tests need Chromium at ${CHROMIUM}; install it with \`sudo apt-get install chromium\` (or set CHROMIUM_PATH), then run npm test again.`;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const OUTPUT = path.join(root, "test-output", "browser");
 export const DOC_SCREENSHOTS = path.join(root, "docs", "screenshots");
@@ -25,7 +27,7 @@ const ARGS = [
  * Playwright's context options: viewport, httpCredentials, ...
  */
 export async function openBrowser(options = {}) {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  if (!existsSync(CHROMIUM)) throw new Error(MISSING_CHROMIUM);
   const profile = mkdtempSync(path.join(tmpdir(), "modelgate-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -61,4 +63,11 @@ export async function docScreenshot(page, name) {
   const file = path.join(DOC_SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+// `node test/browser/chromium.mjs --check` (npm's pretest): a missing Chromium is reported up front,
+// in one line, before the type check and the suites spend minutes on the way to the browser tests.
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes("--check") && !existsSync(CHROMIUM)) {
+  console.error(MISSING_CHROMIUM);
+  process.exit(1);
 }

@@ -9,6 +9,14 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
+// Every registry this file's tests started and did not stop (a test that failed half-way): killed
+// once the file's tests are done, so a failure ends the run instead of leaving it waiting on a
+// live child process.
+const running = new Set();
+after(async () => {
+  await Promise.all([...running].map((server) => server.stop("SIGKILL")));
+});
+
 export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -78,15 +86,18 @@ export async function startServer({ port, stateDir, env = {} }) {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return {
+  const server = {
     base,
     child,
     output: () => output,
     async stop(signal = "SIGTERM") {
-      child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };
+  running.add(server);
+  exited.then(() => running.delete(server));
+  return server;
 }
 
 export async function api(base, method, route, params = {}) {

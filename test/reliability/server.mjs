@@ -39,7 +39,8 @@ async function waitGroupGone(pgid, timeoutMs) {
 
 /**
  * One `npm start` on 127.0.0.1:`port` with its state in `stateDir`. `cwd` is the run's scratch
- * directory (start.mjs builds into STATE_DIR/build).
+ * directory (start.mjs keeps its builds in the repository's .modelgate/builds/, so a restart on the
+ * same sources reuses the build and only checks the migrations).
  */
 export class Server {
   constructor({ port, stateDir, cwd, log = () => {} }) {
