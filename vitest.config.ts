@@ -6,6 +6,9 @@ import { defineConfig } from "vitest/config";
 // Two projects: most suites run as `npm start` does locally (auth off); test/auth/ runs with
 // access control on, exactly as a deployment does.
 const SIGNING_KEYS = "test:secret-for-tests,test-old:old-secret-for-tests";
+// Webhook secrets at rest (docs/webhooks.md): two keys, the second standing for an older one, so
+// rotation is exercised (test/webhooks/secrets.test.ts).
+const WEBHOOK_KEYS = `test:${"1f".repeat(32)},test-old:${"2e".repeat(32)}`;
 export const TEST_ADMIN_TOKEN = "mg_test_bootstrap_admin_secret";
 // Webhooks in tests: the local receiver is on loopback, and retries come after a second, not 30.
 const WEBHOOKS = {
@@ -32,7 +35,7 @@ export default defineConfig(async () => {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: { TEST_MIGRATIONS: migrations, MODELGATE_SIGNING_KEYS: SIGNING_KEYS, ...WEBHOOKS, ...bindings } },
+        miniflare: { bindings: { TEST_MIGRATIONS: migrations, MODELGATE_SIGNING_KEYS: SIGNING_KEYS, MODELGATE_WEBHOOK_KEYS: WEBHOOK_KEYS, ...WEBHOOKS, ...bindings } },
       }),
     ],
     test: {

@@ -271,13 +271,17 @@ console.log(
     : `  D1 up to date: ${migrations.applied} migrations applied, none pending (checked in ${seconds(migrations.ms)})`,
 );
 
-// The signing key for signed URLs: MODELGATE_SIGNING_KEYS if set, otherwise one generated for
-// this state directory and kept there, so URLs handed out survive a restart.
-const keyFile = path.join(stateDir, "signing-keys");
-if (!process.env.MODELGATE_SIGNING_KEYS && !existsSync(keyFile)) {
-  writeFileSync(keyFile, `local:${randomBytes(32).toString("hex")}`, { mode: 0o600 });
+// The keys a deployment keeps as secrets: the variable if set, otherwise one key generated for this
+// state directory and kept there, so signed URLs handed out and webhook secrets sealed at rest
+// survive a restart.
+function localKey(variable, file) {
+  if (process.env[variable]) return process.env[variable];
+  const keyFile = path.join(stateDir, file);
+  if (!existsSync(keyFile)) writeFileSync(keyFile, `local:${randomBytes(32).toString("hex")}`, { mode: 0o600 });
+  return readFileSync(keyFile, "utf8").trim();
 }
-const signingKeys = process.env.MODELGATE_SIGNING_KEYS ?? readFileSync(keyFile, "utf8").trim();
+const signingKeys = localKey("MODELGATE_SIGNING_KEYS", "signing-keys");
+const webhookKeys = localKey("MODELGATE_WEBHOOK_KEYS", "webhook-keys");
 
 const { workerOptions } = build.record;
 // Queues run inside Miniflare as wrangler.toml declares them (producers and consumers, retries,
@@ -299,6 +303,7 @@ const mf = new Miniflare({
   bindings: {
     ...workerOptions.bindings,
     MODELGATE_SIGNING_KEYS: signingKeys,
+    MODELGATE_WEBHOOK_KEYS: webhookKeys,
     // Local runs serve one user on 127.0.0.1 without ceremony; MODELGATE_AUTH=on enforces tokens
     // exactly as a deployment does (then MODELGATE_ADMIN_TOKEN is required).
     MODELGATE_AUTH: process.env.MODELGATE_AUTH ?? "off",
