@@ -5,10 +5,14 @@
 // `wrangler d1 migrations apply --local` applies them, then Miniflare serves it directly (no
 // `wrangler dev` proxy in front, which costs ~3-7x throughput; see docs/benchmarks.md).
 //
-// A start with nothing changed does no work twice: the build is kept per hash of its inputs
-// (src/, wrangler.toml, tsconfig.json, package-lock.json) under .modelgate/builds/ (or in
-// $BUILD_DIR, stamped with that hash), and the applied migrations are read from the local D1's
-// `d1_migrations` table; wrangler is loaded only to build, or to split a pending migration's SQL.
+// A start with nothing changed does no work twice. The build is kept per hash of its inputs (src/,
+// migrations/, wrangler.toml, tsconfig.json, package-lock.json) under .modelgate/builds/ (or in
+// $BUILD_DIR, stamped with that hash), with what wrangler derives from wrangler.toml and the
+// migrations split into statements, so wrangler is loaded only to build. Migrations are read from
+// and applied to the local D1's `d1_migrations` table (wrangler's), through a D1 binding: in a
+// runtime of their own before the registry starts when something may be pending, or, when the
+// state directory records every migration as applied, checked inside the registry's runtime once
+// it is up (one workerd start instead of two).
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -28,11 +32,11 @@ const quiet = { stdio: ["ignore", "ignore", "inherit"], cwd: root, env: { ...pro
 const persistRoot = path.join(stateDir, "v3");
 
 /** What the bundle and the bindings are made from; a change to any of them means a new build. */
-const BUILD_INPUTS = ["src", "wrangler.toml", "tsconfig.json", "package-lock.json"];
+const BUILD_INPUTS = ["src", "migrations", "wrangler.toml", "tsconfig.json", "package-lock.json"];
 /** Written last into a build directory: the inputs' hash and what start needs from wrangler.toml. */
 const BUILD_RECORD = "modelgate-build.json";
 /** Bump when BUILD_RECORD's shape changes, so older builds are not reused. */
-const BUILD_FORMAT = "2";
+const BUILD_FORMAT = "3";
 
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -61,21 +65,36 @@ function readRecord(dir, hash) {
   }
 }
 
-/** Bundles the Worker into `outDir` and records the Miniflare options wrangler derives from wrangler.toml. */
+/** The migration files in the order wrangler applies them (by their number). */
+function migrationFiles(dir) {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith(".sql"))
+    .sort((a, b) => parseInt(a.split("_")[0], 10) - parseInt(b.split("_")[0], 10));
+}
+
+/**
+ * Bundles the Worker into `outDir` and records what starting it needs from wrangler: the Miniflare
+ * options it derives from wrangler.toml, and each migration split into statements as
+ * `wrangler d1 migrations apply` splits it.
+ */
 async function buildInto(outDir, hash) {
   rmSync(path.join(outDir, BUILD_RECORD), { force: true });
   execFileSync(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outDir, "--config", config], quiet);
-  const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = await import("wrangler");
+  const { unstable_getMiniflareWorkerOptions, unstable_readConfig, unstable_splitSqlQuery } = await import("wrangler");
   const { workerOptions } = unstable_getMiniflareWorkerOptions(config);
   const [database] = unstable_readConfig({ config }, { hideWarnings: true }).d1_databases;
+  const migrationsDir = path.resolve(root, database.migrations_dir ?? "migrations");
   const record = {
     inputs: hash,
     workerOptions,
     d1: {
       // The database the served Worker binds, so migrations land where the registry reads.
       id: workerOptions.d1Databases[database.binding].id,
-      migrationsDir: path.resolve(root, database.migrations_dir ?? "migrations"),
       migrationsTable: database.migrations_table ?? "d1_migrations",
+      migrations: migrationFiles(migrationsDir).map((name) => ({
+        name,
+        statements: unstable_splitSqlQuery(readFileSync(path.join(migrationsDir, name), "utf8")),
+      })),
     },
   };
   writeFileSync(path.join(outDir, BUILD_RECORD), JSON.stringify(record));
@@ -135,12 +154,14 @@ function pruneBuilds(builds, current) {
   });
 }
 
-// A Worker that runs one D1 batch and answers its rows: migrations go through the same D1 binding
-// code as the registry's own queries, over plain HTTP (Miniflare's synchronous binding proxies
-// were seen to deadlock in test/reliability/storage.mjs).
+// A Worker that runs one D1 batch and answers its rows, for reading and applying migrations through
+// the same D1 binding code as the registry's own queries. Miniflare lets an HTTP client on the
+// registry's port pick any of its Workers by name (its MF-Route-Override header), so this one
+// answers only requests carrying this start's random secret.
 const MIGRATOR = `
 export default {
   async fetch(request, env) {
+    if (request.headers.get("x-modelgate-migrator") !== env.MIGRATOR_SECRET) return new Response(null, { status: 404 });
     const statements = await request.json();
     try {
       const results = await env.DB.batch(statements.map(([sql, ...params]) => env.DB.prepare(sql).bind(...params)));
@@ -150,60 +171,77 @@ export default {
     }
   },
 };`;
-
-/** The migration files in the order wrangler applies them (by their number). */
-function migrationFiles(dir) {
-  return readdirSync(dir)
-    .filter((name) => name.endsWith(".sql"))
-    .sort((a, b) => parseInt(a.split("_")[0], 10) - parseInt(b.split("_")[0], 10));
-}
+const migratorSecret = randomBytes(16).toString("hex");
+const migratorWorker = ({ workerOptions, d1 }) => ({
+  name: "modelgate-migrator",
+  modules: true,
+  script: MIGRATOR,
+  compatibilityDate: workerOptions.compatibilityDate,
+  d1Databases: { DB: d1.id },
+  bindings: { MIGRATOR_SECRET: migratorSecret },
+});
+/** Sends one batch to the migrator Worker with `fetch` (a Miniflare's dispatchFetch, or its Worker's fetch). */
+const batchVia = (fetch) => async (statements) => {
+  const res = await fetch("http://migrator/", { method: "POST", headers: { "x-modelgate-migrator": migratorSecret }, body: JSON.stringify(statements) });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error);
+  return body;
+};
 
 /**
  * Reads the applied migrations from the local D1 (wrangler's `d1_migrations` table) and applies the
  * pending ones as `wrangler d1 migrations apply --local` does: each file's statements and its row in
  * the table in one batch, so a migration is applied whole or not at all.
  */
-async function ensureMigrations({ workerOptions, d1 }) {
+async function migrate(batch, d1) {
   const started = performance.now();
-  const mf = new Miniflare({
-    name: "modelgate-migrator",
-    modules: true,
-    script: MIGRATOR,
-    compatibilityDate: workerOptions.compatibilityDate,
-    d1Databases: { DB: d1.id },
-    d1Persist: path.join(persistRoot, "d1"),
-    handleRuntimeStdio,
-  });
-  const batch = async (statements) => {
-    const res = await mf.dispatchFetch("http://migrator/", { method: "POST", body: JSON.stringify(statements) });
-    const body = await res.json();
-    if (!res.ok) throw new Error(body.error);
-    return body;
-  };
-  try {
-    const table = d1.migrationsTable;
-    const [, rows] = await batch([
-      // wrangler's own definition of the table (src/d1/migrations/helpers.ts), so both can share it.
-      [`CREATE TABLE IF NOT EXISTS ${table}(\n\t\tid         INTEGER PRIMARY KEY AUTOINCREMENT,\n\t\tname       TEXT UNIQUE,\n\t\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL\n);`],
-      [`SELECT name FROM ${table} ORDER BY id`],
-    ]);
-    const applied = new Set(rows.map((r) => r.name));
-    const pending = migrationFiles(d1.migrationsDir).filter((name) => !applied.has(name));
-    if (pending.length > 0) {
-      const { unstable_splitSqlQuery: splitSqlQuery } = await import("wrangler");
-      for (const name of pending) {
-        const sql = readFileSync(path.join(d1.migrationsDir, name), "utf8");
-        try {
-          await batch([...splitSqlQuery(sql).map((q) => [q]), [`INSERT INTO ${table} (name) values (?)`, name]]);
-        } catch (error) {
-          throw new Error(`migration ${name} failed, nothing of it was applied: ${error.message}`);
-        }
-      }
+  const table = d1.migrationsTable;
+  const [, rows] = await batch([
+    // wrangler's own definition of the table (src/d1/migrations/helpers.ts), so both can share it.
+    [`CREATE TABLE IF NOT EXISTS ${table}(\n\t\tid         INTEGER PRIMARY KEY AUTOINCREMENT,\n\t\tname       TEXT UNIQUE,\n\t\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL\n);`],
+    [`SELECT name FROM ${table} ORDER BY id`],
+  ]);
+  const applied = rows.map((r) => r.name);
+  const pending = d1.migrations.filter((m) => !applied.includes(m.name));
+  for (const { name, statements } of pending) {
+    try {
+      await batch([...statements.map((q) => [q]), [`INSERT INTO ${table} (name) values (?)`, name]]);
+    } catch (error) {
+      throw new Error(`D1 migration ${name} failed, nothing of it was applied: ${error.message}`);
     }
-    return { applied: applied.size, pending, ms: performance.now() - started };
+    applied.push(name);
+  }
+  recordApplied(applied);
+  return { applied: applied.length, pending: pending.map((m) => m.name), ms: performance.now() - started };
+}
+
+/** The migrations in its own runtime, before the registry's starts: nothing is served unmigrated. */
+async function migrateFirst(record) {
+  const mf = new Miniflare({ ...migratorWorker(record), d1Persist: path.join(persistRoot, "d1"), handleRuntimeStdio });
+  try {
+    return await migrate(batchVia((url, init) => mf.dispatchFetch(url, init)), record.d1);
   } finally {
     await mf.dispose();
   }
+}
+
+// The names applied when this state directory last started, kept beside its D1 database (deleting
+// the database deletes the record too). A hint only: it decides whether the check can wait until
+// the registry's runtime is up; the check itself always reads d1_migrations.
+const APPLIED_RECORD = path.join(persistRoot, "d1", "modelgate-migrations.json");
+function recordedAsApplied(d1) {
+  try {
+    const { applied } = JSON.parse(readFileSync(APPLIED_RECORD, "utf8"));
+    return d1.migrations.every((m) => applied.includes(m.name));
+  } catch {
+    return false;
+  }
+}
+function recordApplied(applied) {
+  mkdirSync(path.dirname(APPLIED_RECORD), { recursive: true });
+  const scratch = `${APPLIED_RECORD}.${process.pid}`;
+  writeFileSync(scratch, JSON.stringify({ applied }));
+  renameSync(scratch, APPLIED_RECORD);
 }
 
 // workerd's output, line by line as Miniflare would print it, except one kind of line: a client
@@ -264,12 +302,12 @@ console.log(
     ? `  built the Worker: sources changed (${build.hash}), ${seconds(build.ms)}`
     : `  Worker up to date: sources unchanged since build ${build.hash}, nothing rebuilt`,
 );
-const migrations = await ensureMigrations(build.record);
-console.log(
-  migrations.pending.length > 0
-    ? `  applied ${migrations.pending.length} pending D1 migration${migrations.pending.length === 1 ? "" : "s"} (${migrations.pending.join(", ")}), ${seconds(migrations.ms)}`
-    : `  D1 up to date: ${migrations.applied} migrations applied, none pending (checked in ${seconds(migrations.ms)})`,
-);
+const migrationsLine = ({ applied, pending, ms }, when) =>
+  pending.length > 0
+    ? `  applied ${pending.length} pending D1 migration${pending.length === 1 ? "" : "s"} (${pending.join(", ")}) ${when}, ${seconds(ms)}`
+    : `  D1 up to date: ${applied} migrations applied, none pending (checked ${when}, ${seconds(ms)})`;
+const checkAfterStart = recordedAsApplied(build.record.d1);
+if (!checkAfterStart) console.log(migrationsLine(await migrateFirst(build.record), "before starting"));
 
 // The keys a deployment keeps as secrets: the variable if set, otherwise one key generated for this
 // state directory and kept there, so signed URLs handed out and webhook secrets sealed at rest
@@ -297,8 +335,10 @@ const webhookVars = {};
 for (const name of ["MODELGATE_WEBHOOK_TIMEOUT_SECONDS", "MODELGATE_WEBHOOK_RETRY_BASE_SECONDS", "MODELGATE_WEBHOOK_RETRY_MAX_SECONDS", "MODELGATE_WEBHOOK_SWEEP_SECONDS"]) {
   if (process.env[name] !== undefined) webhookVars[name] = process.env[name];
 }
-const mf = new Miniflare({
+const registry = {
   ...workerOptions,
+  name: "modelgate",
+  ...workerModules(build.dir),
   queueConsumers,
   bindings: {
     ...workerOptions.bindings,
@@ -312,8 +352,10 @@ const mf = new Miniflare({
     MODELGATE_WEBHOOK_ALLOW_HOSTS: process.env.MODELGATE_WEBHOOK_ALLOW_HOSTS ?? "127.0.0.1,localhost,::1",
     ...webhookVars,
   },
-  name: "modelgate",
-  ...workerModules(build.dir),
+};
+const mf = new Miniflare({
+  // The first Worker answers the port; the migrator is reachable only with its secret.
+  workers: [registry, migratorWorker(build.record)],
   defaultPersistRoot: persistRoot,
   host,
   port,
@@ -324,9 +366,16 @@ const mf = new Miniflare({
 });
 const url = await mf.ready;
 const base = url.origin;
+const readyMs = performance.now();
+if (checkAfterStart) {
+  const migrator = await mf.getWorker("modelgate-migrator");
+  const checked = await migrate(batchVia((url, init) => migrator.fetch(url, init)), build.record.d1);
+  // Pending here means the record lied (the database was replaced under it): applied now, at once.
+  console.log(migrationsLine(checked, checked.pending.length > 0 ? "as the registry started, although the state directory recorded them as applied" : "in the registry's runtime"));
+}
 
 console.log(`
-Modelgate is serving on ${base}  (health: ${base}/health; ready ${seconds(performance.now())} after start)
+Modelgate is serving on ${base}  (health: ${base}/health; ready ${seconds(readyMs)} after start)
 
 Point the MLflow client at it:
   export MLFLOW_TRACKING_URI=${base}
