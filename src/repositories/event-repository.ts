@@ -54,6 +54,7 @@ export class EventRepository {
             timestamp: sql<number>`${outbox.timestamp}`.as("timestamp"),
             data: sql<string>`${JSON.stringify(e.data)}`.as("data"),
             sentAt: sql<number | null>`null`.as("sent_at"),
+            sendCount: sql<number>`0`.as("send_count"),
             fannedOutAt: sql<number | null>`null`.as("fanned_out_at"),
           })
           .from(events)

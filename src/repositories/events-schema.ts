@@ -6,7 +6,8 @@ import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqli
  * D1 batch as the change. No foreign key to the model: a deleted model's events outlive it.
  * `sent_at`: last handed to the events queue; `fanned_out_at`: the queue's consumer turned it into
  * webhook deliveries (set in the same batch as those deliveries). A row with `fanned_out_at` null is
- * still owed to receivers and is sent again until it is fanned out.
+ * still owed to receivers and is sent again, with back-off, until it is fanned out or `send_count`
+ * reaches the relay's cap (src/events/event-relay.ts): then it is reported by /health instead.
  */
 export const events = sqliteTable(
   "events",
@@ -24,6 +25,8 @@ export const events = sqliteTable(
     /** JSON object of strings. */
     data: text("data").notNull().default("{}"),
     sentAt: integer("sent_at"),
+    /** How many times the relay has handed it to the events queue. */
+    sendCount: integer("send_count").notNull().default(0),
     fannedOutAt: integer("fanned_out_at"),
   },
   (t) => [

@@ -1,0 +1,1 @@
+ALTER TABLE `events` ADD `send_count` integer DEFAULT 0 NOT NULL;
