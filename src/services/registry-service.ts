@@ -35,6 +35,8 @@ export interface CreateVersionInput {
   name: string;
   /** Who registers it, as its events record it. */
   actor: string | null;
+  /** Whose rights the source's files are read with (a token narrowed to models reaches only its own). */
+  caller: Principal;
   source: string;
   runId?: string;
   runLink?: string;
@@ -166,7 +168,7 @@ export class RegistryService {
     const source = validateSource(input.source);
     const tags = uniqueTags(input.tags ?? []);
     const description = validateDescription(input.description ?? "");
-    const origin = await this.sources.resolve({ source, runId: input.runId ?? null, loggedModelId: input.loggedModelId ?? null });
+    const origin = await this.sources.resolve({ source, runId: input.runId ?? null, loggedModelId: input.loggedModelId ?? null }, input.caller);
     const created = await this.coordinators.call(name, (c, id) =>
       c.createVersion(id, name, {
         source,
@@ -241,15 +243,17 @@ export class RegistryService {
   }
 
   /**
-   * Restores the previous Production version (domain/rollback.ts) in one coordinator mutation:
-   * the target back to Production, the current one archived, both history rows and their events
-   * in one batch. `expectedCurrent` refuses when Production is no longer the version the caller saw.
+   * Restores the previous Production version, or `version` when given (domain/rollback.ts), in one
+   * coordinator mutation: the target back to Production, the current one archived, both history
+   * rows and their events in one batch. `expectedCurrent` refuses when Production is no longer the
+   * version the caller saw.
    */
-  rollback(input: { name: string; actor: string; comment?: string; expectedCurrent?: number; caller?: Caller }): Promise<RollbackResult> {
+  rollback(input: { name: string; actor: string; comment?: string; version?: string; expectedCurrent?: number; caller?: Caller }): Promise<RollbackResult> {
     const name = validateModelName(input.name);
     const comment = input.comment === undefined ? null : validateComment(input.comment);
+    const target = input.version === undefined ? undefined : parseVersion(input.version);
     const caller = callerOf(input.caller);
-    const request = { actor: input.actor, comment, expectedCurrent: input.expectedCurrent };
+    const request = { actor: input.actor, comment, expectedCurrent: input.expectedCurrent, target };
     return this.coordinators.call(name, (c, id) => c.rollback(id, name, request, caller));
   }
 

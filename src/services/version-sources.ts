@@ -4,6 +4,8 @@ import { registeredVersionSource } from "../domain/model-ref";
 import type { VersionStatus } from "../domain/model";
 import type { CoordinatorClient } from "../coordinator/coordinator-client";
 import type { ArtifactRepository } from "../repositories/artifact-repository";
+import type { ArtifactCaller } from "../artifacts/artifact-roots";
+import { authorizeArtifactRead } from "./artifact-service";
 
 export interface SourceOrigin {
   runId: string | null;
@@ -43,22 +45,27 @@ export class VersionSources {
     private readonly runs: RunLocator,
   ) {}
 
-  async resolve(input: SourceInput): Promise<SourceOrigin> {
+  /**
+   * `caller` must be able to read the source's files as the artifact API would let it: a version
+   * registered from another team's run or version folder would otherwise copy files it may not read.
+   */
+  async resolve(input: SourceInput, caller: ArtifactCaller): Promise<SourceOrigin> {
+    const withFiles = (runId: string | null, location: string, source: string) => this.withFiles(caller, runId, location, source);
     try {
       const logged = LOGGED_MODEL_URI.exec(input.source) ?? (input.loggedModelId ? [input.source, input.loggedModelId] : null);
       if (logged) {
         const model = await this.runs.loggedModel(logged[1]);
-        return this.withFiles(input.runId ?? model.sourceRunId, model.artifactUri, input.source);
+        return withFiles(input.runId ?? model.sourceRunId, model.artifactUri, input.source);
       }
       const run = RUN_URI.exec(input.source);
       if (run) {
         const base = await this.runs.runArtifactUri(run[1]);
         const sub = (run[2] ?? "").replace(/^\/+|\/+$/g, "");
-        return this.withFiles(input.runId ?? run[1], sub ? `${base}/${sub}` : base, input.source);
+        return withFiles(input.runId ?? run[1], sub ? `${base}/${sub}` : base, input.source);
       }
       const copy = registeredVersionSource(input.source);
-      if (copy) return await this.fromRegisteredVersion(input, copy.name, copy.version, copy.alias);
-      if (artifactPathOf(input.source) !== null) return this.withFiles(input.runId, input.source, input.source);
+      if (copy) return await this.fromRegisteredVersion(input, caller, copy.name, copy.version, copy.alias);
+      if (artifactPathOf(input.source) !== null) return withFiles(input.runId, input.source, input.source);
       // Another store (s3://, gs://, ...): recorded as given; Modelgate cannot list or verify it.
       return { runId: input.runId, storageLocation: input.source, status: "READY", statusMessage: null, manifestPath: null };
     } catch (error) {
@@ -74,9 +81,10 @@ export class VersionSources {
     if (loggedModelId && status === "READY") await this.runs.recordModelVersion(loggedModelId, name, version);
   }
 
-  private async withFiles(runId: string | null, location: string, source: string): Promise<SourceOrigin> {
+  private async withFiles(caller: ArtifactCaller, runId: string | null, location: string, source: string): Promise<SourceOrigin> {
     const path = artifactPathOf(location);
     if (path === null) return { runId, storageLocation: location, status: "READY", statusMessage: null, manifestPath: null };
+    await authorizeArtifactRead(this.artifacts, caller, path);
     if ((await this.artifacts.countUnder(path)) === 0) {
       return failed(runId, `Source ${source} has no files: nothing was uploaded under ${artifactUri(path)}.`);
     }
@@ -84,11 +92,11 @@ export class VersionSources {
   }
 
   /** `copy_model_version` registers `models:/<name>/<v>`; the copy shares the original's files. */
-  private async fromRegisteredVersion(input: SourceInput, name: string, version: number | null, alias: string | null): Promise<SourceOrigin> {
+  private async fromRegisteredVersion(input: SourceInput, caller: ArtifactCaller, name: string, version: number | null, alias: string | null): Promise<SourceOrigin> {
     const original = alias !== null ? await this.coordinators.versionByAlias(name, alias) : await this.coordinators.version(name, version!);
     if (!original) return failed(input.runId, `Source ${input.source} does not name an existing model version.`);
     const location = original.storageLocation ?? original.source;
-    return this.withFiles(input.runId ?? original.runId, location, input.source);
+    return this.withFiles(caller, input.runId ?? original.runId, location, input.source);
   }
 }
 

@@ -79,6 +79,7 @@ describe("every route declares what it needs", () => {
         ]),
         "GET /api/2.0/modelgate/webhooks/:webhook_id/deliveries",
         "POST /api/2.0/modelgate/webhooks/:webhook_id/deliveries/:delivery_id/replay",
+        "POST /api/2.0/modelgate/webhooks/reseal-secrets",
       ].sort(),
     );
     for (const route of webhookRoutes) expect(route.scope, `${route.method} ${route.path}`).toBe("admin");

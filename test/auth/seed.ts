@@ -23,7 +23,7 @@ async function ok(method: string, path: string, params: Record<string, unknown>)
 
 export async function seedModel(name: string): Promise<SeededModel> {
   const secret = `secret-of-${name}`;
-  const experiment = await ok("POST", `${MLFLOW}/experiments/create`, { name: `exp-${name}` });
+  const experiment = await ok("POST", `${MLFLOW}/experiments/create`, { name: `exp-${crypto.randomUUID()}` });
   const run = (await ok("POST", `${MLFLOW}/runs/create`, { experiment_id: experiment.experiment_id, start_time: Date.now() })).run;
   const folder = `${String(run.info.artifact_uri).replace(/^mlflow-artifacts:\//, "")}/model`;
   for (const [file, body] of [["MLmodel", `flavors: {} # ${secret}`], ["model.pkl", secret]]) {

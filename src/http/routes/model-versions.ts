@@ -22,6 +22,7 @@ r.post("/model-versions/create", guard("write", S.CreateModelVersion, (i) => [i.
     loggedModelId: input.model_id,
     userId: c.var.userId,
     actor: c.var.actor,
+    caller: c.var.principal!,
   });
   return c.json({ model_version: modelVersionJson(version) });
 });
