@@ -1,5 +1,9 @@
+import type { Context } from "hono";
+import type { BlobBody } from "../artifacts/artifact-store";
+import { sealedFolders } from "../artifacts/sealed-folders";
 import type { Changed } from "../coordinator/model-coordinator";
 import type { FileRef } from "../domain/model";
+import type { ManifestFile } from "../repositories/artifact-repository";
 
 // The Workers Cache API (`caches.default`): per location, objects up to 512 MB, never stores a
 // 206. Locally Miniflare provides the same API, so `npm start` runs this exact code path.
@@ -74,13 +78,123 @@ export function memoizeResolution(key: Request, body: string, etag: string, ttlS
 
 /**
  * Drops what a mutation changed from this location's cache: its resolutions (other locations expire
- * them within the resolve TTL) and the files of deleted versions (within EDGE_FILE_SECONDS).
+ * them within the resolve TTL), the files of deleted versions (within EDGE_FILE_SECONDS) and this
+ * isolate's memory of their sealed folders (other isolates within the resolve TTL).
  */
 export async function purgeChanged(changed: Changed): Promise<void> {
   for (const file of changed.files) etags.delete(fileKey(file).url);
+  sealedFolders.forgetVersions(changed.files);
   for (const ref of changed.refs) resolutions.delete(resolutionKey(changed.name, ref).url);
   await Promise.all([
     ...changed.refs.map((ref) => caches.default.delete(resolutionKey(changed.name, ref))),
     ...changed.files.map((file) => caches.default.delete(fileKey(file))),
   ]);
+}
+
+// ---- Serving an immutable file ---------------------------------------------------------------
+// /v1's file URLs and the artifact API's sealed files share this path and these cache entries.
+
+/** What /v1's file URLs tell clients: the URL's bytes never change. */
+export const IMMUTABLE = "public, max-age=31536000, immutable";
+
+export function ifNoneMatch(c: Context, etag: string): boolean {
+  const header = c.req.header("if-none-match");
+  return header !== undefined && header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag || t.trim() === "*");
+}
+
+export interface CachedFileSource {
+  /** On a cache miss: the file, and the key its bytes belong under (D1's answer may correct the guess). */
+  miss(): Promise<{ key: Request; file: ManifestFile }>;
+  open(file: ManifestFile, range?: { offset: number; length: number }): Promise<BlobBody>;
+  /** What clients are told to do with the answer. */
+  cacheControl: string;
+}
+
+/**
+ * Serves an immutable file from this location's cache under `key`, filling it on a miss: ETag
+ * (the sha256), Range (206/416), If-None-Match (304) and HEAD; `x-modelgate-cache` says hit, miss
+ * or bypass. A hit reads nothing but the cache.
+ */
+export async function serveCachedFile(c: Context, key: Request, source: CachedFileSource): Promise<Response> {
+  const cache = caches.default;
+  // A revalidation needs no bytes: this isolate may already know the file's (immutable) ETag.
+  const known = knownEtag(key);
+  if (known && ifNoneMatch(c, known)) return notModified(known, "hit", source.cacheControl);
+  // With a Range header the Cache API answers 206 (or 416) from the stored whole object itself.
+  const range = c.req.header("range");
+  const lookup = (k: Request) => cache.match(range ? new Request(k, { headers: { range } }) : k);
+  let hit = await lookup(key);
+  let state = "hit";
+  if (!hit) {
+    state = "miss";
+    const found = await source.miss();
+    key = found.key;
+    const file = found.file;
+    const etag = `"${file.sha256}"`;
+    if (ifNoneMatch(c, etag)) return notModified(etag, state, source.cacheControl);
+    if (file.size > MAX_CACHEABLE_BYTES) return serveUncached(c, file, source);
+    // Store the whole object, then answer from the stored copy: one code path for full and
+    // range requests, and no tee buffering a slow client's backlog in the Worker.
+    const blob = await source.open(file);
+    await cache.put(key, new Response(blob.body, { headers: { ...fileHeaders(file, IMMUTABLE), "cache-control": `public, max-age=${EDGE_FILE_SECONDS}` } }));
+    hit = await lookup(key);
+    if (!hit) return serveUncached(c, file, source);
+  }
+  const etag = hit.headers.get("etag") ?? "";
+  if (etag) rememberEtag(key, etag);
+  if (ifNoneMatch(c, etag)) {
+    await hit.body?.cancel();
+    return notModified(etag, state, source.cacheControl);
+  }
+  const headers = new Headers(hit.headers);
+  headers.set("cache-control", source.cacheControl);
+  headers.set("x-modelgate-cache", state);
+  if (c.req.method === "HEAD") {
+    await hit.body?.cancel();
+    return new Response(null, { status: hit.status, headers });
+  }
+  return new Response(hit.body, { status: hit.status, headers });
+}
+
+function notModified(etag: string, state: string, cacheControl: string): Response {
+  return new Response(null, { status: 304, headers: { etag, "cache-control": cacheControl, "x-modelgate-cache": state } });
+}
+
+function fileHeaders(file: ManifestFile, cacheControl: string): Record<string, string> {
+  return {
+    etag: `"${file.sha256}"`,
+    "content-length": String(file.size),
+    "content-type": "application/octet-stream",
+    "cache-control": cacheControl,
+    "accept-ranges": "bytes",
+  };
+}
+
+/** Objects over the Cache API's limit stream from R2 directly, ranges included. */
+async function serveUncached(c: Context, file: ManifestFile, source: CachedFileSource): Promise<Response> {
+  const headers = new Headers({ ...fileHeaders(file, source.cacheControl), "x-modelgate-cache": "bypass" });
+  const range = parseRange(c.req.header("range"), file.size);
+  if (range === "unsatisfiable") {
+    return new Response(null, { status: 416, headers: { "content-range": `bytes */${file.size}` } });
+  }
+  if (c.req.method === "HEAD") return new Response(null, { headers });
+  if (!range) return new Response((await source.open(file)).body, { headers });
+  const blob = await source.open(file, range);
+  headers.set("content-length", String(range.length));
+  headers.set("content-range", `bytes ${range.offset}-${range.offset + range.length - 1}/${file.size}`);
+  return new Response(blob.body, { status: 206, headers });
+}
+
+/** A single `bytes=` range; null means none (or one we ignore, as HTTP allows). */
+function parseRange(header: string | undefined, size: number): { offset: number; length: number } | "unsatisfiable" | null {
+  const match = header && /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === "" && match[2] === "")) return null;
+  if (match[1] === "") {
+    const suffix = Math.min(Number(match[2]), size);
+    return suffix === 0 ? "unsatisfiable" : { offset: size - suffix, length: suffix };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
+  if (start >= size || end < start) return "unsatisfiable";
+  return { offset: start, length: end - start + 1 };
 }

@@ -26,6 +26,13 @@ export interface ManifestFile {
   blobKey: string;
 }
 
+/** A version holding an artifact path in its manifest, and the folder its files are in. */
+export interface SealingVersion {
+  modelId: string;
+  version: number;
+  folder: string;
+}
+
 export interface PendingUpload {
   uploadId: string;
   path: string;
@@ -161,14 +168,42 @@ export class ArtifactRepository {
     return row !== undefined;
   }
 
-  async isReferenced(path: string): Promise<boolean> {
-    const row = await this.db
-      .select({ path: modelVersionFiles.artifactPath })
-      .from(modelVersionFiles)
-      .where(eq(modelVersionFiles.artifactPath, path))
-      .limit(1)
-      .get();
-    return row !== undefined;
+  /**
+   * The versions whose manifest holds `path` (a file), with each one's folder; with `below`, those
+   * holding the first manifest file under folder `path` instead. Both are index lookups on the
+   * manifest's artifact paths: a sealed folder's files are all in its versions' manifests.
+   */
+  async sealing(path: string, { below = false } = {}): Promise<SealingVersion[]> {
+    const at = below
+      ? sql`(SELECT min(${modelVersionFiles.artifactPath}) FROM ${modelVersionFiles} WHERE ${modelVersionFiles.artifactPath} > ${`${path}/`} AND ${modelVersionFiles.artifactPath} < ${`${path}0`})`
+      : sql`${path}`;
+    const rows = await read(() =>
+      this.db
+        .select({ modelId: modelVersionFiles.modelId, version: modelVersionFiles.version, location: modelVersions.storageLocation })
+        .from(modelVersionFiles)
+        .innerJoin(modelVersions, and(eq(modelVersions.modelId, modelVersionFiles.modelId), eq(modelVersions.version, modelVersionFiles.version)))
+        .where(eq(modelVersionFiles.artifactPath, at)),
+    );
+    return rows.flatMap((r) => {
+      const folder = r.location === null ? null : artifactPathOf(r.location);
+      return folder === null ? [] : [{ modelId: r.modelId, version: r.version, folder }];
+    });
+  }
+
+  /** A version's manifest with each file's artifact path. */
+  async sealedFiles(modelId: string, version: number): Promise<(ManifestFile & { artifactPath: string })[]> {
+    return read(() =>
+      this.db
+        .select({
+          path: modelVersionFiles.path,
+          artifactPath: modelVersionFiles.artifactPath,
+          size: modelVersionFiles.size,
+          sha256: modelVersionFiles.sha256,
+          blobKey: modelVersionFiles.blobKey,
+        })
+        .from(modelVersionFiles)
+        .where(and(eq(modelVersionFiles.modelId, modelId), eq(modelVersionFiles.version, version))),
+    );
   }
 
   async countUnder(path: string): Promise<number> {

@@ -5,8 +5,16 @@ import type { ModelVersion } from "../domain/model";
 import { parseModelRef } from "../domain/model-ref";
 import type { ArtifactStore, BlobBody } from "../artifacts/artifact-store";
 import type { SignatureProblem, UrlSigner } from "../artifacts/url-signer";
-import type { ArtifactRepository, ManifestFile } from "../repositories/artifact-repository";
+import type { ArtifactRepository, ListedArtifact, ManifestFile } from "../repositories/artifact-repository";
+import { isWithin, type ArtifactCaller } from "../artifacts/artifact-roots";
+import { listSealed, sealedFolders, type SealedFile, type SealedFolder, type SealedVersion } from "../artifacts/sealed-folders";
+import { validateArtifactPath } from "../domain/artifact-path";
 import type { RegistryService } from "./registry-service";
+
+/** A sealed file as the artifact API serves it: its bytes' immutable identity and manifest entry. */
+export interface SealedArtifact extends SealedVersion {
+  file: SealedFile;
+}
 
 export interface ResolvedVersion {
   version: ModelVersion;
@@ -76,6 +84,61 @@ export class DeliveryService {
     return blob;
   }
 
+  // ---- Sealed folders through MLflow's artifact API (issue 19) ------------------------------
+  // A registered version's source folder never changes while a version holds it, so the artifact
+  // API answers its files like /v1 (same cache key: model id, version, manifest path) and its
+  // listings from the manifest. This isolate remembers the folders it looked up (sealedFolders), so
+  // a repeat needs no D1 query; a caller narrowed to models is checked against the ids its model
+  // names stand for (the same isolate memory /v1 uses). Anything not answered here (an unsealed
+  // path, or a narrowed caller whose models do not hold the folder) goes the artifact service's way.
+
+  /** A sealed file the caller may read, with the cache identity of its bytes; null: not answered here. */
+  async sealedArtifact(caller: ArtifactCaller, path: string): Promise<SealedArtifact | null> {
+    validateArtifactPath(path);
+    for (const entry of await this.sealedFoldersHolding(path, false)) {
+      const file = entry.byPath.get(path);
+      if (!file || !(await this.mayRead(caller, entry))) continue;
+      return { ...entry.versions[0], file };
+    }
+    return null;
+  }
+
+  /** One folder's listing from the manifest of a sealed folder holding it; null: not answered here. */
+  async sealedListing(caller: ArtifactCaller, dir: string): Promise<ListedArtifact[] | null> {
+    const path = validateArtifactPath(dir.replace(/\/+$/, ""), { allowEmpty: true });
+    if (path === "") return null;
+    const [entry] = await this.sealedFoldersHolding(path, true);
+    if (!entry || !(await this.mayRead(caller, entry))) return null;
+    return listSealed(entry, path);
+  }
+
+  /** The sealed folders holding `path`, innermost first: from this isolate's memory, else from D1. */
+  private async sealedFoldersHolding(path: string, isFolder: boolean): Promise<SealedFolder[]> {
+    const remembered = sealedFolders.containing(path);
+    if (remembered.length > 0) return remembered;
+    const sealing = await this.artifacts.sealing(path, { below: isFolder });
+    const byFolder = new Map<string, SealedVersion[]>();
+    for (const s of sealing) {
+      if (!isWithin(path, s.folder)) continue;
+      byFolder.set(s.folder, [...(byFolder.get(s.folder) ?? []), { modelId: s.modelId, version: s.version }]);
+    }
+    const ttl = this.config.resolveTtlSeconds * 1000;
+    const found = await Promise.all(
+      [...byFolder].map(async ([folder, versions]) => {
+        const files = await this.artifacts.sealedFiles(versions[0].modelId, versions[0].version);
+        return sealedFolders.remember(folder, versions, files, ttl);
+      }),
+    );
+    return found.sort((a, b) => b.folder.length - a.folder.length);
+  }
+
+  /** An unrestricted caller reads every sealed folder; a narrowed one those of its models' versions. */
+  private async mayRead(caller: ArtifactCaller, entry: SealedFolder): Promise<boolean> {
+    if (caller.models === null) return true;
+    const held = await Promise.all(caller.models.map((name) => this.modelId(name).catch(unlessUnknownModel)));
+    return entry.versions.some((v) => held.includes(v.modelId));
+  }
+
   /** Signed, expiring download URLs for a version's files (all of them when `paths` is omitted). */
   async signedUrls(input: {
     name: string;
@@ -139,6 +202,12 @@ export class DeliveryService {
       }),
     );
   }
+}
+
+/** A model name that names no model (any more) holds nothing; other failures stay failures. */
+function unlessUnknownModel(error: unknown): null {
+  if (error instanceof RegistryError && (error.code === "RESOURCE_DOES_NOT_EXIST" || error.code === "INVALID_PARAMETER_VALUE")) return null;
+  throw error;
 }
 
 /** What a file URL's signature binds besides its path: the model's immutable id. */

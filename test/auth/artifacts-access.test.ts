@@ -152,4 +152,35 @@ describe("per-model tokens and artifacts", () => {
     expect((await download(`${modelA.root}/scratch.txt`, reader)).status).toBe(200);
     expect((await list(modelB.folder, reader)).status).toBe(200);
   });
+
+  // Issue 19: sealed files come from the edge cache, but the per-model check holds on a hit.
+  it("checks a narrowed token on a cache hit, which needs no D1", async () => {
+    const { a, aRead, bWrite, reader, modelA } = await setting();
+    const bRead = bWrite; // B's token holds read too
+    const file = `${modelA.folder}/MLmodel`;
+    const warm = await exports.default.fetch(new Request(`${ORIGIN}${ARTIFACTS}/${file}`, { headers: { authorization: aRead } }));
+    expect(warm.status).toBe(200);
+    expect(warm.headers.get("x-modelgate-cache")).toBe("miss");
+    await warm.arrayBuffer();
+    const hit = await exports.default.fetch(new Request(`${ORIGIN}${ARTIFACTS}/${file}`, { headers: { authorization: reader } }));
+    expect(hit.headers.get("x-modelgate-cache")).toBe("hit");
+    await hit.arrayBuffer();
+    const refused = await exports.default.fetch(new Request(`${ORIGIN}${ARTIFACTS}/${file}`, { headers: { authorization: bRead } }));
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).not.toContain(`flavors: ${a}`);
+    for (const range of ["bytes=0-3", "bytes=-3"]) {
+      const ranged = await exports.default.fetch(new Request(`${ORIGIN}${ARTIFACTS}/${file}`, { headers: { authorization: bRead, range } }));
+      expect(ranged.status).toBe(403);
+    }
+    const etag = warm.headers.get("etag")!;
+    const revalidate = await exports.default.fetch(new Request(`${ORIGIN}${ARTIFACTS}/${file}`, { headers: { authorization: bRead, "if-none-match": etag } }));
+    expect(revalidate.status).toBe(403);
+    expect((await list(modelA.folder, bRead)).status).toBe(403);
+
+    // With the rows underneath gone, A's token is still answered from the cache and the manifest.
+    await env.DB.prepare("DELETE FROM model_version_files WHERE artifact_path > ? AND artifact_path < ?").bind(`${modelA.folder}/`, `${modelA.folder}0`).run();
+    await env.DB.prepare("DELETE FROM artifact_objects WHERE path > ? AND path < ?").bind(`${modelA.folder}/`, `${modelA.folder}0`).run();
+    expect(await download(file, aRead)).toEqual({ status: 200, text: `flavors: ${a}` });
+    expect((await list(modelA.folder, aRead)).body.files).toHaveLength(2);
+  });
 });

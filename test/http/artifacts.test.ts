@@ -355,3 +355,115 @@ describe("multipart uploads", () => {
     expect(uploads?.n).toBe(0);
   });
 });
+
+// Issue 19, item 2: files under a registered version's source never change, so the artifact API
+// answers them as /v1 answers its files (edge cache keyed by the model's id, version and path;
+// ETag, Range, HEAD, 304; no D1 on a hit), and lists sealed folders from the version's manifest.
+describe("sealed folders through the artifact API", () => {
+  /** A registered version's folder with three files; returns the folder and the file bytes. */
+  async function sealedFolder() {
+    const name = await createModel();
+    const folder = `${await runRoot()}/model`;
+    const weights = bytes(3000, 5);
+    await put(`${folder}/MLmodel`, "flavors: {}");
+    await put(`${folder}/model.pkl`, weights);
+    await put(`${folder}/code/model_code.py`, "print(1)");
+    const created = await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${folder}` });
+    expect(created.body.model_version.status).toBe("READY");
+    return { name, folder, weights };
+  }
+
+  /** Removes a folder's rows from D1 (manifest and index) and its bytes from R2: a hit must not need them. */
+  async function eraseUnderneath(folder: string) {
+    const rows = await env.DB.prepare("SELECT path, blob_key FROM artifact_objects WHERE path > ? AND path < ?").bind(`${folder}/`, `${folder}0`).all<{ path: string; blob_key: string }>();
+    await env.DB.prepare("DELETE FROM model_version_files WHERE artifact_path > ? AND artifact_path < ?").bind(`${folder}/`, `${folder}0`).run();
+    await env.DB.prepare("DELETE FROM artifact_objects WHERE path > ? AND path < ?").bind(`${folder}/`, `${folder}0`).run();
+    for (const row of rows.results) await env.ARTIFACTS.delete(row.blob_key);
+  }
+
+  it("lists a sealed folder from the version's manifest, without a D1 query per listing", async () => {
+    const { folder } = await sealedFolder();
+    const expected = {
+      files: [
+        { path: "MLmodel", is_dir: false, file_size: 11 },
+        { path: "code", is_dir: true },
+        { path: "model.pkl", is_dir: false, file_size: 3000 },
+      ],
+    };
+    expect(await list(folder)).toEqual(expected);
+    await eraseUnderneath(folder);
+    expect(await list(folder)).toEqual(expected);
+    expect(await list(`${folder}/`)).toEqual(expected);
+    expect(await list(`${folder}/code`)).toEqual({ files: [{ path: "model_code.py", is_dir: false, file_size: 8 }] });
+    // A file's own path lists as empty, as MLflow's client expects, and so does a missing folder.
+    expect(await list(`${folder}/model.pkl`)).toEqual({});
+    expect(await list(`${folder}/nothing`)).toEqual({});
+  });
+
+  it("serves a sealed file from the edge cache: the repeat needs neither D1 nor R2", async () => {
+    const { folder, weights } = await sealedFolder();
+    const first = await get(`${folder}/model.pkl`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-modelgate-cache")).toBe("miss");
+    expect(first.headers.get("etag")).toBe(`"${await sha256(weights)}"`);
+    expect(first.headers.get("accept-ranges")).toBe("bytes");
+    expect(new Uint8Array(await first.arrayBuffer())).toEqual(weights);
+    await eraseUnderneath(folder);
+    const second = await get(`${folder}/model.pkl`);
+    expect(second.status).toBe(200);
+    expect(second.headers.get("x-modelgate-cache")).toBe("hit");
+    expect(new Uint8Array(await second.arrayBuffer())).toEqual(weights);
+  });
+
+  it("shares the edge cache with /v1: a file fetched through /v1 is a hit through the artifact API", async () => {
+    const { name, folder, weights } = await sealedFolder();
+    const v1 = await exports.default.fetch(new Request(`http://modelgate.test/v1/models/${name}/versions/1/files/model.pkl`));
+    expect(v1.headers.get("x-modelgate-cache")).toBe("miss");
+    await v1.arrayBuffer();
+    const viaArtifacts = await get(`${folder}/model.pkl`);
+    expect(viaArtifacts.headers.get("x-modelgate-cache")).toBe("hit");
+    expect(new Uint8Array(await viaArtifacts.arrayBuffer())).toEqual(weights);
+  });
+
+  it("answers Range with 206, If-None-Match with 304 and HEAD with headers only, on a miss and on a hit", async () => {
+    const { folder, weights } = await sealedFolder();
+    const url = `${ARTIFACTS}/artifacts/${folder}/model.pkl`;
+    for (const state of ["miss", "hit"]) {
+      const part = await exports.default.fetch(new Request(url, { headers: { range: "bytes=100-199" } }));
+      expect(part.status).toBe(206);
+      expect(part.headers.get("x-modelgate-cache")).toBe(state);
+      expect(part.headers.get("content-range")).toBe("bytes 100-199/3000");
+      expect(new Uint8Array(await part.arrayBuffer())).toEqual(weights.subarray(100, 200));
+    }
+    const etag = `"${await sha256(weights)}"`;
+    const notModified = await exports.default.fetch(new Request(url, { headers: { "if-none-match": etag } }));
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.get("etag")).toBe(etag);
+    const head = await exports.default.fetch(new Request(url, { method: "HEAD" }));
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe("3000");
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+    const unsatisfiable = await exports.default.fetch(new Request(url, { headers: { range: "bytes=5000-" } }));
+    expect(unsatisfiable.status).toBe(416);
+    await unsatisfiable.arrayBuffer();
+  });
+
+  it("keeps unsealed run artifacts as they were: a replaced file is served at once, and so is a released folder", async () => {
+    const run = await runRoot();
+    await put(`${run}/notes.txt`, "one");
+    expect(await (await get(`${run}/notes.txt`)).text()).toBe("one");
+    await put(`${run}/notes.txt`, "two");
+    const replaced = await get(`${run}/notes.txt`);
+    expect(replaced.headers.get("x-modelgate-cache")).toBeNull();
+    expect(await replaced.text()).toBe("two");
+
+    const { name, folder } = await sealedFolder();
+    expect((await list(folder)).files).toHaveLength(3);
+    expect(await (await get(`${folder}/MLmodel`)).text()).toBe("flavors: {}");
+    await call("DELETE", "/model-versions/delete", { name, version: "1" });
+    await put(`${folder}/MLmodel`, "flavors: {changed: 1}");
+    await put(`${folder}/extra.txt`, "x");
+    expect(await (await get(`${folder}/MLmodel`)).text()).toBe("flavors: {changed: 1}");
+    expect((await list(folder)).files).toContainEqual({ path: "extra.txt", is_dir: false, file_size: 1 });
+  });
+});

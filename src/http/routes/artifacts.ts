@@ -3,6 +3,7 @@ import { InvalidParameterError, RegistryError } from "../../errors";
 import type { ArtifactCaller } from "../../artifacts/artifact-roots";
 import { requires } from "../auth";
 import type { AppEnv } from "../context";
+import { fileKey, serveCachedFile } from "../edge-cache";
 import { readInput } from "../input";
 import { multipartTarget } from "../../domain/artifact-path";
 import * as S from "../schemas/artifacts";
@@ -42,10 +43,18 @@ function requestBody(c: Context): ReadableStream<Uint8Array> {
   return c.req.raw.body ?? new Response(new Uint8Array()).body!;
 }
 
+// Files under a registered version's source folder never change while it is registered: they are
+// answered like /v1's files (edge cache keyed by model id, version and manifest path, shared with
+// /v1; ETag, Range, HEAD, 304), and their folders are listed from the version's manifest, both
+// without a D1 query once this isolate knows the folder. Clients are told to revalidate (no-cache):
+// an artifact path, unlike a /v1 URL, is released when its version is deleted.
+const SEALED_CACHE_CONTROL = "no-cache";
+
 // Listing first: Hono's `/artifacts/*` would also match the bare `/artifacts`.
 r.get("/artifacts", requires("read"), async (c) => {
   const { path } = await readInput(c, S.ListArtifacts);
-  const files = await c.var.services.artifacts.list(caller(c), path ?? "");
+  const files =
+    (await c.var.services.delivery.sealedListing(caller(c), path ?? "")) ?? (await c.var.services.artifacts.list(caller(c), path ?? ""));
   if (files.length === 0) return c.json({});
   return c.json({
     files: files.map((f) => (f.isDir ? { path: f.path, is_dir: true } : { path: f.path, is_dir: false, file_size: f.size })),
@@ -57,11 +66,26 @@ r.put("/artifacts/*", requires("write"), async (c) => {
   return c.json({});
 });
 
-r.get("/artifacts/*", requires("read"), async (c) => {
-  const file = await c.var.services.artifacts.download(caller(c), pathAfter(c, "/artifacts/"));
-  return new Response(file.body, {
-    headers: { "content-type": "application/octet-stream", "content-length": String(file.size), etag: `"${file.sha256}"` },
-  });
+r.on(["GET", "HEAD"], "/artifacts/*", requires("read"), async (c) => {
+  const path = pathAfter(c, "/artifacts/");
+  const { delivery, artifacts } = c.var.services;
+  const sealed = await delivery.sealedArtifact(caller(c), path);
+  if (sealed) {
+    const key = fileKey({ modelId: sealed.modelId, version: sealed.version, path: sealed.file.path });
+    return serveCachedFile(c, key, {
+      cacheControl: SEALED_CACHE_CONTROL,
+      miss: async () => ({ key, file: sealed.file }),
+      open: (file, range) => delivery.open(file, range),
+    });
+  }
+  // Unsealed: straight from the index and R2, as it may be replaced at any time.
+  const file = await artifacts.download(caller(c), path);
+  const headers = { "content-type": "application/octet-stream", "content-length": String(file.size), etag: `"${file.sha256}"` };
+  if (c.req.method === "HEAD") {
+    await file.body.cancel();
+    return new Response(null, { headers });
+  }
+  return new Response(file.body, { headers });
 });
 
 r.delete("/artifacts/*", requires("admin"), async (c) => {

@@ -5,19 +5,9 @@ import { canonicalRef, parseModelRef } from "../../domain/model-ref";
 import { tarLength, tarStream } from "../../artifacts/tar-stream";
 import { toHex } from "../../artifacts/hashing-stream";
 import { filePath, signedForAnotherModel, type ResolvedVersion } from "../../services/delivery-service";
-import type { ManifestFile } from "../../repositories/artifact-repository";
 import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
-import {
-  EDGE_FILE_SECONDS,
-  fileKey,
-  knownEtag,
-  MAX_CACHEABLE_BYTES,
-  memoizedResolution,
-  memoizeResolution,
-  rememberEtag,
-  resolutionKey,
-} from "../edge-cache";
+import { fileKey, IMMUTABLE, ifNoneMatch, memoizedResolution, memoizeResolution, resolutionKey, serveCachedFile } from "../edge-cache";
 import { readInput } from "../input";
 import { CreateSignedUrls } from "../schemas/delivery";
 
@@ -25,12 +15,6 @@ import { CreateSignedUrls } from "../schemas/delivery";
 export const deliveryRoutes = new Hono<AppEnv>();
 const r = deliveryRoutes;
 
-const IMMUTABLE = "public, max-age=31536000, immutable";
-
-function ifNoneMatch(c: Context, etag: string): boolean {
-  const header = c.req.header("if-none-match");
-  return header !== undefined && header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag || t.trim() === "*");
-}
 
 // Segments of a file URL before the file's path: `/v1/models/{name}/versions/{v}/files/` and
 // `/v1/models/{name}/{ref}/files/`. The path is what follows the route's own `/files/`, never the
@@ -65,94 +49,23 @@ function resolutionJson(resolved: ResolvedVersion, origin: string) {
 /**
  * Serves one file of one version from this location's cache, filling it on a miss. Keyed by the
  * model's immutable id (from the resolution, or the isolate's name → id memory on a plain URL),
- * so a name later taken by another model never serves the old model's bytes.
+ * so a name later taken by another model never serves the old model's bytes. `signed`: the id is
+ * the one the URL was signed for, and D1's answer on a miss must agree.
  */
 async function serveFile(c: Context<AppEnv>, name: string, version: number, path: string, modelId?: string, signed = false): Promise<Response> {
   const delivery = c.var.services.delivery;
-  const cache = caches.default;
-  let key = fileKey({ modelId: modelId ?? (await delivery.modelId(name)), version, path });
-  // A revalidation needs no bytes: this isolate may already know the file's (immutable) ETag.
-  const known = knownEtag(key);
-  if (known && ifNoneMatch(c, known)) return notModified(known, "hit");
-  // With a Range header the Cache API answers 206 (or 416) from the stored whole object itself.
-  const range = c.req.header("range");
-  const lookup = (k: Request) => cache.match(range ? new Request(k, { headers: { range } }) : k);
-  let hit = await lookup(key);
-  let state = "hit";
-  if (!hit) {
-    state = "miss";
-    const file = await delivery.file(name, String(version), path);
-    // A signed URL serves only the model it was signed for, whatever the name stands for now.
-    if (signed && file.modelId !== modelId) throw signedForAnotherModel();
-    // D1's answer is the truth; the id the key was built from may have been a stale memory.
-    key = fileKey({ modelId: file.modelId, version, path });
-    const etag = `"${file.sha256}"`;
-    if (ifNoneMatch(c, etag)) return notModified(etag, state);
-    if (file.size > MAX_CACHEABLE_BYTES) return serveUncached(c, file);
-    // Store the whole object, then answer from the stored copy: one code path for full and
-    // range requests, and no tee buffering a slow client's backlog in the Worker.
-    const blob = await delivery.open(file);
-    await cache.put(key, new Response(blob.body, { headers: { ...fileHeaders(file), "cache-control": `public, max-age=${EDGE_FILE_SECONDS}` } }));
-    hit = await lookup(key);
-    if (!hit) return serveUncached(c, file);
-  }
-  const etag = hit.headers.get("etag") ?? "";
-  if (etag) rememberEtag(key, etag);
-  if (ifNoneMatch(c, etag)) {
-    await hit.body?.cancel();
-    return notModified(etag, state);
-  }
-  const headers = new Headers(hit.headers);
-  headers.set("cache-control", IMMUTABLE);
-  headers.set("x-modelgate-cache", state);
-  if (c.req.method === "HEAD") {
-    await hit.body?.cancel();
-    return new Response(null, { status: hit.status, headers });
-  }
-  return new Response(hit.body, { status: hit.status, headers });
-}
-
-function notModified(etag: string, state: string): Response {
-  return new Response(null, { status: 304, headers: { etag, "cache-control": IMMUTABLE, "x-modelgate-cache": state } });
-}
-
-function fileHeaders(file: ManifestFile): Record<string, string> {
-  return {
-    etag: `"${file.sha256}"`,
-    "content-length": String(file.size),
-    "content-type": "application/octet-stream",
-    "cache-control": IMMUTABLE,
-    "accept-ranges": "bytes",
-  };
-}
-
-/** Objects over the Cache API's limit stream from R2 directly, ranges included. */
-async function serveUncached(c: Context<AppEnv>, file: ManifestFile): Promise<Response> {
-  const headers = new Headers({ ...fileHeaders(file), "x-modelgate-cache": "bypass" });
-  const range = parseRange(c.req.header("range"), file.size);
-  if (range === "unsatisfiable") {
-    return new Response(null, { status: 416, headers: { "content-range": `bytes */${file.size}` } });
-  }
-  if (c.req.method === "HEAD") return new Response(null, { headers });
-  if (!range) return new Response((await c.var.services.delivery.open(file)).body, { headers });
-  const blob = await c.var.services.delivery.open(file, range);
-  headers.set("content-length", String(range.length));
-  headers.set("content-range", `bytes ${range.offset}-${range.offset + range.length - 1}/${file.size}`);
-  return new Response(blob.body, { status: 206, headers });
-}
-
-/** A single `bytes=` range; null means none (or one we ignore, as HTTP allows). */
-function parseRange(header: string | undefined, size: number): { offset: number; length: number } | "unsatisfiable" | null {
-  const match = header && /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === "" && match[2] === "")) return null;
-  if (match[1] === "") {
-    const suffix = Math.min(Number(match[2]), size);
-    return suffix === 0 ? "unsatisfiable" : { offset: size - suffix, length: suffix };
-  }
-  const start = Number(match[1]);
-  const end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
-  if (start >= size || end < start) return "unsatisfiable";
-  return { offset: start, length: end - start + 1 };
+  const key = fileKey({ modelId: modelId ?? (await delivery.modelId(name)), version, path });
+  return serveCachedFile(c, key, {
+    cacheControl: IMMUTABLE,
+    miss: async () => {
+      const file = await delivery.file(name, String(version), path);
+      // A signed URL serves only the model it was signed for, whatever the name stands for now.
+      if (signed && file.modelId !== modelId) throw signedForAnotherModel();
+      // D1's answer is the truth; the id the key was built from may have been a stale memory.
+      return { key: fileKey({ modelId: file.modelId, version, path }), file };
+    },
+    open: (file, range) => delivery.open(file, range),
+  });
 }
 
 r.on(["GET", "HEAD"], "/models/:name/versions/:version/files/*", requires("read", modelFromParam, { signedUrlAllowed: true }), async (c) => {
@@ -170,7 +83,7 @@ r.on(["GET", "HEAD"], "/models/:name/versions/:version/files/*", requires("read"
 r.get("/models/:name/versions/:version/archive.tar", requires("read", modelFromParam), async (c) => {
   const delivery = c.var.services.delivery;
   const { version, files } = await delivery.resolve(c.req.param("name"), c.req.param("version"));
-  const entries = files.map((f) => ({ path: f.path, size: f.size, open: async () => (await delivery.open(f)).body }));
+  const entries = files.map((f) => ({ path: f.path, size: f.size, mtimeMs: version.creationTime, open: async () => (await delivery.open(f)).body }));
   return new Response(tarStream(entries), {
     headers: {
       "content-type": "application/x-tar",
