@@ -55,7 +55,7 @@ export interface ParseOptions {
 }
 
 const latin1 = new TextDecoder("latin1");
-const utf8 = new TextDecoder("utf-8", { fatal: false });
+const utf8 = new TextDecoder("utf-8");
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 const u16 = (b: Uint8Array) => b[0] | (b[1] << 8);
