@@ -1,10 +1,17 @@
 import { InvalidParameterError } from "../errors";
 
 // Limits and name rules, following MLflow's validation (mlflow/utils/validation.py) and the column
-// sizes of its SQL store, where Modelgate stores the same things.
+// sizes of its SQL store, where Modelgate stores the same things. Where MLflow 3 raised a limit, the
+// 3.x value holds for every client: a 2.x client never relies on a refusal (docs/mlflow-compatibility.md).
 export const MAX_MODEL_NAME_LENGTH = 256;
 export const MAX_TAG_KEY_LENGTH = 250;
-export const MAX_TAG_VALUE_LENGTH = 5000;
+/**
+ * MLflow 3 (MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH): 100,000 for registered-model and model-version
+ * tags alike, so prompt templates (the version tag mlflow.prompt.text) fit; 2.x had 5,000.
+ */
+export const MAX_TAG_VALUE_LENGTH = 100_000;
+/** The version tag holding a prompt's template; too long a one gets MLflow 3's own message. */
+export const PROMPT_TEXT_TAG = "mlflow.prompt.text";
 export const MAX_DESCRIPTION_LENGTH = 5000;
 export const MAX_ALIAS_LENGTH = 255;
 export const MAX_SOURCE_LENGTH = 500;
@@ -38,6 +45,9 @@ export function validateTag(key: string, value: string): void {
     throw new InvalidParameterError(
       `Invalid tag key '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/).`,
     );
+  }
+  if (key === PROMPT_TEXT_TAG && value.length > MAX_TAG_VALUE_LENGTH) {
+    throw new InvalidParameterError(`Prompt text exceeds max length of ${MAX_TAG_VALUE_LENGTH} characters.`);
   }
   checkLength(`Value of tag '${key}'`, value, MAX_TAG_VALUE_LENGTH);
 }

@@ -3,16 +3,25 @@ import { InvalidParameterError } from "../errors";
 // The search grammar of MLflow's tracking searches (runs, experiments, logged models): comparisons
 // joined with AND, e.g.
 //   metrics.rmse < 1 AND params.alpha = '0.5' AND tags.`my key` LIKE 'x%' AND attributes.status = 'FINISHED'
+//   dataset.name = 'houses' AND dataset.context IN ('training', 'eval')          (runs, MLflow 2.6+)
+//   params.alpha IN ('0.1', '0.9') AND tags.stage NOT IN ('dev')                  (logged models, MLflow 3)
 // and order_by clauses such as `metrics.rmse ASC` or `attributes.start_time DESC`.
 // (Registry searches have their own, smaller grammar in search-filter.ts.)
 
 export type Comparator = "=" | "!=" | "<" | "<=" | ">" | ">=" | "LIKE" | "ILIKE" | "IN" | "NOT IN";
 export type SearchEntity = "run" | "experiment" | "logged_model";
 export type ValueKind = "metric" | "param" | "tag" | "attribute";
+/** What `dataset.<key>` compares in run search: a dataset input's name or digest, or its `mlflow.data.context` tag. */
+export type DatasetKey = "name" | "digest" | "context";
+const DATASET_KEYS: readonly DatasetKey[] = ["name", "digest", "context"];
+/** The dataset input tag `dataset.context` reads (mlflow.utils.mlflow_tags.MLFLOW_DATASET_CONTEXT). */
+export const DATASET_CONTEXT_TAG = "mlflow.data.context";
 
 export type Condition =
   | { kind: "metric"; key: string; comparator: Comparator; value: number }
   | { kind: "param" | "tag"; key: string; comparator: Comparator; value: string | string[] }
+  /** Matches a run when any of its dataset inputs matches, as MLflow joins them. */
+  | { kind: "dataset"; key: DatasetKey; comparator: Comparator; value: string | string[] }
   | { kind: "attribute"; key: string; type: "string"; comparator: Comparator; value: string | string[] }
   | { kind: "attribute"; key: string; type: "number"; comparator: Comparator; value: number };
 
@@ -38,8 +47,10 @@ interface AttributeSpec {
   type: AttributeType;
 }
 interface EntitySpec {
-  /** Which of metrics, params and tags this entity can be filtered on. */
-  kinds: ValueKind[];
+  /** Which of metrics, params, tags and (runs only) dataset inputs this entity can be filtered on. */
+  kinds: (ValueKind | "dataset")[];
+  /** Comparators for params and tags: MLflow 3's logged-model grammar adds IN and NOT IN. */
+  keyValueComparators: Comparator[];
   /** Lower-case name or alias → canonical attribute. */
   attributes: Record<string, AttributeSpec>;
   orderKinds: ValueKind[];
@@ -51,7 +62,8 @@ const n = (key: string): AttributeSpec => ({ key, type: "number" });
 
 const SPECS: Record<SearchEntity, EntitySpec> = {
   run: {
-    kinds: ["metric", "param", "tag"],
+    kinds: ["metric", "param", "tag", "dataset"],
+    keyValueComparators: STRING_COMPARATORS,
     attributes: {
       run_id: s("run_id"),
       run_name: s("run_name"),
@@ -79,6 +91,7 @@ const SPECS: Record<SearchEntity, EntitySpec> = {
   },
   experiment: {
     kinds: ["tag"],
+    keyValueComparators: STRING_COMPARATORS,
     attributes: { name: s("name"), creation_time: n("creation_time"), last_update_time: n("last_update_time") },
     orderKinds: [],
     orderAttributes: {
@@ -90,6 +103,8 @@ const SPECS: Record<SearchEntity, EntitySpec> = {
   },
   logged_model: {
     kinds: ["metric", "param", "tag"],
+    // mlflow/utils/search_logged_model_utils.py: every non-numeric entity takes IN and NOT IN.
+    keyValueComparators: LIST_COMPARATORS,
     attributes: {
       name: s("name"),
       model_id: s("model_id"),
@@ -272,15 +287,22 @@ function checkComparator(comparator: Comparator, allowed: Comparator[], id: Iden
 function toCondition(entity: SearchEntity, id: Identifier, comparator: Comparator, raw: RawValue, what: string): Condition {
   const spec = SPECS[entity];
   const kind = id.kind === "bare" ? "attribute" : id.kind;
-  if (kind === "dataset" || (kind !== "attribute" && !spec.kinds.includes(kind))) unsupportedKind(entity, id, what);
+  if (kind !== "attribute" && !spec.kinds.includes(kind)) unsupportedKind(entity, id, what);
+  if (kind === "dataset") {
+    const key = DATASET_KEYS.find((k) => k === id.key);
+    if (!key) throw invalid(what, `invalid dataset key '${id.key}' in '${id.text}'; valid keys are ${DATASET_KEYS.join(", ")}`);
+    checkComparator(comparator, LIST_COMPARATORS, id, what);
+    if (raw.kind === "number") throw invalid(what, `'${id.text}' must be compared with a quoted string, got ${raw.text}`);
+    return { kind, key, comparator, value: raw.v };
+  }
   if (kind === "metric") {
     checkComparator(comparator, NUMBER_COMPARATORS, id, what);
     if (raw.kind !== "number") throw invalid(what, `'${id.text}' must be compared with a number, got '${raw.v}'`);
     return { kind, key: id.key, comparator, value: raw.v };
   }
   if (kind === "param" || kind === "tag") {
-    checkComparator(comparator, STRING_COMPARATORS, id, what);
-    if (raw.kind !== "string") throw invalid(what, `'${id.text}' must be compared with a quoted string, got ${raw.kind === "number" ? raw.text : "a list"}`);
+    checkComparator(comparator, spec.keyValueComparators, id, what);
+    if (raw.kind === "number") throw invalid(what, `'${id.text}' must be compared with a quoted string, got ${raw.text}`);
     return { kind, key: id.key, comparator, value: raw.v };
   }
   const attribute = resolveAttribute(spec, id, what);

@@ -176,6 +176,24 @@ export function parseSearchFilter(filter: string | undefined, entity: SearchEnti
   }
 }
 
+/** The registered-model and model-version tag that marks an MLflow 3 prompt (a model whose versions are templates). */
+export const PROMPT_TAG = "mlflow.prompt.is_prompt";
+
+/**
+ * What a registry search is about, MLflow 3.5.1's way (SqlAlchemyStore._is_querying_prompt and
+ * _update_query_to_exclude_prompts): the first condition on the prompt tag decides. `= 'true'` or
+ * `!= 'false'` (any case) asks for prompts, and the conditions stay as they are; anything else,
+ * or no such condition, asks for models only: prompts are left out and every condition on the
+ * prompt tag is dropped. That is why the 3.x client's `tag.`mlflow.prompt.is_prompt` != 'true'`
+ * finds models without the tag, while `tags.x != 'v'` on any other tag needs the tag to exist.
+ */
+export function promptScope(conditions: Condition[]): { prompts: boolean; conditions: Condition[] } {
+  const first = conditions.find((c) => c.kind === "tag" && c.key === PROMPT_TAG);
+  const value = typeof first?.value === "string" ? first.value.toLowerCase() : null;
+  const prompts = (first?.comparator === "=" && value === "true") || (first?.comparator === "!=" && value === "false");
+  return prompts ? { prompts, conditions } : { prompts, conditions: conditions.filter((c) => !(c.kind === "tag" && c.key === PROMPT_TAG)) };
+}
+
 /**
  * SQL LIKE in SQLite ignores case; MLflow's LIKE is case-sensitive. A GLOB pattern with the same
  * meaning is case-sensitive, so LIKE filters are translated to GLOB.

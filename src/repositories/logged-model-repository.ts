@@ -1,5 +1,6 @@
 import { and, asc, eq, ne, sql, type SQL } from "drizzle-orm";
 import type { Tag } from "../domain/model";
+import { InvalidParameterError } from "../errors";
 import type { Condition, OrderTerm } from "../domain/run-search";
 import { MODEL_VERSIONS_TAG, type LifecycleStage, type LoggedModel, type LoggedModelStatus } from "../domain/tracking";
 import type { Database } from "./database";
@@ -215,6 +216,10 @@ export class LoggedModelRepository {
         return sql`EXISTS (SELECT 1 FROM ${loggedModelTags} WHERE ${loggedModelTags.modelId} = ${loggedModels.modelId} AND ${loggedModelTags.key} = ${c.key} AND ${compare(loggedModelTags.value, c.comparator, c.value)})`;
       case "attribute":
         return compare(MODEL_COLUMNS[c.key], c.comparator, c.value);
+      case "dataset":
+        // The logged-model grammar has no dataset.<key> (its datasets come as a field of their own),
+        // so the parser never hands one over; refuse rather than ignore it if that ever changes.
+        throw new InvalidParameterError(`Logged-model search cannot filter on dataset.${c.key}; use the datasets field.`);
     }
   }
 

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import type { Tag } from "../domain/model";
-import type { Condition, OrderTerm } from "../domain/run-search";
+import { DATASET_CONTEXT_TAG, type Comparator, type Condition, type DatasetKey, type OrderTerm } from "../domain/run-search";
 import {
   LOGGED_MODELS_TAG,
   RUN_NAME_TAG,
@@ -323,6 +323,8 @@ export class RunRepository {
         return sql`EXISTS (SELECT 1 FROM ${runTags} WHERE ${runTags.runId} = ${runs.runId} AND ${runTags.key} = ${c.key} AND ${compare(runTags.value, c.comparator, c.value)})`;
       case "attribute":
         return compare(RUN_COLUMNS[c.key], c.comparator, c.value);
+      case "dataset":
+        return datasetCondition(c.key, c.comparator, c.value);
     }
   }
 
@@ -418,6 +420,19 @@ export class RunRepository {
       ];
     });
   }
+}
+
+/**
+ * A run matches `dataset.<key>` when any of its dataset inputs does (MLflow joins runs to inputs):
+ * name and digest are the dataset's, context is the input's `mlflow.data.context` tag, which a run
+ * logged without a context lacks (so it matches no context condition, `!=` included).
+ */
+function datasetCondition(key: DatasetKey, comparator: Comparator, value: string | string[]): SQL {
+  if (key === "context") {
+    return sql`EXISTS (SELECT 1 FROM ${runDatasetInputs}, json_each(${runDatasetInputs.tags}) t WHERE ${runDatasetInputs.runId} = ${runs.runId} AND json_extract(t.value, '$.key') = ${DATASET_CONTEXT_TAG} AND ${compare(sql`json_extract(t.value, '$.value')`, comparator, value)})`;
+  }
+  const column = key === "name" ? runDatasetInputs.name : runDatasetInputs.digest;
+  return sql`EXISTS (SELECT 1 FROM ${runDatasetInputs} WHERE ${runDatasetInputs.runId} = ${runs.runId} AND ${compare(column, comparator, value)})`;
 }
 
 const RUN_COLUMNS: Record<string, SQL> = {

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import type { ModelAlias, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
 import type { OrderTerm } from "../domain/order-by";
-import type { Condition } from "../domain/search-filter";
+import { PROMPT_TAG, promptScope, type Condition } from "../domain/search-filter";
 import type { Stage } from "../domain/stages";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
@@ -13,8 +13,6 @@ import {
   registeredModels,
   registeredModelTags,
 } from "./schema";
-
-const PROMPT_TAG = "mlflow.prompt.is_prompt";
 
 export interface SearchQuery {
   conditions: Condition[];
@@ -43,16 +41,17 @@ export class SearchRepository {
   constructor(private readonly db: Database) {}
 
   async searchModels(query: SearchQuery): Promise<RegisteredModel[]> {
-    const where = query.conditions.map((c) =>
+    const scope = promptScope(query.conditions);
+    const where = scope.conditions.map((c) =>
       c.kind === "tag"
         ? sql`EXISTS (SELECT 1 FROM ${registeredModelTags} WHERE ${registeredModelTags.modelId} = ${registeredModels.id} AND ${registeredModelTags.key} = ${c.key} AND ${compare(sql`${registeredModelTags.value}`, c.comparator, c.value)})`
         : compare(MODEL_COLUMNS.name, c.comparator, c.value),
     );
     where.push(...visible(query.visibleModels));
-    // MLflow 3 stores prompts as tagged registered models; they stay out of model search unless asked for.
-    if (!query.conditions.some((c) => c.kind === "tag" && c.key === PROMPT_TAG)) {
+    // MLflow 3 keeps prompts (models tagged mlflow.prompt.is_prompt = 'true', exactly) out of model search unless asked for.
+    if (!scope.prompts) {
       where.push(
-        sql`NOT EXISTS (SELECT 1 FROM ${registeredModelTags} WHERE ${registeredModelTags.modelId} = ${registeredModels.id} AND ${registeredModelTags.key} = ${PROMPT_TAG} AND lower(${registeredModelTags.value}) = 'true')`,
+        sql`NOT EXISTS (SELECT 1 FROM ${registeredModelTags} WHERE ${registeredModelTags.modelId} = ${registeredModels.id} AND ${registeredModelTags.key} = ${PROMPT_TAG} AND ${registeredModelTags.value} = 'true')`,
       );
     }
     const order = query.orderBy.map((t) => {
@@ -79,12 +78,20 @@ export class SearchRepository {
   }
 
   async searchVersions(query: SearchQuery): Promise<ModelVersion[]> {
-    const where = query.conditions.map((c) =>
+    const scope = promptScope(query.conditions);
+    const where = scope.conditions.map((c) =>
       c.kind === "tag"
         ? sql`EXISTS (SELECT 1 FROM ${modelVersionTags} WHERE ${modelVersionTags.modelId} = ${modelVersions.modelId} AND ${modelVersionTags.version} = ${modelVersions.version} AND ${modelVersionTags.key} = ${c.key} AND ${compare(sql`${modelVersionTags.value}`, c.comparator, c.value)})`
         : compare(VERSION_COLUMNS[c.key], c.comparator, c.value),
     );
     where.push(...visible(query.visibleModels));
+    // MLflow 3.5.1 hides every version of a model any of whose versions is tagged as a prompt
+    // version (its anti-join is by model name on model-version tags), unless asked for prompts.
+    if (!scope.prompts) {
+      where.push(
+        sql`NOT EXISTS (SELECT 1 FROM ${modelVersionTags} WHERE ${modelVersionTags.modelId} = ${modelVersions.modelId} AND ${modelVersionTags.key} = ${PROMPT_TAG} AND ${modelVersionTags.value} = 'true')`,
+      );
+    }
     const orderTerms = query.orderBy.length > 0 ? query.orderBy : [{ field: "last_updated_timestamp", direction: "DESC" } as const];
     const order = orderTerms.map((t) => {
       const column =

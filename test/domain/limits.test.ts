@@ -35,7 +35,7 @@ function expectInvalid(fn: () => unknown, fragment: string | RegExp) {
 }
 
 describe("limits", () => {
-  it("uses MLflow's sizes: names 256, tag keys 250, tag values 5000, aliases 255", () => {
+  it("uses MLflow 3's sizes: names 256, tag keys 250, tag values 100,000, aliases 255", () => {
     expect({
       name: MAX_MODEL_NAME_LENGTH,
       tagKey: MAX_TAG_KEY_LENGTH,
@@ -44,7 +44,7 @@ describe("limits", () => {
       description: MAX_DESCRIPTION_LENGTH,
       source: MAX_SOURCE_LENGTH,
       comment: MAX_COMMENT_LENGTH,
-    }).toEqual({ name: 256, tagKey: 250, tagValue: 5000, alias: 255, description: 5000, source: 500, comment: 1000 });
+    }).toEqual({ name: 256, tagKey: 250, tagValue: 100_000, alias: 255, description: 5000, source: 500, comment: 1000 });
   });
 });
 
@@ -78,7 +78,9 @@ describe("tags", () => {
     ["MLflow's prompt tag", "mlflow.prompt.is_prompt", "true"],
     ["a key with spaces, slashes, dashes and colons", "a key/with-all:of_them.ok", "v"],
     ["a 250-character key", "k".repeat(250), "v"],
-    ["a 5000-character value", "big", "v".repeat(5000)],
+    ["a 5001-character value (over 2.x's limit)", "big", "v".repeat(5001)],
+    ["a 100,000-character value", "big", "v".repeat(100_000)],
+    ["a 100,000-character prompt text", "mlflow.prompt.text", "p".repeat(100_000)],
     ["an empty value", "empty", ""],
   ])("accepts %s", (_what, key, value) => {
     expect(() => validateTag(key, value)).not.toThrow();
@@ -92,7 +94,8 @@ describe("tags", () => {
   it.each<[string, string, string, string]>([
     ["an empty key", "", "v", "Tag key cannot be empty."],
     ["a 251-character key", "k".repeat(251), "v", "exceeds the maximum length of 250"],
-    ["a 5001-character value", "big", "v".repeat(5001), "exceeds the maximum length of 5000"],
+    ["a 100,001-character value", "big", "v".repeat(100_001), "exceeds the maximum length of 100000"],
+    ["a 100,001-character prompt text", "mlflow.prompt.text", "p".repeat(100_001), "Prompt text exceeds max length of 100000 characters."],
     ["a key with a bad character", "bad!key", "v", "Invalid tag key 'bad!key'"],
     ["a key with a parent-directory segment", "a/../b", "v", "Invalid tag key 'a/../b'"],
     ["a key that is only a parent-directory segment", "..", "v", "Invalid tag key '..'"],

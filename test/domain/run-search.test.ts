@@ -29,6 +29,12 @@ const str = (key: string, comparator: Condition["comparator"], value: string | s
   comparator,
   value,
 });
+const dataset = (key: "name" | "digest" | "context", comparator: Condition["comparator"], value: string | string[]): Condition => ({
+  kind: "dataset",
+  key,
+  comparator,
+  value,
+});
 const num = (key: string, comparator: Condition["comparator"], value: number): Condition => ({ kind: "attribute", key, type: "number", comparator, value });
 
 describe("tracking search filters", () => {
@@ -65,6 +71,15 @@ describe("tracking search filters", () => {
       "metrics.rmse < 1 AND params.alpha = '0.5' and tags.t LIKE 'x%' AND attributes.status = 'FINISHED'",
       [metric("rmse", "<", 1), param("alpha", "=", "0.5"), tag("t", "LIKE", "x%"), str("status", "=", "FINISHED")],
     ],
+    // MLflow's run-search dataset attributes (SearchUtils.DATASET_ATTRIBUTES), with the comparators it allows.
+    ["dataset.name = 'houses'", [dataset("name", "=", "houses")]],
+    ["datasets.digest != 'abc'", [dataset("digest", "!=", "abc")]],
+    ["dataset.context LIKE 'train%'", [dataset("context", "LIKE", "train%")]],
+    ["dataset.name ILIKE 'H%'", [dataset("name", "ILIKE", "H%")]],
+    ["dataset.name IN ('a', 'b')", [dataset("name", "IN", ["a", "b"])]],
+    ["dataset.context NOT IN ('eval')", [dataset("context", "NOT IN", ["eval"])]],
+    ["dataset.`name` = 'q'", [dataset("name", "=", "q")]],
+    ["dataset.name = 'h' AND metrics.rmse < 1", [dataset("name", "=", "h"), metric("rmse", "<", 1)]],
   ])("parses the run filter %s", (filter, expected) => {
     expect(parseTrackingFilter(filter, "run")).toEqual(expected);
   });
@@ -77,7 +92,10 @@ describe("tracking search filters", () => {
     ["run", "tags.t IN ('a')", "'IN' is not supported for 'tags.t'"],
     ["run", "attributes.colour = 'red'", "unsupported attribute 'attributes.colour'"],
     ["run", "colour = 'red'", "unsupported attribute 'colour'"],
-    ["run", "datasets.name = 'd'", "'datasets.name' is not supported in run search"],
+    ["run", "dataset.colour = 'red'", "invalid dataset key 'colour'"],
+    ["run", "dataset.Name = 'd'", "invalid dataset key 'Name'"],
+    ["run", "dataset.name = 3", "'dataset.name' must be compared with a quoted string"],
+    ["run", "dataset.digest > 'a'", "'>' is not supported for 'dataset.digest'"],
     ["run", "widgets.count = 3", "unknown entity type 'widgets'"],
     ["run", "attributes.start_time = 'soon'", "'attributes.start_time' must be compared with a number"],
     ["run", "metrics.a > 1 OR metrics.b > 1", "OR is not supported"],
@@ -91,6 +109,10 @@ describe("tracking search filters", () => {
     ["experiment", "metrics.x > 1", "'metrics.x' is not supported in experiment search"],
     ["experiment", "params.x = 'a'", "'params.x' is not supported in experiment search"],
     ["logged_model", "datasets.name = 'x'", "not supported in logged model search"],
+    ["logged_model", "metrics.rmse IN ('1')", "'IN' is not supported for 'metrics.rmse'"],
+    ["logged_model", "params.alpha IN 'x'", "IN expects a parenthesised list"],
+    ["logged_model", "creation_time NOT IN ('1')", "'NOT IN' is not supported for 'creation_time'"],
+    ["experiment", "tags.t IN ('a')", "'IN' is not supported for 'tags.t'"],
   ])("refuses, naming the part, the %s filter %s", (entity, filter, message) => {
     const error = thrown(() => parseTrackingFilter(filter, entity));
     expect(error.code).toBe("INVALID_PARAMETER_VALUE");
@@ -123,6 +145,10 @@ describe("tracking search filters", () => {
     ["source_run_id = 'r'", [str("source_run_id", "=", "r")]],
     ["creation_time > 1", [num("creation_timestamp", ">", 1)]],
     ["metrics.rmse < 1 AND params.k = 'v' AND tags.t = 'x'", [metric("rmse", "<", 1), param("k", "=", "v"), tag("t", "=", "x")]],
+    // MLflow 3's logged-model grammar (search_logged_model_utils.py): IN and NOT IN on params and tags.
+    ["params.alpha IN ('0.1', '0.9')", [{ kind: "param", key: "alpha", comparator: "IN", value: ["0.1", "0.9"] }]],
+    ["tags.stage NOT IN ('dev')", [{ kind: "tag", key: "stage", comparator: "NOT IN", value: ["dev"] }]],
+    ["params.alpha LIKE '0.%'", [param("alpha", "LIKE", "0.%")]],
   ])("parses the logged-model filter %s", (filter, expected) => {
     expect(parseTrackingFilter(filter, "logged_model")).toEqual(expected);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidParameterError } from "../../src/errors";
-import { likeToGlob, parseSearchFilter, type Condition, type SearchEntity } from "../../src/domain/search-filter";
+import { likeToGlob, parseSearchFilter, promptScope, PROMPT_TAG, type Condition, type SearchEntity } from "../../src/domain/search-filter";
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -142,5 +142,36 @@ describe("LIKE patterns as case-sensitive GLOB patterns", () => {
     ["Mixed-Case.Name", "Mixed-Case.Name"],
   ])("turns %j into %j", (like, glob) => {
     expect(likeToGlob(like)).toBe(glob);
+  });
+});
+
+describe("prompt scope (MLflow 3.5.1's _is_querying_prompt)", () => {
+  const scope = (filter: string) => promptScope(parseSearchFilter(filter, "registered_model"));
+  const name = attr("name", "LIKE", "p%");
+
+  it.each<[string, boolean, Condition[]]>([
+    // The 3.x client appends this to every model and version search: models only, the condition dropped.
+    ["name LIKE 'p%' AND tag.`mlflow.prompt.is_prompt` != 'true'", false, [name]],
+    ["name LIKE 'p%'", false, [name]],
+    ["tags.`mlflow.prompt.is_prompt` = 'false' AND name LIKE 'p%'", false, [name]],
+    ["tags.`mlflow.prompt.is_prompt` LIKE 'true' AND name LIKE 'p%'", false, [name]],
+    ["tags.`mlflow.prompt.is_prompt` = 'yes' AND name LIKE 'p%'", false, [name]],
+    // search_prompts sends = 'true' first; != 'false' asks for prompts too; the value's case does not matter.
+    ["tags.`mlflow.prompt.is_prompt` = 'true' AND name LIKE 'p%'", true, [tag(PROMPT_TAG, "=", "true"), name]],
+    ["name LIKE 'p%' AND tags.`mlflow.prompt.is_prompt` != 'FALSE'", true, [name, tag(PROMPT_TAG, "!=", "FALSE")]],
+    ["tags.`mlflow.prompt.is_prompt` = 'True' AND name LIKE 'p%'", true, [tag(PROMPT_TAG, "=", "True"), name]],
+    // Only the first condition on the tag decides, as in MLflow.
+    [
+      "tags.`mlflow.prompt.is_prompt` = 'true' AND tags.`mlflow.prompt.is_prompt` != 'true'",
+      true,
+      [tag(PROMPT_TAG, "=", "true"), tag(PROMPT_TAG, "!=", "true")],
+    ],
+    ["tags.`mlflow.prompt.is_prompt` != 'true' AND tags.`mlflow.prompt.is_prompt` = 'true'", false, []],
+  ])("reads %s as prompts=%s", (filter, prompts, conditions) => {
+    expect(scope(filter)).toEqual({ prompts, conditions });
+  });
+
+  it("leaves conditions on other tags alone, != included", () => {
+    expect(scope("tags.team != 'a' AND tags.`mlflow.prompt.is_prompt` != 'true'")).toEqual({ prompts: false, conditions: [tag("team", "!=", "a")] });
   });
 });

@@ -629,7 +629,8 @@ describe("runs/search", { timeout: 60_000 }, () => {
     await bad({ filter: "metrics.rmse > 'high'" }, "metrics.rmse");
     await bad({ filter: "params.alpha > '1'" }, "params.alpha");
     await bad({ filter: "attributes.colour = 'red'" }, "attributes.colour");
-    await bad({ filter: "datasets.name = 'd'" }, "datasets.name");
+    await bad({ filter: "datasets.colour = 'd'" }, "colour");
+    await bad({ filter: "dataset.name = 3" }, "dataset.name");
     await bad({ filter: "widgets.count = 3" }, "widgets");
     await bad({ filter: "metrics.a > 1 OR metrics.b > 1" }, "OR");
     await bad({ filter: "params.alpha = 0.5" }, "quoted string");
