@@ -53,6 +53,18 @@ export class ByteReader {
     return this.available() > 0 ? this.buf[this.pos++] : NEED_MORE;
   }
 
+  /** `n` bytes the caller knows are available(): no await, no copy (valid until the next read). */
+  takeSync(n: number): Uint8Array {
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /** The byte `ahead` positions on, if it is in the current chunk; -1 otherwise. */
+  peekSync(ahead: number): number {
+    return this.available() > ahead ? this.buf[this.pos + ahead] : -1;
+  }
+
   /** The next byte, or -1 at the end. */
   async byte(): Promise<number> {
     if (this.available() > 0 || (await this.more())) return this.buf[this.pos++];

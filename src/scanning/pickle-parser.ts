@@ -37,6 +37,8 @@ type Val =
   | { t: "obj"; cls: string | null; descr?: string; elsize?: number; objects?: boolean };
 
 const OTHER: Val = { t: "other" };
+/** MARK POP POP_MARK DUP TUPLE1-3 TUPLE LIST DICT APPEND APPENDS SETITEM SETITEMS NEWOBJ STACK_GLOBAL */
+const NO_ARGS = new Set([0x28, 0x30, 0x31, 0x32, 0x85, 0x86, 0x87, 0x74, 0x6c, 0x64, 0x61, 0x65, 0x73, 0x75, 0x81, 0x93]);
 const NONE: Val = { t: "none" };
 
 export class PickleError extends Error {}
@@ -169,25 +171,111 @@ class PickleVm {
         this.fail("truncated before STOP");
       }
       this.started = true;
-      if (await this.step(op)) return { end: "stop" };
+      const fast = this.r.available() >= 8 ? this.fast(op) : undefined;
+      if (fast === undefined ? await this.step(op) : fast) return { end: "stop" };
     }
   }
 
-  /** Executes one opcode; true at STOP. */
-  private async step(op: number): Promise<boolean> {
+  /**
+   * The common opcodes whose arguments are already in the chunk in hand (at least 8 bytes are),
+   * executed without an await: a pickle of many small objects is opcode-dense, and a promise per
+   * opcode would cost most of the scan. undefined: not handled here, nothing consumed.
+   */
+  private fast(op: number): boolean | undefined {
+    const r = this.r;
     switch (op) {
-      case 0x2e: // STOP
-        if (this.stack.length === 0) this.fail("STOP on an empty stack");
-        return true;
-      case 0x80: {
-        // PROTO
-        const proto = await this.byte();
-        if (proto > 5) this.fail(`unsupported protocol ${proto}`);
+      case 0x4b: // BININT1
+        this.push({ t: "int", v: r.takeSync(1)[0] });
+        return false;
+      case 0x4d: // BININT2
+        this.push({ t: "int", v: u16(r.takeSync(2)) });
+        return false;
+      case 0x4a: {
+        // BININT
+        const b = r.takeSync(4);
+        this.push({ t: "int", v: b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24) });
         return false;
       }
-      case 0x95: // FRAME: the frame's opcodes follow inline
-        await this.bytes(8);
+      case 0x47: // BINFLOAT
+        r.takeSync(8);
+        this.push(OTHER);
         return false;
+      case 0x71: // BINPUT
+        this.put(r.takeSync(1)[0]);
+        return false;
+      case 0x72: // LONG_BINPUT
+        this.put(u32(r.takeSync(4)));
+        return false;
+      case 0x94: // MEMOIZE
+        this.put(this.memo.size);
+        return false;
+      case 0x68: // BINGET
+        this.get(r.takeSync(1)[0]);
+        return false;
+      case 0x6a: // LONG_BINGET
+        this.get(u32(r.takeSync(4)));
+        return false;
+      case 0x95: // FRAME
+        r.takeSync(8);
+        return false;
+      case 0x8c: {
+        // SHORT_BINUNICODE
+        const n = r.peekSync(0);
+        if (n < 0 || r.available() < 1 + n) return undefined;
+        r.takeSync(1);
+        this.push({ t: "str", v: n <= MAX_STRING ? utf8.decode(r.takeSync(n)) : (r.takeSync(n), null) });
+        return false;
+      }
+      case 0x4e: // NONE
+        this.push(NONE);
+        return false;
+      case 0x88: // NEWTRUE
+      case 0x89: // NEWFALSE
+        this.push(OTHER);
+        return false;
+      case 0x29: // EMPTY_TUPLE
+        this.push({ t: "tuple", items: [] });
+        return false;
+      case 0x5d: // EMPTY_LIST
+        this.push({ t: "list", items: [] });
+        return false;
+      case 0x7d: // EMPTY_DICT
+        this.push({ t: "dict", map: new Map() });
+        return false;
+      case 0x52: {
+        // REDUCE, unless its arguments hold bytes (a nested pickle to scan: the async path)
+        const args = this.top();
+        if (args.t === "tuple" && args.items?.some((v) => v.t === "bytes")) return undefined;
+        this.pop();
+        const callee = this.pop();
+        this.push(this.call("REDUCE", callee, args));
+        return false;
+      }
+      case 0x28: // MARK
+      case 0x30: // POP
+      case 0x31: // POP_MARK
+      case 0x32: // DUP
+      case 0x85: // TUPLE1
+      case 0x86: // TUPLE2
+      case 0x87: // TUPLE3
+      case 0x74: // TUPLE
+      case 0x6c: // LIST
+      case 0x64: // DICT
+      case 0x61: // APPEND
+      case 0x65: // APPENDS
+      case 0x73: // SETITEM
+      case 0x75: // SETITEMS
+      case 0x81: // NEWOBJ
+      case 0x93: // STACK_GLOBAL
+        return this.stepNoArgs(op);
+      default:
+        return undefined;
+    }
+  }
+
+  /** Opcodes without arguments: the same code for the fast and the async path. */
+  private stepNoArgs(op: number): boolean {
+    switch (op) {
       case 0x28: // MARK
         if (this.marks.length >= MAX_MARKS) this.fail(`more than ${MAX_MARKS} nested MARKs`);
         this.marks.push(this.stack.length);
@@ -202,7 +290,100 @@ class PickleVm {
       case 0x32: // DUP
         this.push(this.top());
         return false;
-      // --- constants
+      case 0x85: // TUPLE1
+      case 0x86: // TUPLE2
+      case 0x87: {
+        // TUPLE3
+        const n = op - 0x84;
+        const items: Val[] = [];
+        for (let i = 0; i < n; i++) items.unshift(this.pop());
+        this.push({ t: "tuple", items });
+        return false;
+      }
+      case 0x74: {
+        // TUPLE
+        const items = this.popMark();
+        this.push({ t: "tuple", items: items.length <= MAX_ITEMS ? items : null });
+        return false;
+      }
+      case 0x6c: {
+        // LIST
+        const items = this.popMark();
+        this.push({ t: "list", items: items.length <= MAX_ITEMS ? items : null });
+        return false;
+      }
+      case 0x64: {
+        // DICT
+        const items = this.popMark();
+        const d: Val = { t: "dict", map: new Map() };
+        for (let i = 0; i + 1 < items.length; i += 2) setItem(d, items[i], items[i + 1]);
+        this.push(d);
+        return false;
+      }
+      case 0x61: {
+        // APPEND
+        const v = this.pop();
+        this.appendTo(this.top(), [v], "append");
+        return false;
+      }
+      case 0x65: {
+        // APPENDS
+        const items = this.popMark();
+        this.appendTo(this.top(), items, "extend");
+        return false;
+      }
+      case 0x73: {
+        // SETITEM
+        const v = this.pop();
+        const k = this.pop();
+        this.setItems(this.top(), [k, v]);
+        return false;
+      }
+      case 0x75: {
+        // SETITEMS
+        const items = this.popMark();
+        this.setItems(this.top(), items);
+        return false;
+      }
+      case 0x81: {
+        // NEWOBJ: cls.__new__(cls, *args)
+        const args = this.pop();
+        const cls = this.pop();
+        this.push(this.call("NEWOBJ", cls, args));
+        return false;
+      }
+      case 0x93: {
+        // STACK_GLOBAL
+        const name = this.pop();
+        const module = this.pop();
+        if (module.t !== "str" || name.t !== "str" || module.v === null || name.v === null) {
+          this.f.addImport("<unresolved STACK_GLOBAL>", "import", "unsafe");
+          this.f.flag("unsafe", "STACK_GLOBAL whose module and name the scanner could not resolve");
+          this.push(OTHER);
+        } else this.push(this.global(module.v, name.v));
+        return false;
+      }
+      default:
+        return this.fail(`invalid opcode 0x${op.toString(16)}`);
+    }
+  }
+
+  /** Executes one opcode; true at STOP. */
+  private async step(op: number): Promise<boolean> {
+    if (NO_ARGS.has(op)) return this.stepNoArgs(op);
+    switch (op) {
+      case 0x2e: // STOP
+        if (this.stack.length === 0) this.fail("STOP on an empty stack");
+        return true;
+      case 0x80: {
+        // PROTO
+        const proto = await this.byte();
+        if (proto > 5) this.fail(`unsupported protocol ${proto}`);
+        return false;
+      }
+      case 0x95: // FRAME: the frame's opcodes follow inline
+        await this.bytes(8);
+        return false;
       case 0x4e: // NONE
         this.push(NONE);
         return false;
@@ -304,42 +485,12 @@ class PickleVm {
       case 0x29: // EMPTY_TUPLE
         this.push({ t: "tuple", items: [] });
         return false;
-      case 0x85: // TUPLE1
-      case 0x86: // TUPLE2
-      case 0x87: {
-        // TUPLE3
-        const n = op - 0x84;
-        const items: Val[] = [];
-        for (let i = 0; i < n; i++) items.unshift(this.pop());
-        this.push({ t: "tuple", items });
-        return false;
-      }
-      case 0x74: {
-        // TUPLE
-        const items = this.popMark();
-        this.push({ t: "tuple", items: items.length <= MAX_ITEMS ? items : null });
-        return false;
-      }
       case 0x5d: // EMPTY_LIST
         this.push({ t: "list", items: [] });
         return false;
-      case 0x6c: {
-        // LIST
-        const items = this.popMark();
-        this.push({ t: "list", items: items.length <= MAX_ITEMS ? items : null });
-        return false;
-      }
       case 0x7d: // EMPTY_DICT
         this.push({ t: "dict", map: new Map() });
         return false;
-      case 0x64: {
-        // DICT
-        const items = this.popMark();
-        const d: Val = { t: "dict", map: new Map() };
-        for (let i = 0; i + 1 < items.length; i += 2) setItem(d, items[i], items[i + 1]);
-        this.push(d);
-        return false;
-      }
       case 0x8f: // EMPTY_SET
         this.push(OTHER);
         return false;
@@ -347,31 +498,6 @@ class PickleVm {
         this.popMark();
         this.push(OTHER);
         return false;
-      case 0x61: {
-        // APPEND
-        const v = this.pop();
-        this.appendTo(this.top(), [v], "append");
-        return false;
-      }
-      case 0x65: {
-        // APPENDS
-        const items = this.popMark();
-        this.appendTo(this.top(), items, "extend");
-        return false;
-      }
-      case 0x73: {
-        // SETITEM
-        const v = this.pop();
-        const k = this.pop();
-        this.setItems(this.top(), [k, v]);
-        return false;
-      }
-      case 0x75: {
-        // SETITEMS
-        const items = this.popMark();
-        this.setItems(this.top(), items);
-        return false;
-      }
       case 0x90: {
         // ADDITEMS
         this.popMark();
@@ -417,17 +543,6 @@ class PickleVm {
         this.push({ t: "global", name });
         return false;
       }
-      case 0x93: {
-        // STACK_GLOBAL
-        const name = this.pop();
-        const module = this.pop();
-        if (module.t !== "str" || name.t !== "str" || module.v === null || name.v === null) {
-          this.f.addImport("<unresolved STACK_GLOBAL>", "import", "unsafe");
-          this.f.flag("unsafe", "STACK_GLOBAL whose module and name the scanner could not resolve");
-          this.push(OTHER);
-        } else this.push(this.global(module.v, name.v));
-        return false;
-      }
       case 0x69: {
         // INST: module and name on lines, arguments since the MARK
         const name = await this.lineGlobal("INST");
@@ -449,13 +564,6 @@ class PickleVm {
         const callee = this.pop();
         this.push(this.call("REDUCE", callee, args));
         await this.nestedBytes(callee, args);
-        return false;
-      }
-      case 0x81: {
-        // NEWOBJ: cls.__new__(cls, *args)
-        const args = this.pop();
-        const cls = this.pop();
-        this.push(this.call("NEWOBJ", cls, args));
         return false;
       }
       case 0x92: {
