@@ -7,6 +7,12 @@ const encoder = new TextEncoder();
 export interface TarEntry {
   path: string;
   size: number;
+  /**
+   * When the entry was last modified, in milliseconds since the epoch (the registry's unit):
+   * a version's files carry the version's creation time. Stored in whole seconds, as ustar does;
+   * without it, 0 (1970-01-01).
+   */
+  mtimeMs?: number;
   open: () => Promise<ReadableStream<Uint8Array>>;
 }
 
@@ -43,7 +49,9 @@ function paxRecord(key: string, value: string): string {
 }
 
 /** The header blocks for one entry: ustar when the name fits, a pax header before it otherwise. */
-export function entryHeaders(path: string, size: number, mtime = 0): Uint8Array[] {
+export function entryHeaders(path: string, size: number, mtimeMs = 0): Uint8Array[] {
+  // ustar's 12-byte octal field holds seconds up to 8^11 - 1 (the year 2242); negative times are 0.
+  const mtime = Math.min(Math.max(0, Math.floor(mtimeMs / 1000)), 8 ** 11 - 1);
   const bytes = encoder.encode(path).length;
   if (bytes <= 100 && /^[\x20-\x7e]*$/.test(path)) return [header(path, size, "0", mtime)];
   const pax = encoder.encode(paxRecord("path", path));
@@ -81,7 +89,7 @@ export function tarStream(entries: TarEntry[]): ReadableStream<Uint8Array> {
           return controller.close();
         }
         const entry = entries[index++];
-        for (const block of entryHeaders(entry.path, entry.size)) controller.enqueue(block);
+        for (const block of entryHeaders(entry.path, entry.size, entry.mtimeMs)) controller.enqueue(block);
         current = (await entry.open()).getReader();
       },
       async cancel(reason) {

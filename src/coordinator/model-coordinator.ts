@@ -171,12 +171,12 @@ export class ModelCoordinator extends DurableObject<Env> {
   }
 
   /**
-   * Restores the previous Production version as one mutation: the decision (read from the history
-   * in D1) and the write happen with no other change of this model in between.
+   * Restores the previous Production version (or `request.target`) as one mutation: the decision
+   * (read from the history in D1) and the write happen with no other change of this model in between.
    */
   rollback(modelId: string, name: string, request: RollbackRequest, caller: Caller | null = null) {
     return this.mutate(modelId, name, async (s) => {
-      const plan = await this.writer.planRollback(s, request.expectedCurrent);
+      const plan = await this.writer.planRollback(s, request.expectedCurrent, request.target);
       await this.policies.check(s, plan.target, "Production", caller, "rollback");
       return this.writer.rollback(s, plan, request);
     });

@@ -21,6 +21,26 @@ export function rollbackTarget(history: readonly StageTransition[], current: num
 }
 
 /**
+ * The rule for a rollback to a named version (`rollback --to`, the API's `version`): it restores
+ * an earlier Production version, never promotes one that has not served. So the version must not
+ * be the current Production version and must have been in Production before: a row of `history`
+ * (newest first, as for `rollbackTarget`) took it to Production. Every such row is earlier than
+ * the current version's latest promotion, because the current version is in Production now. That
+ * it exists and is READY are the promotion's own rules (stages.ts `checkMayEnter`), checked by the
+ * caller before this one. Returns the version, or throws RESOURCE_CONFLICT naming what is missing.
+ */
+export function requestedTarget(name: string, history: readonly StageTransition[], current: number, requested: number): number {
+  if (requested === current) throw alreadyInProduction(name, requested);
+  if (!servedInProduction(history, requested)) throw neverInProduction(name, requested);
+  return requested;
+}
+
+/** Whether `history` (or the part of it read so far) shows `version` entering Production. */
+export function servedInProduction(history: readonly StageTransition[], version: number): boolean {
+  return history.some((t) => t.toStage === "Production" && t.version === version);
+}
+
+/**
  * Which candidates a rollback may restore, given each one's status now (undefined: deleted): only
  * a version that may be served (stages.ts `isServable`: READY). An older registry let a version
  * that is not READY into Production; its history rows are passed over for the one before.
@@ -49,4 +69,12 @@ export const noEarlierProduction = (name: string, current: number) =>
 export const productionMoved = (name: string, current: number, expected: number) =>
   conflict(
     `Production of '${name}' changed since you looked: version ${current} is in Production now, not version ${expected}. Nothing was rolled back.`,
+  );
+
+export const alreadyInProduction = (name: string, version: number) =>
+  conflict(`Version ${version} of '${name}' is the version in Production now, so there is nothing to roll back to. Nothing was rolled back.`);
+
+export const neverInProduction = (name: string, version: number) =>
+  conflict(
+    `Version ${version} of '${name}' has never been in Production, so a rollback cannot restore it (a rollback goes back to an earlier Production version; promote a new one instead). Nothing was rolled back.`,
   );

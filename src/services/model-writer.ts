@@ -1,6 +1,6 @@
 import { versionNotFound } from "../errors";
 import type { FileRef, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
-import { noEarlierProduction, nothingInProduction, productionMoved, restorable, rollbackComment, rollbackTarget } from "../domain/rollback";
+import { noEarlierProduction, nothingInProduction, productionMoved, requestedTarget, restorable, rollbackComment, rollbackTarget } from "../domain/rollback";
 import { checkMayEnter, checkMayTakeAlias, versionsToArchive, type Stage } from "../domain/stages";
 import type { ModelState } from "../coordinator/model-state";
 import type { NewEvent, Outbox } from "../repositories/event-repository";
@@ -37,6 +37,8 @@ export interface RollbackRequest {
   comment: string | null;
   /** The version the caller saw in Production: refuse when Production moved since. */
   expectedCurrent?: number;
+  /** The version to restore (`rollback --to`); without it, the previous Production version. */
+  target?: number;
 }
 
 export interface RollbackResult {
@@ -221,7 +223,7 @@ export class ModelWriter {
   }
 
   /**
-   * Restores the previous Production version (domain/rollback.ts), as one transition: the target
+   * Restores the version `planRollback` chose (domain/rollback.ts), as one transition: the target
    * to Production, the current Production version archived, both history rows and their events
    * in one batch. The history is read from D1 here, inside the coordinator's queue, so no other
    * change of the model can slip in between the decision and the write.
@@ -234,16 +236,21 @@ export class ModelWriter {
 
   /**
    * What a rollback would do now; refuses (RESOURCE_CONFLICT) without Production, without an
-   * earlier Production version, or when Production is no longer the version the caller saw.
+   * earlier Production version, or when Production is no longer the version the caller saw. With
+   * a `target`, that version is restored if it may be (domain/rollback.ts `requestedTarget`): an
+   * unknown version is RESOURCE_DOES_NOT_EXIST, one that is not READY is refused as a promotion is.
    */
-  async planRollback(state: ModelState, expectedCurrent?: number): Promise<RollbackPlan> {
+  async planRollback(state: ModelState, expectedCurrent?: number, target?: number): Promise<RollbackPlan> {
+    // The version's own rules first, as for a promotion: it exists (404) and is READY.
+    if (target !== undefined) this.admit(state, target, "Production");
     const [current] = state.latestVersions(["Production"]);
     if (!current) throw nothingInProduction(state.name);
     if (expectedCurrent !== undefined && current.version !== expectedCurrent) throw productionMoved(state.name, current.version, expectedCurrent);
     const history = await this.repo.productionHistory(state.model.id);
-    const target = rollbackTarget(history, current.version, restorable((v) => state.versions.get(v)?.status));
-    if (target === null) throw noEarlierProduction(state.name, current.version);
-    return { current: current.version, target };
+    if (target !== undefined) return { current: current.version, target: requestedTarget(state.name, history, current.version, target) };
+    const previous = rollbackTarget(history, current.version, restorable((v) => state.versions.get(v)?.status));
+    if (previous === null) throw noEarlierProduction(state.name, current.version);
+    return { current: current.version, target: previous };
   }
 
   /**

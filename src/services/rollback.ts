@@ -1,6 +1,7 @@
 import { RegistryError } from "../errors";
 import type { ModelVersion, StageTransition } from "../domain/model";
-import { noEarlierProduction, nothingInProduction, restorable, rollbackTarget } from "../domain/rollback";
+import { noEarlierProduction, nothingInProduction, requestedTarget, restorable, rollbackTarget, servedInProduction } from "../domain/rollback";
+import { checkMayEnter } from "../domain/stages";
 import type { RegistryService } from "./registry-service";
 
 export interface RollbackPlan {
@@ -23,10 +24,16 @@ const MAX_HISTORY_PAGES = 50;
 export class RollbackService {
   constructor(private readonly registry: RegistryService) {}
 
-  /** What a rollback would do now; refuses (409) when there is no Production or no earlier one. */
-  async plan(name: string): Promise<RollbackPlan> {
+  /**
+   * What a rollback would do now; refuses (409) when there is no Production or no earlier one.
+   * With `target`, what a rollback to that version would do, refused as that rollback would be.
+   */
+  async plan(name: string, target?: number): Promise<RollbackPlan> {
+    const requested = target === undefined ? undefined : await this.registry.getVersion(name, String(target));
+    if (requested) checkMayEnter(name, requested, "Production");
     const [current] = await this.registry.getLatestVersions(name, ["Production"]);
     if (!current) throw nothingInProduction(name);
+    if (requested) return { current, target: await this.requested(name, current, requested) };
     const versions = new Map<number, ModelVersion | null>();
     const usable = restorable((version) => versions.get(version)?.status);
     const seen: StageTransition[] = [];
@@ -46,6 +53,20 @@ export class RollbackService {
       pageToken = page.nextPageToken;
     }
     throw noEarlierProduction(name, current.version);
+  }
+
+  /** The rule of domain/rollback.ts `requestedTarget`, on as much history as it takes to decide. */
+  private async requested(name: string, current: ModelVersion, requested: ModelVersion): Promise<ModelVersion> {
+    const seen: StageTransition[] = [];
+    let pageToken: string | undefined;
+    for (let pages = 0; pages < MAX_HISTORY_PAGES && !servedInProduction(seen, requested.version); pages++) {
+      const page = await this.registry.listTransitions({ name, pageToken, maxResults: HISTORY_PAGE });
+      seen.push(...page.items);
+      if (!page.nextPageToken) break;
+      pageToken = page.nextPageToken;
+    }
+    requestedTarget(name, seen, current.version, requested.version);
+    return requested;
   }
 
   private async findVersion(name: string, version: number): Promise<ModelVersion | null> {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createModel, createVersion, expectError, MODELGATE_API, stagesOf, transitionTo, uniqueName } from "../helpers";
+import { call, createModel, createVersion, createVersionWith, expectError, MODELGATE_API, stagesOf, transitionTo, uniqueName } from "../helpers";
 import { outboxOf, modelIdOf, summary, eventRows } from "../events/helpers";
 
 const rollback = (params: Record<string, unknown>) => call("POST", "/registered-models/rollback", params, MODELGATE_API);
@@ -102,6 +102,109 @@ describe("POST /api/2.0/modelgate/registered-models/rollback", () => {
     expect(stages.filter((s) => s === "Production")).toHaveLength(1);
     const id = await modelIdOf(name);
     const rows = await eventRows(id);
+    expect(rows.map((r) => r.sequence)).toEqual(rows.map((_, i) => i + 1));
+  });
+});
+
+describe("POST /api/2.0/modelgate/registered-models/rollback with a target version", () => {
+  /** Versions 1..n, each promoted to Production in turn (so n is in Production, 1..n-1 Archived). */
+  async function servedInTurn(n: number): Promise<string> {
+    const name = await modelWith(n + 1);
+    for (let v = 1; v <= n; v++) await transitionTo(name, String(v), "Production");
+    return name;
+  }
+
+  it("restores exactly the named earlier Production version, in one change with history and events like a plain rollback", async () => {
+    const name = await servedInTurn(3);
+    const id = await modelIdOf(name);
+    const before = (await eventRows(id)).length;
+
+    const res = await rollback({ name, version: "1", comment: "v2 and v3 share the regression" });
+    expect(res.status).toBe(200);
+    expect(res.body.archived_version).toBe("3");
+    expect(res.body.model_version).toMatchObject({ name, version: "1", current_stage: "Production", status: "READY" });
+    expect(await stagesOf(name, ["1", "2", "3", "4"])).toEqual({ "1": "Production", "2": "Archived", "3": "Archived", "4": "None" });
+
+    const rows = (await history(name)).slice(0, 2);
+    expect(rows.map((t) => [t.version, t.from_stage, t.to_stage, t.comment])).toEqual([
+      ["3", "Production", "Archived", "Archived by the rollback to version 1"],
+      ["1", "Archived", "Production", "rollback to version 1: v2 and v3 share the regression"],
+    ]);
+    expect(rows[0].timestamp).toBe(rows[1].timestamp);
+    const events = (await eventRows(id)).slice(before);
+    expect(summary(events)).toEqual([
+      ["model_version.stage_transitioned", 1, "Archived", "Production", { comment: "rollback to version 1: v2 and v3 share the regression", reason: "rollback", archive_existing_versions: "false" }],
+      ["model_version.stage_transitioned", 3, "Production", "Archived", { comment: "Archived by the rollback to version 1", reason: "rollback", archived_by: "1" }],
+    ]);
+    expect(events.map((e) => e.sequence)).toEqual([before + 1, before + 2]);
+  });
+
+  it("takes the version as a number too, and a later rollback without one keeps going back to the version rolled back from", async () => {
+    const name = await servedInTurn(3);
+    const to2 = await rollback({ name, version: 2 });
+    expect([to2.status, to2.body.model_version?.version, to2.body.archived_version]).toEqual([200, "2", "3"]);
+    const plain = await rollback({ name });
+    expect([plain.body.model_version.version, plain.body.archived_version]).toEqual(["3", "2"]);
+    const to1 = await rollback({ name, version: "1" });
+    expect([to1.body.model_version.version, to1.body.archived_version]).toEqual(["1", "3"]);
+    expect(await stagesOf(name, ["1", "2", "3"])).toEqual({ "1": "Production", "2": "Archived", "3": "Archived" });
+  });
+
+  it("refuses a version that is in Production now, never was, does not exist or is not READY, writing nothing", async () => {
+    const name = await servedInTurn(2);
+    await transitionTo(name, "3", "Staging");
+    const failed = await createVersionWith(name, { source: `mlflow-artifacts:/1/${uniqueName("run")}/artifacts/missing` });
+    expect([failed.version, failed.status]).toEqual(["4", "FAILED_REGISTRATION"]);
+    const before = await snapshot(name);
+
+    expectError(
+      await rollback({ name, version: "2" }),
+      409,
+      "RESOURCE_CONFLICT",
+      `Version 2 of '${name}' is the version in Production now, so there is nothing to roll back to. Nothing was rolled back.`,
+    );
+    expectError(
+      await rollback({ name, version: "3" }),
+      409,
+      "RESOURCE_CONFLICT",
+      `Version 3 of '${name}' has never been in Production, so a rollback cannot restore it (a rollback goes back to an earlier Production version; promote a new one instead). Nothing was rolled back.`,
+    );
+    expectError(await rollback({ name, version: "9" }), 404, "RESOURCE_DOES_NOT_EXIST", `Model Version (name=${name}, version=9) not found`);
+    expectError(
+      await rollback({ name, version: "4" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      `Model Version (name=${name}, version=4) is FAILED_REGISTRATION: only a READY version can enter Production.`,
+    );
+    expectError(await rollback({ name, version: "one" }), 400, "INVALID_PARAMETER_VALUE");
+    expectError(await rollback({ name, version: "0" }), 400, "INVALID_PARAMETER_VALUE");
+    expect(await snapshot(name)).toEqual(before);
+  });
+
+  it("refuses a target when nothing is in Production, writing nothing", async () => {
+    const name = await servedInTurn(2);
+    await transitionTo(name, "2", "Archived");
+    const before = await snapshot(name);
+    expectError(await rollback({ name, version: "1" }), 409, "RESOURCE_CONFLICT", `Model '${name}' has no version in Production, so there is nothing to roll back.`);
+    expect(await snapshot(name)).toEqual(before);
+  });
+
+  it("serializes with concurrent promotions and rollbacks: one Production version, gapless events, history that agrees", async () => {
+    const name = await servedInTurn(3);
+    const replies = await Promise.all([
+      rollback({ name, version: "1" }),
+      call("POST", "/model-versions/transition-stage", { name, version: "4", stage: "Production" }),
+      rollback({ name, version: "2" }),
+      rollback({ name }),
+    ]);
+    for (const r of replies) expect([200, 409]).toContain(r.status);
+    expect(replies[1].status).toBe(200);
+    const stages = await stagesOf(name, ["1", "2", "3", "4"]);
+    const live = Object.keys(stages).filter((v) => stages[v] === "Production");
+    expect(live).toHaveLength(1);
+    // The newest promotion row in the history names the version in Production.
+    expect((await history(name)).find((t) => t.to_stage === "Production")?.version).toBe(live[0]);
+    const rows = await eventRows(await modelIdOf(name));
     expect(rows.map((r) => r.sequence)).toEqual(rows.map((_, i) => i + 1));
   });
 });

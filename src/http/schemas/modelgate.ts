@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { int } from "../input";
+import { int, versionText } from "../input";
 
 // Modelgate's own messages (no MLflow counterpart): the events feed and rollback.
 
@@ -10,4 +10,5 @@ export const ListEvents = z.object({
   page_token: z.string().optional(),
 });
 
-export const RollbackRegisteredModel = z.object({ name: z.string(), comment: z.string().optional() });
+// `version`: restore exactly this earlier Production version (without it, the previous one).
+export const RollbackRegisteredModel = z.object({ name: z.string(), version: versionText.optional(), comment: z.string().optional() });
