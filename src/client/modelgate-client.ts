@@ -108,6 +108,15 @@ export interface RollbackJson {
   archived_version?: string;
 }
 
+/**
+ * A stage transition and the versions it archived (as `promote` reports it): `archived_versions`
+ * is null when the history could not be read after the transition succeeded.
+ */
+export interface PromotionJson {
+  model_version: ModelVersionJson;
+  archived_versions: string[] | null;
+}
+
 /** A promotion policy as the server answers it; rules pass through as JSON. */
 export interface PolicyRecordJson {
   policy: { Staging?: Record<string, unknown>[]; Production?: Record<string, unknown>[] };
@@ -343,6 +352,31 @@ export class ModelgateClient {
     return (await this.api<{ model_version: ModelVersionJson }>("POST", `${MLFLOW}/model-versions/transition-stage`, body)).model_version;
   }
 
+  /**
+   * `transitionStage`, then the versions that transition archived (the previous Production
+   * version; with `archiveExisting` the others in the target stage too), read from the history.
+   * The server records them in the transition's own batch: rows to Archived with the same instant
+   * as the promoted version's update and the comment naming it (ModelWriter.transition), so a
+   * change made meanwhile by someone else is not mistaken for them.
+   */
+  async promote(input: { name: string; version: string | number; stage: string; archiveExisting?: boolean; comment?: string }): Promise<PromotionJson> {
+    const promoted = await this.transitionStage(input);
+    const stage = promoted.current_stage ?? input.stage;
+    // Only a move to Production, or with archive_existing_versions to Staging, archives anything.
+    if (stage !== "Production" && !(input.archiveExisting && stage === "Staging")) return { model_version: promoted, archived_versions: [] };
+    let rows: TransitionJson[];
+    try {
+      rows = await this.listTransitions(input.name, { limit: 100 });
+    } catch {
+      return { model_version: promoted, archived_versions: null };
+    }
+    const comment = `Archived by the transition of version ${promoted.version} to ${stage}`;
+    const archived = rows
+      .filter((t) => t.to_stage === "Archived" && t.comment === comment && (promoted.last_updated_timestamp === undefined || t.timestamp === promoted.last_updated_timestamp))
+      .map((t) => t.version);
+    return { model_version: promoted, archived_versions: [...new Set(archived)].sort((a, b) => Number(a) - Number(b)) };
+  }
+
   async setVersionTag(name: string, version: string | number, key: string, value: string): Promise<void> {
     await this.api("POST", `${MLFLOW}/model-versions/set-tag`, { name, version: String(version), key, value });
   }
@@ -359,9 +393,13 @@ export class ModelgateClient {
     return (await this.api<{ model_version: ModelVersionJson }>("GET", `${MLFLOW}/registered-models/alias`, { name, alias })).model_version;
   }
 
-  /** Restores the previous Production version (`POST /api/2.0/modelgate/registered-models/rollback`). */
-  async rollback(name: string, options: { comment?: string } = {}): Promise<RollbackJson> {
-    return this.api<RollbackJson>("POST", `${MODELGATE}/registered-models/rollback`, compact({ name, comment: options.comment }));
+  /**
+   * Restores the previous Production version, or `to`, an earlier Production version
+   * (`POST /api/2.0/modelgate/registered-models/rollback`).
+   */
+  async rollback(name: string, options: { to?: string | number; comment?: string } = {}): Promise<RollbackJson> {
+    const version = options.to === undefined ? undefined : String(options.to);
+    return this.api<RollbackJson>("POST", `${MODELGATE}/registered-models/rollback`, compact({ name, version, comment: options.comment }));
   }
 
   /** Stage transitions of a model (or one version), newest first, up to `limit`. */

@@ -1,10 +1,11 @@
 /// <reference types="node" />
 // `pull`: a whole model version onto local disk (Node only). Files download in parallel, each into
-// `<file>.part`, resumed with a Range request when a `.part` is already there, hashed while written,
-// and renamed into place only once its sha256 matches the manifest, so a final file is never corrupt.
+// `<file>.part`, resumed with a Range request when a `.part` (or a shorter file at the target) is
+// already there, hashed while written, and renamed into place only once its sha256 matches the
+// manifest, so a final file is never corrupt.
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { lstat, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { ModelgateError, ModelgateHttpError, ModelgateNetworkError, UnsafePathError, VerificationError } from "./errors";
 import { isAbort, ModelgateClient, type ModelFile, type ModelRef, type ResolvedModel } from "./modelgate-client";
@@ -158,17 +159,13 @@ class FileJob {
       return { ...this.file, outcome: "present", bytesFetched: 0 };
     }
     await mkdir(path.dirname(this.target), { recursive: true });
-    let attempt = 0;
-    let digest: { sha256: string; size: number };
-    for (;;) {
-      try {
-        digest = await this.fetchIntoPart();
-        break;
-      } catch (error) {
-        if (!retryable(error) || attempt >= retries || this.signal.aborted) throw error;
-        attempt++;
-        await sleep(250 * 2 ** (attempt - 1), this.signal);
-      }
+    const adopted = await this.adoptShorterTarget();
+    let digest = await this.fetchWithRetries(retries);
+    if (adopted && (digest.size !== this.file.size || digest.sha256 !== this.file.sha256)) {
+      // The file that was there did not begin with this file's bytes (another version's file,
+      // say): it was only ever a guess, so start this file over once instead of failing.
+      await rm(this.part, { force: true });
+      digest = await this.fetchWithRetries(retries);
     }
     if (digest.size !== this.file.size || digest.sha256 !== this.file.sha256) {
       // The `.part` can never become right by appending: drop it so the next pull starts clean.
@@ -180,6 +177,38 @@ class FileJob {
     }
     await rename(this.part, this.target);
     return { ...this.file, outcome: this.resumed ? "resumed" : "downloaded", bytesFetched: this.fetched };
+  }
+
+  /**
+   * A file at the target that is shorter than the manifest's (a copy or download that stopped
+   * partway) becomes the `.part` to resume from, when there is no `.part` already: its bytes are
+   * kept and only the rest is fetched with a Range request. Only a regular file is taken (never
+   * what a symlink points at). Returns whether it was taken.
+   */
+  private async adoptShorterTarget(): Promise<boolean> {
+    if ((await sizeOf(this.part)) !== null) return false;
+    let found;
+    try {
+      found = await lstat(this.target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw error;
+    }
+    if (!found.isFile() || found.size === 0 || found.size >= this.file.size) return false;
+    await rename(this.target, this.part);
+    return true;
+  }
+
+  /** `fetchIntoPart`, again after a network error or a 5xx/429, each time from where it stopped. */
+  private async fetchWithRetries(retries: number): Promise<{ sha256: string; size: number }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.fetchIntoPart();
+      } catch (error) {
+        if (!retryable(error) || attempt >= retries || this.signal.aborted) throw error;
+        await sleep(250 * 2 ** attempt, this.signal);
+      }
+    }
   }
 
   /** Appends the missing bytes to `.part` (all of them if there is none) and hashes the whole file. */

@@ -3,12 +3,13 @@
 // refusals (exit 1 with the server's MLflow message on stderr), --help everywhere, and where the
 // URL and token come from.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createHash, createHmac } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { freePort, freshStateDir, registryForThisFile, startServer } from "./server.mjs";
 
@@ -145,6 +146,7 @@ describe("usage errors exit 2 and send nothing", () => {
     [["alias", "rm", MODEL, "champion", "extra"], /too many arguments/],
     [["models", "ls", "--bogus"], /unknown option '--bogus'/],
     [["pull", "@Production", "dir"], /cannot read '@Production'/],
+    [["rollback", MODEL, "--to", "latest"], /--to must be a whole number of at least 1, got 'latest'/],
     [["history", MODEL, "--limit", "ten"], /--limit must be a whole number/],
     [["webhooks", "create", "w", "http://127.0.0.1:1/x"], /at least one --event is required/],
     [["webhooks", "create", "w", "http://127.0.0.1:1/x", "--event", "created"], /an event is entity.action/],
@@ -224,6 +226,101 @@ describe("registry commands", () => {
     assert.match(run.stderr, new RegExp(`^modelgate pull: verification failed for 'weights\\.bin': expected sha256 ${sha256(first.files["weights.bin"])}, got [0-9a-f]{64}\\n$`));
   });
 
+  test("pull over a truncated file resumes it with a Range request and verifies the whole", async () => {
+    const dir = path.join(scratch, "pulled-truncated");
+    mkdirSync(dir, { recursive: true });
+    const whole = first.files["weights.bin"];
+    const kept = 5 * MiB;
+    writeFileSync(path.join(dir, "weights.bin"), whole.subarray(0, kept));
+    const run = await ok(["pull", `${MODEL}/1`, dir, "--json"]);
+    const file = run.json.files.find((f) => f.path === "weights.bin");
+    assert.deepEqual([file.outcome, file.bytes_fetched], ["resumed", whole.length - kept], "only the missing bytes came over the network");
+    assert.equal(sha256(readFileSync(path.join(dir, "weights.bin"))), sha256(whole));
+    assert.equal(existsSync(path.join(dir, "weights.bin.part")), false);
+  });
+
+  test("pull over a shorter file that is not this file's beginning downloads it whole and exits 0", async () => {
+    const dir = path.join(scratch, "pulled-other");
+    mkdirSync(dir, { recursive: true });
+    const whole = first.files["weights.bin"];
+    // Another version's file at the same path: its bytes differ from the first one on.
+    writeFileSync(path.join(dir, "weights.bin"), bytes(MiB, 99));
+    const run = await ok(["pull", `${MODEL}/1`, dir, "--json"]);
+    const file = run.json.files.find((f) => f.path === "weights.bin");
+    assert.equal(file.outcome, "downloaded");
+    assert.equal(file.bytes_fetched, whole.length - MiB + whole.length, "the guess, then the whole file");
+    assert.equal(sha256(readFileSync(path.join(dir, "weights.bin"))), sha256(whole));
+  });
+
+  test("a pull interrupted by Ctrl-C leaves a partial file that the next pull resumes with Range", async () => {
+    const dir = path.join(scratch, "pulled-interrupted");
+    const whole = first.files["weights.bin"];
+    const cutAt = 4 * MiB;
+    // A pass-through to the registry that sends the first 4 MiB of weights.bin and then nothing more,
+    // as a link that stalls would; the registry's resolution is rewritten to send files through it.
+    let stalled;
+    const stalledNow = new Promise((resolve) => (stalled = resolve));
+    const held = [];
+    const proxy = createServer(async (req, res) => {
+      const upstream = await fetch(`${server.base}${req.url}`, { method: req.method, headers: { ...(req.headers.range ? { range: req.headers.range } : {}) } });
+      const headers = Object.fromEntries([...upstream.headers].filter(([k]) => !["content-length", "content-encoding", "transfer-encoding", "connection"].includes(k)));
+      if (req.url.startsWith("/v1/models/") && !req.url.includes("/files/")) {
+        const body = (await upstream.text()).replaceAll(server.base, proxyBase);
+        return res.writeHead(upstream.status, headers).end(body);
+      }
+      const cut = req.url.endsWith("/files/weights.bin") && !req.headers.range;
+      res.writeHead(upstream.status, { ...headers, ...(cut ? { "content-length": String(whole.length) } : {}) });
+      const reader = upstream.body.getReader();
+      let sent = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return res.end();
+        const chunk = cut ? value.subarray(0, Math.max(0, cutAt - sent)) : value;
+        res.write(chunk);
+        sent += chunk.length;
+        if (cut && sent >= cutAt) {
+          await reader.cancel();
+          held.push(res);
+          return stalled();
+        }
+      }
+    });
+    const proxyPort = await freePort();
+    const proxyBase = `http://127.0.0.1:${proxyPort}`;
+    await new Promise((resolve) => proxy.listen(proxyPort, "127.0.0.1", resolve));
+    try {
+      const child = spawn(process.execPath, [cli, "pull", `${MODEL}/1`, dir, "--quiet"], {
+        cwd: root,
+        env: { ...process.env, MODELGATE_URL: proxyBase, MODELGATE_TOKEN: "", MLFLOW_TRACKING_URI: "", MLFLOW_TRACKING_TOKEN: "" },
+        stdio: "ignore",
+      });
+      const exited = once(child, "exit");
+      await stalledNow;
+      // Every byte the stalled link sent is on disk in the .part before the interruption.
+      const part = path.join(dir, "weights.bin.part");
+      const watcher = watch(dir);
+      try {
+        while (!existsSync(part) || statSync(part).size < cutAt) await once(watcher, "change");
+      } finally {
+        watcher.close();
+      }
+      child.kill("SIGINT");
+      const [code, signal] = await exited;
+      assert.ok(code !== 0, `the interrupted pull ended with ${code ?? signal}`);
+      assert.equal(statSync(part).size, cutAt);
+      assert.equal(existsSync(path.join(dir, "weights.bin")), false);
+    } finally {
+      for (const res of held) res.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+
+    const again = await ok(["pull", `${MODEL}/1`, dir, "--json"]);
+    const file = again.json.files.find((f) => f.path === "weights.bin");
+    assert.deepEqual([file.outcome, file.bytes_fetched], ["resumed", whole.length - cutAt]);
+    assert.equal(sha256(readFileSync(path.join(dir, "weights.bin"))), sha256(whole));
+    assert.equal(existsSync(path.join(dir, "weights.bin.part")), false);
+  });
+
   test("push --run attaches the files to an existing run; without --json it prints one summary line", async () => {
     const created = await (
       await fetch(`${server.base}/api/2.0/mlflow/runs/create`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ experiment_id: "0", run_name: "trainer" }) })
@@ -263,10 +360,12 @@ describe("registry commands", () => {
   test("promote moves versions through Staging to Production; the previous Production is archived", async () => {
     const staged = await ok(["promote", MODEL, "1", "--to", "staging", "--comment", "canary", "--json"]);
     assert.equal(staged.json.model_version.current_stage, "Staging");
+    assert.deepEqual(staged.json.archived_versions, []);
     const prod1 = await ok(["promote", MODEL, "1", "--to", "Production", "--json"]);
     assert.equal(prod1.json.model_version.current_stage, "Production");
+    assert.deepEqual(prod1.json.archived_versions, [], "nothing was in Production before");
     const prod2 = await ok(["promote", MODEL, "2", "--to", "Production", "--archive-existing"]);
-    assert.equal(prod2.stdout, `${MODEL} version 2 is now in Production\n`);
+    assert.equal(prod2.stdout, `${MODEL} version 2 is now in Production (version 1 archived)\n`);
     const versions = await ok(["versions", "ls", MODEL, "--json"]);
     assert.deepEqual(versions.json.model_versions.map((v) => [v.version, v.current_stage]), [["2", "Production"], ["1", "Archived"]]);
     const models = await ok(["models", "ls", "--filter", `name = '${MODEL}'`]);
@@ -314,6 +413,48 @@ describe("registry commands", () => {
     const refused = await modelgate(["rollback", lonely]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^modelgate rollback: .*\(HTTP 409 RESOURCE_CONFLICT\)\n$/);
+  });
+
+  test("rollback --to restores a named earlier Production version; promote names the version it archived", async () => {
+    const name = "cli-e2e-rollback-to";
+    await ok(["models", "create", name]);
+    const source = (await ok(["versions", "ls", MODEL, "--json"])).json.model_versions.find((v) => v.version === "1").source;
+    for (let i = 0; i < 4; i++) {
+      const created = await fetch(`${server.base}/api/2.0/mlflow/model-versions/create`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name, source }) });
+      assert.equal(created.status, 200, await created.text());
+    }
+    await ok(["promote", name, "1", "--to", "Production"]);
+    const second = await ok(["promote", name, "2", "--to", "Production"]);
+    assert.equal(second.stdout, `${name} version 2 is now in Production (version 1 archived)\n`);
+    const third = await ok(["promote", name, "3", "--to", "Production", "--json"]);
+    assert.deepEqual(third.json.archived_versions, ["2"]);
+    assert.equal(third.json.model_version.current_stage, "Production");
+
+    const to1 = await ok(["rollback", name, "--to", "1", "--comment", "2 and 3 share the bug", "--json"]);
+    assert.deepEqual([to1.json.model_version.version, to1.json.model_version.current_stage, to1.json.archived_version], ["1", "Production", "3"]);
+    const stages = async () => (await ok(["versions", "ls", name, "--json"])).json.model_versions.map((v) => [v.version, v.current_stage]);
+    assert.deepEqual(await stages(), [["4", "None"], ["3", "Archived"], ["2", "Archived"], ["1", "Production"]]);
+    const history = (await ok(["history", name, "--limit", "2", "--json"])).json.transitions.map((t) => [t.version, t.to_stage, t.comment]);
+    assert.deepEqual(history, [
+      ["3", "Archived", "Archived by the rollback to version 1"],
+      ["1", "Production", "rollback to version 1: 2 and 3 share the bug"],
+    ]);
+
+    // Without --to, as before: back to the version the last rollback left.
+    const plain = await ok(["rollback", name]);
+    assert.equal(plain.stdout, `${name} version 3 is in Production again (version 1 archived)\n`);
+
+    const current = await modelgate(["rollback", name, "--to", "3"]);
+    assert.equal(current.code, 1);
+    assert.match(current.stderr, /^modelgate rollback: Version 3 of 'cli-e2e-rollback-to' is the version in Production now, .*\(HTTP 409 RESOURCE_CONFLICT\)\n$/);
+    const never = await modelgate(["rollback", name, "--to", "4", "--json"]);
+    assert.equal(never.code, 1);
+    assert.equal(never.json.error_code, "RESOURCE_CONFLICT");
+    assert.match(never.json.message, /^Version 4 of 'cli-e2e-rollback-to' has never been in Production/);
+    const missing = await modelgate(["rollback", name, "--to", "9"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /\(HTTP 404 RESOURCE_DOES_NOT_EXIST\)\n$/);
+    assert.deepEqual(await stages(), [["4", "None"], ["3", "Production"], ["2", "Archived"], ["1", "Archived"]]);
   });
 
   test("policy set, get and rm; a refused promotion exits 1 naming the rule", async () => {

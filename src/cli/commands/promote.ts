@@ -9,7 +9,8 @@ export function registerPromote(program: Command, ctx: RunContext): void {
     .summary("move a version to a stage (Staging, Production, Archived, None)")
     .description(
       "Move a version to a stage. Promoting to Production archives the previous Production version " +
-        "(Modelgate keeps exactly one). A refusal by a promotion policy exits 1 with the rule that failed on stderr.",
+        "(Modelgate keeps exactly one) and names it: `(version N archived)`, `archived_versions` with --json. " +
+        "A refusal by a promotion policy exits 1 with the rule that failed on stderr.",
     )
     .argument("<name>", "registered model name")
     .argument("<version>", "version number")
@@ -21,11 +22,19 @@ export function registerPromote(program: Command, ctx: RunContext): void {
         const stage = STAGES.find((s) => s.toLowerCase() === opts.to.toLowerCase());
         if (!stage) throw new UsageError(`--to must be one of ${STAGES.join(", ")}, got '${opts.to}'`);
         const number = wholeNumber(version, "<version>");
-        const modelVersion = await client().transitionStage({ name, version: number, stage, archiveExisting: opts.archiveExisting, comment: opts.comment });
+        const promoted = await client().promote({ name, version: number, stage, archiveExisting: opts.archiveExisting, comment: opts.comment });
+        const { model_version: modelVersion, archived_versions: archived } = promoted;
         return {
-          json: { model_version: modelVersion },
-          text: [`${name} version ${modelVersion.version} is now in ${modelVersion.current_stage}`],
+          json: promoted,
+          text: [`${name} version ${modelVersion.version} is now in ${modelVersion.current_stage}${archivedNote(archived)}`],
+          note: archived === null ? "the promotion is done, but the history could not be read to name the versions it archived (see modelgate history)" : undefined,
         };
       }),
     );
+}
+
+/** ` (version 1 archived)`, ` (versions 1, 3 archived)`, or nothing when it archived nothing. */
+function archivedNote(archived: string[] | null): string {
+  if (!archived || archived.length === 0) return "";
+  return archived.length === 1 ? ` (version ${archived[0]} archived)` : ` (versions ${archived.join(", ")} archived)`;
 }

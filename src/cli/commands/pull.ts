@@ -22,8 +22,10 @@ export function registerPull(program: Command, ctx: RunContext): void {
 A '<name>@<word>' that is no stage, number or 'latest' is an alias, as in MLflow's
 models:/<name>@<alias>; '@@<alias>' says so explicitly.
 Files land in <dir>/<path>.part first and are renamed once their sha256 matches; an interrupted
-pull resumes those .part files with Range requests. Exit code 0 only when every file verified,
-3 when one did not (the bad .part is removed, no corrupt file is left).`,
+pull resumes those .part files with Range requests, and a file at <path> that is shorter than the
+manifest's is resumed the same way (downloaded whole instead if the result does not verify: it
+was another file). Exit code 0 only when every file verified, 3 when one did not (the bad .part
+is removed, no corrupt file is left).`,
     )
     .action(
       action(ctx, async ({ ctx, options, client }, opts: { concurrency: string; quiet?: boolean }, spec: string, dir: string) => {
