@@ -157,7 +157,8 @@ export class TrackingService {
     return page(rows, offset, limit);
   }
 
-  async renameExperiment(experimentId: string, newName: string | undefined): Promise<void> {
+  async renameExperiment(caller: ArtifactCaller, experimentId: string, newName: string | undefined): Promise<void> {
+    sharedExperimentsOnlyByUnrestricted(caller, "rename");
     const experiment = await this.getExperiment(experimentId);
     // MLflow's handler renames only when a new name is given.
     if (newName === undefined) return;
@@ -168,7 +169,8 @@ export class TrackingService {
   }
 
   /** Marks the experiment and all its runs deleted (MLflow's soft delete); restore undoes both. */
-  async deleteExperiment(experimentId: string): Promise<void> {
+  async deleteExperiment(caller: ArtifactCaller, experimentId: string): Promise<void> {
+    sharedExperimentsOnlyByUnrestricted(caller, "delete");
     const experiment = await this.getExperiment(experimentId);
     if (experiment.experimentId === DEFAULT_EXPERIMENT_ID) {
       throw new InvalidParameterError(`Cannot delete the default experiment '${DEFAULT_EXPERIMENT_ID}'. This is an internally reserved experiment.`);
@@ -242,21 +244,21 @@ export class TrackingService {
     return { run: run.info, params: run.data.params, metrics: run.data.metrics, tags: run.data.tags, experiment };
   }
 
-  async updateRun(input: { runId: string; status?: string | number; endTime?: number; runName?: string }): Promise<RunInfo> {
+  async updateRun(caller: ArtifactCaller, input: { runId: string; status?: string | number; endTime?: number; runName?: string }): Promise<RunInfo> {
     const status = input.status === undefined ? undefined : parseRunStatus(input.status);
     if (input.runName) validateRunTag(RUN_NAME_TAG, input.runName);
-    await this.activeRun(input.runId);
+    await this.writableRun(caller, input.runId);
     await this.runs.updateInfo(input.runId, { status, endTime: input.endTime, runName: input.runName || undefined });
     return (await this.getRun(input.runId)).info;
   }
 
-  async deleteRun(runId: string): Promise<void> {
-    await this.existingRun(runId);
+  async deleteRun(caller: ArtifactCaller, runId: string): Promise<void> {
+    await this.writableRun(caller, runId, "any");
     await this.runs.setLifecycle(runId, "deleted", this.clock());
   }
 
-  async restoreRun(runId: string): Promise<void> {
-    await this.existingRun(runId);
+  async restoreRun(caller: ArtifactCaller, runId: string): Promise<void> {
+    await this.writableRun(caller, runId, "any");
     await this.runs.setLifecycle(runId, "active", this.clock());
   }
 
@@ -270,23 +272,23 @@ export class TrackingService {
     return page(rows, offset, limit);
   }
 
-  logMetric(runId: string, metric: MetricInput): Promise<void> {
-    return this.logBatch(runId, { metrics: [metric] });
+  logMetric(caller: ArtifactCaller, runId: string, metric: MetricInput): Promise<void> {
+    return this.logBatch(caller, runId, { metrics: [metric] });
   }
 
-  logParam(runId: string, param: Tag): Promise<void> {
-    return this.logBatch(runId, { params: [param] });
+  logParam(caller: ArtifactCaller, runId: string, param: Tag): Promise<void> {
+    return this.logBatch(caller, runId, { params: [param] });
   }
 
-  setTag(runId: string, tag: Tag): Promise<void> {
-    return this.logBatch(runId, { tags: [tag] });
+  setTag(caller: ArtifactCaller, runId: string, tag: Tag): Promise<void> {
+    return this.logBatch(caller, runId, { tags: [tag] });
   }
 
   /**
    * Logs metrics, params and tags to an active run in one atomic write. A param's value cannot
    * change once logged (the same value again is fine); a tag named mlflow.runName renames the run.
    */
-  async logBatch(runId: string, input: LogBatchInput): Promise<void> {
+  async logBatch(caller: ArtifactCaller, runId: string, input: LogBatchInput): Promise<void> {
     const metricsIn = input.metrics ?? [];
     const params = input.params ?? [];
     const tagsIn = input.tags ?? [];
@@ -296,7 +298,7 @@ export class TrackingService {
     const tags = lastTagPerKey(tagsIn);
     for (const t of tags) validateRunTag(t.key, t.value);
     validateParamKeysUnique(params);
-    await this.activeRun(runId);
+    await this.writableRun(caller, runId);
     const modelMetrics = metrics.filter((m) => m.modelId);
     await this.requireLoggedModels(modelMetrics.map((m) => m.modelId!));
     const runName = tags.find((t) => t.key === RUN_NAME_TAG)?.value ?? null;
@@ -311,17 +313,17 @@ export class TrackingService {
     }
   }
 
-  async deleteTag(runId: string, key: string): Promise<void> {
-    await this.activeRun(runId);
+  async deleteTag(caller: ArtifactCaller, runId: string, key: string): Promise<void> {
+    await this.writableRun(caller, runId);
     if (!(await this.runs.deleteTag(runId, key))) throw new NotFoundError(`No tag with name: ${key} in run with id ${runId}`);
   }
 
   /** MLflow 2's log_model: appends the model's description to the run's mlflow.log-model.history tag. */
-  async logModel(runId: string, modelJson: string): Promise<void> {
+  async logModel(caller: ArtifactCaller, runId: string, modelJson: string): Promise<void> {
     const model = parseModelJson(modelJson);
     for (const field of MODEL_HISTORY_OMITTED) delete model[field];
     const entry = pythonJsonDumps(model);
-    await this.activeRun(runId);
+    await this.writableRun(caller, runId);
     if (!(await this.runs.appendLoggedModel(runId, entry))) {
       throw new InvalidParameterError(
         `The run's ${LOGGED_MODELS_TAG} tag cannot take this model: it would exceed ${MAX_JSON_LIST_TAG_LENGTH} characters.`,
@@ -329,10 +331,10 @@ export class TrackingService {
     }
   }
 
-  async logInputs(runId: string, input: { datasets?: DatasetInputInput[]; modelIds?: string[] }): Promise<void> {
+  async logInputs(caller: ArtifactCaller, runId: string, input: { datasets?: DatasetInputInput[]; modelIds?: string[] }): Promise<void> {
     const datasets = input.datasets ?? [];
     validateDatasetInputs(datasets);
-    await this.activeRun(runId);
+    await this.writableRun(caller, runId);
     const modelIds = [...new Set(input.modelIds ?? [])];
     await this.requireLoggedModels(modelIds);
     // One input per dataset name and digest, the first occurrence winning (as MLflow).
@@ -357,8 +359,8 @@ export class TrackingService {
   }
 
   /** MLflow 3: records the logged models a run produced. */
-  async logOutputs(runId: string, models: { modelId: string; step?: number }[]): Promise<void> {
-    await this.activeRun(runId);
+  async logOutputs(caller: ArtifactCaller, runId: string, models: { modelId: string; step?: number }[]): Promise<void> {
+    await this.writableRun(caller, runId);
     await this.requireLoggedModels(models.map((m) => m.modelId));
     await this.runs.logOutputs(
       runId,
@@ -440,40 +442,40 @@ export class TrackingService {
   }
 
   /** Finalizes a logged model once its files are uploaded (READY) or could not be (UPLOAD_FAILED). */
-  async finalizeLoggedModel(modelId: string, status: string | number): Promise<LoggedModel> {
+  async finalizeLoggedModel(caller: ArtifactCaller, modelId: string, status: string | number): Promise<LoggedModel> {
     const parsed = parseLoggedModelStatus(status);
     if (parsed === "LOGGED_MODEL_PENDING") {
       throw new InvalidParameterError("A logged model is finalized as LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.");
     }
-    await this.getLoggedModel(modelId);
+    await this.writableLoggedModel(caller, modelId);
     await this.loggedModels.finalize(modelId, parsed, this.clock());
     return this.getLoggedModel(modelId);
   }
 
-  async deleteLoggedModel(modelId: string): Promise<void> {
-    await this.getLoggedModel(modelId);
+  async deleteLoggedModel(caller: ArtifactCaller, modelId: string): Promise<void> {
+    await this.writableLoggedModel(caller, modelId);
     await this.loggedModels.setLifecycle(modelId, "deleted", this.clock());
   }
 
-  async setLoggedModelTags(modelId: string, tags: Tag[]): Promise<void> {
+  async setLoggedModelTags(caller: ArtifactCaller, modelId: string, tags: Tag[]): Promise<void> {
     const unique = lastTagPerKey(tags);
     for (const t of unique) validateRunTag(t.key, t.value);
-    await this.getLoggedModel(modelId);
+    await this.writableLoggedModel(caller, modelId);
     await this.loggedModels.setTags(modelId, unique);
   }
 
-  async deleteLoggedModelTag(modelId: string, key: string): Promise<void> {
-    await this.getLoggedModel(modelId);
+  async deleteLoggedModelTag(caller: ArtifactCaller, modelId: string, key: string): Promise<void> {
+    await this.writableLoggedModel(caller, modelId);
     if (!(await this.loggedModels.deleteTag(modelId, key))) {
       throw new NotFoundError(`No tag with key '${key}' found for model with ID '${modelId}'.`);
     }
   }
 
   /** Params of a logged model follow the run rule: a value never changes once logged. */
-  async logLoggedModelParams(modelId: string, params: Tag[]): Promise<void> {
+  async logLoggedModelParams(caller: ArtifactCaller, modelId: string, params: Tag[]): Promise<void> {
     for (const p of params) validateParam(p.key, p.value);
     validateParamKeysUnique(params);
-    await this.getLoggedModel(modelId);
+    await this.writableLoggedModel(caller, modelId);
     for (let attempt = 1; ; attempt++) {
       const existing = await this.loggedModels.paramsOf(modelId, params.map((p) => p.key));
       const newParams = unloggedParams(params, existing, `logged model ID='${modelId}'`);
@@ -536,6 +538,34 @@ export class TrackingService {
     return info;
   }
 
+  /**
+   * The run, if `caller` may change it: a token narrowed to models changes only the runs it
+   * created. A run's params, metrics and tags are the lineage of the versions registered from it
+   * and feed promotion policies, so another team's token must not rewrite them.
+   */
+  private async writableRun(caller: ArtifactCaller, runId: string, state: "active" | "any" = "active"): Promise<RunInfo> {
+    const info = state === "active" ? await this.activeRun(runId) : await this.existingRun(runId);
+    await this.requireCreator(caller, "run", runId, info.artifactUri);
+    return info;
+  }
+
+  private async writableLoggedModel(caller: ArtifactCaller, modelId: string): Promise<LoggedModel> {
+    const model = await this.getLoggedModel(modelId);
+    await this.requireCreator(caller, "logged_model", modelId, model.artifactUri);
+    return model;
+  }
+
+  /** Who created a run or logged model is recorded with its artifact root; the artifact index answers. */
+  private async requireCreator(caller: ArtifactCaller, kind: "run" | "logged_model", id: string, artifactUri: string): Promise<void> {
+    if (caller.models === null) return;
+    const root = artifactPathOf(artifactUri);
+    const owners = root === null ? [] : await this.artifacts.owners(root);
+    const own = owners.some((o) => o.kind === kind && o.id === id && o.createdByToken !== null && o.createdByToken === caller.tokenId);
+    if (!own) {
+      throw new RegistryError("PERMISSION_DENIED", `This token may not change ${kind === "run" ? "run" : "logged model"} ${id}: a token narrowed to models changes only what it created.`);
+    }
+  }
+
   private async requireLoggedModels(modelIds: string[]): Promise<void> {
     const wanted = [...new Set(modelIds)];
     if (wanted.length === 0) return;
@@ -593,4 +623,11 @@ function dedupeMetrics(metrics: Metric[]): Metric[] {
 /** A race that persists past the retries is not the caller's fault. */
 function unexpected(error: unknown): unknown {
   return error instanceof ParamRaceError ? new RegistryError("TEMPORARILY_UNAVAILABLE", "Concurrent writes to the same params; retry.") : error;
+}
+
+/** Experiments are shared by every team: only an unrestricted token renames or deletes one. */
+function sharedExperimentsOnlyByUnrestricted(caller: ArtifactCaller, action: "rename" | "delete"): void {
+  if (caller.models !== null) {
+    throw new RegistryError("PERMISSION_DENIED", `A token narrowed to models cannot ${action} an experiment: experiments are shared by every team.`);
+  }
 }

@@ -34,6 +34,8 @@ function routeTable(): Route[] {
   return [...seen.values()];
 }
 
+const TRACKING = /\/(experiments|runs|metrics|logged-models)(\/|$)/;
+
 const ENCODINGS = ["json", "json-in-string", "query", "form", "query-names-a", "repeated-keys"] as const;
 type Encoding = (typeof ENCODINGS)[number];
 
@@ -168,7 +170,9 @@ describe("a token granted model A cannot reach model B through any route or enco
         const text = await res.text();
         expect(res.status, `${encoding}: ${text.slice(0, 300)}`).toBeLessThan(500);
         for (const secret of b.secrets) if (text.includes(secret)) leaks.push(`${encoding} ${res.status}: carries ${secret}`);
-        if (res.status < 300 && text.includes(b.name)) leaks.push(`${encoding} ${res.status}: names ${b.name}: ${text.slice(0, 200)}`);
+        // Experiments and runs are shared tracking metadata (the attacker may name its own experiment
+        // after B); everywhere else a successful answer must not even name B.
+        if (res.status < 300 && !TRACKING.test(route.path) && text.includes(b.name)) leaks.push(`${encoding} ${res.status}: names ${b.name}: ${text.slice(0, 200)}`);
       }),
       { numRuns: 12 },
     );

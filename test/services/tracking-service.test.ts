@@ -4,6 +4,9 @@ import { NotFoundError } from "../../src/errors";
 import { servicesFor } from "../../src/services";
 import { uniqueName } from "../helpers";
 
+/** The local user (auth off): no model narrowing. */
+const UNRESTRICTED = { tokenId: null, models: null };
+
 // The methods the registry (model versions from runs and logged models, lineage) calls directly.
 
 vi.setConfig({ testTimeout: 30_000 });
@@ -34,7 +37,7 @@ describe("TrackingService for the registry", () => {
     const t = tracking();
     const experimentId = await t.createExperiment({ name: uniqueName("svc") });
     const { info } = await t.createRun({ experimentId, runName: "lineage" });
-    await t.logBatch(info.runId, {
+    await t.logBatch(UNRESTRICTED, info.runId, {
       params: [{ key: "alpha", value: "0.5" }],
       metrics: [
         { key: "rmse", value: 2, timestamp: 1, step: 0 },
@@ -72,7 +75,7 @@ describe("TrackingService for the registry", () => {
     const tag = (await t.getLoggedModel(created.modelId)).tags.find((x) => x.key === "mlflow.modelVersions");
     expect(tag?.value).toBe('[{"name": "Registered", "version": 1}, {"name": "Registered", "version": 2}]');
     await expect(t.getLoggedModel("m-" + "0".repeat(32))).rejects.toBeInstanceOf(NotFoundError);
-    await t.deleteLoggedModel(created.modelId);
+    await t.deleteLoggedModel(UNRESTRICTED, created.modelId);
     await expect(t.getLoggedModel(created.modelId)).rejects.toBeInstanceOf(NotFoundError);
   });
 });

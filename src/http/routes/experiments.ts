@@ -45,13 +45,13 @@ r.on(["GET", "POST"], "/experiments/search", requires("read"), async (c) => {
 
 r.post("/experiments/update", requires("write"), async (c) => {
   const { experiment_id, new_name } = await readInput(c, S.UpdateExperiment);
-  await c.var.services.tracking.renameExperiment(experiment_id, new_name);
+  await c.var.services.tracking.renameExperiment(c.var.principal!, experiment_id, new_name);
   return c.json({});
 });
 
 r.post("/experiments/delete", requires("admin"), async (c) => {
   const { experiment_id } = await readInput(c, S.DeleteExperiment);
-  await c.var.services.tracking.deleteExperiment(experiment_id);
+  await c.var.services.tracking.deleteExperiment(c.var.principal!, experiment_id);
   return c.json({});
 });
 

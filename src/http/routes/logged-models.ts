@@ -44,28 +44,28 @@ r.get("/logged-models/:modelId", requires("read"), async (c) => {
 
 r.patch("/logged-models/:modelId", requires("write"), async (c) => {
   const { status } = await readInput(c, S.FinalizeLoggedModel);
-  return c.json({ model: loggedModelJson(await c.var.services.tracking.finalizeLoggedModel(c.req.param("modelId"), status)) });
+  return c.json({ model: loggedModelJson(await c.var.services.tracking.finalizeLoggedModel(c.var.principal!, c.req.param("modelId"), status)) });
 });
 
 r.delete("/logged-models/:modelId", requires("admin"), async (c) => {
-  await c.var.services.tracking.deleteLoggedModel(c.req.param("modelId"));
+  await c.var.services.tracking.deleteLoggedModel(c.var.principal!, c.req.param("modelId"));
   return c.json({});
 });
 
 r.patch("/logged-models/:modelId/tags", requires("write"), async (c) => {
   const { tags } = await readInput(c, S.SetLoggedModelTags);
-  await c.var.services.tracking.setLoggedModelTags(c.req.param("modelId"), tags ?? []);
+  await c.var.services.tracking.setLoggedModelTags(c.var.principal!, c.req.param("modelId"), tags ?? []);
   return c.json({});
 });
 
 // Tag keys may contain '/', so the key is the rest of the path.
 r.delete("/logged-models/:modelId/tags/:key{.+}", requires("write"), async (c) => {
-  await c.var.services.tracking.deleteLoggedModelTag(c.req.param("modelId"), c.req.param("key"));
+  await c.var.services.tracking.deleteLoggedModelTag(c.var.principal!, c.req.param("modelId"), c.req.param("key"));
   return c.json({});
 });
 
 r.post("/logged-models/:modelId/params", requires("write"), async (c) => {
   const { params } = await readInput(c, S.LogLoggedModelParams);
-  await c.var.services.tracking.logLoggedModelParams(c.req.param("modelId"), params ?? []);
+  await c.var.services.tracking.logLoggedModelParams(c.var.principal!, c.req.param("modelId"), params ?? []);
   return c.json({});
 });

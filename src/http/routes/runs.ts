@@ -31,7 +31,7 @@ r.get("/runs/get", requires("read"), async (c) => {
 
 r.post("/runs/update", requires("write"), async (c) => {
   const input = await readInput(c, S.UpdateRun);
-  const info = await c.var.services.tracking.updateRun({
+  const info = await c.var.services.tracking.updateRun(c.var.principal!, {
     runId: input.run_id,
     status: input.status,
     endTime: input.end_time,
@@ -42,13 +42,13 @@ r.post("/runs/update", requires("write"), async (c) => {
 
 r.post("/runs/delete", requires("admin"), async (c) => {
   const { run_id } = await readInput(c, S.DeleteRun);
-  await c.var.services.tracking.deleteRun(run_id);
+  await c.var.services.tracking.deleteRun(c.var.principal!, run_id);
   return c.json({});
 });
 
 r.post("/runs/restore", requires("admin"), async (c) => {
   const { run_id } = await readInput(c, S.RestoreRun);
-  await c.var.services.tracking.restoreRun(run_id);
+  await c.var.services.tracking.restoreRun(c.var.principal!, run_id);
   return c.json({});
 });
 
@@ -67,7 +67,7 @@ r.on(["GET", "POST"], "/runs/search", requires("read"), async (c) => {
 
 r.post("/runs/log-metric", requires("write"), async (c) => {
   const m = await readInput(c, S.LogMetric);
-  await c.var.services.tracking.logMetric(m.run_id, {
+  await c.var.services.tracking.logMetric(c.var.principal!, m.run_id, {
     key: m.key,
     value: m.value,
     timestamp: m.timestamp,
@@ -81,13 +81,13 @@ r.post("/runs/log-metric", requires("write"), async (c) => {
 
 r.post("/runs/log-parameter", requires("write"), async (c) => {
   const { run_id, key, value } = await readInput(c, S.LogParam);
-  await c.var.services.tracking.logParam(run_id, { key, value });
+  await c.var.services.tracking.logParam(c.var.principal!, run_id, { key, value });
   return c.json({});
 });
 
 r.post("/runs/log-batch", requires("write"), async (c) => {
   const input = await readInput(c, S.LogBatch);
-  await c.var.services.tracking.logBatch(input.run_id, {
+  await c.var.services.tracking.logBatch(c.var.principal!, input.run_id, {
     metrics: input.metrics?.map((m) => ({
       key: m.key,
       value: m.value,
@@ -105,25 +105,25 @@ r.post("/runs/log-batch", requires("write"), async (c) => {
 
 r.post("/runs/set-tag", requires("write"), async (c) => {
   const { run_id, key, value } = await readInput(c, S.SetTag);
-  await c.var.services.tracking.setTag(run_id, { key, value });
+  await c.var.services.tracking.setTag(c.var.principal!, run_id, { key, value });
   return c.json({});
 });
 
 r.post("/runs/delete-tag", requires("write"), async (c) => {
   const { run_id, key } = await readInput(c, S.DeleteTag);
-  await c.var.services.tracking.deleteTag(run_id, key);
+  await c.var.services.tracking.deleteTag(c.var.principal!, run_id, key);
   return c.json({});
 });
 
 r.post("/runs/log-model", requires("write"), async (c) => {
   const { run_id, model_json } = await readInput(c, S.LogModel);
-  await c.var.services.tracking.logModel(run_id, model_json);
+  await c.var.services.tracking.logModel(c.var.principal!, run_id, model_json);
   return c.json({});
 });
 
 r.post("/runs/log-inputs", requires("write"), async (c) => {
   const input = await readInput(c, S.LogInputs);
-  await c.var.services.tracking.logInputs(input.run_id, {
+  await c.var.services.tracking.logInputs(c.var.principal!, input.run_id, {
     datasets: input.datasets?.map((d) => ({
       tags: d.tags,
       dataset: d.dataset && {
@@ -142,7 +142,7 @@ r.post("/runs/log-inputs", requires("write"), async (c) => {
 
 r.post("/runs/outputs", requires("write"), async (c) => {
   const input = await readInput(c, S.LogOutputs);
-  await c.var.services.tracking.logOutputs(
+  await c.var.services.tracking.logOutputs(c.var.principal!,
     input.run_id,
     input.models.map((m) => ({ modelId: m.model_id, step: m.step })),
   );
