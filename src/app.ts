@@ -10,6 +10,7 @@ import { notFound, onError } from "./http/error-handler";
 import { artifactRoutes } from "./http/routes/artifacts";
 import { deliveryRoutes } from "./http/routes/delivery";
 import { lineageRoutes } from "./http/routes/lineage";
+import { scanRoutes } from "./http/routes/scan";
 import { experimentRoutes } from "./http/routes/experiments";
 import { loggedModelRoutes } from "./http/routes/logged-models";
 import { modelVersionRoutes } from "./http/routes/model-versions";
@@ -119,6 +120,7 @@ export function createApp() {
   app.route("/api/2.0/modelgate", rollbackRoutes);
   app.route("/api/2.0/modelgate", policyRoutes);
   app.route("/api/2.0/modelgate", lineageRoutes);
+  app.route("/api/2.0/modelgate", scanRoutes);
   app.route("/api/2.0/modelgate", accessRoutes);
   app.route("/api/2.0/modelgate", webhookDeliveryRoutes);
   app.route("/v1", deliveryRoutes);

@@ -22,6 +22,8 @@ import { PolicyService } from "./services/policy-service";
 import { TrackingService } from "./services/tracking-service";
 import { VersionSources, type RunLocator } from "./services/version-sources";
 import { webhookServices } from "./services/webhook-wiring";
+import { ScanRepository } from "./scanning/scan-repository";
+import { ScanService } from "./scanning/scan-service";
 
 /** The one composition root: repositories, stores and the coordinator client, wired into services. */
 export function createServices(env: Env) {
@@ -53,6 +55,11 @@ export function createServices(env: Env) {
     artifacts: new ArtifactService(artifactIndex, store, urlSigner),
     delivery: new DeliveryService(registry, artifactIndex, store, urlSigner, config),
     lineage: new LineageService(registry, tracking, artifactIndex),
+    scans: new ScanService(
+      { getVersion: (name, version) => registry.getVersion(name, version), manifest: (modelId, version) => artifactIndex.manifest(modelId, version) },
+      store,
+      new ScanRepository(db),
+    ),
     auth: new AuthService(new TokenRepository(db), { enabled: config.authEnabled, adminToken: env.MODELGATE_ADMIN_TOKEN ?? null }),
     ...webhookServices(db, env, (name) => models.findIdByName(name)),
   };

@@ -6,7 +6,6 @@ import { scanRoutes } from "../../src/http/routes/scan";
 import type { AppEnv } from "../../src/http/context";
 import { onError } from "../../src/http/error-handler";
 import { consumeScans, SCANS_QUEUE, scanRequestsFor } from "../../src/scanning/scan-queue";
-import { scanService } from "../../src/scanning/scan-wiring";
 import { servicesFor } from "../../src/services";
 import { call, createModel, uniqueName } from "../helpers";
 import { fixtureBytes } from "./fixture-bytes";
@@ -57,7 +56,7 @@ describe("version scans", () => {
     expect(before).toMatchObject({ status: 200, body: { scan: "pending" } });
     expect(before.body.files.map((f: { scan: string }) => f.scan)).toEqual(["pending", "pending", "pending"]);
 
-    expect(await scanService(env, servicesFor(env).registry).scanVersion(modelId, 1)).toBe(3);
+    expect(await servicesFor(env).scans.scanVersion(modelId, 1)).toBe(3);
     const after = await scanOf(name, "1");
     expect(after.body).toMatchObject({
       name,
@@ -74,7 +73,7 @@ describe("version scans", () => {
   it("scans a blob once: a second version of the same files is judged without reading R2 again", async () => {
     const files = { "model.pkl": fixtureBytes("sklearn-linear-cloudpickle.pkl") };
     const first = await registered(files);
-    const service = scanService(env, servicesFor(env).registry);
+    const service = servicesFor(env).scans;
     await service.scanVersion(first.modelId, 1);
     const second = await registered(files);
     expect(await service.scanVersion(second.modelId, 1)).toBe(0);
@@ -106,7 +105,7 @@ describe("the scans queue", () => {
       { id: "m2", timestamp: new Date(), attempts: 1, body: { nonsense: true } },
     ]);
     const ctx = createExecutionContext();
-    await consumeScans(batch, scanService(env, servicesFor(env).registry));
+    await consumeScans(batch, servicesFor(env).scans);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["m1", "m2"]);
     expect(result.retryMessages).toEqual([]);

@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { scanServiceFor } from "../../scanning/scan-wiring";
 import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
 import { versionText } from "../input";
@@ -12,7 +11,7 @@ const GetScan = z.object({ name: z.string(), version: versionText });
 
 scanRoutes.get("/model-versions/scan", guard("read", GetScan, byName), async (c) => {
   const { name, version } = c.var.input;
-  const result = await scanServiceFor(c.env, c.var.services.registry).versionScan(name, version);
+  const result = await c.var.services.scans.versionScan(name, version);
   return c.json({
     name: result.version.name,
     version: String(result.version.version),
