@@ -71,6 +71,8 @@ export const modelVersions = sqliteTable(
     index("model_versions_last_updated_idx").on(t.lastUpdatedTime),
     index("model_versions_version_idx").on(t.version),
     index("model_versions_source_idx").on(t.source),
+    // Sealed folders (migration 0008's triggers and the artifact service) are found by location.
+    index("model_versions_storage_location_idx").on(t.storageLocation),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX `model_versions_storage_location_idx` ON `model_versions` (`storage_location`);
