@@ -179,6 +179,16 @@ export function parseSearchFilter(filter: string | undefined, entity: SearchEnti
 /** The registered-model and model-version tag that marks an MLflow 3 prompt (a model whose versions are templates). */
 export const PROMPT_TAG = "mlflow.prompt.is_prompt";
 
+/** MLflow's RegisteredModel._is_prompt(): the model's prompt tag says "true", in any case. */
+export function isPromptModel(tags: ReadonlyMap<string, string>): boolean {
+  return (tags.get(PROMPT_TAG) ?? "false").toLowerCase() === "true";
+}
+
+/** MLflow's _is_prompt_request(): a create request carrying the prompt tag at all, whatever its value. */
+export function isPromptRequest(tags: readonly { key: string }[]): boolean {
+  return tags.some((t) => t.key === PROMPT_TAG);
+}
+
 /**
  * What a registry search is about, MLflow 3.5.1's way (SqlAlchemyStore._is_querying_prompt and
  * _update_query_to_exclude_prompts): the first condition on the prompt tag decides. `= 'true'` or

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidParameterError } from "../../src/errors";
-import { likeToGlob, parseSearchFilter, promptScope, PROMPT_TAG, type Condition, type SearchEntity } from "../../src/domain/search-filter";
+import { isPromptModel, isPromptRequest, likeToGlob, parseSearchFilter, promptScope, PROMPT_TAG, type Condition, type SearchEntity } from "../../src/domain/search-filter";
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -173,5 +173,26 @@ describe("prompt scope (MLflow 3.5.1's _is_querying_prompt)", () => {
 
   it("leaves conditions on other tags alone, != included", () => {
     expect(scope("tags.team != 'a' AND tags.`mlflow.prompt.is_prompt` != 'true'")).toEqual({ prompts: false, conditions: [tag("team", "!=", "a")] });
+  });
+});
+
+describe("what makes a model a prompt (MLflow's _is_prompt and _is_prompt_request)", () => {
+  it.each<[string, string | undefined, boolean]>([
+    ["'true'", "true", true],
+    ["'TRUE' (any case)", "TRUE", true],
+    ["'false'", "false", false],
+    ["'yes'", "yes", false],
+    ["no prompt tag", undefined, false],
+  ])("a model whose prompt tag is %s is a prompt: %s", (_what, value, expected) => {
+    const tags = new Map<string, string>([["team", "a"]]);
+    if (value !== undefined) tags.set(PROMPT_TAG, value);
+    expect(isPromptModel(tags)).toBe(expected);
+  });
+
+  it("takes a create request with the prompt tag as a prompt's, whatever its value", () => {
+    expect(isPromptRequest([{ key: PROMPT_TAG }])).toBe(true);
+    expect(isPromptRequest([{ key: "team" }, { key: PROMPT_TAG }])).toBe(true);
+    expect(isPromptRequest([{ key: "team" }])).toBe(false);
+    expect(isPromptRequest([])).toBe(false);
   });
 });
