@@ -347,6 +347,8 @@ const registry = {
     // Local runs serve one user on 127.0.0.1 without ceremony; MODELGATE_AUTH=on enforces tokens
     // exactly as a deployment does (then MODELGATE_ADMIN_TOKEN is required).
     MODELGATE_AUTH: process.env.MODELGATE_AUTH ?? "off",
+    // Not behind Cloudflare's edge: a client-sent CF-Connecting-IP is not trusted (docs/security.md).
+    MODELGATE_RUNTIME: "local",
     ...(process.env.MODELGATE_ADMIN_TOKEN ? { MODELGATE_ADMIN_TOKEN: process.env.MODELGATE_ADMIN_TOKEN } : {}),
     ...(process.env.MODELGATE_CORS_ORIGINS ? { MODELGATE_CORS_ORIGINS: process.env.MODELGATE_CORS_ORIGINS } : {}),
     MODELGATE_WEBHOOK_ALLOW_HOSTS: process.env.MODELGATE_WEBHOOK_ALLOW_HOSTS ?? "127.0.0.1,localhost,::1",

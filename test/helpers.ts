@@ -116,3 +116,8 @@ export function expectError(res: { status: number; body: Json }, status: number,
   if (typeof message === "string") expect(res.body.message).toBe(message);
   else if (message) expect(res.body.message).toMatch(message);
 }
+
+/** A downloaded file's bytes as text (`.text()` on an octet-stream body makes workerd warn). */
+export async function bodyText(res: Response): Promise<string> {
+  return new TextDecoder().decode(await res.arrayBuffer());
+}

@@ -1,6 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ADMIN, ORIGIN, bearer, createToken, send } from "./helpers";
+import { bodyText } from "../helpers";
 
 // Issue 13, finding 5, with auth on: a token narrowed to model A reads and writes the artifacts of
 // the runs and logged models it created and the files of A's versions, and nothing else; an
@@ -18,7 +19,7 @@ async function put(path: string, body: string, auth: string) {
 
 async function download(path: string, auth: string) {
   const res = await exports.default.fetch(new Request(`${ORIGIN}${ARTIFACTS}/${path}`, { headers: { authorization: auth } }));
-  return { status: res.status, text: await res.text() };
+  return { status: res.status, text: await bodyText(res) };
 }
 
 const list = (path: string, auth: string) => send("GET", ARTIFACTS, { path }, auth);

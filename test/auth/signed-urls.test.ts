@@ -1,6 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ADMIN, ORIGIN, bearer, send } from "./helpers";
+import { bodyText } from "../helpers";
 
 // Issue 13, finding 6: a signed URL stands in for credentials, so it must reach exactly the one
 // model (by its immutable id), version and file it was signed for, in every spelling of its URL.
@@ -41,7 +42,7 @@ async function signedUrl(name: string, version: string, path: string): Promise<U
 /** Fetches without any credential: the signature is the only one. */
 async function fetchUnauthenticated(url: URL | string, method = "GET") {
   const res = await exports.default.fetch(new Request(url, { method }));
-  return { status: res.status, text: await res.text() };
+  return { status: res.status, text: await bodyText(res) };
 }
 
 describe("signed URLs", () => {

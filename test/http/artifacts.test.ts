@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createModel, uniqueName } from "../helpers";
+import { call, createModel, uniqueName, bodyText } from "../helpers";
 import { createExperiment, createLoggedModel, createRun } from "../tracking-helpers";
 
 const ARTIFACTS = "http://modelgate.test/api/2.0/mlflow-artifacts";
@@ -108,7 +108,7 @@ describe("proxied artifact store", () => {
     const dir = await runRoot();
     await put(`${dir}/a.txt`, "one");
     await put(`${dir}/a.txt`, "two!");
-    expect(await (await get(`${dir}/a.txt`)).text()).toBe("two!");
+    expect(await bodyText(await get(`${dir}/a.txt`))).toBe("two!");
     await put(`${dir}/sub/b.txt`, "b");
     const del = await exports.default.fetch(new Request(`${ARTIFACTS}/artifacts/${dir}`, { method: "DELETE", body: "{}" }));
     expect(del.status).toBe(200);

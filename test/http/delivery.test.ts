@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createModel, uniqueName } from "../helpers";
+import { call, createModel, uniqueName, bodyText } from "../helpers";
 import { createRun } from "../tracking-helpers";
 
 const ORIGIN = "http://modelgate.test";
@@ -149,7 +149,7 @@ describe("download", () => {
     const name = await publishedModel();
     await call("POST", "/model-versions/transition-stage", { name, version: "2", stage: "Staging" });
     const viaRef = await fetchWorker(`/v1/models/${name}/Staging/files/model.pkl`);
-    expect(await viaRef.text()).toBe("v2");
+    expect(await bodyText(viaRef)).toBe("v2");
     expect((await fetchWorker(`/v1/models/${name}/versions/1/files/nope.bin`)).status).toBe(404);
   });
 
@@ -168,7 +168,7 @@ describe("download", () => {
       await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
       const reused = await fetchWorker(path);
       expect(reused.headers.get("x-modelgate-cache")).toBe("miss");
-      expect(await reused.text()).toBe(`new ${how}`);
+      expect(await bodyText(reused)).toBe(`new ${how}`);
       if (how === "rename") {
         // The renamed model keeps its own bytes under its new name.
         expect(new Uint8Array(await (await fetchWorker(`/v1/models/${name}-moved/versions/1/files/model.pkl`)).arrayBuffer())).toEqual(WEIGHTS);
