@@ -1,4 +1,4 @@
-import { entityAction } from "../events/registry-event";
+import { webhookEntityAction } from "../webhooks/webhook-events";
 import type { ResealReport, TestResult } from "../services/webhook-service";
 import type { DeliveryAttempt, DeliveryWithAttempts, Webhook, WebhookDelivery } from "../webhooks/webhook-types";
 
@@ -18,7 +18,7 @@ export function webhookJson(w: Webhook): Json {
     description: w.description,
     url: w.url,
     events: w.events.map((type) => {
-      const { entity, action } = entityAction(type);
+      const { entity, action } = webhookEntityAction(type);
       return { entity: entity.toUpperCase(), action: action.toUpperCase() };
     }),
     status: w.status,

@@ -1,5 +1,5 @@
 import { and, desc, eq, isNotNull, ne, sql, type SQL } from "drizzle-orm";
-import type { RegistryEventType } from "../events/registry-event";
+import type { WebhookEventType } from "../webhooks/webhook-events";
 import type { ModelGrants, Webhook, WebhookStatus } from "../webhooks/webhook-types";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
@@ -15,7 +15,7 @@ function toWebhook(row: Row, currentModelName: string | null): Webhook {
     description: row.description,
     url: row.url,
     storedSecret: row.secret,
-    events: JSON.parse(row.events) as RegistryEventType[],
+    events: JSON.parse(row.events) as WebhookEventType[],
     modelId: row.modelId,
     modelName: row.modelId === null ? null : (currentModelName ?? row.modelName),
     status: row.status as WebhookStatus,

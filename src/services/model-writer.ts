@@ -1,6 +1,7 @@
 import { versionNotFound } from "../errors";
 import type { FileRef, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
 import { noEarlierProduction, nothingInProduction, productionMoved, requestedTarget, restorable, rollbackComment, rollbackTarget } from "../domain/rollback";
+import { isPromptModel, isPromptRequest } from "../domain/search-filter";
 import { checkMayEnter, checkMayTakeAlias, versionsToArchive, type Stage } from "../domain/stages";
 import type { ModelState } from "../coordinator/model-state";
 import type { NewEvent, Outbox } from "../repositories/event-repository";
@@ -70,7 +71,7 @@ export class ModelWriter {
 
   async createModel(model: ModelRecord, tags: Tag[], actor: Actor): Promise<void> {
     // Tags given at creation are part of the creation: no tag events of their own.
-    const created = event("registered_model.created", { to: model.name, data: creationDetails(tags, model.description) });
+    const created = event("registered_model.created", { to: model.name, data: { ...creationDetails(tags, model.description), ...promptMark(isPromptRequest(tags)) } });
     await this.repo.createModel(model, tags, outbox(model.name, actor, model.creationTime, [created]));
   }
 
@@ -99,14 +100,17 @@ export class ModelWriter {
   }
 
   async setModelTag(state: ModelState, tag: Tag, actor: Actor): Promise<void> {
-    const set = event("registered_model_tag.set", { data: { key: tag.key, value: tag.value } });
+    const after = new Map(state.tags).set(tag.key, tag.value);
+    const set = event("registered_model_tag.set", { data: { key: tag.key, value: tag.value, ...promptMark(isPromptModel(after)) } });
     await this.repo.setModelTag(state.model.id, tag, outbox(state.name, actor, this.clock(), [set]));
     state.tags.set(tag.key, tag.value);
   }
 
   async deleteModelTag(state: ModelState, key: string, actor: Actor): Promise<void> {
     if (!state.tags.has(key)) return; // MLflow: deleting an absent tag is a no-op
-    const deleted = event("registered_model_tag.deleted", { data: { key } });
+    const after = new Map(state.tags);
+    after.delete(key);
+    const deleted = event("registered_model_tag.deleted", { data: { key, ...promptMark(isPromptModel(after)) } });
     await this.repo.deleteModelTag(state.model.id, key, outbox(state.name, actor, this.clock(), [deleted]));
     state.tags.delete(key);
   }
@@ -128,7 +132,11 @@ export class ModelWriter {
       event("model_version.created", {
         version: v,
         to: record.status,
-        data: { ...compact({ source: record.source, run_id: record.runId, status: record.status }), ...creationDetails(record.tags, record.description) },
+        data: {
+          ...compact({ source: record.source, run_id: record.runId, status: record.status }),
+          ...creationDetails(record.tags, record.description),
+          ...promptMark(isPromptRequest(record.tags)),
+        },
       }),
     ];
     if (record.status === "READY") events.push(event("model_version.ready", { version: v, to: "READY", data: compact({ storage_location: record.storageLocation }) }));
@@ -159,7 +167,7 @@ export class ModelWriter {
     const events = [
       event("model_version.deleted", { version, from: record.currentStage }),
       ...state.aliasesOf(version).map((alias) =>
-        event("model_version_alias.deleted", { version, from: String(version), data: { alias, reason: "version_deleted" } }),
+        event("model_version_alias.deleted", { version, from: String(version), data: { alias, reason: "version_deleted", ...promptMark(isPromptModel(state.tags)) } }),
       ),
     ];
     const paths = await this.repo.deleteVersion(state.model.id, version, now, outbox(state.name, actor, now, events));
@@ -171,7 +179,7 @@ export class ModelWriter {
 
   async setVersionTag(state: ModelState, version: number, tag: Tag, actor: Actor): Promise<void> {
     const record = this.existing(state, version);
-    const set = event("model_version_tag.set", { version, data: { key: tag.key, value: tag.value } });
+    const set = event("model_version_tag.set", { version, data: { key: tag.key, value: tag.value, ...promptMark(isPromptModel(state.tags)) } });
     await this.repo.setVersionTag(state.model.id, version, tag, outbox(state.name, actor, this.clock(), [set]));
     const tags = record.tags.filter((t) => t.key !== tag.key).concat(tag);
     state.versions.set(version, { ...record, tags });
@@ -181,7 +189,7 @@ export class ModelWriter {
   async deleteVersionTag(state: ModelState, version: number, key: string, actor: Actor): Promise<void> {
     const record = this.existing(state, version);
     if (!record.tags.some((t) => t.key === key)) return;
-    const deleted = event("model_version_tag.deleted", { version, data: { key } });
+    const deleted = event("model_version_tag.deleted", { version, data: { key, ...promptMark(isPromptModel(state.tags)) } });
     await this.repo.deleteVersionTag(state.model.id, version, key, outbox(state.name, actor, this.clock(), [deleted]));
     state.versions.set(version, { ...record, tags: record.tags.filter((t) => t.key !== key) });
     state.changed();
@@ -269,7 +277,12 @@ export class ModelWriter {
     checkMayTakeAlias(state.name, this.existing(state, version), alias);
     const previous = state.aliases.get(alias);
     if (previous === version) return;
-    const set = event("model_version_alias.created", { version, from: previous === undefined ? null : String(previous), to: String(version), data: { alias } });
+    const set = event("model_version_alias.created", {
+      version,
+      from: previous === undefined ? null : String(previous),
+      to: String(version),
+      data: { alias, ...promptMark(isPromptModel(state.tags)) },
+    });
     await this.repo.setAlias(state.model.id, alias, version, outbox(state.name, actor, this.clock(), [set]));
     state.aliases.set(alias, version);
     state.changed();
@@ -278,7 +291,7 @@ export class ModelWriter {
   async deleteAlias(state: ModelState, alias: string, actor: Actor): Promise<void> {
     const version = state.aliases.get(alias);
     if (version === undefined) return; // as MLflow's store: deleting an absent alias is a no-op
-    const deleted = event("model_version_alias.deleted", { version, from: String(version), data: { alias } });
+    const deleted = event("model_version_alias.deleted", { version, from: String(version), data: { alias, ...promptMark(isPromptModel(state.tags)) } });
     await this.repo.deleteAlias(state.model.id, alias, outbox(state.name, actor, this.clock(), [deleted]));
     state.aliases.delete(alias);
     state.changed();
@@ -297,6 +310,14 @@ function event(type: NewEvent["type"], fields: Partial<Omit<NewEvent, "type">> =
 
 function outbox(modelName: string, actor: Actor, timestamp: number, events: NewEvent[]): Outbox {
   return { modelName, actor, timestamp, events };
+}
+
+/**
+ * `prompt: "true"` in the data of a change on an MLflow 3 prompt, decided when the change is made,
+ * as MLflow's server decides it: webhooks then deliver it as the prompt event (webhook-events.ts).
+ */
+function promptMark(isPrompt: boolean): Record<string, string> {
+  return isPrompt ? { prompt: "true" } : {};
 }
 
 /** Event data holds strings only: unset fields are left out. */

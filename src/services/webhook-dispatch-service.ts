@@ -1,9 +1,9 @@
 import type { RegistryEvent } from "../events/registry-event";
-import { entityAction } from "../events/registry-event";
 import type { WebhookDeliveryRepository } from "../repositories/webhook-delivery-repository";
 import type { WebhookRepository } from "../repositories/webhook-repository";
 import { backoffSeconds, outcomeOf, type Outcome } from "../webhooks/retry-policy";
 import type { WebhookConfig } from "../webhooks/webhook-config";
+import { webhookEntityAction, webhookEventOf } from "../webhooks/webhook-events";
 import { webhookBody } from "../webhooks/webhook-payload";
 import { sendWebhook, type SendResult } from "../webhooks/webhook-sender";
 import { ATTEMPT_HEADER, EVENT_ID_HEADER, SEQUENCE_HEADER } from "../webhooks/webhook-signature";
@@ -59,7 +59,7 @@ export class WebhookDispatchService {
     const rows = todo.flatMap((event) => {
       const subscribed = active.filter((w) => subscribes(w, event));
       if (subscribed.length === 0) return [];
-      const { entity, action } = entityAction(event.type);
+      const { entity, action } = webhookEntityAction(webhookEventOf(event));
       const payload = JSON.stringify(webhookBody(event));
       return subscribed.map(
         (webhook): WebhookDelivery => ({
@@ -197,12 +197,15 @@ export class WebhookDispatchService {
   }
 }
 
-/** Whether `webhook` wants `event`: its type, its model (when filtered), and made after the webhook existed. */
+/**
+ * Whether `webhook` wants `event`: its webhook event (a change on a prompt is a prompt event, as
+ * MLflow sends it), its model (when filtered), and made after the webhook existed.
+ */
 function subscribes(webhook: Webhook, event: RegistryEvent): boolean {
   return (
     webhook.status === "ACTIVE" &&
     webhook.creationTimestamp <= event.timestamp &&
     (webhook.modelId === null || webhook.modelId === event.modelId) &&
-    webhook.events.includes(event.type)
+    webhook.events.includes(webhookEventOf(event))
   );
 }

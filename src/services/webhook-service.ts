@@ -1,12 +1,10 @@
 import { decodePageToken, encodePageToken, validateMaxResults } from "../domain/paging";
 import { InvalidParameterError, modelNotFound, NotFoundError, RegistryError } from "../errors";
-import type { RegistryEventType } from "../events/registry-event";
-import { entityAction } from "../events/registry-event";
 import type { WebhookDeliveryRepository } from "../repositories/webhook-delivery-repository";
 import type { WebhookRepository } from "../repositories/webhook-repository";
 import { outcomeOf } from "../webhooks/retry-policy";
 import type { WebhookConfig } from "../webhooks/webhook-config";
-import { parseWebhookEvent, parseWebhookEvents } from "../webhooks/webhook-events";
+import { parseWebhookEvent, parseWebhookEvents, webhookEntityAction, type WebhookEventType } from "../webhooks/webhook-events";
 import { examplePayload, isoTimestamp } from "../webhooks/webhook-payload";
 import { sendWebhook, type SendResult } from "../webhooks/webhook-sender";
 import { ATTEMPT_HEADER } from "../webhooks/webhook-signature";
@@ -152,8 +150,8 @@ export class WebhookService {
    */
   async test(grants: ModelGrants, id: string, event: EventInput | undefined, now = Date.now()): Promise<TestResult> {
     const webhook = await this.get(grants, id);
-    const type: RegistryEventType = event ? parseWebhookEvent(event) : webhook.events[0];
-    const { entity, action } = entityAction(type);
+    const type: WebhookEventType = event ? parseWebhookEvent(event) : webhook.events[0];
+    const { entity, action } = webhookEntityAction(type);
     const deliveryId = crypto.randomUUID();
     const payload = JSON.stringify({ entity, action, timestamp: isoTimestamp(now), data: examplePayload(type) });
     let result: SendResult;

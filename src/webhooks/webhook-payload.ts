@@ -1,7 +1,7 @@
-import type { RegistryEvent, RegistryEventType } from "../events/registry-event";
-import { entityAction } from "../events/registry-event";
+import type { RegistryEvent } from "../events/registry-event";
+import { isPromptEvent, webhookEntityAction, webhookEventOf, type PromptWebhookEvent, type WebhookEventType } from "./webhook-events";
 
-/** The `data` object of a webhook body; MLflow's shapes (mlflow/webhooks/types.py) for its six events. */
+/** The `data` object of a webhook body; MLflow's shapes (mlflow/webhooks/types.py) for its fourteen events. */
 export type WebhookData = Record<string, unknown>;
 
 /** The JSON body MLflow sends: `{"entity", "action", "timestamp", "data"}`. */
@@ -33,8 +33,54 @@ function tagsOf(raw: string | undefined): Record<string, string> {
   return {};
 }
 
-/** The `data` of one event, by type. Versions travel as strings, as everywhere in MLflow's API. */
+/** Tags MLflow keeps out of prompt payloads: they say what the model is, not what the user tagged. */
+const PROMPT_INTERNAL_TAGS = ["mlflow.prompt.is_prompt", "_mlflow_prompt_type"];
+const PROMPT_TEXT_TAG = "mlflow.prompt.text";
+
+function withoutKeys(tags: Record<string, string>, keys: string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).filter(([key]) => !keys.includes(key)));
+}
+
+/** The `data` of a prompt event (server/handlers.py builds them from the request, as here from the event). */
+function promptData(type: PromptWebhookEvent, event: RegistryEvent): WebhookData {
+  const d = event.data;
+  const name = event.modelName;
+  const version = event.version !== null ? String(event.version) : (d.version ?? event.to ?? null);
+  switch (type) {
+    case "prompt.created":
+      return { name, tags: withoutKeys(tagsOf(d.tags), PROMPT_INTERNAL_TAGS), description: d.description ?? null };
+    case "prompt_version.created": {
+      const tags = tagsOf(d.tags);
+      return {
+        name,
+        version,
+        template: tags[PROMPT_TEXT_TAG] ?? null,
+        tags: withoutKeys(tags, [PROMPT_TEXT_TAG, ...PROMPT_INTERNAL_TAGS]),
+        description: d.description ?? null,
+      };
+    }
+    case "prompt_tag.set":
+      return { name, key: d.key ?? null, value: d.value ?? null };
+    case "prompt_tag.deleted":
+      return { name, key: d.key ?? null };
+    case "prompt_version_tag.set":
+      return { name, version, key: d.key ?? null, value: d.value ?? null };
+    case "prompt_version_tag.deleted":
+      return { name, version, key: d.key ?? null };
+    case "prompt_alias.created":
+      return { name, alias: d.alias ?? null, version };
+    case "prompt_alias.deleted":
+      return { name, alias: d.alias ?? null };
+  }
+}
+
+/**
+ * The `data` of one event, by the webhook event it is (a change on a prompt is a prompt event).
+ * Versions travel as strings, as everywhere in MLflow's API.
+ */
 export function webhookData(event: RegistryEvent): WebhookData {
+  const type = webhookEventOf(event);
+  if (isPromptEvent(type)) return promptData(type, event);
   const d = event.data;
   const name = event.modelName;
   const version = event.version !== null ? String(event.version) : (d.version ?? null);
@@ -79,12 +125,31 @@ export function webhookData(event: RegistryEvent): WebhookData {
 
 /** The body for an event, stamped with the time of the change. */
 export function webhookBody(event: RegistryEvent): WebhookBody {
-  const { entity, action } = entityAction(event.type);
+  const { entity, action } = webhookEntityAction(webhookEventOf(event));
   return { entity, action, timestamp: isoTimestamp(event.timestamp), data: webhookData(event) };
 }
 
+/** MLflow's example payloads for prompt events (PromptCreatedPayload.example() and the others). */
+const PROMPT_EXAMPLES: Record<PromptWebhookEvent, WebhookData> = {
+  "prompt.created": { name: "example_prompt", tags: { example_key: "example_value" }, description: "An example prompt" },
+  "prompt_version.created": {
+    name: "example_prompt",
+    version: "1",
+    template: "Hello {{name}}!",
+    tags: { example_key: "example_value" },
+    description: "An example prompt version",
+  },
+  "prompt_tag.set": { name: "example_prompt", key: "example_key", value: "example_value" },
+  "prompt_tag.deleted": { name: "example_prompt", key: "example_key" },
+  "prompt_version_tag.set": { name: "example_prompt", version: "1", key: "example_key", value: "example_value" },
+  "prompt_version_tag.deleted": { name: "example_prompt", version: "1", key: "example_key" },
+  "prompt_alias.created": { name: "example_prompt", alias: "example_alias", version: "1" },
+  "prompt_alias.deleted": { name: "example_prompt", alias: "example_alias" },
+};
+
 /** MLflow's example payloads (`get_example_payload_for_event`), sent by the test endpoint. */
-export function examplePayload(type: RegistryEventType): WebhookData {
+export function examplePayload(type: WebhookEventType): WebhookData {
+  if (isPromptEvent(type)) return PROMPT_EXAMPLES[type];
   const example: RegistryEvent = {
     id: "00000000-0000-4000-8000-000000000000",
     type,

@@ -1,4 +1,4 @@
-import type { RegistryEventType } from "../events/registry-event";
+import type { WebhookEventType } from "./webhook-events";
 
 /**
  * The models a caller holds (a token's per-model grants): null means every model. A caller
@@ -21,7 +21,8 @@ export interface Webhook {
    * never leaves the server.
    */
   storedSecret: string | null;
-  events: RegistryEventType[];
+  /** Registry event types and MLflow 3's prompt events (webhook-events.ts). */
+  events: WebhookEventType[];
   /** The model filter: only this model's events (null: every model). */
   modelId: string | null;
   /** The filtered model's current name (or its name when the filter was set, if it is gone). */

@@ -88,7 +88,7 @@ describe("malformed and mistyped request bodies", () => {
     ["a null key on version delete-tag", "DELETE", "/model-versions/delete-tag", '{"name": "NAME", "version": "1", "key": null}'],
     ["a numeric description on version update", "PATCH", "/model-versions/update", '{"name": "NAME", "version": "1", "description": 42}'],
     ["an over-long description on model update", "PATCH", "/registered-models/update", `{"name": "NAME", "description": "${"d".repeat(5001)}"}`],
-    ["an over-long tag value on version set-tag", "POST", "/model-versions/set-tag", `{"name": "NAME", "version": "1", "key": "k", "value": "${"v".repeat(5001)}"}`],
+    ["an over-long tag value on version set-tag", "POST", "/model-versions/set-tag", `{"name": "NAME", "version": "1", "key": "k", "value": "${"v".repeat(100_001)}"}`],
     ["an empty body on rename", "POST", "/registered-models/rename", ""],
   ];
 

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { call, createModel, createModelWith, createVersionWith, expectError, uniqueName, type Json } from "../helpers";
+import { call, createModel, createModelWith, createVersionWith, expectError, MODELGATE_API, uniqueName, type Json } from "../helpers";
 import { createExperiment, createLoggedModel, createRun, ok } from "../tracking-helpers";
+import { eventually, receiver, uniqueKey } from "../webhooks/helpers";
 
 // What the MLflow 3.5.1 client sends that 2.x never did, answered as MLflow 3.5.1's own server
 // answers it (issue 18). Each describe is one gap the real-client suite found.
@@ -233,5 +234,91 @@ describe("logged-model search with IN and NOT IN on params and tags", () => {
     const exp = await createExperiment();
     const res = await call("POST", "/logged-models/search", { experiment_ids: [exp], filter: "metrics.acc IN ('1')" });
     expectError(res, 400, "INVALID_PARAMETER_VALUE");
+  });
+});
+
+describe("webhooks for prompt changes (MLflow 3.5.1 sends prompt events instead of model events)", () => {
+  const PROMPT_EVENTS = [
+    ["prompt", "created"],
+    ["prompt_version", "created"],
+    ["prompt_tag", "set"],
+    ["prompt_tag", "deleted"],
+    ["prompt_version_tag", "set"],
+    ["prompt_version_tag", "deleted"],
+    ["prompt_alias", "created"],
+    ["prompt_alias", "deleted"],
+  ].map(([entity, action]) => ({ entity, action }));
+  const MODEL_EVENTS = [
+    ["registered_model", "created"],
+    ["model_version", "created"],
+    ["model_version_tag", "set"],
+    ["model_version_tag", "deleted"],
+    ["model_version_alias", "created"],
+    ["model_version_alias", "deleted"],
+    ["registered_model_tag", "set"],
+  ].map(([entity, action]) => ({ entity, action }));
+
+  async function webhook(params: Json): Promise<Json> {
+    const res = await call("POST", "/webhooks", { name: uniqueName("m3-hook"), ...params });
+    if (res.status !== 200) throw new Error(JSON.stringify(res.body));
+    return res.body.webhook;
+  }
+  /** The webhook's deliveries in sequence order, once there are at least `count` of the model's. */
+  async function deliveries(webhookId: string, count: number, of?: string): Promise<Json[]> {
+    return eventually(async () => {
+      const res = await call("GET", `/webhooks/${webhookId}/deliveries`, { max_results: 100 }, MODELGATE_API);
+      const list = ((res.body.deliveries ?? []) as Json[]).filter((d) => of === undefined || d.model_name === of);
+      return list.length >= count ? list.sort((a, b) => a.sequence - b.sequence) : null;
+    }, 20_000, `${count} deliveries of ${webhookId}`);
+  }
+  /** The bodies the receiver got at `key` for `name`'s changes, in sequence order, once there are `count`. */
+  async function bodies(key: string, count: number, name: string): Promise<Json[]> {
+    return eventually(async () => {
+      const log = (await receiver.log(key)).filter((r) => JSON.parse(r.body).data?.name === name);
+      if (log.length < count) return null;
+      return log.sort((a, b) => Number(a.headers["x-modelgate-sequence"]) - Number(b.headers["x-modelgate-sequence"])).map((r) => JSON.parse(r.body));
+    }, 20_000, `${count} receipts for ${name}`);
+  }
+
+  it("delivers a prompt's creation as prompt.created, and a model's as registered_model.created", async () => {
+    // Unfiltered (a filter needs the model to exist first): other suites' models reach it too, so look by name.
+    const key = uniqueKey();
+    const hook = await webhook({ url: receiver.hook(key), events: [PROMPT_EVENTS[0], MODEL_EVENTS[0]] });
+    const prompt = uniqueName("m3-hook-prompt");
+    await createModelWith({ name: prompt, tags: [{ key: PROMPT_TAG, value: "true" }, { key: "team", value: "nlp" }], description: "greets" });
+    const model = await createModel(uniqueName("m3-hook-model"));
+    // MLflow's PromptCreatedPayload: the prompt's own tags, without the one that makes it a prompt.
+    expect(await bodies(key, 1, prompt)).toMatchObject([{ entity: "prompt", action: "created", data: { name: prompt, tags: { team: "nlp" }, description: "greets" } }]);
+    expect(await bodies(key, 1, model)).toMatchObject([{ entity: "registered_model", action: "created", data: { name: model, tags: {} } }]);
+    // One event, one delivery per webhook: the prompt's creation never went out as registered_model.created.
+    expect((await deliveries(hook.webhook_id, 1, prompt)).map((d) => `${d.entity}.${d.action}`)).toEqual(["prompt.created"]);
+  });
+
+  it("delivers each change on a prompt as its prompt event, with MLflow's payloads, and none as a model event", async () => {
+    const prompt = uniqueName("m3-hook-p");
+    await createModelWith({ name: prompt, tags: [{ key: PROMPT_TAG, value: "true" }] });
+    const key = uniqueKey();
+    const hook = await webhook({ url: receiver.hook(key), events: [...PROMPT_EVENTS, ...MODEL_EVENTS], model_name: prompt });
+
+    await registerPrompt(prompt, "Hello {{name}}");
+    await ok("POST", "/model-versions/set-tag", { name: prompt, version: "1", key: "reviewed", value: "yes" });
+    await ok("DELETE", "/model-versions/delete-tag", { name: prompt, version: "1", key: "reviewed" });
+    await ok("POST", "/registered-models/alias", { name: prompt, alias: "production", version: "1" });
+    await ok("DELETE", "/registered-models/alias", { name: prompt, alias: "production" });
+    await ok("POST", "/registered-models/set-tag", { name: prompt, key: "owner", value: "ana" });
+    await ok("DELETE", "/registered-models/delete-tag", { name: prompt, key: "owner" });
+
+    const got = await bodies(key, 7, prompt);
+    expect(got.map((b) => [`${b.entity}.${b.action}`, b.data])).toEqual([
+      ["prompt_version.created", { name: prompt, version: "1", template: "Hello {{name}}", tags: {}, description: null }],
+      ["prompt_version_tag.set", { name: prompt, version: "1", key: "reviewed", value: "yes" }],
+      ["prompt_version_tag.deleted", { name: prompt, version: "1", key: "reviewed" }],
+      ["prompt_alias.created", { name: prompt, alias: "production", version: "1" }],
+      ["prompt_alias.deleted", { name: prompt, alias: "production" }],
+      ["prompt_tag.set", { name: prompt, key: "owner", value: "ana" }],
+      ["prompt_tag.deleted", { name: prompt, key: "owner" }],
+    ]);
+    // Every delivery the webhook made for the prompt is one of these seven: none as a model event.
+    expect((await deliveries(hook.webhook_id, 7)).map((d) => d.entity)).toEqual(got.map((b) => b.entity));
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RegistryEvent } from "../../src/events/registry-event";
 import { backoffSeconds, outcomeOf, retryAfterSeconds } from "../../src/webhooks/retry-policy";
-import { parseWebhookEvent } from "../../src/webhooks/webhook-events";
+import { MLFLOW_WEBHOOK_EVENTS, parseWebhookEvent, webhookEventOf } from "../../src/webhooks/webhook-events";
 import { webhookBody } from "../../src/webhooks/webhook-payload";
 import { signWebhook } from "../../src/webhooks/webhook-signature";
 import { checkWebhookUrl, parseAllowHosts } from "../../src/webhooks/webhook-url-policy";
@@ -103,7 +103,10 @@ describe("event names", () => {
     expect(parseWebhookEvent({ entity: "MODEL_VERSION_TAG", action: "SET" })).toBe("model_version_tag.set");
     expect(parseWebhookEvent({ entity: "model_version", action: "stage_transitioned" })).toBe("model_version.stage_transitioned");
     expect(() => parseWebhookEvent({ entity: "model_version_alias", action: "set" })).toThrow(`Invalid action 'set' for entity 'model_version_alias'. Valid actions are: ["created","deleted"]`);
-    expect(() => parseWebhookEvent({ entity: "prompt", action: "created" })).toThrow(/Invalid entity 'prompt'/);
+    // MLflow 3.5.1's prompt entities (issue 18), and what it still does not define.
+    expect(parseWebhookEvent({ entity: "PROMPT_ALIAS", action: "DELETED" })).toBe("prompt_alias.deleted");
+    expect(() => parseWebhookEvent({ entity: "prompt", action: "set" })).toThrow(`Invalid action 'set' for entity 'prompt'. Valid actions are: ["created"]`);
+    expect(() => parseWebhookEvent({ entity: "prompt_version_alias", action: "created" })).toThrow(/Invalid entity 'prompt_version_alias'/);
   });
 });
 
@@ -141,5 +144,67 @@ describe("payloads (mlflow/webhooks/types.py shapes)", () => {
     const body = webhookBody({ ...base, ...fields, type: type as RegistryEvent["type"] });
     const [entity, action] = type.split(".");
     expect(body).toEqual({ entity, action, timestamp: "2026-08-11T13:05:00.123+00:00", data });
+  });
+});
+
+describe("changes on a prompt are prompt events (MLflow 3.5.1's handlers)", () => {
+  const base: RegistryEvent = {
+    id: "e",
+    type: "registered_model.created",
+    modelId: "m",
+    modelName: "greeter",
+    version: null,
+    from: null,
+    to: null,
+    actor: null,
+    timestamp: Date.parse("2026-08-11T13:05:00.123Z"),
+    sequence: 1,
+    data: { prompt: "true" },
+  };
+
+  it("knows MLflow 3.5.1's fourteen events", () => {
+    expect(MLFLOW_WEBHOOK_EVENTS).toHaveLength(14);
+  });
+
+  it.each<[RegistryEvent["type"], string]>([
+    ["registered_model.created", "prompt.created"],
+    ["model_version.created", "prompt_version.created"],
+    ["registered_model_tag.set", "prompt_tag.set"],
+    ["registered_model_tag.deleted", "prompt_tag.deleted"],
+    ["model_version_tag.set", "prompt_version_tag.set"],
+    ["model_version_tag.deleted", "prompt_version_tag.deleted"],
+    ["model_version_alias.created", "prompt_alias.created"],
+    ["model_version_alias.deleted", "prompt_alias.deleted"],
+    // Modelgate's own events keep their names on prompts: MLflow has no prompt counterpart.
+    ["registered_model.renamed", "registered_model.renamed"],
+    ["model_version.ready", "model_version.ready"],
+    ["model_version.stage_transitioned", "model_version.stage_transitioned"],
+  ])("%s on a prompt is %s, and itself on a model", (type, asPrompt) => {
+    expect(webhookEventOf({ type, data: { prompt: "true" } })).toBe(asPrompt);
+    expect(webhookEventOf({ type, data: {} })).toBe(type);
+  });
+
+  it.each<[RegistryEvent["type"], Partial<RegistryEvent>, string, Record<string, unknown>]>([
+    [
+      "registered_model.created",
+      { data: { prompt: "true", tags: JSON.stringify({ "mlflow.prompt.is_prompt": "true", team: "nlp" }), description: "d" } },
+      "prompt.created",
+      { name: "greeter", tags: { team: "nlp" }, description: "d" },
+    ],
+    [
+      "model_version.created",
+      {
+        version: 2,
+        data: { prompt: "true", tags: JSON.stringify({ "mlflow.prompt.is_prompt": "true", "mlflow.prompt.text": "Hi {{x}}", _mlflow_prompt_type: "text", lang: "en" }) },
+      },
+      "prompt_version.created",
+      { name: "greeter", version: "2", template: "Hi {{x}}", tags: { lang: "en" }, description: null },
+    ],
+    ["registered_model_tag.set", { data: { prompt: "true", key: "k", value: "v" } }, "prompt_tag.set", { name: "greeter", key: "k", value: "v" }],
+    ["model_version_tag.deleted", { version: 2, data: { prompt: "true", key: "k" } }, "prompt_version_tag.deleted", { name: "greeter", version: "2", key: "k" }],
+    ["model_version_alias.created", { version: 2, to: "2", data: { prompt: "true", alias: "prod" } }, "prompt_alias.created", { name: "greeter", alias: "prod", version: "2" }],
+  ])("%s on a prompt → %s with MLflow's payload", (type, fields, event, data) => {
+    const [entity, action] = event.split(".");
+    expect(webhookBody({ ...base, ...fields, type })).toEqual({ entity, action, timestamp: "2026-08-11T13:05:00.123+00:00", data });
   });
 });

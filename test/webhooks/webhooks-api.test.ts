@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AJAX_API, API, call, createModel, expectError, MODELGATE_API, rawCall } from "../helpers";
 import { createWebhook, receiver, uniqueKey, verifyMlflowSignature } from "./helpers";
 
+// MLflow 3.5.1's VALID_ENTITY_ACTIONS (mlflow/entities/webhook.py): nine entities, five of them for prompts.
 const ALL_MLFLOW_EVENTS = [
   { entity: "registered_model", action: "created" },
   { entity: "model_version", action: "created" },
@@ -10,6 +11,14 @@ const ALL_MLFLOW_EVENTS = [
   { entity: "model_version_tag", action: "deleted" },
   { entity: "model_version_alias", action: "created" },
   { entity: "model_version_alias", action: "deleted" },
+  { entity: "prompt", action: "created" },
+  { entity: "prompt_version", action: "created" },
+  { entity: "prompt_tag", action: "set" },
+  { entity: "prompt_tag", action: "deleted" },
+  { entity: "prompt_version_tag", action: "set" },
+  { entity: "prompt_version_tag", action: "deleted" },
+  { entity: "prompt_alias", action: "created" },
+  { entity: "prompt_alias", action: "deleted" },
 ];
 
 describe("webhook CRUD (MLflow 3 fields)", () => {
@@ -61,6 +70,16 @@ describe("webhook CRUD (MLflow 3 fields)", () => {
       { entity: "REGISTERED_MODEL", action: "RENAMED" },
     ]);
     expect(w.status).toBe("DISABLED");
+  });
+
+  it("accepts each of MLflow 3.5.1's fourteen events on its own, prompt events included, as proto names too", async () => {
+    for (const event of ALL_MLFLOW_EVENTS) {
+      const proto = { entity: event.entity.toUpperCase(), action: event.action.toUpperCase() };
+      const res = await call("POST", "/webhooks", { name: `only ${event.entity}.${event.action}`, url: receiver.hook(uniqueKey()), events: [proto], status: "DISABLED" });
+      expect(res.status, `${event.entity}.${event.action}: ${JSON.stringify(res.body)}`).toBe(200);
+      expect(res.body.webhook.events).toEqual([proto]);
+      expect((await call("GET", `/webhooks/${res.body.webhook.webhook_id}`)).body.webhook.events).toEqual([proto]);
+    }
   });
 
   it("updates with PATCH: only the fields given change, and the secret stays write-only", async () => {
@@ -127,6 +146,8 @@ describe("webhook validation", () => {
     ["no events", { events: [] }, /Webhook events cannot be empty/],
     ["an unknown entity", { events: [{ entity: "experiment", action: "created" }] }, /Invalid entity 'experiment'/],
     ["an action the entity does not have", { events: [{ entity: "registered_model", action: "set" }] }, /Invalid action 'set' for entity 'registered_model'/],
+    ["an action a prompt entity does not have", { events: [{ entity: "PROMPT_VERSION", action: "DELETED" }] }, /Invalid action 'DELETED' for entity 'PROMPT_VERSION'. Valid actions are: \["created"\]/],
+    ["a prompt entity MLflow does not define", { events: [{ entity: "prompt_version_alias", action: "created" }] }, /Invalid entity 'prompt_version_alias'/],
     ["events as strings", { events: ["model_version.created"] }, /parameter 'events.0'/],
     ["an unknown status", { status: "PAUSED" }, /parameter 'status'/],
     ["a non-URL", { url: "not a url" }, /not an absolute URL/],
@@ -222,6 +243,21 @@ describe("POST /webhooks/{id}/test", () => {
     // The test shows in the delivery log.
     const log = await call("GET", `/webhooks/${w.webhook_id}/deliveries`, {}, MODELGATE_API);
     expect(log.body.deliveries[0]).toMatchObject({ delivery_id: body.delivery_id, status: "FAILED", last_status_code: 503, attempts: [{ attempt: 1, status_code: 503, outcome: "FAILED" }] });
+  });
+
+  it("sends MLflow's example payload for a prompt event", async () => {
+    const key = uniqueKey();
+    await receiver.script(key, [{ status: 200, body: "ok" }]);
+    const w = await createWebhook({ url: receiver.hook(key), events: [{ entity: "PROMPT_VERSION", action: "CREATED" }], status: "DISABLED" });
+    const { status, body } = await call("POST", `/webhooks/${w.webhook_id}/test`, {});
+    expect(status).toBe(200);
+    expect(body.result).toMatchObject({ success: true, response_status: 200 });
+    const [received] = await receiver.log(key);
+    expect(JSON.parse(received.body)).toMatchObject({
+      entity: "prompt_version",
+      action: "created",
+      data: { name: "example_prompt", version: "1", template: "Hello {{name}}!", tags: { example_key: "example_value" }, description: "An example prompt version" },
+    });
   });
 
   it("answers 404 for an unknown webhook and 400 for an unknown event", async () => {

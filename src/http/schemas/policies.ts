@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH } from "../../domain/limits";
+import { MAX_TAG_KEY_LENGTH } from "../../domain/limits";
 import {
   MAX_RULES_PER_STAGE,
   MAX_STAGING_SECONDS,
@@ -13,6 +13,8 @@ import { MAX_ENTITY_KEY_LENGTH } from "../../domain/tracking-limits";
 // Modelgate's promotion-policy messages (docs/policies.md). Unlike MLflow's messages, unknown
 // fields are refused: a misspelt rule field must not silently weaken a policy.
 
+/** A policy is stored under one Durable Object key: its tag values keep 2.x's cap, not 3.x's 100,000. */
+const MAX_POLICY_TAG_VALUE = 5_000;
 const key = (max: number) => z.string().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
 
 const TimeInStaging = z
@@ -21,7 +23,7 @@ const TimeInStaging = z
   .transform((r): PolicyRule => ({ type: "time_in_staging", minSeconds: r.min_seconds }));
 
 const TagRule = z
-  .object({ type: z.literal("tag"), key: key(MAX_TAG_KEY_LENGTH), value: z.string().max(MAX_TAG_VALUE_LENGTH).optional() })
+  .object({ type: z.literal("tag"), key: key(MAX_TAG_KEY_LENGTH), value: z.string().max(MAX_POLICY_TAG_VALUE).optional() })
   .strict()
   .transform((r): PolicyRule => (r.value === undefined ? { type: "tag", key: r.key } : { type: "tag", key: r.key, value: r.value }));
 
