@@ -22,6 +22,8 @@ export const ACTION_SCOPES = {
   description: "write",
   setTag: "write",
   deleteTag: "write",
+  /** Pinning key metrics sets a model tag (registered-models/set-tag). */
+  pinMetrics: "write",
 } as const satisfies Record<string, Scope>;
 
 export type UiAction = keyof typeof ACTION_SCOPES;

@@ -6,7 +6,8 @@ import { STATUS_BY_CODE } from "../http/error-codes";
 import type { AppEnv } from "../http/context";
 import { RollbackService } from "../services/rollback";
 import { mayPerform, type UiAction } from "./access";
-import { actionHref, modelHref } from "./components";
+import { actionHref, modelHref, versionHref } from "./components";
+import { KEY_METRICS_TAG, MAX_PINNED_METRICS, pinnedValue } from "./metrics";
 import { CSRF_FIELD, csrfToken, verifyCsrf } from "./csrf";
 import { setFlash } from "./flash";
 import { renderPage } from "./layout";
@@ -22,11 +23,26 @@ type Outcome = { done: string } | { confirm: Omit<Confirmation, "action" | "fiel
 
 export const actionRoutes = new Hono<AppEnv>();
 
+/** A field sent more than once (a group of checkboxes) arrives as its values joined by newlines. */
+const LIST_SEPARATOR = "\n";
+
 async function readForm(c: Context<AppEnv>): Promise<Form> {
-  const body = await c.req.parseBody();
+  const body = await c.req.parseBody({ all: true });
   const form: Form = {};
-  for (const [key, value] of Object.entries(body)) if (typeof value === "string") form[key] = value;
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === "string") form[key] = value;
+    else if (Array.isArray(value)) form[key] = value.filter((v): v is string => typeof v === "string").join(LIST_SEPARATOR);
+  }
   return form;
+}
+
+/**
+ * Where the person goes after the action: the version page the form was on (`back=<version>`), or
+ * the model page. Only a version number is accepted, so the field cannot send anyone elsewhere.
+ */
+function backTo(model: string, form: Form): string {
+  if (form.back && /^[1-9]\d{0,9}$/.test(form.back)) return versionHref(model, form.back);
+  return modelHref(model);
 }
 
 const confirmed = (form: Form) => form.confirmed === "yes";
@@ -47,14 +63,14 @@ function action(path: string, name: UiAction, run: (c: Context<AppEnv>, model: s
     } catch (error) {
       if (!(error instanceof RegistryError) || STATUS_BY_CODE[error.code] >= 500 || STATUS_BY_CODE[error.code] === 404) throw error;
       setFlash(c, { kind: "error", text: error.message });
-      return c.redirect(modelHref(model), 303);
+      return c.redirect(backTo(model, form), 303);
     }
     if ("done" in outcome) {
       setFlash(c, { kind: "ok", text: outcome.done });
-      return c.redirect(modelHref(model), 303);
+      return c.redirect(backTo(model, form), 303);
     }
     const fields = Object.fromEntries(Object.entries(form).filter(([k]) => k !== CSRF_FIELD && k !== "confirmed" && k !== "comment"));
-    const confirmation: Confirmation = { ...outcome.confirm, action: actionHref(model, path), fields, cancelHref: modelHref(model) };
+    const confirmation: Confirmation = { ...outcome.confirm, action: actionHref(model, path), fields, cancelHref: backTo(model, form) };
     return renderPage(
       c,
       { title: outcome.confirm.title, crumbs: [["Models", "/"], [model, modelHref(model)], ["confirm"]] },
@@ -213,4 +229,18 @@ action("tags/delete", "deleteTag", async (c, model, form) => {
   }
   await c.var.services.registry.deleteModelTag(model, key, c.var.actor);
   return { done: `Tag ${key} removed.` };
+});
+
+action("key-metrics", "pinMetrics", async (c, model, form) => {
+  const { registry } = c.var.services;
+  const keys = (form.metric ?? "").split(LIST_SEPARATOR).filter((k) => k.trim() !== "");
+  if (keys.length > MAX_PINNED_METRICS) throw new RegistryError("INVALID_PARAMETER_VALUE", `Pin at most ${MAX_PINNED_METRICS} metrics; ${keys.length} were chosen.`);
+  const value = pinnedValue(keys);
+  if (value === "") {
+    const pinned = (await registry.getModel(model)).tags.some((t) => t.key === KEY_METRICS_TAG);
+    if (pinned) await registry.deleteModelTag(model, KEY_METRICS_TAG, c.var.actor);
+    return { done: "No metrics pinned: the versions table shows the most-logged metrics." };
+  }
+  await registry.setModelTag(model, { key: KEY_METRICS_TAG, value }, c.var.actor);
+  return { done: `Key metrics pinned: ${value.split(",").join(", ")}.` };
 });

@@ -44,3 +44,38 @@ export function pythonString(text: string): string {
 export function shortId(id: string): string {
   return id.length > 12 ? id.slice(0, 8) : id;
 }
+
+/**
+ * A version's source in a few words for a table cell (the full URI goes in its title): the run and
+ * folder for a run's artifacts, the logged model's id for MLflow 3's, else the scheme, first and
+ * last parts of a long URI.
+ */
+export function shortSource(source: string): string {
+  const runArtifacts = /^mlflow-artifacts:\/+\d+\/([0-9a-f]{32})\/artifacts\/?(.*)$/i.exec(source);
+  if (runArtifacts) return `run ${shortId(runArtifacts[1])}${runArtifacts[2] ? ` · ${runArtifacts[2]}` : ""}`;
+  const loggedModel = /^mlflow-artifacts:\/+\d+\/models\/(m-[0-9a-f]+)\/artifacts\/?(.*)$/i.exec(source);
+  if (loggedModel) return `logged model ${loggedModel[1].slice(0, 10)}${loggedModel[2] ? ` · ${loggedModel[2]}` : ""}`;
+  const runs = /^runs:\/+([0-9a-f]{32})\/?(.*)$/i.exec(source);
+  if (runs) return `runs:/${shortId(runs[1])}…/${runs[2]}`;
+  if (source.length <= 40) return source;
+  const scheme = /^([a-z][\w+.-]*:\/*)([^/]*)(.*)$/i.exec(source);
+  if (scheme) {
+    const parts = scheme[3].split("/").filter(Boolean);
+    const last = parts.at(-1) ?? "";
+    const shown = `${scheme[1]}${scheme[2]}/…/${last}`;
+    if (shown.length < source.length) return shown.length <= 48 ? shown : `${shown.slice(0, 24)}…${shown.slice(-20)}`;
+  }
+  return `${source.slice(0, 24)}…${source.slice(-20)}`;
+}
+
+/** `3 min 20 s`, `2 h 5 min`, `850 ms`. */
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const min = Math.floor(s / 60);
+  if (min < 60) return `${min} min${s % 60 ? ` ${s % 60} s` : ""}`;
+  const h = Math.floor(min / 60);
+  return `${h} h${min % 60 ? ` ${min % 60} min` : ""}`;
+}

@@ -10,9 +10,14 @@ import { csrfToken } from "./csrf";
 import { takeFlash, type Flash } from "./flash";
 import { STYLES } from "./styles";
 
-// Progressive enhancement, the only script: copy buttons appear (they are hidden without JS).
+// Progressive enhancement, the only script (every page works without it): copy buttons appear
+// (they are hidden without JS), and a select marked data-switch shows the panel of its value in
+// place (the compare page's metric) instead of reloading, keeping the choice in the URL.
 const SCRIPT = `document.querySelectorAll("button[data-copy]").forEach(b=>{b.hidden=false;b.addEventListener("click",()=>{
-const t=document.getElementById(b.dataset.copy);if(t&&navigator.clipboard)navigator.clipboard.writeText(t.textContent).then(()=>{b.textContent="Copied";setTimeout(()=>b.textContent="Copy",1500)})})})`;
+const t=document.getElementById(b.dataset.copy);if(t&&navigator.clipboard)navigator.clipboard.writeText(t.textContent).then(()=>{b.textContent="Copied";setTimeout(()=>b.textContent="Copy",1500)})})});
+document.querySelectorAll("select[data-switch]").forEach(s=>{const g=s.dataset.switch;s.form&&s.form.querySelectorAll("[data-noscript]").forEach(e=>e.hidden=true);
+s.addEventListener("change",()=>{document.querySelectorAll("[data-panel]").forEach(p=>{if(p.dataset.panel===g)p.hidden=p.dataset.value!==s.value});
+const u=new URL(location.href);u.searchParams.set(s.name,s.value);history.replaceState(null,"",u)})})`;
 
 export interface PageShell {
   title: string;

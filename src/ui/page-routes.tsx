@@ -11,7 +11,10 @@ import { csrfToken } from "./csrf";
 import { renderPage } from "./layout";
 import { ComparePage, ComparePicker } from "./pages/compare-page";
 import { ModelPage, type RollbackOffer } from "./pages/model-page";
-import { ModelsPage } from "./pages/models-page";
+import { ModelsPage, type ModelSummary } from "./pages/models-page";
+import { openDatabase } from "../repositories/database";
+import { keyMetrics, mostLogged, parseSort, pinnedMetrics, rankCounts, sortVersions } from "./metrics";
+import { RunData } from "./run-data";
 import { VersionPage } from "./pages/version-page";
 import { nameContains, versionsOf } from "./queries";
 
@@ -38,10 +41,31 @@ pageRoutes.get("/", mayView(false), async (c) => {
     maxResults: MODELS_PAGE,
     pageToken,
   });
+  const data = new RunData(openDatabase(c.env.DB));
+  const ids = page.items.map((m) => m.id);
+  const liveRunIds = page.items.flatMap((m) => m.latestVersions.map((v) => v.runId)).filter((id): id is string => !!id);
+  const [counts, usage, runs] = await Promise.all([data.versionCounts(ids), data.metricUsage(ids), data.runSummaries(liveRunIds)]);
+  const summaries: ModelSummary[] = page.items.map((model) => {
+    const key = keyMetrics(pinnedMetrics(model.tags), rankCounts(usage.get(model.id) ?? new Map()), 1)[0] ?? null;
+    const live = (stage: "Production" | "Staging") => {
+      const version = model.latestVersions.find((v) => v.currentStage === stage);
+      if (!version) return null;
+      const run = version.runId ? runs.get(version.runId) : undefined;
+      return { version: version.version, value: key !== null ? (run?.metrics.get(key) ?? null) : null };
+    };
+    return { model, versions: counts.get(model.id) ?? 0, keyMetric: key, production: live("Production"), staging: live("Staging") };
+  });
   return renderPage(
     c,
     { title: query ? `Models matching ${query}` : "Models", query },
-    <ModelsPage query={query} models={page.items} nextPageToken={page.nextPageToken} paged={pageToken !== undefined} />,
+    <ModelsPage
+      query={query}
+      models={summaries}
+      nextPageToken={page.nextPageToken}
+      paged={pageToken !== undefined}
+      origin={new URL(c.req.url).origin}
+      authEnabled={c.var.services.config.authEnabled}
+    />,
   );
 });
 
@@ -53,6 +77,7 @@ pageRoutes.get("/models/:name", mayView(true), async (c) => {
   const model = await registry.getModel(name);
   const versionsPage = c.req.query("versions_page") || undefined;
   const historyPage = c.req.query("history") || undefined;
+  const sort = parseSort(c.req.query("sort"), c.req.query("order"));
   const allowed = allowedActions(c, name);
   const [versions, history, rollback, csrf, policy] = await Promise.all([
     versionsOf(registry, c.var.principal!, name, versionsPage),
@@ -61,12 +86,28 @@ pageRoutes.get("/models/:name", mayView(true), async (c) => {
     csrfToken(c),
     c.var.services.policies.getPolicy(name),
   ]);
+  // Runs of this page's versions and of the live ones (which may be on another page), read at once.
+  const runIds = [...versions.items, ...model.latestVersions].map((v) => v.runId).filter((id): id is string => !!id);
+  const runs = await new RunData(openDatabase(c.env.DB)).runSummaries(runIds);
+  const rows = versions.items.map((version) => ({ version, run: version.runId ? (runs.get(version.runId) ?? null) : null }));
+  const ranked = mostLogged(rows.map((r) => (r.run ? r.run.metrics.keys() : [])));
+  const pinned = pinnedMetrics(model.tags);
+  const keys = keyMetrics(pinned, ranked);
+  const sorted = sortVersions(
+    rows.map((r) => ({ ...r, number: r.version.version, creationTime: r.version.creationTime, runName: r.run?.name ?? null, metrics: r.run?.metrics ?? new Map<string, number>() })),
+    sort,
+  );
   return renderPage(
     c,
     { title: name, crumbs: [["Models", "/"], [name]] },
     <ModelPage
       model={model}
-      versions={versions.items}
+      rows={sorted}
+      liveRuns={runs}
+      keyMetrics={keys}
+      pinned={pinned.length > 0}
+      allMetrics={[...ranked].sort((a, b) => a.localeCompare(b))}
+      sort={sort}
       versionsNext={versions.nextPageToken}
       versionsPage={versionsPage}
       history={history.items}
@@ -105,10 +146,20 @@ pageRoutes.get("/models/:name/versions/:version", mayView(true), async (c) => {
     for (const f of files) downloads.set(f.path, filePath(name, version.version, f.path));
   }
   const archiveUrl = files.length > 0 && !config.authEnabled ? `/v1/models/${encodeURIComponent(name)}/versions/${version.version}/archive.tar` : null;
+  const runId = found.run?.run.runId;
+  const [histories, csrf] = await Promise.all([runId ? new RunData(openDatabase(c.env.DB)).histories([runId]) : Promise.resolve(null), csrfToken(c)]);
   return renderPage(
     c,
     { title: `${name} version ${version.version}`, crumbs: [["Models", "/"], [name, modelHref(name)], [`version ${version.version}`]] },
-    <VersionPage lineage={found} downloads={downloads} archiveUrl={archiveUrl} origin={origin} />,
+    <VersionPage
+      lineage={found}
+      history={runId ? (histories?.get(runId) ?? null) : null}
+      downloads={downloads}
+      archiveUrl={archiveUrl}
+      origin={origin}
+      allowed={allowedActions(c, name)}
+      csrf={csrf}
+    />,
   );
 });
 
@@ -135,10 +186,19 @@ pageRoutes.get("/models/:name/compare", mayView(true), async (c) => {
     return c.redirect(`${compareHref(name, ordered, c.req.query("metric") || undefined)}${only}`, 302);
   }
   const compared = await Promise.all(numbers.map((v) => lineage.versionLineage(name, String(v))));
+  // Every metric's curves are in the page, so choosing another metric needs no reload.
+  const runIds = compared.map((v) => v.run?.run.runId).filter((id): id is string => !!id);
+  const histories = await new RunData(openDatabase(c.env.DB)).histories(runIds);
   return renderPage(
     c,
     { title: `Compare ${name} ${numbers.map((n) => `v${n}`).join(", ")}`, crumbs },
-    <ComparePage name={name} compared={compared} metric={c.req.query("metric") || undefined} onlyDifferences={c.req.query("only") === "differences"} />,
+    <ComparePage
+      name={name}
+      compared={compared}
+      histories={histories}
+      metric={c.req.query("metric") || undefined}
+      onlyDifferences={c.req.query("only") === "differences"}
+    />,
   );
 });
 

@@ -1,4 +1,4 @@
-// The whole stylesheet, inlined in every page (about 4 KB): no extra request, nothing to cache-bust.
+// The whole stylesheet, inlined in every page (about 7 KB): no extra request, nothing to cache-bust.
 // Colours keep at least 4.5:1 contrast against their backgrounds; focus is always visible.
 export const STYLES = `
 :root{--fg:#1b1f24;--muted:#4d5661;--bg:#fff;--panel:#f5f7f9;--line:#d5dbe1;--link:#0550ae;--focus:#0969da;
@@ -13,7 +13,8 @@ header.top{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;padding:1
 header.top .brand{font-weight:700;font-size:1.1rem;text-decoration:none;color:var(--fg)}
 header.top form{margin-left:auto;display:flex;gap:6px}
 header.top .who{color:var(--muted);font-size:.9rem}header.top form.signout{margin-left:0;width:auto}
-main{max-width:1100px;margin:0 auto;padding:16px}
+main{max-width:1280px;margin:0 auto;padding:16px}
+[hidden]{display:none!important}
 h1{font-size:1.6rem;margin:.2em 0 .4em;word-break:break-word}h2{font-size:1.2rem;margin:1.6em 0 .5em}
 .crumbs{font-size:.9rem;color:var(--muted);margin:0}
 .muted{color:var(--muted)}
@@ -52,9 +53,38 @@ ol.timeline li.to-Production::before{background:#1f883d}ol.timeline li.to-Stagin
 tr.differs td{background:var(--diff)}tr.differs th{box-shadow:inset 4px 0 #bf8700}
 .pager{display:flex;gap:12px;margin:8px 0}
 .snippet{display:flex;gap:6px;align-items:flex-start;margin:4px 0 10px}.snippet pre{flex:1}
-figure{margin:8px 0}svg.chart{max-width:100%;height:auto;background:#fff;border:1px solid var(--line);border-radius:6px}
+figure{margin:8px 0}figcaption{margin:0 0 4px}
+svg.chart{display:block;width:100%;max-width:520px;height:auto;background:#fff;border:1px solid var(--line);border-radius:6px}
+svg.chart.small{max-width:420px;border:0}svg.swatch{vertical-align:middle}
+.small{font-size:.85rem}.lede{margin:0 0 8px;max-width:80ch}ul.plain{list-style:none;padding:0;margin:4px 0 0}
+.live-grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(250px,1fr));gap:10px;margin:8px 0 4px}
+.live{border:1px solid var(--line);border-left:5px solid var(--line);border-radius:8px;padding:10px 12px;background:var(--panel)}
+.live-Production{border-left-color:#1f883d}.live-Staging{border-left-color:#bf8700}.live-aliases{border-left-color:#0969da}
+.live .live-version{font-size:1.15rem;font-weight:600;text-decoration:none}.live .live-title{font-weight:600}
+.live .rollback{margin-top:8px;padding-top:8px;border-top:1px solid var(--line)}.live .rollback p{margin:0 0 6px}.live p.small{margin:6px 0 0}
+.metrics-line{margin-top:4px;display:flex;flex-wrap:wrap;gap:2px 14px}.metric strong{font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.best{font-weight:700}
+table.versions th a.sort{color:inherit;text-decoration:underline dotted;text-underline-offset:3px}table.versions th a.sort:hover{text-decoration:underline}
+table.versions th[aria-sort]{color:var(--fg)}td.pick{width:1%}td.pick input{width:18px;height:18px;margin:0}
+td.source .mono{display:inline-block;max-width:22ch;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}
+details.pin{margin:0 0 6px}details.pin summary{cursor:pointer}.link-like{color:var(--link);text-decoration:underline}
+details.pin form{margin:6px 0}fieldset{border:1px solid var(--line);border-radius:6px;margin:0 0 8px}
+label.check{display:inline-block;margin:2px 14px 2px 0;white-space:nowrap}
+.lineage-grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,2fr);gap:16px}
+.metric-cards{margin-top:8px;display:grid;align-items:start;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:10px}
+figure.metric-card{margin:0;border:1px solid var(--line);border-radius:8px;padding:8px 10px;background:#fff}
+.chart-pair{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:16px;margin-top:10px}
+p.chart-note{border:1px dashed var(--line);border-radius:6px;padding:24px 12px;text-align:center;max-width:520px}
+ul.legend{list-style:none;padding:0;margin:6px 0;display:flex;flex-wrap:wrap;gap:4px 18px}
+.getting-started{border:1px solid var(--line);border-radius:8px;padding:4px 16px 8px;background:var(--panel);max-width:820px}
+.panel.actions .action-row{display:flex;flex-wrap:wrap;gap:8px 24px}details.inline-details{display:inline}details.inline-details[open]{display:block}
+dl.facts{margin-bottom:8px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 @media (max-width:640px){main{padding:10px}header.top form{margin-left:0;width:100%}header.top form.signout{width:auto}header.top input[type=search]{flex:1}
 table.stack thead{display:none}table.stack tr{display:block;border-bottom:1px solid var(--line);padding:6px 0}
-table.stack td{display:block;border:0;padding:2px 4px}table.stack td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-size:.85rem}}
+table.stack td{display:block;border:0;padding:2px 4px}table.stack td[data-label]::before{content:attr(data-label) ": ";color:var(--muted);font-size:.85rem}
+table.stack td.num{text-align:left}
+table.versions tr{display:flex;flex-wrap:wrap;align-items:baseline;gap:2px 12px}table.versions td{padding:2px 0}
+table.versions td.pick::before,table.versions td[data-label=Version]::before,table.versions td[data-label=Stage]::before,table.versions td[data-label=Run]::before,table.versions td[data-label=Actions]::before{content:none}
+table.versions td[data-label=Run] div,table.versions td[data-label=Version] div,table.versions td[data-label=Stage] div{display:inline;margin-left:6px}table.versions td[data-label=Actions]{flex-basis:100%}td.source .mono{max-width:70vw}.lineage-grid{grid-template-columns:minmax(0,1fr)}h1{font-size:1.35rem}}
 `;

@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createModel, createModelWith, createVersionWith, transitionTo, uniqueName } from "../helpers";
-import { Browser, csrfOf, hiddenFields, ok, ORIGIN, stageOf, textOf, transitions } from "./browser";
+import { Browser, csrfOf, hiddenFields, ok, ORIGIN, registerTrained, stageOf, textOf, transitions } from "./browser";
 
 const enc = encodeURIComponent;
 const modelPage = (name: string) => `/models/${enc(name)}`;
@@ -32,7 +32,7 @@ describe("promoting through the forms", () => {
 
     const after = await browser.get(modelPage(name));
     expect(textOf(after.html)).toContain("Version 1 moved from None to Production.");
-    expect(after.html).toMatch(/Production:\s*<a href="[^"]+\/versions\/1"><span class="badge stage-Production">Production<\/span> version 1/);
+    expect(after.html).toMatch(/Production:<\/span> <a href="[^"]+\/versions\/1" class="live-version"><span class="badge stage-Production">Production<\/span> version 1/);
     const [latest] = await transitions(name);
     expect(latest).toMatchObject({ version: "1", from_stage: "None", to_stage: "Production", comment: "ship it" });
     // The timeline shows who did it, as the history records it.
@@ -184,6 +184,44 @@ describe("aliases, tags and description through the forms", () => {
     const page = textOf((await browser.get(modelPage(name))).html);
     expect(page).toContain("new words");
     expect(page).toContain("team pricing");
+  });
+});
+
+describe("pinning key metrics", () => {
+  it("pins the chosen metrics as the model's metric columns for everyone, and unpins them", async () => {
+    const name = await createModel(uniqueName("Pinned"));
+    for (const metrics of [{ rmse: 0.8, r2: 0.7, mae: 0.5, loss: 1 }, { rmse: 0.7, r2: 0.8, loss: 0.9 }]) await registerTrained(name, {}, metrics);
+    const browser = new Browser();
+    const columns = async () => {
+      const html = (await browser.get(modelPage(name))).html;
+      return [...html.matchAll(/data-metric="([^"]+)"/g)].map((m) => m[1]).slice(0, html.match(/data-metric=/g)!.length / 2);
+    };
+    expect(await columns()).toEqual(["loss", "r2", "rmse"]);
+
+    const token = await browser.token(modelPage(name));
+    const pinned = await browser.post(action(name, "key-metrics"), [
+      ["_csrf", token],
+      ["metric", "mae"],
+      ["metric", "rmse"],
+    ]);
+    expect(pinned.status).toBe(303);
+    const tags = (await ok("GET", "/registered-models/get", { name })).registered_model.tags;
+    expect(tags).toEqual([{ key: "modelgate.key_metrics", value: "mae,rmse" }]);
+    expect(await columns()).toEqual(["mae", "rmse"]);
+    expect(textOf((await browser.get(modelPage(name))).html)).toContain("Metric columns: pinned (mae, rmse).");
+
+    await browser.post(action(name, "key-metrics"), [["_csrf", await browser.token(modelPage(name))]]);
+    expect((await ok("GET", "/registered-models/get", { name })).registered_model.tags ?? []).toEqual([]);
+    expect(await columns()).toEqual(["loss", "r2", "rmse"]);
+  });
+
+  it("refuses more than six pinned metrics and changes nothing", async () => {
+    const name = await createModel(uniqueName("TooMany"));
+    const browser = new Browser();
+    const fields: [string, string][] = [["_csrf", await browser.token(modelPage(name))], ...["a", "b", "c", "d", "e", "f", "g"].map((k): [string, string] => ["metric", k])];
+    expect((await browser.post(action(name, "key-metrics"), fields)).status).toBe(303);
+    expect(textOf((await browser.get(modelPage(name))).html)).toContain("Pin at most 6 metrics; 7 were chosen.");
+    expect((await ok("GET", "/registered-models/get", { name })).registered_model.tags ?? []).toEqual([]);
   });
 });
 

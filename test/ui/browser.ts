@@ -21,8 +21,11 @@ export class Browser {
     return this.send(new Request(`${ORIGIN}${path}`, { headers: this.headers({ accept: "text/html,application/xhtml+xml" }), redirect: "manual" }));
   }
 
-  /** Posts a form as a browser on this origin does; `extra` overrides or adds headers. */
-  async post(path: string, fields: Record<string, string>, extra: Record<string, string> = {}): Promise<Page> {
+  /**
+   * Posts a form as a browser on this origin does; `extra` overrides or adds headers. Fields as
+   * pairs send a name more than once (a group of checkboxes).
+   */
+  async post(path: string, fields: Record<string, string> | [string, string][], extra: Record<string, string> = {}): Promise<Page> {
     const headers = this.headers({
       accept: "text/html",
       "content-type": "application/x-www-form-urlencoded",
@@ -107,13 +110,24 @@ export async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** A run with params and metrics and a model folder; registers it as the next version of `name`. */
-export async function registerTrained(name: string, params: Record<string, string>, metrics: Record<string, number>, files: Record<string, string> = { MLmodel: "flavors: {}" }) {
+/**
+ * A run with params and metrics and a model folder; registers it as the next version of `name`.
+ * `metrics` are logged at step 0; `history` maps a metric to its values at steps 0, 1, 2, …
+ */
+export async function registerTrained(
+  name: string,
+  params: Record<string, string>,
+  metrics: Record<string, number>,
+  files: Record<string, string> = { MLmodel: "flavors: {}" },
+  { history = {}, runName = uniqueName("run") }: { history?: Record<string, number[]>; runName?: string } = {},
+) {
   const exp = await ok("POST", "/experiments/create", { name: uniqueName("exp") });
-  const run = await ok("POST", "/runs/create", { experiment_id: exp.experiment_id, start_time: Date.now(), run_name: uniqueName("run") });
+  const run = await ok("POST", "/runs/create", { experiment_id: exp.experiment_id, start_time: Date.now(), run_name: runName });
   const runId = run.run.info.run_id as string;
   for (const [key, value] of Object.entries(params)) await ok("POST", "/runs/log-parameter", { run_id: runId, key, value });
   for (const [key, value] of Object.entries(metrics)) await ok("POST", "/runs/log-metric", { run_id: runId, key, value, timestamp: Date.now(), step: 0 });
+  const points = Object.entries(history).flatMap(([key, values]) => values.map((value, step) => ({ key, value, step, timestamp: 1_000 + step })));
+  if (points.length > 0) await ok("POST", "/runs/log-batch", { run_id: runId, metrics: points });
   for (const [path, body] of Object.entries(files)) await upload(`${exp.experiment_id}/${runId}/artifacts/model/${path}`, body);
   const created = await ok("POST", "/model-versions/create", { name, source: `runs:/${runId}/model`, run_id: runId });
   expect(created.model_version.status).toBe("READY");

@@ -14,11 +14,13 @@ function policySection(html: string): string {
 }
 
 describe("the promotion policy on the model page", () => {
-  it("says when a model has no policy", async () => {
+  it("shows no policy section when the model has no rules", async () => {
     const name = await createModel(uniqueName("Unguarded"));
     const page = await new Browser().get(modelPage(name));
     expect(page.status).toBe(200);
-    expect(policySection(page.html)).toContain("Promotion policy No promotion policy: any version can be moved to any stage by whoever may promote.");
+    expect(page.html).not.toContain('<h2 id="policy">');
+    await setPolicy(name, {});
+    expect((await new Browser().get(modelPage(name))).html).not.toContain('<h2 id="policy">');
   });
 
   it("shows each guarded stage's rules in plain words, and who set them", async () => {

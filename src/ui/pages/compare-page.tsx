@@ -1,6 +1,8 @@
 import type { ModelVersion } from "../../domain/model";
 import type { VersionLineage } from "../../services/lineage-service";
-import { MetricChart } from "../chart";
+import { BarChart, seriesColour, seriesDash, StepChart, Swatch } from "../chart";
+import { curveOf, downsample, metricDirection, plottable } from "../metrics";
+import type { MetricHistory } from "../run-data";
 import { compareRows, defaultMetric, type ComparedRow } from "../compare";
 import { compareHref, Empty, HiddenFields, StageBadge, Time, versionHref } from "../components";
 import { formatNumber, shortId } from "../format";
@@ -8,12 +10,10 @@ import { formatNumber, shortId } from "../format";
 export interface ComparePageProps {
   name: string;
   compared: VersionLineage[];
+  /** Every logged point of the compared versions' runs, by run id. */
+  histories: Map<string, MetricHistory>;
   metric: string | undefined;
   onlyDifferences: boolean;
-}
-
-function usableNumber(v: number) {
-  return Number.isFinite(v) && Math.abs(v) < Number.MAX_VALUE;
 }
 
 function RowsTable<T>(props: { caption: string; rows: ComparedRow<T>[]; versions: ModelVersion[]; show: (value: T) => string; onlyDifferences: boolean }) {
@@ -50,6 +50,57 @@ function RowsTable<T>(props: { caption: string; rows: ComparedRow<T>[]; versions
   );
 }
 
+/** The chart of one metric: every compared version's per-step curve, and its final value as a bar. */
+function MetricPanel(props: { name: string; metric: string; index: number; compared: VersionLineage[]; histories: Map<string, MetricHistory>; finals: (number | null)[]; hidden: boolean }) {
+  const { metric, compared } = props;
+  const series = compared.map((c, i) => {
+    const runId = c.run?.run.runId;
+    const points = runId ? curveOf(props.histories.get(runId)?.byKey.get(metric) ?? []) : [];
+    return { label: `v${c.version.version}`, colour: seriesColour(i), dash: seriesDash(i), points: downsample(points, 200), steps: points.length, run: c.run?.run.runName ?? null };
+  });
+  const curves = series.some((s) => s.steps > 1);
+  const id = `m${props.index}`;
+  const described = (s: (typeof series)[number], i: number) =>
+    `${s.label}: ${props.finals[i] === null ? "no value" : formatNumber(props.finals[i]!)}${s.steps > 1 ? ` after ${s.steps} steps` : ""}`;
+  return (
+    <div class="metric-panel" data-panel="metric" data-value={metric} hidden={props.hidden}>
+      <div class="chart-pair">
+        <figure>
+          <figcaption>
+            <strong>{metric}</strong> per step
+          </figcaption>
+          {curves ? (
+            <StepChart id={`${id}-steps`} title={`${metric} per step, one line per version: ${series.map(described).join("; ")}`} series={series} />
+          ) : (
+            <p class="muted chart-note">Each version logged {metric} at one step only: the bars show the values.</p>
+          )}
+        </figure>
+        <figure>
+          <figcaption>
+            Final <strong>{metric}</strong> by version
+            {metricDirection(metric) && <span class="muted"> ({metricDirection(metric)} is better)</span>}
+          </figcaption>
+          <BarChart
+            id={`${id}-bars`}
+            title={`Final ${metric} by version: ${series.map(described).join("; ")}`}
+            bars={series.map((s, i) => ({ label: s.label, value: props.finals[i], colour: s.colour }))}
+          />
+        </figure>
+      </div>
+      <ul class="legend" aria-label={`Versions in the ${metric} charts`}>
+        {series.map((s, i) => (
+          <li>
+            <Swatch colour={s.colour} dash={s.dash} /> <a href={versionHref(props.name, compared[i].version.version)}>{s.label}</a>
+            {s.run && <span class="muted"> {s.run}</span>}:{" "}
+            {props.finals[i] === null ? <span class="muted">no value</span> : <strong>{formatNumber(props.finals[i]!)}</strong>}
+            {s.steps > 1 && <span class="muted"> after {s.steps} steps</span>}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 export function ComparePage(props: ComparePageProps) {
   const { name, compared } = props;
   const versions = compared.map((c) => c.version);
@@ -60,7 +111,6 @@ export function ComparePage(props: ComparePageProps) {
     (a, b) => Object.is(a, b),
   );
   const metric = props.metric && metrics.some((m) => m.key === props.metric) ? props.metric : defaultMetric(metrics);
-  const chartRow = metrics.find((m) => m.key === metric);
   const differing = params.filter((r) => r.differs).length + metrics.filter((r) => r.differs).length;
   const toggleHref = `${compareHref(name, numbers, metric)}${props.onlyDifferences ? "" : "&only=differences"}`;
   return (
@@ -69,14 +119,14 @@ export function ComparePage(props: ComparePageProps) {
         Compare {name}: versions {numbers.join(", ")}
       </h1>
       <div class="scroll">
-        <table>
+        <table class="compared">
           <caption class="sr">Versions compared</caption>
           <thead>
             <tr>
               <th scope="col"></th>
-              {versions.map((v) => (
+              {versions.map((v, i) => (
                 <th scope="col">
-                  <a href={versionHref(name, v.version)}>Version {v.version}</a>
+                  <Swatch colour={seriesColour(i)} dash={seriesDash(i)} /> <a href={versionHref(name, v.version)}>Version {v.version}</a>
                 </th>
               ))}
             </tr>
@@ -95,12 +145,13 @@ export function ComparePage(props: ComparePageProps) {
               {compared.map((c) => (
                 <td>
                   {c.run ? (
-                    <span title={c.run.run.runId}>
+                    <a href={`${versionHref(name, c.version.version)}#run`} title={c.run.run.runId}>
                       {c.run.run.runName || <code>{shortId(c.run.run.runId)}</code>}
-                    </span>
+                    </a>
                   ) : (
                     <span class="muted">no run</span>
                   )}
+                  {c.run && <span class="muted small"> {c.run.run.status.toLowerCase()}</span>}
                 </td>
               ))}
             </tr>
@@ -127,31 +178,39 @@ export function ComparePage(props: ComparePageProps) {
       </p>
 
       <section aria-labelledby="chart">
-        <h2 id="chart">Metric chart</h2>
+        <h2 id="chart">Metric charts</h2>
         {metrics.length === 0 ? (
           <Empty>
             <p>None of these versions has run metrics to chart.</p>
           </Empty>
         ) : (
           <>
+            {/* Without script the form reloads the page; with it, the select switches the charts in place. */}
             <form method="get" action="compare" class="inline">
               <HiddenFields fields={{ versions: numbers.join(","), only: props.onlyDifferences ? "differences" : undefined }} />
               <label for="metric">Metric</label>
-              <select id="metric" name="metric">
+              <select id="metric" name="metric" data-switch="metric">
                 {metrics.map((m) => (
                   <option value={m.key} selected={m.key === metric}>
                     {m.key}
                   </option>
                 ))}
               </select>
-              <button type="submit">Show</button>
+              <button type="submit" data-noscript>
+                Show
+              </button>
             </form>
-            {chartRow && metric && (
-              <MetricChart
-                metric={metric}
-                points={chartRow.cells.map((value, i) => ({ label: `v${numbers[i]}`, value: value !== null && usableNumber(value) ? value : null }))}
+            {metrics.map((m, i) => (
+              <MetricPanel
+                name={name}
+                metric={m.key}
+                index={i}
+                compared={compared}
+                histories={props.histories}
+                finals={m.cells.map((v) => (v !== null && plottable(v) ? v : null))}
+                hidden={m.key !== metric}
               />
-            )}
+            ))}
           </>
         )}
       </section>

@@ -1,6 +1,11 @@
 import { describeRule, POLICY_STAGES, type PolicyRecord } from "../../domain/promotion-policy";
 import { StageBadge, Time } from "../components";
 
+/** Whether a policy guards any stage (the model page shows the section only then). */
+export function policyHasRules(record: PolicyRecord | null): record is PolicyRecord {
+  return record !== null && POLICY_STAGES.some((s) => (record.policy[s]?.length ?? 0) > 0);
+}
+
 /**
  * The model's promotion policy in plain words, on the model page. Setting it is an API call
  * (PUT /api/2.0/modelgate/registered-models/policy, admin scope); docs/policies.md.

@@ -1,22 +1,32 @@
-import type { Tag } from "../../domain/model";
+import type { ModelVersion, Tag } from "../../domain/model";
+import { isServable } from "../../domain/stages";
 import type { Metric } from "../../domain/tracking";
 import type { VersionLineage } from "../../services/lineage-service";
-import { Empty, modelHref, Snippet, StageBadge, StatusBadge, Tags, Time } from "../components";
-import { formatBytes, formatNumber, pythonString, shellQuote } from "../format";
+import type { UiAction } from "../access";
+import { seriesColour, StepChart } from "../chart";
+import { actionHref, CsrfField, Empty, modelHref, Snippet, StageBadge, StatusBadge, Tags, Time } from "../components";
+import { duration, formatBytes, formatNumber, pythonString, shellQuote, shortSource } from "../format";
+import { curveOf, downsample, plottable } from "../metrics";
+import type { MetricHistory } from "../run-data";
+import { stageChoices } from "./model-page";
 
 export interface VersionPageProps {
   lineage: VersionLineage;
+  /** Every logged point of the run's metrics; null when the version has no run here. */
+  history: MetricHistory | null;
   /** The download URL of each file, by path (signed when access control is on). */
   downloads: Map<string, string>;
   /** The tar of all files, or null when the version has none. */
   archiveUrl: string | null;
   origin: string;
+  allowed: Set<UiAction>;
+  csrf: string;
 }
 
 function KeyValues(props: { rows: Tag[]; empty: string; caption: string }) {
   if (props.rows.length === 0) return <p class="muted">{props.empty}</p>;
   return (
-    <table>
+    <table class="kv">
       <caption class="sr">{props.caption}</caption>
       <thead>
         <tr>
@@ -38,32 +48,141 @@ function KeyValues(props: { rows: Tag[]; empty: string; caption: string }) {
   );
 }
 
-function Metrics(props: { metrics: Metric[] }) {
-  if (props.metrics.length === 0) return <p class="muted">The run logged no metrics.</p>;
+/** One metric: its latest value, and its per-step curve when more than one step was logged. */
+function MetricCard(props: { metric: Metric; points: { step: number; value: number; timestamp: number }[]; index: number }) {
+  const { metric: m } = props;
+  const curve = curveOf(props.points);
+  const values = curve.map((p) => p.value);
+  const drawn = downsample(curve, 160);
+  const id = `metric-${props.index}`;
   return (
-    <table>
-      <caption class="sr">Metrics</caption>
-      <thead>
-        <tr>
-          <th scope="col">Metric</th>
-          <th scope="col">Value</th>
-          <th scope="col">Step</th>
-        </tr>
-      </thead>
-      <tbody>
-        {[...props.metrics]
-          .sort((a, b) => a.key.localeCompare(b.key))
-          .map((m) => (
+    <figure class="metric-card" aria-labelledby={`${id}-caption`}>
+      <figcaption id={`${id}-caption`}>
+        <code>{m.key}</code> <strong>{formatNumber(m.value)}</strong>
+        <span class="muted small">
+          {curve.length > 1
+            ? ` · ${curve.length} steps (${curve[0].step}–${curve[curve.length - 1].step}) · min ${formatNumber(Math.min(...values))} · max ${formatNumber(Math.max(...values))}`
+            : ` · step ${m.step}`}
+        </span>
+      </figcaption>
+      {curve.length > 1 && (
+        <StepChart
+          id={id}
+          small
+          title={`${m.key} by step: ${curve.length} steps from ${curve[0].step} to ${curve[curve.length - 1].step}, first ${formatNumber(curve[0].value)}, last ${formatNumber(curve[curve.length - 1].value)}`}
+          series={[{ label: m.key, colour: seriesColour(0), points: drawn }]}
+        />
+      )}
+    </figure>
+  );
+}
+
+function Metrics(props: { metrics: Metric[]; history: MetricHistory | null }) {
+  if (props.metrics.length === 0) return <p class="muted">The run logged no metrics.</p>;
+  const sorted = [...props.metrics].sort((a, b) => a.key.localeCompare(b.key));
+  const pointsOf = (m: Metric) => props.history?.byKey.get(m.key) ?? [];
+  // A metric logged at one step is a number, not a curve: those are listed together, first.
+  const curved = sorted.filter((m) => curveOf(pointsOf(m)).length > 1);
+  const single = sorted.filter((m) => !curved.includes(m));
+  return (
+    <>
+      {single.length > 0 && (
+        <table class="kv">
+          <caption class="sr">Metrics logged at one step</caption>
+          <thead>
             <tr>
-              <th scope="row">
-                <code>{m.key}</code>
-              </th>
-              <td>{formatNumber(m.value)}</td>
-              <td>{m.step}</td>
+              <th scope="col">Metric</th>
+              <th scope="col">Value</th>
+              <th scope="col">Step</th>
             </tr>
+          </thead>
+          <tbody>
+            {single.map((m) => (
+              <tr>
+                <th scope="row">
+                  <code>{m.key}</code>
+                </th>
+                <td class="num">{formatNumber(m.value)}</td>
+                <td class="num">{m.step}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {curved.length > 0 && (
+        <div class="metric-cards">
+          {curved.map((m, i) => (
+            <MetricCard metric={m} index={i} points={pointsOf(m)} />
           ))}
-      </tbody>
-    </table>
+        </div>
+      )}
+      {props.history?.truncated && <p class="muted small">The run logged more points than are drawn here; the curves end early.</p>}
+      {sorted.some((m) => !plottable(m.value)) && <p class="muted small">NaN and infinite values are not drawn.</p>}
+    </>
+  );
+}
+
+/** Promote, demote, archive and aliases for this one version; only what the person may do, and only what the version may take. */
+function Actions(props: { version: ModelVersion; allowed: Set<UiAction>; csrf: string }) {
+  const { version: v, allowed, csrf } = props;
+  const name = v.name;
+  const servable = isServable(v.status);
+  const choices = allowed.has("stage") ? stageChoices(v) : [];
+  const canAlias = allowed.has("setAlias") && servable;
+  const canRemove = allowed.has("deleteAlias") && v.aliases.length > 0;
+  if (choices.length === 0 && !canAlias && !canRemove) return null;
+  return (
+    <section aria-labelledby="actions" class="panel actions">
+      <h2 id="actions">Actions</h2>
+      {!servable && (
+        <p class="muted">
+          Only a READY version may enter Staging or Production or take an alias; this one is {v.status}.
+        </p>
+      )}
+      <div class="action-row">
+        {choices.length > 0 && (
+          <form method="post" action={actionHref(name, "stage")} class="inline">
+            <CsrfField token={csrf} />
+            <input type="hidden" name="version" value={String(v.version)} />
+            <input type="hidden" name="back" value={String(v.version)} />
+            <label for="stage">Move to</label>
+            <select id="stage" name="stage" required>
+              {choices.map((s) => (
+                <option value={s}>{s}</option>
+              ))}
+            </select>
+            <button type="submit" class="primary">
+              Move version {v.version}
+            </button>
+          </form>
+        )}
+        {canAlias && (
+          <form method="post" action={actionHref(name, "aliases")} class="inline">
+            <CsrfField token={csrf} />
+            <input type="hidden" name="version" value={String(v.version)} />
+            <input type="hidden" name="back" value={String(v.version)} />
+            <label for="alias-name">Alias</label>
+            <input id="alias-name" name="alias" required maxlength={255} placeholder="champion" size={12} />
+            <button type="submit">Point alias here</button>
+          </form>
+        )}
+      </div>
+      {canRemove && (
+        <p>
+          {v.aliases.map((a) => (
+            <form method="post" action={actionHref(name, "aliases/delete")} class="inline">
+              <CsrfField token={csrf} />
+              <input type="hidden" name="alias" value={a} />
+              <input type="hidden" name="back" value={String(v.version)} />
+              <span class="chip alias">@{a}</span>
+              <button type="submit" class="link" aria-label={`Remove alias ${a}`}>
+                remove
+              </button>
+            </form>
+          ))}
+        </p>
+      )}
+    </section>
   );
 }
 
@@ -85,46 +204,121 @@ export function VersionPage(props: VersionPageProps) {
           {v.statusMessage && <span class="muted"> — {v.statusMessage}</span>}
         </dd>
         <dt>Aliases</dt>
-        <dd>{v.aliases.length === 0 ? <span class="muted">—</span> : v.aliases.map((a) => <span class="chip">@{a}</span>)}</dd>
+        <dd>{v.aliases.length === 0 ? <span class="muted">—</span> : v.aliases.map((a) => <span class="chip alias">@{a}</span>)}</dd>
+        <dt>Run</dt>
+        <dd>
+          {run ? (
+            <a href="#run">
+              <strong>{run.run.runName || run.run.runId}</strong>
+            </a>
+          ) : v.runId ? (
+            <code>{v.runId}</code>
+          ) : (
+            <span class="muted">none</span>
+          )}
+          {run && <span class="muted"> ({run.run.status.toLowerCase()})</span>}
+        </dd>
         <dt>Source</dt>
-        <dd class="mono hash">{v.source}</dd>
-        {v.storageLocation && v.storageLocation !== v.source && (
-          <>
-            <dt>Stored at</dt>
-            <dd class="mono hash">{v.storageLocation}</dd>
-          </>
-        )}
+        <dd>
+          <a href="#files" class="mono" title={v.source}>
+            {shortSource(v.source)}
+          </a>
+        </dd>
         <dt>Created</dt>
         <dd>
           <Time ms={v.creationTime} />
           {v.userId && ` by ${v.userId}`}
         </dd>
-        <dt>Updated</dt>
-        <dd>
-          <Time ms={v.lastUpdatedTime} />
-        </dd>
-        <dt>Description</dt>
-        <dd>{v.description || <span class="muted">none</span>}</dd>
-        <dt>Version tags</dt>
-        <dd>
-          <Tags tags={v.tags} />
-        </dd>
+        {v.description && (
+          <>
+            <dt>Description</dt>
+            <dd>{v.description}</dd>
+          </>
+        )}
+        {v.tags.length > 0 && (
+          <>
+            <dt>Version tags</dt>
+            <dd>
+              <Tags tags={v.tags} />
+            </dd>
+          </>
+        )}
       </dl>
+
+      <Actions version={v} allowed={props.allowed} csrf={props.csrf} />
+
+      <section aria-labelledby="lineage">
+        <h2 id="lineage">Lineage</h2>
+        {!run ? (
+          <Empty>
+            <p>{v.runId ? `The run ${v.runId} is not logged in this registry, so its parameters and metrics are unknown.` : "This version names no run."}</p>
+          </Empty>
+        ) : (
+          <>
+            <dl class="facts" id="run">
+              <dt>Run</dt>
+              <dd>
+                {run.run.runName ? <strong>{run.run.runName}</strong> : null} <code class="hash">{run.run.runId}</code> ({run.run.status.toLowerCase()})
+              </dd>
+              <dt>Experiment</dt>
+              <dd>
+                {run.experiment.name} <span class="muted">(id {run.experiment.experimentId})</span>
+              </dd>
+              <dt>Started</dt>
+              <dd>
+                <Time ms={run.run.startTime} />
+                {run.run.userId && ` by ${run.run.userId}`}
+                {run.run.endTime !== null && run.run.startTime !== null && <span class="muted"> · ran {duration(run.run.endTime - run.run.startTime)}</span>}
+              </dd>
+            </dl>
+            <div class="lineage-grid">
+              <div>
+                <h3>Parameters</h3>
+                <KeyValues rows={[...run.params].sort((a, b) => a.key.localeCompare(b.key))} empty="The run logged no parameters." caption="Parameters" />
+              </div>
+              <div>
+                <h3>Metrics</h3>
+                <Metrics metrics={run.metrics} history={props.history} />
+              </div>
+            </div>
+            <h3>Run tags</h3>
+            <KeyValues rows={userTags} empty="No tags besides MLflow's own." caption="Run tags" />
+            {systemTags.length > 0 && (
+              <details>
+                <summary>MLflow system tags ({systemTags.length})</summary>
+                <KeyValues rows={systemTags} empty="" caption="MLflow system tags" />
+              </details>
+            )}
+          </>
+        )}
+      </section>
 
       <section aria-labelledby="use">
         <h2 id="use">Use this version</h2>
         <Snippet id="snippet-python" label="Python (MLflow client, MLFLOW_TRACKING_URI set to this registry)" text={`mlflow.pyfunc.load_model(${pythonString(`models:/${name}/${v.version}`)})`} />
+        {run && <Snippet id="snippet-run" label="The run that produced it, in Python" text={`mlflow.get_run(${pythonString(run.run.runId)})`} />}
         <Snippet id="snippet-resolve" label="Resolve over HTTP (version and file manifest as JSON)" text={resolveUrl} />
         <Snippet id="snippet-cli" label="Download with the CLI (every sha256 verified)" text={`npx modelgate pull ${shellQuote(`${name}@${v.version}`)} ./model`} />
       </section>
 
       <section aria-labelledby="files">
         <h2 id="files">Files</h2>
+        {files.length > 0 && (
+          <p class="muted">
+            Registered from <code class="hash">{v.source}</code>
+            {v.storageLocation && v.storageLocation !== v.source && (
+              <>
+                , stored at <code class="hash">{v.storageLocation}</code>
+              </>
+            )}
+            .
+          </p>
+        )}
         {files.length === 0 ? (
           <Empty>
             <p>This version has no files in Modelgate's store.</p>
             <p>
-              It was registered from <code>{v.source}</code>, which Modelgate does not hold; the client downloads it from there.
+              It was registered from <code class="hash">{v.source}</code>, which Modelgate does not hold; the client downloads it from there.
             </p>
           </Empty>
         ) : (
@@ -166,55 +360,6 @@ export function VersionPage(props: VersionPageProps) {
                 </>
               )}
             </p>
-          </>
-        )}
-      </section>
-
-      <section aria-labelledby="lineage">
-        <h2 id="lineage">Lineage</h2>
-        {!run ? (
-          <Empty>
-            <p>{v.runId ? `The run ${v.runId} is not logged in this registry, so its parameters and metrics are unknown.` : "This version names no run."}</p>
-          </Empty>
-        ) : (
-          <>
-            <dl class="facts">
-              <dt>Run</dt>
-              <dd>
-                {run.run.runName ? <strong>{run.run.runName}</strong> : null} <code>{run.run.runId}</code> ({run.run.status.toLowerCase()})
-              </dd>
-              <dt>Experiment</dt>
-              <dd>
-                {run.experiment.name} <span class="muted">(id {run.experiment.experimentId})</span>
-              </dd>
-              <dt>Started</dt>
-              <dd>
-                <Time ms={run.run.startTime} />
-                {run.run.userId && ` by ${run.run.userId}`}
-              </dd>
-              <dt>Ended</dt>
-              <dd>
-                <Time ms={run.run.endTime} />
-              </dd>
-            </dl>
-            <div class="grid">
-              <div>
-                <h3>Parameters</h3>
-                <KeyValues rows={[...run.params].sort((a, b) => a.key.localeCompare(b.key))} empty="The run logged no parameters." caption="Parameters" />
-              </div>
-              <div>
-                <h3>Metrics</h3>
-                <Metrics metrics={run.metrics} />
-              </div>
-            </div>
-            <h3>Run tags</h3>
-            <KeyValues rows={userTags} empty="No tags besides MLflow's own." caption="Run tags" />
-            {systemTags.length > 0 && (
-              <details>
-                <summary>MLflow system tags ({systemTags.length})</summary>
-                <KeyValues rows={systemTags} empty="" caption="MLflow system tags" />
-              </details>
-            )}
           </>
         )}
       </section>
