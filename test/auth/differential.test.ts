@@ -166,10 +166,13 @@ describe("a token granted model A cannot reach model B through any route or enco
     const leaks: string[] = [];
     await fc.assert(
       fc.asyncProperty(requestArbitrary, async ({ encoding, nameSpelling, extra }) => {
-        const res = await exports.default.fetch(buildRequest(route, encoding, nameSpelling, extra));
+        const request = buildRequest(route, encoding, nameSpelling, extra);
+        // What the attacker sent, it knew: an error message quoting it back leaks nothing.
+        const sent = decodeURIComponent(request.url) + (await request.clone().text());
+        const res = await exports.default.fetch(request);
         const text = await res.text();
         expect(res.status, `${encoding}: ${text.slice(0, 300)}`).toBeLessThan(500);
-        for (const secret of b.secrets) if (text.includes(secret)) leaks.push(`${encoding} ${res.status}: carries ${secret}`);
+        for (const secret of b.secrets) if (text.includes(secret) && !sent.includes(secret)) leaks.push(`${encoding} ${res.status}: carries ${secret}`);
         // Experiments and runs are shared tracking metadata (the attacker may name its own experiment
         // after B); everywhere else a successful answer must not even name B.
         if (res.status < 300 && !TRACKING.test(route.path) && text.includes(b.name)) leaks.push(`${encoding} ${res.status}: names ${b.name}: ${text.slice(0, 200)}`);
