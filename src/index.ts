@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { BOOKMARK_HEADER, parseSessionStart, ReadSession, withReadSession } from "./repositories/database";
 import { servicesFor } from "./services";
 import { consumeQueue } from "./webhooks/queue-consumer";
 
@@ -6,9 +7,31 @@ export { ModelCoordinator } from "./coordinator/model-coordinator";
 export { WebhookDispatcher } from "./webhooks/webhook-dispatcher";
 
 const app = createApp();
+/** Methods that never write: their answers carry the session's own bookmark, with no extra query. */
+const READ_ONLY = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export default {
-  fetch: app.fetch,
+  // Each request reads search, lists and lineage through its own D1 session, continued from the
+  // bookmark the client sent; the answer carries the bookmark to send next (docs/storage.md).
+  async fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    const session = new ReadSession(env.DB, request.headers.get(BOOKMARK_HEADER), parseSessionStart(env.MODELGATE_D1_SESSION_START));
+    let response = await app.fetch(request, withReadSession(env, session), ctx);
+    const bookmark = await session.bookmarkAfter(!READ_ONLY.has(request.method) && response.status < 400);
+    if (bookmark === null) return response;
+    // Answers from the Cache API or fetch() have immutable headers: copy those once.
+    try {
+      response.headers.set(BOOKMARK_HEADER, bookmark);
+    } catch {
+      response = new Response(response.body, response);
+      response.headers.set(BOOKMARK_HEADER, bookmark);
+    }
+    return response;
+  },
   // Registry events → webhook deliveries → attempts, and the deliveries' dead-letter queue.
   queue: (batch, env) => consumeQueue(batch, servicesFor(env).webhookDispatch),
+  // The hourly Cron Trigger (wrangler.toml): retention in bounded batches and the outbox watchdog.
+  async scheduled(controller, env) {
+    const report = await servicesFor(env).maintenance.runScheduled(controller.scheduledTime);
+    console.log("maintenance", JSON.stringify(report));
+  },
 } satisfies ExportedHandler<Env>;

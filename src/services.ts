@@ -4,7 +4,7 @@ import { CoordinatorClient } from "./coordinator/coordinator-client";
 import { RegistryError } from "./errors";
 import { purgeChanged } from "./http/edge-cache";
 import { ArtifactRepository } from "./repositories/artifact-repository";
-import { openDatabase } from "./repositories/database";
+import { openDatabase, readSessionOf, type Database } from "./repositories/database";
 import { ExperimentRepository } from "./repositories/experiment-repository";
 import { LoggedModelRepository } from "./repositories/logged-model-repository";
 import { ModelRepository } from "./repositories/model-repository";
@@ -22,6 +22,10 @@ import { PolicyService } from "./services/policy-service";
 import { TrackingService } from "./services/tracking-service";
 import { VersionSources, type RunLocator } from "./services/version-sources";
 import { webhookServices } from "./services/webhook-wiring";
+import { WebhookDeliveryRepository } from "./repositories/webhook-delivery-repository";
+import { readMaintenanceConfig } from "./maintenance/maintenance-config";
+import { MaintenanceService } from "./maintenance/maintenance-service";
+import { Retention } from "./maintenance/retention";
 import { ScanRepository } from "./scanning/scan-repository";
 import { ScanService } from "./scanning/scan-service";
 
@@ -41,7 +45,8 @@ export function createServices(env: Env) {
     recordModelVersion: (modelId, name, version) => tracking.recordModelVersion(modelId, name, version),
   };
   const sources = new VersionSources(coordinators, artifactIndex, runs);
-  const registry = new RegistryService(coordinators, models, new SearchRepository(db), sources);
+  const reads = readServices(db, coordinators, sources);
+  const registry = reads.registry;
   const config = readConfig(env);
   if (config.authEnabled && !env.MODELGATE_ADMIN_TOKEN) {
     throw new RegistryError("TEMPORARILY_UNAVAILABLE", "Modelgate is not configured: auth is on and the MODELGATE_ADMIN_TOKEN secret is missing.");
@@ -49,12 +54,12 @@ export function createServices(env: Env) {
   return {
     config,
     registry,
-    events: new EventService(registry, new EventRepository(db)),
+    events: reads.events,
     policies: new PolicyService(coordinators),
     tracking,
     artifacts: new ArtifactService(artifactIndex, store, urlSigner),
     delivery: new DeliveryService(registry, artifactIndex, store, urlSigner, config),
-    lineage: new LineageService(registry, tracking, artifactIndex),
+    lineage: reads.lineage,
     scans: new ScanService(
       { getVersion: (name, version) => registry.getVersion(name, version), manifest: (modelId, version) => artifactIndex.manifest(modelId, version) },
       store,
@@ -62,7 +67,30 @@ export function createServices(env: Env) {
     ),
     auth: new AuthService(new TokenRepository(db), { enabled: config.authEnabled, adminToken: env.MODELGATE_ADMIN_TOKEN ?? null }),
     ...webhookServices(db, env, (name) => models.findIdByName(name)),
+    maintenance: maintenanceService(db, env),
+    /** The same read services over a request's D1 session (servicesFor). */
+    readingFrom: (session: Database) => readServices(session, coordinators, sources),
   };
+}
+
+/**
+ * The services whose reads a request's D1 session serves when one is open (read replication):
+ * search, lists (transition history, events) and lineage. A few µs to build: repositories and
+ * services only hold their dependencies.
+ */
+function readServices(db: Database, coordinators: CoordinatorClient, sources: VersionSources) {
+  const registry = new RegistryService(coordinators, new ModelRepository(db), new SearchRepository(db), sources);
+  const artifactIndex = new ArtifactRepository(db);
+  const tracking = new TrackingService(new ExperimentRepository(db), new RunRepository(db), new LoggedModelRepository(db), artifactIndex);
+  return { registry, events: new EventService(registry, new EventRepository(db)), lineage: new LineageService(registry, tracking, artifactIndex) };
+}
+
+/** Retention, the outbox watchdog and /health's outbox check (src/maintenance/). */
+function maintenanceService(db: Database, env: Env): MaintenanceService {
+  const config = readMaintenanceConfig(env);
+  const events = new EventRepository(db);
+  const retention = new Retention(events, new WebhookDeliveryRepository(db), new TokenRepository(db), config);
+  return new MaintenanceService(events, retention, env.EVENTS, config.invalid);
 }
 
 export interface Config extends DeliveryConfig {
@@ -110,7 +138,11 @@ export type Services = ReturnType<typeof createServices>;
 // Built once per isolate and bindings object: the services hold no per-request state.
 const cache = new WeakMap<Env, Services>();
 export function servicesFor(env: Env): Services {
-  let services = cache.get(env);
-  if (!services) cache.set(env, (services = createServices(env)));
-  return services;
+  // A request's bindings may carry its D1 session (index.ts): the isolate's services, with the
+  // read services rebuilt over that session.
+  const request = readSessionOf(env);
+  const bindings = request?.env ?? env;
+  let services = cache.get(bindings);
+  if (!services) cache.set(bindings, (services = createServices(bindings)));
+  return request ? { ...services, ...services.readingFrom(request.session.database) } : services;
 }

@@ -1,8 +1,28 @@
 import type { EventRepository } from "../repositories/event-repository";
 import type { RegistryEvent } from "./registry-event";
 
+/**
+ * How the relay re-sends an event the consumer has not fanned out (the queue or its consumer may
+ * have lost it): the first resend `firstResendMs` after the first send, each next one twice as
+ * long after the one before, at most `maxResendMs` apart; after `maxSends` sends it stops and the
+ * event is reported instead (`EventRepository.givenUp`, /health), never re-sent forever.
+ */
+export interface ResendPolicy {
+  firstResendMs: number;
+  maxResendMs: number;
+  maxSends: number;
+}
+
+/** Resends after 30 s, 1, 2, 4, ... minutes, capped at an hour: ten sends span about three hours, and the last is given an hour. */
+export const RESEND_POLICY: ResendPolicy = { firstResendMs: 30_000, maxResendMs: 3_600_000, maxSends: 10 };
 /** An event sent but not fanned out by then is sent again: the consumer may have lost it. */
-export const RESEND_AFTER_MS = 30_000;
+export const RESEND_AFTER_MS = RESEND_POLICY.firstResendMs;
+
+/** The wait after an event's `sends`-th send before the next one (or, after the last, before it counts as given up). */
+export function resendDelayMs(sends: number, policy: ResendPolicy = RESEND_POLICY): number {
+  return Math.min(policy.firstResendMs * 2 ** Math.max(0, sends - 1), policy.maxResendMs);
+}
+
 /** Cloudflare Queues: at most 100 messages and 256 KB per sendBatch; stay well below the size. */
 const MAX_BATCH_MESSAGES = 100;
 const MAX_BATCH_BYTES = 200_000;
@@ -16,22 +36,27 @@ export interface EventQueue {
 
 /**
  * Moves one model's outbox rows to the events queue, oldest first: every event never sent, and
- * every event sent more than RESEND_AFTER_MS ago that the consumer has not fanned out yet. At least
+ * every event the consumer has not fanned out yet whose resend is due (`ResendPolicy`). At least
  * once: an event can reach the queue twice (receivers de-duplicate by id and sequence), never zero
- * times while its model's coordinator keeps an alarm armed (see ModelCoordinator).
+ * times while its model's coordinator keeps an alarm armed (see ModelCoordinator), until the
+ * policy's cap: then it waits, reported by /health, for an operator to release it.
  */
 export class EventRelay {
   constructor(
     private readonly events: EventRepository,
     private readonly queue: EventQueue,
     private readonly clock: () => number = Date.now,
+    private readonly policy: ResendPolicy = RESEND_POLICY,
   ) {}
 
-  /** Sends what is due; answers when to run again (epoch ms), or null when every event is fanned out. */
+  /**
+   * Sends what is due; answers when to run again (epoch ms), or null when nothing more will fall
+   * due (every event fanned out, or the rest given up).
+   */
   async relay(modelId: string): Promise<number | null> {
     const now = this.clock();
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const due = await this.events.due(modelId, now - RESEND_AFTER_MS, MAX_BATCH_MESSAGES);
+      const due = await this.events.due(modelId, now, this.policy, MAX_BATCH_MESSAGES);
       for (const batch of bySize(due)) {
         // Marked sent only once the queue has accepted them: a failed send leaves them due.
         await this.queue.sendBatch(batch.map((event) => ({ body: event, contentType: "json" as const })));
@@ -39,8 +64,8 @@ export class EventRelay {
       }
       if (due.length < MAX_BATCH_MESSAGES) break;
     }
-    const oldest = await this.events.oldestUnfannedSend(modelId);
-    return oldest === null ? null : Math.max(oldest + RESEND_AFTER_MS, now);
+    const next = await this.events.nextResendAt(modelId, this.policy);
+    return next === null ? null : Math.max(next, now);
   }
 }
 

@@ -1,9 +1,12 @@
-import { and, asc, eq, gt, isNull, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, notExists, or, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import type { BatchItem } from "drizzle-orm/batch";
+import type { ResendPolicy } from "../events/event-relay";
 import type { RegistryEvent, RegistryEventType } from "../events/registry-event";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { events } from "./events-schema";
+import { registeredModels } from "./schema";
 import { inJsonList } from "./tracking-sql";
 
 /** An event as a writer describes it; the outbox adds the id, model, actor, time and sequence. */
@@ -24,6 +27,20 @@ export interface Outbox {
 }
 
 type Statement = BatchItem<"sqlite">;
+
+/** A model's events the relay gave up on: how many, and the oldest one's time. */
+export interface GivenUpEvents {
+  modelId: string;
+  /** Its name as one of those events recorded it (the UI shows it; a rename may have changed it since). */
+  modelName: string;
+  count: number;
+  oldest: number;
+}
+
+/** `resendDelayMs(send_count)` in SQL: the wait after the latest send before the next (src/events/event-relay.ts). */
+function resendDelay(policy: ResendPolicy): SQL {
+  return sql`min(${policy.firstResendMs} * (1 << max(0, min(${events.sendCount} - 1, 40))), ${policy.maxResendMs})`;
+}
 
 /**
  * The outbox (D1 `events`). Writers never insert events on their own: `inserts` gives statements
@@ -76,13 +93,23 @@ export class EventRepository {
     return rows.map(toEvent);
   }
 
-  /** Events still owed to the queue: never fanned out, and never sent or last sent at or before `sentBefore`. */
-  async due(modelId: string, sentBefore: number, limit: number): Promise<RegistryEvent[]> {
+  /**
+   * Events still owed to the queue and due now: not fanned out, fewer than `policy.maxSends`
+   * sends, and never sent or last sent at least the policy's resend delay ago.
+   */
+  async due(modelId: string, now: number, policy: ResendPolicy, limit: number): Promise<RegistryEvent[]> {
     const rows = await this.guard(() =>
       this.db
         .select()
         .from(events)
-        .where(and(eq(events.modelId, modelId), isNull(events.fannedOutAt), or(isNull(events.sentAt), lte(events.sentAt, sentBefore))))
+        .where(
+          and(
+            eq(events.modelId, modelId),
+            isNull(events.fannedOutAt),
+            lt(events.sendCount, policy.maxSends),
+            or(isNull(events.sentAt), lte(sql`${events.sentAt} + ${resendDelay(policy)}`, now)),
+          ),
+        )
         .orderBy(asc(events.sequence))
         .limit(limit),
     );
@@ -94,25 +121,105 @@ export class EventRepository {
     await this.guard(() =>
       this.db
         .update(events)
-        .set({ sentAt: at })
+        .set({ sentAt: at, sendCount: sql`${events.sendCount} + 1` })
         // One bound parameter for the ids: D1 binds at most 100 per statement and a relay round sends 100.
         .where(and(eq(events.modelId, modelId), inJsonList(events.id, ids), isNull(events.fannedOutAt))),
     );
   }
 
   /**
-   * Among the model's events not yet fanned out, the earliest last-sent time (0 for one never
-   * sent); null when every event has been fanned out.
+   * When the model's next resend falls due: the earliest among its events not fanned out and not
+   * at the cap (0 for one never sent); null when there is none (all fanned out or given up).
    */
-  async oldestUnfannedSend(modelId: string): Promise<number | null> {
+  async nextResendAt(modelId: string, policy: ResendPolicy): Promise<number | null> {
     const row = await this.guard(() =>
       this.db
-        .select({ n: sql<number>`count(*)`, oldest: sql<number | null>`min(coalesce(${events.sentAt}, 0))` })
+        .select({ n: sql<number>`count(*)`, next: sql<number | null>`min(coalesce(${events.sentAt} + ${resendDelay(policy)}, 0))` })
         .from(events)
-        .where(and(eq(events.modelId, modelId), isNull(events.fannedOutAt)))
+        .where(and(eq(events.modelId, modelId), isNull(events.fannedOutAt), lt(events.sendCount, policy.maxSends)))
         .get(),
     );
-    return row && row.n > 0 ? (row.oldest ?? 0) : null;
+    return row && row.n > 0 ? (row.next ?? 0) : null;
+  }
+
+  /**
+   * Events the relay gave up on: sent `policy.maxSends` times and still not fanned out a full
+   * resend delay after the last send. Counted per model (the pending partial index: only rows not
+   * fanned out are read).
+   */
+  async givenUp(now: number, policy: ResendPolicy): Promise<GivenUpEvents[]> {
+    return this.guard(() =>
+      this.db
+        .select({ modelId: events.modelId, modelName: sql<string>`max(${events.modelName})`, count: sql<number>`count(*)`, oldest: sql<number>`min(${events.timestamp})` })
+        .from(events)
+        .where(and(isNull(events.fannedOutAt), gte(events.sendCount, policy.maxSends), lte(sql`${events.sentAt} + ${resendDelay(policy)}`, now)))
+        .groupBy(events.modelId)
+        .orderBy(sql`min(${events.timestamp})`),
+    );
+  }
+
+  /**
+   * Gives the events the relay gave up on (all, or one model's) a fresh set of sends (their count
+   * back to 0): they are due at once. Answers the models they belong to.
+   */
+  async release(policy: ResendPolicy, modelId?: string): Promise<string[]> {
+    const rows = await this.guard(() =>
+      this.db
+        .update(events)
+        .set({ sendCount: 0 })
+        .where(and(isNull(events.fannedOutAt), gte(events.sendCount, policy.maxSends), modelId === undefined ? undefined : eq(events.modelId, modelId)))
+        .returning({ modelId: events.modelId }),
+    );
+    return [...new Set(rows.map((r) => r.modelId))];
+  }
+
+  /**
+   * Models with an event owed to the queue whose send is overdue by more than `graceMs` (never
+   * sent since it was written, or its resend long past due): their coordinator's alarm is not
+   * relaying them (lost, or released by an operator), so maintenance relays them itself.
+   */
+  async overdueModels(now: number, graceMs: number, policy: ResendPolicy, limit: number): Promise<string[]> {
+    const rows = await this.guard(() =>
+      this.db
+        .selectDistinct({ modelId: events.modelId })
+        .from(events)
+        .where(
+          and(
+            isNull(events.fannedOutAt),
+            lt(events.sendCount, policy.maxSends),
+            lt(sql`coalesce(${events.sentAt} + ${resendDelay(policy)}, ${events.timestamp})`, now - graceMs),
+          ),
+        )
+        .limit(limit),
+    );
+    return rows.map((r) => r.modelId);
+  }
+
+  /**
+   * Retention: deletes up to `limit` events fanned out (turned into webhook deliveries) and written
+   * before `before`, oldest first, in one statement (two bound parameters). Each live model's
+   * newest event stays, whatever its age: the next event's sequence number is counted from it.
+   * A deleted model's events all go (nothing will be numbered after them). Answers how many went.
+   */
+  async deleteFannedOutBefore(before: number, limit: number): Promise<number> {
+    const newest = alias(events, "newest");
+    const expired = this.db
+      .select({ id: events.id })
+      .from(events)
+      .where(
+        and(
+          lt(events.timestamp, before),
+          isNotNull(events.fannedOutAt),
+          or(
+            lt(events.sequence, this.db.select({ n: sql`max(${newest.sequence})` }).from(newest).where(eq(newest.modelId, events.modelId))),
+            notExists(this.db.select({ one: sql`1` }).from(registeredModels).where(eq(registeredModels.id, events.modelId))),
+          ),
+        ),
+      )
+      .orderBy(asc(events.timestamp))
+      .limit(limit);
+    const result = await this.guard(() => this.db.delete(events).where(inArray(events.id, expired)).run());
+    return result.meta.changes ?? 0;
   }
 
   private async guard<T>(query: () => Promise<T>): Promise<T> {

@@ -108,6 +108,17 @@ export class TokenRepository {
     await this.db.insert(auditEvents).values(event);
   }
 
+  /**
+   * Audit retention (only when MODELGATE_AUDIT_RETENTION_DAYS is set): deletes up to `limit` audit
+   * rows written before `before`, oldest first, in one statement along the time index. Answers
+   * how many went.
+   */
+  async deleteAuditBefore(before: number, limit: number): Promise<number> {
+    const expired = this.db.select({ id: auditEvents.id }).from(auditEvents).where(lt(auditEvents.timestamp, before)).orderBy(auditEvents.timestamp).limit(limit);
+    const result = await this.db.delete(auditEvents).where(inArray(auditEvents.id, expired)).run();
+    return result.meta.changes ?? 0;
+  }
+
   async auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
     const where: SQL[] = [];
     if (query.model !== undefined) where.push(eq(auditEvents.modelName, query.model));

@@ -185,6 +185,38 @@ export class WebhookDeliveryRepository {
     return row !== undefined;
   }
 
+  /**
+   * Retention: deletes up to `limit` deliveries that are settled and untouched since their cutoff:
+   * DELIVERED or FAILED ones last updated before `settledBefore`, DEAD ones (dead-lettered, kept
+   * until replayed) last updated before `deadBefore`. PENDING ones are never deleted. Their
+   * attempts go with them (foreign key, on delete cascade). One statement, four bound parameters;
+   * it walks the webhooks and, within each, the (webhook_id, created_at) index up to the later
+   * cutoff (a delivery is created before it is last updated), so it never reads the whole table.
+   */
+  async deleteSettledBefore(settledBefore: number, deadBefore: number, limit: number): Promise<number> {
+    const createdBefore = Math.max(settledBefore, deadBefore);
+    const expired = this.db
+      .select({ id: webhookDeliveries.id })
+      // CROSS JOIN keeps webhooks as the outer loop (SQLite never reorders it), so each webhook's
+      // deliveries are a range of the index.
+      .from(webhooks)
+      .crossJoin(webhookDeliveries)
+      .where(
+        and(
+          eq(webhookDeliveries.webhookId, webhooks.id),
+          lt(webhookDeliveries.createdAt, createdBefore),
+          or(
+            and(inArray(webhookDeliveries.status, ["delivered", "failed"]), lt(webhookDeliveries.updatedAt, settledBefore)),
+            and(eq(webhookDeliveries.status, "dead"), lt(webhookDeliveries.updatedAt, deadBefore)),
+          ),
+        ),
+      )
+      .limit(limit);
+    // Counted by RETURNING: D1's `changes` also counts the attempts the cascade deletes.
+    const deleted = await this.read(this.db.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, expired)).returning({ id: webhookDeliveries.id }));
+    return deleted.length;
+  }
+
   async get(webhookId: string, id: string, within: ModelGrants): Promise<WebhookDelivery | null> {
     const row = await this.read(
       this.db

@@ -14,6 +14,7 @@ export interface EventRow {
   timestamp: number;
   data: string;
   sent_at: number | null;
+  send_count: number;
   fanned_out_at: number | null;
 }
 
@@ -44,7 +45,7 @@ export async function eventually(check: () => Promise<boolean>, ms = 8000): Prom
   throw new Error(`condition not met within ${ms} ms`);
 }
 
-/** The rows without their relay bookkeeping (sent_at, fanned_out_at), which the alarm updates on its own. */
-export async function outboxOf(modelId: string): Promise<Omit<EventRow, "sent_at" | "fanned_out_at">[]> {
-  return (await eventRows(modelId)).map(({ sent_at: _s, fanned_out_at: _f, ...rest }) => rest);
+/** The rows without their relay bookkeeping (sent_at, send_count, fanned_out_at), which the alarm updates on its own. */
+export async function outboxOf(modelId: string): Promise<Omit<EventRow, "sent_at" | "send_count" | "fanned_out_at">[]> {
+  return (await eventRows(modelId)).map(({ sent_at: _s, send_count: _c, fanned_out_at: _f, ...rest }) => rest);
 }

@@ -1,8 +1,8 @@
-import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createModel, createVersion } from "../helpers";
-import { EventRelay, RESEND_AFTER_MS, type EventQueue } from "../../src/events/event-relay";
+import { EventRelay, RESEND_AFTER_MS, resendDelayMs, type EventQueue } from "../../src/events/event-relay";
 import type { RegistryEvent } from "../../src/events/registry-event";
 import { openDatabase } from "../../src/repositories/database";
 import { EventRepository, type NewEvent } from "../../src/repositories/event-repository";
@@ -80,9 +80,11 @@ describe("the relay (EventRelay)", () => {
     const [first] = await eventRows(modelId);
     await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE id = ?").bind(t0 + 10, first.id).run();
     const t1 = t0 + RESEND_AFTER_MS + 1;
-    expect(await new EventRelay(repo, queue, () => t1).relay(modelId)).toBe(t1 + RESEND_AFTER_MS);
+    // Sent twice now: the next resend waits twice as long.
+    expect(await new EventRelay(repo, queue, () => t1).relay(modelId)).toBe(t1 + 2 * RESEND_AFTER_MS);
     expect(queue.batches[1].map((e) => e.sequence)).toEqual([2, 3]);
     expect((await eventRows(modelId)).map((r) => r.sent_at)).toEqual([t0, t1, t1]);
+    expect((await eventRows(modelId)).map((r) => r.send_count)).toEqual([1, 2, 2]);
     await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE model_id = ?").bind(t1 + 10, modelId).run();
     expect(await new EventRelay(repo, queue, () => t1 + 10 * RESEND_AFTER_MS).relay(modelId)).toBeNull();
     expect(queue.batches).toHaveLength(2);
@@ -128,6 +130,51 @@ describe("the relay (EventRelay)", () => {
   });
 });
 
+describe("re-sends: back-off and a cap (RESEND_POLICY)", () => {
+  it("waits 30 s, then twice as long after each send up to an hour, and stops after 10 sends", async () => {
+    const modelId = await seedOutbox(1);
+    const queue = recordingQueue(false);
+    let now = Date.now();
+    const waits: number[] = [];
+    for (let send = 1; send <= 10; send++) {
+      const next = await new EventRelay(repo, queue, () => now).relay(modelId);
+      expect(queue.batches).toHaveLength(send);
+      if (send === 10) {
+        // The cap: nothing more will fall due, so no alarm for it.
+        expect(next).toBeNull();
+        break;
+      }
+      // Nothing is sent before its time.
+      expect(await new EventRelay(repo, queue, () => next! - 1).relay(modelId)).toBe(next);
+      expect(queue.batches).toHaveLength(send);
+      waits.push(next! - now);
+      now = next!;
+    }
+    expect(waits).toEqual([30, 60, 120, 240, 480, 960, 1920, 3600, 3600].map((s) => s * 1000));
+    expect(waits).toEqual(Array.from({ length: 9 }, (_, i) => resendDelayMs(i + 1)));
+    const [row] = await eventRows(modelId);
+    expect(row.send_count).toBe(10);
+    // Given up: even days later the relay sends it no more.
+    expect(await new EventRelay(repo, queue, () => now + 30 * 24 * 3600_000).relay(modelId)).toBeNull();
+    expect(queue.batches).toHaveLength(10);
+    await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE model_id = ?").bind(now, modelId).run();
+  });
+
+  it("keeps the model's alarm for the events under the cap while another has given up", async () => {
+    const modelId = await seedOutbox(2);
+    const [stuck, owed] = await eventRows(modelId);
+    const t0 = Date.now();
+    await env.DB.prepare("UPDATE events SET send_count = 10, sent_at = ? WHERE id = ?").bind(t0, stuck.id).run();
+    await env.DB.prepare("UPDATE events SET send_count = 3, sent_at = ? WHERE id = ?").bind(t0, owed.id).run();
+    const queue = recordingQueue(false);
+    expect(await new EventRelay(repo, queue, () => t0).relay(modelId)).toBe(t0 + resendDelayMs(3));
+    expect(queue.batches).toHaveLength(0);
+    expect(await new EventRelay(repo, queue, () => t0 + resendDelayMs(3)).relay(modelId)).toBe(t0 + resendDelayMs(3) + resendDelayMs(4));
+    expect(queue.batches.flat().map((e) => e.id)).toEqual([owed.id]);
+    await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE model_id = ?").bind(t0, modelId).run();
+  });
+});
+
 describe("the model coordinator's alarm", () => {
   it("fires on its own after a change and relays the change's events; the queue's consumer receives them", async () => {
     const name = await createModel();
@@ -151,7 +198,8 @@ describe("the model coordinator's alarm", () => {
       .bind(crypto.randomUUID(), id, name, Date.now())
       .run();
     await runInDurableObject(stub, (_, state) => state.storage.setAlarm(Date.now() + 300));
-    await evictDurableObject(stub);
+    // Evict the instance (its memory is lost; storage and the alarm stay).
+    await runInDurableObject(stub, (_, state) => state.abort("evicted by the test")).catch(() => undefined);
     await eventually(async () => (await eventRows(id)).every((r) => r.sent_at !== null));
   });
 
