@@ -70,7 +70,7 @@ export function createApp() {
     const origins = c.get("services").config.corsOrigins;
     if (origins.length === 0) return next();
     let middleware = corsFor.get(origins);
-    if (!middleware) corsFor.set(origins, (middleware = cors({ origin: origins, credentials: true })));
+    if (!middleware) corsFor.set(origins, (middleware = cors({ origin: origins, credentials: true, exposeHeaders: ["x-d1-bookmark"] })));
     return middleware(c, next);
   });
   for (const tree of ["/api/2.0/mlflow/*", "/ajax-api/2.0/mlflow/*", "/api/2.0/modelgate/*"]) {
@@ -99,7 +99,23 @@ export function createApp() {
     c.executionCtx.waitUntil(c.var.services.auth.audit(event).catch((e: unknown) => console.error("audit write failed", String(e))));
   });
 
-  app.get("/health", (c) => c.json({ status: "ok", service: "modelgate" }));
+  // Always 200 (a liveness probe); "degraded" when registry events could not be handed to webhooks
+  // after every re-send. No login is needed here, so it counts models and never names them.
+  app.get("/health", async (c) => {
+    const health = await c.var.services.maintenance.checkHealth();
+    if (health.status === "ok") return c.json({ status: "ok", service: "modelgate" });
+    const undelivered = health.undeliveredEvents;
+    return c.json({
+      status: "degraded",
+      service: "modelgate",
+      details: {
+        ...(undelivered
+          ? { undelivered_events: { count: undelivered.count, oldest_timestamp: undelivered.oldestTimestamp, sends: undelivered.sends, models: undelivered.models.length } }
+          : {}),
+        ...(health.checkFailed ? { check_failed: health.checkFailed } : {}),
+      },
+    });
+  });
 
   const mlflow = new Hono<AppEnv>()
     .route("/", registeredModelRoutes)

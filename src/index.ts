@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import { BOOKMARK_HEADER, parseSessionStart, ReadSession, withReadSession } from "./repositories/database";
 import { servicesFor } from "./services";
 import { consumeQueue } from "./webhooks/queue-consumer";
+import { consumeScans, SCANS_QUEUE, scanRequestsFor } from "./scanning/scan-queue";
 
 export { ModelCoordinator } from "./coordinator/model-coordinator";
 export { WebhookDispatcher } from "./webhooks/webhook-dispatcher";
@@ -27,8 +28,16 @@ export default {
     }
     return response;
   },
-  // Registry events → webhook deliveries → attempts, and the deliveries' dead-letter queue.
-  queue: (batch, env) => consumeQueue(batch, servicesFor(env).webhookDispatch),
+  // Registry events → webhook deliveries → attempts, and the deliveries' dead-letter queue; a
+  // version that became READY is also queued for its pickle scan, which the scans queue runs.
+  queue: (batch, env) => {
+    const services = servicesFor(env);
+    if (batch.queue === SCANS_QUEUE) return consumeScans(batch, services.scans);
+    return consumeQueue(batch, services.webhookDispatch, async (events) => {
+      const scans = scanRequestsFor(events);
+      if (scans.length > 0) await env.SCANS.sendBatch(scans.map((body) => ({ body })));
+    });
+  },
   // The hourly Cron Trigger (wrangler.toml): retention in bounded batches and the outbox watchdog.
   async scheduled(controller, env) {
     const report = await servicesFor(env).maintenance.runScheduled(controller.scheduledTime);

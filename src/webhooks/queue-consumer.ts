@@ -28,7 +28,12 @@ const retryAfterOwnFailure = (message: Message) => message.retry({ delaySeconds:
  * attempt each, and dead-lettered deliveries are recorded as dead. A malformed message is logged
  * and acknowledged (sending it again cannot make it readable).
  */
-export async function consumeQueue(batch: MessageBatch<unknown>, dispatch: WebhookDispatchService): Promise<void> {
+export async function consumeQueue(
+  batch: MessageBatch<unknown>,
+  dispatch: WebhookDispatchService,
+  /** Other work a batch of events starts (version scans); a failure retries the batch, and fan-out is idempotent. */
+  afterFanOut: (events: RegistryEvent[]) => Promise<void> = async () => undefined,
+): Promise<void> {
   switch (batch.queue) {
     case EVENTS_QUEUE: {
       // The whole batch at once, in order: a model's events arrive in sequence order, and their
@@ -44,6 +49,7 @@ export async function consumeQueue(batch: MessageBatch<unknown>, dispatch: Webho
       }
       try {
         await dispatch.fanOut(readable.map((r) => r.event));
+        await afterFanOut(readable.map((r) => r.event));
         for (const r of readable) r.message.ack();
       } catch (error) {
         console.error("webhooks: fan-out failed", readable.map((r) => r.event.id).join(","), String(error));
