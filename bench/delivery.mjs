@@ -48,18 +48,23 @@ async function putWhenUp(url, bytes, handle) {
   }
 }
 
-/** Registers the delivery models: version 1..N of one 1 MiB file (each version its own cache key), and one 100 MiB version. */
+/**
+ * Registers the delivery models: version 1..N of one 1 MiB file (each version its own cache key), and one 100 MiB version.
+ * The files belong to a run (artifact writes land only under a run's or logged model's root).
+ */
 async function seed(base, small, big, log) {
   const post = api(base);
   const started = Date.now();
-  await put(`${base}/api/2.0/mlflow-artifacts/artifacts/delivery/small/${DELIVERY.file}`, small);
-  await put(`${base}/api/2.0/mlflow-artifacts/artifacts/delivery/big/${DELIVERY.file}`, big);
+  const run = await post("runs/create", { experiment_id: "0", run_name: "delivery-bench", start_time: Date.now() });
+  const artifactRoot = run.run.info.artifact_uri.replace(/^mlflow-artifacts:\//, "");
+  await put(`${base}/api/2.0/mlflow-artifacts/artifacts/${artifactRoot}/small/${DELIVERY.file}`, small);
+  await put(`${base}/api/2.0/mlflow-artifacts/artifacts/${artifactRoot}/big/${DELIVERY.file}`, big);
   await post("registered-models/create", { name: DELIVERY.model });
   await post("registered-models/create", { name: DELIVERY.bigModel });
-  await post("model-versions/create", { name: DELIVERY.bigModel, source: "mlflow-artifacts:/delivery/big" });
+  await post("model-versions/create", { name: DELIVERY.bigModel, source: `mlflow-artifacts:/${artifactRoot}/big` });
   // Sequential: version numbers are allocated one at a time by the model's coordinator anyway.
   for (let v = 1; v <= DELIVERY.uncachedVersions; v++) {
-    const created = await post("model-versions/create", { name: DELIVERY.model, source: "mlflow-artifacts:/delivery/small" });
+    const created = await post("model-versions/create", { name: DELIVERY.model, source: `mlflow-artifacts:/${artifactRoot}/small` });
     if (created.model_version.status !== "READY" || created.model_version.version !== String(v)) {
       throw new Error(`seeding ${DELIVERY.model}: unexpected ${JSON.stringify(created.model_version)}`);
     }

@@ -126,6 +126,7 @@ function download(url) {
   });
 }
 
+/** `objectUrl(port)` may be async: it runs once the server is up, before anything is measured. */
 async function run(label, command, args, env, objectUrl, healthUrl) {
   const port = await freePort();
   const stateDir = mkdtempSync(path.join(tmpdir(), "modelgate-stream-"));
@@ -133,8 +134,9 @@ async function run(label, command, args, env, objectUrl, healthUrl) {
   try {
     await waitFor(healthUrl(port), handle);
     const pids = workerdPids(handle.child.pid);
-    const up = await measured(pids, () => upload(objectUrl(port)));
-    const down = await measured(pids, () => download(objectUrl(port)));
+    const url = await objectUrl(port);
+    const up = await measured(pids, () => upload(url));
+    const down = await measured(pids, () => download(url));
     if (down.sha256 !== up.sha256 || down.bytes !== SIZE_MIB * MiB) throw new Error(`${label}: downloaded bytes differ from the upload`);
     return { label, upload: up, download: down };
   } finally {
@@ -145,13 +147,25 @@ async function run(label, command, args, env, objectUrl, healthUrl) {
 
 const bare = (n) =>
   run(`bare R2 Worker #${n}`, process.execPath, [path.join(root, "bench/bare-r2/serve.mjs")], {}, (p) => `http://127.0.0.1:${p}/big.bin`, (p) => `http://127.0.0.1:${p}/missing`);
+/** A new run's artifact root on the registry at `base` (writes land only under a run's or logged model's root). */
+async function runRoot(base) {
+  const res = await fetch(`${base}/api/2.0/mlflow/runs/create`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ experiment_id: "0", start_time: Date.now() }),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`runs/create: ${res.status} ${text}`);
+  return JSON.parse(text).run.info.artifact_uri.replace(/^mlflow-artifacts:\//, "");
+}
+
 const registry = (n) =>
   run(
     `registry (npm start) #${n}`,
     process.execPath,
     [path.join(root, "scripts/start.mjs")],
     {},
-    (p) => `http://127.0.0.1:${p}/api/2.0/mlflow-artifacts/artifacts/1/bench/artifacts/big.bin`,
+    async (p) => `http://127.0.0.1:${p}/api/2.0/mlflow-artifacts/artifacts/${await runRoot(`http://127.0.0.1:${p}`)}/big.bin`,
     (p) => `http://127.0.0.1:${p}/health`,
   );
 

@@ -40,13 +40,18 @@ const freshDir = () => path.join(scratch, `pull-${++dirs}`);
 
 before(async () => {
   server = await startServer({ port: await freePort(), stateDir });
+  // The model is logged by a run: artifact writes land only under a run's (or logged model's) root.
+  const run = await api(server.base, "POST", "mlflow/runs/create", { experiment_id: "0", start_time: Date.now() });
+  assert.equal(run.status, 200, JSON.stringify(run.body));
+  const { run_id: runId, artifact_uri: artifactUri } = run.body.run.info;
+  const modelDir = `${artifactUri.replace(/^mlflow-artifacts:\//, "")}/model`;
   for (const [file, body] of Object.entries(FILES)) {
     const encoded = file.split("/").map(encodeURIComponent).join("/");
-    const res = await fetch(`${server.base}/api/2.0/mlflow-artifacts/artifacts/1/run-c/artifacts/model/${encoded}`, { method: "PUT", body });
+    const res = await fetch(`${server.base}/api/2.0/mlflow-artifacts/artifacts/${modelDir}/${encoded}`, { method: "PUT", body });
     assert.equal(res.status, 200, await res.text());
   }
   assert.equal((await api(server.base, "POST", "mlflow/registered-models/create", { name: MODEL })).status, 200);
-  const created = await api(server.base, "POST", "mlflow/model-versions/create", { name: MODEL, source: "mlflow-artifacts:/1/run-c/artifacts/model", run_id: "run-c" });
+  const created = await api(server.base, "POST", "mlflow/model-versions/create", { name: MODEL, source: `mlflow-artifacts:/${modelDir}`, run_id: runId });
   assert.equal(created.status, 200, JSON.stringify(created.body));
   const promoted = await api(server.base, "POST", "mlflow/model-versions/transition-stage", { name: MODEL, version: "1", stage: "Production" });
   assert.equal(promoted.status, 200, JSON.stringify(promoted.body));

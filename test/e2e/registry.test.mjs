@@ -18,13 +18,22 @@ test("serves the registry, stops cleanly, and keeps its data across a restart", 
 
   const name = "HousePricePredictor";
   assert.equal((await api(server.base, "POST", "mlflow/registered-models/create", { name, description: "prices" })).status, 200);
-  for (const run of ["r1", "r2", "r3"]) {
-    const upload = await fetch(`${server.base}/api/2.0/mlflow-artifacts/artifacts/1/${run}/artifacts/model/MLmodel`, { method: "PUT", body: `run ${run}` });
-    assert.equal(upload.status, 200);
+  // Three training runs, each logging its model: artifact writes land only under a run's root.
+  const experiment = await api(server.base, "POST", "mlflow/experiments/create", { name: "house-prices" });
+  assert.equal(experiment.status, 200, JSON.stringify(experiment.body));
+  const runs = [];
+  for (let i = 0; i < 3; i++) {
+    const created = await api(server.base, "POST", "mlflow/runs/create", { experiment_id: experiment.body.experiment_id, start_time: Date.now() });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const { run_id: id, artifact_uri: uri } = created.body.run.info;
+    runs.push({ id, model: `${uri}/model` });
+    const path = uri.replace(/^mlflow-artifacts:\//, "");
+    const upload = await fetch(`${server.base}/api/2.0/mlflow-artifacts/artifacts/${path}/model/MLmodel`, { method: "PUT", body: `run ${id}` });
+    assert.equal(upload.status, 200, await upload.text());
   }
-  for (const run of ["r1", "r2"]) {
-    const created = await api(server.base, "POST", "mlflow/model-versions/create", { name, source: `mlflow-artifacts:/1/${run}/artifacts/model`, run_id: run });
-    assert.equal(created.status, 200);
+  for (const run of runs.slice(0, 2)) {
+    const created = await api(server.base, "POST", "mlflow/model-versions/create", { name, source: run.model, run_id: run.id });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
     assert.equal(created.body.model_version.status, "READY");
   }
   const promoted = await api(server.base, "POST", "mlflow/model-versions/transition-stage", { name, version: "2", stage: "production", archive_existing_versions: false });
@@ -45,7 +54,7 @@ test("serves the registry, stops cleanly, and keeps its data across a restart", 
     assert.equal(byAlias.body.model_version.version, "2");
     const model = await api(server.base, "GET", "mlflow/registered-models/get", { name });
     assert.equal(model.body.registered_model.description, "prices");
-    const next = await api(server.base, "POST", "mlflow/model-versions/create", { name, source: "mlflow-artifacts:/1/r3/artifacts/model" });
+    const next = await api(server.base, "POST", "mlflow/model-versions/create", { name, source: runs[2].model });
     assert.equal(next.body.model_version.version, "3", "version numbering continues after the restart");
     const history = await api(server.base, "GET", "modelgate/model-versions/transitions", { name });
     assert.deepEqual(history.body.transitions.map((t) => [t.version, t.from_stage, t.to_stage]), [["2", "None", "Production"]]);

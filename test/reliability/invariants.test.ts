@@ -29,20 +29,28 @@ async function call(method: string, path: string, body?: unknown, raw?: string):
   return text ? JSON.parse(text) : {};
 }
 
+/** A new run's artifact root (`<experiment>/<run>/artifacts`): artifact writes land only inside one. */
+async function runRoot(): Promise<string> {
+  const run = await call("POST", "/api/2.0/mlflow/runs/create", { experiment_id: "0", start_time: Date.now() });
+  return String(run.run.info.artifact_uri).replace(/^mlflow-artifacts:\//, "");
+}
+
 let counter = 0;
 /** A model with three file-backed versions: v1 Production, v2 Staging, v3 None; alias champion → v2. */
-async function healthyModel(): Promise<{ name: string; id: string }> {
+async function healthyModel(): Promise<{ name: string; id: string; root: string }> {
   const name = `checker-${Date.now().toString(36)}-${++counter}`;
   await call("POST", "/api/2.0/mlflow/registered-models/create", { name, tags: [{ key: UID_TAG, value: name }] });
+  // One run holds the model's files; each version is registered from its own folder in it.
+  const root = await runRoot();
   for (const v of [1, 2, 3]) {
-    await call("PUT", `/api/2.0/mlflow-artifacts/artifacts/checker/${name}/v${v}/model.bin`, undefined, `weights ${name} ${v}`);
-    await call("POST", "/api/2.0/mlflow/model-versions/create", { name, source: `mlflow-artifacts:/checker/${name}/v${v}` });
+    await call("PUT", `/api/2.0/mlflow-artifacts/artifacts/${root}/v${v}/model.bin`, undefined, `weights ${name} ${v}`);
+    await call("POST", "/api/2.0/mlflow/model-versions/create", { name, source: `mlflow-artifacts:/${root}/v${v}` });
   }
   await call("POST", "/api/2.0/mlflow/model-versions/transition-stage", { name, version: "1", stage: "Production" });
   await call("POST", "/api/2.0/mlflow/model-versions/transition-stage", { name, version: "2", stage: "Staging" });
   await call("POST", "/api/2.0/mlflow/registered-models/alias", { name, alias: "champion", version: "2" });
   const row = await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?").bind(name).first<{ id: string }>();
-  return { name, id: row!.id };
+  return { name, id: row!.id, root };
 }
 
 const only = (snapshot: Snapshot, name: string): Snapshot => ({
@@ -95,17 +103,19 @@ describe("the invariants checker", () => {
   });
 
   it("reports a manifest whose artifact path was repointed (immutability)", async () => {
-    const { name } = await healthyModel();
-    // The schema refuses this too: the damage needs the immutability trigger out of the way.
-    await env.DB.prepare("DROP TRIGGER IF EXISTS artifact_objects_immutable_update").run();
+    const { name, root } = await healthyModel();
+    // The schema refuses this twice over: the damage needs the immutability trigger and the sealed
+    // version folder's trigger (migration 0008) out of the way; both are put back as they were.
+    const guards = await env.DB.prepare(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ('artifact_objects_immutable_update', 'artifact_objects_sealed_folder_update')",
+    ).all<{ name: string; sql: string }>();
+    expect(guards.results.map((g) => g.name).sort()).toEqual(["artifact_objects_immutable_update", "artifact_objects_sealed_folder_update"]);
+    for (const g of guards.results) await env.DB.prepare(`DROP TRIGGER ${g.name}`).run();
     try {
-      await env.DB.prepare("UPDATE artifact_objects SET blob_key = 'blobs/elsewhere' WHERE path = ?").bind(`checker/${name}/v3/model.bin`).run();
+      await env.DB.prepare("UPDATE artifact_objects SET blob_key = 'blobs/elsewhere' WHERE path = ?").bind(`${root}/v3/model.bin`).run();
       expect((await storageViolations(name)).join("\n")).toMatch(/version 3 file model\.bin: its artifact path no longer points at the manifest's blob/);
     } finally {
-      await env.DB.prepare(
-        "CREATE TRIGGER IF NOT EXISTS artifact_objects_immutable_update BEFORE UPDATE ON artifact_objects " +
-          "WHEN EXISTS (SELECT 1 FROM model_version_files WHERE artifact_path = OLD.path) BEGIN SELECT RAISE(ABORT, 'MODELGATE_IMMUTABLE_ARTIFACT'); END",
-      ).run();
+      for (const g of guards.results) await env.DB.prepare(g.sql).run();
     }
   });
 
@@ -171,8 +181,9 @@ describe("the invariants checker", () => {
   });
 
   it("reports an indexed artifact whose R2 object is incomplete", async () => {
-    const { name } = await healthyModel();
-    const path = `checker/${name}/loose.bin`;
+    const { root } = await healthyModel();
+    // A file of the model's run outside any version folder (those are sealed against new files).
+    const path = `${root}/loose.bin`;
     await call("PUT", `/api/2.0/mlflow-artifacts/artifacts/${path}`, undefined, "0123456789");
     const row = await env.DB.prepare("SELECT blob_key FROM artifact_objects WHERE path = ?").bind(path).first<{ blob_key: string }>();
     await env.ARTIFACTS.put(row!.blob_key, "01234");

@@ -26,7 +26,12 @@ function client(base) {
     const res = await fetch(`${base}${path}`);
     return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()), cache: res.headers.get("x-modelgate-cache") };
   };
-  return { json, must, put, get };
+  /** A new run's artifact root (`<experiment>/<run>/artifacts`): artifact writes land only inside one. */
+  const runRoot = async () => {
+    const { run } = await must("POST", "mlflow/runs/create", { experiment_id: "0", start_time: Date.now() });
+    return String(run.info.artifact_uri).replace(/^mlflow-artifacts:\//, "");
+  };
+  return { json, must, put, get, runRoot };
 }
 
 /**
@@ -37,19 +42,21 @@ export async function nameReuse(base, tag) {
   const c = client(base);
   const violations = [];
   let checks = 0;
+  // One run holds every file of the scenario; each model version is registered from its own folder.
+  const root = await c.runRoot();
   for (const how of ["delete", "rename"]) {
     const name = `reuse-${tag}-${how}`;
     const files = ["first model's weights", "second model's weights, different and longer"].map((t) => new TextEncoder().encode(t));
     await c.must("POST", "mlflow/registered-models/create", { name });
-    await c.put(`reuse/${tag}/${how}/a/model.bin`, files[0]);
-    await c.must("POST", "mlflow/model-versions/create", { name, source: `mlflow-artifacts:/reuse/${tag}/${how}/a` });
+    await c.put(`${root}/${how}/a/model.bin`, files[0]);
+    await c.must("POST", "mlflow/model-versions/create", { name, source: `mlflow-artifacts:/${root}/${how}/a` });
     const first = await c.get(`/v1/models/${name}/versions/1/files/model.bin`);
     if (sha256(first.bytes) !== sha256(files[0])) violations.push(`${name}: v1 served other bytes before any reuse`);
     if (how === "delete") await c.must("DELETE", "mlflow/registered-models/delete", { name });
     else await c.must("POST", "mlflow/registered-models/rename", { name, new_name: `${name}-moved` });
     await c.must("POST", "mlflow/registered-models/create", { name });
-    await c.put(`reuse/${tag}/${how}/b/model.bin`, files[1]);
-    await c.must("POST", "mlflow/model-versions/create", { name, source: `mlflow-artifacts:/reuse/${tag}/${how}/b` });
+    await c.put(`${root}/${how}/b/model.bin`, files[1]);
+    await c.must("POST", "mlflow/model-versions/create", { name, source: `mlflow-artifacts:/${root}/${how}/b` });
     const lineage = await c.must("GET", `modelgate/model-versions/lineage?name=${name}&version=1`);
     const second = await c.get(`/v1/models/${name}/versions/1/files/model.bin`);
     checks++;

@@ -565,7 +565,10 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
    * path holds nothing or a complete previous file; afterwards it must hold exactly that.
    */
   async function startCutUpload(withPrevious) {
-    const path = `reliability/${runTag}/cut-${++cutCounter}/weights.bin`;
+    // Under one of the storm's runs (writes land only under an active run's artifact root), taken in
+    // turn so the seeded sequence is unchanged.
+    const cut = ++cutCounter;
+    const path = `${runs[cut % runs.length].artifactPath}/cuts/cut-${cut}/weights.bin`;
     let previous = null;
     if (withPrevious) {
       const bytes = randomBytes(64 * 1024 + random.int(64 * 1024));
@@ -616,6 +619,7 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
         abort.abort();
         record.outcome = await request;
         if (record.outcome.status === 200) violation(`upload of ${path} cut after ${sent} of ${total} bytes was acknowledged`);
+        else if (record.outcome.status !== undefined) violation(`upload of ${path} was refused before the cut: ${record.outcome.status} ${record.outcome.text.slice(0, 300)}`);
       },
       async cutByCrash() {
         record.how = "server SIGKILL";
@@ -623,6 +627,7 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
         record.outcome = await request;
         cancelled = true;
         if (record.outcome.status === 200 && life.epoch === epoch) violation(`upload of ${path} cut by a crash was acknowledged`);
+        else if (record.outcome.status !== undefined && record.outcome.status !== 200) violation(`upload of ${path} was refused before the crash: ${record.outcome.status} ${record.outcome.text.slice(0, 300)}`);
       },
     };
   }
