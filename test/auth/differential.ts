@@ -18,13 +18,13 @@ import { modelSnapshot, seedModel, type SeededModel } from "./seed";
 // encoding is tried on every route. Breaking the guard (e.g. `byName` returning no model) makes
 // this fail on the first route that acts on B.
 
-interface Route {
+export interface Route {
   method: string;
   path: string;
 }
 
 /** Every guarded, credentialed route the app serves (public ones carry their own signed credential). */
-function routeTable(): Route[] {
+export function routeTable(): Route[] {
   const seen = new Map<string, Route>();
   for (const route of createApp().routes) {
     const scope = guardScope(route.handler);
@@ -136,8 +136,13 @@ const requestArbitrary = fc.record({
   ),
 });
 
-describe("a token granted model A cannot reach model B through any route or encoding", () => {
-  const routes = routeTable();
+/**
+ * The differential test over the routes `part` selects. The route table is split over a few test
+ * files so that each runs in an isolate of its own; `routeTable()` is still the one source.
+ */
+export function describeDifferential(title: string, part: (route: Route) => boolean): void {
+describe(`a token granted model A cannot reach model B: ${title}`, () => {
+  const routes = routeTable().filter(part);
 
   beforeAll(async () => {
     a = await seedModel(uniqueName("diff-a"));
@@ -156,8 +161,8 @@ describe("a token granted model A cannot reach model B through any route or enco
     expect(policy.status).toBe(200);
   });
 
-  it("covers the whole route table", () => {
-    expect(routes.length).toBeGreaterThan(60);
+  it("has routes in this part", () => {
+    expect(routes.length).toBeGreaterThan(5);
   });
 
   it.each(routes.map((r) => [`${r.method} ${r.path}`, r] as const))("%s", async (_, route) => {
@@ -177,7 +182,7 @@ describe("a token granted model A cannot reach model B through any route or enco
         // after B); everywhere else a successful answer must not even name B.
         if (res.status < 300 && !TRACKING.test(route.path) && text.includes(b.name)) leaks.push(`${encoding} ${res.status}: names ${b.name}: ${text.slice(0, 200)}`);
       }),
-      { numRuns: 12 },
+      { numRuns: 8 },
     );
     expect(leaks).toEqual([]);
     expect(await modelSnapshot(b)).toEqual(before);
@@ -186,3 +191,4 @@ describe("a token granted model A cannot reach model B through any route or enco
     expect(bToken.status).toBe(200);
   });
 });
+}
