@@ -394,5 +394,9 @@ async function stop(signal) {
   await mf.dispose();
   process.exit(0);
 }
+// Miniflare's runtime installs its own signal handlers (SIGINT: kill workerd, exit 130) before
+// these; ours stop it cleanly through dispose() and exit 0, so theirs go.
+process.removeAllListeners("SIGINT");
+process.removeAllListeners("SIGTERM");
 process.on("SIGINT", () => void stop("SIGINT"));
 process.on("SIGTERM", () => void stop("SIGTERM"));
