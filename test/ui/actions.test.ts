@@ -190,7 +190,7 @@ describe("aliases, tags and description through the forms", () => {
 describe("pinning key metrics", () => {
   it("pins the chosen metrics as the model's metric columns for everyone, and unpins them", async () => {
     const name = await createModel(uniqueName("Pinned"));
-    for (const metrics of [{ rmse: 0.8, r2: 0.7, mae: 0.5, loss: 1 }, { rmse: 0.7, r2: 0.8, loss: 0.9 }]) await registerTrained(name, {}, metrics);
+    for (const metrics of [{ rmse: 0.8, r2: 0.7, mae: 0.5, loss: 1 }, { rmse: 0.7, r2: 0.8, loss: 0.9 }] as Record<string, number>[]) await registerTrained(name, {}, metrics);
     const browser = new Browser();
     const columns = async () => {
       const html = (await browser.get(modelPage(name))).html;
