@@ -9,7 +9,7 @@
 //       MLflow's, and ours vs our own /v1 cached file;
 //   (c) registered-models/get-latest-versions and model-versions/get under wrk, ours vs MLflow's.
 // Prints the ratios, writes bench/mlflow-results.json and docs/benchmarks-mlflow.md. Needs the
-// MLflow 2.12.2 client and server set up (../shared/docs/mlflow-reference.md); installs wrk if
+// MLflow 2.12.2 client and server set up (mlflow-reference.md in the team docs); installs wrk if
 // missing. Everything it starts, it stops; every load run has a fixed duration and targets 127.0.0.1.
 //
 // Environment: MLFLOW_REF_TOOL / MLFLOW_REF_HOME (as test/mlflow/run.mjs), MLFLOW_BENCH_PORT (MLflow's
@@ -28,7 +28,8 @@ import { assertNoErrorStatus, ensureWrk, runWrk, socketErrors } from "./lib/wrk.
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
-const TOOL = process.env.MLFLOW_REF_TOOL ?? path.resolve(root, "../shared/tools/mlflow-reference");
+// The mlflow-reference tool is not part of the repository: its path comes from the environment.
+const TOOL = process.env.MLFLOW_REF_TOOL ?? "";
 const HOME = process.env.MLFLOW_REF_HOME ?? path.join(homedir(), "mlflow-ref");
 const MLFLOW_PORT = Number(process.env.MLFLOW_BENCH_PORT ?? 5055);
 const PASSES = Number(process.env.BENCH_MLFLOW_PASSES ?? 3);
@@ -185,11 +186,11 @@ const times = (r) => `×${r.toFixed(2)}`;
 
 // --- the run -------------------------------------------------------------------------------------
 async function main() {
-  if (!existsSync(TOOL) || !existsSync(path.join(HOME, "mlflow-src/mlflow/version.py"))) {
+  if (!TOOL || !existsSync(TOOL) || !existsSync(path.join(HOME, "mlflow-src/mlflow/version.py"))) {
     console.error(
       `bench:mlflow: the MLflow 2.12.2 client and server are not set up (${TOOL}, ${HOME}): fetch github:williamjamir/mlflow and ` +
         `github:bernii/querystring-parser, then run \`${TOOL} setup ${HOME} <mlflow git dir> <querystring-parser git dir>\` as root ` +
-        `(../shared/docs/mlflow-reference.md), or set MLFLOW_REF_TOOL / MLFLOW_REF_HOME`,
+        `(mlflow-reference.md), and set MLFLOW_REF_TOOL (required) / MLFLOW_REF_HOME`,
     );
     return 2;
   }
@@ -399,7 +400,7 @@ ${[
 ## How it was measured
 
 - Command: \`npm run bench:mlflow\`; the run took ${results.tookSec} s.
-- MLflow: ${results.mlflow.server}, started with \`../shared/tools/mlflow-reference server ~/mlflow-ref start ${results.mlflow.server.match(/port (\d+)/)[1]} <dir>\`
+- MLflow: ${results.mlflow.server}, started with \`$MLFLOW_REF_TOOL server ~/mlflow-ref start ${results.mlflow.server.match(/port (\d+)/)[1]} <dir>\`
   (MLflow's source at tag v2.12.2 on Debian's Python packages). Ours: \`npm start\` (scripts/start.mjs:
   the built Worker on workerd through Miniflare) with a fresh \`STATE_DIR\`.
 - Seed, the same on both, by the real client: \`mlflow.sklearn.log_model(..., registered_model_name="BenchModel")\`

@@ -4,18 +4,18 @@
 // Starts its own registry (`npm start` on a free port, or $PORT, with a STATE_DIR in a temp dir),
 // runs the Python check scripts beside this file through each client, prints one PASS/FAIL line per
 // check, a summary, and exits 1 if any check failed (2 if a client is not set up). Not part of
-// `npm test`: CI machines are fresh and have no MLflow client. Set-up: ../shared/docs/mlflow-reference.md.
+// `npm test`: CI machines are fresh and have no MLflow client. Set-up: the team's mlflow-reference tools.
 //
 //   node test/mlflow/run.mjs [--client 2|3|both] [--only WORD[,WORD]] [--url URL] [--keep]
 //     --client  which client generation(s) to run (default both)
 //     --only    only the checks whose "group: name" contains one of the words (and what they need)
 //     --url     run against a server that is already up instead of starting one, e.g. MLflow's own
-//               (`../shared/tools/mlflow-reference server ~/mlflow-ref start 5055 /tmp/mlflow-state`)
+//               (`$MLFLOW_REF_TOOL server ~/mlflow-ref start 5055 /tmp/mlflow-state`)
 //     --keep    keep the registry's state and the scratch files
 //
-// Where the clients are: MLFLOW_REF_TOOL (default ../shared/tools/mlflow-reference) with
-// MLFLOW_REF_HOME (default ~/mlflow-ref); MLFLOW3_REF_TOOL (../shared/tools/mlflow3-reference) with
-// MLFLOW3_REF_HOME (~/mlflow3-ref).
+// Where the clients are: MLFLOW_REF_TOOL (the mlflow-reference tool, required: the repository reads
+// nothing outside itself) with MLFLOW_REF_HOME (default ~/mlflow-ref); MLFLOW3_REF_TOOL (the
+// mlflow3-reference tool, required) with MLFLOW3_REF_HOME (~/mlflow3-ref).
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -31,22 +31,26 @@ const root = path.resolve(here, "../..");
 const CLIENTS = {
   2: {
     label: "MLflow 2.12.2",
-    tool: process.env.MLFLOW_REF_TOOL ?? path.resolve(root, "../shared/tools/mlflow-reference"),
+    tool: process.env.MLFLOW_REF_TOOL ?? "",
+    toolVar: "MLFLOW_REF_TOOL",
+    toolName: "mlflow-reference",
     home: process.env.MLFLOW_REF_HOME ?? path.join(homedir(), "mlflow-ref"),
     installed: "mlflow-src/mlflow/version.py",
     setup: (c) =>
       `fetch github:williamjamir/mlflow and github:bernii/querystring-parser, then run ` +
-      `\`${c.tool} setup ${c.home} <mlflow git dir> <querystring-parser git dir>\` as root ` +
-      `(../shared/docs/mlflow-reference.md), or point MLFLOW_REF_TOOL / MLFLOW_REF_HOME at an existing set-up`,
+      `\`${c.tool || c.toolName} setup ${c.home} <mlflow git dir> <querystring-parser git dir>\` as root ` +
+      `(mlflow-reference.md), or point MLFLOW_REF_TOOL / MLFLOW_REF_HOME at an existing set-up`,
   },
   3: {
     label: "MLflow 3.5.1",
-    tool: process.env.MLFLOW3_REF_TOOL ?? path.resolve(root, "../shared/tools/mlflow3-reference"),
+    tool: process.env.MLFLOW3_REF_TOOL ?? "",
+    toolVar: "MLFLOW3_REF_TOOL",
+    toolName: "mlflow3-reference",
     home: process.env.MLFLOW3_REF_HOME ?? path.join(homedir(), "mlflow3-ref"),
     installed: "mlflow3-src/mlflow.egg-info/PKG-INFO",
     setup: (c) =>
-      `fetch the eight repositories listed in ../shared/docs/mlflow-reference.md ("MLflow 3.5.1 as well"), then run ` +
-      `\`${c.tool} setup ${c.home} <the folder holding them>\` as root, or point MLFLOW3_REF_TOOL / MLFLOW3_REF_HOME at an existing set-up`,
+      `fetch the eight repositories listed in mlflow-reference.md ("MLflow 3.5.1 as well"), then run ` +
+      `\`${c.tool || c.toolName} setup ${c.home} <the folder holding them>\` as root, or point MLFLOW3_REF_TOOL / MLFLOW3_REF_HOME at an existing set-up`,
   },
 };
 
@@ -75,8 +79,8 @@ if (!generations) {
 
 for (const g of generations) {
   const c = CLIENTS[g];
-  if (!existsSync(c.tool)) {
-    console.error(`test:mlflow: ${c.label} client tool not found at ${c.tool}: ${c.setup(c)}`);
+  if (!c.tool || !existsSync(c.tool)) {
+    console.error(`test:mlflow: ${c.label}: set ${c.toolVar} to the mlflow-reference tool (${c.tool || "not set"}); ${c.setup(c)}`);
     process.exit(2);
   }
   if (!existsSync(path.join(c.home, c.installed))) {
