@@ -82,6 +82,24 @@ interface Frame {
   font: number;
 }
 
+/** The value axis both charts draw: a gridline and a label at every tick. */
+function YGrid(props: { frame: Frame; ticks: number[]; y: (v: number) => number }) {
+  const f = props.frame;
+  const spacing = props.ticks.length > 1 ? props.ticks[1] - props.ticks[0] : 1;
+  return (
+    <>
+      {props.ticks.map((t) => (
+        <g>
+          <line x1={f.margin.left} x2={f.width - f.margin.right} y1={props.y(t)} y2={props.y(t)} stroke="#d5dbe1" stroke-width="1" />
+          <text x={f.margin.left - 6} y={props.y(t) + f.font * 0.35} text-anchor="end" font-size={f.font} fill="#4d5661">
+            {tickLabel(t, spacing)}
+          </text>
+        </g>
+      ))}
+    </>
+  );
+}
+
 const LINE_FRAME: Frame = { width: 460, height: 280, margin: { left: 58, right: 14, top: 14, bottom: 48 }, font: 14 };
 const SMALL_FRAME: Frame = { width: 320, height: 160, margin: { left: 52, right: 10, top: 10, bottom: 30 }, font: 12 };
 
@@ -103,19 +121,11 @@ export function StepChart(props: { id: string; title: string; series: Series[]; 
   const plotH = f.height - f.margin.top - f.margin.bottom;
   const x = (step: number) => f.margin.left + (x1 === x0 ? plotW / 2 : ((step - x0) / (x1 - x0)) * plotW);
   const y = (v: number) => f.margin.top + plotH - ((v - y0) / (y1 - y0)) * plotH;
-  const ySpacing = ys.length > 1 ? ys[1] - ys[0] : 1;
   const titleId = `${props.id}-title`;
   return (
     <svg class={props.small ? "chart small" : "chart"} viewBox={`0 0 ${f.width} ${f.height}`} role="img" aria-labelledby={titleId} xmlns="http://www.w3.org/2000/svg">
       <title id={titleId}>{props.title}</title>
-      {ys.map((t) => (
-        <g>
-          <line x1={f.margin.left} x2={f.width - f.margin.right} y1={y(t)} y2={y(t)} stroke="#d5dbe1" stroke-width="1" />
-          <text x={f.margin.left - 6} y={y(t) + f.font * 0.35} text-anchor="end" font-size={f.font} fill="#4d5661">
-            {tickLabel(t, ySpacing)}
-          </text>
-        </g>
-      ))}
+      <YGrid frame={f} ticks={ys} y={y} />
       <line x1={f.margin.left} x2={f.width - f.margin.right} y1={f.margin.top + plotH} y2={f.margin.top + plotH} stroke="#8c959f" stroke-width="1" />
       {xs.map((t) => (
         // Low enough that the lowest value tick, level with the axis, never touches a step label.
@@ -174,19 +184,11 @@ export function BarChart(props: { id: string; title: string; bars: Bar[] }) {
   const column = plotW / props.bars.length;
   const barW = Math.min(64, column * 0.6);
   const labelFont = column < 48 ? 12 : 14;
-  const ySpacing = ys.length > 1 ? ys[1] - ys[0] : 1;
   const titleId = `${props.id}-title`;
   return (
     <svg class="chart" viewBox={`0 0 ${f.width} ${f.height}`} role="img" aria-labelledby={titleId} xmlns="http://www.w3.org/2000/svg">
       <title id={titleId}>{props.title}</title>
-      {ys.map((t) => (
-        <g>
-          <line x1={f.margin.left} x2={f.width - f.margin.right} y1={y(t)} y2={y(t)} stroke="#d5dbe1" stroke-width="1" />
-          <text x={f.margin.left - 6} y={y(t) + f.font * 0.35} text-anchor="end" font-size={f.font} fill="#4d5661">
-            {tickLabel(t, ySpacing)}
-          </text>
-        </g>
-      ))}
+      <YGrid frame={f} ticks={ys} y={y} />
       {props.bars.map((b, i) => {
         const centre = f.margin.left + column * (i + 0.5);
         const usable = plottable(b.value);
