@@ -20,7 +20,8 @@ const WEBHOOKS = {
 // vitest-pool-workers 0.15.1 (the one built on the miniflare and wrangler `npm start` uses) prints
 // workerd's note that its runner's WebSocket closed when a run ends; later releases of the pool list
 // that message among the runtime logs they drop (its `ignoreMessages`). Drop exactly that line.
-const RUNNER_SOCKET_CLOSED = /^exception = workerd\/api\/web-socket\.c\+\+:\d+: disconnected: WebSocket peer disconnected\n$/;
+const RUNNER_SOCKET_CLOSED =
+  /^exception = workerd\/api\/web-socket\.c\+\+:\d+: disconnected: WebSocket peer disconnected\n$/;
 const write = process.stdout.write.bind(process.stdout) as (...args: unknown[]) => boolean;
 process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
   if (typeof chunk !== "string" || !RUNNER_SOCKET_CLOSED.test(chunk)) return write(chunk, ...rest);
@@ -35,7 +36,15 @@ export default defineConfig(async () => {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
-        miniflare: { bindings: { TEST_MIGRATIONS: migrations, MODELGATE_SIGNING_KEYS: SIGNING_KEYS, MODELGATE_WEBHOOK_KEYS: WEBHOOK_KEYS, ...WEBHOOKS, ...bindings } },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            MODELGATE_SIGNING_KEYS: SIGNING_KEYS,
+            MODELGATE_WEBHOOK_KEYS: WEBHOOK_KEYS,
+            ...WEBHOOKS,
+            ...bindings,
+          },
+        },
       }),
     ],
     test: {

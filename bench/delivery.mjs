@@ -16,7 +16,13 @@ const bareDir = path.join(here, "bare-r2");
 const CYCLE_SCRIPT = path.join(here, "lib", "cycle-versions.lua");
 const MiB = 1024 * 1024;
 
-export const DELIVERY = { model: "delivery-bench", bigModel: "delivery-big", file: "weights.bin", uncachedVersions: 2500, bigMiB: 100 };
+export const DELIVERY = {
+  model: "delivery-bench",
+  bigModel: "delivery-big",
+  file: "weights.bin",
+  uncachedVersions: 2500,
+  bigMiB: 100,
+};
 export const DELIVERY_TARGETS = { cached: 0.8, pointRead: 0.5 };
 
 async function ok(response, what) {
@@ -27,9 +33,11 @@ async function ok(response, what) {
 
 function api(base) {
   return (route, body) =>
-    fetch(`${base}/api/2.0/mlflow/${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) =>
-      ok(r, route),
-    );
+    fetch(`${base}/api/2.0/mlflow/${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }).then((r) => ok(r, route));
 }
 
 const put = (url, bytes) => fetch(url, { method: "PUT", body: bytes, duplex: "half" }).then((r) => ok(r, `PUT ${url}`));
@@ -64,13 +72,18 @@ async function seed(base, small, big, log) {
   await post("model-versions/create", { name: DELIVERY.bigModel, source: `mlflow-artifacts:/${artifactRoot}/big` });
   // Sequential: version numbers are allocated one at a time by the model's coordinator anyway.
   for (let v = 1; v <= DELIVERY.uncachedVersions; v++) {
-    const created = await post("model-versions/create", { name: DELIVERY.model, source: `mlflow-artifacts:/${artifactRoot}/small` });
+    const created = await post("model-versions/create", {
+      name: DELIVERY.model,
+      source: `mlflow-artifacts:/${artifactRoot}/small`,
+    });
     if (created.model_version.status !== "READY" || created.model_version.version !== String(v)) {
       throw new Error(`seeding ${DELIVERY.model}: unexpected ${JSON.stringify(created.model_version)}`);
     }
   }
   await post("model-versions/transition-stage", { name: DELIVERY.model, version: "1", stage: "Production" });
-  log(`delivery: seeded ${DELIVERY.uncachedVersions} versions of a 1 MiB file and one of ${DELIVERY.bigMiB} MiB in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  log(
+    `delivery: seeded ${DELIVERY.uncachedVersions} versions of a 1 MiB file and one of ${DELIVERY.bigMiB} MiB in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+  );
 }
 
 /** Downloads `url` once, streaming, and answers MiB/s and the cache state the server reported. */
@@ -98,7 +111,9 @@ async function measureUncached(label, url, settings, log) {
     scriptArgs: [`/v1/models/${DELIVERY.model}/versions/`, `/files/${DELIVERY.file}`, 2, DELIVERY.uncachedVersions],
   });
   assertNoErrorStatus(label, result);
-  log(`${label}: ${Math.round(result.requestsPerSec)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.cache.miss} misses, ${result.cache.hit} hits)`);
+  log(
+    `${label}: ${Math.round(result.requestsPerSec)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.cache.miss} misses, ${result.cache.hit} hits)`,
+  );
   return { ...result, socketErrors: socketErrors(result) };
 }
 
@@ -119,15 +134,26 @@ export async function measureDelivery({ base, runDir, settings, measure, measure
     const fileUrl = `${base}/v1/models/${DELIVERY.model}/versions/1/files/${DELIVERY.file}`;
     const first = await fetch(fileUrl);
     const etag = first.headers.get("etag");
-    if (Buffer.compare(Buffer.from(await first.arrayBuffer()), small) !== 0) throw new Error(`${fileUrl} served other bytes`);
+    if (Buffer.compare(Buffer.from(await first.arrayBuffer()), small) !== 0)
+      throw new Error(`${fileUrl} served other bytes`);
 
     const rawHit = await measure("raw Cache API hit, 1 MiB (bare Worker)", `${bareBase}/__cache/small`);
     const cached = await measure("cached 1 MiB file (/v1 .../files)", fileUrl);
     const rawR2 = await measure("raw R2 read, 1 MiB (bare Worker)", `${bareBase}/small`);
-    const uncached = await measureUncached("uncached 1 MiB file (a new version each request)", `${base}/`, settings, log);
+    const uncached = await measureUncached(
+      "uncached 1 MiB file (a new version each request)",
+      `${base}/`,
+      settings,
+      log,
+    );
     const helloBefore = await measureHello("hello-world, Miniflare (before 304 and resolve)");
-    const notModified = await measure("304 (If-None-Match on a cached file)", fileUrl, { headers: { "if-none-match": etag } });
-    const resolve = await measure("resolve Production (/v1/models/{name}/Production)", `${base}/v1/models/${DELIVERY.model}/Production`);
+    const notModified = await measure("304 (If-None-Match on a cached file)", fileUrl, {
+      headers: { "if-none-match": etag },
+    });
+    const resolve = await measure(
+      "resolve Production (/v1/models/{name}/Production)",
+      `${base}/v1/models/${DELIVERY.model}/Production`,
+    );
     const helloAfter = await measureHello("hello-world, Miniflare (after 304 and resolve)");
     const helloMean = (helloBefore.requestsPerSec + helloAfter.requestsPerSec) / 2;
 
@@ -135,7 +161,9 @@ export async function measureDelivery({ base, runDir, settings, measure, measure
     const bigMiss = await download(bigUrl, big.length);
     const bigHit = await download(bigUrl, big.length);
     const bigBare = await download(`${bareBase}/big`, big.length);
-    log(`delivery: ${DELIVERY.bigMiB} MiB download: ${bigMiss.mibPerSec.toFixed(0)} MiB/s (${bigMiss.cache}), ${bigHit.mibPerSec.toFixed(0)} MiB/s (${bigHit.cache}); bare R2 read ${bigBare.mibPerSec.toFixed(0)} MiB/s`);
+    log(
+      `delivery: ${DELIVERY.bigMiB} MiB download: ${bigMiss.mibPerSec.toFixed(0)} MiB/s (${bigMiss.cache}), ${bigHit.mibPerSec.toFixed(0)} MiB/s (${bigHit.cache}); bare R2 read ${bigBare.mibPerSec.toFixed(0)} MiB/s`,
+    );
 
     return {
       cached: { ...cached, baseline: rawHit, ratio: cached.requestsPerSec / rawHit.requestsPerSec },
@@ -152,11 +180,11 @@ export async function measureDelivery({ base, runDir, settings, measure, measure
 
 const pct = (r) => `${Math.round(r * 100)} %`;
 const int = (n) => Math.round(n).toLocaleString("en-US");
-const ms = (n) => (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)) + " ms";
+const ms = (n) => `${n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)} ms`;
 const verdict = (ratio, target) => `**${pct(ratio)}** (≥ ${pct(target)}: ${ratio >= target ? "met" : "**not met**"})`;
 
 /** The "Edge delivery" section of docs/benchmarks.md. */
-export function renderDelivery(d, settings) {
+export function renderDelivery(d) {
   const row = (label, r, vs) => `| ${label} | ${int(r.requestsPerSec)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${vs} |`;
   return [
     "## Edge delivery (`/v1`)",
@@ -169,7 +197,11 @@ export function renderDelivery(d, settings) {
     "| Run | req/s | p50 | p99 | vs its baseline |",
     "|---|---:|---:|---:|---:|",
     row("raw Cache API hit, 1 MiB (bare Worker)", d.cached.baseline, "baseline"),
-    row("**cached 1 MiB file** `/v1/models/{name}/versions/1/files/weights.bin`", d.cached, verdict(d.cached.ratio, DELIVERY_TARGETS.cached)),
+    row(
+      "**cached 1 MiB file** `/v1/models/{name}/versions/1/files/weights.bin`",
+      d.cached,
+      verdict(d.cached.ratio, DELIVERY_TARGETS.cached),
+    ),
     row("raw R2 read, 1 MiB (bare Worker)", d.uncached.baseline, "baseline"),
     row(
       `uncached 1 MiB file (5 s, no warm-up: ${int(d.uncached.cache.miss)} misses, ${int(d.uncached.cache.hit)} hits)`,
@@ -177,7 +209,11 @@ export function renderDelivery(d, settings) {
       `${pct(d.uncached.ratio)} (no target)`,
     ),
     row("hello-world, Miniflare (before)", d.hello[0], "baseline"),
-    row("**304** (`If-None-Match` on the cached file)", d.notModified, verdict(d.notModified.ratio, DELIVERY_TARGETS.pointRead)),
+    row(
+      "**304** (`If-None-Match` on the cached file)",
+      d.notModified,
+      verdict(d.notModified.ratio, DELIVERY_TARGETS.pointRead),
+    ),
     row("**resolve** `/v1/models/{name}/Production`", d.resolve, verdict(d.resolve.ratio, DELIVERY_TARGETS.pointRead)),
     row("hello-world, Miniflare (after)", d.hello[1], "baseline"),
     "",

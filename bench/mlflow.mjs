@@ -122,7 +122,10 @@ function portInUse(port) {
 }
 
 function mlflowServer(action, ...args) {
-  return execFileSync(TOOL, ["server", HOME, action, String(MLFLOW_PORT), ...args], { encoding: "utf8", timeout: 120_000 }).trim();
+  return execFileSync(TOOL, ["server", HOME, action, String(MLFLOW_PORT), ...args], {
+    encoding: "utf8",
+    timeout: 120_000,
+  }).trim();
 }
 
 /** The MLflow server's process group (the tool starts it with setsid and keeps its pid). */
@@ -144,10 +147,18 @@ async function python(label, source, env) {
   const out = path.join(runDir, `${label}.json`);
   writeFileSync(file, source);
   const handle = startChild(`python ${label}`, TOOL, ["python", HOME, file], {
-    env: { ...process.env, ...env, BENCH_OUT: out, TMPDIR: path.join(runDir, "tmp"), PYTHONDONTWRITEBYTECODE: "1", MLFLOW_DISABLE_TELEMETRY: "true" },
+    env: {
+      ...process.env,
+      ...env,
+      BENCH_OUT: out,
+      TMPDIR: path.join(runDir, "tmp"),
+      PYTHONDONTWRITEBYTECODE: "1",
+      MLFLOW_DISABLE_TELEMETRY: "true",
+    },
   });
   await handle.done;
-  if (handle.exitCode !== 0 || !existsSync(out)) throw new Error(`${label}.py failed (exit ${handle.exitCode})\n${describeTail(handle)}`);
+  if (handle.exitCode !== 0 || !existsSync(out))
+    throw new Error(`${label}.py failed (exit ${handle.exitCode})\n${describeTail(handle)}`);
   return JSON.parse(readFileSync(out, "utf8"));
 }
 
@@ -171,7 +182,9 @@ async function measure(label, url) {
     const { raw, ...kept } = result;
     const run = { ...kept, cpu };
     if (socketErrors(result) === 0 || attempt === 2) {
-      log(`  ${label}: ${Math.round(result.requestsPerSec)} req/s, p50 ${result.p50Ms} ms (others used ${cpu.otherCores} cores)`);
+      log(
+        `  ${label}: ${Math.round(result.requestsPerSec)} req/s, p50 ${result.p50Ms} ms (others used ${cpu.otherCores} cores)`,
+      );
       return { ...run, discarded };
     }
     discarded.push(run);
@@ -181,7 +194,8 @@ async function measure(label, url) {
 
 /** wrk's command line as run against ours, with the server and the checkout's path left out. */
 const shortCommand = (command, base) => command.replace(base, "").replace(`${root}/`, "");
-const fmt = (n, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const times = (r) => `×${r.toFixed(2)}`;
 
 // --- the run -------------------------------------------------------------------------------------
@@ -195,7 +209,8 @@ async function main() {
     return 2;
   }
   const wrkVersion = ensureWrk(log);
-  if (await portInUse(MLFLOW_PORT)) throw new Error(`port ${MLFLOW_PORT} is in use; stop what listens there or set MLFLOW_BENCH_PORT`);
+  if (await portInUse(MLFLOW_PORT))
+    throw new Error(`port ${MLFLOW_PORT} is in use; stop what listens there or set MLFLOW_BENCH_PORT`);
   runDir = mkdtempSync(path.join(tmpdir(), "modelgate-bench-mlflow-"));
   mkdirSync(path.join(runDir, "tmp"));
 
@@ -237,23 +252,34 @@ async function main() {
     });
   }
   for (const s of servers) {
-    for (const route of ["registered-models/get-latest-versions?name=BenchModel&stages=Production", "model-versions/get?name=BenchModel&version=1"]) {
+    for (const route of [
+      "registered-models/get-latest-versions?name=BenchModel&stages=Production",
+      "model-versions/get?name=BenchModel&version=1",
+    ]) {
       await fetchChecked(`${s.uri}/api/2.0/mlflow/${route}`, (body) => {
         const text = body.toString();
-        if (!text.includes('"Production"') || !text.includes('"1"')) throw new Error(`${s.key} ${route}: ${text.slice(0, 300)}`);
+        if (!text.includes('"Production"') || !text.includes('"1"'))
+          throw new Error(`${s.key} ${route}: ${text.slice(0, 300)}`);
       });
     }
   }
 
-  log(`(a) load_model("models:/BenchModel/Production"): ${PASSES} passes of ${LOADS} warm loads per server, alternating, one Python process per pass`);
+  log(
+    `(a) load_model("models:/BenchModel/Production"): ${PASSES} passes of ${LOADS} warm loads per server, alternating, one Python process per pass`,
+  );
   const loadPasses = [];
   for (let pass = 1; pass <= PASSES; pass++) {
     const meter = startCpuMeter(allGroups());
-    const r = await python(`load-pass-${pass}`, LOAD_PY, { BENCH_SERVERS: JSON.stringify(pass % 2 ? servers : [...servers].reverse()), BENCH_LOADS: String(LOADS) });
+    const r = await python(`load-pass-${pass}`, LOAD_PY, {
+      BENCH_SERVERS: JSON.stringify(pass % 2 ? servers : [...servers].reverse()),
+      BENCH_LOADS: String(LOADS),
+    });
     const cpu = meter.stop();
     const ratio = r.mlflow.median_s / r.ours.median_s;
     loadPasses.push({ pass, ours: r.ours, mlflow: r.mlflow, ratio, cpu });
-    log(`  pass ${pass}: ours ${(r.ours.median_s * 1000).toFixed(1)} ms, MLflow ${(r.mlflow.median_s * 1000).toFixed(1)} ms (${times(ratio)}; others used ${cpu.otherCores} cores)`);
+    log(
+      `  pass ${pass}: ours ${(r.ours.median_s * 1000).toFixed(1)} ms, MLflow ${(r.mlflow.median_s * 1000).toFixed(1)} ms (${times(ratio)}; others used ${cpu.otherCores} cores)`,
+    );
   }
   const sortedRatios = loadPasses.map((p) => p.ratio).sort((a, b) => a - b);
   const medianPass = loadPasses.find((p) => p.ratio === sortedRatios[Math.floor(sortedRatios.length / 2)]);
@@ -279,7 +305,8 @@ async function main() {
   const rows = [
     {
       id: "load_model",
-      label: '`mlflow.pyfunc.load_model("models:/BenchModel/Production")`, median warm load (pass with the median ratio)',
+      label:
+        '`mlflow.pyfunc.load_model("models:/BenchModel/Production")`, median warm load (pass with the median ratio)',
       ours: medianPass.ours.median_s,
       mlflow: medianPass.mlflow.median_s,
       unit: "s",
@@ -324,7 +351,10 @@ async function main() {
     generatedAt: new Date().toISOString(),
     tookSec: Math.round((Date.now() - started) / 1000),
     machine: describeMachine(root, wrkVersion),
-    mlflow: { version: "2.12.2", server: `mlflow server --workers 2 (gunicorn), SQLite, --serve-artifacts, port ${MLFLOW_PORT}` },
+    mlflow: {
+      version: "2.12.2",
+      server: `mlflow server --workers 2 (gunicorn), SQLite, --serve-artifacts, port ${MLFLOW_PORT}`,
+    },
     wrk: WRK,
     seed,
     rows,
@@ -336,9 +366,14 @@ async function main() {
 
   console.log("\nbench:mlflow (ours against MLflow 2.12.2's own server, same machine, same run):");
   for (const r of rows) {
-    const against = r.id === "artifact-vs-v1" ? `/v1 ${fmt(r.v1)} ${r.unit}` : `MLflow ${r.unit === "s" ? `${(r.mlflow * 1000).toFixed(1)} ms` : `${fmt(r.mlflow)} ${r.unit}`}`;
+    const against =
+      r.id === "artifact-vs-v1"
+        ? `/v1 ${fmt(r.v1)} ${r.unit}`
+        : `MLflow ${r.unit === "s" ? `${(r.mlflow * 1000).toFixed(1)} ms` : `${fmt(r.mlflow)} ${r.unit}`}`;
     const mine = r.unit === "s" ? `${(r.ours * 1000).toFixed(1)} ms` : `${fmt(r.ours)} ${r.unit}`;
-    console.log(`  ${r.id.padEnd(20)} ours ${mine.padEnd(12)} ${against.padEnd(22)} ${r.id === "artifact-vs-v1" ? `${Math.round(r.ratio * 100)} %` : times(r.ratio)}  (target ${r.id === "artifact-vs-v1" ? `${r.target * 100} %` : `×${r.target}`}: ${r.met ? "met" : "NOT met"})`);
+    console.log(
+      `  ${r.id.padEnd(20)} ours ${mine.padEnd(12)} ${against.padEnd(22)} ${r.id === "artifact-vs-v1" ? `${Math.round(r.ratio * 100)} %` : times(r.ratio)}  (target ${r.id === "artifact-vs-v1" ? `${r.target * 100} %` : `×${r.target}`}: ${r.met ? "met" : "NOT met"})`,
+    );
   }
   console.log(`wrote bench/mlflow-results.json and docs/benchmarks-mlflow.md (${results.tookSec} s)`);
   return 0;
@@ -348,7 +383,8 @@ function render(results) {
   const { machine: m, rows, load, wrkRuns: w } = results;
   const cell = (r, v) => (v === undefined ? "—" : r.unit === "s" ? `${(v * 1000).toFixed(1)} ms` : `${fmt(v)} req/s`);
   const ratioText = (r) => (r.id === "artifact-vs-v1" ? `${Math.round(r.ratio * 100)} % of /v1` : times(r.ratio));
-  const targetText = (r) => `${r.id === "artifact-vs-v1" ? `≥ ${r.target * 100} %` : `≥ ×${r.target}`}: ${r.met ? "met" : "**not met**"}`;
+  const targetText = (r) =>
+    `${r.id === "artifact-vs-v1" ? `≥ ${r.target * 100} %` : `≥ ×${r.target}`}: ${r.met ? "met" : "**not met**"}`;
   const wrkCpu = (x) => `${x.cpu.ownCores} / ${x.cpu.otherCores}`;
   return `# Benchmarks: Modelgate against MLflow's own server
 
@@ -362,7 +398,10 @@ a time. Ratios are ours against MLflow's (× = how many times faster ours is); t
 | Row | Ours | MLflow 2.12.2 | Ratio | Target | Command |
 |---|---|---|---|---|---|
 ${rows
-  .map((r) => `| ${r.label} | ${cell(r, r.ours)} | ${r.id === "artifact-vs-v1" ? `(our /v1: ${cell(r, r.v1)})` : cell(r, r.mlflow)} | ${ratioText(r)} | ${targetText(r)} | \`${r.command}\` |`)
+  .map(
+    (r) =>
+      `| ${r.label} | ${cell(r, r.ours)} | ${r.id === "artifact-vs-v1" ? `(our /v1: ${cell(r, r.v1)})` : cell(r, r.mlflow)} | ${ratioText(r)} | ${targetText(r)} | \`${r.command}\` |`,
+  )
   .join("\n")}
 
 ### load_model, every pass
@@ -394,7 +433,10 @@ ${[
     [`MLflow, ${id}`, r.mlflow],
   ]),
 ]
-  .map(([label, x]) => `| ${label} | ${fmt(x.requestsPerSec)} | ${x.p50Ms} ms | ${x.p99Ms} ms | ${fmt(x.bytesPerResponse)} | ${wrkCpu(x)} |`)
+  .map(
+    ([label, x]) =>
+      `| ${label} | ${fmt(x.requestsPerSec)} | ${x.p50Ms} ms | ${x.p99Ms} ms | ${fmt(x.bytesPerResponse)} | ${wrkCpu(x)} |`,
+  )
   .join("\n")}
 
 ## How it was measured

@@ -8,7 +8,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { childGroups, describeTail, freePort, startChild, stopAllChildren, stopChild, waitForHttp } from "./lib/children.mjs";
+import {
+  childGroups,
+  describeTail,
+  freePort,
+  startChild,
+  stopAllChildren,
+  stopChild,
+  waitForHttp,
+} from "./lib/children.mjs";
 import { startCpuMeter, waitUntilIdle } from "./lib/cpu-meter.mjs";
 import { checkEndpoints, ENDPOINTS, getJson } from "./lib/endpoints.mjs";
 import { describeMachine } from "./lib/machine.mjs";
@@ -61,7 +69,9 @@ async function measure(label, url, options = {}) {
     const cpu = meter.stop();
     assertNoErrorStatus(label, result);
     if (socketErrors(result) > 0) {
-      log(`${label}: DISCARDED attempt ${attempt}: wrk saw socket errors ${JSON.stringify(result.errors)}; CPU of other processes ${cpu.otherCores} cores`);
+      log(
+        `${label}: DISCARDED attempt ${attempt}: wrk saw socket errors ${JSON.stringify(result.errors)}; CPU of other processes ${cpu.otherCores} cores`,
+      );
       discarded.push({ attempt, errors: result.errors, requestsPerSec: result.requestsPerSec, cpu, raw: result.raw });
       continue;
     }
@@ -113,9 +123,21 @@ async function withHello(work) {
 async function helloThroughWranglerDev(variant) {
   const port = await freePort();
   const inspector = await freePort();
-  const args = [wranglerJs, "dev", "--config", path.join(helloDir, "wrangler.toml"), "--ip", "127.0.0.1", "--port", String(port)];
+  const args = [
+    wranglerJs,
+    "dev",
+    "--config",
+    path.join(helloDir, "wrangler.toml"),
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+  ];
   args.push("--inspector-port", String(inspector), "--persist-to", path.join(runDir, "wrangler-dev"), ...variant.args);
-  const child = startChild(`wrangler dev ${variant.args.join(" ")}`.trim(), process.execPath, args, { cwd: helloDir, env: quietEnv });
+  const child = startChild(`wrangler dev ${variant.args.join(" ")}`.trim(), process.execPath, args, {
+    cwd: helloDir,
+    env: quietEnv,
+  });
   try {
     const url = `http://127.0.0.1:${port}/`;
     await waitForHttp(url, child, 60_000);
@@ -180,13 +202,19 @@ async function main() {
     log(`npm start answered /health after ${startupSeconds.toFixed(1)}s; seeding`);
 
     const seed = await seedRegistry(base, { deadlineMs: SEED_BOUND_MS, log });
-    log(`seeded ${seed.versions} versions in ${seed.versionsSeconds.toFixed(1)}s (${Math.round(seed.versionsPerSecond)}/s), ${seed.totalSeconds.toFixed(1)}s with transitions and the alias`);
+    log(
+      `seeded ${seed.versions} versions in ${seed.versionsSeconds.toFixed(1)}s (${Math.round(seed.versionsPerSecond)}/s), ${seed.totalSeconds.toFixed(1)}s with transitions and the alias`,
+    );
     await checkEndpoints(base);
     log("every endpoint answers what the seed implies");
     // Seeding leaves ~20,000 events for the relay and the webhook fan-out: measured reads must not
     // share the cores with that backlog (it took the first runs' p99 to seconds).
     const settleSeconds = await waitUntilIdle(childGroups());
-    log(settleSeconds === null ? "the registry was still busy 180 s after seeding; measuring anyway" : `the registry went idle ${settleSeconds.toFixed(0)} s after seeding`);
+    log(
+      settleSeconds === null
+        ? "the registry was still busy 180 s after seeding; measuring anyway"
+        : `the registry went idle ${settleSeconds.toFixed(0)} s after seeding`,
+    );
 
     // 4. The registry's reads, each between two hello-world runs and compared with their mean, so
     //    that a neighbour's load coming or going shifts both sides of a ratio alike.
@@ -217,8 +245,12 @@ async function main() {
     results.delivery = await measureDelivery({ base, runDir, settings: SETTINGS, measure, measureHello, log });
 
     // 6. Sustained mixed reads and writes, against hello-world before and after.
-    results.mixedLoad = await withHello((helloUrl) => measureMixedLoad({ registryBase: base, helloUrl, log, scratchDir: runDir }));
-    log(`mixed load: ${Math.round(results.mixedLoad.mixed.requestsPerSec)} req/s, ${Math.round(results.mixedLoad.mixed.ratio * 100)} % of hello-world`);
+    results.mixedLoad = await withHello((helloUrl) =>
+      measureMixedLoad({ registryBase: base, helloUrl, log, scratchDir: runDir }),
+    );
+    log(
+      `mixed load: ${Math.round(results.mixedLoad.mixed.requestsPerSec)} req/s, ${Math.round(results.mixedLoad.mixed.ratio * 100)} % of hello-world`,
+    );
 
     // The reads are still right after the load, and the Worker logged no trouble.
     await checkEndpoints(base);
@@ -227,10 +259,12 @@ async function main() {
     // them again. Counted and reported, not a failure: every other flagged line is.
     const relayRefusals = registry.flagged.filter((line) => line.startsWith("event relay failed"));
     const trouble = registry.flagged.filter((line) => !line.startsWith("event relay failed"));
-    if (trouble.length > 0) throw new Error(`npm start logged trouble during the run:\n${trouble.slice(0, 20).join("\n")}`);
+    if (trouble.length > 0)
+      throw new Error(`npm start logged trouble during the run:\n${trouble.slice(0, 20).join("\n")}`);
     results.relayRefusals = { count: relayRefusals.length, examples: [...new Set(relayRefusals)].slice(0, 3) };
     await stopChild(registry);
-    if (registry.exitCode !== 0) throw new Error(`npm start did not stop cleanly on SIGTERM (${registry.exitCode})\n${describeTail(registry)}`);
+    if (registry.exitCode !== 0)
+      throw new Error(`npm start did not stop cleanly on SIGTERM (${registry.exitCode})\n${describeTail(registry)}`);
 
     results.hello = { first: helloFirst, aroundRegistry: helloRuns };
     results.wranglerDev = wranglerDev;
@@ -241,8 +275,11 @@ async function main() {
   }
 
   results.totalSeconds = (Date.now() - started) / 1000;
-  writeFileSync(path.join(here, "results.json"), JSON.stringify(results, null, 2) + "\n");
-  writeFileSync(path.join(root, "docs", "benchmarks.md"), [renderReport(results), renderDelivery(results.delivery), renderMixedLoad(results.mixedLoad)].join("\n"));
+  writeFileSync(path.join(here, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(
+    path.join(root, "docs", "benchmarks.md"),
+    [renderReport(results), renderDelivery(results.delivery), renderMixedLoad(results.mixedLoad)].join("\n"),
+  );
 
   console.log("");
   const line = (label, r, note = "") =>
@@ -252,16 +289,30 @@ async function main() {
     );
   for (const w of results.wranglerDev) line(`hello-world via wrangler dev (${w.id})`, w);
   for (const e of results.endpoints) {
-    line(e.id, e, e.pointRead ? (e.ratio >= SETTINGS.targetRatio ? "  (target >= 50 %: met)" : "  (target >= 50 %: NOT met)") : "");
+    line(
+      e.id,
+      e,
+      e.pointRead ? (e.ratio >= SETTINGS.targetRatio ? "  (target >= 50 %: met)" : "  (target >= 50 %: NOT met)") : "",
+    );
   }
   const d = results.delivery;
   const target = (ratio, t) => (ratio >= t ? `  (target >= ${t * 100} %: met)` : `  (target >= ${t * 100} %: NOT met)`);
-  console.log(`  cached 1 MiB file vs raw Cache API hit        ${Math.round(d.cached.ratio * 100)} %${target(d.cached.ratio, 0.8)}`);
+  console.log(
+    `  cached 1 MiB file vs raw Cache API hit        ${Math.round(d.cached.ratio * 100)} %${target(d.cached.ratio, 0.8)}`,
+  );
   console.log(`  uncached 1 MiB file vs raw R2 read            ${Math.round(d.uncached.ratio * 100)} %`);
-  console.log(`  304 vs hello-world                            ${Math.round(d.notModified.ratio * 100)} %${target(d.notModified.ratio, 0.5)}`);
-  console.log(`  resolve vs hello-world                        ${Math.round(d.resolve.ratio * 100)} %${target(d.resolve.ratio, 0.5)}`);
-  console.log(`  ${d.big.mib} MiB download                              ${d.big.miss.mibPerSec.toFixed(0)} MiB/s (miss), ${d.big.hit.mibPerSec.toFixed(0)} MiB/s (hit)`);
-  console.log(`  mixed load                                    ${Math.round(results.mixedLoad.mixed.requestsPerSec)} req/s, ${Math.round(results.mixedLoad.mixed.ratio * 100)} % of hello-world`);
+  console.log(
+    `  304 vs hello-world                            ${Math.round(d.notModified.ratio * 100)} %${target(d.notModified.ratio, 0.5)}`,
+  );
+  console.log(
+    `  resolve vs hello-world                        ${Math.round(d.resolve.ratio * 100)} %${target(d.resolve.ratio, 0.5)}`,
+  );
+  console.log(
+    `  ${d.big.mib} MiB download                              ${d.big.miss.mibPerSec.toFixed(0)} MiB/s (miss), ${d.big.hit.mibPerSec.toFixed(0)} MiB/s (hit)`,
+  );
+  console.log(
+    `  mixed load                                    ${Math.round(results.mixedLoad.mixed.requestsPerSec)} req/s, ${Math.round(results.mixedLoad.mixed.ratio * 100)} % of hello-world`,
+  );
   log("wrote docs/benchmarks.md and bench/results.json");
 }
 

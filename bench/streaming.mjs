@@ -40,7 +40,7 @@ function workerdPids(pgid) {
   return execFileSync("ps", ["-o", "pid=,comm=", "-g", String(pgid)], { encoding: "utf8" })
     .split("\n")
     .map((l) => l.trim().split(/\s+/))
-    .filter(([, comm]) => comm && comm.startsWith("workerd"))
+    .filter(([, comm]) => comm?.startsWith("workerd"))
     .map(([pid]) => pid);
 }
 
@@ -91,7 +91,11 @@ function upload(url) {
     const hash = createHash("sha256");
     const req = request(url, { method: "PUT", agent: false, headers: { "content-length": SIZE_MIB * MiB } }, (res) => {
       res.resume();
-      res.on("end", () => (res.statusCode === 200 ? resolve({ sha256: hash.digest("hex") }) : reject(new Error(`PUT ${url}: ${res.statusCode}`))));
+      res.on("end", () =>
+        res.statusCode === 200
+          ? resolve({ sha256: hash.digest("hex") })
+          : reject(new Error(`PUT ${url}: ${res.statusCode}`)),
+      );
     });
     req.on("error", reject);
     let sent = 0;
@@ -130,14 +134,18 @@ function download(url) {
 async function run(label, command, args, env, objectUrl, healthUrl) {
   const port = await freePort();
   const stateDir = mkdtempSync(path.join(tmpdir(), "modelgate-stream-"));
-  const handle = startChild(label, command, args, { cwd: root, env: { ...process.env, PORT: String(port), STATE_DIR: stateDir, ...env } });
+  const handle = startChild(label, command, args, {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), STATE_DIR: stateDir, ...env },
+  });
   try {
     await waitFor(healthUrl(port), handle);
     const pids = workerdPids(handle.child.pid);
     const url = await objectUrl(port);
     const up = await measured(pids, () => upload(url));
     const down = await measured(pids, () => download(url));
-    if (down.sha256 !== up.sha256 || down.bytes !== SIZE_MIB * MiB) throw new Error(`${label}: downloaded bytes differ from the upload`);
+    if (down.sha256 !== up.sha256 || down.bytes !== SIZE_MIB * MiB)
+      throw new Error(`${label}: downloaded bytes differ from the upload`);
     return { label, upload: up, download: down };
   } finally {
     await stopChild(handle);
@@ -146,7 +154,14 @@ async function run(label, command, args, env, objectUrl, healthUrl) {
 }
 
 const bare = (n) =>
-  run(`bare R2 Worker #${n}`, process.execPath, [path.join(root, "bench/bare-r2/serve.mjs")], {}, (p) => `http://127.0.0.1:${p}/big.bin`, (p) => `http://127.0.0.1:${p}/missing`);
+  run(
+    `bare R2 Worker #${n}`,
+    process.execPath,
+    [path.join(root, "bench/bare-r2/serve.mjs")],
+    {},
+    (p) => `http://127.0.0.1:${p}/big.bin`,
+    (p) => `http://127.0.0.1:${p}/missing`,
+  );
 /** A new run's artifact root on the registry at `base` (writes land only under a run's or logged model's root). */
 async function runRoot(base) {
   const res = await fetch(`${base}/api/2.0/mlflow/runs/create`, {
@@ -165,7 +180,8 @@ const registry = (n) =>
     process.execPath,
     [path.join(root, "scripts/start.mjs")],
     {},
-    async (p) => `http://127.0.0.1:${p}/api/2.0/mlflow-artifacts/artifacts/${await runRoot(`http://127.0.0.1:${p}`)}/big.bin`,
+    async (p) =>
+      `http://127.0.0.1:${p}/api/2.0/mlflow-artifacts/artifacts/${await runRoot(`http://127.0.0.1:${p}`)}/big.bin`,
     (p) => `http://127.0.0.1:${p}/health`,
   );
 
@@ -200,7 +216,10 @@ const lines = [
   "",
   "| Run | upload MiB/s | upload peak RSS growth | download MiB/s | download peak RSS growth |",
   "|---|---:|---:|---:|---:|",
-  ...results.map((r) => `| ${r.label} | ${f(r.upload.mibPerSecond)} | ${f(r.upload.peakGrowthMiB)} MiB | ${f(r.download.mibPerSecond)} | ${f(r.download.peakGrowthMiB)} MiB |`),
+  ...results.map(
+    (r) =>
+      `| ${r.label} | ${f(r.upload.mibPerSecond)} | ${f(r.upload.peakGrowthMiB)} MiB | ${f(r.download.mibPerSecond)} | ${f(r.download.peakGrowthMiB)} MiB |`,
+  ),
   "",
   `Registry vs the bare Worker (means of the two runs of each): upload **${pct(reg.up / base.up)}** of its throughput,`,
   `download **${pct(reg.down / base.down)}** (target ≥ 80 %); peak memory growth ${f(reg.upMem - base.upMem)} MiB (upload) and`,
@@ -213,5 +232,8 @@ const lines = [
   "",
 ];
 writeFileSync(path.join(root, "docs/benchmarks-streaming.md"), lines.join("\n"));
-writeFileSync(path.join(root, "bench/streaming-results.json"), JSON.stringify({ sizeMiB: SIZE_MIB, results, bare: base, registry: reg }, null, 2));
+writeFileSync(
+  path.join(root, "bench/streaming-results.json"),
+  JSON.stringify({ sizeMiB: SIZE_MIB, results, bare: base, registry: reg }, null, 2),
+);
 console.log(lines.join("\n"));

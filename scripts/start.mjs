@@ -15,7 +15,17 @@
 // it is up (one workerd start instead of two).
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -27,7 +37,11 @@ const port = Number(process.env.PORT ?? 8787);
 const stateDir = path.resolve(root, process.env.STATE_DIR ?? ".modelgate/state");
 const config = path.join(root, "wrangler.toml");
 const wrangler = path.join(root, "node_modules", "wrangler", "bin", "wrangler.js");
-const quiet = { stdio: ["ignore", "ignore", "inherit"], cwd: root, env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } };
+const quiet = {
+  stdio: ["ignore", "ignore", "inherit"],
+  cwd: root,
+  env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+};
 // wrangler's local state layout: `wrangler d1 migrations apply --persist-to DIR` writes DIR/v3.
 const persistRoot = path.join(stateDir, "v3");
 
@@ -145,7 +159,11 @@ async function ensureBuild() {
 function pruneBuilds(builds, current) {
   const hourAgo = Date.now() - 3_600_000;
   const entries = readdirSync(builds)
-    .map((name) => ({ name, full: path.join(builds, name), mtime: statSync(path.join(builds, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }))
+    .map((name) => ({
+      name,
+      full: path.join(builds, name),
+      mtime: statSync(path.join(builds, name), { throwIfNoEntry: false })?.mtimeMs ?? 0,
+    }))
     .filter((e) => e.full !== current)
     .sort((a, b) => b.mtime - a.mtime);
   entries.forEach((e, index) => {
@@ -182,7 +200,11 @@ const migratorWorker = ({ workerOptions, d1 }) => ({
 });
 /** Sends one batch to the migrator Worker with `fetch` (a Miniflare's dispatchFetch, or its Worker's fetch). */
 const batchVia = (fetch) => async (statements) => {
-  const res = await fetch("http://migrator/", { method: "POST", headers: { "x-modelgate-migrator": migratorSecret }, body: JSON.stringify(statements) });
+  const res = await fetch("http://migrator/", {
+    method: "POST",
+    headers: { "x-modelgate-migrator": migratorSecret },
+    body: JSON.stringify(statements),
+  });
   const body = await res.json();
   if (!res.ok) throw new Error(body.error);
   return body;
@@ -198,7 +220,9 @@ async function migrate(batch, d1) {
   const table = d1.migrationsTable;
   const [, rows] = await batch([
     // wrangler's own definition of the table (src/d1/migrations/helpers.ts), so both can share it.
-    [`CREATE TABLE IF NOT EXISTS ${table}(\n\t\tid         INTEGER PRIMARY KEY AUTOINCREMENT,\n\t\tname       TEXT UNIQUE,\n\t\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL\n);`],
+    [
+      `CREATE TABLE IF NOT EXISTS ${table}(\n\t\tid         INTEGER PRIMARY KEY AUTOINCREMENT,\n\t\tname       TEXT UNIQUE,\n\t\tapplied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL\n);`,
+    ],
     [`SELECT name FROM ${table} ORDER BY id`],
   ]);
   const applied = rows.map((r) => r.name);
@@ -219,7 +243,10 @@ async function migrate(batch, d1) {
 async function migrateFirst(record) {
   const mf = new Miniflare({ ...migratorWorker(record), d1Persist: path.join(persistRoot, "d1"), handleRuntimeStdio });
   try {
-    return await migrate(batchVia((url, init) => mf.dispatchFetch(url, init)), record.d1);
+    return await migrate(
+      batchVia((url, init) => mf.dispatchFetch(url, init)),
+      record.d1,
+    );
   } finally {
     await mf.dispose();
   }
@@ -255,7 +282,9 @@ function noteHangUp(reason) {
   const now = Date.now();
   if (now - hangUps.lastNote < 10_000) return;
   const others = hangUps.since - 1;
-  console.log(`note: a client hung up before its answer was written (${reason})${others > 0 ? `; ${others} more since the last note` : ""}`);
+  console.log(
+    `note: a client hung up before its answer was written (${reason})${others > 0 ? `; ${others} more since the last note` : ""}`,
+  );
   hangUps.lastNote = now;
   hangUps.since = 0;
 }
@@ -284,7 +313,9 @@ function forwardRuntimeOutput(stream, print) {
  */
 function workerModules(dir) {
   const script = path.join(dir, "index.js");
-  const others = readdirSync(dir).filter((name) => !["index.js", "index.js.map", "README.md", BUILD_RECORD].includes(name));
+  const others = readdirSync(dir).filter(
+    (name) => !["index.js", "index.js.map", "README.md", BUILD_RECORD].includes(name),
+  );
   if (others.length > 0) return { modules: true, scriptPath: script, modulesRoot: dir };
   return { modules: [{ type: "ESModule", path: script, contents: readFileSync(script, "utf8") }], modulesRoot: dir };
 }
@@ -328,11 +359,17 @@ const { workerOptions } = build.record;
 // consumer's max_retries, so tests can reach the dead-letter queue in seconds.
 const queueConsumers = structuredClone(workerOptions.queueConsumers ?? {});
 const deliveries = queueConsumers["modelgate-webhook-deliveries"];
-if (deliveries && process.env.MODELGATE_WEBHOOK_MAX_RETRIES !== undefined) deliveries.maxRetries = Number(process.env.MODELGATE_WEBHOOK_MAX_RETRIES);
+if (deliveries && process.env.MODELGATE_WEBHOOK_MAX_RETRIES !== undefined)
+  deliveries.maxRetries = Number(process.env.MODELGATE_WEBHOOK_MAX_RETRIES);
 // Webhook settings from the environment (wrangler.toml's values otherwise); loopback is allowed
 // locally so a receiver on this machine works.
 const webhookVars = {};
-for (const name of ["MODELGATE_WEBHOOK_TIMEOUT_SECONDS", "MODELGATE_WEBHOOK_RETRY_BASE_SECONDS", "MODELGATE_WEBHOOK_RETRY_MAX_SECONDS", "MODELGATE_WEBHOOK_SWEEP_SECONDS"]) {
+for (const name of [
+  "MODELGATE_WEBHOOK_TIMEOUT_SECONDS",
+  "MODELGATE_WEBHOOK_RETRY_BASE_SECONDS",
+  "MODELGATE_WEBHOOK_RETRY_MAX_SECONDS",
+  "MODELGATE_WEBHOOK_SWEEP_SECONDS",
+]) {
   if (process.env[name] !== undefined) webhookVars[name] = process.env[name];
 }
 const registry = {
@@ -371,9 +408,19 @@ const base = url.origin;
 const readyMs = performance.now();
 if (checkAfterStart) {
   const migrator = await mf.getWorker("modelgate-migrator");
-  const checked = await migrate(batchVia((url, init) => migrator.fetch(url, init)), build.record.d1);
+  const checked = await migrate(
+    batchVia((url, init) => migrator.fetch(url, init)),
+    build.record.d1,
+  );
   // Pending here means the record lied (the database was replaced under it): applied now, at once.
-  console.log(migrationsLine(checked, checked.pending.length > 0 ? "as the registry started, although the state directory recorded them as applied" : "in the registry's runtime"));
+  console.log(
+    migrationsLine(
+      checked,
+      checked.pending.length > 0
+        ? "as the registry started, although the state directory recorded them as applied"
+        : "in the registry's runtime",
+    ),
+  );
 }
 
 console.log(`

@@ -70,7 +70,11 @@ export function createApp() {
     const origins = c.get("services").config.corsOrigins;
     if (origins.length === 0) return next();
     let middleware = corsFor.get(origins);
-    if (!middleware) corsFor.set(origins, (middleware = cors({ origin: origins, credentials: true, exposeHeaders: ["x-d1-bookmark"] })));
+    if (!middleware)
+      corsFor.set(
+        origins,
+        (middleware = cors({ origin: origins, credentials: true, exposeHeaders: ["x-d1-bookmark"] })),
+      );
     return middleware(c, next);
   });
   for (const tree of ["/api/2.0/mlflow/*", "/ajax-api/2.0/mlflow/*", "/api/2.0/modelgate/*"]) {
@@ -78,7 +82,11 @@ export function createApp() {
       tree,
       bodyLimit({
         maxSize: MAX_JSON_BODY,
-        onError: (c) => errorResponse(c, new RegistryError("INVALID_PARAMETER_VALUE", `The request body exceeds ${MAX_JSON_BODY} bytes.`)),
+        onError: (c) =>
+          errorResponse(
+            c,
+            new RegistryError("INVALID_PARAMETER_VALUE", `The request body exceeds ${MAX_JSON_BODY} bytes.`),
+          ),
       }),
     );
   }
@@ -96,7 +104,9 @@ export function createApp() {
       status: c.res.status,
       detail: null,
     };
-    c.executionCtx.waitUntil(c.var.services.auth.audit(event).catch((e: unknown) => console.error("audit write failed", String(e))));
+    c.executionCtx.waitUntil(
+      c.var.services.auth.audit(event).catch((e: unknown) => console.error("audit write failed", String(e))),
+    );
   });
 
   // Always 200 (a liveness probe); "degraded" when registry events could not be handed to webhooks
@@ -110,7 +120,14 @@ export function createApp() {
       service: "modelgate",
       details: {
         ...(undelivered
-          ? { undelivered_events: { count: undelivered.count, oldest_timestamp: undelivered.oldestTimestamp, sends: undelivered.sends, models: undelivered.models.length } }
+          ? {
+              undelivered_events: {
+                count: undelivered.count,
+                oldest_timestamp: undelivered.oldestTimestamp,
+                sends: undelivered.sends,
+                models: undelivered.models.length,
+              },
+            }
           : {}),
         ...(health.checkFailed ? { check_failed: health.checkFailed } : {}),
       },

@@ -55,12 +55,16 @@ export const versionNotFound = (name: string, version: number | string) =>
 export const modelAlreadyExists = (name: string) =>
   new AlreadyExistsError(`Registered Model (name=${name}) already exists.`);
 
-export const experimentNotFound = (experimentId: string) => new NotFoundError(`No Experiment with id=${experimentId} exists`);
+export const experimentNotFound = (experimentId: string) =>
+  new NotFoundError(`No Experiment with id=${experimentId} exists`);
 
-export const experimentNameNotFound = (name: string) => new NotFoundError(`Could not find experiment with name '${name}'`);
+export const experimentNameNotFound = (name: string) =>
+  new NotFoundError(`Could not find experiment with name '${name}'`);
 
-export const experimentAlreadyExists = (name: string) => new AlreadyExistsError(`Experiment(name=${name}) already exists.`);
+export const experimentAlreadyExists = (name: string) =>
+  new AlreadyExistsError(`Experiment(name=${name}) already exists.`);
 
 export const runNotFound = (runId: string) => new NotFoundError(`Run with id=${runId} not found`);
 
-export const loggedModelNotFound = (modelId: string) => new NotFoundError(`Logged model with ID '${modelId}' not found.`);
+export const loggedModelNotFound = (modelId: string) =>
+  new NotFoundError(`Logged model with ID '${modelId}' not found.`);

@@ -15,7 +15,11 @@ export default {
   // Each request reads search, lists and lineage through its own D1 session, continued from the
   // bookmark the client sent; the answer carries the bookmark to send next (docs/storage.md).
   async fetch(request: Request, env: Env, ctx: ExecutionContext) {
-    const session = new ReadSession(env.DB, request.headers.get(BOOKMARK_HEADER), parseSessionStart(env.MODELGATE_D1_SESSION_START));
+    const session = new ReadSession(
+      env.DB,
+      request.headers.get(BOOKMARK_HEADER),
+      parseSessionStart(env.MODELGATE_D1_SESSION_START),
+    );
     let response = await app.fetch(request, withReadSession(env, session), ctx);
     const bookmark = await session.bookmarkAfter(!READ_ONLY.has(request.method) && response.status < 400);
     if (bookmark === null) return response;

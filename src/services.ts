@@ -38,7 +38,12 @@ export function createServices(env: Env) {
   const artifactIndex = new ArtifactRepository(db);
   const store = new R2ArtifactStore(env.ARTIFACTS);
   const urlSigner = signer(env);
-  const tracking = new TrackingService(new ExperimentRepository(db), new RunRepository(db), new LoggedModelRepository(db), artifactIndex);
+  const tracking = new TrackingService(
+    new ExperimentRepository(db),
+    new RunRepository(db),
+    new LoggedModelRepository(db),
+    artifactIndex,
+  );
   const runs: RunLocator = {
     runArtifactUri: async (runId) => (await tracking.getRun(runId)).info.artifactUri,
     loggedModel: (modelId) => tracking.getLoggedModel(modelId),
@@ -49,7 +54,10 @@ export function createServices(env: Env) {
   const registry = reads.registry;
   const config = readConfig(env);
   if (config.authEnabled && !env.MODELGATE_ADMIN_TOKEN) {
-    throw new RegistryError("TEMPORARILY_UNAVAILABLE", "Modelgate is not configured: auth is on and the MODELGATE_ADMIN_TOKEN secret is missing.");
+    throw new RegistryError(
+      "TEMPORARILY_UNAVAILABLE",
+      "Modelgate is not configured: auth is on and the MODELGATE_ADMIN_TOKEN secret is missing.",
+    );
   }
   return {
     config,
@@ -61,11 +69,17 @@ export function createServices(env: Env) {
     delivery: new DeliveryService(registry, artifactIndex, store, urlSigner, config),
     lineage: reads.lineage,
     scans: new ScanService(
-      { getVersion: (name, version) => registry.getVersion(name, version), manifest: (modelId, version) => artifactIndex.manifest(modelId, version) },
+      {
+        getVersion: (name, version) => registry.getVersion(name, version),
+        manifest: (modelId, version) => artifactIndex.manifest(modelId, version),
+      },
       store,
       new ScanRepository(db),
     ),
-    auth: new AuthService(new TokenRepository(db), { enabled: config.authEnabled, adminToken: env.MODELGATE_ADMIN_TOKEN ?? null }),
+    auth: new AuthService(new TokenRepository(db), {
+      enabled: config.authEnabled,
+      adminToken: env.MODELGATE_ADMIN_TOKEN ?? null,
+    }),
     ...webhookServices(db, env, (name) => models.findIdByName(name)),
     maintenance: maintenanceService(db, env),
     /** The same read services over a request's D1 session (servicesFor). */
@@ -81,8 +95,17 @@ export function createServices(env: Env) {
 function readServices(db: Database, coordinators: CoordinatorClient, sources: VersionSources) {
   const registry = new RegistryService(coordinators, new ModelRepository(db), new SearchRepository(db), sources);
   const artifactIndex = new ArtifactRepository(db);
-  const tracking = new TrackingService(new ExperimentRepository(db), new RunRepository(db), new LoggedModelRepository(db), artifactIndex);
-  return { registry, events: new EventService(registry, new EventRepository(db)), lineage: new LineageService(registry, tracking, artifactIndex) };
+  const tracking = new TrackingService(
+    new ExperimentRepository(db),
+    new RunRepository(db),
+    new LoggedModelRepository(db),
+    artifactIndex,
+  );
+  return {
+    registry,
+    events: new EventService(registry, new EventRepository(db)),
+    lineage: new LineageService(registry, tracking, artifactIndex),
+  };
 }
 
 /** Retention, the outbox watchdog and /health's outbox check (src/maintenance/). */
@@ -112,11 +135,19 @@ function readConfig(env: Env): Config {
   };
   const r2 =
     env.R2_ACCOUNT_ID && env.R2_ACCESS_KEY_ID && env.R2_SECRET_ACCESS_KEY
-      ? { accountId: env.R2_ACCOUNT_ID, bucket: env.R2_BUCKET_NAME, accessKeyId: env.R2_ACCESS_KEY_ID, secretAccessKey: env.R2_SECRET_ACCESS_KEY }
+      ? {
+          accountId: env.R2_ACCOUNT_ID,
+          bucket: env.R2_BUCKET_NAME,
+          accessKeyId: env.R2_ACCESS_KEY_ID,
+          secretAccessKey: env.R2_SECRET_ACCESS_KEY,
+        }
       : null;
   return {
     authEnabled: env.MODELGATE_AUTH !== "off",
-    corsOrigins: (env.MODELGATE_CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    corsOrigins: (env.MODELGATE_CORS_ORIGINS ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean),
     platformClientAddress: env.MODELGATE_RUNTIME !== "local",
     resolveTtlSeconds: seconds(env.MODELGATE_RESOLVE_TTL_SECONDS, 10),
     maxSignedUrlSeconds: seconds(env.MODELGATE_SIGNED_URL_MAX_SECONDS, 7 * 24 * 3600),
@@ -128,7 +159,10 @@ function readConfig(env: Env): Config {
 function signer(env: Env): UrlSigner {
   const keys = parseSigningKeys(env.MODELGATE_SIGNING_KEYS);
   if (keys.length === 0) {
-    throw new RegistryError("TEMPORARILY_UNAVAILABLE", "Modelgate is not configured: the MODELGATE_SIGNING_KEYS secret is missing.");
+    throw new RegistryError(
+      "TEMPORARILY_UNAVAILABLE",
+      "Modelgate is not configured: the MODELGATE_SIGNING_KEYS secret is missing.",
+    );
   }
   return new UrlSigner(keys);
 }

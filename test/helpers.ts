@@ -6,7 +6,12 @@ export const API = "http://modelgate.test/api/2.0/mlflow";
 export type Json = Record<string, any>;
 
 /** Calls the Worker the way the MLflow client does: query string for GET, JSON body otherwise. */
-export async function call(method: string, path: string, params: Json = {}, base = API): Promise<{ status: number; body: Json }> {
+export async function call(
+  method: string,
+  path: string,
+  params: Json = {},
+  base = API,
+): Promise<{ status: number; body: Json }> {
   let url = `${base}${path}`;
   const init: RequestInit = { method, headers: { "content-type": "application/json" } };
   if (method === "GET") {
@@ -82,7 +87,13 @@ export async function createVersionWith(name: string, params: Json = {}): Promis
 }
 
 /** Moves a version to a stage and returns the updated version; throws on any error. */
-export async function transitionTo(name: string, version: string, stage: string, archiveExisting = false, comment?: string): Promise<Json> {
+export async function transitionTo(
+  name: string,
+  version: string,
+  stage: string,
+  archiveExisting = false,
+  comment?: string,
+): Promise<Json> {
   const { status, body } = await call("POST", "/model-versions/transition-stage", {
     name,
     version,
@@ -109,7 +120,12 @@ export async function stagesOf(name: string, versions: string[]): Promise<Record
  * Asserts an MLflow error answer: the HTTP status, the error_code, and a body of exactly the two
  * string fields `error_code` and `message` (optionally matching `message`).
  */
-export function expectError(res: { status: number; body: Json }, status: number, code: string, message?: string | RegExp): void {
+export function expectError(
+  res: { status: number; body: Json },
+  status: number,
+  code: string,
+  message?: string | RegExp,
+): void {
   expect({ status: res.status, error_code: res.body.error_code }).toEqual({ status, error_code: code });
   expect(Object.keys(res.body).sort()).toEqual(["error_code", "message"]);
   expect(typeof res.body.message).toBe("string");

@@ -28,7 +28,12 @@ export async function createLoggedModel(experimentId: string, params: Json = {})
 }
 
 /** Asserts an MLflow error answer: status, error_code, and the message (a substring or pattern). */
-export function expectMlflowError(res: { status: number; body: Json }, status: number, code: string, message?: string | RegExp): void {
+export function expectMlflowError(
+  res: { status: number; body: Json },
+  status: number,
+  code: string,
+  message?: string | RegExp,
+): void {
   expect({ status: res.status, error_code: res.body.error_code }).toEqual({ status, error_code: code });
   expect(typeof res.body.message).toBe("string");
   if (typeof message === "string") expect(res.body.message).toContain(message);

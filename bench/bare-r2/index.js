@@ -26,6 +26,11 @@ async function fromCache(key, env) {
   if (hit) return hit;
   const object = await env.BUCKET.get(key);
   if (!object) return new Response("not found", { status: 404 });
-  await caches.default.put(cacheKey, new Response(object.body, { headers: { "content-length": String(object.size), "content-type": OCTETS, "cache-control": "max-age=86400" } }));
+  await caches.default.put(
+    cacheKey,
+    new Response(object.body, {
+      headers: { "content-length": String(object.size), "content-type": OCTETS, "cache-control": "max-age=86400" },
+    }),
+  );
   return (await caches.default.match(cacheKey)) ?? new Response("not cached", { status: 500 });
 }

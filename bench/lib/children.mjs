@@ -104,7 +104,8 @@ export async function waitForHttp(url, handle, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer yet";
   while (Date.now() < deadline) {
-    if (handle.exited) throw new Error(`${handle.label} exited (${handle.exitCode}) before ${url} answered\n${describeTail(handle)}`);
+    if (handle.exited)
+      throw new Error(`${handle.label} exited (${handle.exitCode}) before ${url} answered\n${describeTail(handle)}`);
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
       await response.arrayBuffer();

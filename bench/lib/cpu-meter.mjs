@@ -45,7 +45,11 @@ export function startCpuMeter(groups) {
       const busy = (machineBusyTicks() - busy0) / TICKS_PER_SECOND;
       const own = (ownTicks(groups) - own0) / TICKS_PER_SECOND;
       const round = (n) => Math.round(n * 100) / 100;
-      return { seconds: round(seconds), ownCores: round(own / seconds), otherCores: round(Math.max(0, busy - own) / seconds) };
+      return {
+        seconds: round(seconds),
+        ownCores: round(own / seconds),
+        otherCores: round(Math.max(0, busy - own) / seconds),
+      };
     },
   };
 }

@@ -31,9 +31,15 @@ export const ENDPOINTS = [
     check(body) {
       // Compared as sets of (stage, version): the order of the list is not what is checked here.
       const got = (body.model_versions ?? []).map((v) => `${v.current_stage}:${v.version}`).sort();
-      const wanted = Object.entries(LATEST).map(([stage, v]) => `${stage}:${v}`).sort();
+      const wanted = Object.entries(LATEST)
+        .map(([stage, v]) => `${stage}:${v}`)
+        .sort();
       expect(JSON.stringify(got) === JSON.stringify(wanted), `latest per stage ${wanted.join(", ")}`, body);
-      expect(body.model_versions.every((v) => v.name === NAME), `every version of ${NAME}`, body);
+      expect(
+        body.model_versions.every((v) => v.name === NAME),
+        `every version of ${NAME}`,
+        body,
+      );
     },
   },
   {
@@ -44,7 +50,11 @@ export const ENDPOINTS = [
     check(body) {
       const v = body.model_version;
       expect(v?.name === NAME && v.version === String(VERSION), `${NAME} version ${VERSION}`, body);
-      expect(v.run_id === runIdOf(MODEL, VERSION) && v.source === sourceOf(MODEL, VERSION), "the seeded run_id and source", body);
+      expect(
+        v.run_id === runIdOf(MODEL, VERSION) && v.source === sourceOf(MODEL, VERSION),
+        "the seeded run_id and source",
+        body,
+      );
       expect(v.status === "READY" && v.current_stage === "None", "READY in stage None", body);
       expect(sameTags(v.tags, tagsOf(VERSION)), `tags ${JSON.stringify(tagsOf(VERSION))}`, body);
     },
@@ -56,8 +66,16 @@ export const ENDPOINTS = [
     path: `/api/2.0/mlflow/registered-models/alias?${query({ name: NAME, alias: ALIAS.alias })}`,
     check(body) {
       const v = body.model_version;
-      expect(v?.name === NAME && v.version === String(ALIAS.version), `@${ALIAS.alias} -> version ${ALIAS.version}`, body);
-      expect(v.current_stage === "Production" && (v.aliases ?? []).includes(ALIAS.alias), "Production, carrying the alias", body);
+      expect(
+        v?.name === NAME && v.version === String(ALIAS.version),
+        `@${ALIAS.alias} -> version ${ALIAS.version}`,
+        body,
+      );
+      expect(
+        v.current_stage === "Production" && (v.aliases ?? []).includes(ALIAS.alias),
+        "Production, carrying the alias",
+        body,
+      );
     },
   },
   {
@@ -68,9 +86,18 @@ export const ENDPOINTS = [
     path: `/api/2.0/mlflow/model-versions/search?${query({ filter: SEARCH_FILTER, max_results: SEARCH_PAGE })}`,
     check(body) {
       const page = body.model_versions ?? [];
-      expect(page.length === SEARCH_PAGE && body.next_page_token, `a full page of ${SEARCH_PAGE} and a next_page_token`, body);
       expect(
-        page.every((v) => v.name === NAME && Number(v.version) % 4 === 0 && v.tags.some((t) => t.key === "team" && t.value === "vision")),
+        page.length === SEARCH_PAGE && body.next_page_token,
+        `a full page of ${SEARCH_PAGE} and a next_page_token`,
+        body,
+      );
+      expect(
+        page.every(
+          (v) =>
+            v.name === NAME &&
+            Number(v.version) % 4 === 0 &&
+            v.tags.some((t) => t.key === "team" && t.value === "vision"),
+        ),
         `only ${NAME} versions tagged team = vision`,
         body,
       );
@@ -78,8 +105,14 @@ export const ENDPOINTS = [
     },
     /** The whole result set, one page: exactly the versions the seed tagged so. */
     async checkAll(base) {
-      const body = await getJson(`${base}/api/2.0/mlflow/model-versions/search?${query({ filter: SEARCH_FILTER, max_results: 1000 })}`);
-      expect((body.model_versions ?? []).length === SEARCH_MATCHES && !body.next_page_token, `${SEARCH_MATCHES} matches in all`, body);
+      const body = await getJson(
+        `${base}/api/2.0/mlflow/model-versions/search?${query({ filter: SEARCH_FILTER, max_results: 1000 })}`,
+      );
+      expect(
+        (body.model_versions ?? []).length === SEARCH_MATCHES && !body.next_page_token,
+        `${SEARCH_MATCHES} matches in all`,
+        body,
+      );
     },
   },
 ];

@@ -14,7 +14,8 @@ function workerdOf(root, owner) {
   return { version, binary, reports: execFileSync(binary, ["--version"], { encoding: "utf8" }).trim() };
 }
 
-const versionOf = (root, name) => JSON.parse(readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")).version;
+const versionOf = (root, name) =>
+  JSON.parse(readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")).version;
 
 export function describeMachine(root, wrkVersion) {
   const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");

@@ -45,9 +45,12 @@ async function call(base, method, route, body) {
     });
     text = await response.text();
   } catch (error) {
-    throw new TransportError(`${method} ${route}: ${error.message} (${error.cause?.code ?? error.cause?.message ?? "no cause"})`);
+    throw new TransportError(
+      `${method} ${route}: ${error.message} (${error.cause?.code ?? error.cause?.message ?? "no cause"})`,
+    );
   }
-  if (response.status !== 200) throw new Error(`${method} ${route} ${JSON.stringify(body)} -> HTTP ${response.status}: ${text}`);
+  if (response.status !== 200)
+    throw new Error(`${method} ${route} ${JSON.stringify(body)} -> HTTP ${response.status}: ${text}`);
   return JSON.parse(text);
 }
 
@@ -64,11 +67,16 @@ async function createVersion(base, m, v, onTransportRetry) {
   } catch (error) {
     if (!(error instanceof TransportError)) throw error;
     onTransportRetry(error);
-    const found = await call(base, "GET", `model-versions/get?name=${encodeURIComponent(modelName(m))}&version=${v}`).catch((e) => {
+    const found = await call(
+      base,
+      "GET",
+      `model-versions/get?name=${encodeURIComponent(modelName(m))}&version=${v}`,
+    ).catch((e) => {
       if (e instanceof TransportError) throw e;
       return null; // not there: the create never landed
     });
-    reply = found?.model_version?.source === body.source ? found : await call(base, "POST", "model-versions/create", body);
+    reply =
+      found?.model_version?.source === body.source ? found : await call(base, "POST", "model-versions/create", body);
   }
   if (reply.model_version.version !== String(v)) {
     throw new Error(`${modelName(m)}: expected version ${v}, the registry allocated ${reply.model_version.version}`);
@@ -97,7 +105,8 @@ export async function seedRegistry(base, { deadlineMs, log }) {
     await Promise.all(
       Array.from({ length: MODELS }, async (_, m) => {
         for (let v = 1; v <= VERSIONS_PER_MODEL; v++) {
-          if (Date.now() > deadline) throw new Error(`seeding overran its ${deadlineMs / 1000}s bound at ${created} versions`);
+          if (Date.now() > deadline)
+            throw new Error(`seeding overran its ${deadlineMs / 1000}s bound at ${created} versions`);
           await createVersion(base, m, v, (error) => {
             transportRetries.push(`${modelName(m)} v${v}: ${error.message}`);
             log(`  connection failed under ${modelName(m)} v${v} (${error.message}); checking, then retrying once`);
@@ -120,7 +129,11 @@ export async function seedRegistry(base, { deadlineMs, log }) {
           archive_existing_versions: false,
         });
       }
-      await call(base, "POST", "registered-models/alias", { name: modelName(m), alias: ALIAS.alias, version: String(ALIAS.version) });
+      await call(base, "POST", "registered-models/alias", {
+        name: modelName(m),
+        alias: ALIAS.alias,
+        version: String(ALIAS.version),
+      });
     }),
   );
   return {

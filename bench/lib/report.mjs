@@ -1,7 +1,7 @@
 // docs/benchmarks.md, regenerated from one run's results.
 
 const int = (n) => Math.round(n).toLocaleString("en-US");
-const ms = (n) => (n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)) + " ms";
+const ms = (n) => `${n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)} ms`;
 const pct = (r) => `${Math.round(r * 100)} %`;
 /** A Markdown code span that survives backticks inside (the search filter quotes a tag key with them). */
 const code = (text) => (text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``);
@@ -22,7 +22,8 @@ export function renderReport(results) {
   const search = endpoints.find((e) => !e.pointRead);
   const below = points.filter((e) => e.ratio < s.targetRatio);
   const cpuBelow = points.filter((e) => e.cpuRatio < s.targetRatio);
-  const range = (key) => `${pct(Math.min(...points.map((e) => e[key])))}–${pct(Math.max(...points.map((e) => e[key])))}`;
+  const range = (key) =>
+    `${pct(Math.min(...points.map((e) => e[key])))}–${pct(Math.max(...points.map((e) => e[key])))}`;
   const wdDefault = wranglerDev.find((w) => w.id === "default");
   const wdQuiet = wranglerDev.find((w) => w.id === "log-level-error");
   const seed = registry.seed;
@@ -41,7 +42,9 @@ export function renderReport(results) {
       [
         e.label,
         e,
-        e.pointRead ? `**${pct(e.ratio)}** (≥ 50 %: ${e.ratio >= s.targetRatio ? "met" : "**not met**"})` : pct(e.ratio),
+        e.pointRead
+          ? `**${pct(e.ratio)}** (≥ 50 %: ${e.ratio >= s.targetRatio ? "met" : "**not met**"})`
+          : pct(e.ratio),
         pct(e.cpuRatio),
       ],
       ["hello-world, Miniflare directly", helloAround[i + 1], "baseline", "baseline"],
@@ -54,13 +57,13 @@ export function renderReport(results) {
     discarded.length === 0
       ? "This run discarded none."
       : `This run discarded ${discarded.reduce((n, [, r]) => n + r.discarded.length, 0)}: ${discarded
-          .map(([name, r]) => `${name.replaceAll("`", "")} (${r.discarded.map((d) => `read ${d.errors.read}, timeout ${d.errors.timeout}, connect ${d.errors.connect}`).join("; ")})`)
+          .map(
+            ([name, r]) =>
+              `${name.replaceAll("`", "")} (${r.discarded.map((d) => `read ${d.errors.read}, timeout ${d.errors.timeout}, connect ${d.errors.connect}`).join("; ")})`,
+          )
           .join(", ")}.`;
 
-  const verdict =
-    below.length === 0
-      ? "met"
-      : `not met (${below.map((e) => e.id).join(", ")} below it)`;
+  const verdict = below.length === 0 ? "met" : `not met (${below.map((e) => e.id).join(", ")} below it)`;
   const cpuAgreement =
     (cpuBelow.length === 0) === (below.length === 0)
       ? "which agrees."
@@ -94,11 +97,11 @@ export function renderReport(results) {
     `  ${m.nproc} cores with the server. Any answer wrk counts as an error (status ≥ 400) fails the benchmark. A run`,
     "  in which wrk saw socket errors is discarded and repeated, at most three attempts in all: workerd",
     "  (through Miniflare, hello-world included) now and then closes all of wrk's keep-alive connections at",
-    "  once in the middle of a run (wrk counts one read error per connection and reconnects); see \"Known",
-    `  problems\". Every discarded run is kept in \`bench/results.json\`. ${discardedText}`,
-    "- Baseline: `bench/hello`, a module Worker answering `{\"hello\":\"world\"}`, served the way `npm start`",
+    '  once in the middle of a run (wrk counts one read error per connection and reconnects); see "Known',
+    `  problems". Every discarded run is kept in \`bench/results.json\`. ${discardedText}`,
+    '- Baseline: `bench/hello`, a module Worker answering `{"hello":"world"}`, served the way `npm start`',
     "  serves the registry (Miniflare driving workerd directly: `bench/hello/serve.mjs`), a fresh server for",
-    "  each hello-world run (see \"Known problems\").",
+    '  each hello-world run (see "Known problems").',
     "  The `wrangler dev` rows divide by the hello-world run before them; each registry read runs between two",
     "  hello-world runs and divides by their mean.",
     "- `wrangler dev`: the same hello-world Worker behind `wrangler dev` (its default logging, which prints a",
@@ -115,7 +118,7 @@ export function renderReport(results) {
       : `  ${seed.transportRetries.length} create(s) lost their connection mid-request; each was checked (did the version land?) and sent again once.`,
     registry.settleSeconds === null || registry.settleSeconds === undefined
       ? "  The registry was still busy 180 s after seeding (relaying and fanning out the seeding's events); the reads were measured anyway."
-      : `  Measuring started once the registry had gone idle (under 0.05 cores for 2 s), ${Math.round(registry.settleSeconds)} s after seeding: the seeding's ~${int(Math.round(seed.versions * 2 / 1000) * 1000)} events are relayed and fanned out in the background.`,
+      : `  Measuring started once the registry had gone idle (under 0.05 cores for 2 s), ${Math.round(registry.settleSeconds)} s after seeding: the seeding's ~${int(Math.round((seed.versions * 2) / 1000) * 1000)} events are relayed and fanned out in the background.`,
     "- CPU: what this benchmark's processes (servers, wrk, the script) used during the measured run, and what",
     "  every other process on the machine used meanwhile, in cores (from `/proc`). A run with other processes",
     `  above ${CONTENDED} cores was measured on a busy machine and its req/s is less trustworthy. "Requests per`,
@@ -200,7 +203,7 @@ export function renderReport(results) {
     "- **Miniflare's request path costs throughput of its own.** That bare-workerd hello-world served roughly",
     "  4,600-8,000 req/s on this machine under the same wrk settings, while the Miniflare-served one managed",
     "  1,700-2,000 around the same time (both with other processes busy): the hello-world baseline here is",
-    "  \"the way `npm start` serves\", not the runtime's ceiling.",
+    '  "the way `npm start` serves", not the runtime\'s ceiling.',
     "",
   ];
   return lines.join("\n");

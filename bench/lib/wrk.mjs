@@ -69,10 +69,24 @@ export function parseWrkOutput(text) {
  * sent with every request; `script` replaces summary.lua (it must print the same BENCH_JSON line)
  * and gets `scriptArgs` after `--`.
  */
-export function runWrk(url, { threads, connections, durationSec, timeoutSec, headers = {}, script = SUMMARY_SCRIPT, scriptArgs = [] }) {
+export function runWrk(
+  url,
+  { threads, connections, durationSec, timeoutSec, headers = {}, script = SUMMARY_SCRIPT, scriptArgs = [] },
+) {
   if (new URL(url).hostname !== "127.0.0.1") throw new Error(`refusing to load anything but 127.0.0.1: ${url}`);
   const headerArgs = Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
-  const args = [`-t${threads}`, `-c${connections}`, `-d${durationSec}s`, `--timeout`, `${timeoutSec}s`, "--latency", ...headerArgs, "-s", script, url];
+  const args = [
+    `-t${threads}`,
+    `-c${connections}`,
+    `-d${durationSec}s`,
+    `--timeout`,
+    `${timeoutSec}s`,
+    "--latency",
+    ...headerArgs,
+    "-s",
+    script,
+    url,
+  ];
   if (scriptArgs.length > 0) args.push("--", ...scriptArgs.map(String));
   return new Promise((resolve, reject) => {
     const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -104,6 +118,8 @@ export function socketErrors(result) {
 /** Fails loudly on any answer wrk counts as an error status (>= 400), or on a run that got no answers. */
 export function assertNoErrorStatus(label, result) {
   if (result.requests === 0 || result.errors.status > 0) {
-    throw new Error(`${label}: wrk saw ${result.errors.status} error answers (status >= 400) in ${result.requests} requests\n${result.raw}`);
+    throw new Error(
+      `${label}: wrk saw ${result.errors.status} error answers (status >= 400) in ${result.requests} requests\n${result.raw}`,
+    );
   }
 }

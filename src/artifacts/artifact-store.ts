@@ -16,7 +16,17 @@ export interface ArtifactStore {
   get(blobKey: string, range?: { offset: number; length: number }): Promise<BlobBody | null>;
   delete(blobKeys: string[]): Promise<void>;
   createMultipart(): Promise<{ blobKey: string; uploadId: string }>;
-  uploadPart(blobKey: string, uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, length: number | null): Promise<string>;
-  completeMultipart(blobKey: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<StoredBlob>;
+  uploadPart(
+    blobKey: string,
+    uploadId: string,
+    partNumber: number,
+    body: ReadableStream<Uint8Array>,
+    length: number | null,
+  ): Promise<string>;
+  completeMultipart(
+    blobKey: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<StoredBlob>;
   abortMultipart(blobKey: string, uploadId: string): Promise<void>;
 }

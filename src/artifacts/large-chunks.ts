@@ -55,7 +55,10 @@ export async function forEachChunk(
   }
 }
 
-async function forEachDefaultChunk(body: ReadableStream<Uint8Array>, consume: (chunk: Uint8Array) => Promise<unknown>): Promise<number> {
+async function forEachDefaultChunk(
+  body: ReadableStream<Uint8Array>,
+  consume: (chunk: Uint8Array) => Promise<unknown>,
+): Promise<number> {
   const reader = body.getReader();
   let total = 0;
   try {

@@ -65,7 +65,11 @@ export class R2ArtifactStore implements ArtifactStore {
     return part.etag;
   }
 
-  async completeMultipart(blobKey: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<StoredBlob> {
+  async completeMultipart(
+    blobKey: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<StoredBlob> {
     const upload = this.bucket.resumeMultipartUpload(blobKey, uploadId);
     await upload.complete(parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })));
     // Parts arrive in any order and in parallel, so the whole-object hash needs one sequential

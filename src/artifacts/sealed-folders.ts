@@ -60,7 +60,9 @@ export class SealedFolderMemo {
     const sorted = [...files].sort((a, b) => byCodePoints(a.artifactPath, b.artifactPath));
     const entry: SealedFolder = {
       folder,
-      versions: [...versions].sort((a, b) => (a.modelId === b.modelId ? a.version - b.version : a.modelId < b.modelId ? -1 : 1)),
+      versions: [...versions].sort((a, b) =>
+        a.modelId === b.modelId ? a.version - b.version : a.modelId < b.modelId ? -1 : 1,
+      ),
       files: sorted,
       byPath: new Map(sorted.map((f) => [f.artifactPath, f])),
     };
@@ -94,7 +96,8 @@ export function listSealed(entry: SealedFolder, dir: string): { path: string; is
     const slash = rest.indexOf("/");
     const name = slash < 0 ? rest : rest.slice(0, slash);
     const key = `${name}\u0000${slash < 0 ? "f" : "d"}`;
-    if (!out.has(key)) out.set(key, slash < 0 ? { path: name, isDir: false, size: file.size } : { path: name, isDir: true, size: null });
+    if (!out.has(key))
+      out.set(key, slash < 0 ? { path: name, isDir: false, size: file.size } : { path: name, isDir: true, size: null });
   }
   // D1's listing orders by name (SQLite compares UTF-8 bytes), then files before folders.
   return [...out.values()].sort((a, b) => byCodePoints(a.path, b.path) || Number(a.isDir) - Number(b.isDir));

@@ -17,12 +17,13 @@ export interface TarEntry {
 }
 
 function octal(value: number, width: number): string {
-  return value.toString(8).padStart(width - 1, "0") + "\0";
+  return `${value.toString(8).padStart(width - 1, "0")}\0`;
 }
 
 function header(name: string, size: number, type: "0" | "x", mtime: number, prefix = ""): Uint8Array {
   const block = new Uint8Array(BLOCK);
-  const put = (text: string, offset: number, width: number) => block.set(encoder.encode(text).subarray(0, width), offset);
+  const put = (text: string, offset: number, width: number) =>
+    block.set(encoder.encode(text).subarray(0, width), offset);
   put(name, 0, 100);
   put(octal(0o644, 8), 100, 8);
   put(octal(0, 8), 108, 8);
@@ -58,7 +59,11 @@ export function entryHeaders(path: string, size: number, mtimeMs = 0): Uint8Arra
   const paxBlock = new Uint8Array(Math.ceil(pax.length / BLOCK) * BLOCK);
   paxBlock.set(pax);
   const shortName = `PaxHeader/${path.slice(-80)}`.replace(/[^\x20-\x7e]/g, "_");
-  return [header(shortName, pax.length, "x", mtime), paxBlock, header(path.replace(/[^\x20-\x7e]/g, "_").slice(-100), size, "0", mtime)];
+  return [
+    header(shortName, pax.length, "x", mtime),
+    paxBlock,
+    header(path.replace(/[^\x20-\x7e]/g, "_").slice(-100), size, "0", mtime),
+  ];
 }
 
 const padding = (size: number) => (BLOCK - (size % BLOCK)) % BLOCK;
@@ -66,7 +71,8 @@ const padding = (size: number) => (BLOCK - (size % BLOCK)) % BLOCK;
 /** The archive's exact length, known before any byte is sent. */
 export function tarLength(entries: Pick<TarEntry, "path" | "size">[]): number {
   let total = 2 * BLOCK;
-  for (const e of entries) total += entryHeaders(e.path, e.size).reduce((n, b) => n + b.length, 0) + e.size + padding(e.size);
+  for (const e of entries)
+    total += entryHeaders(e.path, e.size).reduce((n, b) => n + b.length, 0) + e.size + padding(e.size);
   return total;
 }
 

@@ -24,7 +24,10 @@ export class UrlSigner {
     this.keys = new Map(
       signingKeys.map((k) => [
         k.id,
-        crypto.subtle.importKey("raw", new TextEncoder().encode(k.secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]),
+        crypto.subtle.importKey("raw", new TextEncoder().encode(k.secret), { name: "HMAC", hash: "SHA-256" }, false, [
+          "sign",
+          "verify",
+        ]),
       ]),
     );
   }
@@ -37,7 +40,13 @@ export class UrlSigner {
     return { expires: String(expiresAt), kid, sig: toHex(mac) };
   }
 
-  async verify(method: string, path: string, params: URLSearchParams, nowSeconds: number, binding?: string): Promise<SignatureProblem | null> {
+  async verify(
+    method: string,
+    path: string,
+    params: URLSearchParams,
+    nowSeconds: number,
+    binding?: string,
+  ): Promise<SignatureProblem | null> {
     const expires = params.get("expires");
     const kid = params.get("kid");
     const sig = params.get("sig");
@@ -46,7 +55,12 @@ export class UrlSigner {
     const key = this.keys.get(kid);
     if (!key) return "unknown_key";
     const bytes = new Uint8Array(sig.match(/../g)!.map((h) => parseInt(h, 16)));
-    const valid = await crypto.subtle.verify("HMAC", await key, bytes, payload(method, path, Number(expires), kid, binding));
+    const valid = await crypto.subtle.verify(
+      "HMAC",
+      await key,
+      bytes,
+      payload(method, path, Number(expires), kid, binding),
+    );
     if (!valid) return "invalid";
     if (Number(expires) < nowSeconds) return "expired";
     return null;

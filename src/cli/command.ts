@@ -46,7 +46,8 @@ export function clientFor(options: GlobalOptions, env: CliContext["env"]): NodeM
   } catch {
     throw new UsageError(`the registry URL '${baseUrl}' is not a URL`);
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new UsageError(`the registry URL '${baseUrl}' is not http(s)`);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw new UsageError(`the registry URL '${baseUrl}' is not http(s)`);
   const token = options.token || env.MODELGATE_TOKEN || env.MLFLOW_TRACKING_TOKEN || undefined;
   return new NodeModelgateClient({ baseUrl, token });
 }
@@ -63,7 +64,13 @@ export function errorJson(error: unknown): Record<string, unknown> {
   const message = error instanceof ModelgateHttpError ? oneLine(error.serverMessage) : oneLine(error);
   const code = exitCodeOf(error);
   const errorCode =
-    error instanceof ModelgateHttpError ? error.errorCode : code === EXIT.usage ? "USAGE" : code === EXIT.verification ? "VERIFICATION_FAILED" : undefined;
+    error instanceof ModelgateHttpError
+      ? error.errorCode
+      : code === EXIT.usage
+        ? "USAGE"
+        : code === EXIT.verification
+          ? "VERIFICATION_FAILED"
+          : undefined;
   return {
     ...(errorCode ? { error_code: errorCode } : {}),
     ...(error instanceof ModelgateHttpError ? { http_status: error.status } : {}),
@@ -98,7 +105,10 @@ export interface ActionInput {
  * Wires an action: global options merged, one output document, errors left to main() to map to
  * an exit code. `fn` gets the command's arguments and its own options.
  */
-export function action<A extends unknown[], O>(ctx: RunContext, fn: (io: ActionInput, opts: O, ...args: A) => Promise<Outcome>) {
+export function action<A extends unknown[], O>(
+  ctx: RunContext,
+  fn: (io: ActionInput, opts: O, ...args: A) => Promise<Outcome>,
+) {
   return async (...received: unknown[]) => {
     const command = received[received.length - 1] as Command;
     const opts = received[received.length - 2] as O;
@@ -119,7 +129,9 @@ export function action<A extends unknown[], O>(ctx: RunContext, fn: (io: ActionI
 export function wholeNumber(value: string, what: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`${what} must be a whole number${max === Number.MAX_SAFE_INTEGER ? ` of at least ${min}` : ` from ${min} to ${max}`}, got '${value}'`);
+    throw new UsageError(
+      `${what} must be a whole number${max === Number.MAX_SAFE_INTEGER ? ` of at least ${min}` : ` from ${min} to ${max}`}, got '${value}'`,
+    );
   }
   return n;
 }
@@ -128,7 +140,12 @@ export function wholeNumber(value: string, what: string, min = 1, max = Number.M
 export function table(rows: string[][]): string[] {
   if (rows.length === 0) return [];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ").trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 export function isoTime(ms: number | undefined): string {

@@ -15,7 +15,19 @@ import { registerVersions } from "./commands/versions";
 import { registerWebhooks } from "./commands/webhooks";
 
 /** Add a command group here (and its file under commands/); help and dispatch follow. */
-const GROUPS = [registerModels, registerVersions, registerPush, registerPromote, registerAlias, registerRollback, registerPull, registerHistory, registerPolicy, registerWebhooks, registerToken];
+const GROUPS = [
+  registerModels,
+  registerVersions,
+  registerPush,
+  registerPromote,
+  registerAlias,
+  registerRollback,
+  registerPull,
+  registerHistory,
+  registerPolicy,
+  registerWebhooks,
+  registerToken,
+];
 
 const EXIT_CODES_HELP = `
 Environment:
@@ -40,7 +52,12 @@ export function defaultContext(): CliContext {
 export function buildProgram(ctx: RunContext): Command {
   const program = new Command("modelgate")
     .description("Modelgate model registry CLI: push, promote, roll back and pull model versions")
-    .addOption(new Option("--url <url>", "registry base URL (default: $MODELGATE_URL, else $MLFLOW_TRACKING_URI, else http://127.0.0.1:8787)"))
+    .addOption(
+      new Option(
+        "--url <url>",
+        "registry base URL (default: $MODELGATE_URL, else $MLFLOW_TRACKING_URI, else http://127.0.0.1:8787)",
+      ),
+    )
     .addOption(new Option("--token <token>", "bearer token (default: $MODELGATE_TOKEN, else $MLFLOW_TRACKING_TOKEN)"))
     .option("--json", "print one JSON document on stdout (for scripts)")
     .addHelpText("after", EXIT_CODES_HELP)

@@ -23,7 +23,8 @@ export class TransferBar {
     this.bar = new SingleBar({
       stream: stream as NodeJS.WritableStream,
       format: "[{bar}] {percentage}% | {value} / {total} | {files} files | {speed}/s",
-      formatValue: (value, _options, type) => (type === "value" || type === "total" ? formatBytes(Number(value)) : String(value)),
+      formatValue: (value, _options, type) =>
+        type === "value" || type === "total" ? formatBytes(Number(value)) : String(value),
       barsize: 30,
       hideCursor: false,
       clearOnComplete: false,

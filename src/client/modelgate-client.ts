@@ -2,7 +2,13 @@
 // the same code runs in Node 20+ and inside a Worker; writing to disk lives in ./pull (Node only).
 import { ModelgateError, ModelgateHttpError, ModelgateNetworkError, VerificationError } from "./errors";
 
-export { ModelgateError, ModelgateHttpError, ModelgateNetworkError, UnsafePathError, VerificationError } from "./errors";
+export {
+  ModelgateError,
+  ModelgateHttpError,
+  ModelgateNetworkError,
+  UnsafePathError,
+  VerificationError,
+} from "./errors";
 
 export interface ModelFile {
   path: string;
@@ -127,7 +133,14 @@ export interface PolicyRecordJson {
 }
 
 export interface RunJson {
-  info: { run_id: string; experiment_id: string; run_name?: string; status?: string; artifact_uri: string; [key: string]: unknown };
+  info: {
+    run_id: string;
+    experiment_id: string;
+    run_name?: string;
+    status?: string;
+    artifact_uri: string;
+    [key: string]: unknown;
+  };
   data?: { metrics?: { key: string; value: number }[]; params?: TagJson[]; tags?: TagJson[] };
 }
 
@@ -207,8 +220,16 @@ export class ModelgateClient {
    * Like `resolve`, but null when the resolution still has ETag `etag` (a 304, no body): a cheap
    * poll for "has Production moved?".
    */
-  async resolveIfChanged(name: string, ref: ModelRef, etag: string, options: { signal?: AbortSignal } = {}): Promise<ResolvedModel | null> {
-    const res = await this.request(this.resolveUrl(name, ref), { signal: options.signal, headers: { "if-none-match": etag } });
+  async resolveIfChanged(
+    name: string,
+    ref: ModelRef,
+    etag: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ResolvedModel | null> {
+    const res = await this.request(this.resolveUrl(name, ref), {
+      signal: options.signal,
+      headers: { "if-none-match": etag },
+    });
     if (res.status === 304) return null;
     return parseResolution(res, await res.json());
   }
@@ -236,7 +257,8 @@ export class ModelgateClient {
   async downloadVerified(file: ModelFile, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     const res = await this.fetchFile(file.url, options);
     const bytes = new Uint8Array(await readBody(res, file.url));
-    if (bytes.byteLength !== file.size) throw new VerificationError(file.path, `${file.size} bytes`, `${bytes.byteLength} bytes`, "size");
+    if (bytes.byteLength !== file.size)
+      throw new VerificationError(file.path, `${file.size} bytes`, `${bytes.byteLength} bytes`, "size");
     const actual = toHex(await crypto.subtle.digest("SHA-256", bytes));
     if (actual !== file.sha256) throw new VerificationError(file.path, file.sha256, actual);
     return bytes;
@@ -248,15 +270,22 @@ export class ModelgateClient {
   }
 
   /** Expiring URLs that work without a token (all files when `paths` is omitted). */
-  async signedUrls(name: string, version: string | number, options: { paths?: string[]; expiresIn?: number } = {}): Promise<SignedUrl[]> {
+  async signedUrls(
+    name: string,
+    version: string | number,
+    options: { paths?: string[]; expiresIn?: number } = {},
+  ): Promise<SignedUrl[]> {
     const body: Record<string, unknown> = {};
     if (options.paths) body.paths = options.paths;
     if (options.expiresIn !== undefined) body.expires_in = options.expiresIn;
-    const res = await this.request(`${this.modelUrl(name)}/versions/${encodeURIComponent(String(version))}/signed-urls`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
+    const res = await this.request(
+      `${this.modelUrl(name)}/versions/${encodeURIComponent(String(version))}/signed-urls`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      },
+    );
     return ((await res.json()) as { signed_urls: SignedUrl[] }).signed_urls;
   }
 
@@ -287,16 +316,24 @@ export class ModelgateClient {
   }
 
   async getModel(name: string): Promise<RegisteredModelJson> {
-    return (await this.api<{ registered_model: RegisteredModelJson }>("GET", `${MLFLOW}/registered-models/get`, { name })).registered_model;
+    return (
+      await this.api<{ registered_model: RegisteredModelJson }>("GET", `${MLFLOW}/registered-models/get`, { name })
+    ).registered_model;
   }
 
   /** Creates the model; an existing one is returned unchanged when `existOk`. */
-  async createModel(name: string, options: { description?: string; existOk?: boolean } = {}): Promise<RegisteredModelJson> {
+  async createModel(
+    name: string,
+    options: { description?: string; existOk?: boolean } = {},
+  ): Promise<RegisteredModelJson> {
     try {
       const body = { name, ...(options.description === undefined ? {} : { description: options.description }) };
-      return (await this.api<{ registered_model: RegisteredModelJson }>("POST", `${MLFLOW}/registered-models/create`, body)).registered_model;
+      return (
+        await this.api<{ registered_model: RegisteredModelJson }>("POST", `${MLFLOW}/registered-models/create`, body)
+      ).registered_model;
     } catch (error) {
-      if (options.existOk && error instanceof ModelgateHttpError && error.errorCode === "RESOURCE_ALREADY_EXISTS") return this.getModel(name);
+      if (options.existOk && error instanceof ModelgateHttpError && error.errorCode === "RESOURCE_ALREADY_EXISTS")
+        return this.getModel(name);
       throw error;
     }
   }
@@ -304,16 +341,31 @@ export class ModelgateClient {
   /** Every version of `name`, newest number first. */
   async listVersions(name: string): Promise<ModelVersionJson[]> {
     const versions = await this.allPages<ModelVersionJson>("model_versions", (page_token) =>
-      this.api("GET", `${MLFLOW}/model-versions/search`, { filter: `name = ${quote(name)}`, max_results: 10000, page_token }),
+      this.api("GET", `${MLFLOW}/model-versions/search`, {
+        filter: `name = ${quote(name)}`,
+        max_results: 10000,
+        page_token,
+      }),
     );
     return versions.sort((a, b) => Number(b.version) - Number(a.version));
   }
 
   async getVersion(name: string, version: string | number): Promise<ModelVersionJson> {
-    return (await this.api<{ model_version: ModelVersionJson }>("GET", `${MLFLOW}/model-versions/get`, { name, version: String(version) })).model_version;
+    return (
+      await this.api<{ model_version: ModelVersionJson }>("GET", `${MLFLOW}/model-versions/get`, {
+        name,
+        version: String(version),
+      })
+    ).model_version;
   }
 
-  async createVersion(input: { name: string; source: string; runId?: string; description?: string; tags?: Record<string, string> }): Promise<ModelVersionJson> {
+  async createVersion(input: {
+    name: string;
+    source: string;
+    runId?: string;
+    description?: string;
+    tags?: Record<string, string>;
+  }): Promise<ModelVersionJson> {
     const body = compact({
       name: input.name,
       source: input.source,
@@ -321,27 +373,43 @@ export class ModelgateClient {
       description: input.description,
       tags: input.tags ? Object.entries(input.tags).map(([key, value]) => ({ key, value })) : undefined,
     });
-    return (await this.api<{ model_version: ModelVersionJson }>("POST", `${MLFLOW}/model-versions/create`, body)).model_version;
+    return (await this.api<{ model_version: ModelVersionJson }>("POST", `${MLFLOW}/model-versions/create`, body))
+      .model_version;
   }
 
   /**
    * Polls until the version is READY (resolves to it) or FAILED_REGISTRATION (throws with the
    * server's status message); MLflow's client does the same after model-versions/create.
    */
-  async waitUntilReady(name: string, version: string | number, options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {}): Promise<ModelVersionJson> {
+  async waitUntilReady(
+    name: string,
+    version: string | number,
+    options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
+  ): Promise<ModelVersionJson> {
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
     for (;;) {
       const current = await this.getVersion(name, version);
       if (current.status === "READY" || current.status === undefined) return current;
       if (current.status === "FAILED_REGISTRATION") {
-        throw new ModelgateError(`version ${current.version} of '${name}' failed registration: ${current.status_message ?? "no reason given"}`);
+        throw new ModelgateError(
+          `version ${current.version} of '${name}' failed registration: ${current.status_message ?? "no reason given"}`,
+        );
       }
-      if (Date.now() > deadline) throw new ModelgateError(`version ${current.version} of '${name}' is still ${current.status} after ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s`);
+      if (Date.now() > deadline)
+        throw new ModelgateError(
+          `version ${current.version} of '${name}' is still ${current.status} after ${Math.round((options.timeoutMs ?? 300_000) / 1000)} s`,
+        );
       await delay(options.intervalMs ?? 500, options.signal);
     }
   }
 
-  async transitionStage(input: { name: string; version: string | number; stage: string; archiveExisting?: boolean; comment?: string }): Promise<ModelVersionJson> {
+  async transitionStage(input: {
+    name: string;
+    version: string | number;
+    stage: string;
+    archiveExisting?: boolean;
+    comment?: string;
+  }): Promise<ModelVersionJson> {
     const body = compact({
       name: input.name,
       version: String(input.version),
@@ -349,7 +417,9 @@ export class ModelgateClient {
       archive_existing_versions: input.archiveExisting ?? false,
       comment: input.comment,
     });
-    return (await this.api<{ model_version: ModelVersionJson }>("POST", `${MLFLOW}/model-versions/transition-stage`, body)).model_version;
+    return (
+      await this.api<{ model_version: ModelVersionJson }>("POST", `${MLFLOW}/model-versions/transition-stage`, body)
+    ).model_version;
   }
 
   /**
@@ -359,11 +429,18 @@ export class ModelgateClient {
    * as the promoted version's update and the comment naming it (ModelWriter.transition), so a
    * change made meanwhile by someone else is not mistaken for them.
    */
-  async promote(input: { name: string; version: string | number; stage: string; archiveExisting?: boolean; comment?: string }): Promise<PromotionJson> {
+  async promote(input: {
+    name: string;
+    version: string | number;
+    stage: string;
+    archiveExisting?: boolean;
+    comment?: string;
+  }): Promise<PromotionJson> {
     const promoted = await this.transitionStage(input);
     const stage = promoted.current_stage ?? input.stage;
     // Only a move to Production, or with archive_existing_versions to Staging, archives anything.
-    if (stage !== "Production" && !(input.archiveExisting && stage === "Staging")) return { model_version: promoted, archived_versions: [] };
+    if (stage !== "Production" && !(input.archiveExisting && stage === "Staging"))
+      return { model_version: promoted, archived_versions: [] };
     let rows: TransitionJson[];
     try {
       rows = await this.listTransitions(input.name, { limit: 100 });
@@ -372,7 +449,12 @@ export class ModelgateClient {
     }
     const comment = `Archived by the transition of version ${promoted.version} to ${stage}`;
     const archived = rows
-      .filter((t) => t.to_stage === "Archived" && t.comment === comment && (promoted.last_updated_timestamp === undefined || t.timestamp === promoted.last_updated_timestamp))
+      .filter(
+        (t) =>
+          t.to_stage === "Archived" &&
+          t.comment === comment &&
+          (promoted.last_updated_timestamp === undefined || t.timestamp === promoted.last_updated_timestamp),
+      )
       .map((t) => t.version);
     return { model_version: promoted, archived_versions: [...new Set(archived)].sort((a, b) => Number(a) - Number(b)) };
   }
@@ -390,7 +472,9 @@ export class ModelgateClient {
   }
 
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersionJson> {
-    return (await this.api<{ model_version: ModelVersionJson }>("GET", `${MLFLOW}/registered-models/alias`, { name, alias })).model_version;
+    return (
+      await this.api<{ model_version: ModelVersionJson }>("GET", `${MLFLOW}/registered-models/alias`, { name, alias })
+    ).model_version;
   }
 
   /**
@@ -399,11 +483,18 @@ export class ModelgateClient {
    */
   async rollback(name: string, options: { to?: string | number; comment?: string } = {}): Promise<RollbackJson> {
     const version = options.to === undefined ? undefined : String(options.to);
-    return this.api<RollbackJson>("POST", `${MODELGATE}/registered-models/rollback`, compact({ name, version, comment: options.comment }));
+    return this.api<RollbackJson>(
+      "POST",
+      `${MODELGATE}/registered-models/rollback`,
+      compact({ name, version, comment: options.comment }),
+    );
   }
 
   /** Stage transitions of a model (or one version), newest first, up to `limit`. */
-  async listTransitions(name: string, options: { version?: string | number; limit?: number } = {}): Promise<TransitionJson[]> {
+  async listTransitions(
+    name: string,
+    options: { version?: string | number; limit?: number } = {},
+  ): Promise<TransitionJson[]> {
     const limit = options.limit ?? Infinity;
     return this.allPages<TransitionJson>(
       "transitions",
@@ -434,7 +525,9 @@ export class ModelgateClient {
 
   // ---- Tracking (runs and experiments) ----
 
-  async createRun(input: { experimentId?: string; runName?: string; tags?: Record<string, string> } = {}): Promise<RunJson> {
+  async createRun(
+    input: { experimentId?: string; runName?: string; tags?: Record<string, string> } = {},
+  ): Promise<RunJson> {
     const body = compact({
       experiment_id: input.experimentId ?? "0",
       run_name: input.runName,
@@ -459,30 +552,52 @@ export class ModelgateClient {
   /** The experiment's id, creating the experiment when it does not exist yet. */
   async experimentId(name: string): Promise<string> {
     try {
-      return (await this.api<{ experiment: { experiment_id: string } }>("GET", `${MLFLOW}/experiments/get-by-name`, { experiment_name: name })).experiment.experiment_id;
+      return (
+        await this.api<{ experiment: { experiment_id: string } }>("GET", `${MLFLOW}/experiments/get-by-name`, {
+          experiment_name: name,
+        })
+      ).experiment.experiment_id;
     } catch (error) {
       if (!(error instanceof ModelgateHttpError && error.errorCode === "RESOURCE_DOES_NOT_EXIST")) throw error;
-      return (await this.api<{ experiment_id: string }>("POST", `${MLFLOW}/experiments/create`, { name })).experiment_id;
+      return (await this.api<{ experiment_id: string }>("POST", `${MLFLOW}/experiments/create`, { name }))
+        .experiment_id;
     }
   }
 
   // ---- Proxied artifacts (/api/2.0/mlflow-artifacts) ----
 
   /** PUTs one artifact; `body` may be a stream when `size` is given (sent as Content-Length). */
-  async uploadArtifact(path: string, body: BodyInit, size?: number, options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.request(`${this.baseUrl}${ARTIFACTS}/artifacts/${encodePath(path)}`, uploadInit(body, size, options.signal));
+  async uploadArtifact(
+    path: string,
+    body: BodyInit,
+    size?: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    await this.request(
+      `${this.baseUrl}${ARTIFACTS}/artifacts/${encodePath(path)}`,
+      uploadInit(body, size, options.signal),
+    );
   }
 
   // As MLflow's client sends them: the URL names the directory, the body's `path` the file
   // (the server stores `<dir>/<basename(path)>`).
   async createMultipartUpload(path: string, numParts: number): Promise<MultipartUpload> {
-    return this.api<MultipartUpload>("POST", `${ARTIFACTS}/mpu/create/${encodePath(dirOf(path))}`, { path, num_parts: numParts });
+    return this.api<MultipartUpload>("POST", `${ARTIFACTS}/mpu/create/${encodePath(dirOf(path))}`, {
+      path,
+      num_parts: numParts,
+    });
   }
 
   /** PUTs one part to the (self-authenticating) URL `mpu/create` handed out; resolves to its ETag. */
-  async uploadPart(credential: MultipartCredential, body: BodyInit, size: number, options: { signal?: AbortSignal } = {}): Promise<string> {
+  async uploadPart(
+    credential: MultipartCredential,
+    body: BodyInit,
+    size: number,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<string> {
     const init = uploadInit(body, size, options.signal);
-    for (const [key, value] of Object.entries(credential.headers ?? {})) (init.headers as Record<string, string>)[key] = value;
+    for (const [key, value] of Object.entries(credential.headers ?? {}))
+      (init.headers as Record<string, string>)[key] = value;
     const res = await this.request(credential.url, init);
     await res.body?.cancel();
     const etag = res.headers.get("etag");
@@ -490,8 +605,16 @@ export class ModelgateClient {
     return etag;
   }
 
-  async completeMultipartUpload(path: string, uploadId: string, parts: { part_number: number; etag: string }[]): Promise<void> {
-    await this.api("POST", `${ARTIFACTS}/mpu/complete/${encodePath(dirOf(path))}`, { path, upload_id: uploadId, parts });
+  async completeMultipartUpload(
+    path: string,
+    uploadId: string,
+    parts: { part_number: number; etag: string }[],
+  ): Promise<void> {
+    await this.api("POST", `${ARTIFACTS}/mpu/complete/${encodePath(dirOf(path))}`, {
+      path,
+      upload_id: uploadId,
+      parts,
+    });
   }
 
   async abortMultipartUpload(path: string, uploadId: string): Promise<void> {
@@ -501,13 +624,29 @@ export class ModelgateClient {
   // ---- Webhooks (MLflow 3's /api/2.0/mlflow/webhooks; delivery log under /api/2.0/modelgate) ----
 
   async listWebhooks(): Promise<WebhookJson[]> {
-    return this.allPages("webhooks", (page_token) => this.api("GET", `${MLFLOW}/webhooks`, { max_results: 1000, page_token }));
+    return this.allPages("webhooks", (page_token) =>
+      this.api("GET", `${MLFLOW}/webhooks`, { max_results: 1000, page_token }),
+    );
   }
 
   /** `modelName` (Modelgate's extension) limits the webhook to one registered model's events. */
-  async createWebhook(input: { name: string; url: string; events: WebhookEvent[]; secret?: string; description?: string; status?: "ACTIVE" | "DISABLED"; modelName?: string }): Promise<WebhookJson> {
+  async createWebhook(input: {
+    name: string;
+    url: string;
+    events: WebhookEvent[];
+    secret?: string;
+    description?: string;
+    status?: "ACTIVE" | "DISABLED";
+    modelName?: string;
+  }): Promise<WebhookJson> {
     const { modelName, ...rest } = input;
-    return (await this.api<{ webhook: WebhookJson }>("POST", `${MLFLOW}/webhooks`, compact({ ...rest, model_name: modelName }))).webhook;
+    return (
+      await this.api<{ webhook: WebhookJson }>(
+        "POST",
+        `${MLFLOW}/webhooks`,
+        compact({ ...rest, model_name: modelName }),
+      )
+    ).webhook;
   }
 
   async deleteWebhook(id: string): Promise<void> {
@@ -515,7 +654,10 @@ export class ModelgateClient {
   }
 
   /** Sends a test event to the webhook's URL now; answers how the receiver responded. */
-  async testWebhook(id: string, event?: WebhookEvent): Promise<{ result: WebhookTestResultJson; delivery_id?: string }> {
+  async testWebhook(
+    id: string,
+    event?: WebhookEvent,
+  ): Promise<{ result: WebhookTestResultJson; delivery_id?: string }> {
     return this.api("POST", `${MLFLOW}/webhooks/${encodeURIComponent(id)}/test`, event ? { event } : {});
   }
 
@@ -524,7 +666,11 @@ export class ModelgateClient {
     const limit = options.limit ?? Infinity;
     return this.allPages<DeliveryJson>(
       "deliveries",
-      (page_token) => this.api("GET", `${MODELGATE}/webhooks/${encodeURIComponent(id)}/deliveries`, { max_results: Math.min(limit, 1000), page_token }),
+      (page_token) =>
+        this.api("GET", `${MODELGATE}/webhooks/${encodeURIComponent(id)}/deliveries`, {
+          max_results: Math.min(limit, 1000),
+          page_token,
+        }),
       limit,
     );
   }
@@ -537,8 +683,17 @@ export class ModelgateClient {
 
   // ---- Tokens (needs an admin token) ----
 
-  async createToken(input: { name: string; scopes: string[]; models?: string[]; expiresIn?: number }): Promise<{ token: TokenJson; secret: string }> {
-    return this.api("POST", `${MODELGATE}/tokens`, compact({ name: input.name, scopes: input.scopes, models: input.models, expires_in: input.expiresIn }));
+  async createToken(input: {
+    name: string;
+    scopes: string[];
+    models?: string[];
+    expiresIn?: number;
+  }): Promise<{ token: TokenJson; secret: string }> {
+    return this.api(
+      "POST",
+      `${MODELGATE}/tokens`,
+      compact({ name: input.name, scopes: input.scopes, models: input.models, expires_in: input.expiresIn }),
+    );
   }
 
   async listTokens(): Promise<TokenJson[]> {
@@ -550,7 +705,11 @@ export class ModelgateClient {
   }
 
   /** Follows `next_page_token` until the last page (or `limit` items). */
-  private async allPages<T>(key: string, fetchPage: (pageToken: string | undefined) => Promise<unknown>, limit = Infinity): Promise<T[]> {
+  private async allPages<T>(
+    key: string,
+    fetchPage: (pageToken: string | undefined) => Promise<unknown>,
+    limit = Infinity,
+  ): Promise<T[]> {
     const items: T[] = [];
     let pageToken: string | undefined;
     do {
@@ -650,17 +809,27 @@ function uploadInit(body: BodyInit, size: number | undefined, signal: AbortSigna
   const headers: Record<string, string> = { "content-type": "application/octet-stream" };
   if (size !== undefined) headers["content-length"] = String(size);
   // `duplex` is required by fetch for a stream body; the DOM typings do not know it yet.
-  return { method: "PUT", headers, body, signal, ...(body instanceof ReadableStream ? { duplex: "half" } : {}) } as RequestInit;
+  return {
+    method: "PUT",
+    headers,
+    body,
+    signal,
+    ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+  } as RequestInit;
 }
 
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 

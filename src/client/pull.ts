@@ -7,7 +7,13 @@ import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, mkdir, open, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { ModelgateError, ModelgateHttpError, ModelgateNetworkError, UnsafePathError, VerificationError } from "./errors";
+import {
+  ModelgateError,
+  ModelgateHttpError,
+  ModelgateNetworkError,
+  UnsafePathError,
+  VerificationError,
+} from "./errors";
 import { isAbort, ModelgateClient, type ModelFile, type ModelRef, type ResolvedModel } from "./modelgate-client";
 
 export interface PullProgress {
@@ -56,7 +62,13 @@ export class NodeModelgateClient extends ModelgateClient {
 }
 
 /** Resolves `ref` and makes `dir` hold exactly the manifest's bytes, verified by sha256. */
-export async function pull(client: ModelgateClient, name: string, ref: ModelRef, dir: string, options: PullOptions = {}): Promise<PullResult> {
+export async function pull(
+  client: ModelgateClient,
+  name: string,
+  ref: ModelRef,
+  dir: string,
+  options: PullOptions = {},
+): Promise<PullResult> {
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY));
   const model = await client.resolve(name, ref, { signal: options.signal });
   const root = path.resolve(dir);
@@ -154,7 +166,10 @@ class FileJob {
 
   async run(retries: number): Promise<PulledFile> {
     // A re-run after success (or after another file failed) keeps what is already right.
-    if ((await sizeOf(this.target)) === this.file.size && (await hashFile(this.target, this.file.size, this.signal)) === this.file.sha256) {
+    if (
+      (await sizeOf(this.target)) === this.file.size &&
+      (await hashFile(this.target, this.file.size, this.signal)) === this.file.sha256
+    ) {
       this.count(this.file.size);
       return { ...this.file, outcome: "present", bytesFetched: 0 };
     }
@@ -227,13 +242,18 @@ class FileJob {
       return { sha256: hash.digest("hex"), size: offset };
     }
 
-    const res = await this.client.fetchFile(this.file.url, { range: offset > 0 ? { start: offset } : undefined, signal: this.signal });
+    const res = await this.client.fetchFile(this.file.url, {
+      range: offset > 0 ? { start: offset } : undefined,
+      signal: this.signal,
+    });
     let mode: "a" | "w" = "a";
     if (res.status === 206) {
       const range = /^bytes (\d+)-/.exec(res.headers.get("content-range") ?? "");
       if (!range || Number(range[1]) !== offset) {
         await res.body?.cancel();
-        throw new ModelgateError(`'${this.file.path}': asked for bytes from ${offset}, the server sent '${res.headers.get("content-range")}'`);
+        throw new ModelgateError(
+          `'${this.file.path}': asked for bytes from ${offset}, the server sent '${res.headers.get("content-range")}'`,
+        );
       }
       this.resumed = true;
     } else if (res.status === 200) {
@@ -312,9 +332,13 @@ async function hashFile(file: string, length: number, signal: AbortSignal): Prom
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }

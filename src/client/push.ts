@@ -63,11 +63,17 @@ const DEFAULT_PART_SIZE = 50 * MIB;
 const MIN_PART_SIZE = 5 * MIB;
 const RETRIES = 3;
 
-export async function push(client: ModelgateClient, dir: string, name: string, options: PushOptions = {}): Promise<PushResult> {
+export async function push(
+  client: ModelgateClient,
+  dir: string,
+  name: string,
+  options: PushOptions = {},
+): Promise<PushResult> {
   const root = path.resolve(dir);
   const threshold = options.multipartThreshold ?? DEFAULT_THRESHOLD;
   const partSize = options.partSize ?? DEFAULT_PART_SIZE;
-  if (partSize < MIN_PART_SIZE) throw new ModelgateError(`part size ${partSize} is below R2's minimum of ${MIN_PART_SIZE} bytes`);
+  if (partSize < MIN_PART_SIZE)
+    throw new ModelgateError(`part size ${partSize} is below R2's minimum of ${MIN_PART_SIZE} bytes`);
   const artifactPath = (options.artifactPath ?? "model").replace(/^\/+|\/+$/g, "");
   if (artifactPath === "" || artifactPath.split("/").some((s) => s === "." || s === "..")) {
     throw new ModelgateError(`artifact path '${options.artifactPath}' must be a relative path without '.' or '..'`);
@@ -83,31 +89,57 @@ export async function push(client: ModelgateClient, dir: string, name: string, o
     run = await client.getRun(options.runId);
   } else {
     const experimentId = options.experiment ? await client.experimentId(options.experiment) : undefined;
-    run = await client.createRun({ experimentId, runName: `modelgate-push-${name}`, tags: { "mlflow.source.name": "modelgate push" } });
+    run = await client.createRun({
+      experimentId,
+      runName: `modelgate-push-${name}`,
+      tags: { "mlflow.source.name": "modelgate push" },
+    });
     runCreated = true;
   }
   const runId = run.info.run_id;
   const rootUri = run.info.artifact_uri.replace(/\/+$/, "");
   if (!rootUri.startsWith("mlflow-artifacts:")) {
-    throw new ModelgateError(`run ${runId} stores its artifacts at '${rootUri}', not through this registry's artifact API (mlflow-artifacts:)`);
+    throw new ModelgateError(
+      `run ${runId} stores its artifacts at '${rootUri}', not through this registry's artifact API (mlflow-artifacts:)`,
+    );
   }
   const artifactUri = `${rootUri}/${artifactPath}`;
   const remoteBase = `${rootUri.replace(/^mlflow-artifacts:\/*/, "")}/${artifactPath}`;
 
   try {
-    const progress: PushProgress = { bytesDone: 0, bytesTotal: files.reduce((n, f) => n + f.size, 0), filesDone: 0, filesTotal: files.length };
+    const progress: PushProgress = {
+      bytesDone: 0,
+      bytesTotal: files.reduce((n, f) => n + f.size, 0),
+      filesDone: 0,
+      filesTotal: files.length,
+    };
     const report = () => options.onProgress?.({ ...progress });
     report();
-    const pushed = await uploadAll(client, files, remoteBase, { threshold, partSize, concurrency: options.concurrency ?? 4, signal: options.signal }, (delta, fileDone) => {
-      progress.bytesDone += delta;
-      if (fileDone) progress.filesDone++;
-      report();
-    });
+    const pushed = await uploadAll(
+      client,
+      files,
+      remoteBase,
+      { threshold, partSize, concurrency: options.concurrency ?? 4, signal: options.signal },
+      (delta, fileDone) => {
+        progress.bytesDone += delta;
+        if (fileDone) progress.filesDone++;
+        report();
+      },
+    );
 
     await client.createModel(name, { existOk: true });
     const source = `runs:/${runId}/${artifactPath}`;
-    const created = await client.createVersion({ name, source, runId, description: options.description, tags: options.tags });
-    const modelVersion = await client.waitUntilReady(name, created.version, { timeoutMs: options.readyTimeoutMs, signal: options.signal });
+    const created = await client.createVersion({
+      name,
+      source,
+      runId,
+      description: options.description,
+      tags: options.tags,
+    });
+    const modelVersion = await client.waitUntilReady(name, created.version, {
+      timeoutMs: options.readyTimeoutMs,
+      signal: options.signal,
+    });
     if (runCreated) await client.finishRun(runId, "FINISHED");
     return { runId, runCreated, source, artifactUri, files: pushed, bytesTotal: progress.bytesTotal, modelVersion };
   } catch (error) {
@@ -152,7 +184,13 @@ interface UploadSettings {
 type OnBytes = (delta: number, fileDone: boolean) => void;
 
 /** Single PUTs and parts share one pool of `concurrency` requests; the first failure stops the rest. */
-async function uploadAll(client: ModelgateClient, files: LocalFile[], remoteBase: string, settings: UploadSettings, onBytes: OnBytes): Promise<PushedFile[]> {
+async function uploadAll(
+  client: ModelgateClient,
+  files: LocalFile[],
+  remoteBase: string,
+  settings: UploadSettings,
+  onBytes: OnBytes,
+): Promise<PushedFile[]> {
   const stop = new AbortController();
   const signal = settings.signal ? AbortSignal.any([settings.signal, stop.signal]) : stop.signal;
   const pool = new Pool(settings.concurrency);
@@ -161,7 +199,11 @@ async function uploadAll(client: ModelgateClient, files: LocalFile[], remoteBase
       const remote = `${remoteBase}/${file.path}`;
       try {
         if (file.size < settings.threshold) {
-          await pool.run(() => withRetries(signal, onBytes, (sent) => client.uploadArtifact(remote, fileStream(file.absolute, 0, file.size, sent), file.size, { signal })));
+          await pool.run(() =>
+            withRetries(signal, onBytes, (sent) =>
+              client.uploadArtifact(remote, fileStream(file.absolute, 0, file.size, sent), file.size, { signal }),
+            ),
+          );
           onBytes(0, true);
           return { path: file.path, size: file.size, parts: 0 };
         }
@@ -180,22 +222,39 @@ async function uploadAll(client: ModelgateClient, files: LocalFile[], remoteBase
   return results;
 }
 
-async function uploadMultipart(client: ModelgateClient, file: LocalFile, remote: string, partSize: number, pool: Pool, signal: AbortSignal, onBytes: OnBytes): Promise<number> {
+async function uploadMultipart(
+  client: ModelgateClient,
+  file: LocalFile,
+  remote: string,
+  partSize: number,
+  pool: Pool,
+  signal: AbortSignal,
+  onBytes: OnBytes,
+): Promise<number> {
   const count = Math.ceil(file.size / partSize);
   const upload = await client.createMultipartUpload(remote, count);
-  if (upload.credentials.length !== count) throw new ModelgateError(`'${file.path}': asked for ${count} part URLs, the server gave ${upload.credentials.length}`);
+  if (upload.credentials.length !== count)
+    throw new ModelgateError(
+      `'${file.path}': asked for ${count} part URLs, the server gave ${upload.credentials.length}`,
+    );
   try {
     const parts = await Promise.all(
       upload.credentials.map(async (credential) => {
         const start = (credential.part_number - 1) * partSize;
         const length = Math.min(partSize, file.size - start);
         const etag = await pool.run(() =>
-          withRetries(signal, onBytes, (sent) => client.uploadPart(credential, fileStream(file.absolute, start, length, sent), length, { signal })),
+          withRetries(signal, onBytes, (sent) =>
+            client.uploadPart(credential, fileStream(file.absolute, start, length, sent), length, { signal }),
+          ),
         );
         return { part_number: credential.part_number, etag };
       }),
     );
-    await client.completeMultipartUpload(remote, upload.upload_id, parts.sort((a, b) => a.part_number - b.part_number));
+    await client.completeMultipartUpload(
+      remote,
+      upload.upload_id,
+      parts.sort((a, b) => a.part_number - b.part_number),
+    );
     return count;
   } catch (error) {
     await client.abortMultipartUpload(remote, upload.upload_id).catch(() => undefined);
@@ -207,7 +266,11 @@ async function uploadMultipart(client: ModelgateClient, file: LocalFile, remote:
  * One request, retried after a network error, a 5xx or a 429 (the body is re-read from disk each
  * time); bytes are reported as fetch reads them, and a failed attempt's are taken back.
  */
-async function withRetries<T>(signal: AbortSignal, onBytes: OnBytes, attempt: (sent: (n: number) => void) => Promise<T>): Promise<T> {
+async function withRetries<T>(
+  signal: AbortSignal,
+  onBytes: OnBytes,
+  attempt: (sent: (n: number) => void) => Promise<T>,
+): Promise<T> {
   for (let tries = 0; ; tries++) {
     if (signal.aborted) throw signal.reason;
     let bytes = 0;
@@ -218,7 +281,9 @@ async function withRetries<T>(signal: AbortSignal, onBytes: OnBytes, attempt: (s
       });
     } catch (error) {
       onBytes(-bytes, false);
-      const retryable = error instanceof ModelgateNetworkError || (error instanceof ModelgateHttpError && (error.status >= 500 || error.status === 429));
+      const retryable =
+        error instanceof ModelgateNetworkError ||
+        (error instanceof ModelgateHttpError && (error.status >= 500 || error.status === 429));
       if (!retryable || tries >= RETRIES || signal.aborted) throw error;
       await new Promise((r) => setTimeout(r, 250 * 2 ** tries));
     }
@@ -226,7 +291,12 @@ async function withRetries<T>(signal: AbortSignal, onBytes: OnBytes, attempt: (s
 }
 
 /** `length` bytes of a file from `start`, as a web stream that counts what fetch has read. */
-function fileStream(file: string, start: number, length: number, sent: (n: number) => void): ReadableStream<Uint8Array> {
+function fileStream(
+  file: string,
+  start: number,
+  length: number,
+  sent: (n: number) => void,
+): ReadableStream<Uint8Array> {
   if (length === 0) return new ReadableStream({ start: (c) => c.close() });
   const nodeStream = createReadStream(file, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
   nodeStream.on("data", (chunk) => sent((chunk as Buffer).byteLength));

@@ -73,7 +73,8 @@ export class CoordinatorClient {
       if (!modelId) throw modelNotFound(name);
       const reply = (await invoke(this.stubFor(modelId), modelId)) as Reply<T>;
       if (reply.ok) {
-        if (reply.changed && (reply.changed.refs.length > 0 || reply.changed.files.length > 0)) await this.onChange(reply.changed);
+        if (reply.changed && (reply.changed.refs.length > 0 || reply.changed.files.length > 0))
+          await this.onChange(reply.changed);
         return reply.value;
       }
       if ("stale" in reply) {
@@ -96,7 +97,9 @@ export class CoordinatorClient {
   }
 
   latestVersions(name: string, stages: Stage[]): Promise<ModelVersion[]> {
-    return this.read(name, `latest:${stages.join(",")}`, (c, id, known) => c.getLatestVersions(id, name, stages, known));
+    return this.read(name, `latest:${stages.join(",")}`, (c, id, known) =>
+      c.getLatestVersions(id, name, stages, known),
+    );
   }
 
   versionByAlias(name: string, alias: string): Promise<ModelVersion | null> {
@@ -113,7 +116,11 @@ export class CoordinatorClient {
    * that answer is returned instead of the data crossing the RPC boundary again (and, being the same
    * frozen object, it is rendered once: src/http/rendered-json.ts).
    */
-  private read<T>(name: string, read: string, invoke: (stub: Stub, modelId: string, known: string | undefined) => Promise<Reply<Revised<T>>>): Promise<T> {
+  private read<T>(
+    name: string,
+    read: string,
+    invoke: (stub: Stub, modelId: string, known: string | undefined) => Promise<Reply<Revised<T>>>,
+  ): Promise<T> {
     return this.call(name, async (stub, modelId): Promise<Reply<T>> => {
       const slot = `${modelId}/${read}`;
       const held = heldAnswers.get(slot);

@@ -9,7 +9,13 @@ import { ModelRepository, type ModelRecord } from "../repositories/model-reposit
 import { EventRepository } from "../repositories/event-repository";
 import { EventRelay } from "../events/event-relay";
 import { OutboxAlarm } from "../events/outbox-alarm";
-import { ModelWriter, type Actor, type NewVersion, type RollbackRequest, type Transition } from "../services/model-writer";
+import {
+  ModelWriter,
+  type Actor,
+  type NewVersion,
+  type RollbackRequest,
+  type Transition,
+} from "../services/model-writer";
 import { ModelState } from "./model-state";
 import { SerialQueue } from "./serial-queue";
 import { PolicyGate } from "./policy-gate";
@@ -68,15 +74,30 @@ export class ModelCoordinator extends DurableObject<Env> {
     return this.readRevised(modelId, name, known, (s) => s.toRegisteredModel());
   }
 
-  getVersion(modelId: string, name: string, version: number, known?: string): Promise<Reply<Revised<ModelVersion | null>>> {
+  getVersion(
+    modelId: string,
+    name: string,
+    version: number,
+    known?: string,
+  ): Promise<Reply<Revised<ModelVersion | null>>> {
     return this.readRevised(modelId, name, known, (s) => s.version(version) ?? null);
   }
 
-  getLatestVersions(modelId: string, name: string, stages: Stage[], known?: string): Promise<Reply<Revised<ModelVersion[]>>> {
+  getLatestVersions(
+    modelId: string,
+    name: string,
+    stages: Stage[],
+    known?: string,
+  ): Promise<Reply<Revised<ModelVersion[]>>> {
     return this.readRevised(modelId, name, known, (s) => s.latestVersions(stages));
   }
 
-  getVersionByAlias(modelId: string, name: string, alias: string, known?: string): Promise<Reply<Revised<ModelVersion | null>>> {
+  getVersionByAlias(
+    modelId: string,
+    name: string,
+    alias: string,
+    known?: string,
+  ): Promise<Reply<Revised<ModelVersion | null>>> {
     return this.readRevised(modelId, name, known, (s) => {
       const version = s.aliases.get(alias);
       return version === undefined ? null : (s.version(version) ?? null);
@@ -136,7 +157,10 @@ export class ModelCoordinator extends DurableObject<Env> {
   }
 
   deleteVersion(modelId: string, name: string, version: number, actor: Actor) {
-    return this.mutateEvicting(modelId, name, async (s) => ({ value: undefined, files: await this.writer.deleteVersion(s, version, actor) }));
+    return this.mutateEvicting(modelId, name, async (s) => ({
+      value: undefined,
+      files: await this.writer.deleteVersion(s, version, actor),
+    }));
   }
 
   setVersionTag(modelId: string, name: string, version: number, tag: Tag, actor: Actor) {
@@ -206,7 +230,12 @@ export class ModelCoordinator extends DurableObject<Env> {
   /** A mutation is under way: its change may be partly applied in memory, so no revision is vouched for. */
   private mutating = false;
 
-  private readRevised<T>(modelId: string, name: string, known: string | undefined, answer: (s: ModelState) => T): Promise<Reply<Revised<T>>> {
+  private readRevised<T>(
+    modelId: string,
+    name: string,
+    known: string | undefined,
+    answer: (s: ModelState) => T,
+  ): Promise<Reply<Revised<T>>> {
     return this.read(modelId, name, (s): Revised<T> => {
       if (this.mutating) return { revision: null, value: answer(s) };
       const revision = `${this.epoch}:${this.counter}`;
@@ -242,7 +271,11 @@ export class ModelCoordinator extends DurableObject<Env> {
   }
 
   /** A mutation that may also retire files (deletes): the Worker drops them from its edge cache. */
-  private mutateEvicting<T>(modelId: string, name: string, change: (s: ModelState) => Promise<{ value: T; files: FileRef[] }>): Promise<Reply<T>> {
+  private mutateEvicting<T>(
+    modelId: string,
+    name: string,
+    change: (s: ModelState) => Promise<{ value: T; files: FileRef[] }>,
+  ): Promise<Reply<T>> {
     return this.mutation(async () => {
       try {
         const state = await this.load(modelId);
@@ -284,7 +317,11 @@ export class ModelCoordinator extends DurableObject<Env> {
     // An unexpected failure may leave memory and D1 out of step: reload from D1 on the next call.
     this.state = undefined;
     console.error("coordinator failure", error instanceof Error ? error.message : String(error));
-    return { ok: false, code: "INTERNAL_ERROR", message: error instanceof RegistryError ? error.message : "Internal error in the model coordinator." };
+    return {
+      ok: false,
+      code: "INTERNAL_ERROR",
+      message: error instanceof RegistryError ? error.message : "Internal error in the model coordinator.",
+    };
   }
 }
 

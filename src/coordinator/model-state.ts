@@ -54,7 +54,9 @@ export class ModelState {
    */
   latestVersions(stages?: Stage[]): ModelVersion[] {
     this.latestCache ??= this.computeLatest();
-    return stages && stages.length > 0 ? this.latestCache.filter((v) => stages.includes(v.currentStage)) : this.latestCache;
+    return stages && stages.length > 0
+      ? this.latestCache.filter((v) => stages.includes(v.currentStage))
+      : this.latestCache;
   }
 
   /**
@@ -63,7 +65,8 @@ export class ModelState {
    */
   resolutionView(): Map<string, string> {
     const view = new Map<string, string>();
-    for (const v of this.versions.values()) view.set(String(v.version), `${v.currentStage}|${v.status}|${this.aliasesOf(v.version).join(",")}`);
+    for (const v of this.versions.values())
+      view.set(String(v.version), `${v.currentStage}|${v.status}|${this.aliasesOf(v.version).join(",")}`);
     for (const [alias, version] of this.aliases) view.set(`@${alias}`, String(version));
     return view;
   }
@@ -81,7 +84,8 @@ export class ModelState {
         return this.latestVersions([ref.stage])[0];
       case "latest": {
         let best: VersionRecord | undefined;
-        for (const v of this.versions.values()) if (isServable(v.status) && (!best || v.version > best.version)) best = v;
+        for (const v of this.versions.values())
+          if (isServable(v.status) && (!best || v.version > best.version)) best = v;
         return best && this.project(best);
       }
     }

@@ -54,7 +54,13 @@ export class PolicyGate {
    * A rollback is checked against the scope rules only (docs/policies.md). Reads D1 only for
    * facts a rule of this stage needs (time in Staging, run metrics).
    */
-  async check(state: ModelState, version: number, stage: Stage, caller: Caller | null, kind: TransitionKind = "transition"): Promise<void> {
+  async check(
+    state: ModelState,
+    version: number,
+    stage: Stage,
+    caller: Caller | null,
+    kind: TransitionKind = "transition",
+  ): Promise<void> {
     const record = this.store.get();
     const rules = rulesFor(record?.policy, stage, kind);
     if (rules.length === 0) return;
@@ -62,8 +68,12 @@ export class PolicyGate {
     if (!v) return; // the writer answers "version not found"
     const needed = neededFacts(rules);
     const [entered, metrics] = await Promise.all([
-      needed.stagingSince && v.currentStage === "Staging" ? this.facts.stagingEnteredAt(state.model.id, version) : Promise.resolve(null),
-      needed.metrics.length > 0 && v.runId !== null ? this.facts.latestMetrics(v.runId, needed.metrics) : Promise.resolve(new Map<string, MetricFact>()),
+      needed.stagingSince && v.currentStage === "Staging"
+        ? this.facts.stagingEnteredAt(state.model.id, version)
+        : Promise.resolve(null),
+      needed.metrics.length > 0 && v.runId !== null
+        ? this.facts.latestMetrics(v.runId, needed.metrics)
+        : Promise.resolve(new Map<string, MetricFact>()),
     ]);
     const verdict = evaluatePolicy(record!.policy, {
       model: state.name,

@@ -48,7 +48,9 @@ export function artifactUri(path: string): string {
 export function multipartTarget(dir: string, localPath: string | undefined): string {
   const name = (localPath ?? "").split(/[\\/]/).pop() ?? "";
   if (name === "" || name === "." || name === "..") {
-    throw new InvalidParameterError(`A multipart upload needs the local file's path in 'path' (got '${(localPath ?? "").slice(0, 200)}').`);
+    throw new InvalidParameterError(
+      `A multipart upload needs the local file's path in 'path' (got '${(localPath ?? "").slice(0, 200)}').`,
+    );
   }
   return validateArtifactPath(dir === "" ? name : `${dir.replace(/\/+$/, "")}/${name}`);
 }

@@ -33,7 +33,9 @@ export function validateModelName(name: string): string {
   // `/` would make `models:/<name>/<ref>` and `/v1/models/<name>/...` ambiguous; control characters
   // have no business in a name people type.
   if (/[/\p{Cc}]/u.test(name)) {
-    throw new InvalidParameterError(`Invalid registered model name '${name}': names cannot contain '/' or control characters.`);
+    throw new InvalidParameterError(
+      `Invalid registered model name '${name}': names cannot contain '/' or control characters.`,
+    );
   }
   return name;
 }

@@ -44,7 +44,9 @@ const REGISTERED_VERSION_URI = /^models:\/([^/@]+)(?:\/(\d+)|@([\w-]+))\/?$/;
  * copy_model_version sends it); null for any other source, MLflow 3's `models:/m-<id>` included.
  * The one parser of such sources: the route's guard and the registration both use it.
  */
-export function registeredVersionSource(source: string): { name: string; version: number | null; alias: string | null } | null {
+export function registeredVersionSource(
+  source: string,
+): { name: string; version: number | null; alias: string | null } | null {
   const match = REGISTERED_VERSION_URI.exec(source);
   if (!match) return null;
   return { name: match[1], version: match[2] !== undefined ? Number(match[2]) : null, alias: match[3] ?? null };

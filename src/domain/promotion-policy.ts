@@ -86,7 +86,11 @@ export interface PromotionFacts {
 export type Verdict = { ok: true } | { ok: false; rule: PolicyRule; code: ErrorCode; message: string };
 
 /** The rules guarding a transition to `target` of the given kind. */
-export function rulesFor(policy: PromotionPolicy | null | undefined, target: Stage, kind: TransitionKind = "transition"): PolicyRule[] {
+export function rulesFor(
+  policy: PromotionPolicy | null | undefined,
+  target: Stage,
+  kind: TransitionKind = "transition",
+): PolicyRule[] {
   const rules = policy?.[target as PolicyStage] ?? [];
   return kind === "rollback" ? rules.filter((r) => r.type === "scope") : rules;
 }
@@ -123,7 +127,9 @@ function check(rule: PolicyRule, facts: PromotionFacts): string | null {
       if (facts.currentStage !== "Staging") return `it is in ${facts.currentStage}, not Staging`;
       const since = facts.stagingSince ?? facts.now;
       const spent = Math.max(0, facts.now - since);
-      return spent >= rule.minSeconds * 1000 ? null : `it has been in Staging for ${formatDuration(Math.floor(spent / 1000))}`;
+      return spent >= rule.minSeconds * 1000
+        ? null
+        : `it has been in Staging for ${formatDuration(Math.floor(spent / 1000))}`;
     }
     case "tag": {
       const tag = facts.tags.find((t) => t.key === rule.key);

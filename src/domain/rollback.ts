@@ -10,7 +10,11 @@ import { isServable } from "./stages";
  * promoted (`restorable`), so a gone version is skipped for the one before it. Returns null when
  * there is none.
  */
-export function rollbackTarget(history: readonly StageTransition[], current: number, usable: (version: number) => boolean = () => true): number | null {
+export function rollbackTarget(
+  history: readonly StageTransition[],
+  current: number,
+  usable: (version: number) => boolean = () => true,
+): number | null {
   const promotedAt = history.findIndex((t) => t.toStage === "Production" && t.version === current);
   // Without the current version's own promotion row (history older than the log), every earlier
   // Production row still came before it.
@@ -29,7 +33,12 @@ export function rollbackTarget(history: readonly StageTransition[], current: num
  * it exists and is READY are the promotion's own rules (stages.ts `checkMayEnter`), checked by the
  * caller before this one. Returns the version, or throws RESOURCE_CONFLICT naming what is missing.
  */
-export function requestedTarget(name: string, history: readonly StageTransition[], current: number, requested: number): number {
+export function requestedTarget(
+  name: string,
+  history: readonly StageTransition[],
+  current: number,
+  requested: number,
+): number {
   if (requested === current) throw alreadyInProduction(name, requested);
   if (!servedInProduction(history, requested)) throw neverInProduction(name, requested);
   return requested;
@@ -61,10 +70,13 @@ export function rollbackComment(target: number, comment: string | null | undefin
 // A rollback that cannot happen is a conflict with the model's state (409), never a partial write.
 const conflict = (message: string) => new RegistryError("RESOURCE_CONFLICT", message);
 
-export const nothingInProduction = (name: string) => conflict(`Model '${name}' has no version in Production, so there is nothing to roll back.`);
+export const nothingInProduction = (name: string) =>
+  conflict(`Model '${name}' has no version in Production, so there is nothing to roll back.`);
 
 export const noEarlierProduction = (name: string, current: number) =>
-  conflict(`Model '${name}' has no earlier Production version to roll back to (version ${current} is the only one that has been in Production).`);
+  conflict(
+    `Model '${name}' has no earlier Production version to roll back to (version ${current} is the only one that has been in Production).`,
+  );
 
 export const productionMoved = (name: string, current: number, expected: number) =>
   conflict(
@@ -72,7 +84,9 @@ export const productionMoved = (name: string, current: number, expected: number)
   );
 
 export const alreadyInProduction = (name: string, version: number) =>
-  conflict(`Version ${version} of '${name}' is the version in Production now, so there is nothing to roll back to. Nothing was rolled back.`);
+  conflict(
+    `Version ${version} of '${name}' is the version in Production now, so there is nothing to roll back to. Nothing was rolled back.`,
+  );
 
 export const neverInProduction = (name: string, version: number) =>
   conflict(

@@ -193,7 +193,8 @@ function tokenize(input: string, what: string): Token[] {
   return tokens;
 }
 
-const show = (tok: Token | undefined) => (tok === undefined ? "end of input" : tok.t === "number" ? tok.text : String(tok.v));
+const show = (tok: Token | undefined) =>
+  tok === undefined ? "end of input" : tok.t === "number" ? tok.text : String(tok.v);
 
 interface Identifier {
   kind: ValueKind | "dataset" | "bare";
@@ -221,7 +222,8 @@ function readIdentifier(tokens: Token[], pos: number, what: string): { id: Ident
   let next = pos + 1;
   if (key === "") {
     const quoted = tokens[next];
-    if (quoted?.t !== "quoted" || quoted.quote === "'") throw invalid(what, `'${tok.v}' is missing a key after the '.'`);
+    if (quoted?.t !== "quoted" || quoted.quote === "'")
+      throw invalid(what, `'${tok.v}' is missing a key after the '.'`);
     key = quoted.v;
     next++;
   }
@@ -236,21 +238,27 @@ function readComparator(tokens: Token[], pos: number, what: string): { comparato
     const word = tok.v.toUpperCase();
     if (word === "LIKE" || word === "ILIKE" || word === "IN") return { comparator: word, next: pos + 1 };
     const after = tokens[pos + 1];
-    if (word === "NOT" && after?.t === "word" && after.v.toUpperCase() === "IN") return { comparator: "NOT IN", next: pos + 2 };
+    if (word === "NOT" && after?.t === "word" && after.v.toUpperCase() === "IN")
+      return { comparator: "NOT IN", next: pos + 2 };
   }
   throw invalid(what, `expected a comparison operator, got '${show(tok)}'`);
 }
 
-type RawValue = { kind: "string"; v: string } | { kind: "number"; v: number; text: string } | { kind: "list"; v: string[] };
+type RawValue =
+  | { kind: "string"; v: string }
+  | { kind: "number"; v: number; text: string }
+  | { kind: "list"; v: string[] };
 
 function readValue(tokens: Token[], pos: number, list: boolean, what: string): { value: RawValue; next: number } {
   if (list) {
-    if (tokens[pos]?.t !== "punct" || tokens[pos].v !== "(") throw invalid(what, "IN expects a parenthesised list of quoted strings");
+    if (tokens[pos]?.t !== "punct" || tokens[pos].v !== "(")
+      throw invalid(what, "IN expects a parenthesised list of quoted strings");
     const values: string[] = [];
     let i = pos + 1;
     for (;;) {
       const tok = tokens[i];
-      if (tok?.t !== "quoted" || tok.quote === "`") throw invalid(what, "IN expects a parenthesised list of quoted strings");
+      if (tok?.t !== "quoted" || tok.quote === "`")
+        throw invalid(what, "IN expects a parenthesised list of quoted strings");
       values.push(tok.v);
       const sep = tokens[i + 1];
       if (sep?.t === "punct" && sep.v === ",") i += 2;
@@ -275,7 +283,10 @@ function resolveAttribute(spec: EntitySpec, id: Identifier, what: string): Attri
 
 function unsupportedKind(entity: SearchEntity, id: Identifier, what: string): never {
   const allowed = SPECS[entity].kinds.map((k) => `${k}s.<key>`);
-  throw invalid(what, `'${id.text}' is not supported in ${entity.replace("_", " ")} search; use ${[...allowed, "attributes.<name>"].join(", ")}`);
+  throw invalid(
+    what,
+    `'${id.text}' is not supported in ${entity.replace("_", " ")} search; use ${[...allowed, "attributes.<name>"].join(", ")}`,
+  );
 }
 
 function checkComparator(comparator: Comparator, allowed: Comparator[], id: Identifier, what: string): void {
@@ -284,15 +295,23 @@ function checkComparator(comparator: Comparator, allowed: Comparator[], id: Iden
   }
 }
 
-function toCondition(entity: SearchEntity, id: Identifier, comparator: Comparator, raw: RawValue, what: string): Condition {
+function toCondition(
+  entity: SearchEntity,
+  id: Identifier,
+  comparator: Comparator,
+  raw: RawValue,
+  what: string,
+): Condition {
   const spec = SPECS[entity];
   const kind = id.kind === "bare" ? "attribute" : id.kind;
   if (kind !== "attribute" && !spec.kinds.includes(kind)) unsupportedKind(entity, id, what);
   if (kind === "dataset") {
     const key = DATASET_KEYS.find((k) => k === id.key);
-    if (!key) throw invalid(what, `invalid dataset key '${id.key}' in '${id.text}'; valid keys are ${DATASET_KEYS.join(", ")}`);
+    if (!key)
+      throw invalid(what, `invalid dataset key '${id.key}' in '${id.text}'; valid keys are ${DATASET_KEYS.join(", ")}`);
     checkComparator(comparator, LIST_COMPARATORS, id, what);
-    if (raw.kind === "number") throw invalid(what, `'${id.text}' must be compared with a quoted string, got ${raw.text}`);
+    if (raw.kind === "number")
+      throw invalid(what, `'${id.text}' must be compared with a quoted string, got ${raw.text}`);
     return { kind, key, comparator, value: raw.v };
   }
   if (kind === "metric") {
@@ -302,13 +321,15 @@ function toCondition(entity: SearchEntity, id: Identifier, comparator: Comparato
   }
   if (kind === "param" || kind === "tag") {
     checkComparator(comparator, spec.keyValueComparators, id, what);
-    if (raw.kind === "number") throw invalid(what, `'${id.text}' must be compared with a quoted string, got ${raw.text}`);
+    if (raw.kind === "number")
+      throw invalid(what, `'${id.text}' must be compared with a quoted string, got ${raw.text}`);
     return { kind, key: id.key, comparator, value: raw.v };
   }
   const attribute = resolveAttribute(spec, id, what);
   if (attribute.type === "number") {
     checkComparator(comparator, NUMBER_COMPARATORS, id, what);
-    const value = raw.kind === "number" ? raw.v : raw.kind === "string" && NUMBER.test(raw.v) ? Number(raw.v) : undefined;
+    const value =
+      raw.kind === "number" ? raw.v : raw.kind === "string" && NUMBER.test(raw.v) ? Number(raw.v) : undefined;
     if (value === undefined) throw invalid(what, `'${id.text}' must be compared with a number, got '${raw.v}'`);
     return { kind: "attribute", key: attribute.key, type: "number", comparator, value };
   }
@@ -329,7 +350,8 @@ export function parseTrackingFilter(filter: string | undefined, entity: SearchEn
     const cmp = readComparator(tokens, id.next, what);
     const val = readValue(tokens, cmp.next, cmp.comparator === "IN" || cmp.comparator === "NOT IN", what);
     conditions.push(toCondition(entity, id.id, cmp.comparator, val.value, what));
-    if (conditions.length > MAX_FILTER_CONDITIONS) throw invalid(what, `a filter can join at most ${MAX_FILTER_CONDITIONS} conditions`);
+    if (conditions.length > MAX_FILTER_CONDITIONS)
+      throw invalid(what, `a filter can join at most ${MAX_FILTER_CONDITIONS} conditions`);
     pos = val.next;
     if (pos >= tokens.length) return conditions;
     const joiner = tokens[pos];
@@ -337,7 +359,8 @@ export function parseTrackingFilter(filter: string | undefined, entity: SearchEn
       pos++;
       continue;
     }
-    if (joiner.t === "word" && joiner.v.toUpperCase() === "OR") throw invalid(what, "OR is not supported; join conditions with AND");
+    if (joiner.t === "word" && joiner.v.toUpperCase() === "OR")
+      throw invalid(what, "OR is not supported; join conditions with AND");
     throw invalid(what, `expected AND after a condition, got '${show(joiner)}'`);
   }
 }
@@ -348,7 +371,10 @@ function toOrderTerm(entity: SearchEntity, id: Identifier, ascending: boolean, w
   if (kind === "attribute") {
     const key = spec.orderAttributes[id.key.toLowerCase()];
     if (!key) {
-      throw invalid(what, `cannot order by '${id.text}'; attributes that order: ${[...new Set(Object.values(spec.orderAttributes))].join(", ")}`);
+      throw invalid(
+        what,
+        `cannot order by '${id.text}'; attributes that order: ${[...new Set(Object.values(spec.orderAttributes))].join(", ")}`,
+      );
     }
     return { kind, key, ascending };
   }
@@ -361,7 +387,9 @@ function toOrderTerm(entity: SearchEntity, id: Identifier, ascending: boolean, w
 
 function checkOrderByCount(count: number): void {
   if (count > MAX_ORDER_BY_TERMS) {
-    throw new InvalidParameterError(`Invalid order_by: at most ${MAX_ORDER_BY_TERMS} clauses are supported, got ${count}.`);
+    throw new InvalidParameterError(
+      `Invalid order_by: at most ${MAX_ORDER_BY_TERMS} clauses are supported, got ${count}.`,
+    );
   }
 }
 
@@ -385,7 +413,9 @@ export function parseTrackingOrderBy(clauses: string[] | undefined, entity: Sear
 }
 
 /** Logged-model search sends order_by as objects: `{field_name, ascending}`. */
-export function parseLoggedModelOrderBy(clauses: { fieldName: string; ascending?: boolean }[] | undefined): OrderTerm[] {
+export function parseLoggedModelOrderBy(
+  clauses: { fieldName: string; ascending?: boolean }[] | undefined,
+): OrderTerm[] {
   checkOrderByCount(clauses?.length ?? 0);
   return (clauses ?? []).map((clause) => {
     const what = `order_by field '${clause.fieldName}'`;

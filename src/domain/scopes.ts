@@ -16,8 +16,13 @@ export function parseScopes(input: string[]): Scope {
   if (input.length === 0) throw new InvalidParameterError(`A token needs at least one scope: ${SCOPES.join(", ")}.`);
   let best: Scope = "read";
   for (const raw of input) {
-    const scope = (SCOPES as readonly string[]).includes(raw.toLowerCase()) ? (raw.toLowerCase() as Scope) : MLFLOW_PERMISSIONS[raw.toUpperCase()];
-    if (!scope) throw new InvalidParameterError(`Unknown scope '${raw}': use ${SCOPES.join(", ")} (or MLflow's READ, EDIT, MANAGE).`);
+    const scope = (SCOPES as readonly string[]).includes(raw.toLowerCase())
+      ? (raw.toLowerCase() as Scope)
+      : MLFLOW_PERMISSIONS[raw.toUpperCase()];
+    if (!scope)
+      throw new InvalidParameterError(
+        `Unknown scope '${raw}': use ${SCOPES.join(", ")} (or MLflow's READ, EDIT, MANAGE).`,
+      );
     if (allows(scope, best)) best = scope;
   }
   return best;

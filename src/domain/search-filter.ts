@@ -75,7 +75,7 @@ function tokenize(input: string): Token[] {
 /** Joins `tags.` with a quoted key (`` tags.`my key` `` or `tags."my key"`, as MLflow accepts both). */
 function readIdentifier(tokens: Token[], pos: number): { key: string; next: number } {
   const first = tokens[pos];
-  if (!first || first.t !== "ident") throw invalid(`expected an attribute or tag name at token ${pos + 1}`);
+  if (first?.t !== "ident") throw invalid(`expected an attribute or tag name at token ${pos + 1}`);
   let key = first.v;
   let next = pos + 1;
   const quoted = tokens[next];
@@ -92,7 +92,11 @@ function readComparator(tokens: Token[], pos: number): { comparator: Comparator;
   if (tok?.t === "ident") {
     const word = tok.v.toUpperCase();
     if (word === "LIKE" || word === "ILIKE" || word === "IN") return { comparator: word, next: pos + 1 };
-    if (word === "NOT" && tokens[pos + 1]?.t === "ident" && (tokens[pos + 1] as { v: string }).v.toUpperCase() === "IN") {
+    if (
+      word === "NOT" &&
+      tokens[pos + 1]?.t === "ident" &&
+      (tokens[pos + 1] as { v: string }).v.toUpperCase() === "IN"
+    ) {
       return { comparator: "NOT IN", next: pos + 2 };
     }
   }
@@ -101,7 +105,8 @@ function readComparator(tokens: Token[], pos: number): { comparator: Comparator;
 
 function readValue(tokens: Token[], pos: number, list: boolean): { value: string | number | string[]; next: number } {
   if (list) {
-    if (tokens[pos]?.t !== "punct" || tokens[pos].v !== "(") throw invalid("IN expects a parenthesised list of strings");
+    if (tokens[pos]?.t !== "punct" || tokens[pos].v !== "(")
+      throw invalid("IN expects a parenthesised list of strings");
     const values: string[] = [];
     let i = pos + 1;
     for (;;) {
@@ -119,7 +124,12 @@ function readValue(tokens: Token[], pos: number, list: boolean): { value: string
   throw invalid(`expected a quoted string or a number, got '${tok ? String(tok.v) : "end of filter"}'`);
 }
 
-function checkCondition(entity: SearchEntity, key: string, comparator: Comparator, value: string | number | string[]): Condition {
+function checkCondition(
+  entity: SearchEntity,
+  key: string,
+  comparator: Comparator,
+  value: string | number | string[],
+): Condition {
   const lower = key.toLowerCase();
   for (const prefix of ["tags.", "tag."]) {
     if (lower.startsWith(prefix)) {
@@ -171,7 +181,8 @@ export function parseSearchFilter(filter: string | undefined, entity: SearchEnti
       pos++;
       continue;
     }
-    if (joiner.t === "ident" && joiner.v.toUpperCase() === "OR") throw invalid("OR is not supported; join conditions with AND");
+    if (joiner.t === "ident" && joiner.v.toUpperCase() === "OR")
+      throw invalid("OR is not supported; join conditions with AND");
     throw invalid(`expected AND after a condition, got '${String(joiner.v)}'`);
   }
 }
@@ -201,7 +212,9 @@ export function promptScope(conditions: Condition[]): { prompts: boolean; condit
   const first = conditions.find((c) => c.kind === "tag" && c.key === PROMPT_TAG);
   const value = typeof first?.value === "string" ? first.value.toLowerCase() : null;
   const prompts = (first?.comparator === "=" && value === "true") || (first?.comparator === "!=" && value === "false");
-  return prompts ? { prompts, conditions } : { prompts, conditions: conditions.filter((c) => !(c.kind === "tag" && c.key === PROMPT_TAG)) };
+  return prompts
+    ? { prompts, conditions }
+    : { prompts, conditions: conditions.filter((c) => !(c.kind === "tag" && c.key === PROMPT_TAG)) };
 }
 
 /**

@@ -65,7 +65,9 @@ export interface RegisteredVersion {
 }
 
 const notServable = (model: string, v: RegisteredVersion, what: string) =>
-  new InvalidParameterError(`Model Version (name=${model}, version=${v.version}) is ${v.status}: only a READY version can ${what}.`);
+  new InvalidParameterError(
+    `Model Version (name=${model}, version=${v.version}) is ${v.status}: only a READY version can ${what}.`,
+  );
 
 /**
  * Refuses (INVALID_PARAMETER_VALUE, naming the status) a version that is not READY entering

@@ -37,7 +37,8 @@ export function normalizePosixPath(path: string): string {
   const parts: string[] = [];
   for (const part of path.split("/")) {
     if (part === "" || part === ".") continue;
-    if (part !== ".." || (initialSlashes === 0 && parts.length === 0) || parts[parts.length - 1] === "..") parts.push(part);
+    if (part !== ".." || (initialSlashes === 0 && parts.length === 0) || parts[parts.length - 1] === "..")
+      parts.push(part);
     else if (parts.length > 0) parts.pop();
   }
   const joined = "/".repeat(initialSlashes) + parts.join("/");
@@ -53,7 +54,8 @@ export type KeyKind = "metric" | "parameter" | "tag";
 
 /** Metric, param and tag keys: MLflow's character set, and no name that aliases another as a path. */
 export function validateKey(kind: KeyKind, name: string): void {
-  if (!VALID_NAME.test(name)) throw new InvalidParameterError(`Invalid ${kind} name: '${name}'. ${BAD_CHARACTERS_MESSAGE}`);
+  if (!VALID_NAME.test(name))
+    throw new InvalidParameterError(`Invalid ${kind} name: '${name}'. ${BAD_CHARACTERS_MESSAGE}`);
   if (pathNotUnique(name)) {
     throw new InvalidParameterError(
       `Invalid ${kind} name: '${name}'. Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '${normalizePosixPath(name)}'`,
@@ -63,7 +65,9 @@ export function validateKey(kind: KeyKind, name: string): void {
 
 export function validateLength(what: string, value: string, limit: number): void {
   if (value.length > limit) {
-    throw new InvalidParameterError(`${what} '${value.slice(0, 250)}' had length ${value.length}, which exceeded length limit of ${limit}`);
+    throw new InvalidParameterError(
+      `${what} '${value.slice(0, 250)}' had length ${value.length}, which exceeded length limit of ${limit}`,
+    );
   }
 }
 
@@ -89,7 +93,9 @@ export function validateExperimentTag(key: string, value: string): void {
 export function validateExperimentName(name: string): string {
   if (name === "") throw new InvalidParameterError(`Invalid experiment name: '${name}'`);
   if (name.length > MAX_EXPERIMENT_NAME_LENGTH) {
-    throw new InvalidParameterError(`Experiment name exceeds the maximum length of ${MAX_EXPERIMENT_NAME_LENGTH} characters`);
+    throw new InvalidParameterError(
+      `Experiment name exceeds the maximum length of ${MAX_EXPERIMENT_NAME_LENGTH} characters`,
+    );
   }
   return name;
 }
@@ -134,7 +140,9 @@ export function validateMetric(m: MetricInput): number {
     );
   }
   if (m.step !== undefined && !Number.isSafeInteger(m.step)) {
-    throw new InvalidParameterError(`Got invalid step ${m.step} for metric '${m.key}' (value=${m.value}). Step must be a valid long (64-bit integer).`);
+    throw new InvalidParameterError(
+      `Got invalid step ${m.step} for metric '${m.key}' (value=${m.value}). Step must be a valid long (64-bit integer).`,
+    );
   }
   validateLength("Metric name", m.key, MAX_ENTITY_KEY_LENGTH);
   return value;
@@ -207,7 +215,15 @@ export function validateDatasetInputs(inputs: DatasetInputInput[]): void {
       validateLength("Input tag key", tag.key, MAX_INPUT_TAG_KEY_SIZE);
       validateLength("Input tag value", tag.value, MAX_INPUT_TAG_VALUE_SIZE);
     }
-    const bytes = [d.name!, d.digest!, d.sourceType!, d.source!, d.schema ?? "", d.profile ?? "", JSON.stringify(input.tags ?? [])]
+    const bytes = [
+      d.name!,
+      d.digest!,
+      d.sourceType!,
+      d.source!,
+      d.schema ?? "",
+      d.profile ?? "",
+      JSON.stringify(input.tags ?? []),
+    ]
       .map(utf8Length)
       .reduce((a, b) => a + b, 0);
     if (bytes > MAX_DATASET_INPUT_BYTES) {
@@ -247,6 +263,7 @@ export function parseModelJson(modelJson: string): Record<string, unknown> {
     throw new InvalidParameterError(`Malformed model info. \n ${modelJson.slice(0, 1000)} \n is not a JSON object.`);
   }
   const missing = MODEL_JSON_REQUIRED.filter((f) => !(f in parsed));
-  if (missing.length > 0) throw new InvalidParameterError(`Model json is missing mandatory fields: ${JSON.stringify(missing)}`);
+  if (missing.length > 0)
+    throw new InvalidParameterError(`Model json is missing mandatory fields: ${JSON.stringify(missing)}`);
   return parsed as Record<string, unknown>;
 }

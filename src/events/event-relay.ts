@@ -60,7 +60,11 @@ export class EventRelay {
       for (const batch of bySize(due)) {
         // Marked sent only once the queue has accepted them: a failed send leaves them due.
         await this.queue.sendBatch(batch.map((event) => ({ body: event, contentType: "json" as const })));
-        await this.events.markSent(modelId, batch.map((e) => e.id), now);
+        await this.events.markSent(
+          modelId,
+          batch.map((e) => e.id),
+          now,
+        );
       }
       if (due.length < MAX_BATCH_MESSAGES) break;
     }

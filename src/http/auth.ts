@@ -63,7 +63,8 @@ function recordFailure(address: string, now: number) {
  * (the UI's pages and forms) read it: the JSON API never accepts it, so a cross-site request
  * cannot ride on a browser's session.
  */
-export const sessionCookieName = (c: Context): string => (new URL(c.req.url).protocol === "https:" ? "__Host-mg_session" : "mg_session");
+export const sessionCookieName = (c: Context): string =>
+  new URL(c.req.url).protocol === "https:" ? "__Host-mg_session" : "mg_session";
 
 /**
  * Authenticates `authorization` for this request. A failure counts toward the client address's
@@ -77,7 +78,10 @@ export async function authenticateRequest(c: Context<AppEnv>, authorization: str
     const address = clientAddress(c);
     const now = Date.now();
     if (overBudget(address, now)) {
-      throw new RegistryError("REQUEST_LIMIT_EXCEEDED", "Too many failed authentications from this address; try again in a minute.");
+      throw new RegistryError(
+        "REQUEST_LIMIT_EXCEEDED",
+        "Too many failed authentications from this address; try again in a minute.",
+      );
     }
     recordFailure(address, now);
     throw error;
@@ -101,7 +105,9 @@ export interface GuardOptions {
 
 async function admit(c: Context<AppEnv>, scope: Scope, options: GuardOptions): Promise<Principal> {
   const auth = c.var.services.auth;
-  const principal = auth.enabled ? await authenticateRequest(c, credentials(c, options)) : await auth.authenticate(undefined);
+  const principal = auth.enabled
+    ? await authenticateRequest(c, credentials(c, options))
+    : await auth.authenticate(undefined);
   authorize(principal, scope);
   c.set("principal", principal);
   c.set("actor", principal.actor);
@@ -120,7 +126,11 @@ function checkModels(c: Context<AppEnv>, principal: Principal, touched: readonly
  * (and, with `model`, the model the path names). `public` routes carry their own credential (a
  * signed URL) or need none.
  */
-export function requires(scope: Scope | "public", model?: ModelOf, options: GuardOptions = {}): MiddlewareHandler<AppEnv> {
+export function requires(
+  scope: Scope | "public",
+  model?: ModelOf,
+  options: GuardOptions = {},
+): MiddlewareHandler<AppEnv> {
   const handler: MiddlewareHandler<AppEnv> = async (c, next) => {
     const signed = options.signedUrlAllowed && new URL(c.req.url).searchParams.has("sig");
     if (scope === "public" || signed) return next();

@@ -99,7 +99,7 @@ export const IMMUTABLE = "public, max-age=31536000, immutable";
 
 export function ifNoneMatch(c: Context, etag: string): boolean {
   const header = c.req.header("if-none-match");
-  return header !== undefined && header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag || t.trim() === "*");
+  return header?.split(",").some((t) => t.trim().replace(/^W\//, "") === etag || t.trim() === "*") ?? false;
 }
 
 export interface CachedFileSource {
@@ -136,7 +136,12 @@ export async function serveCachedFile(c: Context, key: Request, source: CachedFi
     // Store the whole object, then answer from the stored copy: one code path for full and
     // range requests, and no tee buffering a slow client's backlog in the Worker.
     const blob = await source.open(file);
-    await cache.put(key, new Response(blob.body, { headers: { ...fileHeaders(file, IMMUTABLE), "cache-control": `public, max-age=${EDGE_FILE_SECONDS}` } }));
+    await cache.put(
+      key,
+      new Response(blob.body, {
+        headers: { ...fileHeaders(file, IMMUTABLE), "cache-control": `public, max-age=${EDGE_FILE_SECONDS}` },
+      }),
+    );
     hit = await lookup(key);
     if (!hit) return serveUncached(c, file, source);
   }
@@ -157,7 +162,10 @@ export async function serveCachedFile(c: Context, key: Request, source: CachedFi
 }
 
 function notModified(etag: string, state: string, cacheControl: string): Response {
-  return new Response(null, { status: 304, headers: { etag, "cache-control": cacheControl, "x-modelgate-cache": state } });
+  return new Response(null, {
+    status: 304,
+    headers: { etag, "cache-control": cacheControl, "x-modelgate-cache": state },
+  });
 }
 
 function fileHeaders(file: ManifestFile, cacheControl: string): Record<string, string> {
@@ -186,7 +194,10 @@ async function serveUncached(c: Context, file: ManifestFile, source: CachedFileS
 }
 
 /** A single `bytes=` range; null means none (or one we ignore, as HTTP allows). */
-function parseRange(header: string | undefined, size: number): { offset: number; length: number } | "unsatisfiable" | null {
+function parseRange(
+  header: string | undefined,
+  size: number,
+): { offset: number; length: number } | "unsatisfiable" | null {
   const match = header && /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match || (match[1] === "" && match[2] === "")) return null;
   if (match[1] === "") {

@@ -11,7 +11,8 @@ export function errorResponse(c: Context, error: RegistryError) {
 export function onError(error: Error, c: Context) {
   if (error instanceof RegistryError) return errorResponse(c, error);
   if (error instanceof HTTPException) {
-    const code = error.status === 413 ? "INVALID_PARAMETER_VALUE" : error.status < 500 ? "BAD_REQUEST" : "INTERNAL_ERROR";
+    const code =
+      error.status === 413 ? "INVALID_PARAMETER_VALUE" : error.status < 500 ? "BAD_REQUEST" : "INTERNAL_ERROR";
     return c.json({ error_code: code, message: error.message || "Bad request" }, error.status);
   }
   console.error("unhandled error", error.message);
@@ -19,5 +20,8 @@ export function onError(error: Error, c: Context) {
 }
 
 export function notFound(c: Context) {
-  return errorResponse(c, new RegistryError("ENDPOINT_NOT_FOUND", `No API endpoint matches ${c.req.method} ${new URL(c.req.url).pathname}.`));
+  return errorResponse(
+    c,
+    new RegistryError("ENDPOINT_NOT_FOUND", `No API endpoint matches ${c.req.method} ${new URL(c.req.url).pathname}.`),
+  );
 }

@@ -5,8 +5,17 @@ import { InvalidParameterError } from "../errors";
 // How MLflow clients send parameters: a query string for GET (repeated keys for lists, numbers and
 // booleans as text), a JSON body for everything else (DELETE included).
 
-export const int = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]);
-export const bool = z.union([z.boolean(), z.enum(["true", "false", "True", "False"]).transform((v) => v.toLowerCase() === "true")]);
+export const int = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number),
+]);
+export const bool = z.union([
+  z.boolean(),
+  z.enum(["true", "false", "True", "False"]).transform((v) => v.toLowerCase() === "true"),
+]);
 /** A version travels as a string; tolerate a JSON number too. */
 export const versionText = z.union([z.string(), z.number().int()]).transform(String);
 export const stringList = z.preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(z.string()));
@@ -34,7 +43,10 @@ async function bodyObject(c: Context): Promise<unknown> {
 
 function describe(issue: z.core.$ZodIssue, input: unknown): string {
   const path = issue.path.join(".");
-  const value = issue.path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined), input);
+  const value = issue.path.reduce<unknown>(
+    (v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+    input,
+  );
   if (value === undefined && issue.code === "invalid_type") {
     return `Missing value for required parameter '${path}'. See the API docs for more information about request parameters.`;
   }

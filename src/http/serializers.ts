@@ -85,6 +85,10 @@ export function pageJson<T>(key: string, items: T[], nextPageToken: string | nul
 }
 
 // The point reads' answers, each rendered once per value the coordinator client holds.
-export const registeredModelAnswer = renderedOnce((m: RegisteredModel) => ({ registered_model: registeredModelJson(m) }));
+export const registeredModelAnswer = renderedOnce((m: RegisteredModel) => ({
+  registered_model: registeredModelJson(m),
+}));
 export const versionAnswer = renderedOnce((v: ModelVersion) => ({ model_version: modelVersionJson(v) }));
-export const latestVersionsAnswer = renderedOnce((versions: ModelVersion[]) => pageJson("model_versions", versions, null, modelVersionJson));
+export const latestVersionsAnswer = renderedOnce((versions: ModelVersion[]) =>
+  pageJson("model_versions", versions, null, modelVersionJson),
+);

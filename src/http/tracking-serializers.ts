@@ -84,7 +84,11 @@ function datasetInputJson(d: DatasetInput): Json {
 export function runJson(run: Run): Json {
   return {
     info: runInfoJson(run.info),
-    data: compact({ metrics: run.data.metrics.map(metricJson), params: tags(run.data.params), tags: tags(run.data.tags) }),
+    data: compact({
+      metrics: run.data.metrics.map(metricJson),
+      params: tags(run.data.params),
+      tags: tags(run.data.tags),
+    }),
     inputs: compact({
       dataset_inputs: run.inputs.datasetInputs.map(datasetInputJson),
       model_inputs: run.inputs.modelInputs.map((m) => ({ model_id: m.modelId })),
@@ -117,6 +121,8 @@ export function loggedModelJson(m: LoggedModel): Json {
 export function runArtifactsJson(a: RunArtifacts): Json {
   return compact({
     root_uri: a.rootUri,
-    files: a.files.map((f) => (f.isDir ? { path: f.path, is_dir: true } : { path: f.path, is_dir: false, file_size: f.fileSize })),
+    files: a.files.map((f) =>
+      f.isDir ? { path: f.path, is_dir: true } : { path: f.path, is_dir: false, file_size: f.fileSize },
+    ),
   });
 }

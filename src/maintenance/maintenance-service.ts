@@ -57,14 +57,17 @@ export class MaintenanceService {
    * alarm was lost) are relayed from here. Given-up events are logged; /health shows them.
    */
   async runScheduled(now: number): Promise<MaintenanceReport> {
-    if (this.invalidConfig.length > 0) console.error(`maintenance: not a positive number of days, default used: ${this.invalidConfig.join(", ")}`);
+    if (this.invalidConfig.length > 0)
+      console.error(`maintenance: not a positive number of days, default used: ${this.invalidConfig.join(", ")}`);
     const retention = await this.retention.run(now);
     const overdue = await this.events.overdueModels(now, OVERDUE_GRACE_MS, this.policy, OVERDUE_MODELS_PER_RUN);
     const relay = new EventRelay(this.events, this.queue, () => now, this.policy);
     for (const modelId of overdue) await relay.relay(modelId);
     const undelivered = summarize(await this.events.givenUp(now, this.policy), this.policy);
     if (undelivered) {
-      console.error(`maintenance: ${undelivered.count} event(s) of ${undelivered.models.length} model(s) were sent ${this.policy.maxSends} times and never fanned out into webhook deliveries`);
+      console.error(
+        `maintenance: ${undelivered.count} event(s) of ${undelivered.models.length} model(s) were sent ${this.policy.maxSends} times and never fanned out into webhook deliveries`,
+      );
     }
     return { retention, relayedModels: overdue.length, undeliveredEvents: undelivered?.count ?? 0 };
   }
@@ -79,9 +82,15 @@ export class MaintenanceService {
     const value = this.events.givenUp(now, this.policy).then(
       (groups): Health => {
         const undelivered = summarize(groups, this.policy);
-        return undelivered ? { status: "degraded", undeliveredEvents: undelivered, checkFailed: null } : { status: "ok" };
+        return undelivered
+          ? { status: "degraded", undeliveredEvents: undelivered, checkFailed: null }
+          : { status: "ok" };
       },
-      (error: unknown): Health => ({ status: "degraded", undeliveredEvents: null, checkFailed: error instanceof Error ? error.message : String(error) }),
+      (error: unknown): Health => ({
+        status: "degraded",
+        undeliveredEvents: null,
+        checkFailed: error instanceof Error ? error.message : String(error),
+      }),
     );
     this.health = { until: now + HEALTH_TTL_MS, value };
     return value;
@@ -108,6 +117,11 @@ function summarize(groups: GivenUpEvents[], policy: ResendPolicy): UndeliveredEv
     count: groups.reduce((n, g) => n + g.count, 0),
     oldestTimestamp: Math.min(...groups.map((g) => g.oldest)),
     sends: policy.maxSends,
-    models: groups.map((g) => ({ modelId: g.modelId, modelName: g.modelName, count: g.count, oldestTimestamp: g.oldest })),
+    models: groups.map((g) => ({
+      modelId: g.modelId,
+      modelName: g.modelName,
+      count: g.count,
+      oldestTimestamp: g.oldest,
+    })),
   };
 }

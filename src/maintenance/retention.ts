@@ -58,10 +58,18 @@ export class Retention {
     const { eventRetentionMs, deliveryRetentionMs, deadDeliveryRetentionMs, auditRetentionMs } = this.config;
     const report: RetentionReport = {
       events: await attempt(() => this.drain((n) => this.events.deleteFannedOutBefore(now - eventRetentionMs, n))),
-      deliveries: await attempt(() => this.drain((n) => this.deliveries.deleteSettledBefore(now - deliveryRetentionMs, now - deadDeliveryRetentionMs, n))),
-      audit: auditRetentionMs === null ? null : await attempt(() => this.drain((n) => this.tokens.deleteAuditBefore(now - auditRetentionMs, n))),
+      deliveries: await attempt(() =>
+        this.drain((n) =>
+          this.deliveries.deleteSettledBefore(now - deliveryRetentionMs, now - deadDeliveryRetentionMs, n),
+        ),
+      ),
+      audit:
+        auditRetentionMs === null
+          ? null
+          : await attempt(() => this.drain((n) => this.tokens.deleteAuditBefore(now - auditRetentionMs, n))),
     };
-    if (failures.length > 0) throw new AggregateError(failures, `retention: ${failures.length} table(s) failed (${JSON.stringify(report)})`);
+    if (failures.length > 0)
+      throw new AggregateError(failures, `retention: ${failures.length} table(s) failed (${JSON.stringify(report)})`);
     return report;
   }
 

@@ -45,7 +45,10 @@ const IMMUTABLE = "MODELGATE_IMMUTABLE_ARTIFACT";
 
 export class ImmutableArtifactError extends RegistryError {
   constructor(path: string) {
-    super("RESOURCE_CONFLICT", `Artifact '${path}' is in a registered model version's source folder: nothing there can be added, replaced or deleted.`);
+    super(
+      "RESOURCE_CONFLICT",
+      `Artifact '${path}' is in a registered model version's source folder: nothing there can be added, replaced or deleted.`,
+    );
   }
 }
 
@@ -68,7 +71,10 @@ export class ArtifactRepository {
   async record(path: string, blob: StoredBlob, now: number, completedUploadId?: string): Promise<string | null> {
     try {
       const [previous] = await this.db.batch([
-        this.db.select({ blobKey: artifactObjects.blobKey }).from(artifactObjects).where(eq(artifactObjects.path, path)),
+        this.db
+          .select({ blobKey: artifactObjects.blobKey })
+          .from(artifactObjects)
+          .where(eq(artifactObjects.path, path)),
         this.db
           .insert(artifactObjects)
           .values({ path, ...blob, uploadedAt: now })
@@ -85,7 +91,10 @@ export class ArtifactRepository {
   async remove(path: string): Promise<string[]> {
     try {
       const [removed] = await this.db.batch([
-        this.db.select({ blobKey: artifactObjects.blobKey }).from(artifactObjects).where(underPath(artifactObjects.path, path)),
+        this.db
+          .select({ blobKey: artifactObjects.blobKey })
+          .from(artifactObjects)
+          .where(underPath(artifactObjects.path, path)),
         this.db.delete(artifactObjects).where(underPath(artifactObjects.path, path)),
       ]);
       return removed.map((r) => r.blobKey);
@@ -118,20 +127,34 @@ export class ArtifactRepository {
     const [runRows, modelRows] = await read(() =>
       this.db.batch([
         this.db
-          .select({ id: runs.runId, uri: runs.artifactUri, active: sql<number>`${runs.lifecycleStage} = 'active'`, by: runs.createdByToken })
+          .select({
+            id: runs.runId,
+            uri: runs.artifactUri,
+            active: sql<number>`${runs.lifecycleStage} = 'active'`,
+            by: runs.createdByToken,
+          })
           .from(runs)
           .where(inJsonList(runs.runId, runIds)),
         this.db
-          .select({ id: loggedModels.modelId, uri: loggedModels.artifactUri, active: sql<number>`${ne(loggedModels.lifecycleStage, "deleted")}`, by: loggedModels.createdByToken })
+          .select({
+            id: loggedModels.modelId,
+            uri: loggedModels.artifactUri,
+            active: sql<number>`${ne(loggedModels.lifecycleStage, "deleted")}`,
+            by: loggedModels.createdByToken,
+          })
           .from(loggedModels)
           .where(inJsonList(loggedModels.modelId, loggedModelIds)),
       ]),
     );
     const owners: ArtifactOwner[] = [];
-    for (const [kind, rows] of [["run", runRows], ["logged_model", modelRows]] as const) {
+    for (const [kind, rows] of [
+      ["run", runRows],
+      ["logged_model", modelRows],
+    ] as const) {
       for (const row of rows) {
         const root = artifactPathOf(row.uri);
-        if (root !== null && root !== "" && isWithin(path, root)) owners.push({ kind, id: row.id, root, active: Boolean(row.active), createdByToken: row.by });
+        if (root !== null && root !== "" && isWithin(path, root))
+          owners.push({ kind, id: row.id, root, active: Boolean(row.active), createdByToken: row.by });
       }
     }
     return owners.sort((a, b) => b.root.length - a.root.length);
@@ -161,7 +184,12 @@ export class ArtifactRepository {
         .select({ version: modelVersions.version })
         .from(registeredModels)
         .innerJoin(modelVersions, eq(modelVersions.modelId, registeredModels.id))
-        .where(and(inJsonList(registeredModels.name, models), inJsonList(modelVersions.storageLocation, ancestorsOrSelf(path).map(artifactUri))))
+        .where(
+          and(
+            inJsonList(registeredModels.name, models),
+            inJsonList(modelVersions.storageLocation, ancestorsOrSelf(path).map(artifactUri)),
+          ),
+        )
         .limit(1)
         .get(),
     );
@@ -179,9 +207,19 @@ export class ArtifactRepository {
       : sql`${path}`;
     const rows = await read(() =>
       this.db
-        .select({ modelId: modelVersionFiles.modelId, version: modelVersionFiles.version, location: modelVersions.storageLocation })
+        .select({
+          modelId: modelVersionFiles.modelId,
+          version: modelVersionFiles.version,
+          location: modelVersions.storageLocation,
+        })
         .from(modelVersionFiles)
-        .innerJoin(modelVersions, and(eq(modelVersions.modelId, modelVersionFiles.modelId), eq(modelVersions.version, modelVersionFiles.version)))
+        .innerJoin(
+          modelVersions,
+          and(
+            eq(modelVersions.modelId, modelVersionFiles.modelId),
+            eq(modelVersions.version, modelVersionFiles.version),
+          ),
+        )
         .where(eq(modelVersionFiles.artifactPath, at)),
     );
     return rows.flatMap((r) => {
@@ -217,7 +255,12 @@ export class ArtifactRepository {
 
   async manifest(modelId: string, version: number): Promise<ManifestFile[]> {
     return this.db
-      .select({ path: modelVersionFiles.path, size: modelVersionFiles.size, sha256: modelVersionFiles.sha256, blobKey: modelVersionFiles.blobKey })
+      .select({
+        path: modelVersionFiles.path,
+        size: modelVersionFiles.size,
+        sha256: modelVersionFiles.sha256,
+        blobKey: modelVersionFiles.blobKey,
+      })
       .from(modelVersionFiles)
       .where(and(eq(modelVersionFiles.modelId, modelId), eq(modelVersionFiles.version, version)))
       .orderBy(modelVersionFiles.path);
@@ -235,7 +278,9 @@ export class ArtifactRepository {
       })
       .from(modelVersionFiles)
       .innerJoin(registeredModels, eq(registeredModels.id, modelVersionFiles.modelId))
-      .where(and(eq(registeredModels.name, name), eq(modelVersionFiles.version, version), eq(modelVersionFiles.path, path)))
+      .where(
+        and(eq(registeredModels.name, name), eq(modelVersionFiles.version, version), eq(modelVersionFiles.path, path)),
+      )
       .get();
     return row ?? null;
   }
@@ -246,7 +291,15 @@ export class ArtifactRepository {
 
   async findUpload(uploadId: string): Promise<PendingUpload | null> {
     const row = await this.db.select().from(artifactUploads).where(eq(artifactUploads.uploadId, uploadId)).get();
-    return row ? { uploadId: row.uploadId, path: row.path, blobKey: row.blobKey, r2UploadId: row.r2UploadId, numParts: row.numParts } : null;
+    return row
+      ? {
+          uploadId: row.uploadId,
+          path: row.path,
+          blobKey: row.blobKey,
+          r2UploadId: row.r2UploadId,
+          numParts: row.numParts,
+        }
+      : null;
   }
 
   async deleteUpload(uploadId: string): Promise<void> {
@@ -254,7 +307,8 @@ export class ArtifactRepository {
   }
 
   private translate(error: unknown, path: string): RegistryError {
-    const text = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? "")}` : String(error);
+    const text =
+      error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? "")}` : String(error);
     return text.includes(IMMUTABLE) ? new ImmutableArtifactError(path) : translateD1Error(error);
   }
 }

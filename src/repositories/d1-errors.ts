@@ -1,4 +1,4 @@
-import { AlreadyExistsError, RegistryError } from "../errors";
+import { type AlreadyExistsError, RegistryError } from "../errors";
 
 // SQLite's words stop here. A constraint we know becomes a domain error; anything else stays an
 // internal error (never "not found").

@@ -47,7 +47,8 @@ export class ReadSession {
   ) {
     const value = sent?.trim() ?? "";
     this.clientTracks = sent !== null;
-    const start = value === "first-primary" || value === "first-unconstrained" || BOOKMARK.test(value) ? value : fallback;
+    const start =
+      value === "first-primary" || value === "first-unconstrained" || BOOKMARK.test(value) ? value : fallback;
     this.session = d1.withSession(start);
     this.database = openDatabase(this.session);
   }

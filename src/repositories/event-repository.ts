@@ -134,7 +134,10 @@ export class EventRepository {
   async nextResendAt(modelId: string, policy: ResendPolicy): Promise<number | null> {
     const row = await this.guard(() =>
       this.db
-        .select({ n: sql<number>`count(*)`, next: sql<number | null>`min(coalesce(${events.sentAt} + ${resendDelay(policy)}, 0))` })
+        .select({
+          n: sql<number>`count(*)`,
+          next: sql<number | null>`min(coalesce(${events.sentAt} + ${resendDelay(policy)}, 0))`,
+        })
         .from(events)
         .where(and(eq(events.modelId, modelId), isNull(events.fannedOutAt), lt(events.sendCount, policy.maxSends)))
         .get(),
@@ -150,9 +153,20 @@ export class EventRepository {
   async givenUp(now: number, policy: ResendPolicy): Promise<GivenUpEvents[]> {
     return this.guard(() =>
       this.db
-        .select({ modelId: events.modelId, modelName: sql<string>`max(${events.modelName})`, count: sql<number>`count(*)`, oldest: sql<number>`min(${events.timestamp})` })
+        .select({
+          modelId: events.modelId,
+          modelName: sql<string>`max(${events.modelName})`,
+          count: sql<number>`count(*)`,
+          oldest: sql<number>`min(${events.timestamp})`,
+        })
         .from(events)
-        .where(and(isNull(events.fannedOutAt), gte(events.sendCount, policy.maxSends), lte(sql`${events.sentAt} + ${resendDelay(policy)}`, now)))
+        .where(
+          and(
+            isNull(events.fannedOutAt),
+            gte(events.sendCount, policy.maxSends),
+            lte(sql`${events.sentAt} + ${resendDelay(policy)}`, now),
+          ),
+        )
         .groupBy(events.modelId)
         .orderBy(sql`min(${events.timestamp})`),
     );
@@ -167,7 +181,13 @@ export class EventRepository {
       this.db
         .update(events)
         .set({ sendCount: 0 })
-        .where(and(isNull(events.fannedOutAt), gte(events.sendCount, policy.maxSends), modelId === undefined ? undefined : eq(events.modelId, modelId)))
+        .where(
+          and(
+            isNull(events.fannedOutAt),
+            gte(events.sendCount, policy.maxSends),
+            modelId === undefined ? undefined : eq(events.modelId, modelId),
+          ),
+        )
         .returning({ modelId: events.modelId }),
     );
     return [...new Set(rows.map((r) => r.modelId))];
@@ -211,8 +231,16 @@ export class EventRepository {
           lt(events.timestamp, before),
           isNotNull(events.fannedOutAt),
           or(
-            lt(events.sequence, this.db.select({ n: sql`max(${newest.sequence})` }).from(newest).where(eq(newest.modelId, events.modelId))),
-            notExists(this.db.select({ one: sql`1` }).from(registeredModels).where(eq(registeredModels.id, events.modelId))),
+            lt(
+              events.sequence,
+              this.db
+                .select({ n: sql`max(${newest.sequence})` })
+                .from(newest)
+                .where(eq(newest.modelId, events.modelId)),
+            ),
+            notExists(
+              this.db.select({ one: sql`1` }).from(registeredModels).where(eq(registeredModels.id, events.modelId)),
+            ),
           ),
         ),
       )

@@ -4,7 +4,17 @@ import type { Tag } from "../domain/model";
 import type { Condition, OrderTerm } from "../domain/run-search";
 import { ARTIFACT_ROOT, type Experiment, type LifecycleStage } from "../domain/tracking";
 import type { Database } from "./database";
-import { compare, experimentKey, inJsonList, jsonChunks, jsonField, nullsLast, read, runBatch, selectFromJson } from "./tracking-sql";
+import {
+  compare,
+  experimentKey,
+  inJsonList,
+  jsonChunks,
+  jsonField,
+  nullsLast,
+  read,
+  runBatch,
+  selectFromJson,
+} from "./tracking-sql";
 import { experiments, experimentTags, runs } from "./tracking-schema";
 
 export interface ExperimentSearchQuery {
@@ -46,12 +56,23 @@ export class ExperimentRepository {
       ...jsonChunks(input.tags).map((json) =>
         this.db
           .insert(experimentTags)
-          .select(selectFromJson(experimentTags, json, { experimentId: byName, key: jsonField("key"), value: jsonField("value") }))
-          .onConflictDoUpdate({ target: [experimentTags.experimentId, experimentTags.key], set: { value: sql`excluded.value` } }),
+          .select(
+            selectFromJson(experimentTags, json, {
+              experimentId: byName,
+              key: jsonField("key"),
+              value: jsonField("value"),
+            }),
+          )
+          .onConflictDoUpdate({
+            target: [experimentTags.experimentId, experimentTags.key],
+            set: { value: sql`excluded.value` },
+          }),
       ),
     ];
     await runBatch(this.db, statements, () => experimentAlreadyExists(input.name));
-    const row = await read(() => this.db.select({ id: experiments.id }).from(experiments).where(eq(experiments.name, input.name)).get());
+    const row = await read(() =>
+      this.db.select({ id: experiments.id }).from(experiments).where(eq(experiments.name, input.name)).get(),
+    );
     return String(row!.id);
   }
 
@@ -68,7 +89,12 @@ export class ExperimentRepository {
   async rename(experimentId: string, newName: string, now: number): Promise<void> {
     await runBatch(
       this.db,
-      [this.db.update(experiments).set({ name: newName, lastUpdateTime: now }).where(eq(experiments.id, Number(experimentId)))],
+      [
+        this.db
+          .update(experiments)
+          .set({ name: newName, lastUpdateTime: now })
+          .where(eq(experiments.id, Number(experimentId))),
+      ],
       () => experimentAlreadyExists(newName),
     );
   }

@@ -89,9 +89,21 @@ export class LoggedModelRepository {
           .select()
           .from(loggedModels)
           .where(and(inJsonList(loggedModels.modelId, modelIds), ne(loggedModels.lifecycleStage, "deleted"))),
-        this.db.select().from(loggedModelTags).where(inJsonList(loggedModelTags.modelId, modelIds)).orderBy(asc(loggedModelTags.key)),
-        this.db.select().from(loggedModelParams).where(inJsonList(loggedModelParams.modelId, modelIds)).orderBy(asc(loggedModelParams.key)),
-        this.db.select().from(loggedModelMetrics).where(inJsonList(loggedModelMetrics.modelId, modelIds)).orderBy(asc(loggedModelMetrics.id)),
+        this.db
+          .select()
+          .from(loggedModelTags)
+          .where(inJsonList(loggedModelTags.modelId, modelIds))
+          .orderBy(asc(loggedModelTags.key)),
+        this.db
+          .select()
+          .from(loggedModelParams)
+          .where(inJsonList(loggedModelParams.modelId, modelIds))
+          .orderBy(asc(loggedModelParams.key)),
+        this.db
+          .select()
+          .from(loggedModelMetrics)
+          .where(inJsonList(loggedModelMetrics.modelId, modelIds))
+          .orderBy(asc(loggedModelMetrics.id)),
       ]),
     );
     const rowOf = new Map(rows.map((r) => [r.modelId, r]));
@@ -121,7 +133,10 @@ export class LoggedModelRepository {
 
   async setLifecycle(modelId: string, stage: LifecycleStage, now: number): Promise<void> {
     await runBatch(this.db, [
-      this.db.update(loggedModels).set({ lifecycleStage: stage, lastUpdatedTime: now }).where(eq(loggedModels.modelId, modelId)),
+      this.db
+        .update(loggedModels)
+        .set({ lifecycleStage: stage, lastUpdatedTime: now })
+        .where(eq(loggedModels.modelId, modelId)),
     ]);
   }
 
@@ -178,14 +193,20 @@ export class LoggedModelRepository {
     const experimentIds = query.experimentIds.map(experimentKey).filter((id): id is number => id !== null);
     if (experimentIds.length === 0) return [];
     const datasetMatch = this.datasetMatch(query.datasets);
-    const where: SQL[] = [inJsonList(loggedModels.experimentId, experimentIds), ne(loggedModels.lifecycleStage, "deleted") as SQL];
+    const where: SQL[] = [
+      inJsonList(loggedModels.experimentId, experimentIds),
+      ne(loggedModels.lifecycleStage, "deleted") as SQL,
+    ];
     for (const c of query.conditions) where.push(this.condition(c, datasetMatch));
     // With datasets but no metric filter, MLflow keeps the models that have any metric on those datasets.
     if (datasetMatch && !query.conditions.some((c) => c.kind === "metric")) {
-      where.push(sql`EXISTS (SELECT 1 FROM ${loggedModelMetrics} WHERE ${loggedModelMetrics.modelId} = ${loggedModels.modelId} AND ${datasetMatch})`);
+      where.push(
+        sql`EXISTS (SELECT 1 FROM ${loggedModelMetrics} WHERE ${loggedModelMetrics.modelId} = ${loggedModels.modelId} AND ${datasetMatch})`,
+      );
     }
     const order: SQL[] = query.orderBy.flatMap((t) => this.orderTerm(t));
-    if (!query.orderBy.some((t) => t.kind === "attribute" && t.key === "creation_timestamp")) order.push(sql`${loggedModels.creationTime} DESC`);
+    if (!query.orderBy.some((t) => t.kind === "attribute" && t.key === "creation_timestamp"))
+      order.push(sql`${loggedModels.creationTime} DESC`);
     order.push(sql`${loggedModels.modelId} ASC`);
     const ids = await read(() =>
       this.db
@@ -219,7 +240,9 @@ export class LoggedModelRepository {
       case "dataset":
         // The logged-model grammar has no dataset.<key> (its datasets come as a field of their own),
         // so the parser never hands one over; refuse rather than ignore it if that ever changes.
-        throw new InvalidParameterError(`Logged-model search cannot filter on dataset.${c.key}; use the datasets field.`);
+        throw new InvalidParameterError(
+          `Logged-model search cannot filter on dataset.${c.key}; use the datasets field.`,
+        );
     }
   }
 
@@ -236,16 +259,29 @@ export class LoggedModelRepository {
     return jsonChunks(tags).map((json) =>
       this.db
         .insert(loggedModelTags)
-        .select(selectFromJson(loggedModelTags, json, { modelId: sql`${modelId}`, key: jsonField("key"), value: jsonField("value") }))
-        .onConflictDoUpdate({ target: [loggedModelTags.modelId, loggedModelTags.key], set: { value: sql`excluded.value` } }),
+        .select(
+          selectFromJson(loggedModelTags, json, {
+            modelId: sql`${modelId}`,
+            key: jsonField("key"),
+            value: jsonField("value"),
+          }),
+        )
+        .onConflictDoUpdate({
+          target: [loggedModelTags.modelId, loggedModelTags.key],
+          set: { value: sql`excluded.value` },
+        }),
     );
   }
 
   private insertParams(modelId: string, params: Tag[]): Statement[] {
     return jsonChunks(params).map((json) =>
-      this.db
-        .insert(loggedModelParams)
-        .select(selectFromJson(loggedModelParams, json, { modelId: sql`${modelId}`, key: jsonField("key"), value: jsonField("value") })),
+      this.db.insert(loggedModelParams).select(
+        selectFromJson(loggedModelParams, json, {
+          modelId: sql`${modelId}`,
+          key: jsonField("key"),
+          value: jsonField("value"),
+        }),
+      ),
     );
   }
 }

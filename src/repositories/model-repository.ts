@@ -97,7 +97,11 @@ export class ModelRepository {
         .from(registeredModelAliases)
         .where(eq(registeredModelAliases.modelId, modelId))
         .orderBy(asc(registeredModelAliases.alias)),
-      this.db.select().from(modelVersions).where(eq(modelVersions.modelId, modelId)).orderBy(asc(modelVersions.version)),
+      this.db
+        .select()
+        .from(modelVersions)
+        .where(eq(modelVersions.modelId, modelId))
+        .orderBy(asc(modelVersions.version)),
       this.db
         .select({ version: modelVersionTags.version, key: modelVersionTags.key, value: modelVersionTags.value })
         .from(modelVersionTags)
@@ -150,7 +154,12 @@ export class ModelRepository {
     await this.run(
       modelId,
       outbox,
-      [this.db.update(registeredModels).set({ name: newName, lastUpdatedTime: now }).where(eq(registeredModels.id, modelId))],
+      [
+        this.db
+          .update(registeredModels)
+          .set({ name: newName, lastUpdatedTime: now })
+          .where(eq(registeredModels.id, modelId)),
+      ],
       () => modelAlreadyExists(newName),
     );
   }
@@ -182,13 +191,18 @@ export class ModelRepository {
       this.db
         .insert(registeredModelTags)
         .values({ modelId, ...tag })
-        .onConflictDoUpdate({ target: [registeredModelTags.modelId, registeredModelTags.key], set: { value: tag.value } }),
+        .onConflictDoUpdate({
+          target: [registeredModelTags.modelId, registeredModelTags.key],
+          set: { value: tag.value },
+        }),
     ]);
   }
 
   async deleteModelTag(modelId: string, key: string, outbox: Outbox): Promise<void> {
     await this.run(modelId, outbox, [
-      this.db.delete(registeredModelTags).where(and(eq(registeredModelTags.modelId, modelId), eq(registeredModelTags.key, key))),
+      this.db
+        .delete(registeredModelTags)
+        .where(and(eq(registeredModelTags.modelId, modelId), eq(registeredModelTags.key, key))),
     ]);
   }
 
@@ -196,7 +210,12 @@ export class ModelRepository {
    * Inserts the version with its tags and its manifest (every file under `manifestPath`, as the
    * artifact index holds them at this instant) and advances the version counter, atomically.
    */
-  async createVersion(modelId: string, version: VersionRecord, manifestPath: string | null, outbox: Outbox): Promise<void> {
+  async createVersion(
+    modelId: string,
+    version: VersionRecord,
+    manifestPath: string | null,
+    outbox: Outbox,
+  ): Promise<void> {
     const { tags, ...row } = version;
     await this.run(modelId, outbox, [
       this.db.insert(modelVersions).values({ modelId, ...row }),
@@ -214,7 +233,9 @@ export class ModelRepository {
           modelId: sql<string>`${modelId}`.as("model_id"),
           version: sql<number>`${version}`.as("version"),
           // A single-file source keeps its own name; files under a folder are relative to it.
-          path: sql<string>`CASE WHEN ${artifactObjects.path} = ${root} THEN ${basename} ELSE substr(${artifactObjects.path}, ${root.length + 2}) END`.as("path"),
+          path: sql<string>`CASE WHEN ${artifactObjects.path} = ${root} THEN ${basename} ELSE substr(${artifactObjects.path}, ${root.length + 2}) END`.as(
+            "path",
+          ),
           artifactPath: sql<string>`${artifactObjects.path}`.as("artifact_path"),
           blobKey: sql<string>`${artifactObjects.blobKey}`.as("blob_key"),
           size: sql<number>`${artifactObjects.size}`.as("size"),
@@ -227,10 +248,7 @@ export class ModelRepository {
 
   async updateVersionDescription(modelId: string, version: number, description: string, now: number): Promise<void> {
     await this.run(modelId, null, [
-      this.db
-        .update(modelVersions)
-        .set({ description, lastUpdatedTime: now })
-        .where(this.versionKey(modelId, version)),
+      this.db.update(modelVersions).set({ description, lastUpdatedTime: now }).where(this.versionKey(modelId, version)),
     ]);
   }
 
@@ -245,7 +263,9 @@ export class ModelRepository {
       this.db
         .delete(registeredModelAliases)
         .where(and(eq(registeredModelAliases.modelId, modelId), eq(registeredModelAliases.version, version))),
-      this.db.delete(modelVersionTags).where(and(eq(modelVersionTags.modelId, modelId), eq(modelVersionTags.version, version))),
+      this.db
+        .delete(modelVersionTags)
+        .where(and(eq(modelVersionTags.modelId, modelId), eq(modelVersionTags.version, version))),
       this.db.delete(modelVersions).where(this.versionKey(modelId, version)),
       this.touchModel(modelId, now),
     ]);
@@ -268,7 +288,13 @@ export class ModelRepository {
     await this.run(modelId, outbox, [
       this.db
         .delete(modelVersionTags)
-        .where(and(eq(modelVersionTags.modelId, modelId), eq(modelVersionTags.version, version), eq(modelVersionTags.key, key))),
+        .where(
+          and(
+            eq(modelVersionTags.modelId, modelId),
+            eq(modelVersionTags.version, version),
+            eq(modelVersionTags.key, key),
+          ),
+        ),
     ]);
   }
 
@@ -305,7 +331,10 @@ export class ModelRepository {
       this.db
         .insert(registeredModelAliases)
         .values({ modelId, alias, version })
-        .onConflictDoUpdate({ target: [registeredModelAliases.modelId, registeredModelAliases.alias], set: { version } }),
+        .onConflictDoUpdate({
+          target: [registeredModelAliases.modelId, registeredModelAliases.alias],
+          set: { version },
+        }),
     ]);
   }
 
@@ -379,5 +408,12 @@ export class ModelRepository {
 }
 
 function toTransition(r: typeof stageTransitions.$inferSelect): StageTransition {
-  return { version: r.version, fromStage: r.fromStage as Stage, toStage: r.toStage as Stage, actor: r.actor, comment: r.comment, timestamp: r.timestamp };
+  return {
+    version: r.version,
+    fromStage: r.fromStage as Stage,
+    toStage: r.toStage as Stage,
+    actor: r.actor,
+    comment: r.comment,
+    timestamp: r.timestamp,
+  };
 }

@@ -19,7 +19,13 @@ export class PromotionFactsRepository {
       this.db
         .select({ timestamp: stageTransitions.timestamp })
         .from(stageTransitions)
-        .where(and(eq(stageTransitions.modelId, modelId), eq(stageTransitions.version, version), eq(stageTransitions.toStage, "Staging")))
+        .where(
+          and(
+            eq(stageTransitions.modelId, modelId),
+            eq(stageTransitions.version, version),
+            eq(stageTransitions.toStage, "Staging"),
+          ),
+        )
         .orderBy(desc(stageTransitions.id))
         .limit(1)
         .get(),

@@ -1,6 +1,12 @@
 import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import type { Tag } from "../domain/model";
-import { DATASET_CONTEXT_TAG, type Comparator, type Condition, type DatasetKey, type OrderTerm } from "../domain/run-search";
+import {
+  DATASET_CONTEXT_TAG,
+  type Comparator,
+  type Condition,
+  type DatasetKey,
+  type OrderTerm,
+} from "../domain/run-search";
 import {
   LOGGED_MODELS_TAG,
   RUN_NAME_TAG,
@@ -105,7 +111,8 @@ export class RunRepository {
   /** Full runs (info, data, inputs, outputs) in the order of `runIds`; unknown ids are skipped. */
   async getRuns(runIds: string[]): Promise<Run[]> {
     const out: Run[] = [];
-    for (let i = 0; i < runIds.length; i += HYDRATE_CHUNK) out.push(...(await this.hydrate(runIds.slice(i, i + HYDRATE_CHUNK))));
+    for (let i = 0; i < runIds.length; i += HYDRATE_CHUNK)
+      out.push(...(await this.hydrate(runIds.slice(i, i + HYDRATE_CHUNK))));
     return out;
   }
 
@@ -116,7 +123,8 @@ export class RunRepository {
     if (patch.runName !== undefined) set.name = patch.runName;
     const statements: Statement[] = [];
     if (Object.keys(set).length > 0) statements.push(this.db.update(runs).set(set).where(eq(runs.runId, runId)));
-    if (patch.runName !== undefined) statements.push(...this.upsertTags(runId, [{ key: RUN_NAME_TAG, value: patch.runName }]));
+    if (patch.runName !== undefined)
+      statements.push(...this.upsertTags(runId, [{ key: RUN_NAME_TAG, value: patch.runName }]));
     await runBatch(this.db, statements);
   }
 
@@ -180,7 +188,12 @@ export class RunRepository {
           )
           .onConflictDoUpdate({
             target: [runLatestMetrics.runId, runLatestMetrics.key],
-            set: { value: sql`excluded.value`, isNan: sql`excluded.is_nan`, timestamp: sql`excluded.timestamp`, step: sql`excluded.step` },
+            set: {
+              value: sql`excluded.value`,
+              isNan: sql`excluded.is_nan`,
+              timestamp: sql`excluded.timestamp`,
+              step: sql`excluded.step`,
+            },
             // MLflow's rule: the newer point has the greater (step, timestamp, value).
             setWhere: sql`(excluded.step, excluded.timestamp, excluded.value) > (${runLatestMetrics.step}, ${runLatestMetrics.timestamp}, ${runLatestMetrics.value})`,
           }),
@@ -212,11 +225,14 @@ export class RunRepository {
       statements.push(
         this.db
           .insert(runParams)
-          .select(selectFromJson(runParams, json, { runId: sql`${runId}`, key: jsonField("key"), value: jsonField("value") })),
+          .select(
+            selectFromJson(runParams, json, { runId: sql`${runId}`, key: jsonField("key"), value: jsonField("value") }),
+          ),
       );
     }
     statements.push(...this.upsertTags(runId, write.tags));
-    if (write.runName !== null) statements.push(this.db.update(runs).set({ name: write.runName }).where(eq(runs.runId, runId)));
+    if (write.runName !== null)
+      statements.push(this.db.update(runs).set({ name: write.runName }).where(eq(runs.runId, runId)));
     // Only the params insert can break a unique constraint here; every other insert resolves conflicts.
     await runBatch(this.db, statements, () => new ParamRaceError());
   }
@@ -260,9 +276,20 @@ export class RunRepository {
     const rows = datasets.map((d) => ({ runId, ...d.dataset, tags: JSON.stringify(d.tags) }));
     const statements: Statement[] = [];
     for (let i = 0; i < rows.length; i += DATASET_ROWS_PER_STATEMENT) {
-      statements.push(this.db.insert(runDatasetInputs).values(rows.slice(i, i + DATASET_ROWS_PER_STATEMENT)).onConflictDoNothing());
+      statements.push(
+        this.db
+          .insert(runDatasetInputs)
+          .values(rows.slice(i, i + DATASET_ROWS_PER_STATEMENT))
+          .onConflictDoNothing(),
+      );
     }
-    statements.push(...this.linkModels(runId, "input", modelIds.map((modelId) => ({ modelId, step: null }))));
+    statements.push(
+      ...this.linkModels(
+        runId,
+        "input",
+        modelIds.map((modelId) => ({ modelId, step: null })),
+      ),
+    );
     await runBatch(this.db, statements);
   }
 
@@ -299,7 +326,8 @@ export class RunRepository {
     const where: SQL[] = [inJsonList(runs.experimentId, experimentIds), inJsonList(runs.lifecycleStage, query.stages)];
     for (const c of query.conditions) where.push(this.condition(c));
     const order: SQL[] = query.orderBy.flatMap((t) => this.orderTerm(t));
-    if (!query.orderBy.some((t) => t.kind === "attribute" && t.key === "start_time")) order.push(...nullsLast(sql`${runs.startTime}`, false));
+    if (!query.orderBy.some((t) => t.kind === "attribute" && t.key === "start_time"))
+      order.push(...nullsLast(sql`${runs.startTime}`, false));
     if (!query.orderBy.some((t) => t.kind === "attribute" && t.key === "run_id")) order.push(sql`${runs.runId} ASC`);
     const ids = await read(() =>
       this.db
@@ -336,13 +364,21 @@ export class RunRepository {
         // Values first, then NaN, then runs without the metric, whichever the direction (as MLflow).
         return [
           sql`coalesce(${latest(sql`${runLatestMetrics.isNan}`)}, 2)`,
-          t.ascending ? sql`${latest(sql`${runLatestMetrics.value}`)} ASC` : sql`${latest(sql`${runLatestMetrics.value}`)} DESC`,
+          t.ascending
+            ? sql`${latest(sql`${runLatestMetrics.value}`)} ASC`
+            : sql`${latest(sql`${runLatestMetrics.value}`)} DESC`,
         ];
       }
       case "param":
-        return nullsLast(sql`(SELECT ${runParams.value} FROM ${runParams} WHERE ${runParams.runId} = ${runs.runId} AND ${runParams.key} = ${t.key})`, t.ascending);
+        return nullsLast(
+          sql`(SELECT ${runParams.value} FROM ${runParams} WHERE ${runParams.runId} = ${runs.runId} AND ${runParams.key} = ${t.key})`,
+          t.ascending,
+        );
       case "tag":
-        return nullsLast(sql`(SELECT ${runTags.value} FROM ${runTags} WHERE ${runTags.runId} = ${runs.runId} AND ${runTags.key} = ${t.key})`, t.ascending);
+        return nullsLast(
+          sql`(SELECT ${runTags.value} FROM ${runTags} WHERE ${runTags.runId} = ${runs.runId} AND ${runTags.key} = ${t.key})`,
+          t.ascending,
+        );
       case "attribute":
         return nullsLast(sql`${RUN_COLUMNS[t.key]}`, t.ascending);
     }
@@ -352,17 +388,33 @@ export class RunRepository {
     return jsonChunks(tags).map((json) =>
       this.db
         .insert(runTags)
-        .select(selectFromJson(runTags, json, { runId: sql`${runId}`, key: jsonField("key"), value: jsonField("value") }))
+        .select(
+          selectFromJson(runTags, json, { runId: sql`${runId}`, key: jsonField("key"), value: jsonField("value") }),
+        )
         .onConflictDoUpdate({ target: [runTags.runId, runTags.key], set: { value: sql`excluded.value` } }),
     );
   }
 
-  private linkModels(runId: string, direction: "input" | "output", models: { modelId: string; step: number | null }[]): Statement[] {
+  private linkModels(
+    runId: string,
+    direction: "input" | "output",
+    models: { modelId: string; step: number | null }[],
+  ): Statement[] {
     return jsonChunks(models).map((json) =>
       this.db
         .insert(runModelLinks)
-        .select(selectFromJson(runModelLinks, json, { runId: sql`${runId}`, modelId: jsonField("modelId"), direction: sql`${direction}`, step: jsonField("step") }))
-        .onConflictDoUpdate({ target: [runModelLinks.runId, runModelLinks.direction, runModelLinks.modelId], set: { step: sql`excluded.step` } }),
+        .select(
+          selectFromJson(runModelLinks, json, {
+            runId: sql`${runId}`,
+            modelId: jsonField("modelId"),
+            direction: sql`${direction}`,
+            step: jsonField("step"),
+          }),
+        )
+        .onConflictDoUpdate({
+          target: [runModelLinks.runId, runModelLinks.direction, runModelLinks.modelId],
+          set: { step: sql`excluded.step` },
+        }),
     );
   }
 
@@ -374,7 +426,11 @@ export class RunRepository {
         this.db.select().from(runTags).where(inJsonList(runTags.runId, runIds)).orderBy(sql`rowid`),
         this.db.select().from(runParams).where(inJsonList(runParams.runId, runIds)).orderBy(sql`rowid`),
         this.db.select().from(runLatestMetrics).where(inJsonList(runLatestMetrics.runId, runIds)).orderBy(sql`rowid`),
-        this.db.select().from(runDatasetInputs).where(inJsonList(runDatasetInputs.runId, runIds)).orderBy(asc(runDatasetInputs.id)),
+        this.db
+          .select()
+          .from(runDatasetInputs)
+          .where(inJsonList(runDatasetInputs.runId, runIds))
+          .orderBy(asc(runDatasetInputs.id)),
         this.db.select().from(runModelLinks).where(inJsonList(runModelLinks.runId, runIds)).orderBy(sql`rowid`),
       ]),
     );
@@ -409,12 +465,21 @@ export class RunRepository {
           inputs: {
             datasetInputs: (datasetsOf.get(id) ?? []).map((d) => ({
               tags: parseTags(d.tags),
-              dataset: { name: d.name, digest: d.digest, sourceType: d.sourceType, source: d.source, schema: d.schema, profile: d.profile },
+              dataset: {
+                name: d.name,
+                digest: d.digest,
+                sourceType: d.sourceType,
+                source: d.source,
+                schema: d.schema,
+                profile: d.profile,
+              },
             })),
             modelInputs: runLinks.filter((l) => l.direction === "input").map((l) => ({ modelId: l.modelId })),
           },
           outputs: {
-            modelOutputs: runLinks.filter((l) => l.direction === "output").map((l) => ({ modelId: l.modelId, step: l.step ?? 0 })),
+            modelOutputs: runLinks
+              .filter((l) => l.direction === "output")
+              .map((l) => ({ modelId: l.modelId, step: l.step ?? 0 })),
           },
         },
       ];

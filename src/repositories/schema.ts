@@ -1,13 +1,5 @@
 import { sql } from "drizzle-orm";
-import {
-  foreignKey,
-  index,
-  integer,
-  primaryKey,
-  sqliteTable,
-  text,
-  uniqueIndex,
-} from "drizzle-orm/sqlite-core";
+import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // The registry's tables. Migrations in migrations/ are generated from this file by drizzle-kit.
 // A model's `id` is immutable (renames change `name` only), so the Durable Object keyed by it
@@ -64,9 +56,7 @@ export const modelVersions = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.modelId, t.version] }),
     // The database itself refuses a second Production version of one model.
-    uniqueIndex("model_versions_one_production_uq")
-      .on(t.modelId)
-      .where(sql`current_stage = 'Production'`),
+    uniqueIndex("model_versions_one_production_uq").on(t.modelId).where(sql`current_stage = 'Production'`),
     index("model_versions_run_id_idx").on(t.runId),
     index("model_versions_last_updated_idx").on(t.lastUpdatedTime),
     index("model_versions_version_idx").on(t.version),
@@ -86,9 +76,10 @@ export const modelVersionTags = sqliteTable(
   },
   (t) => [
     primaryKey({ columns: [t.modelId, t.version, t.key] }),
-    foreignKey({ columns: [t.modelId, t.version], foreignColumns: [modelVersions.modelId, modelVersions.version] }).onDelete(
-      "cascade",
-    ),
+    foreignKey({
+      columns: [t.modelId, t.version],
+      foreignColumns: [modelVersions.modelId, modelVersions.version],
+    }).onDelete("cascade"),
     index("model_version_tags_kv_idx").on(t.key, t.value),
   ],
 );
@@ -103,9 +94,10 @@ export const registeredModelAliases = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.modelId, t.alias] }),
     // Deleting a version deletes the aliases that point at it (stock MLflow 2.12 keeps them dangling).
-    foreignKey({ columns: [t.modelId, t.version], foreignColumns: [modelVersions.modelId, modelVersions.version] }).onDelete(
-      "cascade",
-    ),
+    foreignKey({
+      columns: [t.modelId, t.version],
+      foreignColumns: [modelVersions.modelId, modelVersions.version],
+    }).onDelete("cascade"),
   ],
 );
 
@@ -163,5 +155,8 @@ export const modelVersionFiles = sqliteTable(
     size: integer("size").notNull(),
     sha256: text("sha256").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.modelId, t.version, t.path] }), index("model_version_files_artifact_idx").on(t.artifactPath)],
+  (t) => [
+    primaryKey({ columns: [t.modelId, t.version, t.path] }),
+    index("model_version_files_artifact_idx").on(t.artifactPath),
+  ],
 );

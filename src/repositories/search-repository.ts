@@ -24,7 +24,8 @@ export interface SearchQuery {
 }
 
 /** The visibility condition, in the query itself so a page is never short because of it. */
-const visible = (models: string[] | null): SQL[] => (models === null ? [] : [models.length > 0 ? inArray(registeredModels.name, models) : sql`0`]);
+const visible = (models: string[] | null): SQL[] =>
+  models === null ? [] : [models.length > 0 ? inArray(registeredModels.name, models) : sql`0`];
 
 type Column = SQL | typeof registeredModels.name;
 
@@ -92,7 +93,8 @@ export class SearchRepository {
         sql`NOT EXISTS (SELECT 1 FROM ${modelVersionTags} WHERE ${modelVersionTags.modelId} = ${modelVersions.modelId} AND ${modelVersionTags.key} = ${PROMPT_TAG} AND ${modelVersionTags.value} = 'true')`,
       );
     }
-    const orderTerms = query.orderBy.length > 0 ? query.orderBy : [{ field: "last_updated_timestamp", direction: "DESC" } as const];
+    const orderTerms =
+      query.orderBy.length > 0 ? query.orderBy : [{ field: "last_updated_timestamp", direction: "DESC" } as const];
     const order = orderTerms.map((t) => {
       const column =
         t.field === "name"
@@ -122,10 +124,15 @@ export class SearchRepository {
   private async hydrateModels(rows: (typeof registeredModels.$inferSelect)[]): Promise<RegisteredModel[]> {
     if (rows.length === 0) return [];
     const ids = JSON.stringify(rows.map((r) => r.id));
-    const inPage = (column: SQL | typeof registeredModelTags.modelId) => sql`${column} IN (SELECT value FROM json_each(${ids}))`;
+    const inPage = (column: SQL | typeof registeredModelTags.modelId) =>
+      sql`${column} IN (SELECT value FROM json_each(${ids}))`;
     const [tags, aliases, latest, firstVersions] = await this.db.batch([
       this.db.select().from(registeredModelTags).where(inPage(registeredModelTags.modelId)),
-      this.db.select().from(registeredModelAliases).where(inPage(sql`${registeredModelAliases.modelId}`)).orderBy(asc(registeredModelAliases.alias)),
+      this.db
+        .select()
+        .from(registeredModelAliases)
+        .where(inPage(sql`${registeredModelAliases.modelId}`))
+        .orderBy(asc(registeredModelAliases.alias)),
       this.db
         .select()
         .from(modelVersions)
@@ -137,7 +144,11 @@ export class SearchRepository {
           ),
         ),
       this.db
-        .select({ modelId: modelVersions.modelId, stage: modelVersions.currentStage, first: sql<number>`min(${modelVersions.version})` })
+        .select({
+          modelId: modelVersions.modelId,
+          stage: modelVersions.currentStage,
+          first: sql<number>`min(${modelVersions.version})`,
+        })
         .from(modelVersions)
         .where(and(inPage(sql`${modelVersions.modelId}`), eq(modelVersions.status, "READY")))
         .groupBy(modelVersions.modelId, modelVersions.currentStage),
@@ -155,11 +166,19 @@ export class SearchRepository {
       tags: tags.filter((t) => t.modelId === r.id).map(({ key, value }) => ({ key, value })),
       aliases: aliases.filter((a) => a.modelId === r.id).map(({ alias, version }): ModelAlias => ({ alias, version })),
       // MLflow's order: stages as they first appear going up the version numbers.
-      latestVersions: latestVersions.filter((v) => v.modelId === r.id).sort((a, b) => (firstSeen.get(`${a.modelId}|${a.currentStage}`) ?? 0) - (firstSeen.get(`${b.modelId}|${b.currentStage}`) ?? 0)),
+      latestVersions: latestVersions
+        .filter((v) => v.modelId === r.id)
+        .sort(
+          (a, b) =>
+            (firstSeen.get(`${a.modelId}|${a.currentStage}`) ?? 0) -
+            (firstSeen.get(`${b.modelId}|${b.currentStage}`) ?? 0),
+        ),
     }));
   }
 
-  private async hydrateVersions(rows: ((typeof modelVersions.$inferSelect) & { name: string })[]): Promise<ModelVersion[]> {
+  private async hydrateVersions(
+    rows: (typeof modelVersions.$inferSelect & { name: string })[],
+  ): Promise<ModelVersion[]> {
     if (rows.length === 0) return [];
     const keys = JSON.stringify(rows.map((r) => [r.modelId, r.version]));
     // Raw statements cannot join a D1 batch in drizzle; these two reads run side by side instead.
@@ -203,4 +222,3 @@ export class SearchRepository {
     }));
   }
 }
-

@@ -57,7 +57,9 @@ export class TokenRepository {
   constructor(private readonly db: Database) {}
 
   async insert(token: TokenRecord, secretHash: string): Promise<void> {
-    await this.db.insert(apiTokens).values({ ...token, models: token.models === null ? null : JSON.stringify(token.models), secretHash });
+    await this.db
+      .insert(apiTokens)
+      .values({ ...token, models: token.models === null ? null : JSON.stringify(token.models), secretHash });
   }
 
   async findByHash(secretHash: string): Promise<TokenRecord | null> {
@@ -114,7 +116,12 @@ export class TokenRepository {
    * how many went.
    */
   async deleteAuditBefore(before: number, limit: number): Promise<number> {
-    const expired = this.db.select({ id: auditEvents.id }).from(auditEvents).where(lt(auditEvents.timestamp, before)).orderBy(auditEvents.timestamp).limit(limit);
+    const expired = this.db
+      .select({ id: auditEvents.id })
+      .from(auditEvents)
+      .where(lt(auditEvents.timestamp, before))
+      .orderBy(auditEvents.timestamp)
+      .limit(limit);
     const result = await this.db.delete(auditEvents).where(inArray(auditEvents.id, expired)).run();
     return result.meta.changes ?? 0;
   }
@@ -122,7 +129,8 @@ export class TokenRepository {
   async auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
     const where: SQL[] = [];
     if (query.model !== undefined) where.push(eq(auditEvents.modelName, query.model));
-    if (query.models !== undefined) where.push(query.models.length > 0 ? inArray(auditEvents.modelName, query.models) : sql`0`);
+    if (query.models !== undefined)
+      where.push(query.models.length > 0 ? inArray(auditEvents.modelName, query.models) : sql`0`);
     if (query.actor !== undefined) where.push(eq(auditEvents.actor, query.actor));
     if (query.since !== undefined) where.push(gte(auditEvents.timestamp, query.since));
     if (query.until !== undefined) where.push(lte(auditEvents.timestamp, query.until));

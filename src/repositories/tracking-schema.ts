@@ -168,7 +168,10 @@ export const loggedModels = sqliteTable(
     creationTime: integer("creation_time").notNull(),
     lastUpdatedTime: integer("last_updated_time").notNull(),
   },
-  (t) => [index("logged_models_experiment_idx").on(t.experimentId, t.creationTime), index("logged_models_source_run_idx").on(t.sourceRunId)],
+  (t) => [
+    index("logged_models_experiment_idx").on(t.experimentId, t.creationTime),
+    index("logged_models_source_run_idx").on(t.sourceRunId),
+  ],
 );
 
 export const loggedModelTags = sqliteTable(

@@ -46,7 +46,11 @@ export const jsonField = (name: string): SQL => sql.raw(`json_extract(j.value, '
  * SELECT ...`: the expressions come out in the table's column order, which the insert expects.
  * (`WHERE true` keeps SQLite from reading a following ON CONFLICT as a join constraint.)
  */
-export function selectFromJson<T extends SQLiteTable>(table: T, json: string, fields: { [K in keyof T["$inferSelect"]]: SQL }): SQL {
+export function selectFromJson<T extends SQLiteTable>(
+  table: T,
+  json: string,
+  fields: { [K in keyof T["$inferSelect"]]: SQL },
+): SQL {
   const columns = Object.keys(getTableColumns(table)) as (keyof T["$inferSelect"])[];
   return sql`SELECT ${sql.join(
     columns.map((k) => fields[k]),
@@ -86,7 +90,10 @@ export function compare(column: SQLWrapper, comparator: Comparator, value: strin
 
 /** ORDER BY terms that put missing values last whichever the direction, as MLflow does. */
 export function nullsLast(expression: SQL, ascending: boolean): SQL[] {
-  return [sql`CASE WHEN ${expression} IS NULL THEN 1 ELSE 0 END`, ascending ? sql`${expression} ASC` : sql`${expression} DESC`];
+  return [
+    sql`CASE WHEN ${expression} IS NULL THEN 1 ELSE 0 END`,
+    ascending ? sql`${expression} ASC` : sql`${expression} DESC`,
+  ];
 }
 
 /**
@@ -114,7 +121,11 @@ export class ParamRaceError extends AlreadyExistsError {
 export const MAX_JSON_LIST_TAG_LENGTH = 1_000_000;
 
 /** Runs statements as one D1 batch: all of them or none. SQLite's words stop here. */
-export async function runBatch(db: Database, statements: Statement[], duplicate?: () => AlreadyExistsError): Promise<void> {
+export async function runBatch(
+  db: Database,
+  statements: Statement[],
+  duplicate?: () => AlreadyExistsError,
+): Promise<void> {
   if (statements.length === 0) return;
   try {
     await db.batch(statements as [Statement, ...Statement[]]);

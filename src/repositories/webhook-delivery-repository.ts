@@ -1,6 +1,12 @@
 import { and, asc, desc, eq, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { DeliveryAttempt, DeliveryStatus, DeliveryWithAttempts, ModelGrants, WebhookDelivery } from "../webhooks/webhook-types";
+import type {
+  DeliveryAttempt,
+  DeliveryStatus,
+  DeliveryWithAttempts,
+  ModelGrants,
+  WebhookDelivery,
+} from "../webhooks/webhook-types";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { events } from "./events-schema";
@@ -92,8 +98,15 @@ export class WebhookDeliveryRepository {
    */
   async fanOut(eventIds: string[], deliveries: WebhookDelivery[], now: number): Promise<void> {
     // One INSERT per delivery: D1 binds at most 100 parameters per statement.
-    const statements: Statement[] = deliveries.map((d) => this.db.insert(webhookDeliveries).values(d).onConflictDoNothing());
-    statements.push(this.db.update(events).set({ fannedOutAt: now }).where(and(inArray(events.id, eventIds), isNull(events.fannedOutAt))));
+    const statements: Statement[] = deliveries.map((d) =>
+      this.db.insert(webhookDeliveries).values(d).onConflictDoNothing(),
+    );
+    statements.push(
+      this.db
+        .update(events)
+        .set({ fannedOutAt: now })
+        .where(and(inArray(events.id, eventIds), isNull(events.fannedOutAt))),
+    );
     await this.run(statements);
   }
 
@@ -111,13 +124,20 @@ export class WebhookDeliveryRepository {
   async forSending(id: string): Promise<DeliveryToSend | null> {
     const row = await this.read(
       this.db
-        .select({ delivery: webhookDeliveries, url: webhooks.url, secret: webhooks.secret, webhookStatus: webhooks.status })
+        .select({
+          delivery: webhookDeliveries,
+          url: webhooks.url,
+          secret: webhooks.secret,
+          webhookStatus: webhooks.status,
+        })
         .from(webhookDeliveries)
         .innerJoin(webhooks, eq(webhooks.id, webhookDeliveries.webhookId))
         .where(eq(webhookDeliveries.id, id))
         .get(),
     );
-    return row ? { delivery: toDelivery(row.delivery), url: row.url, storedSecret: row.secret, webhookStatus: row.webhookStatus } : null;
+    return row
+      ? { delivery: toDelivery(row.delivery), url: row.url, storedSecret: row.secret, webhookStatus: row.webhookStatus }
+      : null;
   }
 
   /** The attempt and its effect on the delivery, in one batch. */
@@ -141,7 +161,10 @@ export class WebhookDeliveryRepository {
 
   /** A test delivery and its single attempt, in one batch. */
   async insertWithAttempt(delivery: WebhookDelivery, attempt: DeliveryAttempt): Promise<void> {
-    await this.run([this.db.insert(webhookDeliveries).values(delivery), this.db.insert(webhookDeliveryAttempts).values(attempt)]);
+    await this.run([
+      this.db.insert(webhookDeliveries).values(delivery),
+      this.db.insert(webhookDeliveryAttempts).values(attempt),
+    ]);
   }
 
   /** Marks a delivery dead (it reached the dead-letter queue); false if it was not pending. */
@@ -180,7 +203,12 @@ export class WebhookDeliveryRepository {
 
   async hasPending(): Promise<boolean> {
     const row = await this.read(
-      this.db.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(eq(webhookDeliveries.status, "pending")).limit(1).get(),
+      this.db
+        .select({ id: webhookDeliveries.id })
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.status, "pending"))
+        .limit(1)
+        .get(),
     );
     return row !== undefined;
   }
@@ -206,14 +234,22 @@ export class WebhookDeliveryRepository {
           eq(webhookDeliveries.webhookId, webhooks.id),
           lt(webhookDeliveries.createdAt, createdBefore),
           or(
-            and(inArray(webhookDeliveries.status, ["delivered", "failed"]), lt(webhookDeliveries.updatedAt, settledBefore)),
+            and(
+              inArray(webhookDeliveries.status, ["delivered", "failed"]),
+              lt(webhookDeliveries.updatedAt, settledBefore),
+            ),
             and(eq(webhookDeliveries.status, "dead"), lt(webhookDeliveries.updatedAt, deadBefore)),
           ),
         ),
       )
       .limit(limit);
     // Counted by RETURNING: D1's `changes` also counts the attempts the cascade deletes.
-    const deleted = await this.read(this.db.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, expired)).returning({ id: webhookDeliveries.id }));
+    const deleted = await this.read(
+      this.db
+        .delete(webhookDeliveries)
+        .where(inArray(webhookDeliveries.id, expired))
+        .returning({ id: webhookDeliveries.id }),
+    );
     return deleted.length;
   }
 
@@ -235,7 +271,12 @@ export class WebhookDeliveryRepository {
         .update(webhookDeliveries)
         .set({ status: "pending", nextAttemptAt: now, updatedAt: now, deadAt: null })
         .where(
-          and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.webhookId, webhookId), inArray(webhookDeliveries.status, ["dead", "failed"]), readableBy(within)),
+          and(
+            eq(webhookDeliveries.id, id),
+            eq(webhookDeliveries.webhookId, webhookId),
+            inArray(webhookDeliveries.status, ["dead", "failed"]),
+            readableBy(within),
+          ),
         )
         .returning({ id: webhookDeliveries.id }),
     );
@@ -243,7 +284,12 @@ export class WebhookDeliveryRepository {
   }
 
   /** A webhook's deliveries `within` may read, newest first, each with its attempts (oldest first). */
-  async listForWebhook(webhookId: string, offset: number, limit: number, within: ModelGrants): Promise<DeliveryWithAttempts[]> {
+  async listForWebhook(
+    webhookId: string,
+    offset: number,
+    limit: number,
+    within: ModelGrants,
+  ): Promise<DeliveryWithAttempts[]> {
     const where = and(eq(webhookDeliveries.webhookId, webhookId), readableBy(within));
     const rows = await this.read(
       this.db
@@ -270,6 +316,9 @@ export class WebhookDeliveryRepository {
         .where(inArray(webhookDeliveryAttempts.deliveryId, page))
         .orderBy(asc(webhookDeliveryAttempts.attempt), asc(webhookDeliveryAttempts.id)),
     );
-    return rows.map((r) => ({ ...toDelivery(r), attemptLog: attempts.filter((a) => a.deliveryId === r.id).map(toAttempt) }));
+    return rows.map((r) => ({
+      ...toDelivery(r),
+      attemptLog: attempts.filter((a) => a.deliveryId === r.id).map(toAttempt),
+    }));
   }
 }

@@ -77,7 +77,11 @@ export class WebhookRepository {
   async update(webhook: Webhook, within: ModelGrants): Promise<boolean> {
     try {
       const { id, creationTimestamp: _, ...rest } = toRow(webhook);
-      const updated = await this.db.update(webhooks).set(rest).where(and(eq(webhooks.id, id), governedBy(within))).returning({ id: webhooks.id });
+      const updated = await this.db
+        .update(webhooks)
+        .set(rest)
+        .where(and(eq(webhooks.id, id), governedBy(within)))
+        .returning({ id: webhooks.id });
       return updated.length > 0;
     } catch (error) {
       throw translateD1Error(error);
@@ -87,7 +91,9 @@ export class WebhookRepository {
   /** The webhook, if `within` governs it. */
   async get(id: string, within: ModelGrants): Promise<Webhook | null> {
     try {
-      const found = await this.select().where(and(eq(webhooks.id, id), governedBy(within))).get();
+      const found = await this.select()
+        .where(and(eq(webhooks.id, id), governedBy(within)))
+        .get();
       return found ? toWebhook(found.row, found.currentModelName) : null;
     } catch (error) {
       throw translateD1Error(error);
@@ -97,7 +103,11 @@ export class WebhookRepository {
   /** Newest first, as MLflow lists them; only those `within` governs (filtered in the query, so pages are full). */
   async list(offset: number, limit: number, within: ModelGrants): Promise<Webhook[]> {
     try {
-      const rows = await this.select().where(governedBy(within)).orderBy(desc(webhooks.creationTimestamp), desc(webhooks.id)).limit(limit).offset(offset);
+      const rows = await this.select()
+        .where(governedBy(within))
+        .orderBy(desc(webhooks.creationTimestamp), desc(webhooks.id))
+        .limit(limit)
+        .offset(offset);
       return rows.map((r) => toWebhook(r.row, r.currentModelName));
     } catch (error) {
       throw translateD1Error(error);
@@ -107,7 +117,10 @@ export class WebhookRepository {
   /** Deletes the webhook, if `within` governs it, and by cascade its deliveries and their attempts (one statement). */
   async delete(id: string, within: ModelGrants): Promise<boolean> {
     try {
-      const deleted = await this.db.delete(webhooks).where(and(eq(webhooks.id, id), governedBy(within))).returning({ id: webhooks.id });
+      const deleted = await this.db
+        .delete(webhooks)
+        .where(and(eq(webhooks.id, id), governedBy(within)))
+        .returning({ id: webhooks.id });
       return deleted.length > 0;
     } catch (error) {
       throw translateD1Error(error);
@@ -151,5 +164,4 @@ export class WebhookRepository {
       throw translateD1Error(error);
     }
   }
-
 }

@@ -117,7 +117,10 @@ export class ByteReader {
       this.buf = joined;
       this.pos = 0;
     }
-    return this.buf.subarray(this.pos, Math.min(this.buf.length, this.pos + n, this.pos + Math.max(0, this.end - this.position)));
+    return this.buf.subarray(
+      this.pos,
+      Math.min(this.buf.length, this.pos + n, this.pos + Math.max(0, this.end - this.position)),
+    );
   }
 
   /**

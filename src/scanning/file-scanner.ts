@@ -35,7 +35,11 @@ const startsWith = (head: Uint8Array, magic: number[]) => magic.every((m, i) => 
 const utf8 = new TextDecoder();
 
 /** Every byte a pickle may start with (CPython's opcode table). */
-const OPCODES = new Set(Array.from("(.012FIJKLMNPQRSTUVXabcdeghijlopqrstu}])G").map((c) => c.charCodeAt(0)).concat(Array.from({ length: 0x99 - 0x80 }, (_, i) => 0x80 + i)));
+const OPCODES = new Set(
+  Array.from("(.012FIJKLMNPQRSTUVXabcdeghijlopqrstu}])G")
+    .map((c) => c.charCodeAt(0))
+    .concat(Array.from({ length: 0x99 - 0x80 }, (_, i) => 0x80 + i)),
+);
 
 const COMPRESSED_UNREAD: [number[], string][] = [
   [[0x42, 0x5a, 0x68], "bz2"],
@@ -50,7 +54,8 @@ async function scanContent(r: ByteReader, f: Findings, depth: number): Promise<s
   if (head.length === 0) return "empty";
   if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) return scanZip(r, f, depth);
   if (startsWith(head, [0x1f, 0x8b])) return `gzip:${await decompressed(r, f, depth, "gzip")}`;
-  if (head[0] === 0x78 && (head[1] & 0x20) === 0 && ((head[0] << 8) | head[1]) % 31 === 0) return `zlib:${await decompressed(r, f, depth, "deflate")}`;
+  if (head[0] === 0x78 && (head[1] & 0x20) === 0 && ((head[0] << 8) | head[1]) % 31 === 0)
+    return `zlib:${await decompressed(r, f, depth, "deflate")}`;
   for (const [magic, name] of COMPRESSED_UNREAD) {
     if (startsWith(head, magic)) {
       f.flag("unknown", `compressed with ${name}, which the scanner does not open (joblib.load would)`);
@@ -59,7 +64,12 @@ async function scanContent(r: ByteReader, f: Findings, depth: number): Promise<s
   }
   if (startsWith(head, [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59])) return scanNpy(r, f, depth);
   if (head[0] === 0x80 && head.length > 1 && head[1] <= 5) return scanPickles(r, f, depth);
-  if (head.length >= 9 && head[8] === 0x7b && u64(head, 0) < 100_000_000 && head[1] + head[2] + head[3] + head[4] + head[5] + head[6] + head[7] < 0x60) {
+  if (
+    head.length >= 9 &&
+    head[8] === 0x7b &&
+    u64(head, 0) < 100_000_000 &&
+    head[1] + head[2] + head[3] + head[4] + head[5] + head[6] + head[7] < 0x60
+  ) {
     return "safetensors";
   }
   if (OPCODES.has(head[0])) {
@@ -88,7 +98,10 @@ async function scanPickles(r: ByteReader, f: Findings, depth: number, afterFirst
     const end = await parsePickle(r, f, { depth });
     if (end.end === "empty") break;
     if (end.end === "error") {
-      f.flag("unknown", `${first ? "not a complete pickle" : "bytes after the pickle are not a complete pickle"}: ${end.message} (byte ${end.offset})`);
+      f.flag(
+        "unknown",
+        `${first ? "not a complete pickle" : "bytes after the pickle are not a complete pickle"}: ${end.message} (byte ${end.offset})`,
+      );
       break;
     }
   }
@@ -166,7 +179,10 @@ async function scanZip(r: ByteReader, f: Findings, depth: number): Promise<strin
     if (seen.size < MAX_ZIP_ENTRIES) seen.set(offset, name);
     if (/(^|\/)data\.pkl$/.test(name)) format = "pytorch-zip";
     if (flags & 8 && csize === 0) {
-      f.flag("unknown", `zip entry '${name}' gives its size only after its data (a data descriptor): the scan cannot walk past it`);
+      f.flag(
+        "unknown",
+        `zip entry '${name}' gives its size only after its data (a data descriptor): the scan cannot walk past it`,
+      );
       return format;
     }
     const dataEnd = r.position + csize;
@@ -186,7 +202,8 @@ async function scanZip(r: ByteReader, f: Findings, depth: number): Promise<strin
       } finally {
         await inner.cancel();
       }
-    } else if (/\.pkl$/i.test(name)) f.flag("unknown", `compressed with zip method ${method}, which the scanner does not open`);
+    } else if (/\.pkl$/i.test(name))
+      f.flag("unknown", `compressed with zip method ${method}, which the scanner does not open`);
     f.entry = undefined;
     if (!(await r.skip(dataEnd - r.position))) {
       f.flag("unknown", `the zip is truncated inside '${name}'`);
@@ -269,7 +286,10 @@ async function checkCentralDirectory(r: ByteReader, f: Findings, seen: Map<numbe
       }
     }
     if (seen.size < MAX_ZIP_ENTRIES && seen.get(offset) !== name) {
-      f.flag("unknown", `the zip's central directory lists '${name}' at offset ${offset}, where the scan did not find it`);
+      f.flag(
+        "unknown",
+        `the zip's central directory lists '${name}' at offset ${offset}, where the scan did not find it`,
+      );
     }
     const next = await r.peek(4);
     if (next.length < 4 || u32(next, 0) !== CENTRAL) return;

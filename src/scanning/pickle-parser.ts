@@ -38,7 +38,9 @@ type Val =
 
 const OTHER: Val = { t: "other" };
 /** MARK POP POP_MARK DUP TUPLE1-3 TUPLE LIST DICT APPEND APPENDS SETITEM SETITEMS NEWOBJ STACK_GLOBAL */
-const NO_ARGS = new Set([0x28, 0x30, 0x31, 0x32, 0x85, 0x86, 0x87, 0x74, 0x6c, 0x64, 0x61, 0x65, 0x73, 0x75, 0x81, 0x93]);
+const NO_ARGS = new Set([
+  0x28, 0x30, 0x31, 0x32, 0x85, 0x86, 0x87, 0x74, 0x6c, 0x64, 0x61, 0x65, 0x73, 0x75, 0x81, 0x93,
+]);
 const NONE: Val = { t: "none" };
 
 export class PickleError extends Error {}
@@ -396,7 +398,8 @@ class PickleVm {
         // LONG
         const l = await this.line(64);
         const text = l.text.replace(/L$/, "");
-        if (l.whole && !/^[-+]?\d+$/.test(text) && !(op === 0x49 && (text === "00" || text === "01"))) this.fail("INT/LONG with a non-number");
+        if (l.whole && !/^[-+]?\d+$/.test(text) && !(op === 0x49 && (text === "00" || text === "01")))
+          this.fail("INT/LONG with a non-number");
         const n = Number(text);
         this.push(l.whole && Number.isSafeInteger(n) ? { t: "int", v: n } : OTHER);
         return false;
@@ -437,14 +440,18 @@ class PickleVm {
         // STRING: a Python repr, quotes included
         const l = await this.line();
         const q = l.text[0];
-        if (l.whole && (l.text.length < 2 || (q !== "'" && q !== '"') || l.text.at(-1) !== q)) this.fail("STRING without quotes");
-        this.push({ t: "str", v: l.whole ? unescape(l.text.slice(1, -1)) : null });
+        if (l.whole && (l.text.length < 2 || (q !== "'" && q !== '"') || l.text.at(-1) !== q))
+          this.fail("STRING without quotes");
+        this.push({ t: "str", v: l.whole ? unescapeRepr(l.text.slice(1, -1)) : null });
         return false;
       }
       case 0x56: {
         // UNICODE (raw-unicode-escape)
         const l = await this.line();
-        this.push({ t: "str", v: l.whole ? l.text.replace(/\\u([0-9a-fA-F]{4})/g, (_, h) => String.fromCharCode(parseInt(h, 16))) : null });
+        this.push({
+          t: "str",
+          v: l.whole ? l.text.replace(/\\u([0-9a-fA-F]{4})/g, (_, h) => String.fromCharCode(parseInt(h, 16))) : null,
+        });
         return false;
       }
       case 0x54: // BINSTRING (a str under Python 3's default encoding)
@@ -548,7 +555,9 @@ class PickleVm {
         const name = await this.lineGlobal("INST");
         this.f.addImport(name);
         const args = this.popMark();
-        this.push(this.call("INST", { t: "global", name }, { t: "tuple", items: args.length <= MAX_ITEMS ? args : null }));
+        this.push(
+          this.call("INST", { t: "global", name }, { t: "tuple", items: args.length <= MAX_ITEMS ? args : null }),
+        );
         return false;
       }
       case 0x6f: {
@@ -593,7 +602,8 @@ class PickleVm {
       case 0x83: // EXT2
       case 0x84: {
         // EXT4: a global from copyreg's extension registry, which is empty unless code filled it
-        const code = op === 0x82 ? await this.byte() : op === 0x83 ? u16(await this.bytes(2)) : u32(await this.bytes(4));
+        const code =
+          op === 0x82 ? await this.byte() : op === 0x83 ? u16(await this.bytes(2)) : u32(await this.bytes(4));
         this.f.addImport(`<copyreg extension ${code}>`, "import", "unknown");
         this.push(OTHER);
         return false;
@@ -634,7 +644,8 @@ class PickleVm {
     const name = callee.t === "global" ? callee.name : callee.t === "module" ? callee.name : null;
     if (name === null) {
       this.f.addCall(`${kind} <computed callable>`);
-      if (callee.t !== "obj" || callee.cls !== "<persistent>") this.f.flag("unknown", `${kind} of a value the scanner could not name`);
+      if (callee.t !== "obj" || callee.cls !== "<persistent>")
+        this.f.flag("unknown", `${kind} of a value the scanner could not name`);
       return { t: "obj", cls: null };
     }
     this.f.addCall(`${kind} ${name}`);
@@ -642,9 +653,17 @@ class PickleVm {
     if (RESOLVERS.has(name)) return this.resolve(name, items);
     if (name === "numpy.dtype" && items?.[0]?.t === "str") {
       const descr = items[0].v ?? undefined;
-      return { t: "obj", cls: name, descr, objects: descr === undefined || descr.replace(/^[<>|=]/, "").startsWith("O") };
+      return {
+        t: "obj",
+        cls: name,
+        descr,
+        objects: descr === undefined || descr.replace(/^[<>|=]/, "").startsWith("O"),
+      };
     }
-    if ((name === "copyreg._reconstructor" || name === "copyreg.__newobj__" || name === "copyreg.__newobj_ex__") && items?.[0]?.t === "global") {
+    if (
+      (name === "copyreg._reconstructor" || name === "copyreg.__newobj__" || name === "copyreg.__newobj_ex__") &&
+      items?.[0]?.t === "global"
+    ) {
       return { t: "obj", cls: items[0].name };
     }
     return { t: "obj", cls: name };
@@ -652,18 +671,25 @@ class PickleVm {
 
   /** importlib.import_module('os'), getattr(<os>, 'system'), attrgetter('os.system'): what is reached. */
   private resolve(resolver: string, items: Val[] | null): Val {
-    const strings = (items ?? []).filter((v): v is { t: "str"; v: string } => v.t === "str" && v.v !== null).map((v) => v.v);
+    const strings = (items ?? [])
+      .filter((v): v is { t: "str"; v: string } => v.t === "str" && v.v !== null)
+      .map((v) => v.v);
     const base = items?.[0];
     const baseName = base && (base.t === "global" || base.t === "module") ? base.name : null;
     let reached: string | null = null;
     let module = false;
-    if (resolver === "importlib.import_module" || resolver === "builtins.__import__" || resolver === "importlib.__import__") {
+    if (
+      resolver === "importlib.import_module" ||
+      resolver === "builtins.__import__" ||
+      resolver === "importlib.__import__"
+    ) {
       reached = strings[0] ?? null;
       module = true;
     } else if (resolver === "builtins.getattr" || resolver === "inspect.getattr_static") {
       const attr = items?.[1];
       if (attr?.t === "str" && attr.v !== null) reached = baseName ? `${baseName}.${attr.v}` : `<object>.${attr.v}`;
-    } else if (resolver === "pkgutil.resolve_name" || resolver === "pydoc.locate") reached = strings[0]?.replace(":", ".") ?? null;
+    } else if (resolver === "pkgutil.resolve_name" || resolver === "pydoc.locate")
+      reached = strings[0]?.replace(":", ".") ?? null;
     else reached = strings.join(", ") || null;
     this.f.flag("unsafe", `${resolver} resolves ${reached === null ? "a computed name" : `'${reached}'`} at load time`);
     if (reached === null) return { t: "obj", cls: null };
@@ -689,8 +715,9 @@ class PickleVm {
         if (fields && fields.t !== "none") {
           // Each field is (dtype, offset[, title]); a field the scanner cannot see might hold objects.
           const values = fields.t === "dict" && fields.map ? [...fields.map.values()] : null;
-          const plain = (v: Val) => v.t === "tuple" && v.items?.[0]?.t === "obj" && v.items[0].cls === "numpy.dtype" && !v.items[0].objects;
-          if (!values || !values.every(plain)) target.objects = true;
+          const plain = (v: Val) =>
+            v.t === "tuple" && v.items?.[0]?.t === "obj" && v.items[0].cls === "numpy.dtype" && !v.items[0].objects;
+          if (!values?.every(plain)) target.objects = true;
         }
       }
     }
@@ -709,13 +736,14 @@ class PickleVm {
     const dtype = map?.get("dtype");
     const shape = map?.get("shape");
     const alignment = map?.get("numpy_array_alignment_bytes");
-    if (!dtype || dtype.t !== "obj" || dtype.cls !== "numpy.dtype" || !shape || shape.t !== "tuple" || !shape.items) {
+    if (dtype?.t !== "obj" || dtype.cls !== "numpy.dtype" || !shape || shape.t !== "tuple" || !shape.items) {
       this.fail("a joblib array whose dtype or shape the scanner could not read");
     }
     if (dtype.objects) {
       if (this.depth >= MAX_NESTING) this.fail("joblib object arrays nested too deep");
       const nested = await parsePickle(this.r, this.f, { depth: this.depth + 1 });
-      if (nested.end !== "stop") this.fail(`joblib object array: ${nested.end === "error" ? nested.message : "missing"}`);
+      if (nested.end !== "stop")
+        this.fail(`joblib object array: ${nested.end === "error" ? nested.message : "missing"}`);
       return;
     }
     const itemsize = dtype.elsize ?? itemSize(dtype.descr);
@@ -732,7 +760,10 @@ class PickleVm {
     } else {
       // Without the padding byte, pickle.load (not joblib.load) would read the array's bytes as
       // opcodes; the scanner reads them as joblib does and says it cannot vouch for the other reading.
-      this.f.flag("unknown", "a joblib array without alignment padding (joblib < 1.2): its raw bytes would be opcodes to pickle.load");
+      this.f.flag(
+        "unknown",
+        "a joblib array without alignment padding (joblib < 1.2): its raw bytes would be opcodes to pickle.load",
+      );
     }
     const total = count * itemsize;
     if (!Number.isSafeInteger(total) || !(await this.r.skip(total))) this.fail("truncated joblib array");
@@ -745,7 +776,11 @@ class PickleVm {
       if (arg.t !== "bytes" || !arg.v || arg.v.length < 2 || arg.v[0] !== 0x80 || arg.v[1] > 5) continue;
       const inner = ByteReader.of(new Blob([arg.v]).stream());
       const end = await parsePickle(inner, this.f, { depth: this.depth + 1 });
-      if (end.end === "error") this.f.flag("unknown", `a nested pickle passed to ${callee.t === "global" ? callee.name : "a call"} does not parse: ${end.message}`);
+      if (end.end === "error")
+        this.f.flag(
+          "unknown",
+          `a nested pickle passed to ${callee.t === "global" ? callee.name : "a call"} does not parse: ${end.message}`,
+        );
     }
   }
 }
@@ -763,7 +798,7 @@ function signedLE(b: Uint8Array): number {
 }
 
 /** The repr escapes a protocol 0 STRING may carry. */
-function unescape(s: string): string {
+function unescapeRepr(s: string): string {
   return s.replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_, e: string) => {
     if (e[0] === "x") return String.fromCharCode(parseInt(e.slice(1), 16));
     return ({ n: "\n", t: "\t", r: "\r", "0": "\0" } as Record<string, string>)[e] ?? e;

@@ -56,9 +56,11 @@ export class Findings {
   /** Takes in what a trial parse found, once the caller knows the stream was a pickle. */
   merge(other: Findings): void {
     this.verdict = worst(this.verdict, other.verdict);
-    for (const [key, value] of other.imports) if (!this.imports.has(key) && this.imports.size < MAX_IMPORTS) this.imports.set(key, value);
+    for (const [key, value] of other.imports)
+      if (!this.imports.has(key) && this.imports.size < MAX_IMPORTS) this.imports.set(key, value);
     for (const call of other.calls) this.addCall(call);
-    for (const reason of other.reasons) if (this.reasons.length < MAX_REASONS && !this.reasons.includes(reason)) this.reasons.push(reason);
+    for (const reason of other.reasons)
+      if (this.reasons.length < MAX_REASONS && !this.reasons.includes(reason)) this.reasons.push(reason);
   }
 
   /** Whether any recorded import names `global` (e.g. joblib's array wrapper marks a joblib file). */
@@ -72,6 +74,13 @@ export class Findings {
   }
 
   result(bytes: number): FileScan {
-    return { verdict: this.verdict, format: this.format, imports: [...this.imports.values()], calls: [...this.calls], reasons: this.reasons, bytes };
+    return {
+      verdict: this.verdict,
+      format: this.format,
+      imports: [...this.imports.values()],
+      calls: [...this.calls],
+      reasons: this.reasons,
+      bytes,
+    };
   }
 }

@@ -14,7 +14,9 @@ const ScanRequestBody = z.object({ modelId: z.string().min(1), version: z.number
 
 /** The scans a batch of registry events asks for: one per version that became READY. */
 export function scanRequestsFor(events: readonly RegistryEvent[]): ScanRequest[] {
-  return events.filter((e) => e.type === "model_version.ready" && e.version !== null).map((e) => ({ modelId: e.modelId, version: e.version! }));
+  return events
+    .filter((e) => e.type === "model_version.ready" && e.version !== null)
+    .map((e) => ({ modelId: e.modelId, version: e.version! }));
 }
 
 /**

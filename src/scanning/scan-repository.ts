@@ -50,7 +50,10 @@ export class ScanRepository {
       scannedAt: at,
     };
     try {
-      await this.db.insert(fileScans).values({ sha256, ...row }).onConflictDoUpdate({ target: fileScans.sha256, set: row });
+      await this.db
+        .insert(fileScans)
+        .values({ sha256, ...row })
+        .onConflictDoUpdate({ target: fileScans.sha256, set: row });
     } catch (error) {
       throw translateD1Error(error);
     }

@@ -59,7 +59,14 @@ export class ScanService {
       const blob = await this.store.get(file.blobKey);
       const result: FileScan = blob
         ? await scanStream(blob.body)
-        : { verdict: "unknown", format: "missing", imports: [], calls: [], reasons: ["the file's bytes are missing from storage"], bytes: 0 };
+        : {
+            verdict: "unknown",
+            format: "missing",
+            imports: [],
+            calls: [],
+            reasons: ["the file's bytes are missing from storage"],
+            bytes: 0,
+          };
       await this.scans.save(file.sha256, SCANNER_VERSION, result, this.now());
       done.set(file.sha256, result);
       scanned++;

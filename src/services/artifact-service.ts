@@ -3,7 +3,11 @@ import { validateArtifactPath } from "../domain/artifact-path";
 import type { ArtifactStore } from "../artifacts/artifact-store";
 import type { ArtifactCaller, ArtifactOwner } from "../artifacts/artifact-roots";
 import type { UrlSigner } from "../artifacts/url-signer";
-import { ImmutableArtifactError, type ArtifactRepository, type ListedArtifact } from "../repositories/artifact-repository";
+import {
+  ImmutableArtifactError,
+  type ArtifactRepository,
+  type ListedArtifact,
+} from "../repositories/artifact-repository";
 
 /** R2 multipart allows at most 10,000 parts. */
 export const MAX_PARTS = 10_000;
@@ -30,14 +34,19 @@ const denied = (path: string, action: "read" | "write") =>
   );
 
 /** A root made by this narrowed caller (never one made by another token, the admin, or auth off). */
-const madeBy = (caller: ArtifactCaller) => (owner: ArtifactOwner) => owner.createdByToken !== null && owner.createdByToken === caller.tokenId;
+const madeBy = (caller: ArtifactCaller) => (owner: ArtifactOwner) =>
+  owner.createdByToken !== null && owner.createdByToken === caller.tokenId;
 
 /**
  * Who may read `path` (issue 13): an unrestricted caller anything; a caller narrowed to models what
  * lies under roots it created (every root above the path, so a root nested in another's is not
  * a way in) or in the source folder of a version of a model it holds.
  */
-export async function authorizeArtifactRead(index: ArtifactAccessIndex, caller: ArtifactCaller, path: string): Promise<void> {
+export async function authorizeArtifactRead(
+  index: ArtifactAccessIndex,
+  caller: ArtifactCaller,
+  path: string,
+): Promise<void> {
   if (caller.models === null) return;
   const [owners, inHeldVersion] = await Promise.all([index.owners(path), index.inVersionOf(path, caller.models)]);
   if (inHeldVersion || (owners.length > 0 && owners.every(madeBy(caller)))) return;
@@ -61,7 +70,12 @@ export class ArtifactService {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async upload(caller: ArtifactCaller, path: string, body: ReadableStream<Uint8Array>, length: number | null): Promise<void> {
+  async upload(
+    caller: ArtifactCaller,
+    path: string,
+    body: ReadableStream<Uint8Array>,
+    length: number | null,
+  ): Promise<void> {
     validateArtifactPath(path);
     // Refuse before streaming a large body only to throw it away; the triggers stay the real guard.
     await this.authorizeWrite(caller, path);
@@ -120,10 +134,16 @@ export class ArtifactService {
   /** Checks a part URL's signature (the MLflow client sends parts without credentials). */
   async verifyPartUrl(partPath: string, query: URLSearchParams): Promise<void> {
     const problem = await this.signer.verify("PUT", partPath, query, Math.floor(this.clock() / 1000));
-    if (problem) throw new RegistryError("PERMISSION_DENIED", `The part upload URL is not valid: signature ${problem}.`);
+    if (problem)
+      throw new RegistryError("PERMISSION_DENIED", `The part upload URL is not valid: signature ${problem}.`);
   }
 
-  async uploadPart(uploadId: string, partNumber: number, body: ReadableStream<Uint8Array>, length: number | null): Promise<string> {
+  async uploadPart(
+    uploadId: string,
+    partNumber: number,
+    body: ReadableStream<Uint8Array>,
+    length: number | null,
+  ): Promise<string> {
     const upload = await this.pending(uploadId);
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > upload.numParts) {
       throw new InvalidParameterError(`Part number ${partNumber} is outside 1..${upload.numParts}.`);
@@ -131,14 +151,23 @@ export class ArtifactService {
     return this.store.uploadPart(upload.blobKey, upload.r2UploadId, partNumber, body, length);
   }
 
-  async completeMultipart(caller: ArtifactCaller, path: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<void> {
+  async completeMultipart(
+    caller: ArtifactCaller,
+    path: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<void> {
     const upload = await this.pending(uploadId, path);
     if (parts.length === 0) throw new InvalidParameterError("A multipart upload needs at least one part.");
     // The run may have been deleted, or the folder sealed, since the upload began.
     await this.authorizeWrite(caller, path);
-    const blob = await this.store.completeMultipart(upload.blobKey, upload.r2UploadId, parts).catch((error: unknown) => {
-      throw new InvalidParameterError(`R2 refused to complete the upload: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    const blob = await this.store
+      .completeMultipart(upload.blobKey, upload.r2UploadId, parts)
+      .catch((error: unknown) => {
+        throw new InvalidParameterError(
+          `R2 refused to complete the upload: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
     await this.publish(() => this.index.record(path, blob, this.clock(), uploadId), blob.blobKey);
   }
 

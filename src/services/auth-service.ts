@@ -44,8 +44,14 @@ export class AuthService {
   async authenticate(authorization: string | undefined): Promise<Principal> {
     if (!this.config.enabled) return LOCAL_USER;
     const secret = parseCredentials(authorization);
-    if (!secret) throw unauthenticated("Missing credentials: send 'Authorization: Bearer <token>' (MLFLOW_TRACKING_TOKEN) or basic auth with the token as password.");
-    if (this.config.adminToken && crypto.subtle.timingSafeEqual(await sha256(secret), await sha256(this.config.adminToken))) {
+    if (!secret)
+      throw unauthenticated(
+        "Missing credentials: send 'Authorization: Bearer <token>' (MLFLOW_TRACKING_TOKEN) or basic auth with the token as password.",
+      );
+    if (
+      this.config.adminToken &&
+      crypto.subtle.timingSafeEqual(await sha256(secret), await sha256(this.config.adminToken))
+    ) {
       return { actor: "admin", scope: "admin", models: null, tokenId: null };
     }
     const token = await this.lookup(secret);
@@ -67,14 +73,19 @@ export class AuthService {
     input: { name: string; scopes: string[]; models?: string[]; expiresIn?: number },
   ): Promise<{ token: TokenRecord; secret: string }> {
     const name = input.name.trim();
-    if (name === "" || name.length > MAX_TOKEN_NAME) throw new InvalidParameterError(`A token name must be 1 to ${MAX_TOKEN_NAME} characters.`);
+    if (name === "" || name.length > MAX_TOKEN_NAME)
+      throw new InvalidParameterError(`A token name must be 1 to ${MAX_TOKEN_NAME} characters.`);
     const scope = parseScopes(input.scopes);
     // Nobody hands out more than they hold.
     this.authorize(creator, scope);
     const models = input.models === undefined ? null : [...new Set(input.models.map(validateModelName))];
-    if (models !== null && models.length === 0) throw new InvalidParameterError("'models', when given, must name at least one model.");
+    if (models !== null && models.length === 0)
+      throw new InvalidParameterError("'models', when given, must name at least one model.");
     if (!governs(creator, models)) {
-      throw new RegistryError("PERMISSION_DENIED", "A token narrowed to models can only create tokens for those models.");
+      throw new RegistryError(
+        "PERMISSION_DENIED",
+        "A token narrowed to models can only create tokens for those models.",
+      );
     }
     if (input.expiresIn !== undefined && (!Number.isInteger(input.expiresIn) || input.expiresIn < 1)) {
       throw new InvalidParameterError("expires_in must be a positive number of seconds.");
@@ -104,7 +115,8 @@ export class AuthService {
   /** Revokes a token `revoker` governs; any other id answers as unknown (its existence is not confirmed). */
   async revokeToken(revoker: Principal, id: string): Promise<void> {
     const token = await this.tokens.findById(id);
-    if (!token || token.revokedAt !== null || !governs(revoker, token.models)) throw new NotFoundError(`No live token with id ${id}.`);
+    if (!token || token.revokedAt !== null || !governs(revoker, token.models))
+      throw new NotFoundError(`No live token with id ${id}.`);
     if (!(await this.tokens.revoke(id, this.clock()))) throw new NotFoundError(`No live token with id ${id}.`);
     this.recent.clear();
   }

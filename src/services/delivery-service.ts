@@ -7,7 +7,13 @@ import type { ArtifactStore, BlobBody } from "../artifacts/artifact-store";
 import type { SignatureProblem, UrlSigner } from "../artifacts/url-signer";
 import type { ArtifactRepository, ListedArtifact, ManifestFile } from "../repositories/artifact-repository";
 import { isWithin, type ArtifactCaller } from "../artifacts/artifact-roots";
-import { listSealed, sealedFolders, type SealedFile, type SealedFolder, type SealedVersion } from "../artifacts/sealed-folders";
+import {
+  listSealed,
+  sealedFolders,
+  type SealedFile,
+  type SealedFolder,
+  type SealedVersion,
+} from "../artifacts/sealed-folders";
 import { validateArtifactPath } from "../domain/artifact-path";
 import type { RegistryService } from "./registry-service";
 
@@ -57,7 +63,8 @@ export class DeliveryService {
   /** The READY version a ref points at now (one coordinator read, answered from memory). */
   async resolveVersion(name: string, ref: string): Promise<ModelVersion> {
     const version = await this.registry.resolveRef(name, parseModelRef(ref));
-    if (version.status !== "READY") throw new NotFoundError(`Version ${version.version} of ${name} is not READY (${version.status}).`);
+    if (version.status !== "READY")
+      throw new NotFoundError(`Version ${version.version} of ${name} is not READY (${version.status}).`);
     return version;
   }
 
@@ -153,17 +160,27 @@ export class DeliveryService {
     const wanted = input.paths ?? manifest.map((f) => f.path);
     const byPath = new Map(manifest.map((f) => [f.path, f]));
     const missing = wanted.filter((p) => !byPath.has(p));
-    if (missing.length > 0) throw new NotFoundError(`Version ${input.version} of ${input.name} has no file(s): ${missing.join(", ")}.`);
+    if (missing.length > 0)
+      throw new NotFoundError(`Version ${input.version} of ${input.name} has no file(s): ${missing.join(", ")}.`);
     const seconds = input.expiresIn ?? this.config.defaultSignedUrlSeconds;
     if (!Number.isInteger(seconds) || seconds < 1 || seconds > this.config.maxSignedUrlSeconds) {
-      throw new InvalidParameterError(`expires_in must be between 1 and ${this.config.maxSignedUrlSeconds} seconds, got ${seconds}.`);
+      throw new InvalidParameterError(
+        `expires_in must be between 1 and ${this.config.maxSignedUrlSeconds} seconds, got ${seconds}.`,
+      );
     }
     const expiresAt = Math.floor(this.clock() / 1000) + seconds;
-    if (input.viaR2) return this.presignR2(wanted.map((p) => byPath.get(p)!), seconds, expiresAt);
+    if (input.viaR2)
+      return this.presignR2(
+        wanted.map((p) => byPath.get(p)!),
+        seconds,
+        expiresAt,
+      );
     return Promise.all(
       wanted.map(async (path) => {
         const route = filePath(input.name, version.version, path);
-        const query = new URLSearchParams(await this.signer.sign("GET", route, expiresAt, modelBinding(version.modelId)));
+        const query = new URLSearchParams(
+          await this.signer.sign("GET", route, expiresAt, modelBinding(version.modelId)),
+        );
         return { path, url: `${input.origin}${route}?${query}`, expiresAt };
       }),
     );
@@ -183,7 +200,13 @@ export class DeliveryService {
       if (error instanceof RegistryError && error.code === "RESOURCE_DOES_NOT_EXIST") throw signatureRefused("invalid");
       throw error;
     }
-    const problem = await this.signer.verify(method, route, query, Math.floor(this.clock() / 1000), modelBinding(modelId));
+    const problem = await this.signer.verify(
+      method,
+      route,
+      query,
+      Math.floor(this.clock() / 1000),
+      modelBinding(modelId),
+    );
     if (problem) throw signatureRefused(problem);
     return modelId;
   }
@@ -191,8 +214,14 @@ export class DeliveryService {
   /** R2's own presigned URLs (S3 API): they bypass the Worker, so they are never edge-cached. */
   private async presignR2(files: ManifestFile[], seconds: number, expiresAt: number): Promise<SignedUrl[]> {
     const r2 = this.config.r2;
-    if (!r2) throw new InvalidParameterError("via=r2 needs R2 S3 credentials, and this deployment has none configured.");
-    const client = new AwsClient({ accessKeyId: r2.accessKeyId, secretAccessKey: r2.secretAccessKey, service: "s3", region: "auto" });
+    if (!r2)
+      throw new InvalidParameterError("via=r2 needs R2 S3 credentials, and this deployment has none configured.");
+    const client = new AwsClient({
+      accessKeyId: r2.accessKeyId,
+      secretAccessKey: r2.secretAccessKey,
+      service: "s3",
+      region: "auto",
+    });
     return Promise.all(
       files.map(async (f) => {
         const url = new URL(`https://${r2.accountId}.r2.cloudflarestorage.com/${r2.bucket}/${f.blobKey}`);
@@ -206,7 +235,11 @@ export class DeliveryService {
 
 /** A model name that names no model (any more) holds nothing; other failures stay failures. */
 function unlessUnknownModel(error: unknown): null {
-  if (error instanceof RegistryError && (error.code === "RESOURCE_DOES_NOT_EXIST" || error.code === "INVALID_PARAMETER_VALUE")) return null;
+  if (
+    error instanceof RegistryError &&
+    (error.code === "RESOURCE_DOES_NOT_EXIST" || error.code === "INVALID_PARAMETER_VALUE")
+  )
+    return null;
   throw error;
 }
 

@@ -19,9 +19,16 @@ export class EventService {
    * in the outbox but its name no longer leads to them) after `afterSequence`, or after where
    * `pageToken` left off.
    */
-  async list(input: { name: string; afterSequence?: number; maxResults?: number; pageToken?: string }): Promise<Page<RegistryEvent>> {
+  async list(input: {
+    name: string;
+    afterSequence?: number;
+    maxResults?: number;
+    pageToken?: string;
+  }): Promise<Page<RegistryEvent>> {
     if (input.afterSequence !== undefined && (!Number.isSafeInteger(input.afterSequence) || input.afterSequence < 0)) {
-      throw new InvalidParameterError(`Invalid value ${input.afterSequence} for parameter 'after_sequence' supplied. It must be a non-negative integer.`);
+      throw new InvalidParameterError(
+        `Invalid value ${input.afterSequence} for parameter 'after_sequence' supplied. It must be a non-negative integer.`,
+      );
     }
     const limit = validateMaxResults(input.maxResults, EVENTS_PAGE.fallback, EVENTS_PAGE.max);
     // The token carries the last sequence of the page before (paging by key, not offset: new events only append).

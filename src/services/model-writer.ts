@@ -1,6 +1,14 @@
 import { versionNotFound } from "../errors";
 import type { FileRef, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
-import { noEarlierProduction, nothingInProduction, productionMoved, requestedTarget, restorable, rollbackComment, rollbackTarget } from "../domain/rollback";
+import {
+  noEarlierProduction,
+  nothingInProduction,
+  productionMoved,
+  requestedTarget,
+  restorable,
+  rollbackComment,
+  rollbackTarget,
+} from "../domain/rollback";
 import { isPromptModel, isPromptRequest } from "../domain/search-filter";
 import { checkMayEnter, checkMayTakeAlias, versionsToArchive, type Stage } from "../domain/stages";
 import type { ModelState } from "../coordinator/model-state";
@@ -71,7 +79,10 @@ export class ModelWriter {
 
   async createModel(model: ModelRecord, tags: Tag[], actor: Actor): Promise<void> {
     // Tags given at creation are part of the creation: no tag events of their own.
-    const created = event("registered_model.created", { to: model.name, data: { ...creationDetails(tags, model.description), ...promptMark(isPromptRequest(tags)) } });
+    const created = event("registered_model.created", {
+      to: model.name,
+      data: { ...creationDetails(tags, model.description), ...promptMark(isPromptRequest(tags)) },
+    });
     await this.repo.createModel(model, tags, outbox(model.name, actor, model.creationTime, [created]));
   }
 
@@ -101,7 +112,9 @@ export class ModelWriter {
 
   async setModelTag(state: ModelState, tag: Tag, actor: Actor): Promise<void> {
     const after = new Map(state.tags).set(tag.key, tag.value);
-    const set = event("registered_model_tag.set", { data: { key: tag.key, value: tag.value, ...promptMark(isPromptModel(after)) } });
+    const set = event("registered_model_tag.set", {
+      data: { key: tag.key, value: tag.value, ...promptMark(isPromptModel(after)) },
+    });
     await this.repo.setModelTag(state.model.id, tag, outbox(state.name, actor, this.clock(), [set]));
     state.tags.set(tag.key, tag.value);
   }
@@ -139,9 +152,22 @@ export class ModelWriter {
         },
       }),
     ];
-    if (record.status === "READY") events.push(event("model_version.ready", { version: v, to: "READY", data: compact({ storage_location: record.storageLocation }) }));
+    if (record.status === "READY")
+      events.push(
+        event("model_version.ready", {
+          version: v,
+          to: "READY",
+          data: compact({ storage_location: record.storageLocation }),
+        }),
+      );
     if (record.status === "FAILED_REGISTRATION") {
-      events.push(event("model_version.failed", { version: v, to: "FAILED_REGISTRATION", data: compact({ status_message: record.statusMessage }) }));
+      events.push(
+        event("model_version.failed", {
+          version: v,
+          to: "FAILED_REGISTRATION",
+          data: compact({ status_message: record.statusMessage }),
+        }),
+      );
     }
     await this.repo.createVersion(state.model.id, record, manifestPath, outbox(state.name, actor, now, events));
     state.versions.set(record.version, record);
@@ -167,7 +193,11 @@ export class ModelWriter {
     const events = [
       event("model_version.deleted", { version, from: record.currentStage }),
       ...state.aliasesOf(version).map((alias) =>
-        event("model_version_alias.deleted", { version, from: String(version), data: { alias, reason: "version_deleted", ...promptMark(isPromptModel(state.tags)) } }),
+        event("model_version_alias.deleted", {
+          version,
+          from: String(version),
+          data: { alias, reason: "version_deleted", ...promptMark(isPromptModel(state.tags)) },
+        }),
       ),
     ];
     const paths = await this.repo.deleteVersion(state.model.id, version, now, outbox(state.name, actor, now, events));
@@ -179,7 +209,10 @@ export class ModelWriter {
 
   async setVersionTag(state: ModelState, version: number, tag: Tag, actor: Actor): Promise<void> {
     const record = this.existing(state, version);
-    const set = event("model_version_tag.set", { version, data: { key: tag.key, value: tag.value, ...promptMark(isPromptModel(state.tags)) } });
+    const set = event("model_version_tag.set", {
+      version,
+      data: { key: tag.key, value: tag.value, ...promptMark(isPromptModel(state.tags)) },
+    });
     await this.repo.setVersionTag(state.model.id, version, tag, outbox(state.name, actor, this.clock(), [set]));
     const tags = record.tags.filter((t) => t.key !== tag.key).concat(tag);
     state.versions.set(version, { ...record, tags });
@@ -189,7 +222,10 @@ export class ModelWriter {
   async deleteVersionTag(state: ModelState, version: number, key: string, actor: Actor): Promise<void> {
     const record = this.existing(state, version);
     if (!record.tags.some((t) => t.key === key)) return;
-    const deleted = event("model_version_tag.deleted", { version, data: { key, ...promptMark(isPromptModel(state.tags)) } });
+    const deleted = event("model_version_tag.deleted", {
+      version,
+      data: { key, ...promptMark(isPromptModel(state.tags)) },
+    });
     await this.repo.deleteVersionTag(state.model.id, version, key, outbox(state.name, actor, this.clock(), [deleted]));
     state.versions.set(version, { ...record, tags: record.tags.filter((t) => t.key !== key) });
     state.changed();
@@ -205,7 +241,10 @@ export class ModelWriter {
         version: v,
         fromStage: state.versions.get(v)!.currentStage,
         toStage: "Archived" as const,
-        comment: reason === "rollback" ? `Archived by the rollback to version ${t.version}` : `Archived by the transition of version ${t.version} to ${t.stage}`,
+        comment:
+          reason === "rollback"
+            ? `Archived by the rollback to version ${t.version}`
+            : `Archived by the transition of version ${t.version} to ${t.stage}`,
       })),
     ];
     const now = this.clock();
@@ -224,7 +263,11 @@ export class ModelWriter {
     );
     await this.repo.transition(state.model.id, changes, t.actor, now, outbox(state.name, t.actor, now, events));
     for (const c of changes) {
-      state.versions.set(c.version, { ...state.versions.get(c.version)!, currentStage: c.toStage, lastUpdatedTime: now });
+      state.versions.set(c.version, {
+        ...state.versions.get(c.version)!,
+        currentStage: c.toStage,
+        lastUpdatedTime: now,
+      });
     }
     state.changed(now);
     return state.version(t.version)!;
@@ -237,7 +280,13 @@ export class ModelWriter {
    * change of the model can slip in between the decision and the write.
    */
   async rollback(state: ModelState, plan: RollbackPlan, request: RollbackRequest): Promise<RollbackResult> {
-    const transition = { version: plan.target, stage: "Production" as const, archiveExisting: false, actor: request.actor, comment: rollbackComment(plan.target, request.comment) };
+    const transition = {
+      version: plan.target,
+      stage: "Production" as const,
+      archiveExisting: false,
+      actor: request.actor,
+      comment: rollbackComment(plan.target, request.comment),
+    };
     const restored = await this.transition(state, transition, "rollback");
     return { restored, archived: plan.current };
   }
@@ -253,10 +302,16 @@ export class ModelWriter {
     if (target !== undefined) this.admit(state, target, "Production");
     const [current] = state.latestVersions(["Production"]);
     if (!current) throw nothingInProduction(state.name);
-    if (expectedCurrent !== undefined && current.version !== expectedCurrent) throw productionMoved(state.name, current.version, expectedCurrent);
+    if (expectedCurrent !== undefined && current.version !== expectedCurrent)
+      throw productionMoved(state.name, current.version, expectedCurrent);
     const history = await this.repo.productionHistory(state.model.id);
-    if (target !== undefined) return { current: current.version, target: requestedTarget(state.name, history, current.version, target) };
-    const previous = rollbackTarget(history, current.version, restorable((v) => state.versions.get(v)?.status));
+    if (target !== undefined)
+      return { current: current.version, target: requestedTarget(state.name, history, current.version, target) };
+    const previous = rollbackTarget(
+      history,
+      current.version,
+      restorable((v) => state.versions.get(v)?.status),
+    );
     if (previous === null) throw noEarlierProduction(state.name, current.version);
     return { current: current.version, target: previous };
   }
@@ -291,7 +346,11 @@ export class ModelWriter {
   async deleteAlias(state: ModelState, alias: string, actor: Actor): Promise<void> {
     const version = state.aliases.get(alias);
     if (version === undefined) return; // as MLflow's store: deleting an absent alias is a no-op
-    const deleted = event("model_version_alias.deleted", { version, from: String(version), data: { alias, ...promptMark(isPromptModel(state.tags)) } });
+    const deleted = event("model_version_alias.deleted", {
+      version,
+      from: String(version),
+      data: { alias, ...promptMark(isPromptModel(state.tags)) },
+    });
     await this.repo.deleteAlias(state.model.id, alias, outbox(state.name, actor, this.clock(), [deleted]));
     state.aliases.delete(alias);
     state.changed();
@@ -305,7 +364,13 @@ export class ModelWriter {
 }
 
 function event(type: NewEvent["type"], fields: Partial<Omit<NewEvent, "type">> = {}): NewEvent {
-  return { type, version: fields.version ?? null, from: fields.from ?? null, to: fields.to ?? null, data: fields.data ?? {} };
+  return {
+    type,
+    version: fields.version ?? null,
+    from: fields.from ?? null,
+    to: fields.to ?? null,
+    data: fields.data ?? {},
+  };
 }
 
 function outbox(modelName: string, actor: Actor, timestamp: number, events: NewEvent[]): Outbox {

@@ -71,13 +71,27 @@ export class RegistryService {
     return id;
   }
 
-  async createModel(input: { name: string; description?: string; tags?: Tag[]; userId?: string; actor: string | null }): Promise<RegisteredModel> {
+  async createModel(input: {
+    name: string;
+    description?: string;
+    tags?: Tag[];
+    userId?: string;
+    actor: string | null;
+  }): Promise<RegisteredModel> {
     const name = validateModelName(input.name);
     const tags = uniqueTags(input.tags ?? []);
     const description = input.description === undefined ? null : validateDescription(input.description);
     const now = this.clock();
     const id = crypto.randomUUID().replaceAll("-", "");
-    const record = { id, name, description, userId: input.userId ?? null, creationTime: now, lastUpdatedTime: now, nextVersion: 1 };
+    const record = {
+      id,
+      name,
+      description,
+      userId: input.userId ?? null,
+      creationTime: now,
+      lastUpdatedTime: now,
+      nextVersion: 1,
+    };
     const reply = await this.coordinators.stubFor(id).createModel(record, tags, input.actor);
     if (!reply.ok) throw new RegistryError(reply.code, reply.message);
     this.coordinators.created(name, id);
@@ -112,7 +126,13 @@ export class RegistryService {
     const orderBy = parseOrderBy(input.orderBy, "registered_model");
     const limit = validateMaxResults(input.maxResults, MODEL_SEARCH.fallback, MODEL_SEARCH.max);
     const offset = decodePageToken(input.pageToken);
-    const rows = await this.search.searchModels({ conditions, orderBy, offset, limit: limit + 1, visibleModels: input.visibleTo.models });
+    const rows = await this.search.searchModels({
+      conditions,
+      orderBy,
+      offset,
+      limit: limit + 1,
+      visibleModels: input.visibleTo.models,
+    });
     return page(rows, offset, limit);
   }
 
@@ -121,7 +141,13 @@ export class RegistryService {
     const orderBy = parseOrderBy(input.orderBy, "model_version");
     const limit = validateMaxResults(input.maxResults, VERSION_SEARCH.fallback, VERSION_SEARCH.max);
     const offset = decodePageToken(input.pageToken);
-    const rows = await this.search.searchVersions({ conditions, orderBy, offset, limit: limit + 1, visibleModels: input.visibleTo.models });
+    const rows = await this.search.searchVersions({
+      conditions,
+      orderBy,
+      offset,
+      limit: limit + 1,
+      visibleModels: input.visibleTo.models,
+    });
     return page(rows, offset, limit);
   }
 
@@ -168,21 +194,29 @@ export class RegistryService {
     const source = validateSource(input.source);
     const tags = uniqueTags(input.tags ?? []);
     const description = validateDescription(input.description ?? "");
-    const origin = await this.sources.resolve({ source, runId: input.runId ?? null, loggedModelId: input.loggedModelId ?? null }, input.caller);
+    const origin = await this.sources.resolve(
+      { source, runId: input.runId ?? null, loggedModelId: input.loggedModelId ?? null },
+      input.caller,
+    );
     const created = await this.coordinators.call(name, (c, id) =>
-      c.createVersion(id, name, {
-        source,
-        runId: origin.runId,
-        runLink: input.runLink ?? "",
-        description,
-        userId: input.userId ?? null,
-        loggedModelId: input.loggedModelId ?? null,
-        storageLocation: origin.storageLocation,
-        status: origin.status,
-        statusMessage: origin.statusMessage,
-        manifestPath: origin.manifestPath,
-        tags,
-      }, input.actor),
+      c.createVersion(
+        id,
+        name,
+        {
+          source,
+          runId: origin.runId,
+          runLink: input.runLink ?? "",
+          description,
+          userId: input.userId ?? null,
+          loggedModelId: input.loggedModelId ?? null,
+          storageLocation: origin.storageLocation,
+          status: origin.status,
+          statusMessage: origin.statusMessage,
+          manifestPath: origin.manifestPath,
+          tags,
+        },
+        input.actor,
+      ),
     );
     await this.sources.registered(created.loggedModelId, name, created.version, created.status);
     return created;
@@ -238,7 +272,12 @@ export class RegistryService {
     const comment = input.comment === undefined ? null : validateComment(input.comment);
     const caller = callerOf(input.caller);
     return this.coordinators.call(name, (c, id) =>
-      c.transition(id, name, { version, stage, archiveExisting: input.archiveExisting, actor: input.actor, comment }, caller),
+      c.transition(
+        id,
+        name,
+        { version, stage, archiveExisting: input.archiveExisting, actor: input.actor, comment },
+        caller,
+      ),
     );
   }
 
@@ -248,7 +287,14 @@ export class RegistryService {
    * rows and their events in one batch. `expectedCurrent` refuses when Production is no longer the
    * version the caller saw.
    */
-  rollback(input: { name: string; actor: string; comment?: string; version?: string; expectedCurrent?: number; caller?: Caller }): Promise<RollbackResult> {
+  rollback(input: {
+    name: string;
+    actor: string;
+    comment?: string;
+    version?: string;
+    expectedCurrent?: number;
+    caller?: Caller;
+  }): Promise<RollbackResult> {
     const name = validateModelName(input.name);
     const comment = input.comment === undefined ? null : validateComment(input.comment);
     const target = input.version === undefined ? undefined : parseVersion(input.version);
@@ -271,7 +317,12 @@ export class RegistryService {
     return found.storageLocation ?? found.source;
   }
 
-  async listTransitions(input: { name: string; version?: string; pageToken?: string; maxResults?: number }): Promise<Page<StageTransition>> {
+  async listTransitions(input: {
+    name: string;
+    version?: string;
+    pageToken?: string;
+    maxResults?: number;
+  }): Promise<Page<StageTransition>> {
     const name = validateModelName(input.name);
     const version = input.version === undefined ? undefined : parseVersion(input.version);
     const limit = validateMaxResults(input.maxResults, TRANSITIONS_PAGE.fallback, TRANSITIONS_PAGE.max);

@@ -1,6 +1,13 @@
 import { RegistryError } from "../errors";
 import type { ModelVersion, StageTransition } from "../domain/model";
-import { noEarlierProduction, nothingInProduction, requestedTarget, restorable, rollbackTarget, servedInProduction } from "../domain/rollback";
+import {
+  noEarlierProduction,
+  nothingInProduction,
+  requestedTarget,
+  restorable,
+  rollbackTarget,
+  servedInProduction,
+} from "../domain/rollback";
 import { checkMayEnter } from "../domain/stages";
 import type { RegistryService } from "./registry-service";
 

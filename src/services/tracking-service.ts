@@ -163,7 +163,8 @@ export class TrackingService {
     // MLflow's handler renames only when a new name is given.
     if (newName === undefined) return;
     const name = validateExperimentName(newName);
-    if (experiment.lifecycleStage !== "active") throw new InvalidParameterError("Cannot rename a non-active experiment.");
+    if (experiment.lifecycleStage !== "active")
+      throw new InvalidParameterError("Cannot rename a non-active experiment.");
     if (name === experiment.name) return;
     await this.experiments.rename(experiment.experimentId, name, this.clock());
   }
@@ -173,7 +174,9 @@ export class TrackingService {
     sharedExperimentsOnlyByUnrestricted(caller, "delete");
     const experiment = await this.getExperiment(experimentId);
     if (experiment.experimentId === DEFAULT_EXPERIMENT_ID) {
-      throw new InvalidParameterError(`Cannot delete the default experiment '${DEFAULT_EXPERIMENT_ID}'. This is an internally reserved experiment.`);
+      throw new InvalidParameterError(
+        `Cannot delete the default experiment '${DEFAULT_EXPERIMENT_ID}'. This is an internally reserved experiment.`,
+      );
     }
     if (experiment.lifecycleStage !== "active") throw experimentNotFound(experiment.experimentId);
     await this.experiments.setLifecycle(experiment.experimentId, "deleted", this.clock());
@@ -244,7 +247,10 @@ export class TrackingService {
     return { run: run.info, params: run.data.params, metrics: run.data.metrics, tags: run.data.tags, experiment };
   }
 
-  async updateRun(caller: ArtifactCaller, input: { runId: string; status?: string | number; endTime?: number; runName?: string }): Promise<RunInfo> {
+  async updateRun(
+    caller: ArtifactCaller,
+    input: { runId: string; status?: string | number; endTime?: number; runName?: string },
+  ): Promise<RunInfo> {
     const status = input.status === undefined ? undefined : parseRunStatus(input.status);
     if (input.runName) validateRunTag(RUN_NAME_TAG, input.runName);
     await this.writableRun(caller, input.runId);
@@ -268,7 +274,14 @@ export class TrackingService {
     const limit = validateMaxResults(input.maxResults, RUN_SEARCH.fallback, RUN_SEARCH.max);
     const offset = decodePageToken(input.pageToken);
     const stages = stagesFor(parseViewType(input.runViewType));
-    const rows = await this.runs.search({ experimentIds: input.experimentIds, conditions, orderBy, stages, offset, limit: limit + 1 });
+    const rows = await this.runs.search({
+      experimentIds: input.experimentIds,
+      conditions,
+      orderBy,
+      stages,
+      offset,
+      limit: limit + 1,
+    });
     return page(rows, offset, limit);
   }
 
@@ -303,9 +316,23 @@ export class TrackingService {
     await this.requireLoggedModels(modelMetrics.map((m) => m.modelId!));
     const runName = tags.find((t) => t.key === RUN_NAME_TAG)?.value ?? null;
     for (let attempt = 1; ; attempt++) {
-      const newParams = unloggedParams(params, await this.runs.paramsOf(runId, params.map((p) => p.key)), `run ID='${runId}'`);
+      const newParams = unloggedParams(
+        params,
+        await this.runs.paramsOf(
+          runId,
+          params.map((p) => p.key),
+        ),
+        `run ID='${runId}'`,
+      );
       try {
-        await this.runs.logData(runId, { metrics, latest: latestPerKey(metrics), modelMetrics, newParams, tags, runName });
+        await this.runs.logData(runId, {
+          metrics,
+          latest: latestPerKey(metrics),
+          modelMetrics,
+          newParams,
+          tags,
+          runName,
+        });
         return;
       } catch (error) {
         if (!(error instanceof ParamRaceError) || attempt >= PARAM_RACE_RETRIES) throw unexpected(error);
@@ -315,7 +342,8 @@ export class TrackingService {
 
   async deleteTag(caller: ArtifactCaller, runId: string, key: string): Promise<void> {
     await this.writableRun(caller, runId);
-    if (!(await this.runs.deleteTag(runId, key))) throw new NotFoundError(`No tag with name: ${key} in run with id ${runId}`);
+    if (!(await this.runs.deleteTag(runId, key)))
+      throw new NotFoundError(`No tag with name: ${key} in run with id ${runId}`);
   }
 
   /** MLflow 2's log_model: appends the model's description to the run's mlflow.log-model.history tag. */
@@ -331,7 +359,11 @@ export class TrackingService {
     }
   }
 
-  async logInputs(caller: ArtifactCaller, runId: string, input: { datasets?: DatasetInputInput[]; modelIds?: string[] }): Promise<void> {
+  async logInputs(
+    caller: ArtifactCaller,
+    runId: string,
+    input: { datasets?: DatasetInputInput[]; modelIds?: string[] },
+  ): Promise<void> {
     const datasets = input.datasets ?? [];
     validateDatasetInputs(datasets);
     await this.writableRun(caller, runId);
@@ -368,7 +400,12 @@ export class TrackingService {
     );
   }
 
-  async getMetricHistory(input: { runId: string; metricKey: string; maxResults?: number; pageToken?: string }): Promise<Page<Metric>> {
+  async getMetricHistory(input: {
+    runId: string;
+    metricKey: string;
+    maxResults?: number;
+    pageToken?: string;
+  }): Promise<Page<Metric>> {
     const limit = validateMaxResults(input.maxResults, METRIC_HISTORY.fallback, METRIC_HISTORY.max);
     const offset = decodePageToken(input.pageToken);
     await this.existingRun(input.runId);
@@ -391,7 +428,11 @@ export class TrackingService {
     const entries = await this.artifacts.list(dir);
     return {
       rootUri: run.info.artifactUri,
-      files: entries.map((e) => ({ path: relative === "" ? e.path : `${relative}/${e.path}`, isDir: e.isDir, fileSize: e.size })),
+      files: entries.map((e) => ({
+        path: relative === "" ? e.path : `${relative}/${e.path}`,
+        isDir: e.isDir,
+        fileSize: e.size,
+      })),
     };
   }
 
@@ -445,7 +486,9 @@ export class TrackingService {
   async finalizeLoggedModel(caller: ArtifactCaller, modelId: string, status: string | number): Promise<LoggedModel> {
     const parsed = parseLoggedModelStatus(status);
     if (parsed === "LOGGED_MODEL_PENDING") {
-      throw new InvalidParameterError("A logged model is finalized as LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.");
+      throw new InvalidParameterError(
+        "A logged model is finalized as LOGGED_MODEL_READY or LOGGED_MODEL_UPLOAD_FAILED.",
+      );
     }
     await this.writableLoggedModel(caller, modelId);
     await this.loggedModels.finalize(modelId, parsed, this.clock());
@@ -477,7 +520,10 @@ export class TrackingService {
     validateParamKeysUnique(params);
     await this.writableLoggedModel(caller, modelId);
     for (let attempt = 1; ; attempt++) {
-      const existing = await this.loggedModels.paramsOf(modelId, params.map((p) => p.key));
+      const existing = await this.loggedModels.paramsOf(
+        modelId,
+        params.map((p) => p.key),
+      );
       const newParams = unloggedParams(params, existing, `logged model ID='${modelId}'`);
       try {
         await this.loggedModels.logParams(modelId, newParams);
@@ -497,7 +543,14 @@ export class TrackingService {
     });
     const limit = validateMaxResults(input.maxResults, LOGGED_MODEL_SEARCH.fallback, LOGGED_MODEL_SEARCH.max);
     const offset = decodePageToken(input.pageToken);
-    const rows = await this.loggedModels.search({ experimentIds: input.experimentIds, conditions, datasets, orderBy, offset, limit: limit + 1 });
+    const rows = await this.loggedModels.search({
+      experimentIds: input.experimentIds,
+      conditions,
+      datasets,
+      orderBy,
+      offset,
+      limit: limit + 1,
+    });
     return page(rows, offset, limit);
   }
 
@@ -508,7 +561,9 @@ export class TrackingService {
   async recordModelVersion(modelId: string, name: string, version: number): Promise<void> {
     await this.getLoggedModel(modelId);
     if (!(await this.loggedModels.appendModelVersion(modelId, pythonJsonDumps({ name, version })))) {
-      throw new InvalidParameterError(`The logged model's ${MODEL_VERSIONS_TAG} tag would exceed ${MAX_JSON_LIST_TAG_LENGTH} characters.`);
+      throw new InvalidParameterError(
+        `The logged model's ${MODEL_VERSIONS_TAG} tag would exceed ${MAX_JSON_LIST_TAG_LENGTH} characters.`,
+      );
     }
   }
 
@@ -533,7 +588,9 @@ export class TrackingService {
   private async activeRun(runId: string): Promise<RunInfo> {
     const info = await this.existingRun(runId);
     if (info.lifecycleStage !== "active") {
-      throw new InvalidParameterError(`The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`);
+      throw new InvalidParameterError(
+        `The run ${runId} must be in the 'active' state. Current state is ${info.lifecycleStage}.`,
+      );
     }
     return info;
   }
@@ -543,7 +600,11 @@ export class TrackingService {
    * created. A run's params, metrics and tags are the lineage of the versions registered from it
    * and feed promotion policies, so another team's token must not rewrite them.
    */
-  private async writableRun(caller: ArtifactCaller, runId: string, state: "active" | "any" = "active"): Promise<RunInfo> {
+  private async writableRun(
+    caller: ArtifactCaller,
+    runId: string,
+    state: "active" | "any" = "active",
+  ): Promise<RunInfo> {
     const info = state === "active" ? await this.activeRun(runId) : await this.existingRun(runId);
     await this.requireCreator(caller, "run", runId, info.artifactUri);
     return info;
@@ -556,13 +617,23 @@ export class TrackingService {
   }
 
   /** Who created a run or logged model is recorded with its artifact root; the artifact index answers. */
-  private async requireCreator(caller: ArtifactCaller, kind: "run" | "logged_model", id: string, artifactUri: string): Promise<void> {
+  private async requireCreator(
+    caller: ArtifactCaller,
+    kind: "run" | "logged_model",
+    id: string,
+    artifactUri: string,
+  ): Promise<void> {
     if (caller.models === null) return;
     const root = artifactPathOf(artifactUri);
     const owners = root === null ? [] : await this.artifacts.owners(root);
-    const own = owners.some((o) => o.kind === kind && o.id === id && o.createdByToken !== null && o.createdByToken === caller.tokenId);
+    const own = owners.some(
+      (o) => o.kind === kind && o.id === id && o.createdByToken !== null && o.createdByToken === caller.tokenId,
+    );
     if (!own) {
-      throw new RegistryError("PERMISSION_DENIED", `This token may not change ${kind === "run" ? "run" : "logged model"} ${id}: a token narrowed to models changes only what it created.`);
+      throw new RegistryError(
+        "PERMISSION_DENIED",
+        `This token may not change ${kind === "run" ? "run" : "logged model"} ${id}: a token narrowed to models changes only what it created.`,
+      );
     }
   }
 
@@ -585,8 +656,12 @@ function unloggedParams(params: Tag[], existing: Map<string, string>, owner: str
     );
   }
   if (changed.length > 1) {
-    const list = changed.map((p) => `{'key': '${p.key}', 'old_value': '${existing.get(p.key)}', 'new_value': '${p.value}'}`);
-    throw new InvalidParameterError(`Changing param values is not allowed. Params were already logged='[${list.join(", ")}]' for ${owner}.`);
+    const list = changed.map(
+      (p) => `{'key': '${p.key}', 'old_value': '${existing.get(p.key)}', 'new_value': '${p.value}'}`,
+    );
+    throw new InvalidParameterError(
+      `Changing param values is not allowed. Params were already logged='[${list.join(", ")}]' for ${owner}.`,
+    );
   }
   return params.filter((p) => !existing.has(p.key));
 }
@@ -613,7 +688,15 @@ function toMetric(m: MetricInput): Metric {
 function dedupeMetrics(metrics: Metric[]): Metric[] {
   const seen = new Set<string>();
   return metrics.filter((m) => {
-    const key = JSON.stringify([m.key, String(m.value), m.timestamp, m.step, m.modelId, m.datasetName, m.datasetDigest]);
+    const key = JSON.stringify([
+      m.key,
+      String(m.value),
+      m.timestamp,
+      m.step,
+      m.modelId,
+      m.datasetName,
+      m.datasetDigest,
+    ]);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -622,12 +705,17 @@ function dedupeMetrics(metrics: Metric[]): Metric[] {
 
 /** A race that persists past the retries is not the caller's fault. */
 function unexpected(error: unknown): unknown {
-  return error instanceof ParamRaceError ? new RegistryError("TEMPORARILY_UNAVAILABLE", "Concurrent writes to the same params; retry.") : error;
+  return error instanceof ParamRaceError
+    ? new RegistryError("TEMPORARILY_UNAVAILABLE", "Concurrent writes to the same params; retry.")
+    : error;
 }
 
 /** Experiments are shared by every team: only an unrestricted token renames or deletes one. */
 function sharedExperimentsOnlyByUnrestricted(caller: ArtifactCaller, action: "rename" | "delete"): void {
   if (caller.models !== null) {
-    throw new RegistryError("PERMISSION_DENIED", `A token narrowed to models cannot ${action} an experiment: experiments are shared by every team.`);
+    throw new RegistryError(
+      "PERMISSION_DENIED",
+      `A token narrowed to models cannot ${action} an experiment: experiments are shared by every team.`,
+    );
   }
 }

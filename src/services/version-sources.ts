@@ -50,9 +50,11 @@ export class VersionSources {
    * registered from another team's run or version folder would otherwise copy files it may not read.
    */
   async resolve(input: SourceInput, caller: ArtifactCaller): Promise<SourceOrigin> {
-    const withFiles = (runId: string | null, location: string, source: string) => this.withFiles(caller, runId, location, source);
+    const withFiles = (runId: string | null, location: string, source: string) =>
+      this.withFiles(caller, runId, location, source);
     try {
-      const logged = LOGGED_MODEL_URI.exec(input.source) ?? (input.loggedModelId ? [input.source, input.loggedModelId] : null);
+      const logged =
+        LOGGED_MODEL_URI.exec(input.source) ?? (input.loggedModelId ? [input.source, input.loggedModelId] : null);
       if (logged) {
         const model = await this.runs.loggedModel(logged[1]);
         return withFiles(input.runId ?? model.sourceRunId, model.artifactUri, input.source);
@@ -67,7 +69,13 @@ export class VersionSources {
       if (copy) return await this.fromRegisteredVersion(input, caller, copy.name, copy.version, copy.alias);
       if (artifactPathOf(input.source) !== null) return withFiles(input.runId, input.source, input.source);
       // Another store (s3://, gs://, ...): recorded as given; Modelgate cannot list or verify it.
-      return { runId: input.runId, storageLocation: input.source, status: "READY", statusMessage: null, manifestPath: null };
+      return {
+        runId: input.runId,
+        storageLocation: input.source,
+        status: "READY",
+        statusMessage: null,
+        manifestPath: null,
+      };
     } catch (error) {
       if (error instanceof RegistryError && error.code === "RESOURCE_DOES_NOT_EXIST") {
         return failed(input.runId, `Source ${input.source} could not be resolved: ${error.message}`);
@@ -81,9 +89,15 @@ export class VersionSources {
     if (loggedModelId && status === "READY") await this.runs.recordModelVersion(loggedModelId, name, version);
   }
 
-  private async withFiles(caller: ArtifactCaller, runId: string | null, location: string, source: string): Promise<SourceOrigin> {
+  private async withFiles(
+    caller: ArtifactCaller,
+    runId: string | null,
+    location: string,
+    source: string,
+  ): Promise<SourceOrigin> {
     const path = artifactPathOf(location);
-    if (path === null) return { runId, storageLocation: location, status: "READY", statusMessage: null, manifestPath: null };
+    if (path === null)
+      return { runId, storageLocation: location, status: "READY", statusMessage: null, manifestPath: null };
     await authorizeArtifactRead(this.artifacts, caller, path);
     if ((await this.artifacts.countUnder(path)) === 0) {
       return failed(runId, `Source ${source} has no files: nothing was uploaded under ${artifactUri(path)}.`);
@@ -92,8 +106,17 @@ export class VersionSources {
   }
 
   /** `copy_model_version` registers `models:/<name>/<v>`; the copy shares the original's files. */
-  private async fromRegisteredVersion(input: SourceInput, caller: ArtifactCaller, name: string, version: number | null, alias: string | null): Promise<SourceOrigin> {
-    const original = alias !== null ? await this.coordinators.versionByAlias(name, alias) : await this.coordinators.version(name, version!);
+  private async fromRegisteredVersion(
+    input: SourceInput,
+    caller: ArtifactCaller,
+    name: string,
+    version: number | null,
+    alias: string | null,
+  ): Promise<SourceOrigin> {
+    const original =
+      alias !== null
+        ? await this.coordinators.versionByAlias(name, alias)
+        : await this.coordinators.version(name, version!);
     if (!original) return failed(input.runId, `Source ${input.source} does not name an existing model version.`);
     const location = original.storageLocation ?? original.source;
     return this.withFiles(caller, input.runId ?? original.runId, location, input.source);

@@ -105,13 +105,14 @@ export class WebhookDispatchService {
    */
   async deliver(deliveryId: string): Promise<SendDecision> {
     const found = await this.deliveries.forSending(deliveryId);
-    if (!found || found.delivery.status !== "pending") return { retry: false };
+    if (found?.delivery.status !== "pending") return { retry: false };
     const { delivery } = found;
     const attempt = delivery.attempts + 1;
 
     let refusal: string | null = null;
     let secret: string | null = null;
-    if (found.webhookStatus !== "ACTIVE") refusal = `The webhook is ${found.webhookStatus}; replay the delivery once it is ACTIVE.`;
+    if (found.webhookStatus !== "ACTIVE")
+      refusal = `The webhook is ${found.webhookStatus}; replay the delivery once it is ACTIVE.`;
     else {
       try {
         checkWebhookUrl(found.url, this.config.allowHosts);
@@ -123,7 +124,10 @@ export class WebhookDispatchService {
     }
     if (refusal !== null) {
       const now = Date.now();
-      await this.record({ deliveryId, attempt, startedAt: now, durationMs: 0, statusCode: null, error: refusal, outcome: "failed" }, now);
+      await this.record(
+        { deliveryId, attempt, startedAt: now, durationMs: 0, statusCode: null, error: refusal, outcome: "failed" },
+        now,
+      );
       return { retry: false };
     }
 
@@ -140,10 +144,22 @@ export class WebhookDispatchService {
       timeoutMs: this.config.timeoutMs,
     });
     const outcome: Outcome = result.statusCode === null ? "retry" : outcomeOf(result.statusCode);
-    const delaySeconds = outcome === "retry" ? (result.retryAfterSeconds ?? backoffSeconds(attempt, this.config.retryBaseSeconds, this.config.retryMaxSeconds)) : 0;
+    const delaySeconds =
+      outcome === "retry"
+        ? (result.retryAfterSeconds ??
+          backoffSeconds(attempt, this.config.retryBaseSeconds, this.config.retryMaxSeconds))
+        : 0;
     const finishedAt = result.startedAt + result.durationMs;
     await this.record(
-      { deliveryId, attempt, startedAt: result.startedAt, durationMs: result.durationMs, statusCode: result.statusCode, error: result.error, outcome },
+      {
+        deliveryId,
+        attempt,
+        startedAt: result.startedAt,
+        durationMs: result.durationMs,
+        statusCode: result.statusCode,
+        error: result.error,
+        outcome,
+      },
       finishedAt + delaySeconds * 1000,
     );
     if (outcome !== "retry") return { retry: false };

@@ -4,11 +4,22 @@ import type { WebhookDeliveryRepository } from "../repositories/webhook-delivery
 import type { WebhookRepository } from "../repositories/webhook-repository";
 import { outcomeOf } from "../webhooks/retry-policy";
 import type { WebhookConfig } from "../webhooks/webhook-config";
-import { parseWebhookEvent, parseWebhookEvents, webhookEntityAction, type WebhookEventType } from "../webhooks/webhook-events";
+import {
+  parseWebhookEvent,
+  parseWebhookEvents,
+  webhookEntityAction,
+  type WebhookEventType,
+} from "../webhooks/webhook-events";
 import { examplePayload, isoTimestamp } from "../webhooks/webhook-payload";
 import { sendWebhook, type SendResult } from "../webhooks/webhook-sender";
 import { ATTEMPT_HEADER } from "../webhooks/webhook-signature";
-import type { DeliveryWithAttempts, ModelGrants, Webhook, WebhookDelivery, WebhookStatus } from "../webhooks/webhook-types";
+import type {
+  DeliveryWithAttempts,
+  ModelGrants,
+  Webhook,
+  WebhookDelivery,
+  WebhookStatus,
+} from "../webhooks/webhook-types";
 import type { WebhookSecretBox } from "../webhooks/webhook-secret-box";
 import { checkWebhookUrl } from "../webhooks/webhook-url-policy";
 import type { WebhookDispatchService } from "./webhook-dispatch-service";
@@ -106,7 +117,11 @@ export class WebhookService {
     return webhook;
   }
 
-  async list(grants: ModelGrants, maxResults: number | undefined, pageToken: string | undefined): Promise<Page<Webhook>> {
+  async list(
+    grants: ModelGrants,
+    maxResults: number | undefined,
+    pageToken: string | undefined,
+  ): Promise<Page<Webhook>> {
     const limit = validateMaxResults(maxResults, 100, 1000);
     const offset = decodePageToken(pageToken);
     const rows = await this.webhooks.list(offset, limit + 1, grants);
@@ -158,10 +173,24 @@ export class WebhookService {
     try {
       checkWebhookUrl(webhook.url, this.config.allowHosts);
       const secret = await this.dispatch.signingSecret(webhook.id, webhook.storedSecret);
-      result = await this.send({ url: webhook.url, secret, deliveryId, body: payload, headers: { [ATTEMPT_HEADER]: "1" }, timeoutMs: this.config.timeoutMs });
+      result = await this.send({
+        url: webhook.url,
+        secret,
+        deliveryId,
+        body: payload,
+        headers: { [ATTEMPT_HEADER]: "1" },
+        timeoutMs: this.config.timeoutMs,
+      });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      result = { startedAt: now, durationMs: 0, statusCode: null, error: message, retryAfterSeconds: null, responseBody: null };
+      result = {
+        startedAt: now,
+        durationMs: 0,
+        statusCode: null,
+        error: message,
+        retryAfterSeconds: null,
+        responseBody: null,
+      };
     }
     const success = result.statusCode !== null && outcomeOf(result.statusCode) === "delivered";
     const finishedAt = result.startedAt + result.durationMs;
@@ -205,7 +234,12 @@ export class WebhookService {
   }
 
   /** A webhook's deliveries, newest first, with every attempt (for a narrowed caller: of its models' events). */
-  async listDeliveries(grants: ModelGrants, id: string, maxResults: number | undefined, pageToken: string | undefined): Promise<Page<DeliveryWithAttempts>> {
+  async listDeliveries(
+    grants: ModelGrants,
+    id: string,
+    maxResults: number | undefined,
+    pageToken: string | undefined,
+  ): Promise<Page<DeliveryWithAttempts>> {
     await this.get(grants, id);
     const limit = validateMaxResults(maxResults, 50, 1000);
     const offset = decodePageToken(pageToken);
@@ -214,12 +248,20 @@ export class WebhookService {
   }
 
   /** Sends a dead or failed delivery again, with a fresh retry budget; same delivery id and body. */
-  async replay(grants: ModelGrants, id: string, deliveryId: string, now = Date.now()): Promise<{ webhook: Webhook; delivery: WebhookDelivery }> {
+  async replay(
+    grants: ModelGrants,
+    id: string,
+    deliveryId: string,
+    now = Date.now(),
+  ): Promise<{ webhook: Webhook; delivery: WebhookDelivery }> {
     const webhook = await this.get(grants, id);
     const delivery = await this.deliveries.get(id, deliveryId, grants);
     if (!delivery) throw new NotFoundError(`Delivery with ID ${deliveryId} not found for webhook ${id}.`);
     if (!(await this.deliveries.reopen(id, deliveryId, now, grants))) {
-      throw new RegistryError("RESOURCE_CONFLICT", `Delivery ${deliveryId} is ${delivery.status}; only dead or failed deliveries can be replayed.`);
+      throw new RegistryError(
+        "RESOURCE_CONFLICT",
+        `Delivery ${deliveryId} is ${delivery.status}; only dead or failed deliveries can be replayed.`,
+      );
     }
     await this.dispatch.enqueue([deliveryId]);
     return { webhook, delivery: { ...delivery, status: "pending", nextAttemptAt: now, updatedAt: now, deadAt: null } };
@@ -231,9 +273,14 @@ export class WebhookService {
    * Only an unrestricted admin: it touches every webhook.
    */
   async resealSecrets(grants: ModelGrants): Promise<ResealReport> {
-    if (grants !== null) throw new RegistryError("PERMISSION_DENIED", "Only an unrestricted admin reseals webhook secrets (it touches every webhook).");
+    if (grants !== null)
+      throw new RegistryError(
+        "PERMISSION_DENIED",
+        "Only an unrestricted admin reseals webhook secrets (it touches every webhook).",
+      );
     const prefix = this.box.sealPrefix;
-    if (prefix === null) throw new RegistryError("TEMPORARILY_UNAVAILABLE", `Modelgate is not configured: ${this.box.unavailable}.`);
+    if (prefix === null)
+      throw new RegistryError("TEMPORARILY_UNAVAILABLE", `Modelgate is not configured: ${this.box.unavailable}.`);
     const report: ResealReport = { resealed: 0, unreadable: [] };
     for (const { id, storedSecret } of await this.webhooks.secretsWithout(prefix)) {
       const next = await this.box.resealed(id, storedSecret);
@@ -271,17 +318,20 @@ function checkFilter(grants: ModelGrants, modelName: string): void {
     );
   }
   // The name is not echoed: an answer to a narrowed token names only models it holds.
-  if (!grants.includes(modelName)) throw new RegistryError("PERMISSION_DENIED", "This token has no rights on the model named in 'model_name'.");
+  if (!grants.includes(modelName))
+    throw new RegistryError("PERMISSION_DENIED", "This token has no rights on the model named in 'model_name'.");
 }
 
 function checkName(name: string): string {
   if (name.trim() === "") throw new InvalidParameterError("Webhook name cannot be empty.");
-  if (name.length > MAX_NAME) throw new InvalidParameterError(`Webhook name exceeds the maximum length of ${MAX_NAME} characters.`);
+  if (name.length > MAX_NAME)
+    throw new InvalidParameterError(`Webhook name exceeds the maximum length of ${MAX_NAME} characters.`);
   return name;
 }
 
 function checkUrl(url: string, config: WebhookConfig): string {
-  if (url.length > MAX_URL) throw new InvalidParameterError(`Webhook URL exceeds the maximum length of ${MAX_URL} characters.`);
+  if (url.length > MAX_URL)
+    throw new InvalidParameterError(`Webhook URL exceeds the maximum length of ${MAX_URL} characters.`);
   checkWebhookUrl(url, config.allowHosts);
   return url;
 }

@@ -17,14 +17,18 @@ export function webhookServices(db: Database, env: Env, resolveModelId: (name: s
   const queue: DeliveryQueue = {
     async enqueue(ids) {
       for (let i = 0; i < ids.length; i += SEND_BATCH) {
-        await env.WEBHOOK_DELIVERIES.sendBatch(ids.slice(i, i + SEND_BATCH).map((deliveryId) => ({ body: { deliveryId } satisfies DeliveryMessage })));
+        await env.WEBHOOK_DELIVERIES.sendBatch(
+          ids.slice(i, i + SEND_BATCH).map((deliveryId) => ({ body: { deliveryId } satisfies DeliveryMessage })),
+        );
       }
     },
   };
   const scheduler: SweepScheduler = {
     async armSweep() {
       // A second past the sweep's threshold, so a delivery queued now is overdue by then if lost.
-      await env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(DISPATCHER_NAME)).arm(webhookConfig.sweepAfterMs + 1000);
+      await env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(DISPATCHER_NAME)).arm(
+        webhookConfig.sweepAfterMs + 1000,
+      );
     },
   };
   // Webhook secrets are sealed at rest with MODELGATE_WEBHOOK_KEYS; without it, storing a secret

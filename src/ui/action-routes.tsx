@@ -31,7 +31,8 @@ async function readForm(c: Context<AppEnv>): Promise<Form> {
   const form: Form = {};
   for (const [key, value] of Object.entries(body)) {
     if (typeof value === "string") form[key] = value;
-    else if (Array.isArray(value)) form[key] = value.filter((v): v is string => typeof v === "string").join(LIST_SEPARATOR);
+    else if (Array.isArray(value))
+      form[key] = value.filter((v): v is string => typeof v === "string").join(LIST_SEPARATOR);
   }
   return form;
 }
@@ -53,7 +54,11 @@ const optionalComment = (form: Form) => (form.comment?.trim() ? form.comment.tri
  * confirmation. Refusals by the registry's rules come back as a message on the model page; a
  * model or version that does not exist is a 404 page; anything else is a 500.
  */
-function action(path: string, name: UiAction, run: (c: Context<AppEnv>, model: string, form: Form) => Promise<Outcome>) {
+function action(
+  path: string,
+  name: UiAction,
+  run: (c: Context<AppEnv>, model: string, form: Form) => Promise<Outcome>,
+) {
   actionRoutes.post(`/ui/actions/models/:name/${path}`, mayPerform(name), verifyCsrf, async (c) => {
     const model = c.req.param("name");
     const form = await readForm(c);
@@ -61,7 +66,8 @@ function action(path: string, name: UiAction, run: (c: Context<AppEnv>, model: s
     try {
       outcome = await run(c, model, form);
     } catch (error) {
-      if (!(error instanceof RegistryError) || STATUS_BY_CODE[error.code] >= 500 || STATUS_BY_CODE[error.code] === 404) throw error;
+      if (!(error instanceof RegistryError) || STATUS_BY_CODE[error.code] >= 500 || STATUS_BY_CODE[error.code] === 404)
+        throw error;
       setFlash(c, { kind: "error", text: error.message });
       return c.redirect(backTo(model, form), 303);
     }
@@ -69,8 +75,15 @@ function action(path: string, name: UiAction, run: (c: Context<AppEnv>, model: s
       setFlash(c, { kind: "ok", text: outcome.done });
       return c.redirect(backTo(model, form), 303);
     }
-    const fields = Object.fromEntries(Object.entries(form).filter(([k]) => k !== CSRF_FIELD && k !== "confirmed" && k !== "comment"));
-    const confirmation: Confirmation = { ...outcome.confirm, action: actionHref(model, path), fields, cancelHref: backTo(model, form) };
+    const fields = Object.fromEntries(
+      Object.entries(form).filter(([k]) => k !== CSRF_FIELD && k !== "confirmed" && k !== "comment"),
+    );
+    const confirmation: Confirmation = {
+      ...outcome.confirm,
+      action: actionHref(model, path),
+      fields,
+      cancelHref: backTo(model, form),
+    };
     return renderPage(
       c,
       { title: outcome.confirm.title, crumbs: [["Models", "/"], [model, modelHref(model)], ["confirm"]] },
@@ -86,7 +99,10 @@ action("stage", "stage", async (c, model, form) => {
   const { registry } = c.var.services;
   const stage = parseStage(form.stage ?? "");
   const number = parseVersion(form.version ?? "");
-  const [version, [production]] = await Promise.all([registry.getVersion(model, String(number)), registry.getLatestVersions(model, ["Production"])]);
+  const [version, [production]] = await Promise.all([
+    registry.getVersion(model, String(number)),
+    registry.getLatestVersions(model, ["Production"]),
+  ]);
   const leavesProduction = version.currentStage === "Production" && stage !== "Production";
   if ((stage === "Production" || stage === "Archived" || leavesProduction) && !confirmed(form)) {
     const verb = stage === "Archived" ? "Archive" : stage === "Production" ? "Promote" : "Move";
@@ -102,8 +118,8 @@ action("stage", "stage", async (c, model, form) => {
             </p>
             {stage === "Production" && (
               <p>
-                models:/{model}/Production and /v1/models/{model}/Production resolve to version {number} from now on (other edge locations within
-                the resolution TTL).{" "}
+                models:/{model}/Production and /v1/models/{model}/Production resolve to version {number} from now on
+                (other edge locations within the resolution TTL).{" "}
                 {production && production.version !== number
                   ? `Version ${production.version}, in Production now, will be archived.`
                   : !production && `${model} has no Production version now.`}
@@ -124,7 +140,10 @@ action("stage", "stage", async (c, model, form) => {
     comment: optionalComment(form),
     caller: c.var.principal,
   });
-  const archived = stage === "Production" && production && production.version !== number ? ` Version ${production.version} was archived.` : "";
+  const archived =
+    stage === "Production" && production && production.version !== number
+      ? ` Version ${production.version} was archived.`
+      : "";
   return { done: `Version ${number} moved from ${version.currentStage} to ${moved.currentStage}.${archived}` };
 });
 
@@ -134,7 +153,10 @@ action("rollback", "rollback", async (c, model, form) => {
   if (!confirmed(form)) {
     const plan = await rollbacks.plan(model);
     if (expected !== undefined && plan.current.version !== expected) {
-      throw new RegistryError("RESOURCE_CONFLICT", `Production of '${model}' changed since the page was loaded: version ${plan.current.version} is in Production now. Nothing was rolled back.`);
+      throw new RegistryError(
+        "RESOURCE_CONFLICT",
+        `Production of '${model}' changed since the page was loaded: version ${plan.current.version} is in Production now. Nothing was rolled back.`,
+      );
     }
     form.expected = String(plan.current.version);
     return {
@@ -145,8 +167,8 @@ action("rollback", "rollback", async (c, model, form) => {
         consequences: (
           <>
             <p>
-              Version {plan.target.version}, the previous Production version, is promoted back to Production; version {plan.current.version}, in
-              Production now, is archived.
+              Version {plan.target.version}, the previous Production version, is promoted back to Production; version{" "}
+              {plan.current.version}, in Production now, is archived.
             </p>
             <p>The history records it as “rollback to version {plan.target.version}”.</p>
           </>
@@ -154,8 +176,16 @@ action("rollback", "rollback", async (c, model, form) => {
       },
     };
   }
-  const done = await c.var.services.registry.rollback({ name: model, actor: c.var.actor, expectedCurrent: expected, comment: optionalComment(form), caller: c.var.principal });
-  return { done: `Rolled back: version ${done.restored.version} is in Production again; version ${done.archived} was archived.` };
+  const done = await c.var.services.registry.rollback({
+    name: model,
+    actor: c.var.actor,
+    expectedCurrent: expected,
+    comment: optionalComment(form),
+    caller: c.var.principal,
+  });
+  return {
+    done: `Rolled back: version ${done.restored.version} is in Production again; version ${done.archived} was archived.`,
+  };
 });
 
 action("aliases", "setAlias", async (c, model, form) => {
@@ -171,14 +201,17 @@ action("aliases", "setAlias", async (c, model, form) => {
         confirmLabel: `Move @${alias} to version ${number}`,
         consequences: (
           <p>
-            Anything that loads models:/{model}@{alias} gets version {number} instead of version {existing.version} from now on.
+            Anything that loads models:/{model}@{alias} gets version {number} instead of version {existing.version} from
+            now on.
           </p>
         ),
       },
     };
   }
   await registry.setAlias(model, alias, String(number), c.var.actor);
-  return { done: `@${alias} now points at version ${number}${existing && existing.version !== number ? ` (it pointed at version ${existing.version})` : ""}.` };
+  return {
+    done: `@${alias} now points at version ${number}${existing && existing.version !== number ? ` (it pointed at version ${existing.version})` : ""}.`,
+  };
 });
 
 action("aliases/delete", "deleteAlias", async (c, model, form) => {
@@ -193,7 +226,8 @@ action("aliases/delete", "deleteAlias", async (c, model, form) => {
         confirmLabel: `Remove @${alias}`,
         consequences: (
           <p>
-            @{alias} points at version {existing.version}. Once removed, anything that loads models:/{model}@{alias} fails.
+            @{alias} points at version {existing.version}. Once removed, anything that loads models:/{model}@{alias}{" "}
+            fails.
           </p>
         ),
       },
@@ -223,7 +257,12 @@ action("tags/delete", "deleteTag", async (c, model, form) => {
       confirm: {
         title: `Remove tag ${key}?`,
         confirmLabel: `Remove tag ${key}`,
-        consequences: <p>The tag {key}{tag.value ? `=${tag.value}` : ""} is removed from {model}.</p>,
+        consequences: (
+          <p>
+            The tag {key}
+            {tag.value ? `=${tag.value}` : ""} is removed from {model}.
+          </p>
+        ),
       },
     };
   }
@@ -234,7 +273,11 @@ action("tags/delete", "deleteTag", async (c, model, form) => {
 action("key-metrics", "pinMetrics", async (c, model, form) => {
   const { registry } = c.var.services;
   const keys = (form.metric ?? "").split(LIST_SEPARATOR).filter((k) => k.trim() !== "");
-  if (keys.length > MAX_PINNED_METRICS) throw new RegistryError("INVALID_PARAMETER_VALUE", `Pin at most ${MAX_PINNED_METRICS} metrics; ${keys.length} were chosen.`);
+  if (keys.length > MAX_PINNED_METRICS)
+    throw new RegistryError(
+      "INVALID_PARAMETER_VALUE",
+      `Pin at most ${MAX_PINNED_METRICS} metrics; ${keys.length} were chosen.`,
+    );
   const value = pinnedValue(keys);
   if (value === "") {
     const pinned = (await registry.getModel(model)).tags.some((t) => t.key === KEY_METRICS_TAG);

@@ -7,7 +7,18 @@ import { plottable, type StepPoint } from "./metrics";
 // legend under the chart, and a bar's value sits in that bar's own column.
 
 /** Series colours (Okabe–Ito, dark enough on white); a series also differs by dash from the 5th on. */
-export const SERIES_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8A6100", "#1b1f24", "#56B4E9", "#7a4e9a", "#a0522d", "#2f6f3e"];
+export const SERIES_COLOURS = [
+  "#0072B2",
+  "#D55E00",
+  "#009E73",
+  "#CC79A7",
+  "#8A6100",
+  "#1b1f24",
+  "#56B4E9",
+  "#7a4e9a",
+  "#a0522d",
+  "#2f6f3e",
+];
 export const seriesColour = (i: number) => SERIES_COLOURS[i % SERIES_COLOURS.length];
 export const seriesDash = (i: number) => (i >= 5 ? "6 4" : undefined);
 
@@ -90,8 +101,21 @@ function YGrid(props: { frame: Frame; ticks: number[]; y: (v: number) => number 
     <>
       {props.ticks.map((t) => (
         <g>
-          <line x1={f.margin.left} x2={f.width - f.margin.right} y1={props.y(t)} y2={props.y(t)} stroke="#d5dbe1" stroke-width="1" />
-          <text x={f.margin.left - 6} y={props.y(t) + f.font * 0.35} text-anchor="end" font-size={f.font} fill="#4d5661">
+          <line
+            x1={f.margin.left}
+            x2={f.width - f.margin.right}
+            y1={props.y(t)}
+            y2={props.y(t)}
+            stroke="#d5dbe1"
+            stroke-width="1"
+          />
+          <text
+            x={f.margin.left - 6}
+            y={props.y(t) + f.font * 0.35}
+            text-anchor="end"
+            font-size={f.font}
+            fill="#4d5661"
+          >
             {tickLabel(t, spacing)}
           </text>
         </g>
@@ -123,13 +147,32 @@ export function StepChart(props: { id: string; title: string; series: Series[]; 
   const y = (v: number) => f.margin.top + plotH - ((v - y0) / (y1 - y0)) * plotH;
   const titleId = `${props.id}-title`;
   return (
-    <svg class={props.small ? "chart small" : "chart"} viewBox={`0 0 ${f.width} ${f.height}`} role="img" aria-labelledby={titleId} xmlns="http://www.w3.org/2000/svg">
+    <svg
+      class={props.small ? "chart small" : "chart"}
+      viewBox={`0 0 ${f.width} ${f.height}`}
+      role="img"
+      aria-labelledby={titleId}
+      xmlns="http://www.w3.org/2000/svg"
+    >
       <title id={titleId}>{props.title}</title>
       <YGrid frame={f} ticks={ys} y={y} />
-      <line x1={f.margin.left} x2={f.width - f.margin.right} y1={f.margin.top + plotH} y2={f.margin.top + plotH} stroke="#8c959f" stroke-width="1" />
+      <line
+        x1={f.margin.left}
+        x2={f.width - f.margin.right}
+        y1={f.margin.top + plotH}
+        y2={f.margin.top + plotH}
+        stroke="#8c959f"
+        stroke-width="1"
+      />
       {xs.map((t) => (
         // Low enough that the lowest value tick, level with the axis, never touches a step label.
-        <text x={x(t)} y={f.margin.top + plotH + Math.round(f.font * 1.6)} text-anchor="middle" font-size={f.font} fill="#4d5661">
+        <text
+          x={x(t)}
+          y={f.margin.top + plotH + Math.round(f.font * 1.6)}
+          text-anchor="middle"
+          font-size={f.font}
+          fill="#4d5661"
+        >
           {String(t)}
         </text>
       ))}
@@ -152,7 +195,14 @@ export function StepChart(props: { id: string; title: string; series: Series[]; 
                 stroke-linejoin="round"
               />
             )}
-            <circle cx={x(last.step).toFixed(1)} cy={y(last.value).toFixed(1)} r={props.small ? "3" : "4"} fill={s.colour} stroke="#fff" stroke-width="1.5" />
+            <circle
+              cx={x(last.step).toFixed(1)}
+              cy={y(last.value).toFixed(1)}
+              r={props.small ? "3" : "4"}
+              fill={s.colour}
+              stroke="#fff"
+              stroke-width="1.5"
+            />
           </g>
         );
       })}
@@ -186,7 +236,13 @@ export function BarChart(props: { id: string; title: string; bars: Bar[] }) {
   const labelFont = column < 48 ? 12 : 14;
   const titleId = `${props.id}-title`;
   return (
-    <svg class="chart" viewBox={`0 0 ${f.width} ${f.height}`} role="img" aria-labelledby={titleId} xmlns="http://www.w3.org/2000/svg">
+    <svg
+      class="chart"
+      viewBox={`0 0 ${f.width} ${f.height}`}
+      role="img"
+      aria-labelledby={titleId}
+      xmlns="http://www.w3.org/2000/svg"
+    >
       <title id={titleId}>{props.title}</title>
       <YGrid frame={f} ticks={ys} y={y} />
       {props.bars.map((b, i) => {
@@ -199,11 +255,32 @@ export function BarChart(props: { id: string; title: string; bars: Bar[] }) {
         const labelY = usable && (b.value as number) < 0 ? y(0) - 6 : top - 6;
         return (
           <g data-bar={b.label}>
-            {usable && <rect x={(centre - barW / 2).toFixed(1)} y={top.toFixed(1)} width={barW.toFixed(1)} height={Math.max(height, 1).toFixed(1)} fill={b.colour} />}
-            <text x={centre.toFixed(1)} y={labelY.toFixed(1)} text-anchor="middle" font-size={labelFont} font-weight="600" fill="#1b1f24">
+            {usable && (
+              <rect
+                x={(centre - barW / 2).toFixed(1)}
+                y={top.toFixed(1)}
+                width={barW.toFixed(1)}
+                height={Math.max(height, 1).toFixed(1)}
+                fill={b.colour}
+              />
+            )}
+            <text
+              x={centre.toFixed(1)}
+              y={labelY.toFixed(1)}
+              text-anchor="middle"
+              font-size={labelFont}
+              font-weight="600"
+              fill="#1b1f24"
+            >
               {usable ? fitNumber(b.value as number, column - 4, labelFont) : "no value"}
             </text>
-            <text x={centre.toFixed(1)} y={f.height - f.margin.bottom + f.font + 8} text-anchor="middle" font-size={f.font} fill="#1b1f24">
+            <text
+              x={centre.toFixed(1)}
+              y={f.height - f.margin.bottom + f.font + 8}
+              text-anchor="middle"
+              font-size={f.font}
+              fill="#1b1f24"
+            >
               {b.label}
             </text>
           </g>
@@ -217,7 +294,14 @@ export function BarChart(props: { id: string; title: string; bars: Bar[] }) {
 /** A legend swatch: the series' colour and dash, as a short line. */
 export function Swatch(props: { colour: string; dash?: string }) {
   return (
-    <svg class="swatch" viewBox="0 0 24 10" width="24" height="10" aria-hidden="true" xmlns="http://www.w3.org/2000/svg">
+    <svg
+      class="swatch"
+      viewBox="0 0 24 10"
+      width="24"
+      height="10"
+      aria-hidden="true"
+      xmlns="http://www.w3.org/2000/svg"
+    >
       <line x1="1" x2="23" y1="5" y2="5" stroke={props.colour} stroke-width="3" stroke-dasharray={props.dash} />
     </svg>
   );

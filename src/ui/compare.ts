@@ -20,7 +20,8 @@ export function parseVersionList(inputs: string[]): number[] {
     }
   }
   if (out.length < MIN_COMPARED) throw new InvalidParameterError(`Pick at least ${MIN_COMPARED} versions to compare.`);
-  if (out.length > MAX_COMPARED) throw new InvalidParameterError(`At most ${MAX_COMPARED} versions can be compared at once; got ${out.length}.`);
+  if (out.length > MAX_COMPARED)
+    throw new InvalidParameterError(`At most ${MAX_COMPARED} versions can be compared at once; got ${out.length}.`);
   return out;
 }
 
@@ -41,7 +42,9 @@ export function compareRows<T>(columns: Map<string, T>[], same: (a: T, b: T) => 
     .map((key) => {
       const cells = columns.map((column) => (column.has(key) ? column.get(key)! : null));
       const first = cells[0];
-      const differs = cells.some((cell) => (cell === null) !== (first === null) || (cell !== null && first !== null && !same(cell, first)));
+      const differs = cells.some(
+        (cell) => (cell === null) !== (first === null) || (cell !== null && first !== null && !same(cell, first)),
+      );
       return { key, cells, differs };
     });
 }

@@ -74,14 +74,12 @@ export function Snippet(props: { id: string; label: string; text: string }) {
       <div class="muted" id={`${props.id}-label`}>
         {props.label}
       </div>
-      <div class="snippet">
-        <pre id={props.id} aria-labelledby={`${props.id}-label`}>
-          {props.text}
-        </pre>
+      <figure class="snippet" aria-labelledby={`${props.id}-label`}>
+        <pre id={props.id}>{props.text}</pre>
         <button type="button" data-copy={props.id} hidden aria-label={`Copy: ${props.label}`}>
           Copy
         </button>
-      </div>
+      </figure>
     </div>
   );
 }
@@ -90,7 +88,9 @@ export function Snippet(props: { id: string; label: string; text: string }) {
 export function HiddenFields(props: { fields: Record<string, string | undefined> }) {
   return (
     <>
-      {Object.entries(props.fields).map(([name, value]) => value !== undefined && <input type="hidden" name={name} value={value} />)}
+      {Object.entries(props.fields).map(
+        ([name, value]) => value !== undefined && <input type="hidden" name={name} value={value} />,
+      )}
     </>
   );
 }

@@ -28,7 +28,10 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
     if (keys.size > 16) keys.clear();
-    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
     keys.set(secret, key);
   }
   return key;
@@ -36,7 +39,11 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 
 function signingSecrets(c: Context<AppEnv>): string[] {
   const secrets = parseSigningKeys(c.env.MODELGATE_SIGNING_KEYS).map((k) => k.secret);
-  if (secrets.length === 0) throw new RegistryError("TEMPORARILY_UNAVAILABLE", "Modelgate is not configured: the MODELGATE_SIGNING_KEYS secret is missing.");
+  if (secrets.length === 0)
+    throw new RegistryError(
+      "TEMPORARILY_UNAVAILABLE",
+      "Modelgate is not configured: the MODELGATE_SIGNING_KEYS secret is missing.",
+    );
   return secrets;
 }
 
@@ -66,7 +73,11 @@ export async function csrfToken(c: Context<AppEnv>): Promise<string> {
   return toHex(await crypto.subtle.sign("HMAC", key, message(nonce, binding(c))));
 }
 
-const refused = (why: string) => new RegistryError("PERMISSION_DENIED", `The form was refused (CSRF protection): ${why}. Reload the page and try again.`);
+const refused = (why: string) =>
+  new RegistryError(
+    "PERMISSION_DENIED",
+    `The form was refused (CSRF protection): ${why}. Reload the page and try again.`,
+  );
 
 async function validToken(c: Context<AppEnv>, token: string): Promise<boolean> {
   const nonce = getCookie(c, cookieName(c));
@@ -89,7 +100,8 @@ export const verifyCsrf: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw refused("it was not sent from this site");
   }
   const type = c.req.header("content-type") ?? "";
-  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)) throw refused("it is not a form submission");
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type))
+    throw refused("it is not a form submission");
   const body = await c.req.parseBody();
   const token = body[CSRF_FIELD];
   if (typeof token !== "string" || token === "") throw refused("it carries no token");

@@ -32,7 +32,8 @@ export function takeFlash(c: Context): Flash | null {
     const value: unknown = JSON.parse(raw);
     if (value && typeof value === "object") {
       const { kind, text } = value as Record<string, unknown>;
-      if ((kind === "ok" || kind === "error") && typeof text === "string") return { kind, text: text.slice(0, MAX_TEXT + 1) };
+      if ((kind === "ok" || kind === "error") && typeof text === "string")
+        return { kind, text: text.slice(0, MAX_TEXT + 1) };
     }
   } catch {
     // a mangled cookie is no message

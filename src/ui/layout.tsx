@@ -47,7 +47,9 @@ function Who(props: { actor: string; session: Session | null }) {
   );
 }
 
-function Layout(props: PageShell & { nonce: string; flash: Flash | null; actor: string; session: Session | null; children?: Child }) {
+function Layout(
+  props: PageShell & { nonce: string; flash: Flash | null; actor: string; session: Session | null; children?: Child },
+) {
   return (
     <html lang="en">
       <head>
@@ -66,6 +68,7 @@ function Layout(props: PageShell & { nonce: string; flash: Flash | null; actor: 
             Modelgate
           </a>
           <Who actor={props.actor} session={props.session} />
+          {/* biome-ignore lint/a11y/useSemanticElements: the <search> element is too new for the browsers we support; the role says the same */}
           <form method="get" action="/" role="search">
             <label class="sr" for="q">
               Search models
@@ -99,7 +102,12 @@ function Layout(props: PageShell & { nonce: string; flash: Flash | null; actor: 
 }
 
 /** The document and its headers: a fresh CSP nonce for the inline style and script. */
-export async function renderDocument(c: Context<AppEnv>, shell: PageShell, body: Child, flash: Flash | null): Promise<{ html: string; headers: Record<string, string> }> {
+export async function renderDocument(
+  c: Context<AppEnv>,
+  shell: PageShell,
+  body: Child,
+  flash: Flash | null,
+): Promise<{ html: string; headers: Record<string, string> }> {
   const nonce = toBase64(crypto.getRandomValues(new Uint8Array(16)));
   const principal = c.var.principal;
   // A sign-out button only for a cookie session: credentials the browser sends itself (HTTP Basic)
@@ -113,7 +121,10 @@ export async function renderDocument(c: Context<AppEnv>, shell: PageShell, body:
         : null
       : { signedIn: false };
   const html =
-    "<!doctype html>" + (await (<Layout {...shell} nonce={nonce} flash={flash} actor={c.var.actor} session={session} children={body} />).toString());
+    "<!doctype html>" +
+    (await (
+      <Layout {...shell} nonce={nonce} flash={flash} actor={c.var.actor} session={session} children={body} />
+    ).toString());
   const headers = {
     "content-type": "text/html; charset=UTF-8",
     "content-security-policy": [
@@ -133,7 +144,12 @@ export async function renderDocument(c: Context<AppEnv>, shell: PageShell, body:
 }
 
 /** A page from a route handler, showing (and clearing) the pending flash message. */
-export async function renderPage(c: Context<AppEnv>, shell: PageShell, body: Child, status: ContentfulStatusCode = 200): Promise<Response> {
+export async function renderPage(
+  c: Context<AppEnv>,
+  shell: PageShell,
+  body: Child,
+  status: ContentfulStatusCode = 200,
+): Promise<Response> {
   const { html, headers } = await renderDocument(c, shell, body, takeFlash(c));
   // c.body merges the cookies this request set (the CSRF nonce, the cleared flash).
   return c.body(html, status, headers);

@@ -22,7 +22,9 @@ export function pinnedMetrics(tags: Tag[]): string[] {
 
 /** The tag value that pins `keys` (in the order given, without repeats or empty names). */
 export function pinnedValue(keys: string[]): string {
-  return [...new Set(keys.map((k) => k.trim()).filter((k) => k !== "" && !k.includes(",")))].slice(0, MAX_PINNED_METRICS).join(",");
+  return [...new Set(keys.map((k) => k.trim()).filter((k) => k !== "" && !k.includes(",")))]
+    .slice(0, MAX_PINNED_METRICS)
+    .join(",");
 }
 
 /**
@@ -49,12 +51,54 @@ export type Direction = "lower" | "higher";
 
 // Word parts of common metric names. A name matching neither list has no "better" direction: the
 // pages then mark no best value rather than guess.
-const LOWER = new Set(["loss", "logloss", "err", "error", "errors", "rmse", "mse", "mae", "mape", "smape", "rmsle", "msle", "perplexity", "latency", "brier", "wer", "cer", "fpr", "fnr"]);
-const HIGHER = new Set(["acc", "accuracy", "auc", "roc", "f1", "precision", "recall", "r2", "iou", "bleu", "rouge", "ndcg", "dice", "tpr", "map", "mrr", "top1", "top5"]);
+const LOWER = new Set([
+  "loss",
+  "logloss",
+  "err",
+  "error",
+  "errors",
+  "rmse",
+  "mse",
+  "mae",
+  "mape",
+  "smape",
+  "rmsle",
+  "msle",
+  "perplexity",
+  "latency",
+  "brier",
+  "wer",
+  "cer",
+  "fpr",
+  "fnr",
+]);
+const HIGHER = new Set([
+  "acc",
+  "accuracy",
+  "auc",
+  "roc",
+  "f1",
+  "precision",
+  "recall",
+  "r2",
+  "iou",
+  "bleu",
+  "rouge",
+  "ndcg",
+  "dice",
+  "tpr",
+  "map",
+  "mrr",
+  "top1",
+  "top5",
+]);
 
 /** Whether a lower or a higher value of the metric is better, read from its name; null when the name does not say. */
 export function metricDirection(key: string): Direction | null {
-  const words = key.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const words = key
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
   // The last word that says decides: val_loss, f1_score, roc_auc, error_rate_at_top1 …
   for (let i = words.length - 1; i >= 0; i--) {
     if (LOWER.has(words[i])) return "lower";
@@ -64,7 +108,8 @@ export function metricDirection(key: string): Direction | null {
 }
 
 /** A value the pages can place on an axis or compare (MLflow stores ±Infinity as ±MAX_VALUE). */
-export const plottable = (v: number | null | undefined): v is number => v !== null && v !== undefined && Number.isFinite(v) && Math.abs(v) < Number.MAX_VALUE;
+export const plottable = (v: number | null | undefined): v is number =>
+  v !== null && v !== undefined && Number.isFinite(v) && Math.abs(v) < Number.MAX_VALUE;
 
 /** The best of some values by the metric's direction, or null when there is no direction or no usable value. */
 export function bestValue(key: string, values: (number | null | undefined)[]): number | null {
@@ -87,9 +132,20 @@ export const DEFAULT_SORT: VersionSort = { by: "version", order: "desc" };
 /** The sort a URL asks for; anything unknown falls back to newest version first. */
 export function parseSort(by: string | undefined, order: string | undefined): VersionSort {
   if (!by) return DEFAULT_SORT;
-  const known = by === "version" || by === "created" || by === "run" || (by.startsWith("metric:") && by.length > "metric:".length);
+  const known =
+    by === "version" || by === "created" || by === "run" || (by.startsWith("metric:") && by.length > "metric:".length);
   if (!known) return DEFAULT_SORT;
-  return { by, order: order === "asc" ? "asc" : order === "desc" ? "desc" : by === "version" || by === "created" ? "desc" : defaultOrder(by) };
+  return {
+    by,
+    order:
+      order === "asc"
+        ? "asc"
+        : order === "desc"
+          ? "desc"
+          : by === "version" || by === "created"
+            ? "desc"
+            : defaultOrder(by),
+  };
 }
 
 /** A metric column's first click sorts best first when the name says which way is better. */
@@ -111,7 +167,7 @@ export interface SortableVersion {
  */
 export function sortVersions<T extends SortableVersion>(rows: T[], sort: VersionSort): T[] {
   const sign = sort.order === "asc" ? 1 : -1;
-  const valueOf = (row: T): number | string | null => {
+  const sortKey = (row: T): number | string | null => {
     if (sort.by === "version") return row.number;
     if (sort.by === "created") return row.creationTime;
     if (sort.by === "run") return row.runName || null;
@@ -119,8 +175,8 @@ export function sortVersions<T extends SortableVersion>(rows: T[], sort: Version
     return v === undefined || Number.isNaN(v) ? null : v;
   };
   return [...rows].sort((a, b) => {
-    const x = valueOf(a);
-    const y = valueOf(b);
+    const x = sortKey(a);
+    const y = sortKey(b);
     if (x === null || y === null) return x === y ? b.number - a.number : x === null ? 1 : -1;
     const c = typeof x === "string" ? x.localeCompare(String(y)) : x - (y as number);
     return c !== 0 ? sign * c : b.number - a.number;

@@ -31,7 +31,9 @@ export const pageRoutes = new Hono<AppEnv>();
 pageRoutes.get("/", mayView(false), async (c) => {
   const query = (c.req.query("q") ?? "").trim();
   if (query.length > MAX_MODEL_NAME_LENGTH) {
-    throw new InvalidParameterError(`Search text longer than ${MAX_MODEL_NAME_LENGTH} characters cannot match a model name.`);
+    throw new InvalidParameterError(
+      `Search text longer than ${MAX_MODEL_NAME_LENGTH} characters cannot match a model name.`,
+    );
   }
   const pageToken = c.req.query("page_token") || undefined;
   const page = await c.var.services.registry.searchModels({
@@ -44,7 +46,11 @@ pageRoutes.get("/", mayView(false), async (c) => {
   const data = new RunData(openDatabase(c.env.DB));
   const ids = page.items.map((m) => m.id);
   const liveRunIds = page.items.flatMap((m) => m.latestVersions.map((v) => v.runId)).filter((id): id is string => !!id);
-  const [counts, usage, runs] = await Promise.all([data.versionCounts(ids), data.metricUsage(ids), data.runSummaries(liveRunIds)]);
+  const [counts, usage, runs] = await Promise.all([
+    data.versionCounts(ids),
+    data.metricUsage(ids),
+    data.runSummaries(liveRunIds),
+  ]);
   const summaries: ModelSummary[] = page.items.map((model) => {
     const key = keyMetrics(pinnedMetrics(model.tags), rankCounts(usage.get(model.id) ?? new Map()), 1)[0] ?? null;
     const live = (stage: "Production" | "Staging") => {
@@ -53,7 +59,13 @@ pageRoutes.get("/", mayView(false), async (c) => {
       const run = version.runId ? runs.get(version.runId) : undefined;
       return { version: version.version, value: key !== null ? (run?.metrics.get(key) ?? null) : null };
     };
-    return { model, versions: counts.get(model.id) ?? 0, keyMetric: key, production: live("Production"), staging: live("Staging") };
+    return {
+      model,
+      versions: counts.get(model.id) ?? 0,
+      keyMetric: key,
+      production: live("Production"),
+      staging: live("Staging"),
+    };
   });
   return renderPage(
     c,
@@ -89,12 +101,21 @@ pageRoutes.get("/models/:name", mayView(true), async (c) => {
   // Runs of this page's versions and of the live ones (which may be on another page), read at once.
   const runIds = [...versions.items, ...model.latestVersions].map((v) => v.runId).filter((id): id is string => !!id);
   const runs = await new RunData(openDatabase(c.env.DB)).runSummaries(runIds);
-  const rows = versions.items.map((version) => ({ version, run: version.runId ? (runs.get(version.runId) ?? null) : null }));
+  const rows = versions.items.map((version) => ({
+    version,
+    run: version.runId ? (runs.get(version.runId) ?? null) : null,
+  }));
   const ranked = mostLogged(rows.map((r) => (r.run ? r.run.metrics.keys() : [])));
   const pinned = pinnedMetrics(model.tags);
   const keys = keyMetrics(pinned, ranked);
   const sorted = sortVersions(
-    rows.map((r) => ({ ...r, number: r.version.version, creationTime: r.version.creationTime, runName: r.run?.name ?? null, metrics: r.run?.metrics ?? new Map<string, number>() })),
+    rows.map((r) => ({
+      ...r,
+      number: r.version.version,
+      creationTime: r.version.creationTime,
+      runName: r.run?.name ?? null,
+      metrics: r.run?.metrics ?? new Map<string, number>(),
+    })),
     sort,
   );
   return renderPage(
@@ -140,17 +161,32 @@ pageRoutes.get("/models/:name/versions/:version", mayView(true), async (c) => {
   const downloads = new Map<string, string>();
   if (files.length > 0 && config.authEnabled) {
     // With access control on, a plain link would need the token; a signed link carries its own right.
-    const signed = await delivery.signedUrls({ name, version: String(version.version), origin, viaR2: false, expiresIn: SIGNED_LINK_SECONDS });
+    const signed = await delivery.signedUrls({
+      name,
+      version: String(version.version),
+      origin,
+      viaR2: false,
+      expiresIn: SIGNED_LINK_SECONDS,
+    });
     for (const s of signed) downloads.set(s.path, s.url);
   } else {
     for (const f of files) downloads.set(f.path, filePath(name, version.version, f.path));
   }
-  const archiveUrl = files.length > 0 && !config.authEnabled ? `/v1/models/${encodeURIComponent(name)}/versions/${version.version}/archive.tar` : null;
+  const archiveUrl =
+    files.length > 0 && !config.authEnabled
+      ? `/v1/models/${encodeURIComponent(name)}/versions/${version.version}/archive.tar`
+      : null;
   const runId = found.run?.run.runId;
-  const [histories, csrf] = await Promise.all([runId ? new RunData(openDatabase(c.env.DB)).histories([runId]) : Promise.resolve(null), csrfToken(c)]);
+  const [histories, csrf] = await Promise.all([
+    runId ? new RunData(openDatabase(c.env.DB)).histories([runId]) : Promise.resolve(null),
+    csrfToken(c),
+  ]);
   return renderPage(
     c,
-    { title: `${name} version ${version.version}`, crumbs: [["Models", "/"], [name, modelHref(name)], [`version ${version.version}`]] },
+    {
+      title: `${name} version ${version.version}`,
+      crumbs: [["Models", "/"], [name, modelHref(name)], [`version ${version.version}`]],
+    },
     <VersionPage
       lineage={found}
       history={runId ? (histories?.get(runId) ?? null) : null}
@@ -166,7 +202,7 @@ pageRoutes.get("/models/:name/versions/:version", mayView(true), async (c) => {
 pageRoutes.get("/models/:name/compare", mayView(true), async (c) => {
   const name = c.req.param("name");
   const { registry, lineage } = c.var.services;
-  const requested = [...c.req.queries("versions") ?? [], ...c.req.queries("v") ?? []];
+  const requested = [...(c.req.queries("versions") ?? []), ...(c.req.queries("v") ?? [])];
   const crumbs: [string, string?][] = [["Models", "/"], [name, modelHref(name)], ["compare"]];
   let numbers: number[];
   try {
@@ -176,7 +212,12 @@ pageRoutes.get("/models/:name/compare", mayView(true), async (c) => {
     await registry.getModel(name); // an unknown model is a 404, not a picker
     const versions = await versionsOf(registry, c.var.principal!, name, undefined, 100);
     const problem = requested.length === 0 ? null : error.message;
-    return renderPage(c, { title: `Compare ${name}`, crumbs }, <ComparePicker name={name} versions={versions.items} problem={problem} />, problem ? 400 : 200);
+    return renderPage(
+      c,
+      { title: `Compare ${name}`, crumbs },
+      <ComparePicker name={name} versions={versions.items} problem={problem} />,
+      problem ? 400 : 200,
+    );
   }
   // A checkbox form sends v=2&v=1 (table order, newest first): answer with the one shareable URL,
   // oldest first, versions=1,2. An explicit versions= list keeps the order it asks for.

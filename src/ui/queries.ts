@@ -30,6 +30,12 @@ export async function versionsOf(
 ): Promise<Page<ModelVersion>> {
   const exact = quoted(name);
   const filter = exact ? `name = ${exact}` : `name LIKE '${name.replace(/['"]/g, "_")}'`;
-  const page = await registry.searchVersions({ visibleTo: viewer, filter, orderBy: ["version_number DESC"], maxResults, pageToken });
+  const page = await registry.searchVersions({
+    visibleTo: viewer,
+    filter,
+    orderBy: ["version_number DESC"],
+    maxResults,
+    pageToken,
+  });
   return exact ? page : { ...page, items: page.items.filter((v) => v.name === name) };
 }

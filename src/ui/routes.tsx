@@ -37,13 +37,20 @@ const htmlErrors: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
   const error = c.error;
   if (!error || !wantsHtml(c)) return;
-  const status = error instanceof RegistryError ? STATUS_BY_CODE[error.code] : error instanceof HTTPException ? error.status : 500;
+  const status =
+    error instanceof RegistryError ? STATUS_BY_CODE[error.code] : error instanceof HTTPException ? error.status : 500;
   // Registry errors are written for people; anything else stays in the log.
-  const message = status < 500 || (error instanceof RegistryError && error.code !== "INTERNAL_ERROR") ? error.message : "The server failed while answering this page.";
+  const message =
+    status < 500 || (error instanceof RegistryError && error.code !== "INTERNAL_ERROR")
+      ? error.message
+      : "The server failed while answering this page.";
   if (status === 401 && c.var.services?.config.authEnabled) {
     const stale = hasSession(c);
     c.res = undefined;
-    c.res = new Response(null, { status: 303, headers: { location: signInHref(returnPath(c)), "cache-control": "no-store" } });
+    c.res = new Response(null, {
+      status: 303,
+      headers: { location: signInHref(returnPath(c)), "cache-control": "no-store" },
+    });
     // A cookie whose token is no longer accepted (revoked, expired) is forgotten, with a word why.
     if (stale) {
       clearSession(c);
@@ -51,7 +58,12 @@ const htmlErrors: MiddlewareHandler<AppEnv> = async (c, next) => {
     }
     return;
   }
-  const { html, headers } = await renderDocument(c, { title: errorTitle(status) }, <ErrorPage status={status} message={message} />, null);
+  const { html, headers } = await renderDocument(
+    c,
+    { title: errorTitle(status) },
+    <ErrorPage status={status} message={message} />,
+    null,
+  );
   // c.body keeps cookies set while rendering (the CSRF nonce behind the sign-out form); the
   // error's JSON body and content type are replaced.
   c.res = c.body(html, status as ContentfulStatusCode, headers);

@@ -38,11 +38,19 @@ export class RunData {
     if (ids.length === 0) return out;
     const [rows, latest] = await read(() =>
       this.db.batch([
-        this.db.select({ runId: runs.runId, name: runs.name, status: runs.status }).from(runs).where(inJsonList(runs.runId, ids)),
-        this.db.select().from(runLatestMetrics).where(inJsonList(runLatestMetrics.runId, ids)).orderBy(asc(runLatestMetrics.key)),
+        this.db
+          .select({ runId: runs.runId, name: runs.name, status: runs.status })
+          .from(runs)
+          .where(inJsonList(runs.runId, ids)),
+        this.db
+          .select()
+          .from(runLatestMetrics)
+          .where(inJsonList(runLatestMetrics.runId, ids))
+          .orderBy(asc(runLatestMetrics.key)),
       ]),
     );
-    for (const r of rows) out.set(r.runId, { runId: r.runId, name: r.name, status: r.status as RunStatus, metrics: new Map() });
+    for (const r of rows)
+      out.set(r.runId, { runId: r.runId, name: r.name, status: r.status as RunStatus, metrics: new Map() });
     for (const m of latest) out.get(m.runId)?.metrics.set(m.key, loadedMetricValue(m.value, m.isNan));
     return out;
   }
@@ -54,7 +62,13 @@ export class RunData {
     if (ids.length === 0 || keys?.length === 0) return out;
     const query = (runId: string) =>
       this.db
-        .select({ key: runMetrics.key, step: runMetrics.step, value: runMetrics.value, isNan: runMetrics.isNan, timestamp: runMetrics.timestamp })
+        .select({
+          key: runMetrics.key,
+          step: runMetrics.step,
+          value: runMetrics.value,
+          isNan: runMetrics.isNan,
+          timestamp: runMetrics.timestamp,
+        })
         .from(runMetrics)
         .where(keys ? and(eq(runMetrics.runId, runId), inJsonList(runMetrics.key, keys)) : eq(runMetrics.runId, runId))
         .orderBy(asc(runMetrics.key), asc(runMetrics.step), asc(runMetrics.timestamp), asc(runMetrics.id))
@@ -93,7 +107,11 @@ export class RunData {
     if (modelIds.length === 0) return out;
     const rows = await read(() =>
       this.db
-        .select({ modelId: modelVersions.modelId, key: runLatestMetrics.key, runs: sql<number>`count(distinct ${runLatestMetrics.runId})` })
+        .select({
+          modelId: modelVersions.modelId,
+          key: runLatestMetrics.key,
+          runs: sql<number>`count(distinct ${runLatestMetrics.runId})`,
+        })
         .from(modelVersions)
         .innerJoin(runLatestMetrics, eq(runLatestMetrics.runId, modelVersions.runId))
         .where(inJsonList(modelVersions.modelId, modelIds))

@@ -54,7 +54,12 @@ export function clearSession(c: Context): void {
 /** Whether the browser sent a session cookie. */
 export const hasSession = (c: Context): boolean => getCookie(c, sessionCookieName(c)) !== undefined;
 
-async function showSignIn(c: Context<AppEnv>, next: string, problem?: string, status: 200 | 400 | 401 | 429 = 200): Promise<Response> {
+async function showSignIn(
+  c: Context<AppEnv>,
+  next: string,
+  problem?: string,
+  status: 200 | 400 | 401 | 429 = 200,
+): Promise<Response> {
   const csrf = await csrfToken(c);
   return renderPage(c, { title: "Sign in" }, <SignInPage csrf={csrf} next={next} problem={problem} />, status);
 }
@@ -73,7 +78,13 @@ sessionRoutes.post(SIGN_IN_PATH, requires("public"), verifyCsrf, async (c) => {
   if (!c.var.services.config.authEnabled) return c.redirect(next, 303);
   const token = typeof body.token === "string" ? body.token.trim() : "";
   if (token === "") return showSignIn(c, next, "Enter an API token.", 400);
-  if (!TOKEN_SHAPE.test(token)) return showSignIn(c, next, "That is not an API token: tokens are at most 512 printable characters without spaces.", 401);
+  if (!TOKEN_SHAPE.test(token))
+    return showSignIn(
+      c,
+      next,
+      "That is not an API token: tokens are at most 512 printable characters without spaces.",
+      401,
+    );
   try {
     await authenticateRequest(c, `Bearer ${token}`);
   } catch (error) {
@@ -83,7 +94,13 @@ sessionRoutes.post(SIGN_IN_PATH, requires("public"), verifyCsrf, async (c) => {
     if (status === 429) return showSignIn(c, next, error.message, 429);
     throw error;
   }
-  setCookie(c, sessionCookieName(c), token, { path: "/", httpOnly: true, sameSite: "Lax", secure: isHttps(c), maxAge: SESSION_SECONDS });
+  setCookie(c, sessionCookieName(c), token, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: isHttps(c),
+    maxAge: SESSION_SECONDS,
+  });
   return c.redirect(next, 303);
 });
 

@@ -21,7 +21,8 @@ const RegistryEventMessage = z.object({
 const DeliveryMessageBody = z.object({ deliveryId: z.string().min(1) });
 
 /** A failure of our own (D1 unreachable, ...): try the message again a little later. */
-const retryAfterOwnFailure = (message: Message) => message.retry({ delaySeconds: backoffSeconds(message.attempts, 2, 60) });
+const retryAfterOwnFailure = (message: Message) =>
+  message.retry({ delaySeconds: backoffSeconds(message.attempts, 2, 60) });
 
 /**
  * The Worker's queue handler: registry events become deliveries, delivery messages become one

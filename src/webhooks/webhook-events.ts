@@ -62,7 +62,9 @@ export function parseWebhookEvent(event: { entity: string; action: string }): We
   const type = `${event.entity.toLowerCase()}.${event.action.toLowerCase()}`;
   if (!isWebhookEvent(type)) {
     const entities = [...new Set(WEBHOOK_EVENTS.map((t) => webhookEntityAction(t).entity))];
-    const valid = WEBHOOK_EVENTS.filter((t) => webhookEntityAction(t).entity === event.entity.toLowerCase()).map((t) => webhookEntityAction(t).action);
+    const valid = WEBHOOK_EVENTS.filter((t) => webhookEntityAction(t).entity === event.entity.toLowerCase()).map(
+      (t) => webhookEntityAction(t).action,
+    );
     throw new InvalidParameterError(
       valid.length > 0
         ? `Invalid action '${event.action}' for entity '${event.entity}'. Valid actions are: ${JSON.stringify(valid.sort())}`

@@ -1,5 +1,11 @@
 import type { RegistryEvent } from "../events/registry-event";
-import { isPromptEvent, webhookEntityAction, webhookEventOf, type PromptWebhookEvent, type WebhookEventType } from "./webhook-events";
+import {
+  isPromptEvent,
+  webhookEntityAction,
+  webhookEventOf,
+  type PromptWebhookEvent,
+  type WebhookEventType,
+} from "./webhook-events";
 
 /** The `data` object of a webhook body; MLflow's shapes (mlflow/webhooks/types.py) for its fourteen events. */
 export type WebhookData = Record<string, unknown>;
@@ -26,7 +32,8 @@ function tagsOf(raw: string | undefined): Record<string, string> {
       for (const t of parsed) if (t && typeof t.key === "string") out[t.key] = String(t.value ?? "");
       return out;
     }
-    if (parsed && typeof parsed === "object") return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+    if (parsed && typeof parsed === "object")
+      return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
   } catch {
     // not JSON: no tags
   }
@@ -88,7 +95,14 @@ export function webhookData(event: RegistryEvent): WebhookData {
     case "registered_model.created":
       return { name, tags: tagsOf(d.tags), description: d.description ?? null };
     case "model_version.created":
-      return { name, version, source: d.source ?? null, run_id: d.run_id ?? null, tags: tagsOf(d.tags), description: d.description ?? null };
+      return {
+        name,
+        version,
+        source: d.source ?? null,
+        run_id: d.run_id ?? null,
+        tags: tagsOf(d.tags),
+        description: d.description ?? null,
+      };
     case "model_version_tag.set":
       return { name, version, key: d.key ?? null, value: d.value ?? null };
     case "model_version_tag.deleted":
@@ -108,7 +122,12 @@ export function webhookData(event: RegistryEvent): WebhookData {
       return { name, key: d.key ?? null };
     case "model_version.ready":
     case "model_version.failed":
-      return { name, version, status: event.type === "model_version.ready" ? "READY" : "FAILED_REGISTRATION", ...(d.status_message ? { status_message: d.status_message } : {}) };
+      return {
+        name,
+        version,
+        status: event.type === "model_version.ready" ? "READY" : "FAILED_REGISTRATION",
+        ...(d.status_message ? { status_message: d.status_message } : {}),
+      };
     case "model_version.deleted":
       return { name, version };
     case "model_version.stage_transitioned":
@@ -131,7 +150,11 @@ export function webhookBody(event: RegistryEvent): WebhookBody {
 
 /** MLflow's example payloads for prompt events (PromptCreatedPayload.example() and the others). */
 const PROMPT_EXAMPLES: Record<PromptWebhookEvent, WebhookData> = {
-  "prompt.created": { name: "example_prompt", tags: { example_key: "example_value" }, description: "An example prompt" },
+  "prompt.created": {
+    name: "example_prompt",
+    tags: { example_key: "example_value" },
+    description: "An example prompt",
+  },
   "prompt_version.created": {
     name: "example_prompt",
     version: "1",
@@ -156,8 +179,18 @@ export function examplePayload(type: WebhookEventType): WebhookData {
     modelId: "example",
     modelName: "example_model",
     version: type.startsWith("model_version") ? 1 : null,
-    from: type === "model_version.stage_transitioned" ? "Staging" : type === "registered_model.renamed" ? "example_model" : null,
-    to: type === "model_version.stage_transitioned" ? "Production" : type === "registered_model.renamed" ? "example_model_v2" : null,
+    from:
+      type === "model_version.stage_transitioned"
+        ? "Staging"
+        : type === "registered_model.renamed"
+          ? "example_model"
+          : null,
+    to:
+      type === "model_version.stage_transitioned"
+        ? "Production"
+        : type === "registered_model.renamed"
+          ? "example_model_v2"
+          : null,
     actor: null,
     timestamp: 0,
     sequence: 0,

@@ -53,8 +53,10 @@ export function parseWebhookKeys(value: string | undefined): WebhookKey[] {
       const at = entry.indexOf(":");
       const id = entry.slice(0, Math.max(at, 0));
       const hex = entry.slice(at + 1);
-      if (at <= 0 || !KEY_ID.test(id)) throw new Error(`entry ${i + 1} needs the form <id>:<64 hex digits>, the id of letters, digits, '-' or '_'`);
-      if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error(`key '${id}' must be 64 hex digits (32 bytes: openssl rand -hex 32)`);
+      if (at <= 0 || !KEY_ID.test(id))
+        throw new Error(`entry ${i + 1} needs the form <id>:<64 hex digits>, the id of letters, digits, '-' or '_'`);
+      if (!/^[0-9a-fA-F]{64}$/.test(hex))
+        throw new Error(`key '${id}' must be 64 hex digits (32 bytes: openssl rand -hex 32)`);
       return { id, key: Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16)) };
     });
   const ids = keys.map((k) => k.id);
@@ -111,11 +113,18 @@ export class WebhookSecretBox {
   /** The stored form of `secret` for webhook `webhookId`, sealed with the first key. */
   async seal(webhookId: string, secret: string): Promise<string> {
     if (this.primary === null) {
-      throw new RegistryError("TEMPORARILY_UNAVAILABLE", `Modelgate is not configured: ${this.problem}; webhook secrets cannot be stored.`);
+      throw new RegistryError(
+        "TEMPORARILY_UNAVAILABLE",
+        `Modelgate is not configured: ${this.problem}; webhook secrets cannot be stored.`,
+      );
     }
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
     const key = (await this.key(this.primary))!;
-    const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: additionalData(webhookId) }, key, encoder.encode(secret));
+    const sealed = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: additionalData(webhookId) },
+      key,
+      encoder.encode(secret),
+    );
     return `${VERSION}:${this.primary}:${base64(iv)}:${base64(new Uint8Array(sealed))}`;
   }
 
@@ -131,10 +140,16 @@ export class WebhookSecretBox {
       );
     }
     try {
-      const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: unbase64(iv), additionalData: additionalData(webhookId) }, key, unbase64(ciphertext));
+      const plain = await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: unbase64(iv), additionalData: additionalData(webhookId) },
+        key,
+        unbase64(ciphertext),
+      );
       return decoder.decode(plain);
     } catch {
-      throw new UnreadableSecretError(`The webhook's secret does not open with key '${keyId}': it was altered or belongs to another webhook.`);
+      throw new UnreadableSecretError(
+        `The webhook's secret does not open with key '${keyId}': it was altered or belongs to another webhook.`,
+      );
     }
   }
 

@@ -38,7 +38,8 @@ export async function sendWebhook(request: SendRequest): Promise<SendResult> {
     [TIMESTAMP_HEADER]: timestamp,
     ...request.headers,
   };
-  if (request.secret) headers[SIGNATURE_HEADER] = await signWebhook(request.secret, request.deliveryId, timestamp, request.body);
+  if (request.secret)
+    headers[SIGNATURE_HEADER] = await signWebhook(request.secret, request.deliveryId, timestamp, request.body);
   try {
     const response = await fetch(request.url, {
       method: "POST",
@@ -62,7 +63,9 @@ export async function sendWebhook(request: SendRequest): Promise<SendResult> {
       startedAt,
       durationMs: Date.now() - startedAt,
       statusCode: null,
-      error: timedOut ? `Timed out after ${request.timeoutMs} ms` : `Network error: ${error instanceof Error ? error.message : String(error)}`,
+      error: timedOut
+        ? `Timed out after ${request.timeoutMs} ms`
+        : `Network error: ${error instanceof Error ? error.message : String(error)}`,
       retryAfterSeconds: null,
       responseBody: null,
     };

@@ -19,8 +19,15 @@ function base64(bytes: ArrayBuffer): string {
   return btoa(binary);
 }
 
-export async function signWebhook(secret: string, deliveryId: string, timestamp: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+export async function signWebhook(
+  secret: string,
+  deliveryId: string,
+  timestamp: string,
+  body: string,
+): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${deliveryId}.${timestamp}.${body}`));
   return `${SIGNATURE_VERSION},${base64(mac)}`;
 }

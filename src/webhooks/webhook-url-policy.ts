@@ -9,7 +9,16 @@ import { InvalidParameterError } from "../errors";
 // carry, names by what is internal by convention. A public name that resolves to a private
 // address is not caught here; on Cloudflare, fetch() from a Worker cannot reach private networks.
 
-const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal", ".intranet", ".lan", ".home.arpa", ".localdomain", ".corp"];
+const INTERNAL_SUFFIXES = [
+  ".localhost",
+  ".local",
+  ".internal",
+  ".intranet",
+  ".lan",
+  ".home.arpa",
+  ".localdomain",
+  ".corp",
+];
 
 /** What a URL's host is, as far as the policy cares. */
 export type HostClass =
@@ -26,7 +35,10 @@ export function parseAllowHosts(value: string | undefined): string[] {
 
 /** An allow-list entry in the form hosts are compared in: IP literals canonical, names lower case. */
 function allowEntry(entry: string): string {
-  const bare = entry.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/\.+$/, "");
+  const bare = entry
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, "$1")
+    .replace(/\.+$/, "");
   return ipaddr.isValid(bare) ? ipaddr.parse(bare).toString() : bare;
 }
 
@@ -70,7 +82,9 @@ function carriedIPv4(v6: ipaddr.IPv6): { form: string; v4: ipaddr.IPv4 } | null 
       return v6.match(ipaddr.IPv6.parse("64:ff9b::"), 96) ? { form: "a NAT64", v4: last32() } : null;
     default:
       // ::/96 except :: and ::1 (their own ranges): the deprecated IPv4-compatible form.
-      return p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7] > 1) ? { form: "an IPv4-compatible", v4: last32() } : null;
+      return p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7] > 1)
+        ? { form: "an IPv4-compatible", v4: last32() }
+        : null;
   }
 }
 
@@ -104,7 +118,8 @@ export function classifyHost(hostname: string): HostClass {
   if (host === "") return { kind: "name", name: host, reason: "an empty host name" };
   if (host === "localhost") return { kind: "name", name: host, reason: "an internal host name" };
   if (!host.includes(".")) return { kind: "name", name: host, reason: "a single-label (intranet) host name" };
-  if (INTERNAL_SUFFIXES.some((s) => host === s.slice(1) || host.endsWith(s))) return { kind: "name", name: host, reason: "an internal host name" };
+  if (INTERNAL_SUFFIXES.some((s) => host === s.slice(1) || host.endsWith(s)))
+    return { kind: "name", name: host, reason: "an internal host name" };
   return { kind: "name", name: host, reason: null };
 }
 
@@ -128,7 +143,9 @@ export function checkWebhookUrl(raw: string, allowHosts: string[]): URL {
     throw new InvalidParameterError(`Invalid webhook URL '${raw}': the scheme must be http or https.`);
   }
   if (url.username || url.password) {
-    throw new InvalidParameterError(`Invalid webhook URL '${raw}': credentials in the URL are not allowed; use the webhook secret.`);
+    throw new InvalidParameterError(
+      `Invalid webhook URL '${raw}': credentials in the URL are not allowed; use the webhook secret.`,
+    );
   }
   const host = classifyHost(url.hostname);
   const shown = host.kind === "ip" ? host.address : host.name;

@@ -5,7 +5,11 @@ import { call, createModel, uniqueName } from "../helpers";
 import { createRun } from "../tracking-helpers";
 
 const decoder = new TextDecoder();
-const field = (block: Uint8Array, offset: number, width: number) => decoder.decode(block.subarray(offset, offset + width)).replace(/\0.*$/s, "").trim();
+const field = (block: Uint8Array, offset: number, width: number) =>
+  decoder
+    .decode(block.subarray(offset, offset + width))
+    .replace(/\0.*$/s, "")
+    .trim();
 
 interface TarHeader {
   name: string;
@@ -55,7 +59,9 @@ async function archive(entries: TarEntry[]): Promise<Uint8Array> {
 describe("tarStream", () => {
   it("dates each entry with its mtimeMs, in whole seconds, and keeps the checksum right", async () => {
     const created = Date.UTC(2026, 10, 27, 8, 40, 52, 789);
-    const headers = readTar(await archive([entry("MLmodel", "flavors: {}\n", created), entry("conf/model.pkl", "weights", created + 5000)]));
+    const headers = readTar(
+      await archive([entry("MLmodel", "flavors: {}\n", created), entry("conf/model.pkl", "weights", created + 5000)]),
+    );
     expect(headers.map((h) => [h.name, h.type, h.mtime, h.checksumOk, decoder.decode(h.data)])).toEqual([
       ["MLmodel", "0", Math.floor(created / 1000), true, "flavors: {}\n"],
       ["conf/model.pkl", "0", Math.floor(created / 1000) + 5, true, "weights"],
@@ -84,11 +90,17 @@ describe("tarStream", () => {
 
 describe("GET /v1/models/{name}/versions/{v}/archive.tar", () => {
   it("dates every entry with the version's creation time", async () => {
-    const fetchWorker = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`http://modelgate.test${path}`, init));
+    const fetchWorker = (path: string, init?: RequestInit) =>
+      exports.default.fetch(new Request(`http://modelgate.test${path}`, init));
     const name = await createModel(uniqueName("tar-time"));
     const root = `${String((await createRun("0")).info.artifact_uri).replace(/^mlflow-artifacts:\//, "")}/model`;
-    for (const [path, body] of [["MLmodel", "flavors: {}\n"], [`nested/${"long-name-".repeat(12)}.bin`, "weights"]]) {
-      expect((await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`, { method: "PUT", body })).status).toBe(200);
+    for (const [path, body] of [
+      ["MLmodel", "flavors: {}\n"],
+      [`nested/${"long-name-".repeat(12)}.bin`, "weights"],
+    ]) {
+      expect(
+        (await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`, { method: "PUT", body })).status,
+      ).toBe(200);
     }
     const created = await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
     expect(created.body.model_version.status).toBe("READY");

@@ -39,7 +39,8 @@ const TRACKING = /\/(experiments|runs|metrics|logged-models)(\/|$)/;
 const ENCODINGS = ["json", "json-in-string", "query", "form", "query-names-a", "repeated-keys"] as const;
 type Encoding = (typeof ENCODINGS)[number];
 
-const percentEncodeAll = (text: string) => [...new TextEncoder().encode(text)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
+const percentEncodeAll = (text: string) =>
+  [...new TextEncoder().encode(text)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, "0")}`).join("");
 
 let a: SeededModel;
 let b: SeededModel;
@@ -81,7 +82,12 @@ function concretePath(path: string, nameSpelling: "plain" | "percent"): string {
     .replace(/\*/g, `${b.folder}/code/extra.py`);
 }
 
-function buildRequest(route: Route, encoding: Encoding, nameSpelling: "plain" | "percent", extra: Record<string, unknown>): Request {
+function buildRequest(
+  route: Route,
+  encoding: Encoding,
+  nameSpelling: "plain" | "percent",
+  extra: Record<string, unknown>,
+): Request {
   const params = paramsAimedAtB(extra);
   const url = new URL(`${ORIGIN}${concretePath(route.path, nameSpelling)}`);
   const headers: Record<string, string> = { authorization: attacker, "content-type": "application/json" };
@@ -115,7 +121,8 @@ function buildRequest(route: Route, encoding: Encoding, nameSpelling: "plain" | 
   }
   const bodyless = route.method === "GET" || route.method === "HEAD";
   if (bodyless) {
-    if (encoding !== "query" && encoding !== "repeated-keys") for (const [k, v] of flat) if (!url.searchParams.has(k)) url.searchParams.append(k, v);
+    if (encoding !== "query" && encoding !== "repeated-keys")
+      for (const [k, v] of flat) if (!url.searchParams.has(k)) url.searchParams.append(k, v);
     return new Request(url, { method: route.method, headers });
   }
   return new Request(url, { method: route.method, headers, body });
@@ -141,54 +148,74 @@ const requestArbitrary = fc.record({
  * files so that each runs in an isolate of its own; `routeTable()` is still the one source.
  */
 export function describeDifferential(title: string, part: (route: Route) => boolean): void {
-describe(`a token granted model A cannot reach model B: ${title}`, () => {
-  const routes = routeTable().filter(part);
+  describe(`a token granted model A cannot reach model B: ${title}`, () => {
+    const routes = routeTable().filter(part);
 
-  beforeAll(async () => {
-    a = await seedModel(uniqueName("diff-a"));
-    b = await seedModel(uniqueName("diff-b"));
-    attacker = bearer(await createToken({ name: uniqueName("a-admin"), scopes: ["admin"], models: [a.name] }));
-    const hook = await send(
-      "POST",
-      "/api/2.0/mlflow/webhooks",
-      { name: "b-hook", url: "https://hooks.example.com/b", events: [{ entity: "model_version", action: "created" }], model_name: b.name },
-      bearer(ADMIN),
-    );
-    const token = await send("POST", "/api/2.0/modelgate/tokens", { name: uniqueName("b-reader"), scopes: ["read"], models: [b.name] }, bearer(ADMIN));
-    bIds = { webhook: hook.body.webhook?.webhook_id ?? "missing-webhook", token: token.body.token.id };
-    expect(hook.status).toBe(200);
-    const policy = await send("PUT", "/api/2.0/modelgate/registered-models/policy", { name: b.name, policy: { Production: [{ type: "tag", key: "owner", value: "b" }] } }, bearer(ADMIN));
-    expect(policy.status).toBe(200);
-  });
+    beforeAll(async () => {
+      a = await seedModel(uniqueName("diff-a"));
+      b = await seedModel(uniqueName("diff-b"));
+      attacker = bearer(await createToken({ name: uniqueName("a-admin"), scopes: ["admin"], models: [a.name] }));
+      const hook = await send(
+        "POST",
+        "/api/2.0/mlflow/webhooks",
+        {
+          name: "b-hook",
+          url: "https://hooks.example.com/b",
+          events: [{ entity: "model_version", action: "created" }],
+          model_name: b.name,
+        },
+        bearer(ADMIN),
+      );
+      const token = await send(
+        "POST",
+        "/api/2.0/modelgate/tokens",
+        { name: uniqueName("b-reader"), scopes: ["read"], models: [b.name] },
+        bearer(ADMIN),
+      );
+      bIds = { webhook: hook.body.webhook?.webhook_id ?? "missing-webhook", token: token.body.token.id };
+      expect(hook.status).toBe(200);
+      const policy = await send(
+        "PUT",
+        "/api/2.0/modelgate/registered-models/policy",
+        { name: b.name, policy: { Production: [{ type: "tag", key: "owner", value: "b" }] } },
+        bearer(ADMIN),
+      );
+      expect(policy.status).toBe(200);
+    });
 
-  it("has routes in this part", () => {
-    expect(routes.length).toBeGreaterThan(5);
-  });
+    it("has routes in this part", () => {
+      expect(routes.length).toBeGreaterThan(5);
+    });
 
-  it.each(routes.map((r) => [`${r.method} ${r.path}`, r] as const))("%s", async (_, route) => {
-    const before = await modelSnapshot(b);
-    const bToken = await send("GET", "/api/2.0/modelgate/tokens", {}, bearer(ADMIN));
-    const leaks: string[] = [];
-    await fc.assert(
-      fc.asyncProperty(requestArbitrary, async ({ encoding, nameSpelling, extra }) => {
-        const request = buildRequest(route, encoding, nameSpelling, extra);
-        // What the attacker sent, it knew: an error message quoting it back leaks nothing.
-        const sent = decodeURIComponent(request.url) + new TextDecoder().decode(await request.clone().arrayBuffer());
-        const res = await exports.default.fetch(request);
-        const text = await res.text();
-        expect(res.status, `${encoding}: ${text.slice(0, 300)}`).toBeLessThan(500);
-        for (const secret of b.secrets) if (text.includes(secret) && !sent.includes(secret)) leaks.push(`${encoding} ${res.status}: carries ${secret}`);
-        // Experiments and runs are shared tracking metadata (the attacker may name its own experiment
-        // after B); everywhere else a successful answer must not even name B.
-        if (res.status < 300 && !TRACKING.test(route.path) && text.includes(b.name)) leaks.push(`${encoding} ${res.status}: names ${b.name}: ${text.slice(0, 200)}`);
-      }),
-      { numRuns: 8 },
-    );
-    expect(leaks).toEqual([]);
-    expect(await modelSnapshot(b)).toEqual(before);
-    const revoked = (await send("GET", "/api/2.0/modelgate/tokens", {}, bearer(ADMIN))).body.tokens.find((t: { id: string }) => t.id === bIds.token);
-    expect(revoked?.revoked_at).toBeUndefined();
-    expect(bToken.status).toBe(200);
+    it.each(routes.map((r) => [`${r.method} ${r.path}`, r] as const))("%s", async (_, route) => {
+      const before = await modelSnapshot(b);
+      const bToken = await send("GET", "/api/2.0/modelgate/tokens", {}, bearer(ADMIN));
+      const leaks: string[] = [];
+      await fc.assert(
+        fc.asyncProperty(requestArbitrary, async ({ encoding, nameSpelling, extra }) => {
+          const request = buildRequest(route, encoding, nameSpelling, extra);
+          // What the attacker sent, it knew: an error message quoting it back leaks nothing.
+          const sent = decodeURIComponent(request.url) + new TextDecoder().decode(await request.clone().arrayBuffer());
+          const res = await exports.default.fetch(request);
+          const text = await res.text();
+          expect(res.status, `${encoding}: ${text.slice(0, 300)}`).toBeLessThan(500);
+          for (const secret of b.secrets)
+            if (text.includes(secret) && !sent.includes(secret))
+              leaks.push(`${encoding} ${res.status}: carries ${secret}`);
+          // Experiments and runs are shared tracking metadata (the attacker may name its own experiment
+          // after B); everywhere else a successful answer must not even name B.
+          if (res.status < 300 && !TRACKING.test(route.path) && text.includes(b.name))
+            leaks.push(`${encoding} ${res.status}: names ${b.name}: ${text.slice(0, 200)}`);
+        }),
+        { numRuns: 8 },
+      );
+      expect(leaks).toEqual([]);
+      expect(await modelSnapshot(b)).toEqual(before);
+      const revoked = (await send("GET", "/api/2.0/modelgate/tokens", {}, bearer(ADMIN))).body.tokens.find(
+        (t: { id: string }) => t.id === bIds.token,
+      );
+      expect(revoked?.revoked_at).toBeUndefined();
+      expect(bToken.status).toBe(200);
+    });
   });
-});
 }

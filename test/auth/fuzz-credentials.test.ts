@@ -6,8 +6,21 @@ import { guardScope } from "../../src/http/auth";
 import { clientAddress, ORIGIN, tableCounts } from "./helpers";
 
 const mutating = createApp()
-  .routes.filter((r) => r.method !== "ALL" && r.method !== "GET" && r.method !== "HEAD" && guardScope(r.handler) !== undefined && guardScope(r.handler) !== "public")
-  .map((r) => ({ method: r.method, path: r.path.replace(/:name/g, "fuzz-model").replace(/:[a-zA-Z_]+/g, "1").replace(/\*/g, "1/r/artifacts/x") }));
+  .routes.filter(
+    (r) =>
+      r.method !== "ALL" &&
+      r.method !== "GET" &&
+      r.method !== "HEAD" &&
+      guardScope(r.handler) !== undefined &&
+      guardScope(r.handler) !== "public",
+  )
+  .map((r) => ({
+    method: r.method,
+    path: r.path
+      .replace(/:name/g, "fuzz-model")
+      .replace(/:[a-zA-Z_]+/g, "1")
+      .replace(/\*/g, "1/r/artifacts/x"),
+  }));
 
 const credential = fc.oneof(
   fc.constant(undefined),
@@ -24,7 +37,12 @@ const body = fc.oneof(
   fc.json(),
   fc.string(),
   fc.constant("{"),
-  fc.record({ name: fc.oneof(fc.string(), fc.integer(), fc.constant(null)), version: fc.oneof(fc.string(), fc.integer()) }).map((o) => JSON.stringify(o)),
+  fc
+    .record({
+      name: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+      version: fc.oneof(fc.string(), fc.integer()),
+    })
+    .map((o) => JSON.stringify(o)),
 );
 
 describe("random and malformed credentials", () => {
@@ -36,8 +54,11 @@ describe("random and malformed credentials", () => {
         cases += 1;
         const headers: Record<string, string> = { "content-type": "application/json", ...clientAddress() };
         // Header values must be ByteStrings; the fuzzer's non-Latin-1 strings are what a client could not send anyway.
-        if (authorization !== undefined && /^[\x00-\xff]*$/.test(authorization) && !/[\r\n\0]/.test(authorization)) headers.authorization = authorization;
-        const res = await exports.default.fetch(new Request(`${ORIGIN}${route.path}`, { method: route.method, headers, body: payload }));
+        if (authorization !== undefined && /^[\x00-\xff]*$/.test(authorization) && !/[\r\n\0]/.test(authorization))
+          headers.authorization = authorization;
+        const res = await exports.default.fetch(
+          new Request(`${ORIGIN}${route.path}`, { method: route.method, headers, body: payload }),
+        );
         const json = (await res.json()) as { error_code?: string; message?: string };
         expect(res.status).toBeGreaterThanOrEqual(400);
         expect(res.status).toBeLessThan(500);

@@ -38,7 +38,12 @@ export async function send(
 export const bearer = (secret: string) => `Bearer ${secret}`;
 export const basic = (user: string, secret: string) => `Basic ${btoa(`${user}:${secret}`)}`;
 
-export async function createToken(spec: { name: string; scopes: string[]; models?: string[]; expires_in?: number }): Promise<string> {
+export async function createToken(spec: {
+  name: string;
+  scopes: string[];
+  models?: string[];
+  expires_in?: number;
+}): Promise<string> {
   const res = await send("POST", "/api/2.0/modelgate/tokens", spec, bearer(ADMIN));
   if (res.status !== 200) throw new Error(`token ${spec.name}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.secret as string;

@@ -15,20 +15,34 @@ async function stagedModel(): Promise<string> {
   const name = unique("policy-auth");
   const admin = bearer(ADMIN);
   expect((await send("POST", `${MLFLOW}/registered-models/create`, { name }, admin)).status).toBe(200);
-  for (let i = 0; i < 2; i++) expect((await send("POST", `${MLFLOW}/model-versions/create`, { name, source: "s3://m/1" }, admin)).status).toBe(200);
-  expect((await send("POST", `${MLFLOW}/model-versions/transition-stage`, { name, version: "1", stage: "Staging" }, admin)).status).toBe(200);
+  for (let i = 0; i < 2; i++)
+    expect((await send("POST", `${MLFLOW}/model-versions/create`, { name, source: "s3://m/1" }, admin)).status).toBe(
+      200,
+    );
+  expect(
+    (await send("POST", `${MLFLOW}/model-versions/transition-stage`, { name, version: "1", stage: "Staging" }, admin))
+      .status,
+  ).toBe(200);
   return name;
 }
 
 const promote = (name: string, version: string, auth: string) =>
-  send("POST", `${MLFLOW}/model-versions/transition-stage`, { name, version, stage: "Production", archive_existing_versions: false }, auth);
+  send(
+    "POST",
+    `${MLFLOW}/model-versions/transition-stage`,
+    { name, version, stage: "Production", archive_existing_versions: false },
+    auth,
+  );
 
 async function stageOf(name: string, version: string): Promise<string> {
-  return (await send("GET", `${MLFLOW}/model-versions/get`, { name, version }, bearer(ADMIN))).body.model_version.current_stage;
+  return (await send("GET", `${MLFLOW}/model-versions/get`, { name, version }, bearer(ADMIN))).body.model_version
+    .current_stage;
 }
 
 async function historyCount(name: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM stage_transitions t JOIN registered_models m ON m.id = t.model_id WHERE m.name = ?")
+  const row = await env.DB.prepare(
+    "SELECT count(*) AS n FROM stage_transitions t JOIN registered_models m ON m.id = t.model_id WHERE m.name = ?",
+  )
     .bind(name)
     .first<{ n: number }>();
   return row!.n;
@@ -43,7 +57,10 @@ describe("the caller-scope rule", () => {
     const name = await stagedModel();
     const promoterName = unique("promoter");
     const promoter = await createToken({ name: promoterName, scopes: ["promote"] });
-    expect((await send("PUT", POLICY, { name, policy: { Production: [{ type: "scope", scope: "admin" }] } }, bearer(ADMIN))).status).toBe(200);
+    expect(
+      (await send("PUT", POLICY, { name, policy: { Production: [{ type: "scope", scope: "admin" }] } }, bearer(ADMIN)))
+        .status,
+    ).toBe(200);
 
     const history = await historyCount(name);
     expectDenied(
@@ -54,7 +71,16 @@ describe("the caller-scope rule", () => {
     expect(await historyCount(name)).toBe(history);
 
     // The policy guards Production only: the same token still moves versions to Staging.
-    expect((await send("POST", `${MLFLOW}/model-versions/transition-stage`, { name, version: "2", stage: "Staging" }, bearer(promoter))).status).toBe(200);
+    expect(
+      (
+        await send(
+          "POST",
+          `${MLFLOW}/model-versions/transition-stage`,
+          { name, version: "2", stage: "Staging" },
+          bearer(promoter),
+        )
+      ).status,
+    ).toBe(200);
 
     const admin = await createToken({ name: unique("release-manager"), scopes: ["admin"] });
     expect((await promote(name, "1", bearer(admin))).status).toBe(200);
@@ -64,7 +90,16 @@ describe("the caller-scope rule", () => {
   it("lets a promote token through a rule asking for promote", async () => {
     const name = await stagedModel();
     const promoter = await createToken({ name: unique("promoter"), scopes: ["promote"], models: [name] });
-    expect((await send("PUT", POLICY, { name, policy: { Production: [{ type: "scope", scope: "promote" }] } }, bearer(ADMIN))).status).toBe(200);
+    expect(
+      (
+        await send(
+          "PUT",
+          POLICY,
+          { name, policy: { Production: [{ type: "scope", scope: "promote" }] } },
+          bearer(ADMIN),
+        )
+      ).status,
+    ).toBe(200);
     expect((await promote(name, "1", bearer(promoter))).status).toBe(200);
   });
 });
@@ -75,7 +110,24 @@ describe("rollback and the caller-scope rule", () => {
     const admin = bearer(ADMIN);
     expect((await promote(name, "1", admin)).status).toBe(200);
     expect((await promote(name, "2", admin)).status).toBe(200);
-    expect((await send("PUT", POLICY, { name, policy: { Production: [{ type: "scope", scope: "admin" }, { type: "tag", key: "validation" }] } }, admin)).status).toBe(200);
+    expect(
+      (
+        await send(
+          "PUT",
+          POLICY,
+          {
+            name,
+            policy: {
+              Production: [
+                { type: "scope", scope: "admin" },
+                { type: "tag", key: "validation" },
+              ],
+            },
+          },
+          admin,
+        )
+      ).status,
+    ).toBe(200);
     const promoterName = unique("deployer");
     const promoter = await createToken({ name: promoterName, scopes: ["promote"] });
     const history = await historyCount(name);

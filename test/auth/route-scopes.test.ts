@@ -35,7 +35,10 @@ function routeTable(): { guarded: RouteInfo[]; unguarded: string[] } {
 
 /** A concrete URL for a route pattern. */
 function concrete(path: string): string {
-  return path.replace(/:name/g, "guarded-model").replace(/:[a-zA-Z_]+/g, "1").replace(/\*/g, "1/run/artifacts/x");
+  return path
+    .replace(/:name/g, "guarded-model")
+    .replace(/:[a-zA-Z_]+/g, "1")
+    .replace(/\*/g, "1/run/artifacts/x");
 }
 
 const { guarded, unguarded } = routeTable();
@@ -48,7 +51,8 @@ describe("every route declares what it needs", () => {
   });
 
   it("keeps deletes, tokens and audit admin-only and promotions at promote", () => {
-    const scopeOf = (method: string, suffix: string) => guarded.find((r) => r.method === method && r.path.endsWith(suffix))?.scope;
+    const scopeOf = (method: string, suffix: string) =>
+      guarded.find((r) => r.method === method && r.path.endsWith(suffix))?.scope;
     expect(scopeOf("DELETE", "/registered-models/delete")).toBe("admin");
     expect(scopeOf("DELETE", "/model-versions/delete")).toBe("admin");
     expect(scopeOf("POST", "/tokens")).toBe("admin");
@@ -90,23 +94,27 @@ describe("scope boundaries on every mutating route", () => {
   const tokens = new Map<Scope, string>();
   const below = (scope: Scope): Scope | undefined => SCOPES[SCOPES.indexOf(scope) - 1];
 
-  it.each(mutating.map((r) => [`${r.method} ${r.path}`, r] as const))("%s refuses missing and too-weak credentials and writes nothing", async (_, route) => {
-    for (const scope of SCOPES) if (!tokens.has(scope)) tokens.set(scope, await createToken({ name: `scope-${scope}`, scopes: [scope] }));
-    const before = await tableCounts();
-    const url = concrete(route.path);
-    const client = clientAddress();
-    const anonymous = await send(route.method, url, { name: "guarded-model" }, undefined, client);
-    expect(anonymous.status).toBe(401);
-    expect(anonymous.body.error_code).toBe("UNAUTHENTICATED");
-    const garbage = await send(route.method, url, { name: "guarded-model" }, bearer("mg_not_a_real_token"), client);
-    expect(garbage.status).toBe(401);
-    const weaker = below(route.scope as Scope);
-    if (weaker) {
-      const refused = await send(route.method, url, { name: "guarded-model" }, bearer(tokens.get(weaker)!));
-      expect(refused.status).toBe(403);
-      expect(refused.body.error_code).toBe("PERMISSION_DENIED");
-      expect(refused.body.message).toContain(`needs '${route.scope}'`);
-    }
-    expect(await tableCounts()).toEqual(before);
-  });
+  it.each(mutating.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    "%s refuses missing and too-weak credentials and writes nothing",
+    async (_, route) => {
+      for (const scope of SCOPES)
+        if (!tokens.has(scope)) tokens.set(scope, await createToken({ name: `scope-${scope}`, scopes: [scope] }));
+      const before = await tableCounts();
+      const url = concrete(route.path);
+      const client = clientAddress();
+      const anonymous = await send(route.method, url, { name: "guarded-model" }, undefined, client);
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.body.error_code).toBe("UNAUTHENTICATED");
+      const garbage = await send(route.method, url, { name: "guarded-model" }, bearer("mg_not_a_real_token"), client);
+      expect(garbage.status).toBe(401);
+      const weaker = below(route.scope as Scope);
+      if (weaker) {
+        const refused = await send(route.method, url, { name: "guarded-model" }, bearer(tokens.get(weaker)!));
+        expect(refused.status).toBe(403);
+        expect(refused.body.error_code).toBe("PERMISSION_DENIED");
+        expect(refused.body.message).toContain(`needs '${route.scope}'`);
+      }
+      expect(await tableCounts()).toEqual(before);
+    },
+  );
 });

@@ -24,17 +24,40 @@ async function ok(method: string, path: string, params: Record<string, unknown>)
 export async function seedModel(name: string): Promise<SeededModel> {
   const secret = `secret-of-${name}`;
   const experiment = await ok("POST", `${MLFLOW}/experiments/create`, { name: `exp-${crypto.randomUUID()}` });
-  const run = (await ok("POST", `${MLFLOW}/runs/create`, { experiment_id: experiment.experiment_id, start_time: Date.now() })).run;
+  const run = (
+    await ok("POST", `${MLFLOW}/runs/create`, { experiment_id: experiment.experiment_id, start_time: Date.now() })
+  ).run;
   const folder = `${String(run.info.artifact_uri).replace(/^mlflow-artifacts:\//, "")}/model`;
-  for (const [file, body] of [["MLmodel", `flavors: {} # ${secret}`], ["model.pkl", secret]]) {
+  for (const [file, body] of [
+    ["MLmodel", `flavors: {} # ${secret}`],
+    ["model.pkl", secret],
+  ]) {
     const res = await exports.default.fetch(
-      new Request(`http://modelgate.test/api/2.0/mlflow-artifacts/artifacts/${folder}/${file}`, { method: "PUT", body, headers: { authorization: bearer(ADMIN) } }),
+      new Request(`http://modelgate.test/api/2.0/mlflow-artifacts/artifacts/${folder}/${file}`, {
+        method: "PUT",
+        body,
+        headers: { authorization: bearer(ADMIN) },
+      }),
     );
     if (res.status !== 200) throw new Error(`upload ${file}: ${res.status} ${await res.text()}`);
   }
-  await ok("POST", `${MLFLOW}/registered-models/create`, { name, description: `description ${secret}`, tags: [{ key: "team", value: `tag ${secret}` }] });
-  await ok("POST", `${MLFLOW}/model-versions/create`, { name, source: `mlflow-artifacts:/${folder}`, run_id: run.info.run_id, tags: [{ key: "v", value: `vtag ${secret}` }] });
-  await ok("POST", `${MLFLOW}/model-versions/transition-stage`, { name, version: "1", stage: "Production", archive_existing_versions: false });
+  await ok("POST", `${MLFLOW}/registered-models/create`, {
+    name,
+    description: `description ${secret}`,
+    tags: [{ key: "team", value: `tag ${secret}` }],
+  });
+  await ok("POST", `${MLFLOW}/model-versions/create`, {
+    name,
+    source: `mlflow-artifacts:/${folder}`,
+    run_id: run.info.run_id,
+    tags: [{ key: "v", value: `vtag ${secret}` }],
+  });
+  await ok("POST", `${MLFLOW}/model-versions/transition-stage`, {
+    name,
+    version: "1",
+    stage: "Production",
+    archive_existing_versions: false,
+  });
   await ok("POST", `${MLFLOW}/registered-models/alias`, { name, alias: "champion", version: "1" });
   return { name, runId: run.info.run_id, folder, secrets: [secret, folder] };
 }
@@ -46,9 +69,16 @@ export async function seedModel(name: string): Promise<SeededModel> {
  */
 export async function modelSnapshot(model: SeededModel): Promise<unknown> {
   const { env } = await import("cloudflare:workers");
-  const row = await env.DB.prepare("SELECT * FROM registered_models WHERE name = ?").bind(model.name).first<{ id: string }>();
+  const row = await env.DB.prepare("SELECT * FROM registered_models WHERE name = ?")
+    .bind(model.name)
+    .first<{ id: string }>();
   const id = row?.id ?? "";
-  const all = async (sql: string, ...params: unknown[]) => (await env.DB.prepare(sql).bind(...params).all()).results;
+  const all = async (sql: string, ...params: unknown[]) =>
+    (
+      await env.DB.prepare(sql)
+        .bind(...params)
+        .all()
+    ).results;
   return {
     model: row,
     versions: await all("SELECT * FROM model_versions WHERE model_id = ? ORDER BY version", id),
@@ -56,13 +86,23 @@ export async function modelSnapshot(model: SeededModel): Promise<unknown> {
     modelTags: await all("SELECT * FROM registered_model_tags WHERE model_id = ? ORDER BY key", id),
     aliases: await all("SELECT * FROM registered_model_aliases WHERE model_id = ? ORDER BY alias", id),
     transitions: await all("SELECT * FROM stage_transitions WHERE model_id = ? ORDER BY id", id),
-    events: await all("SELECT model_id, sequence, type FROM events WHERE model_id = ? OR model_name = ? ORDER BY sequence", id, model.name),
+    events: await all(
+      "SELECT model_id, sequence, type FROM events WHERE model_id = ? OR model_name = ? ORDER BY sequence",
+      id,
+      model.name,
+    ),
     webhooks: await all("SELECT * FROM webhooks WHERE model_id = ? OR model_name = ? ORDER BY id", id, model.name),
     // D1 refuses LIKE patterns over 50 bytes: compare the prefix instead.
-    files: await all("SELECT * FROM artifact_objects WHERE path = ? OR substr(path, 1, ?) = ? ORDER BY path", model.folder, model.folder.length + 1, `${model.folder}/`),
+    files: await all(
+      "SELECT * FROM artifact_objects WHERE path = ? OR substr(path, 1, ?) = ? ORDER BY path",
+      model.folder,
+      model.folder.length + 1,
+      `${model.folder}/`,
+    ),
     run: await all("SELECT run_id, name, status, end_time, lifecycle_stage FROM runs WHERE run_id = ?", model.runId),
     runTags: await all("SELECT * FROM run_tags WHERE run_id = ? ORDER BY key", model.runId),
     audit: await all("SELECT id, action, status FROM audit_events WHERE model_name = ? ORDER BY id", model.name),
-    policy: (await send("GET", "/api/2.0/modelgate/registered-models/policy", { name: model.name }, bearer(ADMIN))).body,
+    policy: (await send("GET", "/api/2.0/modelgate/registered-models/policy", { name: model.name }, bearer(ADMIN)))
+      .body,
   };
 }

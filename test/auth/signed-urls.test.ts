@@ -24,18 +24,28 @@ async function publish(name: string, files: Record<string, string>) {
   for (const [path, body] of Object.entries(files)) {
     const encoded = path.split("/").map(encodeURIComponent).join("/");
     const res = await exports.default.fetch(
-      new Request(`${ORIGIN}/api/2.0/mlflow-artifacts/artifacts/${root}/model/${encoded}`, { method: "PUT", body, headers: { authorization: admin } }),
+      new Request(`${ORIGIN}/api/2.0/mlflow-artifacts/artifacts/${root}/model/${encoded}`, {
+        method: "PUT",
+        body,
+        headers: { authorization: admin },
+      }),
     );
     expect(res.status).toBe(200);
   }
-  if ((await send("GET", `${MLFLOW}/registered-models/get`, { name }, admin)).status !== 200) await ok("POST", `${MLFLOW}/registered-models/create`, { name });
-  const version = (await ok("POST", `${MLFLOW}/model-versions/create`, { name, source: `runs:/${run.info.run_id}/model` })).model_version;
+  if ((await send("GET", `${MLFLOW}/registered-models/get`, { name }, admin)).status !== 200)
+    await ok("POST", `${MLFLOW}/registered-models/create`, { name });
+  const version = (
+    await ok("POST", `${MLFLOW}/model-versions/create`, { name, source: `runs:/${run.info.run_id}/model` })
+  ).model_version;
   expect(version.status).toBe("READY");
   return version.version as string;
 }
 
 async function signedUrl(name: string, version: string, path: string): Promise<URL> {
-  const body = await ok("POST", `/v1/models/${encodeURIComponent(name)}/versions/${version}/signed-urls`, { paths: [path], expires_in: 600 });
+  const body = await ok("POST", `/v1/models/${encodeURIComponent(name)}/versions/${version}/signed-urls`, {
+    paths: [path],
+    expires_in: 600,
+  });
   return new URL(body.signed_urls[0].url);
 }
 
@@ -60,7 +70,10 @@ describe("signed URLs", () => {
     expect(JSON.parse(reused.text)).toMatchObject({ error_code: "PERMISSION_DENIED" });
     expect(reused.text).not.toContain("someone else");
     // A URL signed for the new model works.
-    expect(await fetchUnauthenticated(await signedUrl(name, "1", "model.pkl"))).toEqual({ status: 200, text: "someone else's weights" });
+    expect(await fetchUnauthenticated(await signedUrl(name, "1", "model.pkl"))).toEqual({
+      status: 200,
+      text: "someone else's weights",
+    });
   });
 
   it("stop working when their model is renamed away and another model takes the name", async () => {

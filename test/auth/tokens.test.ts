@@ -15,12 +15,19 @@ async function modelWithVersion(auth: string) {
 
 describe("tokens", () => {
   it("shows the secret once, stores only its hash, and lists tokens without secrets", async () => {
-    const created = await send("POST", "/api/2.0/modelgate/tokens", { name: unique("ci"), scopes: ["write"] }, bearer(ADMIN));
+    const created = await send(
+      "POST",
+      "/api/2.0/modelgate/tokens",
+      { name: unique("ci"), scopes: ["write"] },
+      bearer(ADMIN),
+    );
     expect(created.status).toBe(200);
     const secret = created.body.secret as string;
     expect(secret).toMatch(/^mg_[0-9a-f]{64}$/);
     expect(created.body.token).toMatchObject({ scopes: ["read", "write"], created_by: "admin" });
-    const row = await env.DB.prepare("SELECT * FROM api_tokens WHERE id = ?").bind(created.body.token.id).first<Record<string, string>>();
+    const row = await env.DB.prepare("SELECT * FROM api_tokens WHERE id = ?")
+      .bind(created.body.token.id)
+      .first<Record<string, string>>();
     expect(JSON.stringify(row)).not.toContain(secret.slice(3));
     const listed = await send("GET", "/api/2.0/modelgate/tokens", {}, bearer(ADMIN));
     expect(JSON.stringify(listed.body)).not.toContain(secret.slice(3));
@@ -31,18 +38,33 @@ describe("tokens", () => {
     const secret = await createToken({ name: unique("reader"), scopes: ["read"] });
     expect((await send("GET", `${MLFLOW}/registered-models/search`, {}, bearer(secret))).status).toBe(200);
     expect((await send("GET", `${MLFLOW}/registered-models/search`, {}, basic("alice", secret))).status).toBe(200);
-    const wrong = await send("GET", `${MLFLOW}/registered-models/search`, {}, basic("alice", "mg_wrong"), clientAddress());
+    const wrong = await send(
+      "GET",
+      `${MLFLOW}/registered-models/search`,
+      {},
+      basic("alice", "mg_wrong"),
+      clientAddress(),
+    );
     expect(wrong).toMatchObject({ status: 401, body: { error_code: "UNAUTHENTICATED" } });
   });
 
   it("stops a revoked token at once and an expired one when it expires", async () => {
-    const created = await send("POST", "/api/2.0/modelgate/tokens", { name: unique("short"), scopes: ["read"] }, bearer(ADMIN));
+    const created = await send(
+      "POST",
+      "/api/2.0/modelgate/tokens",
+      { name: unique("short"), scopes: ["read"] },
+      bearer(ADMIN),
+    );
     const secret = created.body.secret as string;
     expect((await send("GET", `${MLFLOW}/registered-models/search`, {}, bearer(secret))).status).toBe(200);
-    expect((await send("DELETE", `/api/2.0/modelgate/tokens/${created.body.token.id}`, {}, bearer(ADMIN))).status).toBe(200);
+    expect((await send("DELETE", `/api/2.0/modelgate/tokens/${created.body.token.id}`, {}, bearer(ADMIN))).status).toBe(
+      200,
+    );
     const revoked = await send("GET", `${MLFLOW}/registered-models/search`, {}, bearer(secret), clientAddress());
     expect(revoked.status).toBe(401);
-    expect((await send("DELETE", `/api/2.0/modelgate/tokens/${created.body.token.id}`, {}, bearer(ADMIN))).status).toBe(404);
+    expect((await send("DELETE", `/api/2.0/modelgate/tokens/${created.body.token.id}`, {}, bearer(ADMIN))).status).toBe(
+      404,
+    );
 
     const brief = await createToken({ name: unique("brief"), scopes: ["read"], expires_in: 1 });
     expect((await send("GET", `${MLFLOW}/registered-models/search`, {}, bearer(brief))).status).toBe(200);
@@ -56,7 +78,13 @@ describe("tokens", () => {
     const mine = await modelWithVersion(bearer(ADMIN));
     const other = await modelWithVersion(bearer(ADMIN));
     const secret = await createToken({ name: unique("team"), scopes: ["EDIT"], models: [mine] });
-    const promote = (name: string) => send("POST", `${MLFLOW}/model-versions/transition-stage`, { name, version: "1", stage: "Production" }, bearer(secret));
+    const promote = (name: string) =>
+      send(
+        "POST",
+        `${MLFLOW}/model-versions/transition-stage`,
+        { name, version: "1", stage: "Production" },
+        bearer(secret),
+      );
     expect((await promote(mine)).status).toBe(200);
     const refused = await promote(other);
     expect(refused).toMatchObject({ status: 403, body: { error_code: "PERMISSION_DENIED" } });
@@ -64,12 +92,19 @@ describe("tokens", () => {
     const stage = await send("GET", `${MLFLOW}/model-versions/get`, { name: other, version: "1" }, bearer(ADMIN));
     expect(stage.body.model_version.current_stage).toBe("None");
     // EDIT is promote, not admin: no deletes.
-    expect((await send("DELETE", `${MLFLOW}/registered-models/delete`, { name: mine }, bearer(secret))).status).toBe(403);
+    expect((await send("DELETE", `${MLFLOW}/registered-models/delete`, { name: mine }, bearer(secret))).status).toBe(
+      403,
+    );
   });
 
   it("does not let a token hand out more than it holds", async () => {
     const promoter = await createToken({ name: unique("promoter"), scopes: ["promote"] });
-    const attempt = await send("POST", "/api/2.0/modelgate/tokens", { name: "escalate", scopes: ["admin"] }, bearer(promoter));
+    const attempt = await send(
+      "POST",
+      "/api/2.0/modelgate/tokens",
+      { name: "escalate", scopes: ["admin"] },
+      bearer(promoter),
+    );
     expect(attempt.status).toBe(403);
     const bad = await send("POST", "/api/2.0/modelgate/tokens", { name: "x", scopes: ["superuser"] }, bearer(ADMIN));
     expect(bad).toMatchObject({ status: 400, body: { error_code: "INVALID_PARAMETER_VALUE" } });
@@ -78,7 +113,10 @@ describe("tokens", () => {
   it("slows down guessing: too many failed authentications from one address get 429", async () => {
     const client = clientAddress();
     const statuses: number[] = [];
-    for (let i = 0; i < 22; i++) statuses.push((await send("GET", `${MLFLOW}/registered-models/search`, {}, bearer(`mg_guess_${i}`), client)).status);
+    for (let i = 0; i < 22; i++)
+      statuses.push(
+        (await send("GET", `${MLFLOW}/registered-models/search`, {}, bearer(`mg_guess_${i}`), client)).status,
+      );
     expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
     expect(statuses.slice(20)).toEqual([429, 429]);
   });
@@ -89,7 +127,12 @@ describe("audit", () => {
     const actor = unique("deployer");
     const secret = await createToken({ name: actor, scopes: ["promote"] });
     const name = await modelWithVersion(bearer(secret));
-    await send("POST", `${MLFLOW}/model-versions/transition-stage`, { name, version: "1", stage: "Production" }, bearer(secret));
+    await send(
+      "POST",
+      `${MLFLOW}/model-versions/transition-stage`,
+      { name, version: "1", stage: "Production" },
+      bearer(secret),
+    );
     const history = await send("GET", "/api/2.0/modelgate/model-versions/transitions", { name }, bearer(secret));
     expect(history.body.transitions[0]).toMatchObject({ version: "1", to_stage: "Production", actor });
     const version = await send("GET", `${MLFLOW}/model-versions/get`, { name, version: "1" }, bearer(secret));

@@ -19,17 +19,33 @@ class Browser {
   constructor(private readonly origin = HTTP) {}
 
   get(path: string): Promise<Page> {
-    return this.send(new Request(`${this.origin}${path}`, { headers: this.headers({ accept: "text/html" }), redirect: "manual" }));
+    return this.send(
+      new Request(`${this.origin}${path}`, { headers: this.headers({ accept: "text/html" }), redirect: "manual" }),
+    );
   }
 
   post(path: string, fields: Record<string, string>): Promise<Page> {
-    const headers = this.headers({ accept: "text/html", "content-type": "application/x-www-form-urlencoded", origin: this.origin, "sec-fetch-site": "same-origin" });
-    return this.send(new Request(`${this.origin}${path}`, { method: "POST", headers, body: new URLSearchParams(fields).toString(), redirect: "manual" }));
+    const headers = this.headers({
+      accept: "text/html",
+      "content-type": "application/x-www-form-urlencoded",
+      origin: this.origin,
+      "sec-fetch-site": "same-origin",
+    });
+    return this.send(
+      new Request(`${this.origin}${path}`, {
+        method: "POST",
+        headers,
+        body: new URLSearchParams(fields).toString(),
+        redirect: "manual",
+      }),
+    );
   }
 
   /** A JSON API call carrying only this browser's cookies. */
   api(path: string): Promise<Response> {
-    return exports.default.fetch(new Request(`${this.origin}${path}`, { headers: this.headers({ accept: "application/json" }) }));
+    return exports.default.fetch(
+      new Request(`${this.origin}${path}`, { headers: this.headers({ accept: "application/json" }) }),
+    );
   }
 
   async signIn(token: string, next = "/"): Promise<Page> {
@@ -63,14 +79,17 @@ function csrfOf(html: string): string {
   return match[1];
 }
 
-const sessionCookie = (res: Page, name = "mg_session") => res.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
+const sessionCookie = (res: Page, name = "mg_session") =>
+  res.headers.getSetCookie().find((line) => line.startsWith(`${name}=`));
 
 describe("UI sign-in", () => {
   it("sends a browser without credentials to the sign-in page, keeping where it was going", async () => {
     const browser = new Browser();
     const page = await browser.get("/models/Some-Model?versions_page=x");
     expect(page.status).toBe(303);
-    expect(page.headers.get("location")).toBe(`/ui/sign-in?next=${encodeURIComponent("/models/Some-Model?versions_page=x")}`);
+    expect(page.headers.get("location")).toBe(
+      `/ui/sign-in?next=${encodeURIComponent("/models/Some-Model?versions_page=x")}`,
+    );
     expect(page.headers.get("www-authenticate")).toBeNull();
     const home = await browser.get("/");
     expect(home.status).toBe(303);
@@ -137,7 +156,11 @@ describe("UI sign-in", () => {
     const browser = new Browser();
     await browser.signIn(ADMIN);
     expect(browser.cookies.has("mg_session")).toBe(true);
-    for (const path of ["/api/2.0/mlflow/registered-models/search", "/ajax-api/2.0/mlflow/registered-models/search", "/api/2.0/modelgate/tokens"]) {
+    for (const path of [
+      "/api/2.0/mlflow/registered-models/search",
+      "/ajax-api/2.0/mlflow/registered-models/search",
+      "/api/2.0/modelgate/tokens",
+    ]) {
       const res = await browser.api(path);
       expect(res.status, path).toBe(401);
       expect(((await res.json()) as { error_code: string }).error_code).toBe("UNAUTHENTICATED");
@@ -164,14 +187,21 @@ describe("UI sign-in", () => {
   it("forgets a cookie whose token was revoked and asks to sign in again", async () => {
     const name = `ui-revoked-${crypto.randomUUID().slice(0, 8)}`;
     const created = await exports.default.fetch(
-      new Request(`${HTTP}/api/2.0/modelgate/tokens`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ name, scopes: ["read"] }) }),
+      new Request(`${HTTP}/api/2.0/modelgate/tokens`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" },
+        body: JSON.stringify({ name, scopes: ["read"] }),
+      }),
     );
     const { secret, token } = (await created.json()) as { secret: string; token: { id: string } };
     const browser = new Browser();
     await browser.signIn(secret);
     expect((await browser.get("/")).status).toBe(200);
     const revoked = await exports.default.fetch(
-      new Request(`${HTTP}/api/2.0/modelgate/tokens/${token.id}`, { method: "DELETE", headers: { authorization: `Bearer ${ADMIN}` } }),
+      new Request(`${HTTP}/api/2.0/modelgate/tokens/${token.id}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${ADMIN}` },
+      }),
     );
     expect(revoked.status).toBe(200);
     const page = await browser.get("/");
@@ -181,7 +211,15 @@ describe("UI sign-in", () => {
   });
 
   it("goes only to paths on this site after signing in", async () => {
-    for (const evil of ["https://evil.example/", "//evil.example/x", "/\\evil.example", "http:/evil", "javascript:alert(1)", "/\tx", ""]) {
+    for (const evil of [
+      "https://evil.example/",
+      "//evil.example/x",
+      "/\\evil.example",
+      "http:/evil",
+      "javascript:alert(1)",
+      "/\tx",
+      "",
+    ]) {
       expect(safeNext(evil), evil).toBe("/");
       const page = await new Browser().signIn(ADMIN, evil);
       expect(page.headers.get("location"), evil).toBe("/");

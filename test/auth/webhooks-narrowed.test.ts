@@ -13,7 +13,8 @@ const MODELGATE = "/api/2.0/modelgate";
 const EVENTS = [{ entity: "model_version", action: "created" }];
 
 let n = 0;
-const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++n}-${Math.random().toString(36).slice(2, 7)}`;
+const unique = (prefix: string) =>
+  `${prefix}-${Date.now().toString(36)}-${++n}-${Math.random().toString(36).slice(2, 7)}`;
 const hookUrl = () => `${inject("webhookReceiver")}/hook/${unique("narrowed")}`;
 
 async function createModel(name: string): Promise<string> {
@@ -23,7 +24,8 @@ async function createModel(name: string): Promise<string> {
 }
 
 async function modelId(name: string): Promise<string> {
-  return (await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?").bind(name).first<{ id: string }>())!.id;
+  return (await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?").bind(name).first<{ id: string }>())!
+    .id;
 }
 
 /** Models A and B, and an admin token narrowed to A. */
@@ -35,7 +37,12 @@ async function world() {
 }
 
 async function webhookAs(authorization: string, fields: Record<string, unknown>): Promise<string> {
-  const res = await send("POST", `${MLFLOW}/webhooks`, { name: "hook", url: hookUrl(), events: EVENTS, ...fields }, authorization);
+  const res = await send(
+    "POST",
+    `${MLFLOW}/webhooks`,
+    { name: "hook", url: hookUrl(), events: EVENTS, ...fields },
+    authorization,
+  );
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.webhook.webhook_id as string;
 }
@@ -43,9 +50,18 @@ async function webhookAs(authorization: string, fields: Record<string, unknown>)
 const rowOf = (id: string) => env.DB.prepare("SELECT * FROM webhooks WHERE id = ?").bind(id).first();
 
 /** A request whose JSON body is a JSON string holding the object (MLflow's server decodes it twice). */
-async function sendDoublyEncoded(method: string, path: string, params: Record<string, unknown>, authorization: string): Promise<Reply> {
+async function sendDoublyEncoded(
+  method: string,
+  path: string,
+  params: Record<string, unknown>,
+  authorization: string,
+): Promise<Reply> {
   const res = await exports.default.fetch(
-    new Request(`${ORIGIN}${path}`, { method, headers: { "content-type": "application/json", authorization }, body: JSON.stringify(JSON.stringify(params)) }),
+    new Request(`${ORIGIN}${path}`, {
+      method,
+      headers: { "content-type": "application/json", authorization },
+      body: JSON.stringify(JSON.stringify(params)),
+    }),
   );
   return { status: res.status, body: await res.json() };
 }
@@ -92,7 +108,12 @@ describe("an admin token narrowed to model A, on webhooks", () => {
     let pageToken: string | undefined;
     const sizes: number[] = [];
     do {
-      const page = await send("GET", `${MLFLOW}/webhooks`, { max_results: 2, ...(pageToken ? { page_token: pageToken } : {}) }, token);
+      const page = await send(
+        "GET",
+        `${MLFLOW}/webhooks`,
+        { max_results: 2, ...(pageToken ? { page_token: pageToken } : {}) },
+        token,
+      );
       expect(page.status).toBe(200);
       expect(JSON.stringify(page.body)).not.toContain(b);
       for (const w of page.body.webhooks) expect(w.model_name).toBe(a);
@@ -191,7 +212,17 @@ describe("an admin token narrowed to model A, on webhooks", () => {
         `INSERT INTO webhook_deliveries (id, webhook_id, event_id, entity, action, model_id, model_name, sequence, payload, status, attempts, created_at, updated_at, next_attempt_at, last_error)
          VALUES (?, ?, ?, 'model_version', 'created', ?, ?, 1, ?, 'dead', 6, ?, ?, ?, 'HTTP 503')`,
       )
-        .bind(deliveryId, id, model ? crypto.randomUUID() : null, model, name, JSON.stringify({ data: { name } }), at, at, at)
+        .bind(
+          deliveryId,
+          id,
+          model ? crypto.randomUUID() : null,
+          model,
+          name,
+          JSON.stringify({ data: { name } }),
+          at,
+          at,
+          at,
+        )
         .run();
     const [dA, dB, dTest] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
     await insert(dB, idB, b, 1000);
@@ -201,7 +232,12 @@ describe("an admin token narrowed to model A, on webhooks", () => {
 
     const log = await send("GET", `${MODELGATE}/webhooks/${id}/deliveries`, { max_results: 1 }, token);
     expect(log.body.deliveries.map((d: { delivery_id: string }) => d.delivery_id)).toEqual([dTest]);
-    const next = await send("GET", `${MODELGATE}/webhooks/${id}/deliveries`, { max_results: 1, page_token: log.body.next_page_token }, token);
+    const next = await send(
+      "GET",
+      `${MODELGATE}/webhooks/${id}/deliveries`,
+      { max_results: 1, page_token: log.body.next_page_token },
+      token,
+    );
     expect(next.body.deliveries.map((d: { delivery_id: string }) => d.delivery_id)).toEqual([dA]);
     expect(next.body.next_page_token).toBeUndefined();
     expect(JSON.stringify([log.body, next.body])).not.toContain(b);
@@ -209,7 +245,9 @@ describe("an admin token narrowed to model A, on webhooks", () => {
     const hidden = await send("POST", `${MODELGATE}/webhooks/${id}/deliveries/${dB}/replay`, {}, token);
     expect(hidden.status).toBe(404);
     expect(hidden.body.error_code).toBe("RESOURCE_DOES_NOT_EXIST");
-    expect((await env.DB.prepare("SELECT status FROM webhook_deliveries WHERE id = ?").bind(dB).first())?.status).toBe("dead");
+    expect((await env.DB.prepare("SELECT status FROM webhook_deliveries WHERE id = ?").bind(dB).first())?.status).toBe(
+      "dead",
+    );
     // The unrestricted admin sees all three.
     const full = await send("GET", `${MODELGATE}/webhooks/${id}/deliveries`, {}, bearer(ADMIN));
     expect(full.body.deliveries).toHaveLength(3);
@@ -221,8 +259,12 @@ describe("an admin token narrowed to model A, on webhooks", () => {
     expect(reseal.status).toBe(403);
     expect(reseal.body.error_code).toBe("PERMISSION_DENIED");
     const id = await webhookAs(bearer(ADMIN), {});
-    expect((await send("PATCH", `${MLFLOW}/webhooks/${id}`, { model_name: a }, bearer(ADMIN))).body.webhook.model_name).toBe(a);
-    expect((await send("PATCH", `${MLFLOW}/webhooks/${id}`, { model_name: "" }, bearer(ADMIN))).body.webhook.model_name).toBeUndefined();
+    expect(
+      (await send("PATCH", `${MLFLOW}/webhooks/${id}`, { model_name: a }, bearer(ADMIN))).body.webhook.model_name,
+    ).toBe(a);
+    expect(
+      (await send("PATCH", `${MLFLOW}/webhooks/${id}`, { model_name: "" }, bearer(ADMIN))).body.webhook.model_name,
+    ).toBeUndefined();
     expect((await send("DELETE", `${MLFLOW}/webhooks/${id}`, {}, bearer(ADMIN))).status).toBe(200);
   });
 });

@@ -19,7 +19,11 @@ export async function ok(base, method, route, params = {}) {
 
 export async function uploadArtifact(base, path, body) {
   const { url, token } = target(base);
-  const res = await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${path}`, { method: "PUT", body, headers: auth(token) });
+  const res = await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${path}`, {
+    method: "PUT",
+    body,
+    headers: auth(token),
+  });
   assert.equal(res.status, 200, `upload ${path}: ${await res.text()}`);
 }
 
@@ -40,19 +44,39 @@ export function curve(start, final, epochs, phase = 0, speed = 5) {
  * An experiment and a run with params and metrics, its model folder uploaded, registered as the next
  * version. `metrics` are logged once at step 0; `history` maps a metric to its value at steps 0, 1, …
  */
-export async function registerTrainedVersion(base, { name, experimentId, runName, params, metrics, history = {}, files }) {
+export async function registerTrainedVersion(
+  base,
+  { name, experimentId, runName, params, metrics, history = {}, files },
+) {
   const started = Date.now();
-  const run = await ok(base, "POST", "mlflow/runs/create", { experiment_id: experimentId, start_time: started, run_name: runName });
+  const run = await ok(base, "POST", "mlflow/runs/create", {
+    experiment_id: experimentId,
+    start_time: started,
+    run_name: runName,
+  });
   const runId = run.run.info.run_id;
-  for (const [key, value] of Object.entries(params)) await ok(base, "POST", "mlflow/runs/log-parameter", { run_id: runId, key, value });
+  for (const [key, value] of Object.entries(params))
+    await ok(base, "POST", "mlflow/runs/log-parameter", { run_id: runId, key, value });
   for (const [key, value] of Object.entries(metrics)) {
     await ok(base, "POST", "mlflow/runs/log-metric", { run_id: runId, key, value, timestamp: Date.now(), step: 0 });
   }
-  const points = Object.entries(history).flatMap(([key, values]) => values.map((value, step) => ({ key, value, step, timestamp: started + step * 1000 })));
-  for (let i = 0; i < points.length; i += 1000) await ok(base, "POST", "mlflow/runs/log-batch", { run_id: runId, metrics: points.slice(i, i + 1000) });
-  for (const [path, body] of Object.entries(files)) await uploadArtifact(base, `${experimentId}/${runId}/artifacts/model/${path}`, body);
-  await ok(base, "POST", "mlflow/runs/update", { run_id: runId, status: "FINISHED", end_time: started + 1000 * Math.max(1, ...Object.values(history).map((v) => v.length)) });
-  const created = await ok(base, "POST", "mlflow/model-versions/create", { name, source: `runs:/${runId}/model`, run_id: runId });
+  const points = Object.entries(history).flatMap(([key, values]) =>
+    values.map((value, step) => ({ key, value, step, timestamp: started + step * 1000 })),
+  );
+  for (let i = 0; i < points.length; i += 1000)
+    await ok(base, "POST", "mlflow/runs/log-batch", { run_id: runId, metrics: points.slice(i, i + 1000) });
+  for (const [path, body] of Object.entries(files))
+    await uploadArtifact(base, `${experimentId}/${runId}/artifacts/model/${path}`, body);
+  await ok(base, "POST", "mlflow/runs/update", {
+    run_id: runId,
+    status: "FINISHED",
+    end_time: started + 1000 * Math.max(1, ...Object.values(history).map((v) => v.length)),
+  });
+  const created = await ok(base, "POST", "mlflow/model-versions/create", {
+    name,
+    source: `runs:/${runId}/model`,
+    run_id: runId,
+  });
   assert.equal(created.model_version.status, "READY");
   return { runId, version: created.model_version.version };
 }
@@ -74,7 +98,10 @@ export async function seedHousePrices(base, name = "HousePricePredictor") {
       { key: "task", value: "regression" },
     ],
   });
-  const common = { MLmodel: "artifact_path: model\nflavors:\n  python_function:\n    loader_module: mlflow.sklearn\n", "requirements.txt": "scikit-learn==1.5.2\n" };
+  const common = {
+    MLmodel: "artifact_path: model\nflavors:\n  python_function:\n    loader_module: mlflow.sklearn\n",
+    "requirements.txt": "scikit-learn==1.5.2\n",
+  };
   const trained = (runName, params, final, phase, speed, weights) =>
     registerTrainedVersion(base, {
       name,
@@ -89,16 +116,41 @@ export async function seedHousePrices(base, name = "HousePricePredictor") {
       },
       files: { ...common, "model.pkl": weights },
     });
-  const v1 = await trained("gbr-baseline", { learning_rate: "0.1", n_estimators: "200", max_depth: "3" }, { rmse: 0.78, mae: 0.52, r2: 0.81, loss: 0.55 }, 0, 6, "v1-weights-".repeat(4000));
-  const v2 = await trained("gbr-tuned", { learning_rate: "0.05", n_estimators: "400", max_depth: "4" }, { rmse: 0.71, mae: 0.49, r2: 0.84, loss: 0.42 }, 1, 4, "v2-weights-".repeat(5000));
-  const v3 = await trained("gbr-deep", { learning_rate: "0.05", n_estimators: "800", max_depth: "6" }, { rmse: 0.74, mae: 0.5, r2: 0.83, loss: 0.21 }, 2, 2.5, "v3-weights-".repeat(6000));
+  const v1 = await trained(
+    "gbr-baseline",
+    { learning_rate: "0.1", n_estimators: "200", max_depth: "3" },
+    { rmse: 0.78, mae: 0.52, r2: 0.81, loss: 0.55 },
+    0,
+    6,
+    "v1-weights-".repeat(4000),
+  );
+  const v2 = await trained(
+    "gbr-tuned",
+    { learning_rate: "0.05", n_estimators: "400", max_depth: "4" },
+    { rmse: 0.71, mae: 0.49, r2: 0.84, loss: 0.42 },
+    1,
+    4,
+    "v2-weights-".repeat(5000),
+  );
+  const v3 = await trained(
+    "gbr-deep",
+    { learning_rate: "0.05", n_estimators: "800", max_depth: "6" },
+    { rmse: 0.74, mae: 0.5, r2: 0.83, loss: 0.21 },
+    2,
+    2.5,
+    "v3-weights-".repeat(6000),
+  );
   return { name, versions: [v1, v2, v3] };
 }
 
 /** A second model for the models list: a classifier whose runs log accuracy, auc and f1 per epoch. */
 export async function seedChurn(base, name = "ChurnClassifier") {
   const experiment = await ok(base, "POST", "mlflow/experiments/create", { name: `churn-${name}` });
-  await ok(base, "POST", "mlflow/registered-models/create", { name, description: "Flags accounts likely to cancel within 30 days.", tags: [{ key: "team", value: "growth" }] });
+  await ok(base, "POST", "mlflow/registered-models/create", {
+    name,
+    description: "Flags accounts likely to cancel within 30 days.",
+    tags: [{ key: "team", value: "growth" }],
+  });
   const versions = [];
   for (const [i, final] of [
     { accuracy: 0.87, auc: 0.91, f1: 0.71 },
@@ -111,7 +163,11 @@ export async function seedChurn(base, name = "ChurnClassifier") {
         runName: `xgb-${i + 1}`,
         params: { model: "XGBClassifier", max_depth: String(5 + i), eta: "0.1" },
         metrics: {},
-        history: { accuracy: curve(0.6, final.accuracy, 25, i), auc: curve(0.5, final.auc, 25, i + 1), f1: curve(0.3, final.f1, 25, i + 2) },
+        history: {
+          accuracy: curve(0.6, final.accuracy, 25, i),
+          auc: curve(0.5, final.auc, 25, i + 1),
+          f1: curve(0.3, final.f1, 25, i + 2),
+        },
         files: { MLmodel: "artifact_path: model\nflavors: {}\n", "model.json": `{"trees": ${i + 1}}` },
       }),
     );

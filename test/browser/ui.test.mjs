@@ -21,11 +21,16 @@ async function overlappingLabels(page) {
     const visible = (el) => el.getClientRects().length > 0;
     const problems = [];
     for (const svg of [...document.querySelectorAll("svg.chart")].filter(visible)) {
-      const texts = [...svg.querySelectorAll("text")].map((t) => ({ what: t.textContent, box: t.getBoundingClientRect() }));
+      const texts = [...svg.querySelectorAll("text")].map((t) => ({
+        what: t.textContent,
+        box: t.getBoundingClientRect(),
+      }));
       const bars = [...svg.querySelectorAll("rect")].map((r) => ({ what: "bar", box: r.getBoundingClientRect() }));
-      const meet = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+      const meet = (a, b) =>
+        a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
       texts.forEach((a, i) => {
-        for (const b of [...texts.slice(i + 1), ...bars]) if (meet(a.box, b.box)) problems.push(`${a.what} / ${b.what}`);
+        for (const b of [...texts.slice(i + 1), ...bars])
+          if (meet(a.box, b.box)) problems.push(`${a.what} / ${b.what}`);
       });
     }
     return problems;
@@ -52,10 +57,14 @@ describe("the web UI with access control off (npm start's default)", () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  const row = (version) => page.locator("table.versions tbody tr", { has: page.locator(`a[href$="/versions/${version}"]`) });
+  const row = (version) =>
+    page.locator("table.versions tbody tr", { has: page.locator(`a[href$="/versions/${version}"]`) });
   const badgeOf = (version) => row(version).locator("td[data-label=Stage] .badge");
   const newestTransition = () => page.locator("ol.timeline li").first();
-  const versionOrder = async () => (await page.locator("table.versions tbody td[data-label=Version] strong").allInnerTexts()).map((t) => Number(t.replace("Version ", "")));
+  const versionOrder = async () =>
+    (await page.locator("table.versions tbody td[data-label=Version] strong").allInnerTexts()).map((t) =>
+      Number(t.replace("Version ", "")),
+    );
 
   test("shows a first-time user the exact MLFLOW_TRACKING_URI and a three-line example", async () => {
     await page.goto(`${server.base}/`);
@@ -74,7 +83,12 @@ describe("the web UI with access control off (npm start's default)", () => {
   });
 
   test("lists the models with their version count, live versions and key metric, and finds one by search", async () => {
-    await ok(server.base, "POST", "mlflow/model-versions/transition-stage", { name: "ChurnClassifier", version: "2", stage: "Production", archive_existing_versions: false });
+    await ok(server.base, "POST", "mlflow/model-versions/transition-stage", {
+      name: "ChurnClassifier",
+      version: "2",
+      stage: "Production",
+      archive_existing_versions: false,
+    });
     await page.goto(`${server.base}/`);
     assert.equal(await page.title(), "Models · Modelgate");
     const churn = page.locator("tbody tr", { hasText: "ChurnClassifier" });
@@ -99,14 +113,33 @@ describe("the web UI with access control off (npm start's default)", () => {
   test("shows what is live and the versions with run, status and key metrics before anything else", async () => {
     await page.goto(`${server.base}/models/${NAME}`);
     const live = page.locator("section.live-grid");
-    assert.match(await live.locator(".live-Production").innerText(), new RegExp(`${NAME} has no version in Production`));
+    assert.match(
+      await live.locator(".live-Production").innerText(),
+      new RegExp(`${NAME} has no version in Production`),
+    );
     const versionsTop = await page.locator("#versions").evaluate((h) => h.getBoundingClientRect().top);
     assert.ok(versionsTop < 450, `the versions table starts ${versionsTop}px down`);
-    const headers = await page.locator("table.versions thead th").evaluateAll((ths) => ths.map((th) => (th.querySelector("a")?.firstChild ?? th).textContent.trim()));
+    const headers = await page
+      .locator("table.versions thead th")
+      .evaluateAll((ths) => ths.map((th) => (th.querySelector("a")?.firstChild ?? th).textContent.trim()));
     // The metric columns: the most-logged (all three runs log all four; the first three by name).
-    assert.deepEqual(headers, ["Compare", "Version", "Stage", "Run", "mae", "r2", "rmse", "Created", "Source", "Actions"]);
+    assert.deepEqual(headers, [
+      "Compare",
+      "Version",
+      "Stage",
+      "Run",
+      "mae",
+      "r2",
+      "rmse",
+      "Created",
+      "Source",
+      "Actions",
+    ]);
     // Version 2 has the best of all three (lower mae and rmse, higher r2): marked for the eye and in words.
-    assert.match(await row(2).innerText(), /gbr-tuned\s+finished\s+0\.49\s+\(best\)\s+0\.84\s+\(best\)\s+0\.71\s+\(best\)/);
+    assert.match(
+      await row(2).innerText(),
+      /gbr-tuned\s+finished\s+0\.49\s+\(best\)\s+0\.84\s+\(best\)\s+0\.71\s+\(best\)/,
+    );
     assert.equal(await row(2).locator("td.best").count(), 3);
     // The source is short; the full URI is in its title.
     const source = row(2).locator("td[data-label=Source] .mono");
@@ -123,7 +156,10 @@ describe("the web UI with access control off (npm start's default)", () => {
     await page.locator("table.versions thead a", { hasText: "rmse" }).click();
     await page.waitForURL(/sort=metric%3Armse&order=asc/);
     assert.deepEqual(await versionOrder(), [2, 3, 1]);
-    assert.equal(await page.locator("table.versions th[aria-sort=ascending] a").evaluate((a) => a.firstChild.textContent), "rmse");
+    assert.equal(
+      await page.locator("table.versions th[aria-sort=ascending] a").evaluate((a) => a.firstChild.textContent),
+      "rmse",
+    );
     await page.locator("table.versions thead a", { hasText: "rmse" }).click();
     await page.waitForURL(/order=desc/);
     assert.deepEqual(await versionOrder(), [1, 3, 2]);
@@ -133,7 +169,12 @@ describe("the web UI with access control off (npm start's default)", () => {
     for (const key of ["rmse", "r2", "train_loss"]) await page.check(`details.pin input[value="${key}"]`);
     await page.getByRole("button", { name: "Pin these metrics" }).click();
     await page.locator(".flash.ok", { hasText: "Key metrics pinned: r2, rmse, train_loss." }).waitFor();
-    assert.deepEqual(await row(3).locator("td[data-metric]").evaluateAll((cells) => cells.map((c) => c.dataset.metric)), ["r2", "rmse", "train_loss"]);
+    assert.deepEqual(
+      await row(3)
+        .locator("td[data-metric]")
+        .evaluateAll((cells) => cells.map((c) => c.dataset.metric)),
+      ["r2", "rmse", "train_loss"],
+    );
     // train_loss: lower is better, so version 3's is marked the best.
     assert.equal(await row(3).locator('td[data-metric="train_loss"]').getAttribute("class"), "num best");
   });
@@ -180,7 +221,9 @@ describe("the web UI with access control off (npm start's default)", () => {
     await page.getByRole("button", { name: "Roll back to version 1" }).click();
 
     await page.waitForURL(`${server.base}/models/${NAME}`);
-    await page.locator(".flash.ok", { hasText: "Rolled back: version 1 is in Production again; version 2 was archived." }).waitFor();
+    await page
+      .locator(".flash.ok", { hasText: "Rolled back: version 1 is in Production again; version 2 was archived." })
+      .waitFor();
     assert.equal(await badgeOf(1).innerText(), "Production");
     assert.equal(await badgeOf(2).innerText(), "Archived");
     assert.match(await page.locator("ol.timeline").innerText(), /rollback to version 1: v2 latency regression/);
@@ -195,8 +238,18 @@ describe("the web UI with access control off (npm start's default)", () => {
     // rmse, r2 and train_loss were logged every epoch: one curve each; mae once: a number.
     const curves = page.locator("figure.metric-card svg.chart");
     assert.equal(await curves.count(), 3);
-    assert.equal(await curves.first().locator("polyline").getAttribute("points").then((p) => p.split(" ").length), EPOCHS);
-    assert.match(await page.locator("figure.metric-card", { hasText: "rmse" }).locator("figcaption").innerText(), new RegExp(`rmse 0\\.71 · ${EPOCHS} steps \\(0–${EPOCHS - 1}\\)`));
+    assert.equal(
+      await curves
+        .first()
+        .locator("polyline")
+        .getAttribute("points")
+        .then((p) => p.split(" ").length),
+      EPOCHS,
+    );
+    assert.match(
+      await page.locator("figure.metric-card", { hasText: "rmse" }).locator("figcaption").innerText(),
+      new RegExp(`rmse 0\\.71 · ${EPOCHS} steps \\(0–${EPOCHS - 1}\\)`),
+    );
     assert.deepEqual(await overlappingLabels(page), []);
 
     // Version 2 is Archived: it may go back to Staging from here, and the page comes back here.
@@ -249,7 +302,10 @@ describe("the web UI with access control off (npm start's default)", () => {
     assert.equal(await rmse.locator("polyline").count(), 3, "one curve per version, on one chart");
     assert.equal(await rmse.locator("svg.chart").first().locator("polyline").count(), 3);
     assert.equal(await rmse.locator("rect").count(), 3, "final values as bars");
-    assert.match(await rmse.locator("svg.chart").nth(1).locator("title").textContent(), /^Final rmse by version: v1: 0\.78 after 40 steps; v2: 0\.71 after 40 steps; v3: 0\.74 after 40 steps$/);
+    assert.match(
+      await rmse.locator("svg.chart").nth(1).locator("title").textContent(),
+      /^Final rmse by version: v1: 0\.78 after 40 steps; v2: 0\.71 after 40 steps; v3: 0\.74 after 40 steps$/,
+    );
     assert.match(await rmse.locator("ul.legend").innerText(), /v2 gbr-tuned: 0\.71 after 40 steps/);
     assert.deepEqual(await overlappingLabels(page), []);
     // The URL carries the choice: loading it shows rmse.
@@ -314,13 +370,24 @@ describe("the web UI with access control on", () => {
   let narrowToken;
 
   before(async () => {
-    server = await startServer({ port: await freePort(), stateDir, env: { MODELGATE_AUTH: "on", MODELGATE_ADMIN_TOKEN: ADMIN } });
+    server = await startServer({
+      port: await freePort(),
+      stateDir,
+      env: { MODELGATE_AUTH: "on", MODELGATE_ADMIN_TOKEN: ADMIN },
+    });
     const admin = { url: server.base, token: ADMIN };
     await seedHousePrices(admin, NAME);
     await seedChurn(admin, OTHER);
-    await ok(admin, "POST", "mlflow/model-versions/transition-stage", { name: OTHER, version: "2", stage: "Production", archive_existing_versions: false });
+    await ok(admin, "POST", "mlflow/model-versions/transition-stage", {
+      name: OTHER,
+      version: "2",
+      stage: "Production",
+      archive_existing_versions: false,
+    });
     readToken = (await ok(admin, "POST", "modelgate/tokens", { name: "viewer", scopes: ["read"] })).secret;
-    narrowToken = (await ok(admin, "POST", "modelgate/tokens", { name: "pricing-team", scopes: ["read", "promote"], models: [NAME] })).secret;
+    narrowToken = (
+      await ok(admin, "POST", "modelgate/tokens", { name: "pricing-team", scopes: ["read", "promote"], models: [NAME] })
+    ).secret;
   });
 
   after(async () => {
@@ -332,7 +399,10 @@ describe("the web UI with access control on", () => {
   async function signIn(page, token) {
     await page.goto(`${server.base}/ui/sign-in`);
     await page.fill("#token", token);
-    await Promise.all([page.waitForURL((url) => !url.pathname.startsWith("/ui/sign-in")), page.getByRole("button", { name: "Sign in" }).click()]);
+    await Promise.all([
+      page.waitForURL((url) => !url.pathname.startsWith("/ui/sign-in")),
+      page.getByRole("button", { name: "Sign in" }).click(),
+    ]);
   }
 
   test("signs in with a token through the sign-in page, and offers a read-only token no actions", async () => {
@@ -343,7 +413,10 @@ describe("the web UI with access control on", () => {
       await anonymous.page.goto(`${server.base}/models/${NAME}`);
       assert.match(anonymous.page.url(), /\/ui\/sign-in\?next=/);
       await anonymous.page.fill("#token", readToken);
-      await Promise.all([anonymous.page.waitForURL(`${server.base}/models/${NAME}`), anonymous.page.getByRole("button", { name: "Sign in" }).click()]);
+      await Promise.all([
+        anonymous.page.waitForURL(`${server.base}/models/${NAME}`),
+        anonymous.page.getByRole("button", { name: "Sign in" }).click(),
+      ]);
       assert.match(await anonymous.page.locator("header").innerText(), /signed in as viewer/);
       const cookies = await anonymous.context.cookies();
       const session = cookies.find((c) => c.name === "mg_session");
@@ -360,13 +433,20 @@ describe("the web UI with access control on", () => {
       const res = await viewer.page.goto(`${server.base}/models/${NAME}`);
       assert.equal(res.status(), 200);
       assert.match(await viewer.page.locator("header .who").innerText(), /signed in as viewer/);
-      assert.equal(await viewer.page.locator('main form[method="post"]').count(), 0, "a read-only token is offered no forms (the header's sign-out form aside)");
+      assert.equal(
+        await viewer.page.locator('main form[method="post"]').count(),
+        0,
+        "a read-only token is offered no forms (the header's sign-out form aside)",
+      );
       await screenshot(viewer.page, "read-only");
       await viewer.page.goto(`${server.base}/models/${NAME}/versions/2`);
       assert.equal(await viewer.page.locator("#actions").count(), 0, "no actions section for a read-only token");
       // With access control on, download links are signed: they work without any credentials.
       const href = await viewer.page.locator("tr", { hasText: "MLmodel" }).locator("a").getAttribute("href");
-      assert.match(href, /^http:\/\/127\.0\.0\.1:\d+\/v1\/models\/HousePricePredictor\/versions\/2\/files\/MLmodel\?expires=\d+&kid=[^&]+&sig=[0-9a-f]{64}$/);
+      assert.match(
+        href,
+        /^http:\/\/127\.0\.0\.1:\d+\/v1\/models\/HousePricePredictor\/versions\/2\/files\/MLmodel\?expires=\d+&kid=[^&]+&sig=[0-9a-f]{64}$/,
+      );
       const signed = await fetch(href);
       assert.equal(signed.status, 200);
       assert.match(await signed.text(), /^artifact_path: model/);
@@ -394,20 +474,31 @@ describe("the web UI with access control on", () => {
       await signIn(team.page, narrowToken);
       const pageText = async (path) => {
         const res = await team.page.goto(`${server.base}${path}`);
-        return { status: res.status(), text: await team.page.locator("main").innerText(), html: await team.page.content() };
+        return {
+          status: res.status(),
+          text: await team.page.locator("main").innerText(),
+          html: await team.page.content(),
+        };
       };
       const home = await pageText("/");
       assert.equal(home.status, 200);
       assert.match(home.text, new RegExp(NAME));
-      for (const page of [home, await pageText(`/models/${NAME}`), await pageText(`/models/${NAME}/versions/1`), await pageText(`/models/${NAME}/compare?versions=1,2,3`)]) {
+      for (const page of [
+        home,
+        await pageText(`/models/${NAME}`),
+        await pageText(`/models/${NAME}/versions/1`),
+        await pageText(`/models/${NAME}/compare?versions=1,2,3`),
+      ]) {
         assert.equal(page.status, 200);
         // Nothing of the other model: its name, its runs, its metrics.
-        for (const foreign of [OTHER, "xgb-1", "xgb-2", "accuracy", "XGBClassifier"]) assert.ok(!page.html.includes(foreign), `${foreign} shown to a token for ${NAME} only`);
+        for (const foreign of [OTHER, "xgb-1", "xgb-2", "accuracy", "XGBClassifier"])
+          assert.ok(!page.html.includes(foreign), `${foreign} shown to a token for ${NAME} only`);
       }
       for (const path of [`/models/${OTHER}`, `/models/${OTHER}/versions/2`, `/models/${OTHER}/compare?versions=1,2`]) {
         const refused = await pageText(path);
         assert.equal(refused.status, 403, `${path} answered ${refused.status}`);
-        for (const foreign of ["xgb-1", "xgb-2", "accuracy"]) assert.ok(!refused.html.includes(foreign), `${foreign} shown on ${path}`);
+        for (const foreign of ["xgb-1", "xgb-2", "accuracy"])
+          assert.ok(!refused.html.includes(foreign), `${foreign} shown on ${path}`);
       }
       // Its own model's actions are offered: promote scope.
       await team.page.goto(`${server.base}/models/${NAME}/versions/3`);

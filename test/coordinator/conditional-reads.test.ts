@@ -7,7 +7,9 @@ import { call, createModel, createVersion, transitionTo } from "../helpers";
 // coordinator answers `current` instead of the data while that revision is its state's.
 
 async function coordinatorOf(name: string) {
-  const row = await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?").bind(name).first<{ id: string }>();
+  const row = await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?")
+    .bind(name)
+    .first<{ id: string }>();
   return { id: row!.id, stub: env.MODEL_COORDINATOR.get(env.MODEL_COORDINATOR.idFromName(row!.id)) };
 }
 
@@ -40,7 +42,12 @@ describe("conditional point reads", () => {
     await createVersion(name);
     const { id, stub } = await coordinatorOf(name);
     const revision = revisionOf(await stub.getLatestVersions(id, name, []));
-    const refused = await call("POST", "/model-versions/transition-stage", { name, version: "7", stage: "Production", archive_existing_versions: false });
+    const refused = await call("POST", "/model-versions/transition-stage", {
+      name,
+      version: "7",
+      stage: "Production",
+      archive_existing_versions: false,
+    });
     expect(refused.status).toBe(404);
     const again = await stub.getLatestVersions(id, name, [], revision);
     expect(again).toMatchObject({ ok: true, value: { value: [{ version: 1 }] } });

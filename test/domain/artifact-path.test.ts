@@ -2,11 +2,7 @@ import { describe, expect, it } from "vitest";
 import { artifactPathOf, validateArtifactPath } from "../../src/domain/artifact-path";
 
 describe("validateArtifactPath", () => {
-  it.each([
-    ["1/run/artifacts/model/model.pkl"],
-    ["a b/ü.csv"],
-    ["x"],
-  ])("accepts %s", (path) => {
+  it.each([["1/run/artifacts/model/model.pkl"], ["a b/ü.csv"], ["x"]])("accepts %s", (path) => {
     expect(validateArtifactPath(path)).toBe(path);
   });
 

@@ -44,7 +44,15 @@ describe("limits", () => {
       description: MAX_DESCRIPTION_LENGTH,
       source: MAX_SOURCE_LENGTH,
       comment: MAX_COMMENT_LENGTH,
-    }).toEqual({ name: 256, tagKey: 250, tagValue: 100_000, alias: 255, description: 5000, source: 500, comment: 1000 });
+    }).toEqual({
+      name: 256,
+      tagKey: 250,
+      tagValue: 100_000,
+      alias: 255,
+      description: 5000,
+      source: 500,
+      comment: 1000,
+    });
   });
 });
 
@@ -95,7 +103,12 @@ describe("tags", () => {
     ["an empty key", "", "v", "Tag key cannot be empty."],
     ["a 251-character key", "k".repeat(251), "v", "exceeds the maximum length of 250"],
     ["a 100,001-character value", "big", "v".repeat(100_001), "exceeds the maximum length of 100000"],
-    ["a 100,001-character prompt text", "mlflow.prompt.text", "p".repeat(100_001), "Prompt text exceeds max length of 100000 characters."],
+    [
+      "a 100,001-character prompt text",
+      "mlflow.prompt.text",
+      "p".repeat(100_001),
+      "Prompt text exceeds max length of 100000 characters.",
+    ],
     ["a key with a bad character", "bad!key", "v", "Invalid tag key 'bad!key'"],
     ["a key with a parent-directory segment", "a/../b", "v", "Invalid tag key 'a/../b'"],
     ["a key that is only a parent-directory segment", "..", "v", "Invalid tag key '..'"],
@@ -105,12 +118,19 @@ describe("tags", () => {
 });
 
 describe("aliases", () => {
-  it.each(["champion", "Champion", "a", "with-dash_and_underscore", "v", "v1a", "version2", "latest-stable", "x".repeat(255)])(
-    "accepts %j",
-    (alias) => {
-      expect(validateAlias(alias)).toBe(alias);
-    },
-  );
+  it.each([
+    "champion",
+    "Champion",
+    "a",
+    "with-dash_and_underscore",
+    "v",
+    "v1a",
+    "version2",
+    "latest-stable",
+    "x".repeat(255),
+  ])("accepts %j", (alias) => {
+    expect(validateAlias(alias)).toBe(alias);
+  });
 
   // MLflow's alias pattern is `^[\w\-]*$` in Python, where `\w` matches Unicode letters.
   it("accepts aliases with non-ASCII letters, as MLflow's Unicode \\w does", () => {

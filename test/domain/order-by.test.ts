@@ -13,10 +13,13 @@ function thrown(fn: () => unknown): unknown {
 }
 
 describe("order_by parsing", () => {
-  it.each<SearchEntity>(["registered_model", "model_version"])("orders by nothing when no clause is given (%s)", (entity) => {
-    expect(parseOrderBy(undefined, entity)).toEqual([]);
-    expect(parseOrderBy([], entity)).toEqual([]);
-  });
+  it.each<SearchEntity>(["registered_model", "model_version"])(
+    "orders by nothing when no clause is given (%s)",
+    (entity) => {
+      expect(parseOrderBy(undefined, entity)).toEqual([]);
+      expect(parseOrderBy([], entity)).toEqual([]);
+    },
+  );
 
   it.each<[SearchEntity, string, OrderTerm]>([
     ["registered_model", "name", { field: "name", direction: "ASC" }],

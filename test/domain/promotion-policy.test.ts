@@ -57,7 +57,12 @@ describe("evaluating one rule", () => {
     // tags
     ["tag with value met", { type: "tag", key: "validation", value: "passed" }, {}, null],
     ["tag without value met", { type: "tag", key: "validation" }, {}, null],
-    ["tag missing", { type: "tag", key: "validation", value: "passed" }, { tags: [] }, refusal("tag validation must be 'passed' (it is missing)")],
+    [
+      "tag missing",
+      { type: "tag", key: "validation", value: "passed" },
+      { tags: [] },
+      refusal("tag validation must be 'passed' (it is missing)"),
+    ],
     [
       "tag has another value",
       { type: "tag", key: "validation", value: "passed" },
@@ -65,18 +70,48 @@ describe("evaluating one rule", () => {
       refusal("tag validation must be 'passed' (it is 'failed')"),
     ],
     ["tag without value missing", { type: "tag", key: "owner" }, {}, refusal("tag owner must be set (it is missing)")],
-    ["tag value is exact, case included", { type: "tag", key: "validation", value: "Passed" }, {}, refusal("tag validation must be 'Passed' (it is 'passed')")],
+    [
+      "tag value is exact, case included",
+      { type: "tag", key: "validation", value: "Passed" },
+      {},
+      refusal("tag validation must be 'Passed' (it is 'passed')"),
+    ],
     // metrics
     ["metric >= met", { type: "metric", key: "r2", operator: ">=", value: 0.9 }, {}, null],
     ["metric > met", { type: "metric", key: "r2", operator: ">", value: 0.9 }, {}, null],
     ["metric < met", { type: "metric", key: "r2", operator: "<", value: 1 }, {}, null],
     ["metric <= met at equality", { type: "metric", key: "r2", operator: "<=", value: 0.93 }, {}, null],
     ["metric == met", { type: "metric", key: "r2", operator: "==", value: 0.93 }, {}, null],
-    ["metric >= failed", { type: "metric", key: "r2", operator: ">=", value: 0.95 }, {}, refusal("metric r2 of its run must be >= 0.95 (it is 0.93)")],
-    ["metric > failed at equality", { type: "metric", key: "r2", operator: ">", value: 0.93 }, {}, refusal("metric r2 of its run must be > 0.93 (it is 0.93)")],
-    ["metric < failed", { type: "metric", key: "r2", operator: "<", value: 0.5 }, {}, refusal("metric r2 of its run must be < 0.5 (it is 0.93)")],
-    ["metric <= failed", { type: "metric", key: "r2", operator: "<=", value: 0.9 }, {}, refusal("metric r2 of its run must be <= 0.9 (it is 0.93)")],
-    ["metric == failed", { type: "metric", key: "r2", operator: "==", value: 1 }, {}, refusal("metric r2 of its run must be == 1 (it is 0.93)")],
+    [
+      "metric >= failed",
+      { type: "metric", key: "r2", operator: ">=", value: 0.95 },
+      {},
+      refusal("metric r2 of its run must be >= 0.95 (it is 0.93)"),
+    ],
+    [
+      "metric > failed at equality",
+      { type: "metric", key: "r2", operator: ">", value: 0.93 },
+      {},
+      refusal("metric r2 of its run must be > 0.93 (it is 0.93)"),
+    ],
+    [
+      "metric < failed",
+      { type: "metric", key: "r2", operator: "<", value: 0.5 },
+      {},
+      refusal("metric r2 of its run must be < 0.5 (it is 0.93)"),
+    ],
+    [
+      "metric <= failed",
+      { type: "metric", key: "r2", operator: "<=", value: 0.9 },
+      {},
+      refusal("metric r2 of its run must be <= 0.9 (it is 0.93)"),
+    ],
+    [
+      "metric == failed",
+      { type: "metric", key: "r2", operator: "==", value: 1 },
+      {},
+      refusal("metric r2 of its run must be == 1 (it is 0.93)"),
+    ],
     [
       "metric: version without a run",
       { type: "metric", key: "r2", operator: ">=", value: 0.9 },
@@ -97,14 +132,40 @@ describe("evaluating one rule", () => {
     ],
     // caller scope
     ["scope promote met by promote", { type: "scope", scope: "promote" }, {}, null],
-    ["scope promote met by admin", { type: "scope", scope: "promote" }, { caller: { actor: "root", scope: "admin" } }, null],
-    ["scope admin refused to promote", { type: "scope", scope: "admin" }, {}, refusal("the caller needs the 'admin' scope ('ci' has 'promote')")],
-    ["scope refused to write", { type: "scope", scope: "promote" }, { caller: { actor: "t", scope: "write" } }, refusal("the caller needs the 'promote' scope ('t' has 'write')")],
-    ["scope with unknown caller", { type: "scope", scope: "promote" }, { caller: null }, refusal("the caller needs the 'promote' scope (the caller's scope is unknown)")],
+    [
+      "scope promote met by admin",
+      { type: "scope", scope: "promote" },
+      { caller: { actor: "root", scope: "admin" } },
+      null,
+    ],
+    [
+      "scope admin refused to promote",
+      { type: "scope", scope: "admin" },
+      {},
+      refusal("the caller needs the 'admin' scope ('ci' has 'promote')"),
+    ],
+    [
+      "scope refused to write",
+      { type: "scope", scope: "promote" },
+      { caller: { actor: "t", scope: "write" } },
+      refusal("the caller needs the 'promote' scope ('t' has 'write')"),
+    ],
+    [
+      "scope with unknown caller",
+      { type: "scope", scope: "promote" },
+      { caller: null },
+      refusal("the caller needs the 'promote' scope (the caller's scope is unknown)"),
+    ],
   ])("%s", (_, rule, overrides, expected) => {
     const verdict = evaluatePolicy(production(rule), facts(overrides));
     if (expected === null) expect(verdict).toEqual({ ok: true });
-    else expect(verdict).toEqual({ ok: false, rule, code: rule.type === "scope" ? "PERMISSION_DENIED" : "INVALID_PARAMETER_VALUE", message: expected });
+    else
+      expect(verdict).toEqual({
+        ok: false,
+        rule,
+        code: rule.type === "scope" ? "PERMISSION_DENIED" : "INVALID_PARAMETER_VALUE",
+        message: expected,
+      });
   });
 });
 
@@ -139,17 +200,27 @@ describe("evaluating a policy", () => {
 
   it("checks only the target stage's rules", () => {
     const verdict = evaluatePolicy(strict, facts({ target: "Staging", currentStage: "None", tags: [], caller: null }));
-    expect(verdict).toMatchObject({ ok: false, message: "Promotion policy of 'm' refused version 3 → Staging: tag validation must be 'passed' (it is missing)." });
+    expect(verdict).toMatchObject({
+      ok: false,
+      message: "Promotion policy of 'm' refused version 3 → Staging: tag validation must be 'passed' (it is missing).",
+    });
   });
 
   it("holds a rollback to the caller rules only", () => {
-    const rollback = facts({ kind: "rollback", currentStage: "Archived", stagingSince: null, tags: [], metrics: new Map() });
+    const rollback = facts({
+      kind: "rollback",
+      currentStage: "Archived",
+      stagingSince: null,
+      tags: [],
+      metrics: new Map(),
+    });
     expect(evaluatePolicy(strict, { ...rollback, caller: { actor: "root", scope: "admin" } })).toEqual({ ok: true });
     expect(evaluatePolicy(strict, rollback)).toEqual({
       ok: false,
       rule: { type: "scope", scope: "admin" },
       code: "PERMISSION_DENIED",
-      message: "Promotion policy of 'm' refused the rollback to version 3 → Production: the caller needs the 'admin' scope ('ci' has 'promote').",
+      message:
+        "Promotion policy of 'm' refused the rollback to version 3 → Production: the caller needs the 'admin' scope ('ci' has 'promote').",
     });
     expect(rulesFor(strict, "Production", "rollback")).toEqual([{ type: "scope", scope: "admin" }]);
   });
@@ -233,18 +304,73 @@ describe("the policy JSON", () => {
   it.each<[string, unknown, string, RegExp]>([
     ["a stage that cannot be guarded", { Archived: [] }, "policy", /Unrecognized key: "Archived"/],
     ["a stage spelt in lower case", { production: [] }, "policy", /Unrecognized key: "production"/],
-    ["an unknown rule type", { Production: [{ type: "vibes" }] }, "policy.Production.0.type", /type must be one of time_in_staging, tag, metric, scope/],
-    ["an unknown operator", { Production: [{ type: "metric", key: "r2", operator: "=>", value: 1 }] }, "policy.Production.0.operator", /expected one of/],
-    ["a threshold given as text", { Production: [{ type: "metric", key: "r2", operator: ">", value: "0.9" }] }, "policy.Production.0.value", /expected number/],
-    ["a misspelt field", { Production: [{ type: "tag", key: "v", vaule: "x" }] }, "policy.Production.0", /Unrecognized key: "vaule"/],
+    [
+      "an unknown rule type",
+      { Production: [{ type: "vibes" }] },
+      "policy.Production.0.type",
+      /type must be one of time_in_staging, tag, metric, scope/,
+    ],
+    [
+      "an unknown operator",
+      { Production: [{ type: "metric", key: "r2", operator: "=>", value: 1 }] },
+      "policy.Production.0.operator",
+      /expected one of/,
+    ],
+    [
+      "a threshold given as text",
+      { Production: [{ type: "metric", key: "r2", operator: ">", value: "0.9" }] },
+      "policy.Production.0.value",
+      /expected number/,
+    ],
+    [
+      "a misspelt field",
+      { Production: [{ type: "tag", key: "v", vaule: "x" }] },
+      "policy.Production.0",
+      /Unrecognized key: "vaule"/,
+    ],
     ["an empty tag key", { Production: [{ type: "tag", key: "" }] }, "policy.Production.0.key", /must not be empty/],
-    ["a metric key that is only the prefix", { Production: [{ type: "metric", key: "metrics.", operator: ">", value: 0 }] }, "policy.Production.0.key", /must not be empty/],
-    ["a metric key that is too long", { Production: [{ type: "metric", key: "k".repeat(251), operator: ">", value: 0 }] }, "policy.Production.0.key", /at most 250 characters/],
-    ["a negative time", { Production: [{ type: "time_in_staging", min_seconds: -1 }] }, "policy.Production.0.min_seconds", /too small/i],
-    ["a fractional time", { Production: [{ type: "time_in_staging", min_seconds: 1.5 }] }, "policy.Production.0.min_seconds", /whole number of seconds/],
-    ["time in Staging guarding Staging", { Staging: [{ type: "time_in_staging", min_seconds: 60 }] }, "policy.Staging", /only guard Production/],
-    ["a scope below promote", { Production: [{ type: "scope", scope: "write" }] }, "policy.Production.0.scope", /expected one of "promote"\|"admin"/],
-    ["too many rules", { Production: Array.from({ length: 21 }, () => ({ type: "tag", key: "k" })) }, "policy.Production", /at most 20 rules/],
+    [
+      "a metric key that is only the prefix",
+      { Production: [{ type: "metric", key: "metrics.", operator: ">", value: 0 }] },
+      "policy.Production.0.key",
+      /must not be empty/,
+    ],
+    [
+      "a metric key that is too long",
+      { Production: [{ type: "metric", key: "k".repeat(251), operator: ">", value: 0 }] },
+      "policy.Production.0.key",
+      /at most 250 characters/,
+    ],
+    [
+      "a negative time",
+      { Production: [{ type: "time_in_staging", min_seconds: -1 }] },
+      "policy.Production.0.min_seconds",
+      /too small/i,
+    ],
+    [
+      "a fractional time",
+      { Production: [{ type: "time_in_staging", min_seconds: 1.5 }] },
+      "policy.Production.0.min_seconds",
+      /whole number of seconds/,
+    ],
+    [
+      "time in Staging guarding Staging",
+      { Staging: [{ type: "time_in_staging", min_seconds: 60 }] },
+      "policy.Staging",
+      /only guard Production/,
+    ],
+    [
+      "a scope below promote",
+      { Production: [{ type: "scope", scope: "write" }] },
+      "policy.Production.0.scope",
+      /expected one of "promote"\|"admin"/,
+    ],
+    [
+      "too many rules",
+      { Production: Array.from({ length: 21 }, () => ({ type: "tag", key: "k" })) },
+      "policy.Production",
+      /at most 20 rules/,
+    ],
     ["a policy that is not an object", [], "policy", /expected object/],
   ])("refuses %s, naming the bad part", (_, policy, path, message) => {
     const result = SetPolicy.safeParse({ name: "m", policy });

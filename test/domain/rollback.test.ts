@@ -6,7 +6,14 @@ import type { Stage } from "../../src/domain/stages";
 
 /** History rows newest first, as the repository answers them: [version, to stage]. */
 const history = (...rows: [number, Stage][]): StageTransition[] =>
-  rows.map(([version, toStage], i) => ({ version, fromStage: "None", toStage, actor: "t", comment: null, timestamp: 1000 - i }));
+  rows.map(([version, toStage], i) => ({
+    version,
+    fromStage: "None",
+    toStage,
+    actor: "t",
+    comment: null,
+    timestamp: 1000 - i,
+  }));
 
 function refusal(fn: () => unknown): { code: string; message: string } {
   try {
@@ -21,7 +28,12 @@ function refusal(fn: () => unknown): { code: string; message: string } {
 describe("rollbackTarget: the previous Production version", () => {
   it.each<[string, StageTransition[], number, number | null]>([
     ["the version promoted before the current one", history([2, "Production"], [1, "Production"]), 2, 1],
-    ["after a rollback, the version rolled back from", history([1, "Production"], [2, "Production"], [1, "Production"]), 1, 2],
+    [
+      "after a rollback, the version rolled back from",
+      history([1, "Production"], [2, "Production"], [1, "Production"]),
+      1,
+      2,
+    ],
     ["nothing when only the current version has served", history([1, "Production"], [1, "Staging"]), 1, null],
     ["rows to other stages do not count", history([3, "Production"], [2, "Staging"], [1, "Production"]), 3, 1],
   ])("%s", (_, rows, current, expected) => {
@@ -44,11 +56,17 @@ describe("requestedTarget: a rollback to a named version", () => {
   });
 
   it("restores a version the current one replaced more than once (v1 → v2 → v1 → v2 again)", () => {
-    expect(requestedTarget("m", history([2, "Production"], [1, "Production"], [2, "Production"], [1, "Production"]), 2, 1)).toBe(1);
+    expect(
+      requestedTarget("m", history([2, "Production"], [1, "Production"], [2, "Production"], [1, "Production"]), 2, 1),
+    ).toBe(1);
   });
 
   it.each<[string, number, string]>([
-    ["the current Production version", 3, "Version 3 of 'm' is the version in Production now, so there is nothing to roll back to. Nothing was rolled back."],
+    [
+      "the current Production version",
+      3,
+      "Version 3 of 'm' is the version in Production now, so there is nothing to roll back to. Nothing was rolled back.",
+    ],
     [
       "a version that was only ever in Staging",
       4,

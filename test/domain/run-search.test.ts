@@ -19,9 +19,24 @@ function thrown(fn: () => unknown): InvalidParameterError {
   throw new Error("expected the call to throw");
 }
 
-const metric = (key: string, comparator: Condition["comparator"], value: number): Condition => ({ kind: "metric", key, comparator, value });
-const param = (key: string, comparator: Condition["comparator"], value: string): Condition => ({ kind: "param", key, comparator, value });
-const tag = (key: string, comparator: Condition["comparator"], value: string): Condition => ({ kind: "tag", key, comparator, value });
+const metric = (key: string, comparator: Condition["comparator"], value: number): Condition => ({
+  kind: "metric",
+  key,
+  comparator,
+  value,
+});
+const param = (key: string, comparator: Condition["comparator"], value: string): Condition => ({
+  kind: "param",
+  key,
+  comparator,
+  value,
+});
+const tag = (key: string, comparator: Condition["comparator"], value: string): Condition => ({
+  kind: "tag",
+  key,
+  comparator,
+  value,
+});
 const str = (key: string, comparator: Condition["comparator"], value: string | string[]): Condition => ({
   kind: "attribute",
   key,
@@ -29,13 +44,23 @@ const str = (key: string, comparator: Condition["comparator"], value: string | s
   comparator,
   value,
 });
-const dataset = (key: "name" | "digest" | "context", comparator: Condition["comparator"], value: string | string[]): Condition => ({
+const dataset = (
+  key: "name" | "digest" | "context",
+  comparator: Condition["comparator"],
+  value: string | string[],
+): Condition => ({
   kind: "dataset",
   key,
   comparator,
   value,
 });
-const num = (key: string, comparator: Condition["comparator"], value: number): Condition => ({ kind: "attribute", key, type: "number", comparator, value });
+const num = (key: string, comparator: Condition["comparator"], value: number): Condition => ({
+  kind: "attribute",
+  key,
+  type: "number",
+  comparator,
+  value,
+});
 
 describe("tracking search filters", () => {
   it.each<[string | undefined]>([[undefined], [""], ["   "]])("reads %j as no conditions", (filter) => {
@@ -125,8 +150,12 @@ describe("tracking search filters", () => {
     expect(parseTrackingFilter(conditions(20), "run")).toHaveLength(20);
     expect(thrown(() => parseTrackingFilter(conditions(21), "run")).message).toContain("at most 20 conditions");
     expect(parseTrackingOrderBy(Array(10).fill("metrics.a"), "run")).toHaveLength(10);
-    expect(thrown(() => parseTrackingOrderBy(Array(11).fill("metrics.a"), "run")).message).toContain("at most 10 clauses");
-    expect(thrown(() => parseLoggedModelOrderBy(Array(11).fill({ fieldName: "name" }))).message).toContain("at most 10 clauses");
+    expect(thrown(() => parseTrackingOrderBy(Array(11).fill("metrics.a"), "run")).message).toContain(
+      "at most 10 clauses",
+    );
+    expect(thrown(() => parseLoggedModelOrderBy(Array(11).fill({ fieldName: "name" }))).message).toContain(
+      "at most 10 clauses",
+    );
   });
 
   it.each<[string, Condition[]]>([
@@ -144,7 +173,10 @@ describe("tracking search filters", () => {
     ["status = 'LOGGED_MODEL_READY'", [str("status", "=", "LOGGED_MODEL_READY")]],
     ["source_run_id = 'r'", [str("source_run_id", "=", "r")]],
     ["creation_time > 1", [num("creation_timestamp", ">", 1)]],
-    ["metrics.rmse < 1 AND params.k = 'v' AND tags.t = 'x'", [metric("rmse", "<", 1), param("k", "=", "v"), tag("t", "=", "x")]],
+    [
+      "metrics.rmse < 1 AND params.k = 'v' AND tags.t = 'x'",
+      [metric("rmse", "<", 1), param("k", "=", "v"), tag("t", "=", "x")],
+    ],
     // MLflow 3's logged-model grammar (search_logged_model_utils.py): IN and NOT IN on params and tags.
     ["params.alpha IN ('0.1', '0.9')", [{ kind: "param", key: "alpha", comparator: "IN", value: ["0.1", "0.9"] }]],
     ["tags.stage NOT IN ('dev')", [{ kind: "tag", key: "stage", comparator: "NOT IN", value: ["dev"] }]],
@@ -202,7 +234,9 @@ describe("tracking order_by", () => {
       { kind: "metric", key: "rmse", ascending: true },
       { kind: "attribute", key: "name", ascending: true },
     ]);
-    expect(thrown(() => parseLoggedModelOrderBy([{ fieldName: "params.k" }])).message).toContain("cannot order by 'params.k'");
+    expect(thrown(() => parseLoggedModelOrderBy([{ fieldName: "params.k" }])).message).toContain(
+      "cannot order by 'params.k'",
+    );
     expect(thrown(() => parseLoggedModelOrderBy([{ fieldName: "size" }])).message).toContain("cannot order by 'size'");
   });
 });

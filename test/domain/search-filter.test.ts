@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { InvalidParameterError } from "../../src/errors";
-import { isPromptModel, isPromptRequest, likeToGlob, parseSearchFilter, promptScope, PROMPT_TAG, type Condition, type SearchEntity } from "../../src/domain/search-filter";
+import {
+  isPromptModel,
+  isPromptRequest,
+  likeToGlob,
+  parseSearchFilter,
+  promptScope,
+  PROMPT_TAG,
+  type Condition,
+  type SearchEntity,
+} from "../../src/domain/search-filter";
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -17,7 +26,12 @@ const attr = (key: string, comparator: Condition["comparator"], value: string | 
   comparator,
   value,
 });
-const tag = (key: string, comparator: Condition["comparator"], value: string): Condition => ({ kind: "tag", key, comparator, value });
+const tag = (key: string, comparator: Condition["comparator"], value: string): Condition => ({
+  kind: "tag",
+  key,
+  comparator,
+  value,
+});
 
 describe("search filter parsing", () => {
   it.each<[SearchEntity, string | undefined]>([
@@ -28,34 +42,40 @@ describe("search filter parsing", () => {
     expect(parseSearchFilter(filter, entity)).toEqual([]);
   });
 
-  describe.each<SearchEntity>(["registered_model", "model_version"])("conditions both entities accept (%s)", (entity) => {
-    it.each<[string, Condition[]]>([
-      ["name = 'm'", [attr("name", "=", "m")]],
-      ['name = "m"', [attr("name", "=", "m")]],
-      ["name='m'", [attr("name", "=", "m")]],
-      ["name == 'm'", [attr("name", "=", "m")]],
-      ["name != 'm'", [attr("name", "!=", "m")]],
-      ["name LIKE 'ab%'", [attr("name", "LIKE", "ab%")]],
-      ["name like 'ab%'", [attr("name", "LIKE", "ab%")]],
-      ["name ILIKE '%AB_'", [attr("name", "ILIKE", "%AB_")]],
-      ["name ilike '%ab'", [attr("name", "ILIKE", "%ab")]],
-      ["attributes.name = 'm'", [attr("name", "=", "m")]],
-      ["name = 'with space and \"double\" quotes'", [attr("name", "=", 'with space and "double" quotes')]],
-      ["name = ''", [attr("name", "=", "")]],
-      ["tags.team = 'pricing'", [tag("team", "=", "pricing")]],
-      ["tag.team = 'pricing'", [tag("team", "=", "pricing")]],
-      ["tags.`key with space` = 'v'", [tag("key with space", "=", "v")]],
-      ["tags.`mlflow.prompt.is_prompt` = 'true'", [tag("mlflow.prompt.is_prompt", "=", "true")]],
-      ["tags.mlflow.prompt.is_prompt = 'true'", [tag("mlflow.prompt.is_prompt", "=", "true")]],
-      ["tags.team != 'x'", [tag("team", "!=", "x")]],
-      ["tags.team LIKE 'pri%'", [tag("team", "LIKE", "pri%")]],
-      ["tags.team ILIKE 'PRI%'", [tag("team", "ILIKE", "PRI%")]],
-      ["name LIKE 'a%' AND tags.team = 'x'", [attr("name", "LIKE", "a%"), tag("team", "=", "x")]],
-      ["name LIKE 'a%' and tags.team = 'x' AnD name != 'ab'", [attr("name", "LIKE", "a%"), tag("team", "=", "x"), attr("name", "!=", "ab")]],
-    ])("reads %j", (filter, expected) => {
-      expect(parseSearchFilter(filter, entity)).toEqual(expected);
-    });
-  });
+  describe.each<SearchEntity>(["registered_model", "model_version"])(
+    "conditions both entities accept (%s)",
+    (entity) => {
+      it.each<[string, Condition[]]>([
+        ["name = 'm'", [attr("name", "=", "m")]],
+        ['name = "m"', [attr("name", "=", "m")]],
+        ["name='m'", [attr("name", "=", "m")]],
+        ["name == 'm'", [attr("name", "=", "m")]],
+        ["name != 'm'", [attr("name", "!=", "m")]],
+        ["name LIKE 'ab%'", [attr("name", "LIKE", "ab%")]],
+        ["name like 'ab%'", [attr("name", "LIKE", "ab%")]],
+        ["name ILIKE '%AB_'", [attr("name", "ILIKE", "%AB_")]],
+        ["name ilike '%ab'", [attr("name", "ILIKE", "%ab")]],
+        ["attributes.name = 'm'", [attr("name", "=", "m")]],
+        ["name = 'with space and \"double\" quotes'", [attr("name", "=", 'with space and "double" quotes')]],
+        ["name = ''", [attr("name", "=", "")]],
+        ["tags.team = 'pricing'", [tag("team", "=", "pricing")]],
+        ["tag.team = 'pricing'", [tag("team", "=", "pricing")]],
+        ["tags.`key with space` = 'v'", [tag("key with space", "=", "v")]],
+        ["tags.`mlflow.prompt.is_prompt` = 'true'", [tag("mlflow.prompt.is_prompt", "=", "true")]],
+        ["tags.mlflow.prompt.is_prompt = 'true'", [tag("mlflow.prompt.is_prompt", "=", "true")]],
+        ["tags.team != 'x'", [tag("team", "!=", "x")]],
+        ["tags.team LIKE 'pri%'", [tag("team", "LIKE", "pri%")]],
+        ["tags.team ILIKE 'PRI%'", [tag("team", "ILIKE", "PRI%")]],
+        ["name LIKE 'a%' AND tags.team = 'x'", [attr("name", "LIKE", "a%"), tag("team", "=", "x")]],
+        [
+          "name LIKE 'a%' and tags.team = 'x' AnD name != 'ab'",
+          [attr("name", "LIKE", "a%"), tag("team", "=", "x"), attr("name", "!=", "ab")],
+        ],
+      ])("reads %j", (filter, expected) => {
+        expect(parseSearchFilter(filter, entity)).toEqual(expected);
+      });
+    },
+  );
 
   it.each<[string, Condition[]]>([
     ["version_number > 3", [attr("version_number", ">", 3)]],
@@ -70,11 +90,19 @@ describe("search filter parsing", () => {
     ["run_id IN ('a','b','c')", [attr("run_id", "IN", ["a", "b", "c"])]],
     ['run_id in ("a")', [attr("run_id", "IN", ["a"])]],
     ["run_id NOT IN ('a')", [attr("run_id", "NOT IN", ["a"])]],
-    ["source_path = 'mlflow-artifacts:/0/r/artifacts/m'", [attr("source_path", "=", "mlflow-artifacts:/0/r/artifacts/m")]],
+    [
+      "source_path = 'mlflow-artifacts:/0/r/artifacts/m'",
+      [attr("source_path", "=", "mlflow-artifacts:/0/r/artifacts/m")],
+    ],
     ["source_path LIKE '%/m'", [attr("source_path", "LIKE", "%/m")]],
     [
       "name = 'm' AND version_number > 3 AND tags.`my key` LIKE 'x%' AND run_id IN ('a', 'b')",
-      [attr("name", "=", "m"), attr("version_number", ">", 3), tag("my key", "LIKE", "x%"), attr("run_id", "IN", ["a", "b"])],
+      [
+        attr("name", "=", "m"),
+        attr("version_number", ">", 3),
+        tag("my key", "LIKE", "x%"),
+        attr("run_id", "IN", ["a", "b"]),
+      ],
     ],
   ])("reads the model-version filter %j", (filter, expected) => {
     expect(parseSearchFilter(filter, "model_version")).toEqual(expected);
@@ -123,9 +151,12 @@ describe("quoted keys", () => {
   // MLflow strips double quotes as well as backticks from keys (SearchUtils._get_identifier:
   // `_trim_backticks(_strip_quotes(key))`, "Keys containing special characters are also expected to
   // be enclosed in quotes").
-  it.each<SearchEntity>(["registered_model", "model_version"])("reads a double-quoted tag key as MLflow does (%s)", (entity) => {
-    expect(parseSearchFilter(`tags."key with space" = 'v'`, entity)).toEqual([tag("key with space", "=", "v")]);
-  });
+  it.each<SearchEntity>(["registered_model", "model_version"])(
+    "reads a double-quoted tag key as MLflow does (%s)",
+    (entity) => {
+      expect(parseSearchFilter(`tags."key with space" = 'v'`, entity)).toEqual([tag("key with space", "=", "v")]);
+    },
+  );
 });
 
 describe("LIKE patterns as case-sensitive GLOB patterns", () => {
@@ -172,7 +203,10 @@ describe("prompt scope (MLflow 3.5.1's _is_querying_prompt)", () => {
   });
 
   it("leaves conditions on other tags alone, != included", () => {
-    expect(scope("tags.team != 'a' AND tags.`mlflow.prompt.is_prompt` != 'true'")).toEqual({ prompts: false, conditions: [tag("team", "!=", "a")] });
+    expect(scope("tags.team != 'a' AND tags.`mlflow.prompt.is_prompt` != 'true'")).toEqual({
+      prompts: false,
+      conditions: [tag("team", "!=", "a")],
+    });
   });
 });
 

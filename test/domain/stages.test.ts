@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { InvalidParameterError } from "../../src/errors";
-import { ACTIVE_STAGES, parseStage, STAGES, versionsToArchive, type Stage, type StagedVersion } from "../../src/domain/stages";
+import {
+  ACTIVE_STAGES,
+  parseStage,
+  STAGES,
+  versionsToArchive,
+  type Stage,
+  type StagedVersion,
+} from "../../src/domain/stages";
 
-const versions = (...pairs: [number, Stage][]): StagedVersion[] => pairs.map(([version, currentStage]) => ({ version, currentStage }));
+const versions = (...pairs: [number, Stage][]): StagedVersion[] =>
+  pairs.map(([version, currentStage]) => ({ version, currentStage }));
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -55,17 +63,87 @@ describe("stage names", () => {
 
 describe("which versions a transition archives", () => {
   it.each<[string, StagedVersion[], number, Stage, boolean, number[]]>([
-    ["promotion archives the previous Production version without archive_existing", versions([1, "Production"], [2, "None"]), 2, "Production", false, [1]],
-    ["promotion archives the previous Production version with archive_existing", versions([1, "Production"], [2, "Staging"]), 2, "Production", true, [1]],
-    ["promotion with no Production version archives nothing", versions([1, "Staging"], [2, "None"]), 2, "Production", false, []],
-    ["promotion leaves Staging versions alone", versions([1, "Staging"], [2, "Staging"], [3, "Production"]), 2, "Production", false, [3]],
-    ["re-promoting the Production version archives nothing", versions([1, "Production"], [2, "None"]), 1, "Production", false, []],
-    ["Staging without archive_existing archives nothing", versions([1, "Staging"], [2, "None"]), 2, "Staging", false, []],
-    ["Staging with archive_existing archives the other Staging versions", versions([1, "Staging"], [2, "None"], [3, "Staging"], [4, "Production"]), 2, "Staging", true, [1, 3]],
-    ["Staging with archive_existing leaves the target itself", versions([1, "Staging"], [2, "Staging"]), 2, "Staging", true, [1]],
-    ["Archived without archive_existing archives nothing else", versions([1, "Archived"], [2, "Production"]), 2, "Archived", false, []],
+    [
+      "promotion archives the previous Production version without archive_existing",
+      versions([1, "Production"], [2, "None"]),
+      2,
+      "Production",
+      false,
+      [1],
+    ],
+    [
+      "promotion archives the previous Production version with archive_existing",
+      versions([1, "Production"], [2, "Staging"]),
+      2,
+      "Production",
+      true,
+      [1],
+    ],
+    [
+      "promotion with no Production version archives nothing",
+      versions([1, "Staging"], [2, "None"]),
+      2,
+      "Production",
+      false,
+      [],
+    ],
+    [
+      "promotion leaves Staging versions alone",
+      versions([1, "Staging"], [2, "Staging"], [3, "Production"]),
+      2,
+      "Production",
+      false,
+      [3],
+    ],
+    [
+      "re-promoting the Production version archives nothing",
+      versions([1, "Production"], [2, "None"]),
+      1,
+      "Production",
+      false,
+      [],
+    ],
+    [
+      "Staging without archive_existing archives nothing",
+      versions([1, "Staging"], [2, "None"]),
+      2,
+      "Staging",
+      false,
+      [],
+    ],
+    [
+      "Staging with archive_existing archives the other Staging versions",
+      versions([1, "Staging"], [2, "None"], [3, "Staging"], [4, "Production"]),
+      2,
+      "Staging",
+      true,
+      [1, 3],
+    ],
+    [
+      "Staging with archive_existing leaves the target itself",
+      versions([1, "Staging"], [2, "Staging"]),
+      2,
+      "Staging",
+      true,
+      [1],
+    ],
+    [
+      "Archived without archive_existing archives nothing else",
+      versions([1, "Archived"], [2, "Production"]),
+      2,
+      "Archived",
+      false,
+      [],
+    ],
     ["None without archive_existing archives nothing", versions([1, "None"], [2, "Production"]), 2, "None", false, []],
-    ["the answer is sorted by version number", versions([9, "Staging"], [3, "Staging"], [7, "Staging"], [1, "None"]), 1, "Staging", true, [3, 7, 9]],
+    [
+      "the answer is sorted by version number",
+      versions([9, "Staging"], [3, "Staging"], [7, "Staging"], [1, "None"]),
+      1,
+      "Staging",
+      true,
+      [3, 7, 9],
+    ],
     ["a model with only the target archives nothing", versions([1, "None"]), 1, "Production", true, []],
   ])("%s", (_name, staged, target, stage, archiveExisting, expected) => {
     expect(versionsToArchive(staged, target, stage, archiveExisting)).toEqual(expected);

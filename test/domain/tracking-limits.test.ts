@@ -72,7 +72,9 @@ describe("metric, param and tag keys", () => {
 
   it("applies MLflow's length limits", () => {
     expect(message(() => validateParam("k".repeat(251), "v"))).toContain("Param key");
-    expect(message(() => validateParam("k", "v".repeat(6001)))).toBe(`Param value '${"v".repeat(250)}' had length 6001, which exceeded length limit of 6000`);
+    expect(message(() => validateParam("k", "v".repeat(6001)))).toBe(
+      `Param value '${"v".repeat(250)}' had length 6001, which exceeded length limit of 6000`,
+    );
     expect(() => validateParam("k", "v".repeat(6000))).not.toThrow();
     expect(message(() => validateRunTag("k", "v".repeat(8001)))).toContain("exceeded length limit of 8000");
     expect(() => validateRunTag("k", "v".repeat(8000))).not.toThrow();
@@ -104,9 +106,15 @@ describe("metrics", () => {
   });
 
   it("refuses negative or fractional timestamps and fractional steps", () => {
-    expect(message(() => validateMetric({ key: "m", value: 1, timestamp: -1 }))).toContain("Timestamp must be a nonnegative long");
-    expect(message(() => validateMetric({ key: "m", value: 1, timestamp: 1.5 }))).toContain("Timestamp must be a nonnegative long");
-    expect(message(() => validateMetric({ key: "m", value: 1, timestamp: 1, step: 0.5 }))).toContain("Step must be a valid long");
+    expect(message(() => validateMetric({ key: "m", value: 1, timestamp: -1 }))).toContain(
+      "Timestamp must be a nonnegative long",
+    );
+    expect(message(() => validateMetric({ key: "m", value: 1, timestamp: 1.5 }))).toContain(
+      "Timestamp must be a nonnegative long",
+    );
+    expect(message(() => validateMetric({ key: "m", value: 1, timestamp: 1, step: 0.5 }))).toContain(
+      "Step must be a valid long",
+    );
     expect(validateMetric({ key: "m", value: "3", timestamp: 0, step: -2 })).toBe(3);
   });
 });
@@ -126,13 +134,27 @@ describe("batch limits", () => {
   });
 
   it("refuses duplicate param keys, even with equal values", () => {
-    expect(message(() => validateParamKeysUnique([{ key: "a", value: "1" }, { key: "b", value: "1" }, { key: "a", value: "1" }]))).toBe(
+    expect(
+      message(() =>
+        validateParamKeysUnique([
+          { key: "a", value: "1" },
+          { key: "b", value: "1" },
+          { key: "a", value: "1" },
+        ]),
+      ),
+    ).toBe(
       'Duplicate parameter keys have been submitted: ["a"]. Please ensure the request contains only one param value per param key.',
     );
   });
 
   it("keeps the last value per tag key, in order of last appearance", () => {
-    expect(lastTagPerKey([{ key: "a", value: "1" }, { key: "b", value: "2" }, { key: "a", value: "3" }])).toEqual([
+    expect(
+      lastTagPerKey([
+        { key: "a", value: "1" },
+        { key: "b", value: "2" },
+        { key: "a", value: "3" },
+      ]),
+    ).toEqual([
       { key: "b", value: "2" },
       { key: "a", value: "3" },
     ]);
@@ -160,17 +182,29 @@ describe("experiments, logged models, model JSON and datasets", () => {
   it("requires model JSON with MLflow's mandatory fields", () => {
     expect(message(() => parseModelJson("nope"))).toContain("Malformed model info");
     expect(message(() => parseModelJson("[1]"))).toContain("is not a JSON object");
-    expect(message(() => parseModelJson('{"run_id": "r"}'))).toBe('Model json is missing mandatory fields: ["artifact_path","flavors","utc_time_created"]');
-    expect(parseModelJson('{"run_id":"r","artifact_path":"m","flavors":{},"utc_time_created":"t"}')).toMatchObject({ run_id: "r" });
+    expect(message(() => parseModelJson('{"run_id": "r"}'))).toBe(
+      'Model json is missing mandatory fields: ["artifact_path","flavors","utc_time_created"]',
+    );
+    expect(parseModelJson('{"run_id":"r","artifact_path":"m","flavors":{},"utc_time_created":"t"}')).toMatchObject({
+      run_id: "r",
+    });
   });
 
   it("checks dataset inputs", () => {
     const dataset = { name: "d", digest: "x", sourceType: "local", source: "s" };
     expect(() => validateDatasetInputs([{ dataset }])).not.toThrow();
     expect(message(() => validateDatasetInputs([{}]))).toContain("must have a dataset");
-    expect(message(() => validateDatasetInputs([{ dataset: { ...dataset, digest: undefined } }]))).toBe("Dataset digest must be specified.");
-    expect(message(() => validateDatasetInputs([{ dataset: { ...dataset, sourceType: "" } }]))).toBe("Dataset source_type must be specified.");
-    expect(message(() => validateDatasetInputs([{ dataset: { ...dataset, digest: "d".repeat(37) } }]))).toContain("Dataset digest");
-    expect(message(() => validateDatasetInputs([{ dataset, tags: [{ key: "k", value: "v".repeat(501) }] }]))).toContain("Input tag value");
+    expect(message(() => validateDatasetInputs([{ dataset: { ...dataset, digest: undefined } }]))).toBe(
+      "Dataset digest must be specified.",
+    );
+    expect(message(() => validateDatasetInputs([{ dataset: { ...dataset, sourceType: "" } }]))).toBe(
+      "Dataset source_type must be specified.",
+    );
+    expect(message(() => validateDatasetInputs([{ dataset: { ...dataset, digest: "d".repeat(37) } }]))).toContain(
+      "Dataset digest",
+    );
+    expect(message(() => validateDatasetInputs([{ dataset, tags: [{ key: "k", value: "v".repeat(501) }] }]))).toContain(
+      "Input tag value",
+    );
   });
 });

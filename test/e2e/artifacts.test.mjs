@@ -25,7 +25,9 @@ function put(url, total, seed) {
     const req = request(url, { method: "PUT", agent: false, headers: { "content-length": total } }, (res) => {
       let body = "";
       res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode, etag: res.headers.etag, body, sha256: hash.digest("hex") }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode, etag: res.headers.etag, body, sha256: hash.digest("hex") }),
+      );
     });
     req.on("error", reject);
     const source = chunks(total, seed);

@@ -16,7 +16,11 @@ const server = registryForThisFile({ env: { MODELGATE_AUTH: "on", MODELGATE_ADMI
 async function api(method, route, body, token) {
   const headers = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${server.base}${route}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${server.base}${route}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -25,21 +29,41 @@ test("enforces tokens, and the CLI creates, lists and revokes them", async () =>
   assert.equal((await api("GET", "/api/2.0/mlflow/registered-models/search")).status, 401);
   for (const name of ["Alpha", "Beta"]) {
     assert.equal((await api("POST", "/api/2.0/mlflow/registered-models/create", { name }, ADMIN)).status, 200);
-    assert.equal((await api("POST", "/api/2.0/mlflow/model-versions/create", { name, source: "s3://m/1" }, ADMIN)).status, 200);
+    assert.equal(
+      (await api("POST", "/api/2.0/mlflow/model-versions/create", { name, source: "s3://m/1" }, ADMIN)).status,
+      200,
+    );
   }
 
-  const created = await run(process.execPath, [cli, "token", "create", "--name", "deployer", "--scope", "promote", "--model", "Alpha", "--url", server.base, "--token", ADMIN]);
+  const created = await run(process.execPath, [
+    cli,
+    "token",
+    "create",
+    "--name",
+    "deployer",
+    "--scope",
+    "promote",
+    "--model",
+    "Alpha",
+    "--url",
+    server.base,
+    "--token",
+    ADMIN,
+  ]);
   const secret = created.stdout.trim();
   assert.match(secret, /^mg_[0-9a-f]{64}$/);
   assert.match(created.stderr, /shown only once/);
 
-  const promote = (name) => api("POST", "/api/2.0/mlflow/model-versions/transition-stage", { name, version: "1", stage: "Production" }, secret);
+  const promote = (name) =>
+    api("POST", "/api/2.0/mlflow/model-versions/transition-stage", { name, version: "1", stage: "Production" }, secret);
   assert.equal((await promote("Alpha")).status, 200);
   const refused = await promote("Beta");
   assert.equal(refused.status, 403);
   assert.equal(refused.body.error_code, "PERMISSION_DENIED");
 
-  const listed = await run(process.execPath, [cli, "token", "list", "--url", server.base], { env: { ...process.env, MODELGATE_TOKEN: ADMIN } });
+  const listed = await run(process.execPath, [cli, "token", "list", "--url", server.base], {
+    env: { ...process.env, MODELGATE_TOKEN: ADMIN },
+  });
   const line = listed.stdout.split("\n").find((l) => l.includes("deployer"));
   assert.match(line, /active\s+deployer\s+\[read,write,promote\]\s+models: Alpha/);
   const id = line.split(/\s+/)[0];
@@ -47,7 +71,9 @@ test("enforces tokens, and the CLI creates, lists and revokes them", async () =>
   await run(process.execPath, [cli, "token", "revoke", id, "--url", server.base, "--token", ADMIN]);
   assert.equal((await promote("Alpha")).status, 401);
 
-  const denied = await run(process.execPath, [cli, "token", "list", "--url", server.base, "--token", "mg_wrong"]).catch((e) => e);
+  const denied = await run(process.execPath, [cli, "token", "list", "--url", server.base, "--token", "mg_wrong"]).catch(
+    (e) => e,
+  );
   assert.equal(denied.code, 1);
   assert.match(denied.stderr, /401|UNAUTHENTICATED|revoked|Invalid/);
 });

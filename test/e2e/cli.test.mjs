@@ -23,18 +23,29 @@ const scratch = server.scratch;
 
 /** Runs the CLI with a clean environment: only what a test passes decides the URL and token. */
 function modelgate(args, env = {}, base = server.base) {
-  const clean = { ...process.env, MODELGATE_URL: base, MODELGATE_TOKEN: "", MLFLOW_TRACKING_URI: "", MLFLOW_TRACKING_TOKEN: "" };
+  const clean = {
+    ...process.env,
+    MODELGATE_URL: base,
+    MODELGATE_TOKEN: "",
+    MLFLOW_TRACKING_URI: "",
+    MLFLOW_TRACKING_TOKEN: "",
+  };
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: root, timeout: 120_000, maxBuffer: 16 * MiB, env: { ...clean, ...env } }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      let json;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        // not JSON
-      }
-      resolve({ code, stdout, stderr, json });
-    });
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { cwd: root, timeout: 120_000, maxBuffer: 16 * MiB, env: { ...clean, ...env } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        let json;
+        try {
+          json = JSON.parse(stdout);
+        } catch {
+          // not JSON
+        }
+        resolve({ code, stdout, stderr, json });
+      },
+    );
   });
 }
 
@@ -106,7 +117,11 @@ describe("--help", () => {
         const run = await modelgate([...command, "--help"]);
         assert.equal(run.code, 0, `${command.join(" ")}: ${run.stderr}`);
         // Subcommands with an alias show it: `modelgate models ls|list [options]`.
-        assert.match(run.stdout, new RegExp(`^Usage: ${["modelgate", ...command].join(" ")}(\\|\\w+)? `), command.join(" "));
+        assert.match(
+          run.stdout,
+          new RegExp(`^Usage: ${["modelgate", ...command].join(" ")}(\\|\\w+)? `),
+          command.join(" "),
+        );
         assert.match(run.stdout, /--json/, `${command.join(" ")} lists the global options`);
         assert.equal(run.stderr, "");
       }),
@@ -115,17 +130,34 @@ describe("--help", () => {
 
   test("the overview lists every command and documents the exit codes", async () => {
     const run = await ok(["--help"]);
-    for (const name of ["models", "versions", "push", "promote", "alias", "rollback", "pull", "history", "policy", "webhooks", "token"]) {
+    for (const name of [
+      "models",
+      "versions",
+      "push",
+      "promote",
+      "alias",
+      "rollback",
+      "pull",
+      "history",
+      "policy",
+      "webhooks",
+      "token",
+    ]) {
       assert.match(run.stdout, new RegExp(`^  ${name} +\\S`, "m"), name);
     }
-    assert.match(run.stdout, /Exit codes:\n  0  success\n  1  the operation failed/);
-    assert.match(run.stdout, /  2  usage error/);
-    assert.match(run.stdout, /  3  verification failed/);
+    assert.match(run.stdout, /Exit codes:\n {2}0 {2}success\n {2}1 {2}the operation failed/);
+    assert.match(run.stdout, / {2}2 {2}usage error/);
+    assert.match(run.stdout, / {2}3 {2}verification failed/);
   });
 
   test("npx modelgate runs the CLI in the repository", async () => {
     const run = await new Promise((resolve) =>
-      execFile("npx", ["--no-install", "modelgate", "versions", "--help"], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => resolve({ error, stdout, stderr })),
+      execFile(
+        "npx",
+        ["--no-install", "modelgate", "versions", "--help"],
+        { cwd: root, timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ error, stdout, stderr }),
+      ),
     );
     assert.equal(run.error, null, run.stderr);
     assert.match(run.stdout, /^Usage: modelgate versions /);
@@ -173,7 +205,11 @@ describe("usage errors exit 2 and send nothing", () => {
   test("with --json a usage error is one JSON document on stdout too", async () => {
     const run = await modelgate(["promote", MODEL, "1", "--to", "Prod", "--json"]);
     assert.equal(run.code, 2);
-    assert.deepEqual(run.json, { error_code: "USAGE", message: "--to must be one of None, Staging, Production, Archived, got 'Prod'", exit_code: 2 });
+    assert.deepEqual(run.json, {
+      error_code: "USAGE",
+      message: "--to must be one of None, Staging, Production, Archived, got 'Prod'",
+      exit_code: 2,
+    });
   });
 });
 
@@ -183,7 +219,19 @@ describe("registry commands", () => {
 
   test("push uploads a directory (the large file in parts), registers a version and waits for READY", async () => {
     first = modelDir("v1", 1);
-    const run = await ok(["push", first.dir, "--name", MODEL, "--multipart-threshold", "5", "--part-size", "5", "--tag", "git_sha=abc123", "--json"]);
+    const run = await ok([
+      "push",
+      first.dir,
+      "--name",
+      MODEL,
+      "--multipart-threshold",
+      "5",
+      "--part-size",
+      "5",
+      "--tag",
+      "git_sha=abc123",
+      "--json",
+    ]);
     const out = run.json;
     assert.equal(out.model_version.name, MODEL);
     assert.equal(out.model_version.version, "1");
@@ -208,7 +256,9 @@ describe("registry commands", () => {
     const pulled = await ok(["pull", `${MODEL}/1`, path.join(scratch, "pulled-v1"), "--json"]);
     assert.deepEqual(
       pulled.json.files.map((f) => [f.path, f.sha256]).sort(),
-      Object.entries(first.files).map(([p, b]) => [p, sha256(b)]).sort(),
+      Object.entries(first.files)
+        .map(([p, b]) => [p, sha256(b)])
+        .sort(),
     );
     assert.equal(pulled.json.version, "1");
   });
@@ -223,7 +273,12 @@ describe("registry commands", () => {
     assert.equal(run.code, 3, run.stderr);
     assert.equal(run.json.error_code, "VERIFICATION_FAILED");
     assert.equal(run.json.exit_code, 3);
-    assert.match(run.stderr, new RegExp(`^modelgate pull: verification failed for 'weights\\.bin': expected sha256 ${sha256(first.files["weights.bin"])}, got [0-9a-f]{64}\\n$`));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^modelgate pull: verification failed for 'weights\\.bin': expected sha256 ${sha256(first.files["weights.bin"])}, got [0-9a-f]{64}\\n$`,
+      ),
+    );
   });
 
   test("pull over a truncated file resumes it with a Range request and verifies the whole", async () => {
@@ -234,7 +289,11 @@ describe("registry commands", () => {
     writeFileSync(path.join(dir, "weights.bin"), whole.subarray(0, kept));
     const run = await ok(["pull", `${MODEL}/1`, dir, "--json"]);
     const file = run.json.files.find((f) => f.path === "weights.bin");
-    assert.deepEqual([file.outcome, file.bytes_fetched], ["resumed", whole.length - kept], "only the missing bytes came over the network");
+    assert.deepEqual(
+      [file.outcome, file.bytes_fetched],
+      ["resumed", whole.length - kept],
+      "only the missing bytes came over the network",
+    );
     assert.equal(sha256(readFileSync(path.join(dir, "weights.bin"))), sha256(whole));
     assert.equal(existsSync(path.join(dir, "weights.bin.part")), false);
   });
@@ -262,8 +321,15 @@ describe("registry commands", () => {
     const stalledNow = new Promise((resolve) => (stalled = resolve));
     const held = [];
     const proxy = createServer(async (req, res) => {
-      const upstream = await fetch(`${server.base}${req.url}`, { method: req.method, headers: { ...(req.headers.range ? { range: req.headers.range } : {}) } });
-      const headers = Object.fromEntries([...upstream.headers].filter(([k]) => !["content-length", "content-encoding", "transfer-encoding", "connection"].includes(k)));
+      const upstream = await fetch(`${server.base}${req.url}`, {
+        method: req.method,
+        headers: { ...(req.headers.range ? { range: req.headers.range } : {}) },
+      });
+      const headers = Object.fromEntries(
+        [...upstream.headers].filter(
+          ([k]) => !["content-length", "content-encoding", "transfer-encoding", "connection"].includes(k),
+        ),
+      );
       if (req.url.startsWith("/v1/models/") && !req.url.includes("/files/")) {
         const body = (await upstream.text()).replaceAll(server.base, proxyBase);
         return res.writeHead(upstream.status, headers).end(body);
@@ -291,7 +357,13 @@ describe("registry commands", () => {
     try {
       const child = spawn(process.execPath, [cli, "pull", `${MODEL}/1`, dir, "--quiet"], {
         cwd: root,
-        env: { ...process.env, MODELGATE_URL: proxyBase, MODELGATE_TOKEN: "", MLFLOW_TRACKING_URI: "", MLFLOW_TRACKING_TOKEN: "" },
+        env: {
+          ...process.env,
+          MODELGATE_URL: proxyBase,
+          MODELGATE_TOKEN: "",
+          MLFLOW_TRACKING_URI: "",
+          MLFLOW_TRACKING_TOKEN: "",
+        },
         stdio: "ignore",
       });
       const exited = once(child, "exit");
@@ -323,14 +395,29 @@ describe("registry commands", () => {
 
   test("push --run attaches the files to an existing run; without --json it prints one summary line", async () => {
     const created = await (
-      await fetch(`${server.base}/api/2.0/mlflow/runs/create`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ experiment_id: "0", run_name: "trainer" }) })
+      await fetch(`${server.base}/api/2.0/mlflow/runs/create`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ experiment_id: "0", run_name: "trainer" }),
+      })
     ).json();
     const runId = created.run.info.run_id;
     second = modelDir("v2", 2, 1000);
     const run = await ok(["push", second.dir, "--name", MODEL, "--run", runId, "--artifact-path", "sk-model"]);
-    assert.match(run.stdout, new RegExp(`^Pushed 4 file\\(s\\), .* to run ${runId}; registered ${MODEL} version 2 \\(READY\\) from runs:/${runId}/sk-model\\n$`));
+    assert.match(
+      run.stdout,
+      new RegExp(
+        `^Pushed 4 file\\(s\\), .* to run ${runId}; registered ${MODEL} version 2 \\(READY\\) from runs:/${runId}/sk-model\\n$`,
+      ),
+    );
     const version = await ok(["versions", "ls", MODEL, "--json"]);
-    assert.deepEqual(version.json.model_versions.map((v) => [v.version, v.run_id]), [["2", runId], ["1", version.json.model_versions[1].run_id]]);
+    assert.deepEqual(
+      version.json.model_versions.map((v) => [v.version, v.run_id]),
+      [
+        ["2", runId],
+        ["1", version.json.model_versions[1].run_id],
+      ],
+    );
     // A run the caller owns is left as it was (RUNNING).
     const runInfo = await (await fetch(`${server.base}/api/2.0/mlflow/runs/get?run_id=${runId}`)).json();
     assert.equal(runInfo.run.info.status, "RUNNING");
@@ -352,7 +439,10 @@ describe("registry commands", () => {
     const model = models.json.registered_models.find((m) => m.name === MODEL);
     assert.ok(model, JSON.stringify(models.json));
     const filtered = await ok(["models", "ls", "--filter", `name = '${MODEL}'`, "--json"]);
-    assert.deepEqual(filtered.json.registered_models.map((m) => m.name), [MODEL]);
+    assert.deepEqual(
+      filtered.json.registered_models.map((m) => m.name),
+      [MODEL],
+    );
     const table = await ok(["versions", "ls", MODEL]);
     assert.match(table.stdout, /^VERSION +STAGE +STATUS +ALIASES +RUN +CREATED\n2 +None +READY +- +\w+ +\d{4}-/);
   });
@@ -367,7 +457,13 @@ describe("registry commands", () => {
     const prod2 = await ok(["promote", MODEL, "2", "--to", "Production", "--archive-existing"]);
     assert.equal(prod2.stdout, `${MODEL} version 2 is now in Production (version 1 archived)\n`);
     const versions = await ok(["versions", "ls", MODEL, "--json"]);
-    assert.deepEqual(versions.json.model_versions.map((v) => [v.version, v.current_stage]), [["2", "Production"], ["1", "Archived"]]);
+    assert.deepEqual(
+      versions.json.model_versions.map((v) => [v.version, v.current_stage]),
+      [
+        ["2", "Production"],
+        ["1", "Archived"],
+      ],
+    );
     const models = await ok(["models", "ls", "--filter", `name = '${MODEL}'`]);
     assert.match(models.stdout, new RegExp(`\\n${MODEL} +2 +- `));
   });
@@ -400,12 +496,18 @@ describe("registry commands", () => {
     assert.match(text.stdout, /^TIME +VERSION +FROM +TO +ACTOR +COMMENT\n\d{4}-\d\d-\d\dT/);
   });
 
-  test("rollback restores the previous Production version, and refuses when there is none", async (t) => {
+  test("rollback restores the previous Production version, and refuses when there is none", async () => {
     const rolled = await ok(["rollback", MODEL, "--comment", "bad canary", "--json"]);
     assert.equal(rolled.json.model_version.version, "1");
     assert.equal(rolled.json.model_version.current_stage, "Production");
     const versions = await ok(["versions", "ls", MODEL, "--json"]);
-    assert.deepEqual(versions.json.model_versions.map((v) => [v.version, v.current_stage]), [["2", "Archived"], ["1", "Production"]]);
+    assert.deepEqual(
+      versions.json.model_versions.map((v) => [v.version, v.current_stage]),
+      [
+        ["2", "Archived"],
+        ["1", "Production"],
+      ],
+    );
 
     const lonely = "cli-e2e-lonely";
     await ok(["push", modelDir("lonely", 3, 10).dir, "--name", lonely, "--json"]);
@@ -418,9 +520,15 @@ describe("registry commands", () => {
   test("rollback --to restores a named earlier Production version; promote names the version it archived", async () => {
     const name = "cli-e2e-rollback-to";
     await ok(["models", "create", name]);
-    const source = (await ok(["versions", "ls", MODEL, "--json"])).json.model_versions.find((v) => v.version === "1").source;
+    const source = (await ok(["versions", "ls", MODEL, "--json"])).json.model_versions.find(
+      (v) => v.version === "1",
+    ).source;
     for (let i = 0; i < 4; i++) {
-      const created = await fetch(`${server.base}/api/2.0/mlflow/model-versions/create`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name, source }) });
+      const created = await fetch(`${server.base}/api/2.0/mlflow/model-versions/create`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name, source }),
+      });
       assert.equal(created.status, 200, await created.text());
     }
     await ok(["promote", name, "1", "--to", "Production"]);
@@ -431,10 +539,23 @@ describe("registry commands", () => {
     assert.equal(third.json.model_version.current_stage, "Production");
 
     const to1 = await ok(["rollback", name, "--to", "1", "--comment", "2 and 3 share the bug", "--json"]);
-    assert.deepEqual([to1.json.model_version.version, to1.json.model_version.current_stage, to1.json.archived_version], ["1", "Production", "3"]);
-    const stages = async () => (await ok(["versions", "ls", name, "--json"])).json.model_versions.map((v) => [v.version, v.current_stage]);
-    assert.deepEqual(await stages(), [["4", "None"], ["3", "Archived"], ["2", "Archived"], ["1", "Production"]]);
-    const history = (await ok(["history", name, "--limit", "2", "--json"])).json.transitions.map((t) => [t.version, t.to_stage, t.comment]);
+    assert.deepEqual(
+      [to1.json.model_version.version, to1.json.model_version.current_stage, to1.json.archived_version],
+      ["1", "Production", "3"],
+    );
+    const stages = async () =>
+      (await ok(["versions", "ls", name, "--json"])).json.model_versions.map((v) => [v.version, v.current_stage]);
+    assert.deepEqual(await stages(), [
+      ["4", "None"],
+      ["3", "Archived"],
+      ["2", "Archived"],
+      ["1", "Production"],
+    ]);
+    const history = (await ok(["history", name, "--limit", "2", "--json"])).json.transitions.map((t) => [
+      t.version,
+      t.to_stage,
+      t.comment,
+    ]);
     assert.deepEqual(history, [
       ["3", "Archived", "Archived by the rollback to version 1"],
       ["1", "Production", "rollback to version 1: 2 and 3 share the bug"],
@@ -446,7 +567,10 @@ describe("registry commands", () => {
 
     const current = await modelgate(["rollback", name, "--to", "3"]);
     assert.equal(current.code, 1);
-    assert.match(current.stderr, /^modelgate rollback: Version 3 of 'cli-e2e-rollback-to' is the version in Production now, .*\(HTTP 409 RESOURCE_CONFLICT\)\n$/);
+    assert.match(
+      current.stderr,
+      /^modelgate rollback: Version 3 of 'cli-e2e-rollback-to' is the version in Production now, .*\(HTTP 409 RESOURCE_CONFLICT\)\n$/,
+    );
     const never = await modelgate(["rollback", name, "--to", "4", "--json"]);
     assert.equal(never.code, 1);
     assert.equal(never.json.error_code, "RESOURCE_CONFLICT");
@@ -454,13 +578,24 @@ describe("registry commands", () => {
     const missing = await modelgate(["rollback", name, "--to", "9"]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /\(HTTP 404 RESOURCE_DOES_NOT_EXIST\)\n$/);
-    assert.deepEqual(await stages(), [["4", "None"], ["3", "Production"], ["2", "Archived"], ["1", "Archived"]]);
+    assert.deepEqual(await stages(), [
+      ["4", "None"],
+      ["3", "Production"],
+      ["2", "Archived"],
+      ["1", "Archived"],
+    ]);
   });
 
   test("policy set, get and rm; a refused promotion exits 1 naming the rule", async () => {
     const name = "cli-e2e-policy";
     await ok(["push", modelDir("policy", 4, 10).dir, "--name", name]);
-    const set = await ok(["policy", "set", name, JSON.stringify({ Staging: [{ type: "tag", key: "validation", value: "passed" }] }), "--json"]);
+    const set = await ok([
+      "policy",
+      "set",
+      name,
+      JSON.stringify({ Staging: [{ type: "tag", key: "validation", value: "passed" }] }),
+      "--json",
+    ]);
     assert.equal(set.json.policy.Staging[0].key, "validation");
     const got = await ok(["policy", "get", name, "--json"]);
     assert.deepEqual(got.json.policy, set.json.policy);
@@ -468,7 +603,10 @@ describe("registry commands", () => {
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /^modelgate promote: .*validation.*\(HTTP \d{3} [A-Z_]+\)\n$/);
     const policyFile = path.join(scratch, "policy.json");
-    writeFileSync(policyFile, JSON.stringify({ Production: [{ type: "metric", key: "metrics.accuracy", operator: ">=", value: 0.9 }] }));
+    writeFileSync(
+      policyFile,
+      JSON.stringify({ Production: [{ type: "metric", key: "metrics.accuracy", operator: ">=", value: 0.9 }] }),
+    );
     const fromFile = await ok(["policy", "set", name, "--file", policyFile, "--json"]);
     assert.equal(fromFile.json.policy.Staging, undefined);
     assert.equal((await ok(["promote", name, "1", "--to", "Staging"])).code, 0);
@@ -487,7 +625,12 @@ describe("server refusals exit 1 with the server's message on stderr", () => {
     assert.equal(noVersion.json.error_code, "RESOURCE_DOES_NOT_EXIST");
     assert.equal(noVersion.json.http_status, 404);
     assert.equal(noVersion.json.exit_code, 1);
-    assert.match(noVersion.stderr, new RegExp(`^modelgate promote: ${noVersion.json.message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(HTTP 404 RESOURCE_DOES_NOT_EXIST\\)\\n$`));
+    assert.match(
+      noVersion.stderr,
+      new RegExp(
+        `^modelgate promote: ${noVersion.json.message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(HTTP 404 RESOURCE_DOES_NOT_EXIST\\)\\n$`,
+      ),
+    );
   });
 
   test("a reserved alias is refused with MLflow's INVALID_PARAMETER_VALUE", async () => {
@@ -499,16 +642,25 @@ describe("server refusals exit 1 with the server's message on stderr", () => {
   test("an unreachable registry exits 1", async () => {
     const run = await modelgate(["models", "ls", "--json"], {}, `http://127.0.0.1:${await freePort()}`);
     assert.equal(run.code, 1);
-    assert.match(run.json.message, /^cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/2\.0\/mlflow\/registered-models\/search/);
+    assert.match(
+      run.json.message,
+      /^cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/2\.0\/mlflow\/registered-models\/search/,
+    );
   });
 });
 
 describe("where the URL and token come from", () => {
   test("MLFLOW_TRACKING_URI when MODELGATE_URL is unset; --url over both", async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
-    const viaMlflow = await modelgate(["models", "ls", "--json"], { MODELGATE_URL: "", MLFLOW_TRACKING_URI: server.base });
+    const viaMlflow = await modelgate(["models", "ls", "--json"], {
+      MODELGATE_URL: "",
+      MLFLOW_TRACKING_URI: server.base,
+    });
     assert.equal(viaMlflow.code, 0, viaMlflow.stderr);
-    const precedence = await modelgate(["models", "ls", "--json"], { MODELGATE_URL: server.base, MLFLOW_TRACKING_URI: dead });
+    const precedence = await modelgate(["models", "ls", "--json"], {
+      MODELGATE_URL: server.base,
+      MLFLOW_TRACKING_URI: dead,
+    });
     assert.equal(precedence.code, 0, precedence.stderr);
     const override = await modelgate(["models", "ls", "--json", "--url", server.base], { MODELGATE_URL: dead });
     assert.equal(override.code, 0, override.stderr);
@@ -540,22 +692,47 @@ describe("webhooks", () => {
   });
   after(() => receiver?.close());
 
-  test("create, ls, test, deliveries and rm", async (t) => {
-    const created = await ok(["webhooks", "create", "cli-hook", receiverUrl, "--event", "model_version.created", "--event", "model_version_alias.created", "--secret", SECRET, "--model", MODEL, "--json"]);
+  test("create, ls, test, deliveries and rm", async () => {
+    const created = await ok([
+      "webhooks",
+      "create",
+      "cli-hook",
+      receiverUrl,
+      "--event",
+      "model_version.created",
+      "--event",
+      "model_version_alias.created",
+      "--secret",
+      SECRET,
+      "--model",
+      MODEL,
+      "--json",
+    ]);
     const id = created.json.webhook.webhook_id;
     assert.ok(id);
     assert.equal(created.json.webhook.secret, undefined, "the secret is write-only");
-    assert.deepEqual(created.json.webhook.events.map((e) => `${e.entity}.${e.action}`.toLowerCase()), ["model_version.created", "model_version_alias.created"]);
+    assert.deepEqual(
+      created.json.webhook.events.map((e) => `${e.entity}.${e.action}`.toLowerCase()),
+      ["model_version.created", "model_version_alias.created"],
+    );
 
     const listed = await ok(["webhooks", "ls", "--json"]);
     assert.ok(listed.json.webhooks.some((w) => w.webhook_id === id && w.url === receiverUrl));
     const table = await ok(["webhooks", "ls"]);
-    assert.match(table.stdout, new RegExp(`${id} +cli-hook +ACTIVE +model_version.created,model_version_alias.created +${receiverUrl.replace(/\./g, "\\.")}`));
+    assert.match(
+      table.stdout,
+      new RegExp(
+        `${id} +cli-hook +ACTIVE +model_version.created,model_version_alias.created +${receiverUrl.replace(/\./g, "\\.")}`,
+      ),
+    );
 
     const tested = await ok(["webhooks", "test", id, "--json"]);
     assert.equal(tested.json.result.success, true);
     assert.equal(tested.json.result.response_status, 200);
-    assert.ok(received.some((r) => r.signed), "the receiver got a delivery signed with the secret");
+    assert.ok(
+      received.some((r) => r.signed),
+      "the receiver got a delivery signed with the secret",
+    );
 
     // A real event: an alias on the model reaches the receiver, and the delivery log shows it.
     await ok(["alias", "set", MODEL, "cli-hook-alias", "1"]);
@@ -563,7 +740,9 @@ describe("webhooks", () => {
     let deliveries;
     for (;;) {
       deliveries = (await ok(["webhooks", "deliveries", id, "--json"])).json.deliveries;
-      const aliasDelivered = deliveries.some((d) => `${d.entity}.${d.action}`.toLowerCase() === "model_version_alias.created" && d.status === "DELIVERED");
+      const aliasDelivered = deliveries.some(
+        (d) => `${d.entity}.${d.action}`.toLowerCase() === "model_version_alias.created" && d.status === "DELIVERED",
+      );
       if (aliasDelivered && received.some((r) => r.body.entity === "model_version_alias")) break;
       assert.ok(Date.now() < deadline, `no delivered alias event: ${JSON.stringify(deliveries)}`);
       await new Promise((r) => setTimeout(r, 300));
@@ -574,7 +753,10 @@ describe("webhooks", () => {
     const delivered = deliveries.find((d) => `${d.entity}.${d.action}`.toLowerCase() === "model_version_alias.created");
     const replay = await modelgate(["webhooks", "replay", id, delivered.delivery_id]);
     assert.equal(replay.code, 1);
-    assert.match(replay.stderr, /^modelgate webhooks replay: .*only dead or failed deliveries can be replayed.* \(HTTP 409 RESOURCE_CONFLICT\)\n$/);
+    assert.match(
+      replay.stderr,
+      /^modelgate webhooks replay: .*only dead or failed deliveries can be replayed.* \(HTTP 409 RESOURCE_CONFLICT\)\n$/,
+    );
 
     const removed = await ok(["webhooks", "rm", id, "--json"]);
     assert.deepEqual(removed.json, { webhook_id: id, deleted: true });
@@ -583,9 +765,17 @@ describe("webhooks", () => {
     assert.match(again.stderr, /HTTP 404 RESOURCE_DOES_NOT_EXIST/);
   });
 
-  test("a test delivery the receiver refuses exits 1", async (t) => {
+  test("a test delivery the receiver refuses exits 1", async () => {
     const closed = `http://127.0.0.1:${await freePort()}/nobody`;
-    const created = await ok(["webhooks", "create", "cli-dead-hook", closed, "--event", "model_version.created", "--json"]);
+    const created = await ok([
+      "webhooks",
+      "create",
+      "cli-dead-hook",
+      closed,
+      "--event",
+      "model_version.created",
+      "--json",
+    ]);
     const run = await modelgate(["webhooks", "test", created.json.webhook.webhook_id, "--json"]);
     assert.equal(run.code, 1);
     assert.equal(run.json.result.success, false);
@@ -598,7 +788,11 @@ describe("token (with access control on)", () => {
   const authState = freshStateDir();
   let auth;
   before(async () => {
-    auth = await startServer({ port: await freePort(), stateDir: authState, env: { MODELGATE_AUTH: "on", MODELGATE_ADMIN_TOKEN: ADMIN } });
+    auth = await startServer({
+      port: await freePort(),
+      stateDir: authState,
+      env: { MODELGATE_AUTH: "on", MODELGATE_ADMIN_TOKEN: ADMIN },
+    });
   });
   after(async () => {
     await auth?.stop();
@@ -607,7 +801,9 @@ describe("token (with access control on)", () => {
 
   test("create, list and revoke with --json; MLFLOW_TRACKING_TOKEN is the fallback credential", async () => {
     const as = (args, env) => modelgate(args, env, auth.base);
-    const created = await as(["token", "create", "--name", "ci", "--scope", "write", "--model", MODEL, "--json"], { MODELGATE_TOKEN: ADMIN });
+    const created = await as(["token", "create", "--name", "ci", "--scope", "write", "--model", MODEL, "--json"], {
+      MODELGATE_TOKEN: ADMIN,
+    });
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.json.secret, /^mg_[0-9a-f]{64}$/);
     assert.deepEqual(created.json.token.scopes, ["read", "write"]);

@@ -47,15 +47,30 @@ before(async () => {
   const modelDir = `${artifactUri.replace(/^mlflow-artifacts:\//, "")}/model`;
   for (const [file, body] of Object.entries(FILES)) {
     const encoded = file.split("/").map(encodeURIComponent).join("/");
-    const res = await fetch(`${server.base}/api/2.0/mlflow-artifacts/artifacts/${modelDir}/${encoded}`, { method: "PUT", body });
+    const res = await fetch(`${server.base}/api/2.0/mlflow-artifacts/artifacts/${modelDir}/${encoded}`, {
+      method: "PUT",
+      body,
+    });
     assert.equal(res.status, 200, await res.text());
   }
   assert.equal((await api(server.base, "POST", "mlflow/registered-models/create", { name: MODEL })).status, 200);
-  const created = await api(server.base, "POST", "mlflow/model-versions/create", { name: MODEL, source: `mlflow-artifacts:/${modelDir}`, run_id: runId });
+  const created = await api(server.base, "POST", "mlflow/model-versions/create", {
+    name: MODEL,
+    source: `mlflow-artifacts:/${modelDir}`,
+    run_id: runId,
+  });
   assert.equal(created.status, 200, JSON.stringify(created.body));
-  const promoted = await api(server.base, "POST", "mlflow/model-versions/transition-stage", { name: MODEL, version: "1", stage: "Production" });
+  const promoted = await api(server.base, "POST", "mlflow/model-versions/transition-stage", {
+    name: MODEL,
+    version: "1",
+    stage: "Production",
+  });
   assert.equal(promoted.status, 200, JSON.stringify(promoted.body));
-  assert.equal((await api(server.base, "POST", "mlflow/registered-models/alias", { name: MODEL, alias: "champion", version: "1" })).status, 200);
+  assert.equal(
+    (await api(server.base, "POST", "mlflow/registered-models/alias", { name: MODEL, alias: "champion", version: "1" }))
+      .status,
+    200,
+  );
 });
 
 after(async () => {
@@ -123,18 +138,30 @@ describe("modelgate pull", () => {
       baseUrl: server.base,
       fetch: async (input, init) => {
         const res = await fetch(input, init);
-        if (String(input).endsWith("/files/model.bin")) seen.push({ status: res.status, range: new Headers(init?.headers).get("range"), contentRange: res.headers.get("content-range") });
+        if (String(input).endsWith("/files/model.bin"))
+          seen.push({
+            status: res.status,
+            range: new Headers(init?.headers).get("range"),
+            contentRange: res.headers.get("content-range"),
+          });
         return res;
       },
     });
     let last;
     const result = await client.pull(MODEL, "Production", dir, { onProgress: (p) => (last = p) });
     assertPulled(dir);
-    assert.deepEqual(seen, [{ status: 206, range: `bytes=${half}-`, contentRange: `bytes ${half}-${whole.length - 1}/${whole.length}` }]);
+    assert.deepEqual(seen, [
+      { status: 206, range: `bytes=${half}-`, contentRange: `bytes ${half}-${whole.length - 1}/${whole.length}` },
+    ]);
     const file = result.files.find((f) => f.path === "model.bin");
     assert.equal(file.outcome, "resumed");
     assert.equal(file.bytesFetched, whole.length - half, "only the missing half came over the network");
-    assert.deepEqual(last, { bytesDone: result.bytesTotal, bytesTotal: result.bytesTotal, filesDone: 4, filesTotal: 4 });
+    assert.deepEqual(last, {
+      bytesDone: result.bytesTotal,
+      bytesTotal: result.bytesTotal,
+      filesDone: 4,
+      filesTotal: 4,
+    });
   });
 
   test("a connection cut mid-file is retried from where it stopped, in the same pull", async () => {
@@ -198,9 +225,18 @@ describe("modelgate pull", () => {
     const run = await modelgate(["pull", `${MODEL}@Production`, dir]);
     assert.notEqual(run.code, 0);
     const expected = sha256(FILES["model.bin"]);
-    assert.match(run.stderr, new RegExp(`^modelgate pull: verification failed for 'model\\.bin': expected sha256 ${expected}, got [0-9a-f]{64}\\n$`));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^modelgate pull: verification failed for 'model\\.bin': expected sha256 ${expected}, got [0-9a-f]{64}\\n$`,
+      ),
+    );
     assert.equal(existsSync(path.join(dir, "model.bin")), false, "no corrupted final file");
-    assert.equal(existsSync(path.join(dir, "model.bin.part")), false, "the bad .part is dropped so the next pull starts clean");
+    assert.equal(
+      existsSync(path.join(dir, "model.bin.part")),
+      false,
+      "the bad .part is dropped so the next pull starts clean",
+    );
 
     const retry = await modelgate(["pull", `${MODEL}@Production`, dir]);
     assert.equal(retry.code, 0, retry.stderr);
@@ -220,7 +256,12 @@ describe("modelgate pull", () => {
     const port = await freePort();
     const run = await modelgate(["pull", MODEL, freshDir(), "--url", `http://127.0.0.1:${port}`]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, new RegExp(`^modelgate pull: cannot reach http://127\\.0\\.0\\.1:${port}/v1/models/client-e2e/Production: .*ECONNREFUSED.*\\n$`));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^modelgate pull: cannot reach http://127\\.0\\.0\\.1:${port}/v1/models/client-e2e/Production: .*ECONNREFUSED.*\\n$`,
+      ),
+    );
   });
 
   test("exits 2 with usage for bad arguments", async () => {
@@ -242,7 +283,9 @@ describe("client", () => {
     assert.equal(model.stage, "Production");
     assert.deepEqual(
       model.files.map((f) => [f.path, f.size, f.sha256]).sort(),
-      Object.entries(FILES).map(([p, b]) => [p, b.length, sha256(b)]).sort(),
+      Object.entries(FILES)
+        .map(([p, b]) => [p, b.length, sha256(b)])
+        .sort(),
     );
     assert.equal(await client.resolveIfChanged(MODEL, "Production", model.etag), null);
   });
@@ -255,7 +298,10 @@ describe("client", () => {
     const { files } = await client.resolve(MODEL, "1");
     const file = files.find((f) => f.path === "MLmodel");
     assert.deepEqual(Buffer.from(await client.downloadVerified(file)), FILES.MLmodel);
-    await assert.rejects(client.downloadVerified({ ...file, sha256: "0".repeat(64) }), { name: "VerificationError", path: "MLmodel" });
+    await assert.rejects(client.downloadVerified({ ...file, sha256: "0".repeat(64) }), {
+      name: "VerificationError",
+      path: "MLmodel",
+    });
   });
 
   test("refuses manifest paths that would leave the target directory", () => {
@@ -281,7 +327,9 @@ describe("client", () => {
       "models:/fraud@champion": ["fraud", "@champion"],
       "models:/fraud/2": ["fraud", "2"],
     };
-    for (const [spec, [name, ref]] of Object.entries(cases)) assert.deepEqual(parseModelSpec(spec), { name, ref }, spec);
-    for (const bad of ["@Production", "fraud@", "fraud/", "fraud/a/b"]) assert.throws(() => parseModelSpec(bad), { name: "UsageError" }, bad);
+    for (const [spec, [name, ref]] of Object.entries(cases))
+      assert.deepEqual(parseModelSpec(spec), { name, ref }, spec);
+    for (const bad of ["@Production", "fraud@", "fraud/", "fraud/a/b"])
+      assert.throws(() => parseModelSpec(bad), { name: "UsageError" }, bad);
   });
 });

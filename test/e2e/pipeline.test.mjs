@@ -15,7 +15,7 @@ const doc = readFileSync(path.join(root, "docs/ci-cd.md"), "utf8");
 const MODEL = "house-prices";
 
 /** `{path: content}` of every block under a file marker. */
-export function filesOf(markdown) {
+function filesOf(markdown) {
   const files = {};
   for (const m of markdown.matchAll(/<!-- file: (\S+) -->\n```\w*\n([\s\S]*?)\n```/g)) files[m[1]] = `${m[2]}\n`;
   return files;
@@ -31,10 +31,24 @@ async function get(route, params) {
 
 test("the page holds the pipeline's files, and its workflow calls only those files and real commands", () => {
   const files = filesOf(doc);
-  assert.deepEqual(Object.keys(files).sort(), [".github/workflows/model.yml", "ci/evaluate-and-promote.sh", "ci/evaluate.mjs", "ci/pipeline.sh", "ci/receiver.mjs", "ci/train.mjs"]);
+  assert.deepEqual(Object.keys(files).sort(), [
+    ".github/workflows/model.yml",
+    "ci/evaluate-and-promote.sh",
+    "ci/evaluate.mjs",
+    "ci/pipeline.sh",
+    "ci/receiver.mjs",
+    "ci/train.mjs",
+  ]);
   const workflow = files[".github/workflows/model.yml"];
-  for (const [script] of workflow.matchAll(/ci\/[\w.-]+\.(?:sh|mjs)/g)) assert.ok(files[script], `${script} is on the page`);
-  const commands = new Set([...Object.values(files).join("\n").matchAll(/\bmodelgate ([a-z]+(?: (?:ls|create|set|rm|test|deliveries|get))?)\b/g)].map((m) => m[1]));
+  for (const [script] of workflow.matchAll(/ci\/[\w.-]+\.(?:sh|mjs)/g))
+    assert.ok(files[script], `${script} is on the page`);
+  const commands = new Set(
+    [
+      ...Object.values(files)
+        .join("\n")
+        .matchAll(/\bmodelgate ([a-z]+(?: (?:ls|create|set|rm|test|deliveries|get))?)\b/g),
+    ].map((m) => m[1]),
+  );
   assert.ok(commands.has("push") && commands.has("rollback") && commands.has("promote"), [...commands].join(", "));
 });
 
@@ -46,7 +60,10 @@ test("ci/pipeline.sh from docs/ci-cd.md trains, pushes, evaluates on the webhook
   // `modelgate` on the PATH, as `npm link` would put it.
   const bin = path.join(work, ".bin");
   mkdirSync(bin);
-  writeFileSync(path.join(bin, "modelgate"), `#!/bin/sh\nexec "${process.execPath}" "${path.join(root, "bin/modelgate.mjs")}" "$@"\n`);
+  writeFileSync(
+    path.join(bin, "modelgate"),
+    `#!/bin/sh\nexec "${process.execPath}" "${path.join(root, "bin/modelgate.mjs")}" "$@"\n`,
+  );
   chmodSync(path.join(bin, "modelgate"), 0o755);
 
   const receiverPort = await freePort();
@@ -78,11 +95,18 @@ test("ci/pipeline.sh from docs/ci-cd.md trains, pushes, evaluates on the webhook
       return "";
     }
   })();
-  assert.equal(run.code, 0, `pipeline exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}\nreceiver:\n${receiverLog}`);
+  assert.equal(
+    run.code,
+    0,
+    `pipeline exit ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}\nreceiver:\n${receiverLog}`,
+  );
   assert.match(run.stdout, /pipeline done: house-prices version 1 serves again, 2 archived, 3 refused\n$/);
   assert.match(run.stdout, /house-prices version 1: r2 = (0\.9\d+|1\.0000), validation=passed/);
   assert.match(run.stdout, /house-prices version 3: r2 = 0\.\d+, validation=failed/);
-  assert.match(readFileSync(path.join(work, "refused.txt"), "utf8"), /^modelgate promote: Promotion policy of 'house-prices' refused version 3 → Production: tag validation must be 'passed'.* \(HTTP 400 INVALID_PARAMETER_VALUE\)\n$/);
+  assert.match(
+    readFileSync(path.join(work, "refused.txt"), "utf8"),
+    /^modelgate promote: Promotion policy of 'house-prices' refused version 3 → Production: tag validation must be 'passed'.* \(HTTP 400 INVALID_PARAMETER_VALUE\)\n$/,
+  );
 
   // What the registry holds afterwards.
   const { model_versions: versions } = await get("mlflow/model-versions/search", { filter: `name = '${MODEL}'` });
@@ -96,8 +120,14 @@ test("ci/pipeline.sh from docs/ci-cd.md trains, pushes, evaluates on the webhook
   assert.ok(run1.data.metrics.find((m) => m.key === "r2").value >= 0.9);
   const { transitions } = await get("modelgate/model-versions/transitions", { name: MODEL });
   // The rollback's two rows (2 archived, 1 restored) share a timestamp: either may come first.
-  const latest = transitions.slice(0, 2).map((t) => [t.version, t.from_stage, t.to_stage]).sort();
-  assert.deepEqual(latest, [["1", "Archived", "Production"], ["2", "Production", "Archived"]]);
+  const latest = transitions
+    .slice(0, 2)
+    .map((t) => [t.version, t.from_stage, t.to_stage])
+    .sort();
+  assert.deepEqual(latest, [
+    ["1", "Archived", "Production"],
+    ["2", "Production", "Archived"],
+  ]);
   assert.match(transitions.find((t) => t.version === "1").comment, /error rate above budget after release 2/);
   // Every evaluation was started by a signed delivery the receiver accepted.
   const evaluated = receiverLog.match(/^model_version\.created /gm) ?? [];

@@ -17,28 +17,50 @@ test("serves the registry, stops cleanly, and keeps its data across a restart", 
   assert.equal((await health.json()).status, "ok");
 
   const name = "HousePricePredictor";
-  assert.equal((await api(server.base, "POST", "mlflow/registered-models/create", { name, description: "prices" })).status, 200);
+  assert.equal(
+    (await api(server.base, "POST", "mlflow/registered-models/create", { name, description: "prices" })).status,
+    200,
+  );
   // Three training runs, each logging its model: artifact writes land only under a run's root.
   const experiment = await api(server.base, "POST", "mlflow/experiments/create", { name: "house-prices" });
   assert.equal(experiment.status, 200, JSON.stringify(experiment.body));
   const runs = [];
   for (let i = 0; i < 3; i++) {
-    const created = await api(server.base, "POST", "mlflow/runs/create", { experiment_id: experiment.body.experiment_id, start_time: Date.now() });
+    const created = await api(server.base, "POST", "mlflow/runs/create", {
+      experiment_id: experiment.body.experiment_id,
+      start_time: Date.now(),
+    });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const { run_id: id, artifact_uri: uri } = created.body.run.info;
     runs.push({ id, model: `${uri}/model` });
     const path = uri.replace(/^mlflow-artifacts:\//, "");
-    const upload = await fetch(`${server.base}/api/2.0/mlflow-artifacts/artifacts/${path}/model/MLmodel`, { method: "PUT", body: `run ${id}` });
+    const upload = await fetch(`${server.base}/api/2.0/mlflow-artifacts/artifacts/${path}/model/MLmodel`, {
+      method: "PUT",
+      body: `run ${id}`,
+    });
     assert.equal(upload.status, 200, await upload.text());
   }
   for (const run of runs.slice(0, 2)) {
-    const created = await api(server.base, "POST", "mlflow/model-versions/create", { name, source: run.model, run_id: run.id });
+    const created = await api(server.base, "POST", "mlflow/model-versions/create", {
+      name,
+      source: run.model,
+      run_id: run.id,
+    });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     assert.equal(created.body.model_version.status, "READY");
   }
-  const promoted = await api(server.base, "POST", "mlflow/model-versions/transition-stage", { name, version: "2", stage: "production", archive_existing_versions: false });
+  const promoted = await api(server.base, "POST", "mlflow/model-versions/transition-stage", {
+    name,
+    version: "2",
+    stage: "production",
+    archive_existing_versions: false,
+  });
   assert.equal(promoted.body.model_version.current_stage, "Production");
-  assert.equal((await api(server.base, "POST", "mlflow/registered-models/alias", { name, alias: "champion", version: "2" })).status, 200);
+  assert.equal(
+    (await api(server.base, "POST", "mlflow/registered-models/alias", { name, alias: "champion", version: "2" }))
+      .status,
+    200,
+  );
   const duplicate = await api(server.base, "POST", "mlflow/registered-models/create", { name });
   assert.deepEqual([duplicate.status, duplicate.body.error_code], [400, "RESOURCE_ALREADY_EXISTS"]);
 
@@ -47,9 +69,15 @@ test("serves the registry, stops cleanly, and keeps its data across a restart", 
 
   server = await startServer({ port, stateDir });
   try {
-    const latest = await api(server.base, "GET", "mlflow/registered-models/get-latest-versions", { name, stages: "Production" });
+    const latest = await api(server.base, "GET", "mlflow/registered-models/get-latest-versions", {
+      name,
+      stages: "Production",
+    });
     assert.equal(latest.status, 200);
-    assert.deepEqual(latest.body.model_versions.map((v) => v.version), ["2"]);
+    assert.deepEqual(
+      latest.body.model_versions.map((v) => v.version),
+      ["2"],
+    );
     const byAlias = await api(server.base, "GET", "mlflow/registered-models/alias", { name, alias: "champion" });
     assert.equal(byAlias.body.model_version.version, "2");
     const model = await api(server.base, "GET", "mlflow/registered-models/get", { name });
@@ -57,7 +85,10 @@ test("serves the registry, stops cleanly, and keeps its data across a restart", 
     const next = await api(server.base, "POST", "mlflow/model-versions/create", { name, source: runs[2].model });
     assert.equal(next.body.model_version.version, "3", "version numbering continues after the restart");
     const history = await api(server.base, "GET", "modelgate/model-versions/transitions", { name });
-    assert.deepEqual(history.body.transitions.map((t) => [t.version, t.from_stage, t.to_stage]), [["2", "None", "Production"]]);
+    assert.deepEqual(
+      history.body.transitions.map((t) => [t.version, t.from_stage, t.to_stage]),
+      [["2", "None", "Production"]],
+    );
   } finally {
     await server.stop();
   }

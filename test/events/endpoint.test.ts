@@ -68,7 +68,9 @@ describe("GET /api/2.0/modelgate/events", () => {
     await call("DELETE", "/registered-models/delete", { name });
     await createModel(name);
     const res = await events({ name });
-    expect(res.body.events.map((e: { type: string; sequence: number }) => [e.type, e.sequence])).toEqual([["registered_model.created", 1]]);
+    expect(res.body.events.map((e: { type: string; sequence: number }) => [e.type, e.sequence])).toEqual([
+      ["registered_model.created", 1],
+    ]);
   });
 
   it("refuses bad input with MLflow's error JSON", async () => {

@@ -19,19 +19,25 @@ export interface EventRow {
 }
 
 export async function modelIdOf(name: string): Promise<string> {
-  const row = await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?").bind(name).first<{ id: string }>();
+  const row = await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?")
+    .bind(name)
+    .first<{ id: string }>();
   if (!row) throw new Error(`no model ${name}`);
   return row.id;
 }
 
 /** The model's outbox rows in sequence order. */
 export async function eventRows(modelId: string): Promise<EventRow[]> {
-  const { results } = await env.DB.prepare("SELECT * FROM events WHERE model_id = ? ORDER BY sequence").bind(modelId).all<EventRow>();
+  const { results } = await env.DB.prepare("SELECT * FROM events WHERE model_id = ? ORDER BY sequence")
+    .bind(modelId)
+    .all<EventRow>();
   return results;
 }
 
 /** The rows reduced to what a test compares: type, version, from, to, data. */
-export function summary(rows: EventRow[]): [string, number | null, string | null, string | null, Record<string, string>][] {
+export function summary(
+  rows: EventRow[],
+): [string, number | null, string | null, string | null, Record<string, string>][] {
   return rows.map((r) => [r.type, r.version, r.from_value, r.to_value, JSON.parse(r.data)]);
 }
 

@@ -40,18 +40,42 @@ describe("every registry change writes its events in the same batch", () => {
       ["registered_model_tag.deleted", null, null, null, { key: "team" }],
       ["model_version.created", 1, null, "READY", { source: "s3://models/abc/model", status: "READY" }],
       ["model_version.ready", 1, null, "READY", { storage_location: "s3://models/abc/model" }],
-      ["model_version.created", 2, null, "FAILED_REGISTRATION", { source: `runs:/${"0".repeat(32)}/model`, status: "FAILED_REGISTRATION" }],
-      ["model_version.failed", 2, null, "FAILED_REGISTRATION", { status_message: expect.stringContaining("could not be resolved") }],
+      [
+        "model_version.created",
+        2,
+        null,
+        "FAILED_REGISTRATION",
+        { source: `runs:/${"0".repeat(32)}/model`, status: "FAILED_REGISTRATION" },
+      ],
+      [
+        "model_version.failed",
+        2,
+        null,
+        "FAILED_REGISTRATION",
+        { status_message: expect.stringContaining("could not be resolved") },
+      ],
       ["model_version.created", 3, null, "READY", { source: "s3://models/abc/model", status: "READY" }],
       ["model_version.ready", 3, null, "READY", { storage_location: "s3://models/abc/model" }],
       ["model_version_tag.set", 1, null, null, { key: "validation", value: "passed" }],
       ["model_version_tag.deleted", 1, null, null, { key: "validation" }],
       ["model_version_alias.created", 1, null, "1", { alias: "champion" }],
       ["model_version_alias.created", 3, "1", "3", { alias: "champion" }],
-      ["model_version.stage_transitioned", 1, "None", "Production", { comment: "first release", archive_existing_versions: "false" }],
+      [
+        "model_version.stage_transitioned",
+        1,
+        "None",
+        "Production",
+        { comment: "first release", archive_existing_versions: "false" },
+      ],
       ["model_version.stage_transitioned", 3, "None", "Production", { archive_existing_versions: "false" }],
       // The promotion archived version 1: its own event, in the same batch.
-      ["model_version.stage_transitioned", 1, "Production", "Archived", { comment: "Archived by the transition of version 3 to Production", archived_by: "3" }],
+      [
+        "model_version.stage_transitioned",
+        1,
+        "Production",
+        "Archived",
+        { comment: "Archived by the transition of version 3 to Production", archived_by: "3" },
+      ],
       ["model_version_alias.created", 3, null, "3", { alias: "shadow" }],
       ["model_version_alias.deleted", 3, "3", null, { alias: "shadow" }],
       // Deleting version 3 also removed @champion, which pointed at it.
@@ -71,12 +95,28 @@ describe("every registry change writes its events in the same batch", () => {
 
   it("carries the tags and description given at creation, as MLflow's created webhooks do", async () => {
     const name = uniqueName("described");
-    await ok(call("POST", "/registered-models/create", { name, description: "prices houses", tags: [{ key: "team", value: "pricing" }] }));
+    await ok(
+      call("POST", "/registered-models/create", {
+        name,
+        description: "prices houses",
+        tags: [{ key: "team", value: "pricing" }],
+      }),
+    );
     const id = await modelIdOf(name);
-    await ok(call("POST", "/model-versions/create", { name, source: "s3://models/abc/model", description: "first fit", tags: [{ key: "data", value: "2026-11" }] }));
+    await ok(
+      call("POST", "/model-versions/create", {
+        name,
+        source: "s3://models/abc/model",
+        description: "first fit",
+        tags: [{ key: "data", value: "2026-11" }],
+      }),
+    );
     const [model, version] = await eventRows(id);
     expect(JSON.parse(model.data)).toEqual({ tags: JSON.stringify({ team: "pricing" }), description: "prices houses" });
-    expect(JSON.parse(version.data)).toMatchObject({ tags: JSON.stringify({ data: "2026-11" }), description: "first fit" });
+    expect(JSON.parse(version.data)).toMatchObject({
+      tags: JSON.stringify({ data: "2026-11" }),
+      description: "first fit",
+    });
   });
 
   it("gives a change and its events one timestamp and one batch: the version row and its events agree", async () => {
@@ -118,10 +158,26 @@ describe("a change that fails writes no event", () => {
     const id = await modelIdOf(name);
     await createVersion(name);
     const before = await outboxOf(id);
-    expectError(await call("POST", "/model-versions/transition-stage", { name, version: "9", stage: "Production" }), 404, "RESOURCE_DOES_NOT_EXIST");
-    expectError(await call("POST", "/model-versions/transition-stage", { name, version: "1", stage: "Retired" }), 400, "INVALID_PARAMETER_VALUE");
-    expectError(await call("POST", "/registered-models/alias", { name, alias: "champion", version: "9" }), 404, "RESOURCE_DOES_NOT_EXIST");
-    expectError(await call("POST", "/model-versions/set-tag", { name, version: "9", key: "k", value: "v" }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectError(
+      await call("POST", "/model-versions/transition-stage", { name, version: "9", stage: "Production" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
+    expectError(
+      await call("POST", "/model-versions/transition-stage", { name, version: "1", stage: "Retired" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
+    expectError(
+      await call("POST", "/registered-models/alias", { name, alias: "champion", version: "9" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
+    expectError(
+      await call("POST", "/model-versions/set-tag", { name, version: "9", key: "k", value: "v" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
     expectError(await call("DELETE", "/model-versions/delete", { name, version: "9" }), 404, "RESOURCE_DOES_NOT_EXIST");
     expect(await outboxOf(id)).toEqual(before);
   });
@@ -140,9 +196,19 @@ describe("a change that fails writes no event", () => {
       modelName: name,
       actor: "test",
       timestamp: Date.now(),
-      events: [{ type: "model_version.stage_transitioned" as const, version: 2, from: "None", to: "Production", data: {} }],
+      events: [
+        { type: "model_version.stage_transitioned" as const, version: 2, from: "None", to: "Production", data: {} },
+      ],
     };
-    await expect(repo.transition(id, [{ version: 2, fromStage: "None", toStage: "Production", comment: null }], "test", Date.now(), outbox)).rejects.toThrow();
+    await expect(
+      repo.transition(
+        id,
+        [{ version: 2, fromStage: "None", toStage: "Production", comment: null }],
+        "test",
+        Date.now(),
+        outbox,
+      ),
+    ).rejects.toThrow();
     expect(await outboxOf(id)).toEqual(before);
   });
 });
@@ -152,8 +218,12 @@ describe("sequence numbers under concurrency", () => {
     const name = await createModel();
     const id = await modelIdOf(name);
     const replies = await Promise.all([
-      ...Array.from({ length: 20 }, (_, i) => call("POST", "/registered-models/set-tag", { name, key: `k${i}`, value: String(i) })),
-      ...Array.from({ length: 20 }, (_, i) => call("POST", "/model-versions/create", { name, source: `s3://models/run${i}/model` })),
+      ...Array.from({ length: 20 }, (_, i) =>
+        call("POST", "/registered-models/set-tag", { name, key: `k${i}`, value: String(i) }),
+      ),
+      ...Array.from({ length: 20 }, (_, i) =>
+        call("POST", "/model-versions/create", { name, source: `s3://models/run${i}/model` }),
+      ),
     ]);
     expect(replies.map((r) => r.status)).toEqual(Array(40).fill(200));
     const rows = await eventRows(id);
@@ -162,7 +232,8 @@ describe("sequence numbers under concurrency", () => {
     expect(rows.map((r) => r.sequence)).toEqual(rows.map((_, i) => i + 1));
     // A version's ready event directly follows its created event: both come from one batch.
     rows.forEach((r, i) => {
-      if (r.type === "model_version.ready") expect([rows[i - 1].type, rows[i - 1].version]).toEqual(["model_version.created", r.version]);
+      if (r.type === "model_version.ready")
+        expect([rows[i - 1].type, rows[i - 1].version]).toEqual(["model_version.created", r.version]);
     });
   });
 
@@ -170,7 +241,9 @@ describe("sequence numbers under concurrency", () => {
     const name = await createModel();
     const id = await modelIdOf(name);
     await expect(
-      env.DB.prepare("INSERT INTO events (id, model_id, model_name, sequence, type, timestamp) VALUES (?, ?, ?, 1, 'registered_model.created', 0)")
+      env.DB.prepare(
+        "INSERT INTO events (id, model_id, model_name, sequence, type, timestamp) VALUES (?, ?, ?, 1, 'registered_model.created', 0)",
+      )
         .bind(crypto.randomUUID(), id, name)
         .run(),
     ).rejects.toThrow(/UNIQUE/);

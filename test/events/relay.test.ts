@@ -22,7 +22,12 @@ async function seedOutbox(count: number): Promise<string> {
     data: { key: `k${i}`, value: "x".repeat(i % 3 === 0 ? 5000 : 10) },
   }));
   for (let i = 0; i < events.length; i += 50) {
-    const statements = repo.inserts(modelId, { modelName: "seeded", actor: "seeder", timestamp: 1_000, events: events.slice(i, i + 50) });
+    const statements = repo.inserts(modelId, {
+      modelName: "seeded",
+      actor: "seeder",
+      timestamp: 1_000,
+      events: events.slice(i, i + 50),
+    });
     await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
   }
   return modelId;
@@ -78,14 +83,18 @@ describe("the relay (EventRelay)", () => {
     expect(await new EventRelay(repo, queue, () => t0 + RESEND_AFTER_MS - 1).relay(modelId)).toBe(t0 + RESEND_AFTER_MS);
     expect(queue.batches).toHaveLength(1);
     const [first] = await eventRows(modelId);
-    await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE id = ?").bind(t0 + 10, first.id).run();
+    await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE id = ?")
+      .bind(t0 + 10, first.id)
+      .run();
     const t1 = t0 + RESEND_AFTER_MS + 1;
     // Sent twice now: the next resend waits twice as long.
     expect(await new EventRelay(repo, queue, () => t1).relay(modelId)).toBe(t1 + 2 * RESEND_AFTER_MS);
     expect(queue.batches[1].map((e) => e.sequence)).toEqual([2, 3]);
     expect((await eventRows(modelId)).map((r) => r.sent_at)).toEqual([t0, t1, t1]);
     expect((await eventRows(modelId)).map((r) => r.send_count)).toEqual([1, 2, 2]);
-    await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE model_id = ?").bind(t1 + 10, modelId).run();
+    await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE model_id = ?")
+      .bind(t1 + 10, modelId)
+      .run();
     expect(await new EventRelay(repo, queue, () => t1 + 10 * RESEND_AFTER_MS).relay(modelId)).toBeNull();
     expect(queue.batches).toHaveLength(2);
   });
@@ -104,9 +113,20 @@ describe("the relay (EventRelay)", () => {
 
   it("marks a full batch of 100 small events sent (more ids than D1 binds parameters per statement)", async () => {
     const modelId = crypto.randomUUID().replaceAll("-", "");
-    const small: NewEvent[] = Array.from({ length: 150 }, (_, i) => ({ type: "model_version_tag.deleted", version: 1, from: null, to: null, data: { key: `k${i}` } }));
+    const small: NewEvent[] = Array.from({ length: 150 }, (_, i) => ({
+      type: "model_version_tag.deleted",
+      version: 1,
+      from: null,
+      to: null,
+      data: { key: `k${i}` },
+    }));
     for (let i = 0; i < small.length; i += 50) {
-      const statements = repo.inserts(modelId, { modelName: "seeded", actor: "seeder", timestamp: 1_000, events: small.slice(i, i + 50) });
+      const statements = repo.inserts(modelId, {
+        modelName: "seeded",
+        actor: "seeder",
+        timestamp: 1_000,
+        events: small.slice(i, i + 50),
+      });
       await db.batch(statements as [(typeof statements)[0], ...typeof statements]);
     }
     const queue = recordingQueue(false);
@@ -169,7 +189,9 @@ describe("re-sends: back-off and a cap (RESEND_POLICY)", () => {
     const queue = recordingQueue(false);
     expect(await new EventRelay(repo, queue, () => t0).relay(modelId)).toBe(t0 + resendDelayMs(3));
     expect(queue.batches).toHaveLength(0);
-    expect(await new EventRelay(repo, queue, () => t0 + resendDelayMs(3)).relay(modelId)).toBe(t0 + resendDelayMs(3) + resendDelayMs(4));
+    expect(await new EventRelay(repo, queue, () => t0 + resendDelayMs(3)).relay(modelId)).toBe(
+      t0 + resendDelayMs(3) + resendDelayMs(4),
+    );
     expect(queue.batches.flat().map((e) => e.id)).toEqual([owed.id]);
     await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE model_id = ?").bind(t0, modelId).run();
   });
@@ -210,7 +232,9 @@ describe("the model coordinator's alarm", () => {
     await eventually(async () => (await eventRows(id)).every((r) => r.fanned_out_at !== null));
     // Owed again, last sent long ago; the next alarm far away.
     const t0 = Date.now();
-    await env.DB.prepare("UPDATE events SET sent_at = ?, fanned_out_at = NULL WHERE model_id = ?").bind(t0 - 2 * RESEND_AFTER_MS, id).run();
+    await env.DB.prepare("UPDATE events SET sent_at = ?, fanned_out_at = NULL WHERE model_id = ?")
+      .bind(t0 - 2 * RESEND_AFTER_MS, id)
+      .run();
     await runInDurableObject(stub, (_, state) => state.storage.setAlarm(t0 + 3_600_000));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const [row] = await eventRows(id);

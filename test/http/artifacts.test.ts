@@ -6,7 +6,9 @@ import { createExperiment, createLoggedModel, createRun } from "../tracking-help
 const ARTIFACTS = "http://modelgate.test/api/2.0/mlflow-artifacts";
 
 async function sha256(bytes: Uint8Array): Promise<string> {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
 }
 
 function bytes(n: number, seed = 1): Uint8Array {
@@ -54,7 +56,11 @@ async function storageState() {
 
 async function post(route: string, body: unknown) {
   const res = await exports.default.fetch(
-    new Request(`${ARTIFACTS}/${route}`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+    new Request(`${ARTIFACTS}/${route}`, {
+      method: "POST",
+      body: JSON.stringify(body),
+      headers: { "content-type": "application/json" },
+    }),
   );
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
@@ -69,7 +75,9 @@ describe("proxied artifact store", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-length")).toBe("100000");
     expect(new Uint8Array(await res.arrayBuffer())).toEqual(data);
-    const row = await env.DB.prepare("SELECT size, sha256 FROM artifact_objects WHERE path = ?").bind(`${root}/model/model.pkl`).first();
+    const row = await env.DB.prepare("SELECT size, sha256 FROM artifact_objects WHERE path = ?")
+      .bind(`${root}/model/model.pkl`)
+      .first();
     expect(row).toEqual({ size: 100_000, sha256: await sha256(data) });
 
     expect(await list(root)).toEqual({ files: [{ path: "model", is_dir: true }] });
@@ -110,7 +118,9 @@ describe("proxied artifact store", () => {
     await put(`${dir}/a.txt`, "two!");
     expect(await bodyText(await get(`${dir}/a.txt`))).toBe("two!");
     await put(`${dir}/sub/b.txt`, "b");
-    const del = await exports.default.fetch(new Request(`${ARTIFACTS}/artifacts/${dir}`, { method: "DELETE", body: "{}" }));
+    const del = await exports.default.fetch(
+      new Request(`${ARTIFACTS}/artifacts/${dir}`, { method: "DELETE", body: "{}" }),
+    );
     expect(del.status).toBe(200);
     expect(await list(dir)).toEqual({});
     expect((await get(`${dir}/a.txt`)).status).toBe(404);
@@ -128,7 +138,9 @@ describe("proxied artifact store", () => {
     const res = await put(path, "x");
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error_code: string }).error_code).toBe("INVALID_PARAMETER_VALUE");
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM artifact_objects WHERE path LIKE '%badpath%'").first<{ n: number }>();
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM artifact_objects WHERE path LIKE '%badpath%'").first<{
+      n: number;
+    }>();
     expect(count?.n).toBe(0);
   });
 
@@ -187,7 +199,9 @@ describe("version manifests and immutability", () => {
     await put(`${root}/meta/MLmodel`, "flavors: {}");
     const created = await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
     expect(created.body.model_version.status).toBe("READY");
-    const manifest = await env.DB.prepare("SELECT path, size, sha256 FROM model_version_files f JOIN registered_models m ON m.id = f.model_id WHERE m.name = ? ORDER BY path")
+    const manifest = await env.DB.prepare(
+      "SELECT path, size, sha256 FROM model_version_files f JOIN registered_models m ON m.id = f.model_id WHERE m.name = ? ORDER BY path",
+    )
       .bind(name)
       .all();
     expect(manifest.results).toEqual([
@@ -198,7 +212,9 @@ describe("version manifests and immutability", () => {
     const overwrite = await put(`${root}/model.pkl`, "tampered");
     expect(overwrite.status).toBe(409);
     expect(await overwrite.json()).toMatchObject({ error_code: "RESOURCE_CONFLICT" });
-    const del = await exports.default.fetch(new Request(`${ARTIFACTS}/artifacts/${root}`, { method: "DELETE", body: "{}" }));
+    const del = await exports.default.fetch(
+      new Request(`${ARTIFACTS}/artifacts/${root}`, { method: "DELETE", body: "{}" }),
+    );
     expect(del.status).toBe(409);
     expect(new Uint8Array(await (await get(`${root}/model.pkl`)).arrayBuffer())).toEqual(weights);
 
@@ -284,7 +300,9 @@ describe("multipart uploads", () => {
     const slices = [data.subarray(0, 5 * 1024 * 1024), data.subarray(5 * 1024 * 1024)];
     const parts = [];
     for (const cred of created.body.credentials) {
-      const res = await exports.default.fetch(new Request(cred.url, { method: "PUT", body: slices[cred.part_number - 1] }));
+      const res = await exports.default.fetch(
+        new Request(cred.url, { method: "PUT", body: slices[cred.part_number - 1] }),
+      );
       expect(res.status).toBe(200);
       parts.push({ part_number: cred.part_number, etag: res.headers.get("etag") });
     }
@@ -293,7 +311,9 @@ describe("multipart uploads", () => {
     const back = new Uint8Array(await (await get(path)).arrayBuffer());
     expect(back.byteLength).toBe(data.byteLength);
     expect(await sha256(back)).toBe(await sha256(data));
-    const row = await env.DB.prepare("SELECT sha256 FROM artifact_objects WHERE path = ?").bind(path).first<{ sha256: string }>();
+    const row = await env.DB.prepare("SELECT sha256 FROM artifact_objects WHERE path = ?")
+      .bind(path)
+      .first<{ sha256: string }>();
     expect(row?.sha256).toBe(await sha256(data));
   });
 
@@ -327,9 +347,15 @@ describe("multipart uploads", () => {
       const res = await exports.default.fetch(new Request(cred.url, { method: "PUT", body: slice }));
       parts.push({ part_number: cred.part_number, etag: res.headers.get("etag") });
     }
-    const done = await post(`mpu/complete/${run}/mp`, { path: "/home/ana/out/big.bin", upload_id: created.body.upload_id, parts });
+    const done = await post(`mpu/complete/${run}/mp`, {
+      path: "/home/ana/out/big.bin",
+      upload_id: created.body.upload_id,
+      parts,
+    });
     expect(done.status).toBe(200);
-    expect(await list(`${run}/mp`)).toEqual({ files: [{ path: "big.bin", is_dir: false, file_size: data.byteLength }] });
+    expect(await list(`${run}/mp`)).toEqual({
+      files: [{ path: "big.bin", is_dir: false, file_size: data.byteLength }],
+    });
     expect(await list(run)).toEqual({ files: [{ path: "mp", is_dir: true }] });
     expect(await sha256(new Uint8Array(await (await get(`${run}/mp/big.bin`)).arrayBuffer()))).toBe(await sha256(data));
   });
@@ -340,7 +366,15 @@ describe("multipart uploads", () => {
     expect(created.status).toBe(200);
     const res = await exports.default.fetch(new Request(created.body.credentials[0].url, { method: "PUT", body: "w" }));
     const parts = [{ part_number: 1, etag: res.headers.get("etag") }];
-    expect((await post(`mpu/complete/${run}`, { path: "C:\\Users\\ana\\weights.bin", upload_id: created.body.upload_id, parts })).status).toBe(200);
+    expect(
+      (
+        await post(`mpu/complete/${run}`, {
+          path: "C:\\Users\\ana\\weights.bin",
+          upload_id: created.body.upload_id,
+          parts,
+        })
+      ).status,
+    ).toBe(200);
     expect(await list(run)).toEqual({ files: [{ path: "weights.bin", is_dir: false, file_size: 1 }] });
   });
 
@@ -351,7 +385,9 @@ describe("multipart uploads", () => {
       expect(created.status).toBe(400);
       expect(created.body.error_code).toBe("INVALID_PARAMETER_VALUE");
     }
-    const uploads = await env.DB.prepare("SELECT count(*) AS n FROM artifact_uploads WHERE path LIKE ?").bind(`${run}%`).first<{ n: number }>();
+    const uploads = await env.DB.prepare("SELECT count(*) AS n FROM artifact_uploads WHERE path LIKE ?")
+      .bind(`${run}%`)
+      .first<{ n: number }>();
     expect(uploads?.n).toBe(0);
   });
 });
@@ -375,9 +411,15 @@ describe("sealed folders through the artifact API", () => {
 
   /** Removes a folder's rows from D1 (manifest and index) and its bytes from R2: a hit must not need them. */
   async function eraseUnderneath(folder: string) {
-    const rows = await env.DB.prepare("SELECT path, blob_key FROM artifact_objects WHERE path > ? AND path < ?").bind(`${folder}/`, `${folder}0`).all<{ path: string; blob_key: string }>();
-    await env.DB.prepare("DELETE FROM model_version_files WHERE artifact_path > ? AND artifact_path < ?").bind(`${folder}/`, `${folder}0`).run();
-    await env.DB.prepare("DELETE FROM artifact_objects WHERE path > ? AND path < ?").bind(`${folder}/`, `${folder}0`).run();
+    const rows = await env.DB.prepare("SELECT path, blob_key FROM artifact_objects WHERE path > ? AND path < ?")
+      .bind(`${folder}/`, `${folder}0`)
+      .all<{ path: string; blob_key: string }>();
+    await env.DB.prepare("DELETE FROM model_version_files WHERE artifact_path > ? AND artifact_path < ?")
+      .bind(`${folder}/`, `${folder}0`)
+      .run();
+    await env.DB.prepare("DELETE FROM artifact_objects WHERE path > ? AND path < ?")
+      .bind(`${folder}/`, `${folder}0`)
+      .run();
     for (const row of rows.results) await env.ARTIFACTS.delete(row.blob_key);
   }
 
@@ -417,7 +459,9 @@ describe("sealed folders through the artifact API", () => {
 
   it("shares the edge cache with /v1: a file fetched through /v1 is a hit through the artifact API", async () => {
     const { name, folder, weights } = await sealedFolder();
-    const v1 = await exports.default.fetch(new Request(`http://modelgate.test/v1/models/${name}/versions/1/files/model.pkl`));
+    const v1 = await exports.default.fetch(
+      new Request(`http://modelgate.test/v1/models/${name}/versions/1/files/model.pkl`),
+    );
     expect(v1.headers.get("x-modelgate-cache")).toBe("miss");
     await v1.arrayBuffer();
     const viaArtifacts = await get(`${folder}/model.pkl`);

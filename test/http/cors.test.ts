@@ -16,11 +16,16 @@ async function withAllowedOrigin(request: Request): Promise<Response> {
 
 describe("CORS", () => {
   it("answers no cross-origin grant when no origin is configured (the default)", async () => {
-    const simple = await exports.default.fetch(new Request(HEALTH, { headers: { origin: "https://elsewhere.example" } }));
+    const simple = await exports.default.fetch(
+      new Request(HEALTH, { headers: { origin: "https://elsewhere.example" } }),
+    );
     expect(simple.status).toBe(200);
     expect(simple.headers.get("access-control-allow-origin")).toBeNull();
     const preflight = await exports.default.fetch(
-      new Request(HEALTH, { method: "OPTIONS", headers: { origin: "https://elsewhere.example", "access-control-request-method": "GET" } }),
+      new Request(HEALTH, {
+        method: "OPTIONS",
+        headers: { origin: "https://elsewhere.example", "access-control-request-method": "GET" },
+      }),
     );
     expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
   });
@@ -30,7 +35,10 @@ describe("CORS", () => {
     expect(allowed.headers.get("access-control-allow-origin")).toBe(UI_ORIGIN);
     expect(allowed.headers.get("access-control-allow-credentials")).toBe("true");
     const preflight = await withAllowedOrigin(
-      new Request(HEALTH, { method: "OPTIONS", headers: { origin: UI_ORIGIN, "access-control-request-method": "POST" } }),
+      new Request(HEALTH, {
+        method: "OPTIONS",
+        headers: { origin: UI_ORIGIN, "access-control-request-method": "POST" },
+      }),
     );
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe(UI_ORIGIN);

@@ -6,10 +6,17 @@ const HEADER = "x-d1-bookmark";
 const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/;
 
 /** One request through the Worker's entry (src/index.ts), with or without a bookmark. */
-async function send(method: string, url: string, bookmark?: string, body?: unknown): Promise<{ status: number; json: any; bookmark: string | null }> {
+async function send(
+  method: string,
+  url: string,
+  bookmark?: string,
+  body?: unknown,
+): Promise<{ status: number; json: any; bookmark: string | null }> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (bookmark !== undefined) headers[HEADER] = bookmark;
-  const response = await exports.default.fetch(new Request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+  const response = await exports.default.fetch(
+    new Request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }),
+  );
   const text = await response.text();
   return { status: response.status, json: text ? JSON.parse(text) : {}, bookmark: response.headers.get(HEADER) };
 }
@@ -42,7 +49,10 @@ describe("D1 sessions: the x-d1-bookmark round trip", () => {
     expect(before.json.model_versions ?? []).toEqual([]);
     const beforeWrite = await primaryBookmark();
     // Registered by the model's coordinator, which writes to D1 with its own handle.
-    const created = await send("POST", `${API}/model-versions/create`, before.bookmark!, { name, source: "s3://models/bookmarks/model" });
+    const created = await send("POST", `${API}/model-versions/create`, before.bookmark!, {
+      name,
+      source: "s3://models/bookmarks/model",
+    });
     expect(created.status).toBe(200);
     const afterWrite = await primaryBookmark();
     expect(created.bookmark).toMatch(BOOKMARK);
@@ -55,7 +65,10 @@ describe("D1 sessions: the x-d1-bookmark round trip", () => {
 
   it("gives a client that sends no bookmark none after a write (its reads start at the primary: nothing to carry)", async () => {
     const name = await createModel();
-    const created = await send("POST", `${API}/model-versions/create`, undefined, { name, source: "s3://models/bookmarks/model" });
+    const created = await send("POST", `${API}/model-versions/create`, undefined, {
+      name,
+      source: "s3://models/bookmarks/model",
+    });
     expect(created.status).toBe(200);
     expect(created.bookmark).toBeNull();
     expect((await searchVersions(name)).json.model_versions).toHaveLength(1);

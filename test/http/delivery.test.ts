@@ -10,7 +10,9 @@ function fetchWorker(path: string, init?: RequestInit) {
 }
 
 async function sha256(bytes: Uint8Array): Promise<string> {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
 }
 
 const WEIGHTS = new Uint8Array(Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff));
@@ -26,8 +28,14 @@ async function publishedModel() {
   const name = await createModel(uniqueName("deliver"));
   for (const v of [1, 2]) {
     const root = await modelFolder();
-    await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/model.pkl`, { method: "PUT", body: v === 1 ? WEIGHTS : `v${v}` });
-    await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/conf/MLmodel`, { method: "PUT", body: `flavors: v${v}` });
+    await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/model.pkl`, {
+      method: "PUT",
+      body: v === 1 ? WEIGHTS : `v${v}`,
+    });
+    await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/conf/MLmodel`, {
+      method: "PUT",
+      body: `flavors: v${v}`,
+    });
     const created = await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
     expect(created.body.model_version.status).toBe("READY");
   }
@@ -45,8 +53,18 @@ describe("resolve", () => {
       const body = (await res.json()) as Record<string, any>;
       expect(body).toMatchObject({ name, version: "1", stage: "Production", aliases: ["champion"], status: "READY" });
       expect(body.files).toEqual([
-        { path: "conf/MLmodel", size: 11, sha256: await sha256(new TextEncoder().encode("flavors: v1")), url: `${ORIGIN}/v1/models/${name}/versions/1/files/conf/MLmodel` },
-        { path: "model.pkl", size: 3000, sha256: await sha256(WEIGHTS), url: `${ORIGIN}/v1/models/${name}/versions/1/files/model.pkl` },
+        {
+          path: "conf/MLmodel",
+          size: 11,
+          sha256: await sha256(new TextEncoder().encode("flavors: v1")),
+          url: `${ORIGIN}/v1/models/${name}/versions/1/files/conf/MLmodel`,
+        },
+        {
+          path: "model.pkl",
+          size: 3000,
+          sha256: await sha256(WEIGHTS),
+          url: `${ORIGIN}/v1/models/${name}/versions/1/files/model.pkl`,
+        },
       ]);
     }
     const latest = (await (await fetchWorker(`/v1/models/${name}/latest`)).json()) as { version: string };
@@ -171,7 +189,11 @@ describe("download", () => {
       expect(await bodyText(reused)).toBe(`new ${how}`);
       if (how === "rename") {
         // The renamed model keeps its own bytes under its new name.
-        expect(new Uint8Array(await (await fetchWorker(`/v1/models/${name}-moved/versions/1/files/model.pkl`)).arrayBuffer())).toEqual(WEIGHTS);
+        expect(
+          new Uint8Array(
+            await (await fetchWorker(`/v1/models/${name}-moved/versions/1/files/model.pkl`)).arrayBuffer(),
+          ),
+        ).toEqual(WEIGHTS);
       }
     }
   });
@@ -249,7 +271,11 @@ describe("signed URLs", () => {
     for (const [target, method, message] of cases) {
       const res = await exports.default.fetch(new Request(target, { method }));
       expect(res.status).toBe(403);
-      if (method !== "HEAD") expect((await res.json()) as object).toMatchObject({ error_code: "PERMISSION_DENIED", message: expect.stringMatching(message) });
+      if (method !== "HEAD")
+        expect((await res.json()) as object).toMatchObject({
+          error_code: "PERMISSION_DENIED",
+          message: expect.stringMatching(message),
+        });
     }
     const expired = await signed(name, { paths: ["model.pkl"], expires_in: 1 });
     await new Promise((r) => setTimeout(r, 2100));

@@ -39,7 +39,12 @@ describe("experiments/create and get", () => {
 
   it("has the Default experiment '0' from the start", async () => {
     const { experiment } = await ok("GET", "/experiments/get", { experiment_id: "0" });
-    expect(experiment).toMatchObject({ experiment_id: "0", name: "Default", artifact_location: "mlflow-artifacts:/0", lifecycle_stage: "active" });
+    expect(experiment).toMatchObject({
+      experiment_id: "0",
+      name: "Default",
+      artifact_location: "mlflow-artifacts:/0",
+      lifecycle_stage: "active",
+    });
     const byName = await ok("GET", "/experiments/get-by-name", { experiment_name: "Default" });
     expect(byName.experiment.experiment_id).toBe("0");
   });
@@ -55,7 +60,12 @@ describe("experiments/create and get", () => {
   });
 
   it("refuses an empty or missing name, a runs:/ artifact location and bad tag keys", async () => {
-    expectMlflowError(await call("POST", "/experiments/create", { name: "" }), 400, "INVALID_PARAMETER_VALUE", "Invalid experiment name");
+    expectMlflowError(
+      await call("POST", "/experiments/create", { name: "" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Invalid experiment name",
+    );
     expectMlflowError(await call("POST", "/experiments/create", {}), 400, "INVALID_PARAMETER_VALUE", "'name'");
     expectMlflowError(
       await call("POST", "/experiments/create", { name: uniqueName(), artifact_location: "runs:/abc/model" }),
@@ -69,12 +79,26 @@ describe("experiments/create and get", () => {
       "INVALID_PARAMETER_VALUE",
       "Invalid tag name",
     );
-    expectMlflowError(await call("POST", "/experiments/create", { name: "x".repeat(501) }), 400, "INVALID_PARAMETER_VALUE", "maximum length");
+    expectMlflowError(
+      await call("POST", "/experiments/create", { name: "x".repeat(501) }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "maximum length",
+    );
   });
 
   it("answers unknown ids and names with RESOURCE_DOES_NOT_EXIST (404)", async () => {
-    expectMlflowError(await call("GET", "/experiments/get", { experiment_id: "987654321" }), 404, "RESOURCE_DOES_NOT_EXIST", "No Experiment with id=987654321 exists");
-    expectMlflowError(await call("GET", "/experiments/get", { experiment_id: "not-a-number" }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectMlflowError(
+      await call("GET", "/experiments/get", { experiment_id: "987654321" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      "No Experiment with id=987654321 exists",
+    );
+    expectMlflowError(
+      await call("GET", "/experiments/get", { experiment_id: "not-a-number" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
     const name = uniqueName("missing");
     expectMlflowError(
       await call("GET", "/experiments/get-by-name", { experiment_name: name }),
@@ -82,7 +106,12 @@ describe("experiments/create and get", () => {
       "RESOURCE_DOES_NOT_EXIST",
       `Could not find experiment with name '${name}'`,
     );
-    expectMlflowError(await call("GET", "/experiments/get", {}), 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'experiment_id'");
+    expectMlflowError(
+      await call("GET", "/experiments/get", {}),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Missing value for required parameter 'experiment_id'",
+    );
   });
 
   it("is served under /ajax-api too", async () => {
@@ -98,17 +127,35 @@ describe("experiments/update, delete and restore", () => {
     const id = await createExperiment({ name });
     const newName = uniqueName("renamed");
     expect(await ok("POST", "/experiments/update", { experiment_id: id, new_name: newName })).toEqual({});
-    expect((await ok("GET", "/experiments/get-by-name", { experiment_name: newName })).experiment.experiment_id).toBe(id);
-    expectMlflowError(await call("GET", "/experiments/get-by-name", { experiment_name: name }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expect((await ok("GET", "/experiments/get-by-name", { experiment_name: newName })).experiment.experiment_id).toBe(
+      id,
+    );
+    expectMlflowError(
+      await call("GET", "/experiments/get-by-name", { experiment_name: name }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
   });
 
   it("refuses to rename onto a taken name or an empty one", async () => {
     const taken = uniqueName("taken");
     await createExperiment({ name: taken });
     const id = await createExperiment();
-    expectMlflowError(await call("POST", "/experiments/update", { experiment_id: id, new_name: taken }), 400, "RESOURCE_ALREADY_EXISTS");
-    expectMlflowError(await call("POST", "/experiments/update", { experiment_id: id, new_name: "" }), 400, "INVALID_PARAMETER_VALUE");
-    expectMlflowError(await call("POST", "/experiments/update", { experiment_id: "99999999", new_name: "x" }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectMlflowError(
+      await call("POST", "/experiments/update", { experiment_id: id, new_name: taken }),
+      400,
+      "RESOURCE_ALREADY_EXISTS",
+    );
+    expectMlflowError(
+      await call("POST", "/experiments/update", { experiment_id: id, new_name: "" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
+    expectMlflowError(
+      await call("POST", "/experiments/update", { experiment_id: "99999999", new_name: "x" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
   });
 
   it("deletes and restores an experiment together with its runs", async () => {
@@ -119,18 +166,36 @@ describe("experiments/update, delete and restore", () => {
     expect(deleted.lifecycle_stage).toBe("deleted");
     expect((await getRun(run.info.run_id)).info.lifecycle_stage).toBe("deleted");
     // A deleted experiment takes no new runs and no renames, and cannot be deleted twice.
-    expectMlflowError(await call("POST", "/runs/create", { experiment_id: id }), 400, "INVALID_PARAMETER_VALUE", "must be in the 'active' state");
-    expectMlflowError(await call("POST", "/experiments/update", { experiment_id: id, new_name: uniqueName() }), 400, "INVALID_PARAMETER_VALUE");
+    expectMlflowError(
+      await call("POST", "/runs/create", { experiment_id: id }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "must be in the 'active' state",
+    );
+    expectMlflowError(
+      await call("POST", "/experiments/update", { experiment_id: id, new_name: uniqueName() }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
     expectMlflowError(await call("POST", "/experiments/delete", { experiment_id: id }), 404, "RESOURCE_DOES_NOT_EXIST");
 
     expect(await ok("POST", "/experiments/restore", { experiment_id: id })).toEqual({});
     expect((await ok("GET", "/experiments/get", { experiment_id: id })).experiment.lifecycle_stage).toBe("active");
     expect((await getRun(run.info.run_id)).info.lifecycle_stage).toBe("active");
-    expectMlflowError(await call("POST", "/experiments/restore", { experiment_id: id }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectMlflowError(
+      await call("POST", "/experiments/restore", { experiment_id: id }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
   });
 
   it("refuses to delete the Default experiment", async () => {
-    expectMlflowError(await call("POST", "/experiments/delete", { experiment_id: "0" }), 400, "INVALID_PARAMETER_VALUE", "default experiment");
+    expectMlflowError(
+      await call("POST", "/experiments/delete", { experiment_id: "0" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "default experiment",
+    );
     expect((await ok("GET", "/experiments/get", { experiment_id: "0" })).experiment.lifecycle_stage).toBe("active");
   });
 });
@@ -140,7 +205,9 @@ describe("experiments/set-experiment-tag", () => {
     const id = await createExperiment();
     await ok("POST", "/experiments/set-experiment-tag", { experiment_id: id, key: "owner", value: "a" });
     await ok("POST", "/experiments/set-experiment-tag", { experiment_id: id, key: "owner", value: "b" });
-    expect((await ok("GET", "/experiments/get", { experiment_id: id })).experiment.tags).toEqual([{ key: "owner", value: "b" }]);
+    expect((await ok("GET", "/experiments/get", { experiment_id: id })).experiment.tags).toEqual([
+      { key: "owner", value: "b" },
+    ]);
   });
 
   it("refuses values over 5000 characters, unknown and deleted experiments", async () => {
@@ -151,9 +218,17 @@ describe("experiments/set-experiment-tag", () => {
       "INVALID_PARAMETER_VALUE",
       "exceeded length limit of 5000",
     );
-    expectMlflowError(await call("POST", "/experiments/set-experiment-tag", { experiment_id: "88888888", key: "k", value: "v" }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectMlflowError(
+      await call("POST", "/experiments/set-experiment-tag", { experiment_id: "88888888", key: "k", value: "v" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
     await ok("POST", "/experiments/delete", { experiment_id: id });
-    expectMlflowError(await call("POST", "/experiments/set-experiment-tag", { experiment_id: id, key: "k", value: "v" }), 400, "INVALID_PARAMETER_VALUE");
+    expectMlflowError(
+      await call("POST", "/experiments/set-experiment-tag", { experiment_id: id, key: "k", value: "v" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
     expect((await ok("GET", "/experiments/get", { experiment_id: id })).experiment.tags).toBeUndefined();
   });
 });
@@ -163,20 +238,29 @@ describe("experiments/search", () => {
     const prefix = uniqueName("search");
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      ids.push(await createExperiment({ name: `${prefix}-${i}`, tags: [{ key: "parity", value: i % 2 ? "odd" : "even" }] }));
+      ids.push(
+        await createExperiment({ name: `${prefix}-${i}`, tags: [{ key: "parity", value: i % 2 ? "odd" : "even" }] }),
+      );
       await sleep(2);
     }
     const seen: string[] = [];
     let token: string | undefined;
     do {
-      const page = await ok("POST", "/experiments/search", { filter: `name LIKE '${prefix}-%'`, max_results: 2, page_token: token });
+      const page = await ok("POST", "/experiments/search", {
+        filter: `name LIKE '${prefix}-%'`,
+        max_results: 2,
+        page_token: token,
+      });
       seen.push(...page.experiments.map((e: { experiment_id: string }) => e.experiment_id));
       token = page.next_page_token;
     } while (token);
     // Default order: newest first.
     expect(seen).toEqual([...ids].reverse());
 
-    const odd = await ok("GET", "/experiments/search", { filter: `name LIKE '${prefix}%' AND tags.parity = 'odd'`, order_by: "name ASC" });
+    const odd = await ok("GET", "/experiments/search", {
+      filter: `name LIKE '${prefix}%' AND tags.parity = 'odd'`,
+      order_by: "name ASC",
+    });
     expect(odd.experiments.map((e: { name: string }) => e.name)).toEqual([`${prefix}-1`, `${prefix}-3`]);
   });
 
@@ -196,10 +280,35 @@ describe("experiments/search", () => {
 
   it("answers an empty result with {} and a bad filter or view type with INVALID_PARAMETER_VALUE", async () => {
     expect(await ok("POST", "/experiments/search", { filter: `name = '${uniqueName("none")}'` })).toEqual({});
-    expectMlflowError(await call("POST", "/experiments/search", { filter: "metrics.x > 1" }), 400, "INVALID_PARAMETER_VALUE", "metrics.x");
-    expectMlflowError(await call("POST", "/experiments/search", { filter: "name = 'a' OR name = 'b'" }), 400, "INVALID_PARAMETER_VALUE", "OR");
-    expectMlflowError(await call("POST", "/experiments/search", { view_type: "SOMETIMES" }), 400, "INVALID_PARAMETER_VALUE", "view type");
-    expectMlflowError(await call("POST", "/experiments/search", { max_results: 50001 }), 400, "INVALID_PARAMETER_VALUE", "max_results");
-    expectMlflowError(await call("POST", "/experiments/search", { order_by: ["colour ASC"] }), 400, "INVALID_PARAMETER_VALUE", "colour");
+    expectMlflowError(
+      await call("POST", "/experiments/search", { filter: "metrics.x > 1" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "metrics.x",
+    );
+    expectMlflowError(
+      await call("POST", "/experiments/search", { filter: "name = 'a' OR name = 'b'" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "OR",
+    );
+    expectMlflowError(
+      await call("POST", "/experiments/search", { view_type: "SOMETIMES" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "view type",
+    );
+    expectMlflowError(
+      await call("POST", "/experiments/search", { max_results: 50001 }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "max_results",
+    );
+    expectMlflowError(
+      await call("POST", "/experiments/search", { order_by: ["colour ASC"] }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "colour",
+    );
   });
 });

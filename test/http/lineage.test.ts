@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { call, createModel, uniqueName } from "../helpers";
 
 async function upload(path: string, body: string) {
-  const res = await exports.default.fetch(new Request(`http://modelgate.test/api/2.0/mlflow-artifacts/artifacts/${path}`, { method: "PUT", body }));
+  const res = await exports.default.fetch(
+    new Request(`http://modelgate.test/api/2.0/mlflow-artifacts/artifacts/${path}`, { method: "PUT", body }),
+  );
   expect(res.status).toBe(200);
 }
 
@@ -25,11 +27,21 @@ describe("model versions from runs", () => {
     await upload(`${artifactRoot}/model/model.pkl`, "weights");
     const name = await createModel();
     const created = await call("POST", "/model-versions/create", { name, source: `runs:/${runId}/model` });
-    expect(created.body.model_version).toMatchObject({ version: "1", status: "READY", run_id: runId, source: `runs:/${runId}/model` });
+    expect(created.body.model_version).toMatchObject({
+      version: "1",
+      status: "READY",
+      run_id: runId,
+      source: `runs:/${runId}/model`,
+    });
     const uri = await call("GET", "/model-versions/get-download-uri", { name, version: "1" });
     expect(uri.body.artifact_uri).toBe(`mlflow-artifacts:/${artifactRoot}/model`);
 
-    const lineage = await call("GET", "/model-versions/lineage", { name, version: "1" }, "http://modelgate.test/api/2.0/modelgate");
+    const lineage = await call(
+      "GET",
+      "/model-versions/lineage",
+      { name, version: "1" },
+      "http://modelgate.test/api/2.0/modelgate",
+    );
     expect(lineage.status).toBe(200);
     expect(lineage.body.model_version.version).toBe("1");
     expect(lineage.body.run.info.run_id).toBe(runId);
@@ -42,13 +54,21 @@ describe("model versions from runs", () => {
 
   it("registers an MLflow 3 models:/m-<id> source, filling run_id from the logged model", async () => {
     const { experimentId, runId } = await trainedRun();
-    const logged = await call("POST", "/logged-models", { experiment_id: experimentId, name: "model", source_run_id: runId });
+    const logged = await call("POST", "/logged-models", {
+      experiment_id: experimentId,
+      name: "model",
+      source_run_id: runId,
+    });
     expect(logged.status).toBe(200);
     const modelId = logged.body.model.info.model_id as string;
     expect(logged.body.model.info.artifact_uri).toBe(`mlflow-artifacts:/${experimentId}/models/${modelId}/artifacts`);
     await upload(`${experimentId}/models/${modelId}/artifacts/MLmodel`, "flavors: {}");
     const name = await createModel();
-    const created = await call("POST", "/model-versions/create", { name, source: `models:/${modelId}`, model_id: modelId });
+    const created = await call("POST", "/model-versions/create", {
+      name,
+      source: `models:/${modelId}`,
+      model_id: modelId,
+    });
     expect(created.body.model_version).toMatchObject({ status: "READY", run_id: runId, model_id: modelId });
     const uri = await call("GET", "/model-versions/get-download-uri", { name, version: "1" });
     expect(uri.body.artifact_uri).toBe(`mlflow-artifacts:/${experimentId}/models/${modelId}/artifacts`);
@@ -60,7 +80,10 @@ describe("model versions from runs", () => {
 
   it("fails registration with a clear message for an unknown run or an empty run folder", async () => {
     const name = await createModel();
-    const unknown = await call("POST", "/model-versions/create", { name, source: "runs:/0123456789abcdef0123456789abcdef/model" });
+    const unknown = await call("POST", "/model-versions/create", {
+      name,
+      source: "runs:/0123456789abcdef0123456789abcdef/model",
+    });
     expect(unknown.body.model_version.status).toBe("FAILED_REGISTRATION");
     expect(unknown.body.model_version.status_message).toMatch(/could not be resolved/);
     const { runId } = await trainedRun();
@@ -72,7 +95,12 @@ describe("model versions from runs", () => {
   it("answers lineage without a run for a version that names none", async () => {
     const name = await createModel();
     await call("POST", "/model-versions/create", { name, source: "s3://bucket/elsewhere" });
-    const lineage = await call("GET", "/model-versions/lineage", { name, version: "1" }, "http://modelgate.test/api/2.0/modelgate");
+    const lineage = await call(
+      "GET",
+      "/model-versions/lineage",
+      { name, version: "1" },
+      "http://modelgate.test/api/2.0/modelgate",
+    );
     expect(lineage.status).toBe(200);
     expect(lineage.body.run).toBeUndefined();
     expect(lineage.body.model_version.source).toBe("s3://bucket/elsewhere");

@@ -1,6 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
 import { call, rawCall, uniqueName, type Json } from "../helpers";
-import { createExperiment, createLoggedModel, createRun, expectMlflowError, LOGGED_MODEL_ID, ok } from "../tracking-helpers";
+import {
+  createExperiment,
+  createLoggedModel,
+  createRun,
+  expectMlflowError,
+  LOGGED_MODEL_ID,
+  ok,
+} from "../tracking-helpers";
 
 // These tests talk to real D1 through the Worker; on a loaded machine a request can take a while.
 vi.setConfig({ testTimeout: 30_000 });
@@ -59,20 +66,56 @@ describe("POST /logged-models", () => {
 
   it("refuses bad names, unknown or deleted experiments, unknown source runs and duplicate params", async () => {
     const exp = await createExperiment();
-    expectMlflowError(await call("POST", "/logged-models", { experiment_id: exp, name: "a/b" }), 400, "INVALID_PARAMETER_VALUE", "Invalid model name");
-    expectMlflowError(await call("POST", "/logged-models", { experiment_id: exp, name: "" }), 400, "INVALID_PARAMETER_VALUE", "Invalid model name");
-    expectMlflowError(await call("POST", "/logged-models", { name: "x" }), 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'experiment_id'");
-    expectMlflowError(await call("POST", "/logged-models", { experiment_id: "66666666" }), 404, "RESOURCE_DOES_NOT_EXIST", "No Experiment with id=66666666 exists");
-    expectMlflowError(await call("POST", "/logged-models", { experiment_id: exp, source_run_id: "c".repeat(32) }), 404, "RESOURCE_DOES_NOT_EXIST", "Run with id=");
     expectMlflowError(
-      await call("POST", "/logged-models", { experiment_id: exp, params: [{ key: "a", value: "1" }, { key: "a", value: "2" }] }),
+      await call("POST", "/logged-models", { experiment_id: exp, name: "a/b" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Invalid model name",
+    );
+    expectMlflowError(
+      await call("POST", "/logged-models", { experiment_id: exp, name: "" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Invalid model name",
+    );
+    expectMlflowError(
+      await call("POST", "/logged-models", { name: "x" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Missing value for required parameter 'experiment_id'",
+    );
+    expectMlflowError(
+      await call("POST", "/logged-models", { experiment_id: "66666666" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      "No Experiment with id=66666666 exists",
+    );
+    expectMlflowError(
+      await call("POST", "/logged-models", { experiment_id: exp, source_run_id: "c".repeat(32) }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      "Run with id=",
+    );
+    expectMlflowError(
+      await call("POST", "/logged-models", {
+        experiment_id: exp,
+        params: [
+          { key: "a", value: "1" },
+          { key: "a", value: "2" },
+        ],
+      }),
       400,
       "INVALID_PARAMETER_VALUE",
       "Duplicate parameter keys",
     );
     const deleted = await createExperiment();
     await ok("POST", "/experiments/delete", { experiment_id: deleted });
-    expectMlflowError(await call("POST", "/logged-models", { experiment_id: deleted }), 400, "INVALID_PARAMETER_VALUE", "must be in the 'active' state");
+    expectMlflowError(
+      await call("POST", "/logged-models", { experiment_id: deleted }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "must be in the 'active' state",
+    );
     expect(await ok("POST", "/logged-models/search", { experiment_ids: [exp] })).toEqual({});
   });
 });
@@ -88,14 +131,32 @@ describe("GET, PATCH and DELETE /logged-models/{id}", () => {
     expect(ready.info.creation_timestamp_ms).toBe(model.info.creation_timestamp_ms);
     const failed = (await ok("PATCH", `/logged-models/${id}`, { status: "LOGGED_MODEL_UPLOAD_FAILED" })).model;
     expect(failed.info.status).toBe("LOGGED_MODEL_UPLOAD_FAILED");
-    expectMlflowError(await call("PATCH", `/logged-models/${id}`, { status: "LOGGED_MODEL_PENDING" }), 400, "INVALID_PARAMETER_VALUE");
-    expectMlflowError(await call("PATCH", `/logged-models/${id}`, { status: "DONE" }), 400, "INVALID_PARAMETER_VALUE", "DONE");
+    expectMlflowError(
+      await call("PATCH", `/logged-models/${id}`, { status: "LOGGED_MODEL_PENDING" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
+    expectMlflowError(
+      await call("PATCH", `/logged-models/${id}`, { status: "DONE" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "DONE",
+    );
     expectMlflowError(await call("PATCH", `/logged-models/${id}`, {}), 400, "INVALID_PARAMETER_VALUE", "'status'");
-    expectMlflowError(await call("PATCH", `/logged-models/${MISSING}`, { status: "LOGGED_MODEL_READY" }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectMlflowError(
+      await call("PATCH", `/logged-models/${MISSING}`, { status: "LOGGED_MODEL_READY" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
   });
 
   it("answers unknown models with MLflow's message", async () => {
-    expectMlflowError(await call("GET", `/logged-models/${MISSING}`), 404, "RESOURCE_DOES_NOT_EXIST", `Logged model with ID '${MISSING}' not found.`);
+    expectMlflowError(
+      await call("GET", `/logged-models/${MISSING}`),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Logged model with ID '${MISSING}' not found.`,
+    );
   });
 
   it("deletes a model: it is gone for reads, writes and search", async () => {
@@ -105,7 +166,11 @@ describe("GET, PATCH and DELETE /logged-models/{id}", () => {
     expect(await ok("DELETE", `/logged-models/${id}`, { model_id: id })).toEqual({});
     expectMlflowError(await call("GET", `/logged-models/${id}`), 404, "RESOURCE_DOES_NOT_EXIST");
     expectMlflowError(await call("DELETE", `/logged-models/${id}`), 404, "RESOURCE_DOES_NOT_EXIST");
-    expectMlflowError(await call("PATCH", `/logged-models/${id}/tags`, { tags: [{ key: "a", value: "b" }] }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectMlflowError(
+      await call("PATCH", `/logged-models/${id}/tags`, { tags: [{ key: "a", value: "b" }] }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
     expect(await ok("POST", "/logged-models/search", { experiment_ids: [exp] })).toEqual({});
   });
 
@@ -121,7 +186,14 @@ describe("logged model tags and params", () => {
   it("sets, overwrites and deletes tags, keys with slashes included", async () => {
     const exp = await createExperiment();
     const id = (await createLoggedModel(exp, { tags: [{ key: "b", value: "1" }] })).info.model_id;
-    expect(await ok("PATCH", `/logged-models/${id}/tags`, { tags: [{ key: "b", value: "2" }, { key: "a/x", value: "3" }] })).toEqual({});
+    expect(
+      await ok("PATCH", `/logged-models/${id}/tags`, {
+        tags: [
+          { key: "b", value: "2" },
+          { key: "a/x", value: "3" },
+        ],
+      }),
+    ).toEqual({});
     expect((await ok("GET", `/logged-models/${id}`)).model.info.tags).toEqual([
       { key: "a/x", value: "3" },
       { key: "b", value: "2" },
@@ -129,14 +201,30 @@ describe("logged model tags and params", () => {
     expect(await ok("DELETE", `/logged-models/${id}/tags/a/x`)).toEqual({});
     expect(await ok("DELETE", `/logged-models/${id}/tags/${encodeURIComponent("b")}`)).toEqual({});
     expect((await ok("GET", `/logged-models/${id}`)).model.info.tags).toBeUndefined();
-    expectMlflowError(await call("DELETE", `/logged-models/${id}/tags/b`), 404, "RESOURCE_DOES_NOT_EXIST", `No tag with key 'b' found for model with ID '${id}'.`);
-    expectMlflowError(await call("PATCH", `/logged-models/${id}/tags`, { tags: [{ key: "k", value: "v".repeat(8001) }] }), 400, "INVALID_PARAMETER_VALUE");
+    expectMlflowError(
+      await call("DELETE", `/logged-models/${id}/tags/b`),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `No tag with key 'b' found for model with ID '${id}'.`,
+    );
+    expectMlflowError(
+      await call("PATCH", `/logged-models/${id}/tags`, { tags: [{ key: "k", value: "v".repeat(8001) }] }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
   });
 
   it("logs params, accepting the same value again and refusing a change", async () => {
     const exp = await createExperiment();
     const id = (await createLoggedModel(exp, { params: [{ key: "alpha", value: "0.5" }] })).info.model_id;
-    expect(await ok("POST", `/logged-models/${id}/params`, { params: [{ key: "alpha", value: "0.5" }, { key: "beta", value: "2" }] })).toEqual({});
+    expect(
+      await ok("POST", `/logged-models/${id}/params`, {
+        params: [
+          { key: "alpha", value: "0.5" },
+          { key: "beta", value: "2" },
+        ],
+      }),
+    ).toEqual({});
     expectMlflowError(
       await call("POST", `/logged-models/${id}/params`, { params: [{ key: "beta", value: "3" }] }),
       400,
@@ -147,7 +235,11 @@ describe("logged model tags and params", () => {
       { key: "alpha", value: "0.5" },
       { key: "beta", value: "2" },
     ]);
-    expectMlflowError(await call("POST", `/logged-models/${MISSING}/params`, { params: [] }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectMlflowError(
+      await call("POST", `/logged-models/${MISSING}/params`, { params: [] }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
   });
 });
 
@@ -165,7 +257,16 @@ describe("POST /logged-models/search", () => {
       });
       await ok("POST", "/runs/log-batch", {
         run_id: run.info.run_id,
-        metrics: [{ key: "rmse", value: i / 10, timestamp: 100 + i, step: 0, model_id: model.info.model_id, dataset_name: i % 2 ? "eval" : "test" }],
+        metrics: [
+          {
+            key: "rmse",
+            value: i / 10,
+            timestamp: 100 + i,
+            step: 0,
+            model_id: model.info.model_id,
+            dataset_name: i % 2 ? "eval" : "test",
+          },
+        ],
       });
       if (i % 3 === 0) await ok("PATCH", `/logged-models/${model.info.model_id}`, { status: "LOGGED_MODEL_READY" });
       models.push(model);
@@ -176,16 +277,44 @@ describe("POST /logged-models/search", () => {
 
   it("filters by attributes, params, tags and metrics and orders by fields and metrics", async () => {
     const { exp } = await seeded();
-    const search = async (body: Json) => names(await ok("POST", "/logged-models/search", { experiment_ids: [exp], order_by: [{ field_name: "name", ascending: true }], ...body }));
+    const search = async (body: Json) =>
+      names(
+        await ok("POST", "/logged-models/search", {
+          experiment_ids: [exp],
+          order_by: [{ field_name: "name", ascending: true }],
+          ...body,
+        }),
+      );
     expect(await search({ filter: "status = 'LOGGED_MODEL_READY'" })).toEqual(["model-0", "model-3"]);
     expect(await search({ filter: "params.kind = 'tree'" })).toEqual(["model-1", "model-3", "model-5"]);
     expect(await search({ filter: "tags.team = 'b' AND metrics.rmse > 0.35" })).toEqual(["model-4", "model-5"]);
-    expect(await search({ filter: "name LIKE 'model-%' AND metrics.rmse < 0.25" })).toEqual(["model-0", "model-1", "model-2"]);
+    expect(await search({ filter: "name LIKE 'model-%' AND metrics.rmse < 0.25" })).toEqual([
+      "model-0",
+      "model-1",
+      "model-2",
+    ]);
     expect(await search({ datasets: [{ dataset_name: "eval" }] })).toEqual(["model-1", "model-3", "model-5"]);
-    expect(await search({ filter: "metrics.rmse >= 0.2", datasets: [{ dataset_name: "test" }] })).toEqual(["model-2", "model-4"]);
-    expect(await search({ order_by: [{ field_name: "metrics.rmse", ascending: false }] })).toEqual(["model-5", "model-4", "model-3", "model-2", "model-1", "model-0"]);
+    expect(await search({ filter: "metrics.rmse >= 0.2", datasets: [{ dataset_name: "test" }] })).toEqual([
+      "model-2",
+      "model-4",
+    ]);
+    expect(await search({ order_by: [{ field_name: "metrics.rmse", ascending: false }] })).toEqual([
+      "model-5",
+      "model-4",
+      "model-3",
+      "model-2",
+      "model-1",
+      "model-0",
+    ]);
     // Default order: newest first.
-    expect(names(await ok("POST", "/logged-models/search", { experiment_ids: [exp] }))).toEqual(["model-5", "model-4", "model-3", "model-2", "model-1", "model-0"]);
+    expect(names(await ok("POST", "/logged-models/search", { experiment_ids: [exp] }))).toEqual([
+      "model-5",
+      "model-4",
+      "model-3",
+      "model-2",
+      "model-1",
+      "model-0",
+    ]);
   });
 
   it("pages through every model exactly once", async () => {
@@ -193,7 +322,11 @@ describe("POST /logged-models/search", () => {
     const seen: string[] = [];
     let token: string | undefined;
     do {
-      const page = await ok("POST", "/logged-models/search", { experiment_ids: [exp], max_results: 4, page_token: token });
+      const page = await ok("POST", "/logged-models/search", {
+        experiment_ids: [exp],
+        max_results: 4,
+        page_token: token,
+      });
       seen.push(...page.models.map((m: Json) => m.info.model_id));
       token = page.next_page_token;
     } while (token);
@@ -205,13 +338,20 @@ describe("POST /logged-models/search", () => {
     const filter = Array.from({ length: 20 }, (_, i) => `metrics.rmse >= ${-i}`).join(" AND ");
     const order_by = Array.from({ length: 10 }, (_, i) => ({ field_name: `metrics.m${i}`, ascending: i % 2 === 0 }));
     const datasets = [{ dataset_name: "eval" }, { dataset_name: "test", dataset_digest: "none" }];
-    expect(names(await ok("POST", "/logged-models/search", { experiment_ids: [exp], filter, order_by, datasets })).sort()).toEqual(["model-1", "model-3", "model-5"]);
+    expect(
+      names(await ok("POST", "/logged-models/search", { experiment_ids: [exp], filter, order_by, datasets })).sort(),
+    ).toEqual(["model-1", "model-3", "model-5"]);
   });
 
   it("refuses unsupported filters and order fields", async () => {
     const exp = await createExperiment();
     const bad = async (body: Json, part: string) =>
-      expectMlflowError(await call("POST", "/logged-models/search", { experiment_ids: [exp], ...body }), 400, "INVALID_PARAMETER_VALUE", part);
+      expectMlflowError(
+        await call("POST", "/logged-models/search", { experiment_ids: [exp], ...body }),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        part,
+      );
     await bad({ filter: "colour = 'red'" }, "colour");
     await bad({ filter: "metrics.rmse = 'x'" }, "metrics.rmse");
     await bad({ order_by: [{ field_name: "params.kind" }] }, "params.kind");

@@ -1,6 +1,15 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
-import { call, createModel, createModelWith, createVersionWith, expectError, MODELGATE_API, uniqueName, type Json } from "../helpers";
+import {
+  call,
+  createModel,
+  createModelWith,
+  createVersionWith,
+  expectError,
+  MODELGATE_API,
+  uniqueName,
+  type Json,
+} from "../helpers";
 import { createExperiment, createLoggedModel, createRun, ok } from "../tracking-helpers";
 import { eventually, receiver, uniqueKey } from "../webhooks/helpers";
 
@@ -39,7 +48,8 @@ describe("registered-model search with the 3.x client's prompt condition", () =>
     const prefix = uniqueName("m3-rm");
     const plain = await createModel(`${prefix}-plain`);
     const tagged = (await createModelWith({ name: `${prefix}-tagged`, tags: [{ key: "team", value: "a" }] })).name;
-    const notPrompt = (await createModelWith({ name: `${prefix}-false`, tags: [{ key: PROMPT_TAG, value: "false" }] })).name;
+    const notPrompt = (await createModelWith({ name: `${prefix}-false`, tags: [{ key: PROMPT_TAG, value: "false" }] }))
+      .name;
     const prompt = `${prefix}-prompt`;
     await registerPrompt(prompt, "Hi {{x}}");
     return { prefix, plain, tagged, notPrompt, prompt };
@@ -54,27 +64,43 @@ describe("registered-model search with the 3.x client's prompt condition", () =>
 
   it("reads the prompt condition wherever it stands in the filter", async () => {
     const { prefix, plain, tagged, notPrompt } = await seeded();
-    expect(modelNames(await searchModels(`${NOT_A_PROMPT} AND name LIKE '${prefix}-%'`))).toEqual([notPrompt, plain, tagged]);
-    expect(modelNames(await searchModels(`name LIKE '${prefix}-%' AND tags.team = 'a' AND ${NOT_A_PROMPT}`))).toEqual([tagged]);
+    expect(modelNames(await searchModels(`${NOT_A_PROMPT} AND name LIKE '${prefix}-%'`))).toEqual([
+      notPrompt,
+      plain,
+      tagged,
+    ]);
+    expect(modelNames(await searchModels(`name LIKE '${prefix}-%' AND tags.team = 'a' AND ${NOT_A_PROMPT}`))).toEqual([
+      tagged,
+    ]);
   });
 
   it("answers prompts only when the filter asks for them (= 'true' or != 'false'), as search_prompts does", async () => {
     const { prefix, prompt } = await seeded();
-    expect(modelNames(await searchModels(`tags.\`${PROMPT_TAG}\` = 'true' AND name LIKE '${prefix}-%'`))).toEqual([prompt]);
-    expect(modelNames(await searchModels(`name LIKE '${prefix}-%' AND tags.\`${PROMPT_TAG}\` != 'false'`))).toEqual([prompt]);
+    expect(modelNames(await searchModels(`tags.\`${PROMPT_TAG}\` = 'true' AND name LIKE '${prefix}-%'`))).toEqual([
+      prompt,
+    ]);
+    expect(modelNames(await searchModels(`name LIKE '${prefix}-%' AND tags.\`${PROMPT_TAG}\` != 'false'`))).toEqual([
+      prompt,
+    ]);
   });
 
   it("treats any other condition on the prompt tag as 'no prompts', never as a filter on the tag", async () => {
     const { prefix, plain, tagged, notPrompt } = await seeded();
     for (const condition of [`tags.\`${PROMPT_TAG}\` = 'false'`, `tags.\`${PROMPT_TAG}\` LIKE 't%'`]) {
-      expect(modelNames(await searchModels(`name LIKE '${prefix}-%' AND ${condition}`))).toEqual([notPrompt, plain, tagged]);
+      expect(modelNames(await searchModels(`name LIKE '${prefix}-%' AND ${condition}`))).toEqual([
+        notPrompt,
+        plain,
+        tagged,
+      ]);
     }
   });
 
   it("keeps MLflow's meaning of != on other tags: a model without the tag does not match", async () => {
     const { prefix, tagged } = await seeded();
     await createModelWith({ name: `${prefix}-team-b`, tags: [{ key: "team", value: "b" }] });
-    expect(modelNames(await searchModels(`name LIKE '${prefix}-%' AND tags.team != 'b' AND ${NOT_A_PROMPT}`))).toEqual([tagged]);
+    expect(modelNames(await searchModels(`name LIKE '${prefix}-%' AND tags.team != 'b' AND ${NOT_A_PROMPT}`))).toEqual([
+      tagged,
+    ]);
   });
 });
 
@@ -119,8 +145,15 @@ describe("MLflow 3 length limits of registry tags", () => {
     const name = await createModel(uniqueName("m3-limit"));
     await createVersionWith(name);
     const max = "v".repeat(100_000);
-    expect((await call("POST", "/model-versions/set-tag", { name, version: "1", key: "long", value: max })).status).toBe(200);
-    const refused = await call("POST", "/model-versions/set-tag", { name, version: "1", key: "longer", value: `${max}v` });
+    expect(
+      (await call("POST", "/model-versions/set-tag", { name, version: "1", key: "long", value: max })).status,
+    ).toBe(200);
+    const refused = await call("POST", "/model-versions/set-tag", {
+      name,
+      version: "1",
+      key: "longer",
+      value: `${max}v`,
+    });
     expectError(refused, 400, "INVALID_PARAMETER_VALUE", /100000/);
     const tags = (await call("GET", "/model-versions/get", { name, version: "1" })).body.model_version.tags;
     expect(tags.map((t: Json) => [t.key, t.value.length])).toEqual([["long", 100_000]]);
@@ -132,10 +165,15 @@ describe("MLflow 3 length limits of registry tags", () => {
     const res = await call("POST", "/model-versions/create", {
       name: prompt,
       source: "prompt-template",
-      tags: [{ key: PROMPT_TAG, value: "true" }, { key: PROMPT_TEXT_TAG, value: "x".repeat(100_001) }],
+      tags: [
+        { key: PROMPT_TAG, value: "true" },
+        { key: PROMPT_TEXT_TAG, value: "x".repeat(100_001) },
+      ],
     });
     expectError(res, 400, "INVALID_PARAMETER_VALUE", "Prompt text exceeds max length of 100000 characters.");
-    const versions = await env.DB.prepare("SELECT count(*) AS n FROM model_versions v JOIN registered_models m ON m.id = v.model_id WHERE m.name = ?")
+    const versions = await env.DB.prepare(
+      "SELECT count(*) AS n FROM model_versions v JOIN registered_models m ON m.id = v.model_id WHERE m.name = ?",
+    )
       .bind(prompt)
       .first<{ n: number }>();
     expect(versions?.n).toBe(0);
@@ -143,8 +181,14 @@ describe("MLflow 3 length limits of registry tags", () => {
 
   it("takes registered-model tags up to 100,000 characters too (MLflow 3.5.1's validation)", async () => {
     const name = await createModel(uniqueName("m3-rm-limit"));
-    expect((await call("POST", "/registered-models/set-tag", { name, key: "long", value: "r".repeat(100_000) })).status).toBe(200);
-    expectError(await call("POST", "/registered-models/set-tag", { name, key: "longer", value: "r".repeat(100_001) }), 400, "INVALID_PARAMETER_VALUE");
+    expect(
+      (await call("POST", "/registered-models/set-tag", { name, key: "long", value: "r".repeat(100_000) })).status,
+    ).toBe(200);
+    expectError(
+      await call("POST", "/registered-models/set-tag", { name, key: "longer", value: "r".repeat(100_001) }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
     const tags = (await call("GET", "/registered-models/get", { name })).body.registered_model.tags;
     expect(tags.map((t: Json) => [t.key, t.value.length])).toEqual([["long", 100_000]]);
   });
@@ -153,13 +197,20 @@ describe("MLflow 3 length limits of registry tags", () => {
 describe("run search by dataset (dataset.name, dataset.digest, dataset.context)", () => {
   async function seeded() {
     const exp = await createExperiment();
-    const dataset = (name: string, digest: string) => ({ name, digest, source_type: "local", source: `{"uri": "/data/${name}"}` });
+    const dataset = (name: string, digest: string) => ({
+      name,
+      digest,
+      source_type: "local",
+      source: `{"uri": "/data/${name}"}`,
+    });
     const train = await createRun(exp, { run_name: "train" });
     const evaluate = await createRun(exp, { run_name: "eval" });
     const none = await createRun(exp, { run_name: "none" });
     await ok("POST", "/runs/log-inputs", {
       run_id: train.info.run_id,
-      datasets: [{ tags: [{ key: "mlflow.data.context", value: "training" }], dataset: dataset("houses-train", "d1a2") }],
+      datasets: [
+        { tags: [{ key: "mlflow.data.context", value: "training" }], dataset: dataset("houses-train", "d1a2") },
+      ],
     });
     await ok("POST", "/runs/log-inputs", {
       run_id: evaluate.info.run_id,
@@ -169,7 +220,10 @@ describe("run search by dataset (dataset.name, dataset.digest, dataset.context)"
       ],
     });
     const search = async (filter: string) =>
-      ((await ok("POST", "/runs/search", { experiment_ids: [exp], filter, order_by: ["attributes.run_name ASC"] })).runs ?? []).map((r: Json) => r.info.run_name);
+      (
+        (await ok("POST", "/runs/search", { experiment_ids: [exp], filter, order_by: ["attributes.run_name ASC"] }))
+          .runs ?? []
+      ).map((r: Json) => r.info.run_name);
     return { exp, search, none };
   }
 
@@ -186,7 +240,9 @@ describe("run search by dataset (dataset.name, dataset.digest, dataset.context)"
     expect(await search("dataset.name != 'houses-eval'")).toEqual(["eval", "train"]);
     expect(await search("dataset.name NOT IN ('houses-train')")).toEqual(["eval"]);
     expect(await search("dataset.name = 'houses-train' AND dataset.context = 'eval'")).toEqual([]);
-    expect(await search("dataset.name = 'houses-eval' AND dataset.context = 'eval' AND attributes.run_name = 'eval'")).toEqual(["eval"]);
+    expect(
+      await search("dataset.name = 'houses-eval' AND dataset.context = 'eval' AND attributes.run_name = 'eval'"),
+    ).toEqual(["eval"]);
   });
 
   it("refuses unknown dataset fields and non-string values with INVALID_PARAMETER_VALUE", async () => {
@@ -212,13 +268,24 @@ describe("logged-model search with IN and NOT IN on params and tags", () => {
       ["lm-b", "0.5", "prod"],
       ["lm-c", "0.5", "dev"],
     ]) {
-      await createLoggedModel(exp, { name, source_run_id: run.info.run_id, params: [{ key: "alpha", value: alpha }], tags: [{ key: "stage", value: stage }] });
+      await createLoggedModel(exp, {
+        name,
+        source_run_id: run.info.run_id,
+        params: [{ key: "alpha", value: alpha }],
+        tags: [{ key: "stage", value: stage }],
+      });
     }
     await createLoggedModel(exp, { name: "lm-bare", source_run_id: run.info.run_id });
     return async (filter: string) =>
-      ((await ok("POST", "/logged-models/search", { experiment_ids: [exp], filter, order_by: [{ field_name: "name", ascending: true }] })).models ?? []).map(
-        (m: Json) => m.info.name,
-      );
+      (
+        (
+          await ok("POST", "/logged-models/search", {
+            experiment_ids: [exp],
+            filter,
+            order_by: [{ field_name: "name", ascending: true }],
+          })
+        ).models ?? []
+      ).map((m: Json) => m.info.name);
   }
 
   it("filters params and tags with IN and NOT IN, as MLflow 3's logged-model grammar allows", async () => {
@@ -265,19 +332,29 @@ describe("webhooks for prompt changes (MLflow 3.5.1 sends prompt events instead 
   }
   /** The webhook's deliveries in sequence order, once there are at least `count` of the model's. */
   async function deliveries(webhookId: string, count: number, of?: string): Promise<Json[]> {
-    return eventually(async () => {
-      const res = await call("GET", `/webhooks/${webhookId}/deliveries`, { max_results: 100 }, MODELGATE_API);
-      const list = ((res.body.deliveries ?? []) as Json[]).filter((d) => of === undefined || d.model_name === of);
-      return list.length >= count ? list.sort((a, b) => a.sequence - b.sequence) : null;
-    }, 20_000, `${count} deliveries of ${webhookId}`);
+    return eventually(
+      async () => {
+        const res = await call("GET", `/webhooks/${webhookId}/deliveries`, { max_results: 100 }, MODELGATE_API);
+        const list = ((res.body.deliveries ?? []) as Json[]).filter((d) => of === undefined || d.model_name === of);
+        return list.length >= count ? list.sort((a, b) => a.sequence - b.sequence) : null;
+      },
+      20_000,
+      `${count} deliveries of ${webhookId}`,
+    );
   }
   /** The bodies the receiver got at `key` for `name`'s changes, in sequence order, once there are `count`. */
   async function bodies(key: string, count: number, name: string): Promise<Json[]> {
-    return eventually(async () => {
-      const log = (await receiver.log(key)).filter((r) => JSON.parse(r.body).data?.name === name);
-      if (log.length < count) return null;
-      return log.sort((a, b) => Number(a.headers["x-modelgate-sequence"]) - Number(b.headers["x-modelgate-sequence"])).map((r) => JSON.parse(r.body));
-    }, 20_000, `${count} receipts for ${name}`);
+    return eventually(
+      async () => {
+        const log = (await receiver.log(key)).filter((r) => JSON.parse(r.body).data?.name === name);
+        if (log.length < count) return null;
+        return log
+          .sort((a, b) => Number(a.headers["x-modelgate-sequence"]) - Number(b.headers["x-modelgate-sequence"]))
+          .map((r) => JSON.parse(r.body));
+      },
+      20_000,
+      `${count} receipts for ${name}`,
+    );
   }
 
   it("delivers a prompt's creation as prompt.created, and a model's as registered_model.created", async () => {
@@ -285,20 +362,37 @@ describe("webhooks for prompt changes (MLflow 3.5.1 sends prompt events instead 
     const key = uniqueKey();
     const hook = await webhook({ url: receiver.hook(key), events: [PROMPT_EVENTS[0], MODEL_EVENTS[0]] });
     const prompt = uniqueName("m3-hook-prompt");
-    await createModelWith({ name: prompt, tags: [{ key: PROMPT_TAG, value: "true" }, { key: "team", value: "nlp" }], description: "greets" });
+    await createModelWith({
+      name: prompt,
+      tags: [
+        { key: PROMPT_TAG, value: "true" },
+        { key: "team", value: "nlp" },
+      ],
+      description: "greets",
+    });
     const model = await createModel(uniqueName("m3-hook-model"));
     // MLflow's PromptCreatedPayload: the prompt's own tags, without the one that makes it a prompt.
-    expect(await bodies(key, 1, prompt)).toMatchObject([{ entity: "prompt", action: "created", data: { name: prompt, tags: { team: "nlp" }, description: "greets" } }]);
-    expect(await bodies(key, 1, model)).toMatchObject([{ entity: "registered_model", action: "created", data: { name: model, tags: {} } }]);
+    expect(await bodies(key, 1, prompt)).toMatchObject([
+      { entity: "prompt", action: "created", data: { name: prompt, tags: { team: "nlp" }, description: "greets" } },
+    ]);
+    expect(await bodies(key, 1, model)).toMatchObject([
+      { entity: "registered_model", action: "created", data: { name: model, tags: {} } },
+    ]);
     // One event, one delivery per webhook: the prompt's creation never went out as registered_model.created.
-    expect((await deliveries(hook.webhook_id, 1, prompt)).map((d) => `${d.entity}.${d.action}`)).toEqual(["prompt.created"]);
+    expect((await deliveries(hook.webhook_id, 1, prompt)).map((d) => `${d.entity}.${d.action}`)).toEqual([
+      "prompt.created",
+    ]);
   });
 
   it("delivers each change on a prompt as its prompt event, with MLflow's payloads, and none as a model event", async () => {
     const prompt = uniqueName("m3-hook-p");
     await createModelWith({ name: prompt, tags: [{ key: PROMPT_TAG, value: "true" }] });
     const key = uniqueKey();
-    const hook = await webhook({ url: receiver.hook(key), events: [...PROMPT_EVENTS, ...MODEL_EVENTS], model_name: prompt });
+    const hook = await webhook({
+      url: receiver.hook(key),
+      events: [...PROMPT_EVENTS, ...MODEL_EVENTS],
+      model_name: prompt,
+    });
 
     await registerPrompt(prompt, "Hello {{name}}");
     await ok("POST", "/model-versions/set-tag", { name: prompt, version: "1", key: "reviewed", value: "yes" });
@@ -310,7 +404,10 @@ describe("webhooks for prompt changes (MLflow 3.5.1 sends prompt events instead 
 
     const got = await bodies(key, 7, prompt);
     expect(got.map((b) => [`${b.entity}.${b.action}`, b.data])).toEqual([
-      ["prompt_version.created", { name: prompt, version: "1", template: "Hello {{name}}", tags: {}, description: null }],
+      [
+        "prompt_version.created",
+        { name: prompt, version: "1", template: "Hello {{name}}", tags: {}, description: null },
+      ],
       ["prompt_version_tag.set", { name: prompt, version: "1", key: "reviewed", value: "yes" }],
       ["prompt_version_tag.deleted", { name: prompt, version: "1", key: "reviewed" }],
       ["prompt_alias.created", { name: prompt, alias: "production", version: "1" }],

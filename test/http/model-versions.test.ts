@@ -19,10 +19,13 @@ vi.setConfig({ testTimeout: 30_000 });
 
 const getVersion = (name: string, version: string) => call("GET", "/model-versions/get", { name, version });
 const transition = (params: Json) => call("POST", "/model-versions/transition-stage", params);
-const history = (name: string, params: Json = {}) => call("GET", "/model-versions/transitions", { name, ...params }, MODELGATE_API);
+const history = (name: string, params: Json = {}) =>
+  call("GET", "/model-versions/transitions", { name, ...params }, MODELGATE_API);
 const latest = async (name: string, stages?: string[]) =>
-  (await call("POST", "/registered-models/get-latest-versions", { name, ...(stages ? { stages } : {}) })).body.model_versions ?? [];
-const STAGE_ERROR = (stage: string) => `Invalid Model Version stage: ${stage}. Value must be one of None, Staging, Production, Archived.`;
+  (await call("POST", "/registered-models/get-latest-versions", { name, ...(stages ? { stages } : {}) })).body
+    .model_versions ?? [];
+const STAGE_ERROR = (stage: string) =>
+  `Invalid Model Version stage: ${stage}. Value must be one of None, Staging, Production, Archived.`;
 
 /** A model with `count` versions, all in stage None. */
 async function modelWithVersions(count: number): Promise<string> {
@@ -32,7 +35,7 @@ async function modelWithVersions(count: number): Promise<string> {
 }
 
 describe("model-versions/create", () => {
-  it("answers version \"1\" as a string with MLflow's fields: stage None, READY, empty description and run_link", async () => {
+  it('answers version "1" as a string with MLflow\'s fields: stage None, READY, empty description and run_link', async () => {
     const name = await createModel();
     const res = await call("POST", "/model-versions/create", {
       name,
@@ -73,7 +76,11 @@ describe("model-versions/create", () => {
       run_link: "http://tracking/runs/abc",
       tags: [{ key: "validation_status", value: "approved" }],
     });
-    expect(v).toMatchObject({ description: "first cut", run_link: "http://tracking/runs/abc", tags: [{ key: "validation_status", value: "approved" }] });
+    expect(v).toMatchObject({
+      description: "first cut",
+      run_link: "http://tracking/runs/abc",
+      tags: [{ key: "validation_status", value: "approved" }],
+    });
     expect((await getVersion(name, "1")).body.model_version).toMatchObject({
       description: "first cut",
       run_link: "http://tracking/runs/abc",
@@ -94,7 +101,11 @@ describe("model-versions/create", () => {
 
   it("tolerates request fields it does not know (newer clients send more)", async () => {
     const name = await createModel();
-    const res = await call("POST", "/model-versions/create", { name, source: EXTERNAL_SOURCE, some_future_field: { nested: true } });
+    const res = await call("POST", "/model-versions/create", {
+      name,
+      source: EXTERNAL_SOURCE,
+      some_future_field: { nested: true },
+    });
     expect(res.status).toBe(200);
     expect(res.body.model_version.version).toBe("1");
   });
@@ -111,13 +122,24 @@ describe("model-versions/create", () => {
     ["a numeric source", { source: 5 }, /'source'/],
     ["a 501-character source", { source: `s3://b/${"s".repeat(495)}` }, /maximum length of 500/],
     ["an over-long description", { source: EXTERNAL_SOURCE, description: "d".repeat(5001) }, /maximum length of 5000/],
-    ["a tag with an over-long value", { source: EXTERNAL_SOURCE, tags: [{ key: "k", value: "v".repeat(100_001) }] }, /maximum length of 100000/],
+    [
+      "a tag with an over-long value",
+      { source: EXTERNAL_SOURCE, tags: [{ key: "k", value: "v".repeat(100_001) }] },
+      /maximum length of 100000/,
+    ],
     ["a tag without a value", { source: EXTERNAL_SOURCE, tags: [{ key: "k" }] }, /'tags\.0\.value'/],
     ["a numeric run_id", { source: EXTERNAL_SOURCE, run_id: 42 }, /'run_id'/],
   ])("rejects %s with INVALID_PARAMETER_VALUE and uses up no version number", async (_what, params, message) => {
     const name = await createModel();
-    expectError(await call("POST", "/model-versions/create", { name, ...params }), 400, "INVALID_PARAMETER_VALUE", message);
-    expect((await call("GET", "/registered-models/get", { name })).body.registered_model).not.toHaveProperty("latest_versions");
+    expectError(
+      await call("POST", "/model-versions/create", { name, ...params }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      message,
+    );
+    expect((await call("GET", "/registered-models/get", { name })).body.registered_model).not.toHaveProperty(
+      "latest_versions",
+    );
     expect((await createVersionWith(name)).version).toBe("1");
   });
 
@@ -139,9 +161,9 @@ describe("model-versions/create", () => {
     const copy = await createModel();
     const v = await createVersionWith(copy, { source: `models:/${original}@champion` });
     expect(v.status).toBe("READY");
-    expect((await call("GET", "/model-versions/get-download-uri", { name: copy, version: "1" })).body.artifact_uri).toBe(
-      "s3://modelgate-test-bucket/second/model",
-    );
+    expect(
+      (await call("GET", "/model-versions/get-download-uri", { name: copy, version: "1" })).body.artifact_uri,
+    ).toBe("s3://modelgate-test-bucket/second/model");
   });
 });
 
@@ -170,7 +192,12 @@ describe("model-versions/get", () => {
 
   it("answers RESOURCE_DOES_NOT_EXIST with MLflow's message for a missing version", async () => {
     const name = await modelWithVersions(1);
-    expectError(await getVersion(name, "99"), 404, "RESOURCE_DOES_NOT_EXIST", `Model Version (name=${name}, version=99) not found`);
+    expectError(
+      await getVersion(name, "99"),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Model Version (name=${name}, version=99) not found`,
+    );
   });
 
   it("answers RESOURCE_DOES_NOT_EXIST for a version of an unknown model", async () => {
@@ -200,10 +227,17 @@ describe("model-versions/update", () => {
     });
     expect(res.status).toBe(200);
     const v = res.body.model_version;
-    expect(v).toMatchObject({ name, version: "1", current_stage: "None", description: "Linear regression v1; promoted back to Production after review." });
+    expect(v).toMatchObject({
+      name,
+      version: "1",
+      current_stage: "None",
+      description: "Linear regression v1; promoted back to Production after review.",
+    });
     expect(v.creation_timestamp).toBe(created.creation_timestamp);
     expect(v.last_updated_timestamp).toBeGreaterThan(created.last_updated_timestamp);
-    expect((await getVersion(name, "1")).body.model_version.description).toBe("Linear regression v1; promoted back to Production after review.");
+    expect((await getVersion(name, "1")).body.model_version.description).toBe(
+      "Linear regression v1; promoted back to Production after review.",
+    );
   });
 
   it("keeps the stage, tags and aliases", async () => {
@@ -211,19 +245,34 @@ describe("model-versions/update", () => {
     await createVersionWith(name, { tags: [{ key: "k", value: "v" }] });
     await transitionTo(name, "1", "Staging");
     await call("POST", "/registered-models/alias", { name, alias: "champion", version: "1" });
-    const v = (await call("PATCH", "/model-versions/update", { name, version: "1", description: "d" })).body.model_version;
-    expect(v).toMatchObject({ current_stage: "Staging", tags: [{ key: "k", value: "v" }], aliases: ["champion"], description: "d" });
+    const v = (await call("PATCH", "/model-versions/update", { name, version: "1", description: "d" })).body
+      .model_version;
+    expect(v).toMatchObject({
+      current_stage: "Staging",
+      tags: [{ key: "k", value: "v" }],
+      aliases: ["champion"],
+      description: "d",
+    });
   });
 
   it("answers RESOURCE_DOES_NOT_EXIST for a missing version", async () => {
     const name = await modelWithVersions(1);
-    expectError(await call("PATCH", "/model-versions/update", { name, version: "5", description: "d" }), 404, "RESOURCE_DOES_NOT_EXIST", `Model Version (name=${name}, version=5) not found`);
+    expectError(
+      await call("PATCH", "/model-versions/update", { name, version: "5", description: "d" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Model Version (name=${name}, version=5) not found`,
+    );
   });
 
   it("rejects an over-long description and keeps the old one", async () => {
     const name = await createModel();
     await createVersionWith(name, { description: "kept" });
-    expectError(await call("PATCH", "/model-versions/update", { name, version: "1", description: "d".repeat(5001) }), 400, "INVALID_PARAMETER_VALUE");
+    expectError(
+      await call("PATCH", "/model-versions/update", { name, version: "1", description: "d".repeat(5001) }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
     expect((await getVersion(name, "1")).body.model_version.description).toBe("kept");
   });
 });
@@ -232,7 +281,12 @@ describe("model-versions/delete", () => {
   it("deletes the version and answers {}", async () => {
     const name = await modelWithVersions(2);
     expect(await call("DELETE", "/model-versions/delete", { name, version: "2" })).toEqual({ status: 200, body: {} });
-    expectError(await getVersion(name, "2"), 404, "RESOURCE_DOES_NOT_EXIST", `Model Version (name=${name}, version=2) not found`);
+    expectError(
+      await getVersion(name, "2"),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Model Version (name=${name}, version=2) not found`,
+    );
     expect((await getVersion(name, "1")).status).toBe(200);
     expect((await latest(name)).map((v: Json) => v.version)).toEqual(["1"]);
     const search = await call("GET", "/model-versions/search", { filter: `name = '${name}'` });
@@ -249,7 +303,9 @@ describe("model-versions/delete", () => {
     const name = await modelWithVersions(2);
     await call("DELETE", "/model-versions/delete", { name, version: "1" });
     await call("DELETE", "/model-versions/delete", { name, version: "2" });
-    expect((await call("GET", "/registered-models/get", { name })).body.registered_model).not.toHaveProperty("latest_versions");
+    expect((await call("GET", "/registered-models/get", { name })).body.registered_model).not.toHaveProperty(
+      "latest_versions",
+    );
     expect((await createVersionWith(name)).version).toBe("3");
   });
 
@@ -257,7 +313,12 @@ describe("model-versions/delete", () => {
     const name = await modelWithVersions(2);
     await call("POST", "/registered-models/alias", { name, alias: "champion", version: "2" });
     await call("DELETE", "/model-versions/delete", { name, version: "2" });
-    expectError(await call("GET", "/registered-models/alias", { name, alias: "champion" }), 400, "INVALID_PARAMETER_VALUE", "Registered model alias champion not found.");
+    expectError(
+      await call("GET", "/registered-models/alias", { name, alias: "champion" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Registered model alias champion not found.",
+    );
     expect((await call("GET", "/registered-models/get", { name })).body.registered_model).not.toHaveProperty("aliases");
   });
 
@@ -272,14 +333,23 @@ describe("model-versions/delete", () => {
 
   it("answers RESOURCE_DOES_NOT_EXIST for a missing or already deleted version", async () => {
     const name = await modelWithVersions(1);
-    expectError(await call("DELETE", "/model-versions/delete", { name, version: "7" }), 404, "RESOURCE_DOES_NOT_EXIST", `Model Version (name=${name}, version=7) not found`);
+    expectError(
+      await call("DELETE", "/model-versions/delete", { name, version: "7" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Model Version (name=${name}, version=7) not found`,
+    );
     await call("DELETE", "/model-versions/delete", { name, version: "1" });
     expectError(await call("DELETE", "/model-versions/delete", { name, version: "1" }), 404, "RESOURCE_DOES_NOT_EXIST");
   });
 
   it("rejects a non-numeric version and deletes nothing", async () => {
     const name = await modelWithVersions(1);
-    expectError(await call("DELETE", "/model-versions/delete", { name, version: "abc" }), 400, "INVALID_PARAMETER_VALUE");
+    expectError(
+      await call("DELETE", "/model-versions/delete", { name, version: "abc" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
     expect((await getVersion(name, "1")).status).toBe(200);
   });
 });
@@ -337,9 +407,16 @@ describe("model-versions/transition-stage", () => {
   it("leaves exactly one Production version after a run of promotions", async () => {
     const name = await modelWithVersions(4);
     for (const v of ["1", "3", "2", "4"]) await transitionTo(name, v, "Production");
-    expect(await stagesOf(name, ["1", "2", "3", "4"])).toEqual({ "1": "Archived", "2": "Archived", "3": "Archived", "4": "Production" });
+    expect(await stagesOf(name, ["1", "2", "3", "4"])).toEqual({
+      "1": "Archived",
+      "2": "Archived",
+      "3": "Archived",
+      "4": "Production",
+    });
     const search = await call("GET", "/model-versions/search", { filter: `name = '${name}'` });
-    expect(search.body.model_versions.filter((v: Json) => v.current_stage === "Production").map((v: Json) => v.version)).toEqual(["4"]);
+    expect(
+      search.body.model_versions.filter((v: Json) => v.current_stage === "Production").map((v: Json) => v.version),
+    ).toEqual(["4"]);
   });
 
   it("moves the archived version's last_updated_timestamp too", async () => {
@@ -374,7 +451,13 @@ describe("model-versions/transition-stage", () => {
     await transitionTo(name, "3", "Production");
     const res = await transition({ name, version: "4", stage: "Staging", archive_existing_versions: true });
     expect(res.status).toBe(200);
-    expect(await stagesOf(name, ["1", "2", "3", "4", "5"])).toEqual({ "1": "Archived", "2": "Archived", "3": "Production", "4": "Staging", "5": "None" });
+    expect(await stagesOf(name, ["1", "2", "3", "4", "5"])).toEqual({
+      "1": "Archived",
+      "2": "Archived",
+      "3": "Production",
+      "4": "Staging",
+      "5": "None",
+    });
   });
 
   it("keeps the other Staging versions with archive_existing_versions=false on Staging", async () => {
@@ -384,27 +467,42 @@ describe("model-versions/transition-stage", () => {
     expect(await stagesOf(name, ["1", "2"])).toEqual({ "1": "Staging", "2": "Staging" });
   });
 
-  it("reads archive_existing_versions sent as the text \"true\"", async () => {
+  it('reads archive_existing_versions sent as the text "true"', async () => {
     const name = await modelWithVersions(2);
     await transitionTo(name, "1", "Staging");
-    expect((await transition({ name, version: "2", stage: "Staging", archive_existing_versions: "true" })).status).toBe(200);
+    expect((await transition({ name, version: "2", stage: "Staging", archive_existing_versions: "true" })).status).toBe(
+      200,
+    );
     expect(await stagesOf(name, ["1", "2"])).toEqual({ "1": "Archived", "2": "Staging" });
   });
 
-  it.each(["Archived", "None", "archived"])("rejects archive_existing_versions=true with the inactive stage %j and changes nothing", async (stage) => {
-    const name = await modelWithVersions(2);
-    await transitionTo(name, "1", "Staging");
-    await transitionTo(name, "2", "Production");
-    const res = await transition({ name, version: "1", stage, archive_existing_versions: true });
-    expectError(res, 400, "INVALID_PARAMETER_VALUE", /is not an Active stage/);
-    expect(await stagesOf(name, ["1", "2"])).toEqual({ "1": "Staging", "2": "Production" });
-  });
+  it.each(["Archived", "None", "archived"])(
+    "rejects archive_existing_versions=true with the inactive stage %j and changes nothing",
+    async (stage) => {
+      const name = await modelWithVersions(2);
+      await transitionTo(name, "1", "Staging");
+      await transitionTo(name, "2", "Production");
+      const res = await transition({ name, version: "1", stage, archive_existing_versions: true });
+      expectError(res, 400, "INVALID_PARAMETER_VALUE", /is not an Active stage/);
+      expect(await stagesOf(name, ["1", "2"])).toEqual({ "1": "Staging", "2": "Production" });
+    },
+  );
 
   it("answers RESOURCE_DOES_NOT_EXIST for a missing version or model", async () => {
     const name = await modelWithVersions(1);
-    expectError(await transition({ name, version: "9", stage: "Staging" }), 404, "RESOURCE_DOES_NOT_EXIST", `Model Version (name=${name}, version=9) not found`);
+    expectError(
+      await transition({ name, version: "9", stage: "Staging" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Model Version (name=${name}, version=9) not found`,
+    );
     const missing = uniqueName("missing");
-    expectError(await transition({ name: missing, version: "1", stage: "Staging" }), 404, "RESOURCE_DOES_NOT_EXIST", `Registered Model with name=${missing} not found`);
+    expectError(
+      await transition({ name: missing, version: "1", stage: "Staging" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Registered Model with name=${missing} not found`,
+    );
   });
 
   it.each<[string, Json]>([
@@ -424,25 +522,50 @@ describe("model-versions/transition-stage", () => {
 describe("model-versions/get-download-uri", () => {
   it("answers the version's source as artifact_uri", async () => {
     const name = await createModel();
-    await createVersionWith(name, { source: "s3://modelgate-test-bucket/1/6866409e/artifacts/linear_regression_model_v2" });
+    await createVersionWith(name, {
+      source: "s3://modelgate-test-bucket/1/6866409e/artifacts/linear_regression_model_v2",
+    });
     const res = await call("GET", "/model-versions/get-download-uri", { name, version: "1" });
-    expect(res).toEqual({ status: 200, body: { artifact_uri: "s3://modelgate-test-bucket/1/6866409e/artifacts/linear_regression_model_v2" } });
+    expect(res).toEqual({
+      status: 200,
+      body: { artifact_uri: "s3://modelgate-test-bucket/1/6866409e/artifacts/linear_regression_model_v2" },
+    });
   });
 
   it("answers RESOURCE_DOES_NOT_EXIST for a missing version and INVALID_PARAMETER_VALUE for a bad one", async () => {
     const name = await modelWithVersions(1);
-    expectError(await call("GET", "/model-versions/get-download-uri", { name, version: "2" }), 404, "RESOURCE_DOES_NOT_EXIST", `Model Version (name=${name}, version=2) not found`);
-    expectError(await call("GET", "/model-versions/get-download-uri", { name, version: "abc" }), 400, "INVALID_PARAMETER_VALUE");
-    expectError(await call("GET", "/model-versions/get-download-uri", { name: uniqueName("missing"), version: "1" }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectError(
+      await call("GET", "/model-versions/get-download-uri", { name, version: "2" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Model Version (name=${name}, version=2) not found`,
+    );
+    expectError(
+      await call("GET", "/model-versions/get-download-uri", { name, version: "abc" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
+    expectError(
+      await call("GET", "/model-versions/get-download-uri", { name: uniqueName("missing"), version: "1" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
   });
 });
 
 describe("model-versions/set-tag and delete-tag", () => {
   it("sets a tag and answers {}", async () => {
     const name = await modelWithVersions(1);
-    const res = await call("POST", "/model-versions/set-tag", { name, version: "1", key: "validation_status", value: "approved" });
+    const res = await call("POST", "/model-versions/set-tag", {
+      name,
+      version: "1",
+      key: "validation_status",
+      value: "approved",
+    });
     expect(res).toEqual({ status: 200, body: {} });
-    expect((await getVersion(name, "1")).body.model_version.tags).toEqual([{ key: "validation_status", value: "approved" }]);
+    expect((await getVersion(name, "1")).body.model_version.tags).toEqual([
+      { key: "validation_status", value: "approved" },
+    ]);
   });
 
   it("overwrites an existing tag (upsert) and leaves other versions alone", async () => {
@@ -469,7 +592,11 @@ describe("model-versions/set-tag and delete-tag", () => {
     ["a numeric value", { key: "k", value: 1 }],
   ])("rejects %s and sets nothing", async (_what, params) => {
     const name = await modelWithVersions(1);
-    expectError(await call("POST", "/model-versions/set-tag", { name, version: "1", ...params }), 400, "INVALID_PARAMETER_VALUE");
+    expectError(
+      await call("POST", "/model-versions/set-tag", { name, version: "1", ...params }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
     expect((await getVersion(name, "1")).body.model_version).not.toHaveProperty("tags");
   });
 
@@ -477,7 +604,10 @@ describe("model-versions/set-tag and delete-tag", () => {
     const name = await modelWithVersions(1);
     await call("POST", "/model-versions/set-tag", { name, version: "1", key: "a", value: "1" });
     await call("POST", "/model-versions/set-tag", { name, version: "1", key: "b", value: "2" });
-    expect(await call("DELETE", "/model-versions/delete-tag", { name, version: "1", key: "a" })).toEqual({ status: 200, body: {} });
+    expect(await call("DELETE", "/model-versions/delete-tag", { name, version: "1", key: "a" })).toEqual({
+      status: 200,
+      body: {},
+    });
     expect((await getVersion(name, "1")).body.model_version.tags).toEqual([{ key: "b", value: "2" }]);
     await call("DELETE", "/model-versions/delete-tag", { name, version: "1", key: "b" });
     expect((await getVersion(name, "1")).body.model_version).not.toHaveProperty("tags");
@@ -485,13 +615,25 @@ describe("model-versions/set-tag and delete-tag", () => {
 
   it("treats deleting an absent tag as a no-op", async () => {
     const name = await modelWithVersions(1);
-    expect(await call("DELETE", "/model-versions/delete-tag", { name, version: "1", key: "never-set" })).toEqual({ status: 200, body: {} });
+    expect(await call("DELETE", "/model-versions/delete-tag", { name, version: "1", key: "never-set" })).toEqual({
+      status: 200,
+      body: {},
+    });
   });
 
   it("answers RESOURCE_DOES_NOT_EXIST for a missing version", async () => {
     const name = await modelWithVersions(1);
-    expectError(await call("POST", "/model-versions/set-tag", { name, version: "3", key: "k", value: "v" }), 404, "RESOURCE_DOES_NOT_EXIST", `Model Version (name=${name}, version=3) not found`);
-    expectError(await call("DELETE", "/model-versions/delete-tag", { name, version: "3", key: "k" }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectError(
+      await call("POST", "/model-versions/set-tag", { name, version: "3", key: "k", value: "v" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Model Version (name=${name}, version=3) not found`,
+    );
+    expectError(
+      await call("DELETE", "/model-versions/delete-tag", { name, version: "3", key: "k" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
   });
 });
 
@@ -629,7 +771,12 @@ describe("transition history (GET /api/2.0/modelgate/model-versions/transitions)
   });
 
   it("requires the name", async () => {
-    expectError(await call("GET", "/model-versions/transitions", {}, MODELGATE_API), 400, "INVALID_PARAMETER_VALUE", /'name'/);
+    expectError(
+      await call("GET", "/model-versions/transitions", {}, MODELGATE_API),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      /'name'/,
+    );
   });
 });
 
@@ -637,16 +784,43 @@ describe("model-version routes under /ajax-api/2.0/mlflow", () => {
   it("serves create, get, update, tags, download URI, transitions and delete as /api does", async () => {
     const name = await createModel();
     const ajax = (method: string, path: string, params: Json) => call(method, path, params, AJAX_API);
-    expect((await ajax("POST", "/model-versions/create", { name, source: EXTERNAL_SOURCE })).body.model_version.version).toBe("1");
-    expect((await ajax("GET", "/model-versions/get", { name, version: "1" })).body.model_version.current_stage).toBe("None");
-    expect((await ajax("PATCH", "/model-versions/update", { name, version: "1", description: "ui" })).body.model_version.description).toBe("ui");
-    expect(await ajax("POST", "/model-versions/set-tag", { name, version: "1", key: "k", value: "v" })).toEqual({ status: 200, body: {} });
+    expect(
+      (await ajax("POST", "/model-versions/create", { name, source: EXTERNAL_SOURCE })).body.model_version.version,
+    ).toBe("1");
+    expect((await ajax("GET", "/model-versions/get", { name, version: "1" })).body.model_version.current_stage).toBe(
+      "None",
+    );
+    expect(
+      (await ajax("PATCH", "/model-versions/update", { name, version: "1", description: "ui" })).body.model_version
+        .description,
+    ).toBe("ui");
+    expect(await ajax("POST", "/model-versions/set-tag", { name, version: "1", key: "k", value: "v" })).toEqual({
+      status: 200,
+      body: {},
+    });
     expect((await getVersion(name, "1")).body.model_version.tags).toEqual([{ key: "k", value: "v" }]);
-    expect(await ajax("DELETE", "/model-versions/delete-tag", { name, version: "1", key: "k" })).toEqual({ status: 200, body: {} });
-    expect((await ajax("GET", "/model-versions/get-download-uri", { name, version: "1" })).body).toEqual({ artifact_uri: EXTERNAL_SOURCE });
-    expect((await ajax("POST", "/model-versions/transition-stage", { name, version: "1", stage: "production" })).body.model_version.current_stage).toBe("Production");
-    expect((await ajax("GET", "/model-versions/search", { filter: `name = '${name}'` })).body.model_versions.map((v: Json) => v.version)).toEqual(["1"]);
-    expectError(await ajax("GET", "/model-versions/get", { name, version: "2" }), 404, "RESOURCE_DOES_NOT_EXIST", `Model Version (name=${name}, version=2) not found`);
+    expect(await ajax("DELETE", "/model-versions/delete-tag", { name, version: "1", key: "k" })).toEqual({
+      status: 200,
+      body: {},
+    });
+    expect((await ajax("GET", "/model-versions/get-download-uri", { name, version: "1" })).body).toEqual({
+      artifact_uri: EXTERNAL_SOURCE,
+    });
+    expect(
+      (await ajax("POST", "/model-versions/transition-stage", { name, version: "1", stage: "production" })).body
+        .model_version.current_stage,
+    ).toBe("Production");
+    expect(
+      (await ajax("GET", "/model-versions/search", { filter: `name = '${name}'` })).body.model_versions.map(
+        (v: Json) => v.version,
+      ),
+    ).toEqual(["1"]);
+    expectError(
+      await ajax("GET", "/model-versions/get", { name, version: "2" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Model Version (name=${name}, version=2) not found`,
+    );
     expect(await ajax("DELETE", "/model-versions/delete", { name, version: "1" })).toEqual({ status: 200, body: {} });
     expectError(await getVersion(name, "1"), 404, "RESOURCE_DOES_NOT_EXIST");
   });

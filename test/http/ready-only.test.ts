@@ -2,7 +2,16 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { RegistryError } from "../../src/errors";
 import { servicesFor } from "../../src/services";
-import { call, createModel, createVersionWith, expectError, MODELGATE_API, transitionTo, uniqueName, type Json } from "../helpers";
+import {
+  call,
+  createModel,
+  createVersionWith,
+  expectError,
+  MODELGATE_API,
+  transitionTo,
+  uniqueName,
+  type Json,
+} from "../helpers";
 import { eventRows, modelIdOf } from "../events/helpers";
 import { Browser, csrfOf, hiddenFields, textOf } from "../ui/browser";
 
@@ -31,16 +40,13 @@ async function modelWithPendingVersion(): Promise<string> {
   const id = crypto.randomUUID();
   const now = Date.now();
   const version = (v: number, status: string) =>
-    env.DB.prepare("INSERT INTO model_versions (model_id, version, source, status, current_stage, creation_time, last_updated_time) VALUES (?, ?, ?, ?, 'None', ?, ?)").bind(
-      id,
-      v,
-      "s3://modelgate-test-bucket/models/model",
-      status,
-      now,
-      now,
-    );
+    env.DB.prepare(
+      "INSERT INTO model_versions (model_id, version, source, status, current_stage, creation_time, last_updated_time) VALUES (?, ?, ?, ?, 'None', ?, ?)",
+    ).bind(id, v, "s3://modelgate-test-bucket/models/model", status, now, now);
   await env.DB.batch([
-    env.DB.prepare("INSERT INTO registered_models (id, name, creation_time, last_updated_time, next_version) VALUES (?, ?, ?, ?, 3)").bind(id, name, now, now),
+    env.DB.prepare(
+      "INSERT INTO registered_models (id, name, creation_time, last_updated_time, next_version) VALUES (?, ?, ?, ?, 3)",
+    ).bind(id, name, now, now),
     version(1, "READY"),
     version(2, "PENDING_REGISTRATION"),
   ]);
@@ -52,7 +58,9 @@ async function written(name: string) {
   const id = await modelIdOf(name);
   const rows = async (sql: string) => (await env.DB.prepare(sql).bind(id).all()).results;
   return {
-    versions: await rows("SELECT version, current_stage, status, last_updated_time FROM model_versions WHERE model_id = ? ORDER BY version"),
+    versions: await rows(
+      "SELECT version, current_stage, status, last_updated_time FROM model_versions WHERE model_id = ? ORDER BY version",
+    ),
     model: await rows("SELECT last_updated_time FROM registered_models WHERE id = ?"),
     history: await rows("SELECT * FROM stage_transitions WHERE model_id = ? ORDER BY id"),
     aliases: await rows("SELECT alias, version FROM registered_model_aliases WHERE model_id = ? ORDER BY alias"),
@@ -68,7 +76,9 @@ async function auditedActions(name: string): Promise<string[]> {
   const marker = await call("POST", "/registered-models/set-tag", { name, key: "audit-marker", value: "1" });
   expect(marker.status).toBe(200);
   for (;;) {
-    const { results } = await env.DB.prepare("SELECT action FROM audit_events WHERE model_name = ? ORDER BY id").bind(name).all<{ action: string }>();
+    const { results } = await env.DB.prepare("SELECT action FROM audit_events WHERE model_name = ? ORDER BY id")
+      .bind(name)
+      .all<{ action: string }>();
     const actions = results.map((r) => r.action);
     if (actions.some((a) => a.endsWith("/registered-models/set-tag"))) return actions;
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -76,8 +86,14 @@ async function auditedActions(name: string): Promise<string[]> {
 }
 
 const transition = (name: string, version: string, stage: string, archiveExisting = false) =>
-  call("POST", "/model-versions/transition-stage", { name, version, stage, archive_existing_versions: archiveExisting });
-const setAlias = (name: string, alias: string, version: string) => call("POST", "/registered-models/alias", { name, alias, version });
+  call("POST", "/model-versions/transition-stage", {
+    name,
+    version,
+    stage,
+    archive_existing_versions: archiveExisting,
+  });
+const setAlias = (name: string, alias: string, version: string) =>
+  call("POST", "/registered-models/alias", { name, alias, version });
 
 const notReadyForStage = (name: string, version: string, status: string, stage: string) =>
   `Model Version (name=${name}, version=${version}) is ${status}: only a READY version can enter ${stage}.`;
@@ -97,16 +113,26 @@ async function productionEverywhere(name: string): Promise<Record<string, string
   const latest = await call("POST", "/registered-models/get-latest-versions", { name, stages: ["Production"] });
   const versions = await call("GET", "/model-versions/search", { filter: `name = '${name}'` });
   const each: Json[] = [];
-  for (const v of versions.body.model_versions ?? []) each.push((await call("GET", "/model-versions/get", { name, version: v.version })).body.model_version);
+  for (const v of versions.body.model_versions ?? [])
+    each.push((await call("GET", "/model-versions/get", { name, version: v.version })).body.model_version);
 
   const delivered = await exports.default.fetch(new Request(`${ORIGIN}/v1/models/${enc(name)}/Production`));
   const v1 = delivered.status === 200 ? ((await delivered.json()) as Json).version : (await delivered.text(), null);
 
   // The web UI: the model page's summary, and its rollback panel (RollbackService's preview).
-  const page = textOf(await (await exports.default.fetch(new Request(`${ORIGIN}/models/${enc(name)}`, { headers: { accept: "text/html" } }))).text());
+  const page = textOf(
+    await (
+      await exports.default.fetch(new Request(`${ORIGIN}/models/${enc(name)}`, { headers: { accept: "text/html" } }))
+    ).text(),
+  );
   const ui = /Production: Production version (\d+)/.exec(page)?.[1] ?? null;
-  const panel = /Version (\d+) is in Production; the previous|version (\d+) is the only one that has been in Production/.exec(page);
-  const uiRollback = panel ? (panel[1] ?? panel[2]) : page.includes("has no version in Production") ? null : "(no rollback panel)";
+  const panel =
+    /Version (\d+) is in Production; the previous|version (\d+) is the only one that has been in Production/.exec(page);
+  const uiRollback = panel
+    ? (panel[1] ?? panel[2])
+    : page.includes("has no version in Production")
+      ? null
+      : "(no rollback panel)";
 
   // The coordinator's own rollback decision, asked not to act: it names the Production version it sees.
   let coordinator: string | null = "(rolled back!)";
@@ -114,7 +140,9 @@ async function productionEverywhere(name: string): Promise<Record<string, string
     await servicesFor(env).registry.rollback({ name, actor: "ready-only-test", expectedCurrent: 0 });
   } catch (error) {
     if (!(error instanceof RegistryError)) throw error;
-    coordinator = /version (\d+) is in Production now/.exec(error.message)?.[1] ?? (error.message.includes("has no version in Production") ? null : error.message);
+    coordinator =
+      /version (\d+) is in Production now/.exec(error.message)?.[1] ??
+      (error.message.includes("has no version in Production") ? null : error.message);
   }
 
   return {
@@ -163,8 +191,18 @@ describe("only a READY version enters Staging or Production", () => {
   it("refuses a PENDING_REGISTRATION version, and matches the stage name case-insensitively", async () => {
     const name = await modelWithPendingVersion();
     const before = await written(name);
-    expectError(await transition(name, "2", "production"), 400, "INVALID_PARAMETER_VALUE", notReadyForStage(name, "2", "PENDING_REGISTRATION", "Production"));
-    expectError(await transition(name, "2", "Staging"), 400, "INVALID_PARAMETER_VALUE", notReadyForStage(name, "2", "PENDING_REGISTRATION", "Staging"));
+    expectError(
+      await transition(name, "2", "production"),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      notReadyForStage(name, "2", "PENDING_REGISTRATION", "Production"),
+    );
+    expectError(
+      await transition(name, "2", "Staging"),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      notReadyForStage(name, "2", "PENDING_REGISTRATION", "Staging"),
+    );
     expect(await written(name)).toEqual(before);
     // The READY version beside it is promoted as always.
     expect((await transitionTo(name, "1", "Production")).current_stage).toBe("Production");
@@ -180,11 +218,21 @@ describe("only a READY version enters Staging or Production", () => {
   it("names the status before any promotion policy is consulted", async () => {
     const name = await createModel();
     const failed = await failedVersion(name);
-    const policy = await call("PUT", "/registered-models/policy", { name, policy: { Production: [{ type: "tag", key: "validation", value: "passed" }] } }, MODELGATE_API);
+    const policy = await call(
+      "PUT",
+      "/registered-models/policy",
+      { name, policy: { Production: [{ type: "tag", key: "validation", value: "passed" }] } },
+      MODELGATE_API,
+    );
     expect(policy.status).toBe(200);
     // The version does not meet the policy either: the refusal still names its status.
     const before = await written(name);
-    expectError(await transition(name, failed, "Production"), 400, "INVALID_PARAMETER_VALUE", notReadyForStage(name, failed, "FAILED_REGISTRATION", "Production"));
+    expectError(
+      await transition(name, failed, "Production"),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      notReadyForStage(name, failed, "FAILED_REGISTRATION", "Production"),
+    );
     expect(await written(name)).toEqual(before);
   });
 });
@@ -194,9 +242,19 @@ describe("only a READY version takes an alias", () => {
     const name = await createModel();
     const failed = await failedVersion(name);
     const before = await written(name);
-    expectError(await setAlias(name, "champion", failed), 400, "INVALID_PARAMETER_VALUE", notReadyForAlias(name, failed, "FAILED_REGISTRATION", "champion"));
+    expectError(
+      await setAlias(name, "champion", failed),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      notReadyForAlias(name, failed, "FAILED_REGISTRATION", "champion"),
+    );
     expect(await written(name)).toEqual(before);
-    expectError(await call("GET", "/registered-models/alias", { name, alias: "champion" }), 400, "INVALID_PARAMETER_VALUE", "Registered model alias champion not found.");
+    expectError(
+      await call("GET", "/registered-models/alias", { name, alias: "champion" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Registered model alias champion not found.",
+    );
     expect((await auditedActions(name)).filter((a) => a.endsWith("/registered-models/alias"))).toEqual([]);
   });
 
@@ -206,9 +264,16 @@ describe("only a READY version takes an alias", () => {
     const failed = await failedVersion(name);
     expect((await setAlias(name, "champion", "1")).status).toBe(200);
     const before = await written(name);
-    expectError(await setAlias(name, "champion", failed), 400, "INVALID_PARAMETER_VALUE", notReadyForAlias(name, failed, "FAILED_REGISTRATION", "champion"));
+    expectError(
+      await setAlias(name, "champion", failed),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      notReadyForAlias(name, failed, "FAILED_REGISTRATION", "champion"),
+    );
     expect(await written(name)).toEqual(before);
-    expect((await call("GET", "/registered-models/alias", { name, alias: "champion" })).body.model_version).toMatchObject({ version: "1", status: "READY" });
+    expect(
+      (await call("GET", "/registered-models/alias", { name, alias: "champion" })).body.model_version,
+    ).toMatchObject({ version: "1", status: "READY" });
     const delivered = await exports.default.fetch(new Request(`${ORIGIN}/v1/models/${enc(name)}/@champion`));
     expect(((await delivered.json()) as Json).version).toBe("1");
   });
@@ -216,7 +281,12 @@ describe("only a READY version takes an alias", () => {
   it("refuses an alias on a PENDING_REGISTRATION version", async () => {
     const name = await modelWithPendingVersion();
     const before = await written(name);
-    expectError(await setAlias(name, "candidate", "2"), 400, "INVALID_PARAMETER_VALUE", notReadyForAlias(name, "2", "PENDING_REGISTRATION", "candidate"));
+    expectError(
+      await setAlias(name, "candidate", "2"),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      notReadyForAlias(name, "2", "PENDING_REGISTRATION", "candidate"),
+    );
     expect(await written(name)).toEqual(before);
   });
 });
@@ -255,8 +325,12 @@ describe("rollback restores only a READY version", () => {
 
     const res = await call("POST", "/registered-models/rollback", { name }, MODELGATE_API);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ model_version: { version: "1", current_stage: "Production", status: "READY" }, archived_version: "3" });
-    const history = (await call("GET", "/model-versions/transitions", { name }, MODELGATE_API)).body.transitions as Json[];
+    expect(res.body).toMatchObject({
+      model_version: { version: "1", current_stage: "Production", status: "READY" },
+      archived_version: "3",
+    });
+    const history = (await call("GET", "/model-versions/transitions", { name }, MODELGATE_API)).body
+      .transitions as Json[];
     expect(history.filter((t) => t.version === failed)).toEqual([]);
     expect(await productionEverywhere(name)).toEqual(everywhere("1"));
   });
@@ -268,11 +342,17 @@ describe("rollback restores only a READY version", () => {
     const id = crypto.randomUUID();
     const now = Date.now();
     const version = (v: number, status: string, stage: string) =>
-      env.DB.prepare("INSERT INTO model_versions (model_id, version, source, status, current_stage, creation_time, last_updated_time) VALUES (?, ?, 's3://b/m', ?, ?, ?, ?)").bind(id, v, status, stage, now, now);
+      env.DB.prepare(
+        "INSERT INTO model_versions (model_id, version, source, status, current_stage, creation_time, last_updated_time) VALUES (?, ?, 's3://b/m', ?, ?, ?, ?)",
+      ).bind(id, v, status, stage, now, now);
     const row = (v: number, from: string, to: string, at: number) =>
-      env.DB.prepare("INSERT INTO stage_transitions (model_id, version, from_stage, to_stage, actor, timestamp) VALUES (?, ?, ?, ?, 'old', ?)").bind(id, v, from, to, at);
+      env.DB.prepare(
+        "INSERT INTO stage_transitions (model_id, version, from_stage, to_stage, actor, timestamp) VALUES (?, ?, ?, ?, 'old', ?)",
+      ).bind(id, v, from, to, at);
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO registered_models (id, name, creation_time, last_updated_time, next_version) VALUES (?, ?, ?, ?, 4)").bind(id, name, now, now),
+      env.DB.prepare(
+        "INSERT INTO registered_models (id, name, creation_time, last_updated_time, next_version) VALUES (?, ?, ?, ?, 4)",
+      ).bind(id, name, now, now),
       version(1, "READY", "Archived"),
       version(2, "FAILED_REGISTRATION", "Archived"),
       version(3, "READY", "Production"),
@@ -288,7 +368,10 @@ describe("rollback restores only a READY version", () => {
     const browser = new Browser();
     const page = await browser.get(`/models/${enc(name)}`);
     expect(textOf(page.html)).toContain("Version 3 is in Production; the previous Production version is 1.");
-    const asked = await browser.post(`/ui/actions/models/${enc(name)}/rollback`, { _csrf: csrfOf(page.html), expected: "3" });
+    const asked = await browser.post(`/ui/actions/models/${enc(name)}/rollback`, {
+      _csrf: csrfOf(page.html),
+      expected: "3",
+    });
     expect(asked.status).toBe(200);
     const done = await browser.post(`/ui/actions/models/${enc(name)}/rollback`, hiddenFields(asked.html));
     expect(done.status).toBe(303);
@@ -305,17 +388,36 @@ describe("the web UI's forms go through the same rule", () => {
     const modelPage = `/models/${enc(name)}`;
     const browser = new Browser();
 
-    const staging = await browser.submit(modelPage, `/ui/actions/models/${enc(name)}/stage`, { version: failed, stage: "Staging" }, false);
+    const staging = await browser.submit(
+      modelPage,
+      `/ui/actions/models/${enc(name)}/stage`,
+      { version: failed, stage: "Staging" },
+      false,
+    );
     expect(staging.status).toBe(303);
-    expect(textOf((await browser.get(modelPage)).html)).toContain(notReadyForStage(name, failed, "FAILED_REGISTRATION", "Staging"));
+    expect(textOf((await browser.get(modelPage)).html)).toContain(
+      notReadyForStage(name, failed, "FAILED_REGISTRATION", "Staging"),
+    );
 
-    const production = await browser.submit(modelPage, `/ui/actions/models/${enc(name)}/stage`, { version: failed, stage: "Production" });
+    const production = await browser.submit(modelPage, `/ui/actions/models/${enc(name)}/stage`, {
+      version: failed,
+      stage: "Production",
+    });
     expect(production.status).toBe(303);
-    expect(textOf((await browser.get(modelPage)).html)).toContain(notReadyForStage(name, failed, "FAILED_REGISTRATION", "Production"));
+    expect(textOf((await browser.get(modelPage)).html)).toContain(
+      notReadyForStage(name, failed, "FAILED_REGISTRATION", "Production"),
+    );
 
-    const alias = await browser.submit(modelPage, `/ui/actions/models/${enc(name)}/aliases`, { alias: "champion", version: failed }, false);
+    const alias = await browser.submit(
+      modelPage,
+      `/ui/actions/models/${enc(name)}/aliases`,
+      { alias: "champion", version: failed },
+      false,
+    );
     expect(alias.status).toBe(303);
-    expect(textOf((await browser.get(modelPage)).html)).toContain(notReadyForAlias(name, failed, "FAILED_REGISTRATION", "champion"));
+    expect(textOf((await browser.get(modelPage)).html)).toContain(
+      notReadyForAlias(name, failed, "FAILED_REGISTRATION", "champion"),
+    );
 
     expect(await written(name)).toEqual(before);
   });

@@ -18,7 +18,8 @@ import {
 vi.setConfig({ testTimeout: 30_000 });
 
 const get = (name: string, base = API) => call("GET", "/registered-models/get", { name }, base);
-const getAlias = (name: string, alias: string, base = API) => call("GET", "/registered-models/alias", { name, alias }, base);
+const getAlias = (name: string, alias: string, base = API) =>
+  call("GET", "/registered-models/alias", { name, alias }, base);
 const versionsNamed = async (name: string) =>
   (await call("GET", "/model-versions/search", { filter: `name = '${name}'` })).body.model_versions ?? [];
 const byVersion = (versions: Json[]) => [...versions].sort((a, b) => Number(a.version) - Number(b.version));
@@ -57,12 +58,23 @@ describe("registered-models/create", () => {
     expect(got.status).toBe(200);
     expect(got.body.registered_model.description).toBe("Predicts house prices.");
     expect(got.body.registered_model.tags).toHaveLength(2);
-    expect(got.body.registered_model.tags).toEqual(expect.arrayContaining([{ key: "team", value: "pricing" }, { key: "key with space", value: "v" }]));
+    expect(got.body.registered_model.tags).toEqual(
+      expect.arrayContaining([
+        { key: "team", value: "pricing" },
+        { key: "key with space", value: "v" },
+      ]),
+    );
   });
 
   it("keeps the last value when the same tag key is given twice", async () => {
     const name = uniqueName();
-    await createModelWith({ name, tags: [{ key: "k", value: "first" }, { key: "k", value: "second" }] });
+    await createModelWith({
+      name,
+      tags: [
+        { key: "k", value: "first" },
+        { key: "k", value: "second" },
+      ],
+    });
     expect((await get(name)).body.registered_model.tags).toEqual([{ key: "k", value: "second" }]);
   });
 
@@ -97,8 +109,16 @@ describe("registered-models/create", () => {
     ["a list as name", { name: ["a"] }, /'name'/],
     ["no name at all", {}, /Missing value for required parameter 'name'/],
     ["tags that are not a list", { name: uniqueName("tags-not-list"), tags: "team=pricing" }, /'tags'/],
-    ["a tag with a numeric value", { name: uniqueName("tag-numeric"), tags: [{ key: "k", value: 1 }] }, /'tags\.0\.value'/],
-    ["a tag with an over-long key", { name: uniqueName("tag-long"), tags: [{ key: "k".repeat(251), value: "v" }] }, /maximum length of 250/],
+    [
+      "a tag with a numeric value",
+      { name: uniqueName("tag-numeric"), tags: [{ key: "k", value: 1 }] },
+      /'tags\.0\.value'/,
+    ],
+    [
+      "a tag with an over-long key",
+      { name: uniqueName("tag-long"), tags: [{ key: "k".repeat(251), value: "v" }] },
+      /maximum length of 250/,
+    ],
     ["a numeric description", { name: uniqueName("desc-numeric"), description: 5 }, /'description'/],
   ])("rejects %s with INVALID_PARAMETER_VALUE", async (_what, params, message) => {
     const res = await call("POST", "/registered-models/create", params);
@@ -153,7 +173,11 @@ describe("registered-models/get", () => {
     await call("PATCH", "/model-versions/update", { name, version: "1", description: "new" });
     await call("POST", "/registered-models/alias", { name, alias: "champion", version: "1" });
     const model = (await get(name)).body.registered_model;
-    expect(model.latest_versions[0]).toMatchObject({ version: "1", description: "new", tags: [{ key: "k", value: "v" }] });
+    expect(model.latest_versions[0]).toMatchObject({
+      version: "1",
+      description: "new",
+      tags: [{ key: "k", value: "v" }],
+    });
     expect(model.aliases).toEqual([{ alias: "champion", version: "1" }]);
   });
 
@@ -195,7 +219,11 @@ describe("registered-models/rename", () => {
     await createVersionWith(oldName);
     expect((await call("POST", "/registered-models/rename", { name: oldName, new_name: newName })).status).toBe(200);
     expectError(await get(oldName), 404, "RESOURCE_DOES_NOT_EXIST", `Registered Model with name=${oldName} not found`);
-    expectError(await call("GET", "/model-versions/get", { name: oldName, version: "1" }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectError(
+      await call("GET", "/model-versions/get", { name: oldName, version: "1" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
     expect(await versionsNamed(oldName)).toEqual([]);
   });
 
@@ -273,10 +301,15 @@ describe("registered-models/update", () => {
     });
     expect(res.status).toBe(200);
     const model = res.body.registered_model;
-    expect(model).toMatchObject({ name: created.name, description: "Predicts house prices from three synthetic features." });
+    expect(model).toMatchObject({
+      name: created.name,
+      description: "Predicts house prices from three synthetic features.",
+    });
     expect(model.creation_timestamp).toBe(created.creation_timestamp);
     expect(model.last_updated_timestamp).toBeGreaterThan(created.last_updated_timestamp);
-    expect((await get(created.name)).body.registered_model.description).toBe("Predicts house prices from three synthetic features.");
+    expect((await get(created.name)).body.registered_model.description).toBe(
+      "Predicts house prices from three synthetic features.",
+    );
   });
 
   it("answers with latest_versions like registered-models/get", async () => {
@@ -288,7 +321,11 @@ describe("registered-models/update", () => {
 
   it("answers RESOURCE_DOES_NOT_EXIST for an unknown model", async () => {
     const name = uniqueName("missing");
-    expectError(await call("PATCH", "/registered-models/update", { name, description: "d" }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectError(
+      await call("PATCH", "/registered-models/update", { name, description: "d" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
   });
 
   it("rejects an over-long description and keeps the old one", async () => {
@@ -331,7 +368,12 @@ describe("registered-models/delete", () => {
     expect(model).not.toHaveProperty("tags");
     expect(model).not.toHaveProperty("aliases");
     expect(model).not.toHaveProperty("latest_versions");
-    expectError(await getAlias(name, "champion"), 400, "INVALID_PARAMETER_VALUE", "Registered model alias champion not found.");
+    expectError(
+      await getAlias(name, "champion"),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Registered model alias champion not found.",
+    );
     expectError(await call("GET", "/model-versions/get", { name, version: "2" }), 404, "RESOURCE_DOES_NOT_EXIST");
     const v = await createVersionWith(name);
     expect(v).toMatchObject({ version: "1", current_stage: "None" });
@@ -340,7 +382,12 @@ describe("registered-models/delete", () => {
 
   it("answers RESOURCE_DOES_NOT_EXIST for an unknown model", async () => {
     const name = uniqueName("missing");
-    expectError(await call("DELETE", "/registered-models/delete", { name }), 404, "RESOURCE_DOES_NOT_EXIST", `Registered Model with name=${name} not found`);
+    expectError(
+      await call("DELETE", "/registered-models/delete", { name }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Registered Model with name=${name} not found`,
+    );
   });
 
   it("answers RESOURCE_DOES_NOT_EXIST when deleting twice", async () => {
@@ -386,7 +433,10 @@ describe("registered-models/get-latest-versions", () => {
 
   it("reads repeated stages query keys on GET", async () => {
     const name = await modelInEveryStage();
-    const res = await call("GET", "/registered-models/get-latest-versions", { name, stages: ["Production", "Staging"] });
+    const res = await call("GET", "/registered-models/get-latest-versions", {
+      name,
+      stages: ["Production", "Staging"],
+    });
     expect(res.status).toBe(200);
     expect(byStage(res.body.model_versions)).toEqual({ Staging: "2", Production: "3" });
   });
@@ -405,7 +455,10 @@ describe("registered-models/get-latest-versions", () => {
 
   it("matches stage names case-insensitively", async () => {
     const name = await modelInEveryStage();
-    const res = await call("POST", "/registered-models/get-latest-versions", { name, stages: ["production", "STAGING"] });
+    const res = await call("POST", "/registered-models/get-latest-versions", {
+      name,
+      stages: ["production", "STAGING"],
+    });
     expect(byStage(res.body.model_versions)).toEqual({ Staging: "2", Production: "3" });
   });
 
@@ -429,14 +482,29 @@ describe("registered-models/get-latest-versions", () => {
   it("rejects an unknown stage with MLflow's message", async () => {
     const name = await modelInEveryStage();
     const res = await call("POST", "/registered-models/get-latest-versions", { name, stages: ["Production", "Prod"] });
-    expectError(res, 400, "INVALID_PARAMETER_VALUE", "Invalid Model Version stage: Prod. Value must be one of None, Staging, Production, Archived.");
+    expectError(
+      res,
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Invalid Model Version stage: Prod. Value must be one of None, Staging, Production, Archived.",
+    );
     const viaGet = await call("GET", "/registered-models/get-latest-versions", { name, stages: "Prod" });
-    expectError(viaGet, 400, "INVALID_PARAMETER_VALUE", "Invalid Model Version stage: Prod. Value must be one of None, Staging, Production, Archived.");
+    expectError(
+      viaGet,
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Invalid Model Version stage: Prod. Value must be one of None, Staging, Production, Archived.",
+    );
   });
 
   it("answers RESOURCE_DOES_NOT_EXIST for an unknown model", async () => {
     const name = uniqueName("missing");
-    expectError(await call("POST", "/registered-models/get-latest-versions", { name, stages: ["Production"] }), 404, "RESOURCE_DOES_NOT_EXIST", `Registered Model with name=${name} not found`);
+    expectError(
+      await call("POST", "/registered-models/get-latest-versions", { name, stages: ["Production"] }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Registered Model with name=${name} not found`,
+    );
   });
 });
 
@@ -479,21 +547,35 @@ describe("registered-models/set-tag and delete-tag", () => {
     const name = await createModel();
     await call("POST", "/registered-models/set-tag", { name, key: "team", value: "pricing" });
     await call("POST", "/registered-models/set-tag", { name, key: "tier", value: "gold" });
-    expect(await call("DELETE", "/registered-models/delete-tag", { name, key: "team" })).toEqual({ status: 200, body: {} });
+    expect(await call("DELETE", "/registered-models/delete-tag", { name, key: "team" })).toEqual({
+      status: 200,
+      body: {},
+    });
     expect((await get(name)).body.registered_model.tags).toEqual([{ key: "tier", value: "gold" }]);
   });
 
   it("treats deleting an absent tag as a no-op", async () => {
     const name = await createModel();
     await call("POST", "/registered-models/set-tag", { name, key: "tier", value: "gold" });
-    expect(await call("DELETE", "/registered-models/delete-tag", { name, key: "never-set" })).toEqual({ status: 200, body: {} });
+    expect(await call("DELETE", "/registered-models/delete-tag", { name, key: "never-set" })).toEqual({
+      status: 200,
+      body: {},
+    });
     expect((await get(name)).body.registered_model.tags).toEqual([{ key: "tier", value: "gold" }]);
   });
 
   it("answers RESOURCE_DOES_NOT_EXIST for an unknown model", async () => {
     const name = uniqueName("missing");
-    expectError(await call("POST", "/registered-models/set-tag", { name, key: "k", value: "v" }), 404, "RESOURCE_DOES_NOT_EXIST");
-    expectError(await call("DELETE", "/registered-models/delete-tag", { name, key: "k" }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectError(
+      await call("POST", "/registered-models/set-tag", { name, key: "k", value: "v" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
+    expectError(
+      await call("DELETE", "/registered-models/delete-tag", { name, key: "k" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
   });
 });
 
@@ -502,14 +584,27 @@ describe("registered-models/alias", () => {
     const name = await createModel();
     await createVersionWith(name);
     await createVersionWith(name, { run_id: "run2" });
-    expect(await call("POST", "/registered-models/alias", { name, alias: "champion", version: "2" })).toEqual({ status: 200, body: {} });
+    expect(await call("POST", "/registered-models/alias", { name, alias: "champion", version: "2" })).toEqual({
+      status: 200,
+      body: {},
+    });
 
     const res = await getAlias(name, "champion");
     expect(res.status).toBe(200);
-    expect(res.body.model_version).toMatchObject({ name, version: "2", run_id: "run2", current_stage: "None", aliases: ["champion"] });
+    expect(res.body.model_version).toMatchObject({
+      name,
+      version: "2",
+      run_id: "run2",
+      current_stage: "None",
+      aliases: ["champion"],
+    });
     expect((await get(name)).body.registered_model.aliases).toEqual([{ alias: "champion", version: "2" }]);
-    expect((await call("GET", "/model-versions/get", { name, version: "2" })).body.model_version.aliases).toEqual(["champion"]);
-    expect((await call("GET", "/model-versions/get", { name, version: "1" })).body.model_version).not.toHaveProperty("aliases");
+    expect((await call("GET", "/model-versions/get", { name, version: "2" })).body.model_version.aliases).toEqual([
+      "champion",
+    ]);
+    expect((await call("GET", "/model-versions/get", { name, version: "1" })).body.model_version).not.toHaveProperty(
+      "aliases",
+    );
   });
 
   it("accepts the version as a JSON number", async () => {
@@ -527,7 +622,9 @@ describe("registered-models/alias", () => {
     await call("POST", "/registered-models/alias", { name, alias: "champion", version: "2" });
     expect((await getAlias(name, "champion")).body.model_version.version).toBe("2");
     expect((await get(name)).body.registered_model.aliases).toEqual([{ alias: "champion", version: "2" }]);
-    expect((await call("GET", "/model-versions/get", { name, version: "1" })).body.model_version).not.toHaveProperty("aliases");
+    expect((await call("GET", "/model-versions/get", { name, version: "1" })).body.model_version).not.toHaveProperty(
+      "aliases",
+    );
   });
 
   it("keeps several aliases on one version", async () => {
@@ -535,7 +632,9 @@ describe("registered-models/alias", () => {
     await createVersionWith(name);
     await call("POST", "/registered-models/alias", { name, alias: "champion", version: "1" });
     await call("POST", "/registered-models/alias", { name, alias: "blessed", version: "1" });
-    expect([...(await call("GET", "/model-versions/get", { name, version: "1" })).body.model_version.aliases].sort()).toEqual(["blessed", "champion"]);
+    expect(
+      [...(await call("GET", "/model-versions/get", { name, version: "1" })).body.model_version.aliases].sort(),
+    ).toEqual(["blessed", "champion"]);
     const aliases = (await get(name)).body.registered_model.aliases;
     expect([...aliases].sort((a: Json, b: Json) => a.alias.localeCompare(b.alias))).toEqual([
       { alias: "blessed", version: "1" },
@@ -547,36 +646,66 @@ describe("registered-models/alias", () => {
     const name = await createModel();
     await createVersionWith(name);
     await call("POST", "/registered-models/alias", { name, alias: "champion", version: "1" });
-    expect(await call("DELETE", "/registered-models/alias", { name, alias: "champion" })).toEqual({ status: 200, body: {} });
-    expectError(await getAlias(name, "champion"), 400, "INVALID_PARAMETER_VALUE", "Registered model alias champion not found.");
+    expect(await call("DELETE", "/registered-models/alias", { name, alias: "champion" })).toEqual({
+      status: 200,
+      body: {},
+    });
+    expectError(
+      await getAlias(name, "champion"),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Registered model alias champion not found.",
+    );
     expect((await get(name)).body.registered_model).not.toHaveProperty("aliases");
-    expect((await call("GET", "/model-versions/get", { name, version: "1" })).body.model_version).not.toHaveProperty("aliases");
+    expect((await call("GET", "/model-versions/get", { name, version: "1" })).body.model_version).not.toHaveProperty(
+      "aliases",
+    );
   });
 
   it("treats deleting an absent alias as a no-op", async () => {
     const name = await createModel();
-    expect(await call("DELETE", "/registered-models/alias", { name, alias: "never-set" })).toEqual({ status: 200, body: {} });
+    expect(await call("DELETE", "/registered-models/alias", { name, alias: "never-set" })).toEqual({
+      status: 200,
+      body: {},
+    });
   });
 
   it("answers INVALID_PARAMETER_VALUE (400, as MLflow) with MLflow's message for a missing alias", async () => {
     const name = await createModel();
     await createVersionWith(name);
-    expectError(await getAlias(name, "champion"), 400, "INVALID_PARAMETER_VALUE", "Registered model alias champion not found.");
+    expectError(
+      await getAlias(name, "champion"),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Registered model alias champion not found.",
+    );
   });
 
   it.each(["latest", "LATEST", "Latest", "v1", "V2", "v10"])("refuses the reserved alias %j", async (alias) => {
     const name = await createModel();
     await createVersionWith(name);
-    expectError(await call("POST", "/registered-models/alias", { name, alias, version: "1" }), 400, "INVALID_PARAMETER_VALUE", /reserved/);
+    expectError(
+      await call("POST", "/registered-models/alias", { name, alias, version: "1" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      /reserved/,
+    );
     expect((await get(name)).body.registered_model).not.toHaveProperty("aliases");
   });
 
-  it.each(["bad alias", "bad.alias", "bad/alias", "bad@alias", "", "a".repeat(256)])("refuses the malformed alias %j", async (alias) => {
-    const name = await createModel();
-    await createVersionWith(name);
-    expectError(await call("POST", "/registered-models/alias", { name, alias, version: "1" }), 400, "INVALID_PARAMETER_VALUE");
-    expect((await get(name)).body.registered_model).not.toHaveProperty("aliases");
-  });
+  it.each(["bad alias", "bad.alias", "bad/alias", "bad@alias", "", "a".repeat(256)])(
+    "refuses the malformed alias %j",
+    async (alias) => {
+      const name = await createModel();
+      await createVersionWith(name);
+      expectError(
+        await call("POST", "/registered-models/alias", { name, alias, version: "1" }),
+        400,
+        "INVALID_PARAMETER_VALUE",
+      );
+      expect((await get(name)).body.registered_model).not.toHaveProperty("aliases");
+    },
+  );
 
   it("answers RESOURCE_DOES_NOT_EXIST for an alias to a missing version", async () => {
     const name = await createModel();
@@ -589,14 +718,29 @@ describe("registered-models/alias", () => {
   it("answers INVALID_PARAMETER_VALUE for an alias to a non-numeric version", async () => {
     const name = await createModel();
     await createVersionWith(name);
-    expectError(await call("POST", "/registered-models/alias", { name, alias: "champion", version: "abc" }), 400, "INVALID_PARAMETER_VALUE", /version/);
+    expectError(
+      await call("POST", "/registered-models/alias", { name, alias: "champion", version: "abc" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      /version/,
+    );
   });
 
   it("answers RESOURCE_DOES_NOT_EXIST for every alias route of an unknown model", async () => {
     const name = uniqueName("missing");
     const message = `Registered Model with name=${name} not found`;
-    expectError(await call("POST", "/registered-models/alias", { name, alias: "champion", version: "1" }), 404, "RESOURCE_DOES_NOT_EXIST", message);
-    expectError(await call("DELETE", "/registered-models/alias", { name, alias: "champion" }), 404, "RESOURCE_DOES_NOT_EXIST", message);
+    expectError(
+      await call("POST", "/registered-models/alias", { name, alias: "champion", version: "1" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      message,
+    );
+    expectError(
+      await call("DELETE", "/registered-models/alias", { name, alias: "champion" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      message,
+    );
     expectError(await getAlias(name, "champion"), 404, "RESOURCE_DOES_NOT_EXIST", message);
   });
 
@@ -607,7 +751,12 @@ describe("registered-models/alias", () => {
     await call("POST", "/registered-models/alias", { name, alias: "champion", version: "2" });
     await call("POST", "/registered-models/alias", { name, alias: "stable", version: "1" });
     await call("DELETE", "/model-versions/delete", { name, version: "2" });
-    expectError(await getAlias(name, "champion"), 400, "INVALID_PARAMETER_VALUE", "Registered model alias champion not found.");
+    expectError(
+      await getAlias(name, "champion"),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Registered model alias champion not found.",
+    );
     expect((await get(name)).body.registered_model.aliases).toEqual([{ alias: "stable", version: "1" }]);
   });
 });
@@ -615,7 +764,12 @@ describe("registered-models/alias", () => {
 describe("the same routes under /ajax-api/2.0/mlflow", () => {
   it("serves the registered-model lifecycle as /api does", async () => {
     const name = uniqueName("ajax");
-    const created = await call("POST", "/registered-models/create", { name, tags: [{ key: "ui", value: "yes" }] }, AJAX_API);
+    const created = await call(
+      "POST",
+      "/registered-models/create",
+      { name, tags: [{ key: "ui", value: "yes" }] },
+      AJAX_API,
+    );
     expect(created.status).toBe(200);
     expect(created.body.registered_model.name).toBe(name);
     expect((await get(name, AJAX_API)).body.registered_model.tags).toEqual([{ key: "ui", value: "yes" }]);
@@ -624,29 +778,58 @@ describe("the same routes under /ajax-api/2.0/mlflow", () => {
 
     const version = await call("POST", "/model-versions/create", { name, source: EXTERNAL_SOURCE }, AJAX_API);
     expect(version.body.model_version.version).toBe("1");
-    expect((await call("POST", "/registered-models/alias", { name, alias: "champion", version: "1" }, AJAX_API)).status).toBe(200);
+    expect(
+      (await call("POST", "/registered-models/alias", { name, alias: "champion", version: "1" }, AJAX_API)).status,
+    ).toBe(200);
     expect((await getAlias(name, "champion", AJAX_API)).body.model_version.version).toBe("1");
-    expect((await call("POST", "/model-versions/transition-stage", { name, version: "1", stage: "Staging" }, AJAX_API)).status).toBe(200);
+    expect(
+      (await call("POST", "/model-versions/transition-stage", { name, version: "1", stage: "Staging" }, AJAX_API))
+        .status,
+    ).toBe(200);
     const latest = await call("GET", "/registered-models/get-latest-versions", { name, stages: "Staging" }, AJAX_API);
     expect(latest.body.model_versions.map((v: Json) => v.version)).toEqual(["1"]);
     const search = await call("GET", "/registered-models/search", { filter: `name = '${name}'` }, AJAX_API);
     expect(search.body.registered_models.map((m: Json) => m.name)).toEqual([name]);
-    expect((await call("PATCH", "/registered-models/update", { name, description: "via ajax" }, AJAX_API)).body.registered_model.description).toBe("via ajax");
-    expect((await call("POST", "/registered-models/set-tag", { name, key: "k", value: "v" }, AJAX_API)).status).toBe(200);
+    expect(
+      (await call("PATCH", "/registered-models/update", { name, description: "via ajax" }, AJAX_API)).body
+        .registered_model.description,
+    ).toBe("via ajax");
+    expect((await call("POST", "/registered-models/set-tag", { name, key: "k", value: "v" }, AJAX_API)).status).toBe(
+      200,
+    );
     expect((await call("DELETE", "/registered-models/delete-tag", { name, key: "k" }, AJAX_API)).status).toBe(200);
     expect((await call("DELETE", "/registered-models/alias", { name, alias: "champion" }, AJAX_API)).status).toBe(200);
     const newName = uniqueName("ajax-renamed");
-    expect((await call("POST", "/registered-models/rename", { name, new_name: newName }, AJAX_API)).body.registered_model.name).toBe(newName);
-    expect(await call("DELETE", "/registered-models/delete", { name: newName }, AJAX_API)).toEqual({ status: 200, body: {} });
+    expect(
+      (await call("POST", "/registered-models/rename", { name, new_name: newName }, AJAX_API)).body.registered_model
+        .name,
+    ).toBe(newName);
+    expect(await call("DELETE", "/registered-models/delete", { name: newName }, AJAX_API)).toEqual({
+      status: 200,
+      body: {},
+    });
     expectError(await get(newName, API), 404, "RESOURCE_DOES_NOT_EXIST");
   });
 
   it("answers errors with the same codes as /api", async () => {
     const name = uniqueName("ajax-missing");
-    expectError(await get(name, AJAX_API), 404, "RESOURCE_DOES_NOT_EXIST", `Registered Model with name=${name} not found`);
+    expectError(
+      await get(name, AJAX_API),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Registered Model with name=${name} not found`,
+    );
     const existing = await createModel();
-    expectError(await call("POST", "/registered-models/create", { name: existing }, AJAX_API), 400, "RESOURCE_ALREADY_EXISTS");
-    expectError(await call("POST", "/registered-models/create", { name: "" }, AJAX_API), 400, "INVALID_PARAMETER_VALUE");
+    expectError(
+      await call("POST", "/registered-models/create", { name: existing }, AJAX_API),
+      400,
+      "RESOURCE_ALREADY_EXISTS",
+    );
+    expectError(
+      await call("POST", "/registered-models/create", { name: "" }, AJAX_API),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
     expectError(await call("GET", "/registered-models/nope", {}, AJAX_API), 404, "ENDPOINT_NOT_FOUND");
   });
 });

@@ -58,7 +58,8 @@ export class Substitutions {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.apply(v, k)]));
     }
     if (typeof value !== "string") return value;
-    if ((key === "experiment_id" || key === "experiment_ids") && this.experiments.has(value)) return this.experiments.get(value);
+    if ((key === "experiment_id" || key === "experiment_ids") && this.experiments.has(value))
+      return this.experiments.get(value);
     let out = value.replace(/^mlflow-artifacts:\/(\d+)(?=\/|$)/, (whole, id: string) =>
       this.experiments.has(id) ? `mlflow-artifacts:/${this.experiments.get(id)}` : whole,
     );
@@ -91,11 +92,18 @@ export interface ContractOptions {
  * Every field of `expected` must be in `actual`, equal (clock fields: same type). Extra fields are
  * fine, except (with `omittedMeansEmpty`) non-empty lists and page tokens where MLflow sent none.
  */
-export function contractProblems(expected: unknown, actual: unknown, path: string, problems: string[], options: ContractOptions): void {
+export function contractProblems(
+  expected: unknown,
+  actual: unknown,
+  path: string,
+  problems: string[],
+  options: ContractOptions,
+): void {
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return void problems.push(`${path}: expected a list, got ${JSON.stringify(actual)}`);
-    if (actual.length !== expected.length) problems.push(`${path}: expected ${expected.length} items, got ${actual.length}`);
-    expected.forEach((e, i) => contractProblems(e, actual[i], `${path}[${i}]`, problems, options));
+    if (actual.length !== expected.length)
+      problems.push(`${path}: expected ${expected.length} items, got ${actual.length}`);
+    for (const [i, e] of expected.entries()) contractProblems(e, actual[i], `${path}[${i}]`, problems, options);
     return;
   }
   if (expected && typeof expected === "object") {
@@ -113,11 +121,14 @@ export function contractProblems(expected: unknown, actual: unknown, path: strin
     if (options.omittedMeansEmpty) {
       for (const [k, a] of Object.entries(actual)) {
         if (k in expected) continue;
-        if (Array.isArray(a) && a.length > 0) problems.push(`${path}.${k}: expected none (MLflow omitted the list), got ${JSON.stringify(a)}`);
-        if (k === "next_page_token" && a) problems.push(`${path}.${k}: expected no further page, got ${JSON.stringify(a)}`);
+        if (Array.isArray(a) && a.length > 0)
+          problems.push(`${path}.${k}: expected none (MLflow omitted the list), got ${JSON.stringify(a)}`);
+        if (k === "next_page_token" && a)
+          problems.push(`${path}.${k}: expected no further page, got ${JSON.stringify(a)}`);
       }
     }
     return;
   }
-  if (actual !== expected) problems.push(`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  if (actual !== expected)
+    problems.push(`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }

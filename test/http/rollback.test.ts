@@ -1,10 +1,25 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createModel, createVersion, createVersionWith, expectError, MODELGATE_API, stagesOf, transitionTo, uniqueName } from "../helpers";
+import {
+  call,
+  createModel,
+  createVersion,
+  createVersionWith,
+  expectError,
+  MODELGATE_API,
+  stagesOf,
+  transitionTo,
+  uniqueName,
+} from "../helpers";
 import { outboxOf, modelIdOf, summary, eventRows } from "../events/helpers";
 
-const rollback = (params: Record<string, unknown>) => call("POST", "/registered-models/rollback", params, MODELGATE_API);
-const history = async (name: string) => (await call("GET", "/model-versions/transitions", { name }, MODELGATE_API)).body.transitions as Record<string, string>[];
+const rollback = (params: Record<string, unknown>) =>
+  call("POST", "/registered-models/rollback", params, MODELGATE_API);
+const history = async (name: string) =>
+  (await call("GET", "/model-versions/transitions", { name }, MODELGATE_API)).body.transitions as Record<
+    string,
+    string
+  >[];
 
 async function modelWith(versions: number): Promise<string> {
   const name = await createModel();
@@ -17,7 +32,9 @@ async function snapshot(name: string) {
   const id = await modelIdOf(name);
   const rows = async (sql: string) => (await env.DB.prepare(sql).bind(id).all()).results;
   return {
-    versions: await rows("SELECT version, current_stage, last_updated_time FROM model_versions WHERE model_id = ? ORDER BY version"),
+    versions: await rows(
+      "SELECT version, current_stage, last_updated_time FROM model_versions WHERE model_id = ? ORDER BY version",
+    ),
     history: await rows("SELECT * FROM stage_transitions WHERE model_id = ? ORDER BY id"),
     events: await outboxOf(id),
   };
@@ -47,8 +64,24 @@ describe("POST /api/2.0/modelgate/registered-models/rollback", () => {
 
     const events = (await eventRows(id)).slice(before);
     expect(summary(events)).toEqual([
-      ["model_version.stage_transitioned", 1, "Archived", "Production", { comment: "rollback to version 1: latency regression", reason: "rollback", archive_existing_versions: "false" }],
-      ["model_version.stage_transitioned", 2, "Production", "Archived", { comment: "Archived by the rollback to version 1", reason: "rollback", archived_by: "1" }],
+      [
+        "model_version.stage_transitioned",
+        1,
+        "Archived",
+        "Production",
+        {
+          comment: "rollback to version 1: latency regression",
+          reason: "rollback",
+          archive_existing_versions: "false",
+        },
+      ],
+      [
+        "model_version.stage_transitioned",
+        2,
+        "Production",
+        "Archived",
+        { comment: "Archived by the rollback to version 1", reason: "rollback", archived_by: "1" },
+      ],
     ]);
     expect(events.map((e) => e.sequence)).toEqual([before + 1, before + 2]);
     expect(events[0].timestamp).toBe(Number(rows[0].timestamp));
@@ -70,7 +103,12 @@ describe("POST /api/2.0/modelgate/registered-models/rollback", () => {
   it("refuses without an earlier Production version, and without any Production version, writing nothing", async () => {
     const name = await modelWith(2);
     const empty = await snapshot(name);
-    expectError(await rollback({ name }), 409, "RESOURCE_CONFLICT", `Model '${name}' has no version in Production, so there is nothing to roll back.`);
+    expectError(
+      await rollback({ name }),
+      409,
+      "RESOURCE_CONFLICT",
+      `Model '${name}' has no version in Production, so there is nothing to roll back.`,
+    );
     expect(await snapshot(name)).toEqual(empty);
 
     await transitionTo(name, "1", "Staging");
@@ -96,7 +134,11 @@ describe("POST /api/2.0/modelgate/registered-models/rollback", () => {
     const name = await modelWith(4);
     await transitionTo(name, "1", "Production");
     await transitionTo(name, "2", "Production");
-    const replies = await Promise.all([rollback({ name }), call("POST", "/model-versions/transition-stage", { name, version: "3", stage: "Production" }), rollback({ name })]);
+    const replies = await Promise.all([
+      rollback({ name }),
+      call("POST", "/model-versions/transition-stage", { name, version: "3", stage: "Production" }),
+      rollback({ name }),
+    ]);
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
     const stages = Object.values(await stagesOf(name, ["1", "2", "3", "4"]));
     expect(stages.filter((s) => s === "Production")).toHaveLength(1);
@@ -123,7 +165,12 @@ describe("POST /api/2.0/modelgate/registered-models/rollback with a target versi
     expect(res.status).toBe(200);
     expect(res.body.archived_version).toBe("3");
     expect(res.body.model_version).toMatchObject({ name, version: "1", current_stage: "Production", status: "READY" });
-    expect(await stagesOf(name, ["1", "2", "3", "4"])).toEqual({ "1": "Production", "2": "Archived", "3": "Archived", "4": "None" });
+    expect(await stagesOf(name, ["1", "2", "3", "4"])).toEqual({
+      "1": "Production",
+      "2": "Archived",
+      "3": "Archived",
+      "4": "None",
+    });
 
     const rows = (await history(name)).slice(0, 2);
     expect(rows.map((t) => [t.version, t.from_stage, t.to_stage, t.comment])).toEqual([
@@ -133,8 +180,24 @@ describe("POST /api/2.0/modelgate/registered-models/rollback with a target versi
     expect(rows[0].timestamp).toBe(rows[1].timestamp);
     const events = (await eventRows(id)).slice(before);
     expect(summary(events)).toEqual([
-      ["model_version.stage_transitioned", 1, "Archived", "Production", { comment: "rollback to version 1: v2 and v3 share the regression", reason: "rollback", archive_existing_versions: "false" }],
-      ["model_version.stage_transitioned", 3, "Production", "Archived", { comment: "Archived by the rollback to version 1", reason: "rollback", archived_by: "1" }],
+      [
+        "model_version.stage_transitioned",
+        1,
+        "Archived",
+        "Production",
+        {
+          comment: "rollback to version 1: v2 and v3 share the regression",
+          reason: "rollback",
+          archive_existing_versions: "false",
+        },
+      ],
+      [
+        "model_version.stage_transitioned",
+        3,
+        "Production",
+        "Archived",
+        { comment: "Archived by the rollback to version 1", reason: "rollback", archived_by: "1" },
+      ],
     ]);
     expect(events.map((e) => e.sequence)).toEqual([before + 1, before + 2]);
   });
@@ -153,7 +216,9 @@ describe("POST /api/2.0/modelgate/registered-models/rollback with a target versi
   it("refuses a version that is in Production now, never was, does not exist or is not READY, writing nothing", async () => {
     const name = await servedInTurn(2);
     await transitionTo(name, "3", "Staging");
-    const failed = await createVersionWith(name, { source: `mlflow-artifacts:/1/${uniqueName("run")}/artifacts/missing` });
+    const failed = await createVersionWith(name, {
+      source: `mlflow-artifacts:/1/${uniqueName("run")}/artifacts/missing`,
+    });
     expect([failed.version, failed.status]).toEqual(["4", "FAILED_REGISTRATION"]);
     const before = await snapshot(name);
 
@@ -169,7 +234,12 @@ describe("POST /api/2.0/modelgate/registered-models/rollback with a target versi
       "RESOURCE_CONFLICT",
       `Version 3 of '${name}' has never been in Production, so a rollback cannot restore it (a rollback goes back to an earlier Production version; promote a new one instead). Nothing was rolled back.`,
     );
-    expectError(await rollback({ name, version: "9" }), 404, "RESOURCE_DOES_NOT_EXIST", `Model Version (name=${name}, version=9) not found`);
+    expectError(
+      await rollback({ name, version: "9" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Model Version (name=${name}, version=9) not found`,
+    );
     expectError(
       await rollback({ name, version: "4" }),
       400,
@@ -185,7 +255,12 @@ describe("POST /api/2.0/modelgate/registered-models/rollback with a target versi
     const name = await servedInTurn(2);
     await transitionTo(name, "2", "Archived");
     const before = await snapshot(name);
-    expectError(await rollback({ name, version: "1" }), 409, "RESOURCE_CONFLICT", `Model '${name}' has no version in Production, so there is nothing to roll back.`);
+    expectError(
+      await rollback({ name, version: "1" }),
+      409,
+      "RESOURCE_CONFLICT",
+      `Model '${name}' has no version in Production, so there is nothing to roll back.`,
+    );
     expect(await snapshot(name)).toEqual(before);
   });
 

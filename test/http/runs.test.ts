@@ -1,6 +1,14 @@
 import { describe, expect, it, vi } from "vitest";
 import { call, rawCall, uniqueName, type Json } from "../helpers";
-import { createExperiment, createLoggedModel, createRun, expectMlflowError, getRun, ok, RUN_ID } from "../tracking-helpers";
+import {
+  createExperiment,
+  createLoggedModel,
+  createRun,
+  expectMlflowError,
+  getRun,
+  ok,
+  RUN_ID,
+} from "../tracking-helpers";
 
 // These tests talk to real D1 through the Worker; on a loaded machine a request can take a while.
 vi.setConfig({ testTimeout: 30_000 });
@@ -40,7 +48,11 @@ describe("runs/create and runs/get", () => {
 
   it("takes the name from the mlflow.runName tag, or makes one up, and defaults to the Default experiment", async () => {
     const fromTag = (await ok("POST", "/runs/create", { tags: [{ key: "mlflow.runName", value: "tagged" }] })).run;
-    expect(fromTag.info).toMatchObject({ run_name: "tagged", experiment_id: "0", artifact_uri: `mlflow-artifacts:/0/${fromTag.info.run_id}/artifacts` });
+    expect(fromTag.info).toMatchObject({
+      run_name: "tagged",
+      experiment_id: "0",
+      artifact_uri: `mlflow-artifacts:/0/${fromTag.info.run_id}/artifacts`,
+    });
     const unnamed = (await ok("POST", "/runs/create", { experiment_id: "0" })).run;
     expect(unnamed.info.run_name).toMatch(/^[a-z]+-[a-z]+-\d+$/);
     expect(unnamed.data.tags).toEqual([{ key: "mlflow.runName", value: unnamed.info.run_name }]);
@@ -48,14 +60,38 @@ describe("runs/create and runs/get", () => {
   });
 
   it("refuses a run_name that contradicts the mlflow.runName tag", async () => {
-    const res = await call("POST", "/runs/create", { experiment_id: "0", run_name: "a", tags: [{ key: "mlflow.runName", value: "b" }] });
-    expectMlflowError(res, 400, "INVALID_PARAMETER_VALUE", "Both 'run_name' argument and 'mlflow.runName' tag are specified");
+    const res = await call("POST", "/runs/create", {
+      experiment_id: "0",
+      run_name: "a",
+      tags: [{ key: "mlflow.runName", value: "b" }],
+    });
+    expectMlflowError(
+      res,
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Both 'run_name' argument and 'mlflow.runName' tag are specified",
+    );
   });
 
   it("answers unknown experiments and runs with RESOURCE_DOES_NOT_EXIST, a missing run_id with INVALID_PARAMETER_VALUE", async () => {
-    expectMlflowError(await call("POST", "/runs/create", { experiment_id: "77777777" }), 404, "RESOURCE_DOES_NOT_EXIST", "No Experiment with id=77777777 exists");
-    expectMlflowError(await call("GET", "/runs/get", { run_id: "0123456789abcdef0123456789abcdef" }), 404, "RESOURCE_DOES_NOT_EXIST", "Run with id=0123456789abcdef0123456789abcdef not found");
-    expectMlflowError(await call("GET", "/runs/get", {}), 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'run_id'");
+    expectMlflowError(
+      await call("POST", "/runs/create", { experiment_id: "77777777" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      "No Experiment with id=77777777 exists",
+    );
+    expectMlflowError(
+      await call("GET", "/runs/get", { run_id: "0123456789abcdef0123456789abcdef" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      "Run with id=0123456789abcdef0123456789abcdef not found",
+    );
+    expectMlflowError(
+      await call("GET", "/runs/get", {}),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Missing value for required parameter 'run_id'",
+    );
   });
 
   it("accepts run_uuid from older clients", async () => {
@@ -65,8 +101,18 @@ describe("runs/create and runs/get", () => {
 
   it("refuses bad tags at creation and creates nothing", async () => {
     const exp = await createExperiment();
-    expectMlflowError(await call("POST", "/runs/create", { experiment_id: exp, tags: [{ key: "bad\u0000key", value: "v" }] }), 400, "INVALID_PARAMETER_VALUE", "Invalid tag name");
-    expectMlflowError(await call("POST", "/runs/create", { experiment_id: exp, tags: [{ key: "k", value: "v".repeat(8001) }] }), 400, "INVALID_PARAMETER_VALUE", "exceeded length limit of 8000");
+    expectMlflowError(
+      await call("POST", "/runs/create", { experiment_id: exp, tags: [{ key: "bad\u0000key", value: "v" }] }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Invalid tag name",
+    );
+    expectMlflowError(
+      await call("POST", "/runs/create", { experiment_id: exp, tags: [{ key: "k", value: "v".repeat(8001) }] }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "exceeded length limit of 8000",
+    );
     expect(await ok("POST", "/runs/search", { experiment_ids: [exp], run_view_type: "ALL" })).toEqual({});
   });
 });
@@ -75,8 +121,18 @@ describe("runs/update, delete and restore", () => {
   it("finishes a run with an end time and answers the run_info", async () => {
     const run = await createRun("0");
     const end = now();
-    const { run_info } = await ok("POST", "/runs/update", { run_id: run.info.run_id, run_uuid: run.info.run_id, status: "FINISHED", end_time: end });
-    expect(run_info).toMatchObject({ run_id: run.info.run_id, status: "FINISHED", end_time: end, lifecycle_stage: "active" });
+    const { run_info } = await ok("POST", "/runs/update", {
+      run_id: run.info.run_id,
+      run_uuid: run.info.run_id,
+      status: "FINISHED",
+      end_time: end,
+    });
+    expect(run_info).toMatchObject({
+      run_id: run.info.run_id,
+      status: "FINISHED",
+      end_time: end,
+      lifecycle_stage: "active",
+    });
     expect((await getRun(run.info.run_id)).info.status).toBe("FINISHED");
   });
 
@@ -95,8 +151,17 @@ describe("runs/update, delete and restore", () => {
       expect((await ok("POST", "/runs/update", { run_id: run.info.run_id, status })).run_info.status).toBe(status);
     }
     expect((await ok("POST", "/runs/update", { run_id: run.info.run_id, status: 4 })).run_info.status).toBe("FAILED");
-    expectMlflowError(await call("POST", "/runs/update", { run_id: run.info.run_id, status: "DONE" }), 400, "INVALID_PARAMETER_VALUE", "DONE");
-    expectMlflowError(await call("POST", "/runs/update", { run_id: "f".repeat(32), status: "FINISHED" }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectMlflowError(
+      await call("POST", "/runs/update", { run_id: run.info.run_id, status: "DONE" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "DONE",
+    );
+    expectMlflowError(
+      await call("POST", "/runs/update", { run_id: "f".repeat(32), status: "FINISHED" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
   });
 
   it("deletes and restores a run; a deleted run can be read but takes no writes", async () => {
@@ -105,10 +170,30 @@ describe("runs/update, delete and restore", () => {
     expect(await ok("POST", "/runs/delete", { run_id: id })).toEqual({});
     expect((await getRun(id)).info.lifecycle_stage).toBe("deleted");
     const refused = /must be in the 'active' state. Current state is deleted/;
-    expectMlflowError(await call("POST", "/runs/log-metric", { run_id: id, key: "m", value: 1, timestamp: now() }), 400, "INVALID_PARAMETER_VALUE", refused);
-    expectMlflowError(await call("POST", "/runs/log-parameter", { run_id: id, key: "p", value: "1" }), 400, "INVALID_PARAMETER_VALUE", refused);
-    expectMlflowError(await call("POST", "/runs/set-tag", { run_id: id, key: "t", value: "1" }), 400, "INVALID_PARAMETER_VALUE", refused);
-    expectMlflowError(await call("POST", "/runs/update", { run_id: id, status: "FINISHED" }), 400, "INVALID_PARAMETER_VALUE", refused);
+    expectMlflowError(
+      await call("POST", "/runs/log-metric", { run_id: id, key: "m", value: 1, timestamp: now() }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      refused,
+    );
+    expectMlflowError(
+      await call("POST", "/runs/log-parameter", { run_id: id, key: "p", value: "1" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      refused,
+    );
+    expectMlflowError(
+      await call("POST", "/runs/set-tag", { run_id: id, key: "t", value: "1" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      refused,
+    );
+    expectMlflowError(
+      await call("POST", "/runs/update", { run_id: id, status: "FINISHED" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      refused,
+    );
     expect(await ok("POST", "/runs/restore", { run_id: id })).toEqual({});
     expect((await getRun(id)).info.lifecycle_stage).toBe("active");
     await ok("POST", "/runs/log-parameter", { run_id: id, key: "p", value: "1" });
@@ -148,7 +233,13 @@ describe("runs/log-metric and metrics/get-history", () => {
     let token: string | undefined;
     let pages = 0;
     do {
-      const page = await ok("GET", "/metrics/get-history", { run_id: id, run_uuid: id, metric_key: "acc", max_results: 3, ...(token ? { page_token: token } : {}) });
+      const page = await ok("GET", "/metrics/get-history", {
+        run_id: id,
+        run_uuid: id,
+        metric_key: "acc",
+        max_results: 3,
+        ...(token ? { page_token: token } : {}),
+      });
       seen.push(...page.metrics.map((m: Json) => m.step));
       token = page.next_page_token;
       pages++;
@@ -156,8 +247,17 @@ describe("runs/log-metric and metrics/get-history", () => {
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(pages).toBe(3);
     expect(await ok("GET", "/metrics/get-history", { run_id: id, metric_key: "never-logged" })).toEqual({});
-    expectMlflowError(await call("GET", "/metrics/get-history", { run_id: "a".repeat(32), metric_key: "acc" }), 404, "RESOURCE_DOES_NOT_EXIST");
-    expectMlflowError(await call("GET", "/metrics/get-history", { run_id: id }), 400, "INVALID_PARAMETER_VALUE", "metric_key");
+    expectMlflowError(
+      await call("GET", "/metrics/get-history", { run_id: "a".repeat(32), metric_key: "acc" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
+    expectMlflowError(
+      await call("GET", "/metrics/get-history", { run_id: id }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "metric_key",
+    );
   });
 
   it("carries NaN and infinities the way protobuf's JSON does", async () => {
@@ -178,11 +278,35 @@ describe("runs/log-metric and metrics/get-history", () => {
   it("refuses a missing timestamp, a non-numeric value and a bad key, writing nothing", async () => {
     const run = await createRun("0");
     const id = run.info.run_id;
-    expectMlflowError(await call("POST", "/runs/log-metric", { run_id: id, key: "m", value: 1 }), 400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'timestamp'");
-    expectMlflowError(await call("POST", "/runs/log-metric", { run_id: id, key: "m", value: "fast", timestamp: 1 }), 400, "INVALID_PARAMETER_VALUE", "Got invalid value fast for metric 'm'");
-    expectMlflowError(await call("POST", "/runs/log-metric", { run_id: id, key: "a//b", value: 1, timestamp: 1 }), 400, "INVALID_PARAMETER_VALUE", "Invalid metric name: 'a//b'");
-    expectMlflowError(await call("POST", "/runs/log-metric", { run_id: id, key: "m", value: 1, timestamp: -5 }), 400, "INVALID_PARAMETER_VALUE", "Timestamp must be a nonnegative");
-    expectMlflowError(await call("POST", "/runs/log-metric", { run_id: "b".repeat(32), key: "m", value: 1, timestamp: 1 }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectMlflowError(
+      await call("POST", "/runs/log-metric", { run_id: id, key: "m", value: 1 }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Missing value for required parameter 'timestamp'",
+    );
+    expectMlflowError(
+      await call("POST", "/runs/log-metric", { run_id: id, key: "m", value: "fast", timestamp: 1 }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Got invalid value fast for metric 'm'",
+    );
+    expectMlflowError(
+      await call("POST", "/runs/log-metric", { run_id: id, key: "a//b", value: 1, timestamp: 1 }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Invalid metric name: 'a//b'",
+    );
+    expectMlflowError(
+      await call("POST", "/runs/log-metric", { run_id: id, key: "m", value: 1, timestamp: -5 }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Timestamp must be a nonnegative",
+    );
+    expectMlflowError(
+      await call("POST", "/runs/log-metric", { run_id: "b".repeat(32), key: "m", value: 1, timestamp: 1 }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
     expect((await getRun(id)).data).toEqual({ tags: [{ key: "mlflow.runName", value: run.info.run_name }] });
   });
 });
@@ -207,25 +331,39 @@ describe("runs/log-parameter", () => {
     const run = await createRun("0");
     const id = run.info.run_id;
     const replies = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => call("POST", "/runs/log-parameter", { run_id: id, key: "seed", value: String(i) })),
+      Array.from({ length: 12 }, (_, i) =>
+        call("POST", "/runs/log-parameter", { run_id: id, key: "seed", value: String(i) }),
+      ),
     );
     const winners = replies.filter((r) => r.status === 200);
     expect(winners).toHaveLength(1);
-    for (const r of replies.filter((r) => r.status !== 200)) expectMlflowError(r, 400, "INVALID_PARAMETER_VALUE", "Changing param values is not allowed");
+    for (const r of replies.filter((r) => r.status !== 200))
+      expectMlflowError(r, 400, "INVALID_PARAMETER_VALUE", "Changing param values is not allowed");
     const winner = replies.findIndex((r) => r.status === 200);
     expect((await getRun(id)).data.params).toEqual([{ key: "seed", value: String(winner) }]);
   });
 
   it("refuses values over 6000 characters and keys over 250", async () => {
     const run = await createRun("0");
-    expectMlflowError(await call("POST", "/runs/log-parameter", { run_id: run.info.run_id, key: "p", value: "x".repeat(6001) }), 400, "INVALID_PARAMETER_VALUE", "exceeded length limit of 6000");
-    expectMlflowError(await call("POST", "/runs/log-parameter", { run_id: run.info.run_id, key: "k".repeat(251), value: "x" }), 400, "INVALID_PARAMETER_VALUE", "exceeded length limit of 250");
+    expectMlflowError(
+      await call("POST", "/runs/log-parameter", { run_id: run.info.run_id, key: "p", value: "x".repeat(6001) }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "exceeded length limit of 6000",
+    );
+    expectMlflowError(
+      await call("POST", "/runs/log-parameter", { run_id: run.info.run_id, key: "k".repeat(251), value: "x" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "exceeded length limit of 250",
+    );
     await ok("POST", "/runs/log-parameter", { run_id: run.info.run_id, key: "k".repeat(250), value: "x".repeat(6000) });
   });
 });
 
 describe("runs/log-batch", () => {
-  const metricList = (n: number, key = "m") => Array.from({ length: n }, (_, i) => ({ key: `${key}${i % 50}`, value: i, timestamp: 1000 + i, step: i }));
+  const metricList = (n: number, key = "m") =>
+    Array.from({ length: n }, (_, i) => ({ key: `${key}${i % 50}`, value: i, timestamp: 1000 + i, step: i }));
 
   it("writes 1000 metrics, 100 long params and 100 long tags in one request", async () => {
     const run = await createRun("0");
@@ -244,7 +382,12 @@ describe("runs/log-batch", () => {
     expect(got.data.params).toHaveLength(150);
     expect(got.data.tags).toHaveLength(151);
     expect(got.data.metrics).toHaveLength(100);
-    expect(got.data.metrics.find((m: Json) => m.key === "m49")).toEqual({ key: "m49", value: 899, timestamp: 1899, step: 899 });
+    expect(got.data.metrics.find((m: Json) => m.key === "m49")).toEqual({
+      key: "m49",
+      value: 899,
+      timestamp: 1899,
+      step: 899,
+    });
     const history = await ok("GET", "/metrics/get-history", { run_id: id, metric_key: "n7" });
     expect(history.metrics).toHaveLength(20);
     expect(got.data.params.find((p: Json) => p.key === "p7").value).toHaveLength(6000);
@@ -256,29 +399,63 @@ describe("runs/log-batch", () => {
     const id = run.info.run_id;
     const params = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `p${i}`, value: "v" }));
     const tags = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `t${i}`, value: "v" }));
-    expectMlflowError(await call("POST", "/runs/log-batch", { run_id: id, metrics: metricList(1001) }), 400, "INVALID_PARAMETER_VALUE", "at most 1000 metrics. Got 1001 metrics");
-    expectMlflowError(await call("POST", "/runs/log-batch", { run_id: id, params: params(101) }), 400, "INVALID_PARAMETER_VALUE", "at most 100 params. Got 101 params");
-    expectMlflowError(await call("POST", "/runs/log-batch", { run_id: id, tags: tags(101) }), 400, "INVALID_PARAMETER_VALUE", "at most 100 tags. Got 101 tags");
     expectMlflowError(
-      await call("POST", "/runs/log-batch", { run_id: id, metrics: metricList(901), params: params(50), tags: tags(50) }),
+      await call("POST", "/runs/log-batch", { run_id: id, metrics: metricList(1001) }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "at most 1000 metrics. Got 1001 metrics",
+    );
+    expectMlflowError(
+      await call("POST", "/runs/log-batch", { run_id: id, params: params(101) }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "at most 100 params. Got 101 params",
+    );
+    expectMlflowError(
+      await call("POST", "/runs/log-batch", { run_id: id, tags: tags(101) }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "at most 100 tags. Got 101 tags",
+    );
+    expectMlflowError(
+      await call("POST", "/runs/log-batch", {
+        run_id: id,
+        metrics: metricList(901),
+        params: params(50),
+        tags: tags(50),
+      }),
       400,
       "INVALID_PARAMETER_VALUE",
       "at most 1000 metrics, params, and tags. Got 1001",
     );
     expectMlflowError(
-      await call("POST", "/runs/log-batch", { run_id: id, metrics: metricList(3), params: [{ key: "p", value: "x".repeat(6001) }] }),
+      await call("POST", "/runs/log-batch", {
+        run_id: id,
+        metrics: metricList(3),
+        params: [{ key: "p", value: "x".repeat(6001) }],
+      }),
       400,
       "INVALID_PARAMETER_VALUE",
       "exceeded length limit of 6000",
     );
     expectMlflowError(
-      await call("POST", "/runs/log-batch", { run_id: id, metrics: metricList(3), tags: [{ key: "t", value: "x".repeat(8001) }] }),
+      await call("POST", "/runs/log-batch", {
+        run_id: id,
+        metrics: metricList(3),
+        tags: [{ key: "t", value: "x".repeat(8001) }],
+      }),
       400,
       "INVALID_PARAMETER_VALUE",
       "exceeded length limit of 8000",
     );
     expectMlflowError(
-      await call("POST", "/runs/log-batch", { run_id: id, params: [{ key: "p", value: "1" }, { key: "p", value: "1" }] }),
+      await call("POST", "/runs/log-batch", {
+        run_id: id,
+        params: [
+          { key: "p", value: "1" },
+          { key: "p", value: "1" },
+        ],
+      }),
       400,
       "INVALID_PARAMETER_VALUE",
       "Duplicate parameter keys have been submitted",
@@ -306,7 +483,13 @@ describe("runs/log-batch", () => {
     expect(got.data.metrics).toBeUndefined();
     expect(got.data.tags).toEqual([{ key: "mlflow.runName", value: run.info.run_name }]);
     // The same value again is fine, alongside new data.
-    await ok("POST", "/runs/log-batch", { run_id: id, params: [{ key: "lr", value: "0.1" }, { key: "epochs", value: "3" }] });
+    await ok("POST", "/runs/log-batch", {
+      run_id: id,
+      params: [
+        { key: "lr", value: "0.1" },
+        { key: "epochs", value: "3" },
+      ],
+    });
     expect((await getRun(id)).data.params).toEqual([
       { key: "lr", value: "0.1" },
       { key: "epochs", value: "3" },
@@ -315,7 +498,10 @@ describe("runs/log-batch", () => {
 
   it("renames the run when the batch sets mlflow.runName", async () => {
     const run = await createRun("0");
-    await ok("POST", "/runs/log-batch", { run_id: run.info.run_id, tags: [{ key: "mlflow.runName", value: "renamed" }] });
+    await ok("POST", "/runs/log-batch", {
+      run_id: run.info.run_id,
+      tags: [{ key: "mlflow.runName", value: "renamed" }],
+    });
     expect((await getRun(run.info.run_id)).info.run_name).toBe("renamed");
   });
 
@@ -325,16 +511,48 @@ describe("runs/log-batch", () => {
     const model = await createLoggedModel(exp, { source_run_id: run.info.run_id });
     await ok("POST", "/runs/log-batch", {
       run_id: run.info.run_id,
-      metrics: [{ key: "rmse", value: 1.5, timestamp: 10, step: 0, model_id: model.info.model_id, dataset_name: "test", dataset_digest: "abc" }],
+      metrics: [
+        {
+          key: "rmse",
+          value: 1.5,
+          timestamp: 10,
+          step: 0,
+          model_id: model.info.model_id,
+          dataset_name: "test",
+          dataset_digest: "abc",
+        },
+      ],
     });
     const got = (await ok("GET", `/logged-models/${model.info.model_id}`)).model;
     expect(got.data.metrics).toEqual([
-      { key: "rmse", value: 1.5, timestamp: 10, step: 0, dataset_name: "test", dataset_digest: "abc", model_id: model.info.model_id, run_id: run.info.run_id },
+      {
+        key: "rmse",
+        value: 1.5,
+        timestamp: 10,
+        step: 0,
+        dataset_name: "test",
+        dataset_digest: "abc",
+        model_id: model.info.model_id,
+        run_id: run.info.run_id,
+      },
     ]);
     const history = await ok("GET", "/metrics/get-history", { run_id: run.info.run_id, metric_key: "rmse" });
-    expect(history.metrics).toEqual([{ key: "rmse", value: 1.5, timestamp: 10, step: 0, dataset_name: "test", dataset_digest: "abc", model_id: model.info.model_id }]);
+    expect(history.metrics).toEqual([
+      {
+        key: "rmse",
+        value: 1.5,
+        timestamp: 10,
+        step: 0,
+        dataset_name: "test",
+        dataset_digest: "abc",
+        model_id: model.info.model_id,
+      },
+    ]);
     expectMlflowError(
-      await call("POST", "/runs/log-batch", { run_id: run.info.run_id, metrics: [{ key: "x", value: 1, timestamp: 1, model_id: "m-00000000000000000000000000000000" }] }),
+      await call("POST", "/runs/log-batch", {
+        run_id: run.info.run_id,
+        metrics: [{ key: "x", value: 1, timestamp: 1, model_id: "m-00000000000000000000000000000000" }],
+      }),
       404,
       "RESOURCE_DOES_NOT_EXIST",
     );
@@ -357,8 +575,18 @@ describe("runs/set-tag and runs/delete-tag", () => {
     await ok("POST", "/runs/delete-tag", { run_id: id, key: "stage" });
     got = await getRun(id);
     expect(got.data.tags).toEqual([{ key: "mlflow.runName", value: "new-name" }]);
-    expectMlflowError(await call("POST", "/runs/delete-tag", { run_id: id, key: "stage" }), 404, "RESOURCE_DOES_NOT_EXIST", `No tag with name: stage in run with id ${id}`);
-    expectMlflowError(await call("POST", "/runs/set-tag", { run_id: id, key: "stage" }), 400, "INVALID_PARAMETER_VALUE", "'value'");
+    expectMlflowError(
+      await call("POST", "/runs/delete-tag", { run_id: id, key: "stage" }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `No tag with name: stage in run with id ${id}`,
+    );
+    expectMlflowError(
+      await call("POST", "/runs/set-tag", { run_id: id, key: "stage" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "'value'",
+    );
   });
 });
 
@@ -388,25 +616,48 @@ describe("runs/log-model (MLflow 2)", () => {
   it("keeps every one of concurrent log-model calls", async () => {
     const run = await createRun("0");
     const id = run.info.run_id;
-    await Promise.all(Array.from({ length: 8 }, (_, i) => ok("POST", "/runs/log-model", { run_id: id, model_json: model(id, `m${i}`) })));
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        ok("POST", "/runs/log-model", { run_id: id, model_json: model(id, `m${i}`) }),
+      ),
+    );
     const tag = (await getRun(id)).data.tags.find((t: Json) => t.key === "mlflow.log-model.history");
-    expect(JSON.parse(tag.value).map((m: Json) => m.artifact_path).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `m${i}`));
+    expect(
+      JSON.parse(tag.value)
+        .map((m: Json) => m.artifact_path)
+        .sort(),
+    ).toEqual(Array.from({ length: 8 }, (_, i) => `m${i}`));
   });
 
   it("refuses a model that would grow the history past 1,000,000 characters, keeping what was logged", async () => {
     const run = await createRun("0");
     const id = run.info.run_id;
     const big = (path: string) =>
-      JSON.stringify({ run_id: id, artifact_path: path, utc_time_created: "t", flavors: { python_function: { blob: "x".repeat(600_000) } } });
+      JSON.stringify({
+        run_id: id,
+        artifact_path: path,
+        utc_time_created: "t",
+        flavors: { python_function: { blob: "x".repeat(600_000) } },
+      });
     await ok("POST", "/runs/log-model", { run_id: id, model_json: big("first") });
-    expectMlflowError(await call("POST", "/runs/log-model", { run_id: id, model_json: big("second") }), 400, "INVALID_PARAMETER_VALUE", "would exceed 1000000");
+    expectMlflowError(
+      await call("POST", "/runs/log-model", { run_id: id, model_json: big("second") }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "would exceed 1000000",
+    );
     const tag = (await getRun(id)).data.tags.find((t: Json) => t.key === "mlflow.log-model.history");
     expect(JSON.parse(tag.value).map((m: Json) => m.artifact_path)).toEqual(["first"]);
   });
 
   it("refuses malformed model JSON and models missing mandatory fields", async () => {
     const run = await createRun("0");
-    expectMlflowError(await call("POST", "/runs/log-model", { run_id: run.info.run_id, model_json: "{not json" }), 400, "INVALID_PARAMETER_VALUE", "Malformed model info");
+    expectMlflowError(
+      await call("POST", "/runs/log-model", { run_id: run.info.run_id, model_json: "{not json" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Malformed model info",
+    );
     expectMlflowError(
       await call("POST", "/runs/log-model", { run_id: run.info.run_id, model_json: JSON.stringify({ run_id: "x" }) }),
       400,
@@ -422,7 +673,14 @@ describe("runs/log-inputs and runs/outputs", () => {
     const exp = await createExperiment();
     const run = await createRun(exp);
     const model = await createLoggedModel(exp);
-    const dataset = { name: "houses", digest: "d1", source_type: "local", source: "{\"uri\": \"/data\"}", schema: "{}", profile: "{\"rows\": 3}" };
+    const dataset = {
+      name: "houses",
+      digest: "d1",
+      source_type: "local",
+      source: '{"uri": "/data"}',
+      schema: "{}",
+      profile: '{"rows": 3}',
+    };
     await ok("POST", "/runs/log-inputs", {
       run_id: run.info.run_id,
       datasets: [
@@ -437,7 +695,10 @@ describe("runs/log-inputs and runs/outputs", () => {
       model_inputs: [{ model_id: model.info.model_id }],
     });
     expectMlflowError(
-      await call("POST", "/runs/log-inputs", { run_id: run.info.run_id, datasets: [{ dataset: { name: "x", digest: "y", source_type: "local" } }] }),
+      await call("POST", "/runs/log-inputs", {
+        run_id: run.info.run_id,
+        datasets: [{ dataset: { name: "x", digest: "y", source_type: "local" } }],
+      }),
       400,
       "INVALID_PARAMETER_VALUE",
       "source",
@@ -446,7 +707,14 @@ describe("runs/log-inputs and runs/outputs", () => {
 
   it("stores large dataset schemas and profiles, and refuses a dataset input over Modelgate's row size", async () => {
     const run = await createRun("0");
-    const big = { name: "big", digest: "d", source_type: "local", source: "s", schema: "s".repeat(1_000_000), profile: "p".repeat(850_000) };
+    const big = {
+      name: "big",
+      digest: "d",
+      source_type: "local",
+      source: "s",
+      schema: "s".repeat(1_000_000),
+      profile: "p".repeat(850_000),
+    };
     await ok("POST", "/runs/log-inputs", { run_id: run.info.run_id, datasets: [{ dataset: big }] });
     expect((await getRun(run.info.run_id)).inputs.dataset_inputs[0].dataset).toEqual(big);
     const tooBig = { ...big, name: "too-big", schema: "é".repeat(1_000_000) };
@@ -461,7 +729,10 @@ describe("runs/log-inputs and runs/outputs", () => {
 
   it("logs many dataset inputs in one request", async () => {
     const run = await createRun("0");
-    const datasets = Array.from({ length: 40 }, (_, i) => ({ tags: [{ key: "mlflow.data.context", value: "train" }], dataset: { name: `d${i}`, digest: `${i}`, source_type: "local", source: "s" } }));
+    const datasets = Array.from({ length: 40 }, (_, i) => ({
+      tags: [{ key: "mlflow.data.context", value: "train" }],
+      dataset: { name: `d${i}`, digest: `${i}`, source_type: "local", source: "s" },
+    }));
     await ok("POST", "/runs/log-inputs", { run_id: run.info.run_id, datasets });
     const inputs = (await getRun(run.info.run_id)).inputs.dataset_inputs;
     expect(inputs.map((d: Json) => d.dataset.name)).toEqual(datasets.map((d) => d.dataset.name));
@@ -471,10 +742,18 @@ describe("runs/log-inputs and runs/outputs", () => {
     const exp = await createExperiment();
     const run = await createRun(exp);
     const model = await createLoggedModel(exp, { source_run_id: run.info.run_id });
-    await ok("POST", "/runs/outputs", { run_id: run.info.run_id, models: [{ model_id: model.info.model_id, step: 3 }] });
-    expect((await getRun(run.info.run_id)).outputs).toEqual({ model_outputs: [{ model_id: model.info.model_id, step: 3 }] });
+    await ok("POST", "/runs/outputs", {
+      run_id: run.info.run_id,
+      models: [{ model_id: model.info.model_id, step: 3 }],
+    });
+    expect((await getRun(run.info.run_id)).outputs).toEqual({
+      model_outputs: [{ model_id: model.info.model_id, step: 3 }],
+    });
     expectMlflowError(
-      await call("POST", "/runs/outputs", { run_id: run.info.run_id, models: [{ model_id: "m-ffffffffffffffffffffffffffffffff", step: 0 }] }),
+      await call("POST", "/runs/outputs", {
+        run_id: run.info.run_id,
+        models: [{ model_id: "m-ffffffffffffffffffffffffffffffff", step: 0 }],
+      }),
       404,
       "RESOURCE_DOES_NOT_EXIST",
       "Logged model with ID 'm-ffffffffffffffffffffffffffffffff' not found.",
@@ -488,7 +767,11 @@ describe("artifacts/list", () => {
     const exp = await createExperiment();
     const run = await createRun(exp);
     const base = `http://modelgate.test/api/2.0/mlflow-artifacts/artifacts/${exp}/${run.info.run_id}/artifacts`;
-    for (const [file, body] of [["model/MLmodel", "flavors: {}"], ["model/data/weights.bin", "0123456789"], ["notes.txt", "hi"]]) {
+    for (const [file, body] of [
+      ["model/MLmodel", "flavors: {}"],
+      ["model/data/weights.bin", "0123456789"],
+      ["notes.txt", "hi"],
+    ]) {
       const res = await rawCall("PUT", `${base}/${file}`, body, { "content-type": "application/octet-stream" });
       expect(res.status).toBe(200);
     }
@@ -505,8 +788,15 @@ describe("artifacts/list", () => {
       { path: "model/MLmodel", is_dir: false, file_size: 11 },
       { path: "model/data", is_dir: true },
     ]);
-    expect(await ok("GET", "/artifacts/list", { run_id: run.info.run_id, path: "nothing/here" })).toEqual({ root_uri: run.info.artifact_uri });
-    expectMlflowError(await call("GET", "/artifacts/list", { run_id: run.info.run_id, path: "../other" }), 400, "INVALID_PARAMETER_VALUE", "Invalid artifact path");
+    expect(await ok("GET", "/artifacts/list", { run_id: run.info.run_id, path: "nothing/here" })).toEqual({
+      root_uri: run.info.artifact_uri,
+    });
+    expectMlflowError(
+      await call("GET", "/artifacts/list", { run_id: run.info.run_id, path: "../other" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "Invalid artifact path",
+    );
     expectMlflowError(await call("GET", "/artifacts/list", { run_id: "d".repeat(32) }), 404, "RESOURCE_DOES_NOT_EXIST");
   });
 
@@ -514,7 +804,9 @@ describe("artifacts/list", () => {
     const exp = await createExperiment({ artifact_location: "s3://elsewhere/exp" });
     const run = await createRun(exp);
     expect(run.info.artifact_uri).toBe(`s3://elsewhere/exp/${run.info.run_id}/artifacts`);
-    expect(await ok("GET", "/artifacts/list", { run_id: run.info.run_id })).toEqual({ root_uri: run.info.artifact_uri });
+    expect(await ok("GET", "/artifacts/list", { run_id: run.info.run_id })).toEqual({
+      root_uri: run.info.artifact_uri,
+    });
   });
 });
 
@@ -531,7 +823,8 @@ describe("runs/search", { timeout: 60_000 }, () => {
           params: [{ key: "model", value: i % 2 ? "tree" : "linear" }],
           tags: [{ key: "team", value: i % 3 === 0 ? "search" : "ads" }],
         });
-        if (i % 4 === 0) await ok("POST", "/runs/update", { run_id: run.info.run_id, status: "FINISHED", end_time: 2_000_000 });
+        if (i % 4 === 0)
+          await ok("POST", "/runs/update", { run_id: run.info.run_id, status: "FINISHED", end_time: 2_000_000 });
         return run;
       }),
     );
@@ -541,12 +834,16 @@ describe("runs/search", { timeout: 60_000 }, () => {
 
   it("filters on metrics, params, tags and attributes joined by AND", async () => {
     const { exp } = await seeded(10);
-    const search = async (filter: string) => names(await ok("POST", "/runs/search", { experiment_ids: [exp], filter, order_by: ["attributes.run_name ASC"] }));
+    const search = async (filter: string) =>
+      names(await ok("POST", "/runs/search", { experiment_ids: [exp], filter, order_by: ["attributes.run_name ASC"] }));
     expect(await search("metrics.rmse > 0.25")).toEqual(["run-3", "run-4", "run-8", "run-9"]);
     expect(await search("params.model = 'tree'")).toEqual(["run-1", "run-3", "run-5", "run-7", "run-9"]);
     expect(await search("tags.team = 'search'")).toEqual(["run-0", "run-3", "run-6", "run-9"]);
     expect(await search("attributes.status = 'FINISHED'")).toEqual(["run-0", "run-4", "run-8"]);
-    expect(await search("metrics.rmse > 0.25 AND params.model = 'tree' AND tags.team = 'search'")).toEqual(["run-3", "run-9"]);
+    expect(await search("metrics.rmse > 0.25 AND params.model = 'tree' AND tags.team = 'search'")).toEqual([
+      "run-3",
+      "run-9",
+    ]);
     expect(await search("attributes.run_name LIKE 'run-1%'")).toEqual(["run-1"]);
     expect(await search("attributes.run_name ILIKE 'RUN-2'")).toEqual(["run-2"]);
     expect(await search("params.model != 'tree' and metrics.rmse <= 0")).toEqual(["run-0"]);
@@ -556,23 +853,42 @@ describe("runs/search", { timeout: 60_000 }, () => {
   it("filters on run ids with IN and on start_time", async () => {
     const { exp, runs } = await seeded(4);
     const ids = [runs[1].info.run_id, runs[2].info.run_id];
-    const body = await ok("POST", "/runs/search", { experiment_ids: [exp], filter: `attributes.run_id IN ('${ids[0]}', '${ids[1]}')` });
+    const body = await ok("POST", "/runs/search", {
+      experiment_ids: [exp],
+      filter: `attributes.run_id IN ('${ids[0]}', '${ids[1]}')`,
+    });
     expect(body.runs.map((r: Json) => r.info.run_id).sort()).toEqual([...ids].sort());
-    const late = await ok("POST", "/runs/search", { experiment_ids: [exp], filter: "attributes.start_time >= 1000020", order_by: ["attributes.start_time ASC"] });
+    const late = await ok("POST", "/runs/search", {
+      experiment_ids: [exp],
+      filter: "attributes.start_time >= 1000020",
+      order_by: ["attributes.start_time ASC"],
+    });
     expect(names(late)).toEqual(["run-2", "run-3"]);
   });
 
   it("orders by metrics, params and attributes, runs without the metric last", async () => {
     const { exp, runs } = await seeded(5);
     const extra = await createRun(exp, { run_name: "no-metrics", start_time: 5 });
-    const asc = names(await ok("POST", "/runs/search", { experiment_ids: [exp], order_by: ["metrics.rmse ASC", "attributes.run_name DESC"] }));
+    const asc = names(
+      await ok("POST", "/runs/search", {
+        experiment_ids: [exp],
+        order_by: ["metrics.rmse ASC", "attributes.run_name DESC"],
+      }),
+    );
     expect(asc).toEqual(["run-0", "run-1", "run-2", "run-3", "run-4", "no-metrics"]);
     const desc = names(await ok("POST", "/runs/search", { experiment_ids: [exp], order_by: ["metrics.rmse DESC"] }));
     expect(desc).toEqual(["run-4", "run-3", "run-2", "run-1", "run-0", "no-metrics"]);
-    const byParam = names(await ok("POST", "/runs/search", { experiment_ids: [exp], order_by: ["params.model ASC", "attributes.run_name ASC"] }));
+    const byParam = names(
+      await ok("POST", "/runs/search", {
+        experiment_ids: [exp],
+        order_by: ["params.model ASC", "attributes.run_name ASC"],
+      }),
+    );
     expect(byParam).toEqual(["run-0", "run-2", "run-4", "run-1", "run-3", "no-metrics"]);
     // Default order: newest start_time first.
-    const byDefault = (await ok("POST", "/runs/search", { experiment_ids: [exp] })).runs.map((r: Json) => r.info.start_time);
+    const byDefault = (await ok("POST", "/runs/search", { experiment_ids: [exp] })).runs.map(
+      (r: Json) => r.info.start_time,
+    );
     expect(byDefault).toEqual([...byDefault].sort((a, b) => b - a));
     expect(runs).toHaveLength(5);
     expect(extra.info.run_name).toBe("no-metrics");
@@ -580,11 +896,21 @@ describe("runs/search", { timeout: 60_000 }, () => {
 
   it("pages through every run exactly once, also with ties in the sort key", async () => {
     const { exp, runs } = await seeded(23);
-    for (const order_by of [[], ["metrics.rmse ASC"], ["attributes.start_time DESC"], ["params.model DESC", "tags.team ASC"]]) {
+    for (const order_by of [
+      [],
+      ["metrics.rmse ASC"],
+      ["attributes.start_time DESC"],
+      ["params.model DESC", "tags.team ASC"],
+    ]) {
       const seen: string[] = [];
       let token: string | undefined;
       do {
-        const page = await ok("POST", "/runs/search", { experiment_ids: [exp], max_results: 4, order_by, page_token: token });
+        const page = await ok("POST", "/runs/search", {
+          experiment_ids: [exp],
+          max_results: 4,
+          order_by,
+          page_token: token,
+        });
         expect(page.runs.length).toBeLessThanOrEqual(4);
         seen.push(...page.runs.map((r: Json) => r.info.run_id));
         token = page.next_page_token;
@@ -616,16 +942,34 @@ describe("runs/search", { timeout: 60_000 }, () => {
       i % 3 === 0 ? `metrics.rmse >= ${-i}` : i % 3 === 1 ? `params.model LIKE '%'` : `tags.team != 'nobody${i}'`,
     );
     const order_by = Array.from({ length: 10 }, (_, i) => (i % 2 ? `params.p${i} DESC` : `metrics.m${i} ASC`));
-    const body = await ok("POST", "/runs/search", { experiment_ids: [exp], filter: conditions.join(" AND "), order_by });
+    const body = await ok("POST", "/runs/search", {
+      experiment_ids: [exp],
+      filter: conditions.join(" AND "),
+      order_by,
+    });
     expect(body.runs).toHaveLength(3);
-    const tooMany = await call("POST", "/runs/search", { experiment_ids: [exp], filter: [...conditions, "metrics.rmse > 0"].join(" AND ") });
+    const tooMany = await call("POST", "/runs/search", {
+      experiment_ids: [exp],
+      filter: [...conditions, "metrics.rmse > 0"].join(" AND "),
+    });
     expectMlflowError(tooMany, 400, "INVALID_PARAMETER_VALUE", "at most 20 conditions");
-    expectMlflowError(await call("POST", "/runs/search", { experiment_ids: [exp], order_by: [...order_by, "metrics.x"] }), 400, "INVALID_PARAMETER_VALUE", "at most 10 clauses");
+    expectMlflowError(
+      await call("POST", "/runs/search", { experiment_ids: [exp], order_by: [...order_by, "metrics.x"] }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      "at most 10 clauses",
+    );
   });
 
   it("refuses unsupported filters naming the part, and bad paging parameters", async () => {
     const exp = await createExperiment();
-    const bad = async (body: Json, part: string | RegExp) => expectMlflowError(await call("POST", "/runs/search", { experiment_ids: [exp], ...body }), 400, "INVALID_PARAMETER_VALUE", part);
+    const bad = async (body: Json, part: string | RegExp) =>
+      expectMlflowError(
+        await call("POST", "/runs/search", { experiment_ids: [exp], ...body }),
+        400,
+        "INVALID_PARAMETER_VALUE",
+        part,
+      );
     await bad({ filter: "metrics.rmse > 'high'" }, "metrics.rmse");
     await bad({ filter: "params.alpha > '1'" }, "params.alpha");
     await bad({ filter: "attributes.colour = 'red'" }, "attributes.colour");

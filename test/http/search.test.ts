@@ -1,5 +1,14 @@
 import { describe, expect, it, vi } from "vitest";
-import { call, createModel, createModelWith, createVersionWith, expectError, sleep, uniqueName, type Json } from "../helpers";
+import {
+  call,
+  createModel,
+  createModelWith,
+  createVersionWith,
+  expectError,
+  sleep,
+  uniqueName,
+  type Json,
+} from "../helpers";
 
 // Each test drives the Worker through many real D1 and Durable Object round trips.
 vi.setConfig({ testTimeout: 30_000 });
@@ -63,7 +72,10 @@ describe("registered-models/search filters", () => {
     expect(modelNames(await searchModels({ filter: `name LIKE '${prefix}-A%'` }))).toEqual([upper]);
     expect(modelNames(await searchModels({ filter: `name LIKE '${prefix}-a%'` }))).toEqual([lower]);
     expect(modelNames(await searchModels({ filter: `name LIKE '${prefix.toUpperCase()}-%'` }))).toEqual([]);
-    expect(modelNames(await searchModels({ filter: `name ILIKE '${prefix.toUpperCase()}-ALPHA'` }))).toEqual([upper, lower]);
+    expect(modelNames(await searchModels({ filter: `name ILIKE '${prefix.toUpperCase()}-ALPHA'` }))).toEqual([
+      upper,
+      lower,
+    ]);
     expect(modelNames(await searchModels({ filter: `name ILIKE '${prefix}-a%'` }))).toEqual([upper, lower]);
   });
 
@@ -78,13 +90,31 @@ describe("registered-models/search filters", () => {
     const prefix = uniqueName("srch-ne");
     const [a, b, c] = await modelsUnder(prefix, ["a", "b", "c"]);
     expect(modelNames(await searchModels({ filter: `name LIKE '${prefix}-%' AND name != '${b}'` }))).toEqual([a, c]);
-    expect(modelNames(await searchModels({ filter: `name LIKE '${prefix}-%' and name != '${a}' AND name != '${c}'` }))).toEqual([b]);
+    expect(
+      modelNames(await searchModels({ filter: `name LIKE '${prefix}-%' and name != '${a}' AND name != '${c}'` })),
+    ).toEqual([b]);
   });
 
   it("filters on tags: = with a backticked key containing spaces, !=, LIKE and ILIKE", async () => {
     const prefix = uniqueName("srch-tags");
-    const pricing = (await createModelWith({ name: `${prefix}-pricing`, tags: [{ key: "team", value: "pricing" }, { key: "key with space", value: "v1" }] })).name;
-    const search = (await createModelWith({ name: `${prefix}-search`, tags: [{ key: "team", value: "Search" }, { key: "key with space", value: "v2" }] })).name;
+    const pricing = (
+      await createModelWith({
+        name: `${prefix}-pricing`,
+        tags: [
+          { key: "team", value: "pricing" },
+          { key: "key with space", value: "v1" },
+        ],
+      })
+    ).name;
+    const search = (
+      await createModelWith({
+        name: `${prefix}-search`,
+        tags: [
+          { key: "team", value: "Search" },
+          { key: "key with space", value: "v2" },
+        ],
+      })
+    ).name;
     const untagged = await createModel(`${prefix}-untagged`);
     const within = (filter: string) => searchModels({ filter: `name LIKE '${prefix}-%' AND ${filter}` });
 
@@ -101,15 +131,41 @@ describe("registered-models/search filters", () => {
 
   it("combines several conditions with AND", async () => {
     const prefix = uniqueName("srch-and");
-    const a = (await createModelWith({ name: `${prefix}-a`, tags: [{ key: "team", value: "x" }, { key: "tier", value: "gold" }] })).name;
-    await createModelWith({ name: `${prefix}-b`, tags: [{ key: "team", value: "x" }, { key: "tier", value: "silver" }] });
-    await createModelWith({ name: `${prefix}-c`, tags: [{ key: "team", value: "y" }, { key: "tier", value: "gold" }] });
-    const res = await searchModels({ filter: `name ILIKE '${prefix}-%' AND tags.team = 'x' AND tags.tier = 'gold' AND name != 'other'` });
+    const a = (
+      await createModelWith({
+        name: `${prefix}-a`,
+        tags: [
+          { key: "team", value: "x" },
+          { key: "tier", value: "gold" },
+        ],
+      })
+    ).name;
+    await createModelWith({
+      name: `${prefix}-b`,
+      tags: [
+        { key: "team", value: "x" },
+        { key: "tier", value: "silver" },
+      ],
+    });
+    await createModelWith({
+      name: `${prefix}-c`,
+      tags: [
+        { key: "team", value: "y" },
+        { key: "tier", value: "gold" },
+      ],
+    });
+    const res = await searchModels({
+      filter: `name ILIKE '${prefix}-%' AND tags.team = 'x' AND tags.tier = 'gold' AND name != 'other'`,
+    });
     expect(modelNames(res)).toEqual([a]);
   });
 
   it("answers each model as registered-models/get does, with tags, aliases and latest versions", async () => {
-    const name = await createModelWith({ name: uniqueName("srch-shape"), description: "d", tags: [{ key: "team", value: "pricing" }] }).then((m) => m.name);
+    const name = await createModelWith({
+      name: uniqueName("srch-shape"),
+      description: "d",
+      tags: [{ key: "team", value: "pricing" }],
+    }).then((m) => m.name);
     await createVersionWith(name, { run_id: "shaperun" });
     await createVersionWith(name, { tags: [{ key: "k", value: "v" }] });
     await createVersionWith(name);
@@ -119,7 +175,11 @@ describe("registered-models/search filters", () => {
     const found = (await searchModels({ filter: `name = '${name}'` })).body.registered_models;
     const got = (await call("GET", "/registered-models/get", { name })).body.registered_model;
     expect(found).toEqual([got]);
-    expect(Object.fromEntries(got.latest_versions.map((v: Json) => [v.current_stage, v.version]))).toEqual({ None: "3", Staging: "2", Production: "1" });
+    expect(Object.fromEntries(got.latest_versions.map((v: Json) => [v.current_stage, v.version]))).toEqual({
+      None: "3",
+      Staging: "2",
+      Production: "1",
+    });
   });
 });
 
@@ -127,15 +187,27 @@ describe("registered-models/search order_by", () => {
   it("orders by name ascending by default", async () => {
     const prefix = uniqueName("srch-defaultorder");
     await modelsUnder(prefix, ["c", "a", "b"]);
-    expect(modelNames(await searchModels({ filter: `name LIKE '${prefix}-%'` }))).toEqual([`${prefix}-a`, `${prefix}-b`, `${prefix}-c`]);
+    expect(modelNames(await searchModels({ filter: `name LIKE '${prefix}-%'` }))).toEqual([
+      `${prefix}-a`,
+      `${prefix}-b`,
+      `${prefix}-c`,
+    ]);
   });
 
   it("orders by name DESC and ASC", async () => {
     const prefix = uniqueName("srch-nameorder");
     await modelsUnder(prefix, ["b", "c", "a"]);
     const filter = `name LIKE '${prefix}-%'`;
-    expect(modelNames(await searchModels({ filter, order_by: "name DESC" }))).toEqual([`${prefix}-c`, `${prefix}-b`, `${prefix}-a`]);
-    expect(modelNames(await searchModels({ filter, order_by: "name ASC" }))).toEqual([`${prefix}-a`, `${prefix}-b`, `${prefix}-c`]);
+    expect(modelNames(await searchModels({ filter, order_by: "name DESC" }))).toEqual([
+      `${prefix}-c`,
+      `${prefix}-b`,
+      `${prefix}-a`,
+    ]);
+    expect(modelNames(await searchModels({ filter, order_by: "name ASC" }))).toEqual([
+      `${prefix}-a`,
+      `${prefix}-b`,
+      `${prefix}-c`,
+    ]);
   });
 
   it("orders by last_updated_timestamp (and its alias timestamp) in both directions", async () => {
@@ -144,8 +216,16 @@ describe("registered-models/search order_by", () => {
     await sleep();
     await call("PATCH", "/registered-models/update", { name: first, description: "touched last" });
     const filter = `name LIKE '${prefix}-%'`;
-    expect(modelNames(await searchModels({ filter, order_by: "last_updated_timestamp DESC" }))).toEqual([first, third, second]);
-    expect(modelNames(await searchModels({ filter, order_by: "last_updated_timestamp ASC" }))).toEqual([second, third, first]);
+    expect(modelNames(await searchModels({ filter, order_by: "last_updated_timestamp DESC" }))).toEqual([
+      first,
+      third,
+      second,
+    ]);
+    expect(modelNames(await searchModels({ filter, order_by: "last_updated_timestamp ASC" }))).toEqual([
+      second,
+      third,
+      first,
+    ]);
     expect(modelNames(await searchModels({ filter, order_by: "timestamp DESC" }))).toEqual([first, third, second]);
     expect(modelNames(await searchModels({ filter, order_by: "timestamp" }))).toEqual([second, third, first]);
   });
@@ -153,20 +233,29 @@ describe("registered-models/search order_by", () => {
   it("applies repeated order_by keys in order", async () => {
     const prefix = uniqueName("srch-multiorder");
     await modelsUnder(prefix, ["a", "b"]);
-    const res = await searchModels({ filter: `name LIKE '${prefix}-%'`, order_by: ["name DESC", "last_updated_timestamp ASC"] });
+    const res = await searchModels({
+      filter: `name LIKE '${prefix}-%'`,
+      order_by: ["name DESC", "last_updated_timestamp ASC"],
+    });
     expect(modelNames(res)).toEqual([`${prefix}-b`, `${prefix}-a`]);
   });
 
-  it.each(["version_number", "name SIDEWAYS", "tags.team", "name ASC extra"])("rejects order_by %j with INVALID_PARAMETER_VALUE", async (orderBy) => {
-    expectError(await searchModels({ order_by: orderBy }), 400, "INVALID_PARAMETER_VALUE", /order_by/);
-  });
+  it.each(["version_number", "name SIDEWAYS", "tags.team", "name ASC extra"])(
+    "rejects order_by %j with INVALID_PARAMETER_VALUE",
+    async (orderBy) => {
+      expectError(await searchModels({ order_by: orderBy }), 400, "INVALID_PARAMETER_VALUE", /order_by/);
+    },
+  );
 });
 
 describe("registered-models/search limits and paging", () => {
   it("pages through every match exactly once with max_results and page_token", async () => {
     const prefix = uniqueName("srch-page");
     const names = await modelsUnder(prefix, ["a", "b", "c", "d", "e", "f", "g"]);
-    const pages = await allPages("/registered-models/search", "registered_models", { filter: `name LIKE '${prefix}-%'`, max_results: 3 });
+    const pages = await allPages("/registered-models/search", "registered_models", {
+      filter: `name LIKE '${prefix}-%'`,
+      max_results: 3,
+    });
     expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
     expect(pages.flat().map((m) => m.name)).toEqual(names);
   });
@@ -215,9 +304,12 @@ describe("registered-models/search limits and paging", () => {
     expectError(await searchModels({ max_results: maxResults }), 400, "INVALID_PARAMETER_VALUE", /max_results/);
   });
 
-  it.each(["garbage!", btoa("not json"), btoa(JSON.stringify({ offset: -5 }))])("rejects the page_token %j with INVALID_PARAMETER_VALUE", async (token) => {
-    expectError(await searchModels({ page_token: token }), 400, "INVALID_PARAMETER_VALUE", /page token/i);
-  });
+  it.each(["garbage!", btoa("not json"), btoa(JSON.stringify({ offset: -5 }))])(
+    "rejects the page_token %j with INVALID_PARAMETER_VALUE",
+    async (token) => {
+      expectError(await searchModels({ page_token: token }), 400, "INVALID_PARAMETER_VALUE", /page token/i);
+    },
+  );
 });
 
 describe("registered-models/search unsupported filters", () => {
@@ -243,8 +335,12 @@ describe("registered-models/search unsupported filters", () => {
 
 describe("registered-models/search and MLflow 3 prompts", () => {
   async function promptAndModels(prefix: string) {
-    const prompt = (await createModelWith({ name: `${prefix}-prompt`, tags: [{ key: "mlflow.prompt.is_prompt", value: "true" }] })).name;
-    const notPrompt = (await createModelWith({ name: `${prefix}-notprompt`, tags: [{ key: "mlflow.prompt.is_prompt", value: "false" }] })).name;
+    const prompt = (
+      await createModelWith({ name: `${prefix}-prompt`, tags: [{ key: "mlflow.prompt.is_prompt", value: "true" }] })
+    ).name;
+    const notPrompt = (
+      await createModelWith({ name: `${prefix}-notprompt`, tags: [{ key: "mlflow.prompt.is_prompt", value: "false" }] })
+    ).name;
     const plain = await createModel(`${prefix}-plain`);
     return { prompt, notPrompt, plain };
   }
@@ -258,7 +354,9 @@ describe("registered-models/search and MLflow 3 prompts", () => {
   it("leaves prompts out of an unfiltered search too", async () => {
     const prefix = uniqueName("srch-promptall");
     const { prompt, plain } = await promptAndModels(prefix);
-    const everything = (await allPages("/registered-models/search", "registered_models", { max_results: 1000 })).flat().map((m) => m.name);
+    const everything = (await allPages("/registered-models/search", "registered_models", { max_results: 1000 }))
+      .flat()
+      .map((m) => m.name);
     expect(everything).toContain(plain);
     expect(everything).not.toContain(prompt);
   });
@@ -266,9 +364,15 @@ describe("registered-models/search and MLflow 3 prompts", () => {
   it("finds prompts when the filter asks for the prompt tag", async () => {
     const prefix = uniqueName("srch-promptask");
     const { prompt, notPrompt, plain } = await promptAndModels(prefix);
-    expect(modelNames(await searchModels({ filter: `name LIKE '${prefix}-%' AND tags.\`mlflow.prompt.is_prompt\` = 'true'` }))).toEqual([prompt]);
+    expect(
+      modelNames(
+        await searchModels({ filter: `name LIKE '${prefix}-%' AND tags.\`mlflow.prompt.is_prompt\` = 'true'` }),
+      ),
+    ).toEqual([prompt]);
     // MLflow 3.5.1: any other condition on the prompt tag means "models only", not a filter on the tag.
-    expect(modelNames(await searchModels({ filter: `name LIKE '${prefix}-%' AND tags.mlflow.prompt.is_prompt = 'false'` }))).toEqual([notPrompt, plain]);
+    expect(
+      modelNames(await searchModels({ filter: `name LIKE '${prefix}-%' AND tags.mlflow.prompt.is_prompt = 'false'` })),
+    ).toEqual([notPrompt, plain]);
   });
 
   it("still answers a prompt by name through registered-models/get", async () => {
@@ -324,7 +428,10 @@ describe("model-versions/search filters", () => {
 
   it("compares version_number as a number, not as text (10 > 9)", async () => {
     const name = await modelWithVersions(10);
-    const res = await searchVersions({ filter: `name = '${name}' AND version_number > 8`, order_by: "version_number ASC" });
+    const res = await searchVersions({
+      filter: `name = '${name}' AND version_number > 8`,
+      order_by: "version_number ASC",
+    });
     expect(versionNumbers(res)).toEqual(["9", "10"]);
   });
 
@@ -336,9 +443,14 @@ describe("model-versions/search filters", () => {
     await createVersionWith(name, { run_id: `${run}c` });
     const ordered = { order_by: "version_number ASC" };
     expect(versionKeys(await searchVersions({ filter: `run_id = '${run}b'`, ...ordered }))).toEqual([`${name}#2`]);
-    expect(versionKeys(await searchVersions({ filter: `run_id IN ('${run}a','${run}c')`, ...ordered }))).toEqual([`${name}#1`, `${name}#3`]);
+    expect(versionKeys(await searchVersions({ filter: `run_id IN ('${run}a','${run}c')`, ...ordered }))).toEqual([
+      `${name}#1`,
+      `${name}#3`,
+    ]);
     expect(versionKeys(await searchVersions({ filter: `run_id IN ("${run}b")`, ...ordered }))).toEqual([`${name}#2`]);
-    expect(versionKeys(await searchVersions({ filter: `name = '${name}' AND run_id != '${run}b'`, ...ordered }))).toEqual([`${name}#1`, `${name}#3`]);
+    expect(
+      versionKeys(await searchVersions({ filter: `name = '${name}' AND run_id != '${run}b'`, ...ordered })),
+    ).toEqual([`${name}#1`, `${name}#3`]);
   });
 
   it("filters on source_path with = and LIKE", async () => {
@@ -346,19 +458,33 @@ describe("model-versions/search filters", () => {
     const name = await createModel(uniqueName("srchv-source"));
     await createVersionWith(name, { source: `s3://${bucket}/one/model` });
     await createVersionWith(name, { source: `s3://${bucket}/two/model` });
-    expect(versionKeys(await searchVersions({ filter: `source_path = 's3://${bucket}/two/model'` }))).toEqual([`${name}#2`]);
-    expect(versionKeys(await searchVersions({ filter: `source_path LIKE 's3://${bucket}/%'`, order_by: "version_number ASC" }))).toEqual([
-      `${name}#1`,
+    expect(versionKeys(await searchVersions({ filter: `source_path = 's3://${bucket}/two/model'` }))).toEqual([
       `${name}#2`,
     ]);
+    expect(
+      versionKeys(
+        await searchVersions({ filter: `source_path LIKE 's3://${bucket}/%'`, order_by: "version_number ASC" }),
+      ),
+    ).toEqual([`${name}#1`, `${name}#2`]);
   });
 
   it("filters on version tags, with backticked keys containing spaces", async () => {
     const name = await createModel(uniqueName("srchv-tags"));
-    await createVersionWith(name, { tags: [{ key: "key with space", value: "v" }, { key: "validation_status", value: "approved" }] });
-    await createVersionWith(name, { tags: [{ key: "key with space", value: "w" }, { key: "validation_status", value: "Rejected" }] });
+    await createVersionWith(name, {
+      tags: [
+        { key: "key with space", value: "v" },
+        { key: "validation_status", value: "approved" },
+      ],
+    });
+    await createVersionWith(name, {
+      tags: [
+        { key: "key with space", value: "w" },
+        { key: "validation_status", value: "Rejected" },
+      ],
+    });
     await createVersionWith(name);
-    const within = (condition: string) => searchVersions({ filter: `name = '${name}' AND ${condition}`, order_by: "version_number ASC" });
+    const within = (condition: string) =>
+      searchVersions({ filter: `name = '${name}' AND ${condition}`, order_by: "version_number ASC" });
     expect(versionNumbers(await within("tags.`key with space` = 'v'"))).toEqual(["1"]);
     expect(versionNumbers(await within("tags.validation_status != 'approved'"))).toEqual(["2"]);
     expect(versionNumbers(await within("tags.validation_status LIKE 'rej%'"))).toEqual([]);
@@ -374,10 +500,18 @@ describe("model-versions/search filters", () => {
     await createVersionWith(lower);
     await createVersionWith(lower);
     const ordered = { order_by: ["name ASC", "version_number ASC"] };
-    expect(versionKeys(await searchVersions({ filter: `name LIKE '${prefix}-%'`, ...ordered }))).toEqual([`${upper}#1`, `${lower}#1`, `${lower}#2`]);
+    expect(versionKeys(await searchVersions({ filter: `name LIKE '${prefix}-%'`, ...ordered }))).toEqual([
+      `${upper}#1`,
+      `${lower}#1`,
+      `${lower}#2`,
+    ]);
     expect(versionKeys(await searchVersions({ filter: `name LIKE '${prefix}-u%'`, ...ordered }))).toEqual([]);
-    expect(versionKeys(await searchVersions({ filter: `name ILIKE '${prefix}-u%'`, ...ordered }))).toEqual([`${upper}#1`]);
-    expect(versionKeys(await searchVersions({ filter: `name LIKE '${prefix}-%' AND name != '${upper}'`, ...ordered }))).toEqual([`${lower}#1`, `${lower}#2`]);
+    expect(versionKeys(await searchVersions({ filter: `name ILIKE '${prefix}-u%'`, ...ordered }))).toEqual([
+      `${upper}#1`,
+    ]);
+    expect(
+      versionKeys(await searchVersions({ filter: `name LIKE '${prefix}-%' AND name != '${upper}'`, ...ordered })),
+    ).toEqual([`${lower}#1`, `${lower}#2`]);
   });
 
   it("combines name, version_number, run_id and tag conditions with AND", async () => {
@@ -433,22 +567,44 @@ describe("model-versions/search order_by", () => {
     const b = await createModel(`${prefix}-b`);
     for (const name of [b, a, b, a]) await createVersionWith(name);
     const filter = `name LIKE '${prefix}-%'`;
-    expect(versionKeys(await searchVersions({ filter, order_by: ["name ASC", "version_number ASC"] }))).toEqual([`${a}#1`, `${a}#2`, `${b}#1`, `${b}#2`]);
-    expect(versionKeys(await searchVersions({ filter, order_by: ["name DESC", "version_number DESC"] }))).toEqual([`${b}#2`, `${b}#1`, `${a}#2`, `${a}#1`]);
+    expect(versionKeys(await searchVersions({ filter, order_by: ["name ASC", "version_number ASC"] }))).toEqual([
+      `${a}#1`,
+      `${a}#2`,
+      `${b}#1`,
+      `${b}#2`,
+    ]);
+    expect(versionKeys(await searchVersions({ filter, order_by: ["name DESC", "version_number DESC"] }))).toEqual([
+      `${b}#2`,
+      `${b}#1`,
+      `${a}#2`,
+      `${a}#1`,
+    ]);
     // MLflow's tie-breaker after name is the version, highest first.
-    expect(versionKeys(await searchVersions({ filter, order_by: "name ASC" }))).toEqual([`${a}#2`, `${a}#1`, `${b}#2`, `${b}#1`]);
+    expect(versionKeys(await searchVersions({ filter, order_by: "name ASC" }))).toEqual([
+      `${a}#2`,
+      `${a}#1`,
+      `${b}#2`,
+      `${b}#1`,
+    ]);
   });
 
-  it.each(["source_path", "current_stage DESC", "version_number SIDEWAYS"])("rejects order_by %j with INVALID_PARAMETER_VALUE", async (orderBy) => {
-    expectError(await searchVersions({ order_by: orderBy }), 400, "INVALID_PARAMETER_VALUE", /order_by/);
-  });
+  it.each(["source_path", "current_stage DESC", "version_number SIDEWAYS"])(
+    "rejects order_by %j with INVALID_PARAMETER_VALUE",
+    async (orderBy) => {
+      expectError(await searchVersions({ order_by: orderBy }), 400, "INVALID_PARAMETER_VALUE", /order_by/);
+    },
+  );
 });
 
 describe("model-versions/search limits and paging", () => {
   it("pages through every match exactly once with max_results and page_token", async () => {
     const name = await createModel(uniqueName("srchv-page"));
     for (let i = 0; i < 7; i++) await createVersionWith(name);
-    const pages = await allPages("/model-versions/search", "model_versions", { filter: `name = '${name}'`, max_results: 2, order_by: "version_number ASC" });
+    const pages = await allPages("/model-versions/search", "model_versions", {
+      filter: `name = '${name}'`,
+      max_results: 2,
+      order_by: "version_number ASC",
+    });
     expect(pages.map((p) => p.length)).toEqual([2, 2, 2, 1]);
     expect(pages.flat().map((v) => v.version)).toEqual(["1", "2", "3", "4", "5", "6", "7"]);
   });
@@ -456,7 +612,10 @@ describe("model-versions/search limits and paging", () => {
   it("pages with the default order too, without repeats or gaps", async () => {
     const name = await createModel(uniqueName("srchv-pagedefault"));
     for (let i = 0; i < 5; i++) await createVersionWith(name);
-    const pages = await allPages("/model-versions/search", "model_versions", { filter: `name = '${name}'`, max_results: 2 });
+    const pages = await allPages("/model-versions/search", "model_versions", {
+      filter: `name = '${name}'`,
+      max_results: 2,
+    });
     const seen = pages.flat().map((v) => v.version);
     expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
     expect([...seen].sort()).toEqual(["1", "2", "3", "4", "5"]);
@@ -474,9 +633,12 @@ describe("model-versions/search limits and paging", () => {
     expectError(await searchVersions({ max_results: maxResults }), 400, "INVALID_PARAMETER_VALUE", /max_results/);
   });
 
-  it.each(["garbage!", btoa("[]"), btoa(JSON.stringify({ offset: 1.5 }))])("rejects the page_token %j with INVALID_PARAMETER_VALUE", async (token) => {
-    expectError(await searchVersions({ page_token: token }), 400, "INVALID_PARAMETER_VALUE", /page token/i);
-  });
+  it.each(["garbage!", btoa("[]"), btoa(JSON.stringify({ offset: 1.5 }))])(
+    "rejects the page_token %j with INVALID_PARAMETER_VALUE",
+    async (token) => {
+      expectError(await searchVersions({ page_token: token }), 400, "INVALID_PARAMETER_VALUE", /page token/i);
+    },
+  );
 });
 
 describe("model-versions/search unsupported filters", () => {

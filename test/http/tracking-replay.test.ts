@@ -23,7 +23,8 @@ function withoutRegistryTags(value: unknown): unknown {
       .filter((v) => !(v && typeof v === "object" && REGISTRY_WRITTEN_TAGS.has((v as Json).key)))
       .map(withoutRegistryTags);
   }
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutRegistryTags(v)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withoutRegistryTags(v)]));
   return value;
 }
 
@@ -37,7 +38,9 @@ async function replay(jsonl: string): Promise<number> {
     const path = subs.apply(x.path.replace("/api/2.0/mlflow", "")) as string;
     const params =
       x.method === "GET"
-        ? (subs.apply(Object.fromEntries(Object.entries(x.query).map(([k, v]) => [k, v.length === 1 ? v[0] : v]))) as Json)
+        ? (subs.apply(
+            Object.fromEntries(Object.entries(x.query).map(([k, v]) => [k, v.length === 1 ? v[0] : v])),
+          ) as Json)
         : ((subs.apply(x.req ?? {}) as Json) ?? {});
     const res = await call(x.method, path, params);
     const where = `#${index} ${x.method} ${x.path}`;
@@ -49,7 +52,8 @@ async function replay(jsonl: string): Promise<number> {
       // Learn the ids this server made up before comparing the answer that carries them.
       if (x.path.endsWith("/experiments/create")) subs.experiment(x.resp.experiment_id, res.body.experiment_id);
       if (x.path.endsWith("/runs/create")) subs.text(x.resp.run.info.run_id, res.body.run.info.run_id);
-      if (x.method === "POST" && x.path.endsWith("/logged-models")) subs.text(x.resp.model.info.model_id, res.body.model.info.model_id);
+      if (x.method === "POST" && x.path.endsWith("/logged-models"))
+        subs.text(x.resp.model.info.model_id, res.body.model.info.model_id);
       const problems: string[] = [];
       contractProblems(withoutRegistryTags(subs.apply(x.resp)), withoutRegistryTags(res.body), "response", problems, {
         clockFields: TRACKING_CLOCK_FIELDS,
@@ -64,7 +68,9 @@ async function replay(jsonl: string): Promise<number> {
 describe("replay of the recorded MLflow client traffic (Tracking)", () => {
   it("answers the MLflow 2.12 client's tracking requests as MLflow's server did", async () => {
     const recorded = exchanges(mlflow212).filter((x) => TRACKING.test(x.path));
-    expect(recorded.map((x) => `${x.method} ${x.path.replace(/[0-9a-f]{32}/g, "<id>")}`)).toContain("POST /api/2.0/mlflow/runs/log-model");
+    expect(recorded.map((x) => `${x.method} ${x.path.replace(/[0-9a-f]{32}/g, "<id>")}`)).toContain(
+      "POST /api/2.0/mlflow/runs/log-model",
+    );
     expect(await replay(mlflow212)).toBe(recorded.length);
     expect(recorded.length).toBe(24);
   });

@@ -3,7 +3,14 @@ import { describe, expect, it, vi } from "vitest";
 import mlflow212 from "../fixtures/mlflow-2.12-client-seed-workflow.jsonl?raw";
 import mlflow35 from "../fixtures/mlflow-3.5-client-seed-workflow.jsonl?raw";
 import { uniqueName, type Json } from "../helpers";
-import { contractProblems, exchanges, REGISTRY_CLOCK_FIELDS, Substitutions, TRACKING_CLOCK_FIELDS, type Exchange } from "./replay-support";
+import {
+  contractProblems,
+  exchanges,
+  REGISTRY_CLOCK_FIELDS,
+  Substitutions,
+  TRACKING_CLOCK_FIELDS,
+  type Exchange,
+} from "./replay-support";
 
 // Contract test: replays, in order, EVERY request the real MLflow clients (2.12.2 and 3.5.1) sent
 // in the recorded seed workflow (tracking, proxied artifact uploads, listings and downloads, and
@@ -56,7 +63,13 @@ interface Answer {
 }
 
 /** Sends one request as the MLflow client does and reads the answer without forgiving an empty body. */
-async function send(method: string, url: string, clientHeaders: Record<string, string>, body?: BodyInit, contentType?: string): Promise<Answer> {
+async function send(
+  method: string,
+  url: string,
+  clientHeaders: Record<string, string>,
+  body?: BodyInit,
+  contentType?: string,
+): Promise<Answer> {
   const headers: Record<string, string> = { ...clientHeaders };
   if (contentType) headers["content-type"] = contentType;
   const response = await exports.default.fetch(new Request(`${ORIGIN}${url}`, { method, headers, body }));
@@ -100,12 +113,19 @@ interface ReplayReport {
  * Production version without archiving, the replay says so here instead of comparing against
  * MLflow's two-Production answers.
  */
-function checkOneProductionDifference(x: Exchange, recordedStages: Map<string, string>, where: string, problems: string[]): boolean {
+function checkOneProductionDifference(
+  x: Exchange,
+  recordedStages: Map<string, string>,
+  where: string,
+  problems: string[],
+): boolean {
   const req = x.req ?? {};
   if (!x.path.endsWith("/model-versions/transition-stage") || x.status !== 200) return false;
   const stage = String(req.stage).toLowerCase();
   if (stage !== "production") return false;
-  const others = [...recordedStages].filter(([v, s]) => v !== String(req.version) && s === "Production").map(([v]) => v);
+  const others = [...recordedStages]
+    .filter(([v, s]) => v !== String(req.version) && s === "Production")
+    .map(([v]) => v);
   if (others.length > 0 && req.archive_existing_versions !== true) {
     problems.push(
       `${where}: the recording promotes v${req.version} to Production without archiving v${others.join(", v")}; Modelgate ` +
@@ -120,11 +140,17 @@ function noteRecordedStages(x: Exchange, recordedStages: Map<string, string>): v
   const versions: Json[] = [];
   if (x.resp?.model_version) versions.push(x.resp.model_version);
   if (Array.isArray(x.resp?.model_versions)) versions.push(...x.resp.model_versions);
-  if (Array.isArray(x.resp?.registered_model?.latest_versions)) versions.push(...x.resp.registered_model.latest_versions);
-  if (x.path.endsWith("/model-versions/transition-stage") && x.status === 200 && x.req?.archive_existing_versions === true) {
+  if (Array.isArray(x.resp?.registered_model?.latest_versions))
+    versions.push(...x.resp.registered_model.latest_versions);
+  if (
+    x.path.endsWith("/model-versions/transition-stage") &&
+    x.status === 200 &&
+    x.req?.archive_existing_versions === true
+  ) {
     // MLflow's own rule: the versions in the target stage go to Archived.
     const target = x.resp.model_version.current_stage;
-    for (const [v, s] of recordedStages) if (v !== x.resp.model_version.version && s === target) recordedStages.set(v, "Archived");
+    for (const [v, s] of recordedStages)
+      if (v !== x.resp.model_version.version && s === target) recordedStages.set(v, "Archived");
   }
   for (const v of versions) recordedStages.set(String(v.version), v.current_stage);
 }
@@ -171,28 +197,41 @@ async function replay(jsonl: string, clientVersion: string): Promise<ReplayRepor
       answer = await send("PUT", `${ARTIFACTS}/${path}`, clientHeaders, bytes, x.req!._content_type);
     } else if (kind === "download") {
       const path = subs.artifactPath(x.path.slice(ARTIFACTS.length + 1));
-      const response = await exports.default.fetch(new Request(`${ORIGIN}${ARTIFACTS}/${path}`, { headers: clientHeaders }));
+      const response = await exports.default.fetch(
+        new Request(`${ORIGIN}${ARTIFACTS}/${path}`, { headers: clientHeaders }),
+      );
       const got = new Uint8Array(await response.arrayBuffer());
       if (response.status !== x.status) {
-        problems.push(`${where}: status ${response.status}, expected ${x.status}: ${new TextDecoder().decode(got).slice(0, 300)}`);
+        problems.push(
+          `${where}: status ${response.status}, expected ${x.status}: ${new TextDecoder().decode(got).slice(0, 300)}`,
+        );
         continue;
       }
       // The client streams the body into a file and reads nothing else (not the content type).
       if (got.length !== x.resp._bytes) problems.push(`${where}: expected ${x.resp._bytes} bytes, got ${got.length}`);
       else if (!uploaded.has(path)) problems.push(`${where}: the workflow uploaded nothing at ${path}`);
-      else if (!equalBytes(got, uploaded.get(path)!)) problems.push(`${where}: the bytes differ from those uploaded at ${path}`);
+      else if (!equalBytes(got, uploaded.get(path)!))
+        problems.push(`${where}: the bytes differ from those uploaded at ${path}`);
       continue;
     } else if (kind === "listing") {
       const query = { ...x.query, path: x.query.path.map((p) => subs.artifactPath(p)) };
       answer = await send("GET", `${ARTIFACTS}${queryString(query)}`, clientHeaders);
     } else {
       const path = subs.apply(x.path) as string;
-      if (x.method === "GET") answer = await send("GET", `${path}${queryString(subs.apply(x.query) as Record<string, string[]>)}`, clientHeaders);
-      else answer = await send(x.method, path, clientHeaders, JSON.stringify(subs.apply(x.req ?? {})), "application/json");
+      if (x.method === "GET")
+        answer = await send(
+          "GET",
+          `${path}${queryString(subs.apply(x.query) as Record<string, string[]>)}`,
+          clientHeaders,
+        );
+      else
+        answer = await send(x.method, path, clientHeaders, JSON.stringify(subs.apply(x.req ?? {})), "application/json");
     }
 
     if (answer.status !== x.status) {
-      problems.push(`${where}: status ${answer.status}, expected ${x.status} (${x.resp?.error_code ?? "success"}): ${answer.text.slice(0, 300)}`);
+      problems.push(
+        `${where}: status ${answer.status}, expected ${x.status} (${x.resp?.error_code ?? "success"}): ${answer.text.slice(0, 300)}`,
+      );
       continue;
     }
     if (answer.body === null) {
@@ -202,8 +241,10 @@ async function replay(jsonl: string, clientVersion: string): Promise<ReplayRepor
     const body = answer.body;
     if (x.status !== 200) {
       // Error messages may be worded differently: clients branch on error_code.
-      if (body.error_code !== x.resp.error_code) problems.push(`${where}: error_code ${JSON.stringify(body.error_code)}, expected ${x.resp.error_code}`);
-      if (typeof body.message !== "string") problems.push(`${where}: message ${JSON.stringify(body.message)}, expected a string`);
+      if (body.error_code !== x.resp.error_code)
+        problems.push(`${where}: error_code ${JSON.stringify(body.error_code)}, expected ${x.resp.error_code}`);
+      if (typeof body.message !== "string")
+        problems.push(`${where}: message ${JSON.stringify(body.message)}, expected a string`);
       noteRecordedStages(x, recordedStages);
       continue;
     }
@@ -220,7 +261,8 @@ async function replay(jsonl: string, clientVersion: string): Promise<ReplayRepor
 
     if (kind === "listing") {
       // Same files as uploaded, so the listing must match exactly: path, is_dir and file_size.
-      if (JSON.stringify(body) !== JSON.stringify(x.resp)) problems.push(`${where}: expected ${JSON.stringify(x.resp)}, got ${JSON.stringify(body)}`);
+      if (JSON.stringify(body) !== JSON.stringify(x.resp))
+        problems.push(`${where}: expected ${JSON.stringify(x.resp)}, got ${JSON.stringify(body)}`);
       continue;
     }
 
@@ -229,7 +271,10 @@ async function replay(jsonl: string, clientVersion: string): Promise<ReplayRepor
     noteRecordedStages(x, recordedStages);
 
     const found: string[] = [];
-    contractProblems(subs.apply(x.resp), body, "response", found, { clockFields: CLOCK_FIELDS, omittedMeansEmpty: true });
+    contractProblems(subs.apply(x.resp), body, "response", found, {
+      clockFields: CLOCK_FIELDS,
+      omittedMeansEmpty: true,
+    });
     problems.push(...found.map((p) => `${where}: ${p}`));
   }
   return report;
@@ -252,13 +297,19 @@ function checkLoggedModelRegistration(
   if (x.path.endsWith("/model-versions/create") && /^models:\/m-/.test(x.req?.source)) {
     const modelId = (subs.apply(x.req!.source) as string).slice("models:/".length);
     const model = loggedModels.get(modelId);
-    if ("run_id" in x.req!) report.problems.push(`${where}: the recorded request carries a run_id; this check expects the MLflow 3 one without`);
+    if ("run_id" in x.req!)
+      report.problems.push(
+        `${where}: the recorded request carries a run_id; this check expects the MLflow 3 one without`,
+      );
     if (!model) return void report.problems.push(`${where}: no logged model ${modelId} was created in this replay`);
     const version = body.model_version ?? {};
     if (version.run_id !== model.sourceRunId) {
-      report.problems.push(`${where}: run_id ${JSON.stringify(version.run_id)}, expected the logged model's source run ${model.sourceRunId}`);
+      report.problems.push(
+        `${where}: run_id ${JSON.stringify(version.run_id)}, expected the logged model's source run ${model.sourceRunId}`,
+      );
     }
-    if (version.source !== `models:/${modelId}`) report.problems.push(`${where}: source ${JSON.stringify(version.source)}, expected models:/${modelId}`);
+    if (version.source !== `models:/${modelId}`)
+      report.problems.push(`${where}: source ${JSON.stringify(version.source)}, expected models:/${modelId}`);
     versionModels.set(String(version.version), modelId);
     report.versionsFromLoggedModels++;
   }
@@ -266,7 +317,8 @@ function checkLoggedModelRegistration(
     const modelId = versionModels.get(x.query.version[0]);
     if (!modelId) return;
     const expected = `mlflow-artifacts:/${loggedModels.get(modelId)!.experimentId}/models/${modelId}/artifacts`;
-    if (body.artifact_uri !== expected) report.problems.push(`${where}: artifact_uri ${JSON.stringify(body.artifact_uri)}, expected ${expected}`);
+    if (body.artifact_uri !== expected)
+      report.problems.push(`${where}: artifact_uri ${JSON.stringify(body.artifact_uri)}, expected ${expected}`);
     report.loggedModelDownloadUris++;
   }
 }

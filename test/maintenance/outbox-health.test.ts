@@ -86,11 +86,22 @@ describe("events the relay gave up on", () => {
 
   it("report a check that cannot run as degraded, in the repository's words (no D1 text on a public endpoint)", async () => {
     const broken = new MaintenanceService(
-      new EventRepository(openDatabase({ prepare: () => { throw new Error("D1 is unreachable"); }, batch: () => Promise.reject(new Error("D1 is unreachable")) } as unknown as D1Database)),
+      new EventRepository(
+        openDatabase({
+          prepare: () => {
+            throw new Error("D1 is unreachable");
+          },
+          batch: () => Promise.reject(new Error("D1 is unreachable")),
+        } as unknown as D1Database),
+      ),
       null as unknown as Retention,
       env.EVENTS,
     );
-    expect(await broken.checkHealth()).toMatchObject({ status: "degraded", undeliveredEvents: null, checkFailed: "The registry database failed to complete the request." });
+    expect(await broken.checkHealth()).toMatchObject({
+      status: "degraded",
+      undeliveredEvents: null,
+      checkFailed: "The registry database failed to complete the request.",
+    });
   });
 });
 

@@ -13,9 +13,18 @@ import { call, createModel } from "../helpers";
 import { eventRows, modelIdOf } from "../events/helpers";
 import { count, DAY, ERA, insertAudit, insertDelivery, insertEvent, quietWebhook } from "./helpers";
 
-const retentionWith = (vars: Record<string, string> = {}, limits?: { rowsPerStatement: number; statementsPerTable: number }) => {
+const retentionWith = (
+  vars: Record<string, string> = {},
+  limits?: { rowsPerStatement: number; statementsPerTable: number },
+) => {
   const db = openDatabase(env.DB);
-  return new Retention(new EventRepository(db), new WebhookDeliveryRepository(db), new TokenRepository(db), readMaintenanceConfig(vars), limits);
+  return new Retention(
+    new EventRepository(db),
+    new WebhookDeliveryRepository(db),
+    new TokenRepository(db),
+    readMaintenanceConfig(vars),
+    limits,
+  );
 };
 const fakeModel = () => `retention-${crypto.randomUUID()}`;
 
@@ -44,7 +53,9 @@ describe("retention of the outbox (MODELGATE_EVENT_RETENTION_DAYS, default 30)",
     await retentionWith().run(ERA + 31 * DAY);
     expect((await eventRows(live)).map((r) => r.sequence)).toEqual([1, 3]);
     expect(await eventRows(gone)).toEqual([]);
-    expect((await call("POST", "/registered-models/set-tag", { name, key: "after", value: "retention" })).status).toBe(200);
+    expect((await call("POST", "/registered-models/set-tag", { name, key: "after", value: "retention" })).status).toBe(
+      200,
+    );
     expect((await eventRows(live)).map((r) => r.sequence)).toEqual([1, 3, 4]);
   });
 
@@ -75,8 +86,12 @@ describe("retention of webhook deliveries (MODELGATE_DELIVERY_RETENTION_DAYS 30,
     };
     const report = await retentionWith().run(now);
     expect(report.deliveries).toEqual({ deleted: 3, complete: true });
-    const left = await env.DB.prepare("SELECT id FROM webhook_deliveries WHERE webhook_id = ?").bind(webhook).all<{ id: string }>();
-    expect(new Set(left.results.map((r) => r.id))).toEqual(new Set([rows.deliveredRecent, rows.replayed, rows.deadKept, rows.pendingOld]));
+    const left = await env.DB.prepare("SELECT id FROM webhook_deliveries WHERE webhook_id = ?")
+      .bind(webhook)
+      .all<{ id: string }>();
+    expect(new Set(left.results.map((r) => r.id))).toEqual(
+      new Set([rows.deliveredRecent, rows.replayed, rows.deadKept, rows.pendingOld]),
+    );
     for (const gone of [rows.deliveredOld, rows.failedOld, rows.deadExpired]) {
       expect(await count("webhook_delivery_attempts WHERE delivery_id = ?", gone)).toBe(0);
     }
@@ -86,9 +101,13 @@ describe("retention of webhook deliveries (MODELGATE_DELIVERY_RETENTION_DAYS 30,
   it("keeps a dead delivery until its own retention, however short the settled one", async () => {
     const webhook = await quietWebhook();
     const dead = await insertDelivery(webhook, "dead", ERA, ERA);
-    await retentionWith({ MODELGATE_DELIVERY_RETENTION_DAYS: "1", MODELGATE_DEAD_DELIVERY_RETENTION_DAYS: "20" }).run(ERA + 10 * DAY);
+    await retentionWith({ MODELGATE_DELIVERY_RETENTION_DAYS: "1", MODELGATE_DEAD_DELIVERY_RETENTION_DAYS: "20" }).run(
+      ERA + 10 * DAY,
+    );
     expect(await count("webhook_deliveries WHERE id = ?", dead)).toBe(1);
-    await retentionWith({ MODELGATE_DELIVERY_RETENTION_DAYS: "1", MODELGATE_DEAD_DELIVERY_RETENTION_DAYS: "20" }).run(ERA + 21 * DAY);
+    await retentionWith({ MODELGATE_DELIVERY_RETENTION_DAYS: "1", MODELGATE_DEAD_DELIVERY_RETENTION_DAYS: "20" }).run(
+      ERA + 21 * DAY,
+    );
     expect(await count("webhook_deliveries WHERE id = ?", dead)).toBe(0);
   });
 });
@@ -115,7 +134,10 @@ describe("bounded runs", () => {
   it("deletes in chunks and stops at the run's budget; the next run goes on", async () => {
     const actor = `retention-${crypto.randomUUID()}`;
     for (let i = 0; i < 5; i++) await insertAudit(ERA - (i + 2) * DAY, actor);
-    const retention = retentionWith({ MODELGATE_AUDIT_RETENTION_DAYS: "1" }, { rowsPerStatement: 2, statementsPerTable: 2 });
+    const retention = retentionWith(
+      { MODELGATE_AUDIT_RETENTION_DAYS: "1" },
+      { rowsPerStatement: 2, statementsPerTable: 2 },
+    );
     expect((await retention.run(ERA)).audit).toEqual({ deleted: 4, complete: false });
     expect(await count("audit_events WHERE actor = ?", actor)).toBe(1);
     expect((await retention.run(ERA)).audit).toEqual({ deleted: 1, complete: true });
@@ -149,9 +171,15 @@ describe("bounded runs", () => {
     expect(sent.map((s) => s.sql.split(" ")[0])).toEqual(["delete", "delete", "delete", "select", "select"]);
     for (const { sql, params } of sent) {
       expect(params.length).toBeLessThanOrEqual(100);
-      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+      const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...params)
+        .all<{ detail: string }>();
       const details = plan.results.map((r) => r.detail);
-      const scans = details.filter((d) => /^SCAN (events|webhook_deliveries|webhook_delivery_attempts|audit_events)\b/.test(d) && !/USING (COVERING )?INDEX events_pending_idx/.test(d));
+      const scans = details.filter(
+        (d) =>
+          /^SCAN (events|webhook_deliveries|webhook_delivery_attempts|audit_events)\b/.test(d) &&
+          !/USING (COVERING )?INDEX events_pending_idx/.test(d),
+      );
       expect(scans, details.join("\n")).toEqual([]);
     }
   });
@@ -173,23 +201,57 @@ describe("the scheduled handler (the hourly Cron Trigger)", () => {
 
 describe("readMaintenanceConfig", () => {
   it.each([
-    [{}, { eventRetentionMs: 30 * DAY, deliveryRetentionMs: 30 * DAY, deadDeliveryRetentionMs: 90 * DAY, auditRetentionMs: null, invalid: [] }],
     [
-      { MODELGATE_EVENT_RETENTION_DAYS: "7", MODELGATE_DELIVERY_RETENTION_DAYS: "0.5", MODELGATE_DEAD_DELIVERY_RETENTION_DAYS: "365", MODELGATE_AUDIT_RETENTION_DAYS: "400" },
-      { eventRetentionMs: 7 * DAY, deliveryRetentionMs: DAY / 2, deadDeliveryRetentionMs: 365 * DAY, auditRetentionMs: 400 * DAY, invalid: [] },
-    ],
-    [
-      { MODELGATE_EVENT_RETENTION_DAYS: "", MODELGATE_AUDIT_RETENTION_DAYS: " " },
-      { eventRetentionMs: 30 * DAY, deliveryRetentionMs: 30 * DAY, deadDeliveryRetentionMs: 90 * DAY, auditRetentionMs: null, invalid: [] },
-    ],
-    [
-      { MODELGATE_EVENT_RETENTION_DAYS: "3O", MODELGATE_DELIVERY_RETENTION_DAYS: "0", MODELGATE_AUDIT_RETENTION_DAYS: "-1" },
+      {},
       {
         eventRetentionMs: 30 * DAY,
         deliveryRetentionMs: 30 * DAY,
         deadDeliveryRetentionMs: 90 * DAY,
         auditRetentionMs: null,
-        invalid: ['MODELGATE_EVENT_RETENTION_DAYS="3O"', 'MODELGATE_DELIVERY_RETENTION_DAYS="0"', 'MODELGATE_AUDIT_RETENTION_DAYS="-1"'],
+        invalid: [],
+      },
+    ],
+    [
+      {
+        MODELGATE_EVENT_RETENTION_DAYS: "7",
+        MODELGATE_DELIVERY_RETENTION_DAYS: "0.5",
+        MODELGATE_DEAD_DELIVERY_RETENTION_DAYS: "365",
+        MODELGATE_AUDIT_RETENTION_DAYS: "400",
+      },
+      {
+        eventRetentionMs: 7 * DAY,
+        deliveryRetentionMs: DAY / 2,
+        deadDeliveryRetentionMs: 365 * DAY,
+        auditRetentionMs: 400 * DAY,
+        invalid: [],
+      },
+    ],
+    [
+      { MODELGATE_EVENT_RETENTION_DAYS: "", MODELGATE_AUDIT_RETENTION_DAYS: " " },
+      {
+        eventRetentionMs: 30 * DAY,
+        deliveryRetentionMs: 30 * DAY,
+        deadDeliveryRetentionMs: 90 * DAY,
+        auditRetentionMs: null,
+        invalid: [],
+      },
+    ],
+    [
+      {
+        MODELGATE_EVENT_RETENTION_DAYS: "3O",
+        MODELGATE_DELIVERY_RETENTION_DAYS: "0",
+        MODELGATE_AUDIT_RETENTION_DAYS: "-1",
+      },
+      {
+        eventRetentionMs: 30 * DAY,
+        deliveryRetentionMs: 30 * DAY,
+        deadDeliveryRetentionMs: 90 * DAY,
+        auditRetentionMs: null,
+        invalid: [
+          'MODELGATE_EVENT_RETENTION_DAYS="3O"',
+          'MODELGATE_DELIVERY_RETENTION_DAYS="0"',
+          'MODELGATE_AUDIT_RETENTION_DAYS="-1"',
+        ],
       },
     ],
   ])("reads %j", (vars, expected) => {

@@ -80,7 +80,9 @@ if (!generations) {
 for (const g of generations) {
   const c = CLIENTS[g];
   if (!c.tool || !existsSync(c.tool)) {
-    console.error(`test:mlflow: ${c.label}: set ${c.toolVar} to the mlflow-reference tool (${c.tool || "not set"}); ${c.setup(c)}`);
+    console.error(
+      `test:mlflow: ${c.label}: set ${c.toolVar} to the mlflow-reference tool (${c.tool || "not set"}); ${c.setup(c)}`,
+    );
     process.exit(2);
   }
   if (!existsSync(path.join(c.home, c.installed))) {
@@ -240,9 +242,13 @@ async function main() {
   }
   const passed = Object.values(totals).reduce((n, t) => n + t.passed, 0);
   const failed = Object.values(totals).reduce((n, t) => n + t.failed, 0);
-  const per = generations.map((g) => `${CLIENTS[g].label} ${totals[g].passed}/${totals[g].passed + totals[g].failed}`).join(", ");
+  const per = generations
+    .map((g) => `${CLIENTS[g].label} ${totals[g].passed}/${totals[g].passed + totals[g].failed}`)
+    .join(", ");
   const took = Math.round((Date.now() - started) / 1000);
-  console.log(`\ntest:mlflow: ${passed + failed} checks, ${passed} passed, ${failed} failed (${per}) against ${base} in ${took} s${interrupted ? " (interrupted)" : ""}`);
+  console.log(
+    `\ntest:mlflow: ${passed + failed} checks, ${passed} passed, ${failed} failed (${per}) against ${base} in ${took} s${interrupted ? " (interrupted)" : ""}`,
+  );
   return failed;
 }
 
@@ -250,7 +256,9 @@ async function cleanUp(failed) {
   await registry?.stop();
   rmSync(scratch, { recursive: true, force: true });
   if (opts.keep || failed) {
-    console.log(`test:mlflow: the clients' full output is in ${clientLog}${opts.keep ? `, the registry's state in ${work}/state` : ""}`);
+    console.log(
+      `test:mlflow: the clients' full output is in ${clientLog}${opts.keep ? `, the registry's state in ${work}/state` : ""}`,
+    );
     if (!opts.keep) rmSync(path.join(work, "state"), { recursive: true, force: true });
   } else {
     rmSync(work, { recursive: true, force: true });

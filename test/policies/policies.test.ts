@@ -1,7 +1,17 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createModel, createVersionWith, expectError, MODELGATE_API, stagesOf, transitionTo, uniqueName, type Json } from "../helpers";
+import {
+  call,
+  createModel,
+  createVersionWith,
+  expectError,
+  MODELGATE_API,
+  stagesOf,
+  transitionTo,
+  uniqueName,
+  type Json,
+} from "../helpers";
 import { createExperiment, createRun, ok } from "../tracking-helpers";
 
 const POLICY = "/registered-models/policy";
@@ -14,15 +24,21 @@ async function setPolicy(name: string, policy: Json): Promise<Json> {
 }
 
 async function modelId(name: string): Promise<string> {
-  const row = await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?").bind(name).first<{ id: string }>();
+  const row = await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?")
+    .bind(name)
+    .first<{ id: string }>();
   return row!.id;
 }
 
 /** Every version's stage and the number of history rows, straight from D1. */
 async function written(name: string): Promise<{ stages: Record<number, string>; history: number }> {
   const id = await modelId(name);
-  const versions = await env.DB.prepare("SELECT version, current_stage FROM model_versions WHERE model_id = ?").bind(id).all<{ version: number; current_stage: string }>();
-  const history = await env.DB.prepare("SELECT count(*) AS n FROM stage_transitions WHERE model_id = ?").bind(id).first<{ n: number }>();
+  const versions = await env.DB.prepare("SELECT version, current_stage FROM model_versions WHERE model_id = ?")
+    .bind(id)
+    .all<{ version: number; current_stage: string }>();
+  const history = await env.DB.prepare("SELECT count(*) AS n FROM stage_transitions WHERE model_id = ?")
+    .bind(id)
+    .first<{ n: number }>();
   return { stages: Object.fromEntries(versions.results.map((v) => [v.version, v.current_stage])), history: history!.n };
 }
 
@@ -30,7 +46,14 @@ const promote = (name: string, version: string, stage = "Production") =>
   call("POST", "/model-versions/transition-stage", { name, version, stage, archive_existing_versions: false });
 
 /** Asserts the transition is refused with `message` and leaves stages and history as they were. */
-async function expectRefused(name: string, version: string, stage: string, status: number, code: string, message: string) {
+async function expectRefused(
+  name: string,
+  version: string,
+  stage: string,
+  status: number,
+  code: string,
+  message: string,
+) {
   const before = await written(name);
   const res = await promote(name, version, stage);
   expectError(res, status, code, message);
@@ -66,12 +89,19 @@ describe("setting, reading and clearing a policy", () => {
     const before = Date.now();
     const set = await setPolicy(name, policy);
     const expected = {
-      policy: { ...policy, Production: [policy.Production[0], { ...policy.Production[1], key: "r2" }, policy.Production[2]] },
+      policy: {
+        ...policy,
+        Production: [policy.Production[0], { ...policy.Production[1], key: "r2" }, policy.Production[2]],
+      },
       updated_by: "local",
       updated_time: expect.any(Number),
       description: {
         Staging: ["tag validation must be 'passed'"],
-        Production: ["version must have been in Staging for at least 1d", "metric r2 of its run must be >= 0.9", "the caller needs the 'admin' scope"],
+        Production: [
+          "version must have been in Staging for at least 1d",
+          "metric r2 of its run must be >= 0.9",
+          "the caller needs the 'admin' scope",
+        ],
       },
     };
     expect(set).toEqual(expected);
@@ -102,30 +132,60 @@ describe("setting, reading and clearing a policy", () => {
 
   it.each<[string, unknown, string]>([
     ["an unknown rule type", { Production: [{ type: "vibes" }] }, "'policy.Production.0.type'"],
-    ["a bad operator", { Production: [{ type: "metric", key: "r2", operator: "=>", value: 0.9 }] }, "'policy.Production.0.operator'"],
+    [
+      "a bad operator",
+      { Production: [{ type: "metric", key: "r2", operator: "=>", value: 0.9 }] },
+      "'policy.Production.0.operator'",
+    ],
     ["a stage that cannot be guarded", { Archived: [{ type: "tag", key: "x" }] }, "'policy'"],
     ["a misspelt field", { Production: [{ type: "tag", key: "x", vaule: "y" }] }, "'policy.Production.0'"],
-    ["a text threshold", { Production: [{ type: "metric", key: "r2", operator: ">", value: "high" }] }, "'policy.Production.0.value'"],
-  ])("refuses %s with INVALID_PARAMETER_VALUE naming the bad part, and keeps the old policy", async (_, policy, part) => {
-    const name = await createModel(uniqueName("Policy"));
-    const kept = await setPolicy(name, { Production: [{ type: "tag", key: "keep" }] });
-    const res = await policyCall("PUT", { name, policy });
-    expectError(res, 400, "INVALID_PARAMETER_VALUE");
-    expect(res.body.message).toContain(part);
-    expect((await policyCall("GET", { name })).body).toEqual(kept);
-  });
+    [
+      "a text threshold",
+      { Production: [{ type: "metric", key: "r2", operator: ">", value: "high" }] },
+      "'policy.Production.0.value'",
+    ],
+  ])(
+    "refuses %s with INVALID_PARAMETER_VALUE naming the bad part, and keeps the old policy",
+    async (_, policy, part) => {
+      const name = await createModel(uniqueName("Policy"));
+      const kept = await setPolicy(name, { Production: [{ type: "tag", key: "keep" }] });
+      const res = await policyCall("PUT", { name, policy });
+      expectError(res, 400, "INVALID_PARAMETER_VALUE");
+      expect(res.body.message).toContain(part);
+      expect((await policyCall("GET", { name })).body).toEqual(kept);
+    },
+  );
 
   it("refuses a missing policy and a missing name", async () => {
     const name = await createModel(uniqueName("Policy"));
-    expectError(await policyCall("PUT", { name }), 400, "INVALID_PARAMETER_VALUE", /Missing value for required parameter 'policy'/);
-    expectError(await policyCall("GET", {}), 400, "INVALID_PARAMETER_VALUE", /Missing value for required parameter 'name'/);
+    expectError(
+      await policyCall("PUT", { name }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      /Missing value for required parameter 'policy'/,
+    );
+    expectError(
+      await policyCall("GET", {}),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      /Missing value for required parameter 'name'/,
+    );
   });
 
   it("answers 404 for a model that does not exist", async () => {
     const name = uniqueName("Missing");
-    expectError(await policyCall("GET", { name }), 404, "RESOURCE_DOES_NOT_EXIST", `Registered Model with name=${name} not found`);
+    expectError(
+      await policyCall("GET", { name }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Registered Model with name=${name} not found`,
+    );
     expectError(await policyCall("PUT", { name, policy: {} }), 404, "RESOURCE_DOES_NOT_EXIST");
-    expectError(await policyCall("PUT", { name, policy: { Production: [{ type: "tag", key: "x" }] } }), 404, "RESOURCE_DOES_NOT_EXIST");
+    expectError(
+      await policyCall("PUT", { name, policy: { Production: [{ type: "tag", key: "x" }] } }),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+    );
     expectError(await policyCall("DELETE", { name }), 404, "RESOURCE_DOES_NOT_EXIST");
   });
 });
@@ -134,7 +194,8 @@ describe("each rule refuses with its message and writes nothing, and allows once
   it("required tag with a value", async () => {
     const name = await stagedModel();
     await setPolicy(name, { Production: [{ type: "tag", key: "validation", value: "passed" }] });
-    const refused = (detail: string) => `Promotion policy of '${name}' refused version 1 → Production: tag validation must be 'passed' (${detail}).`;
+    const refused = (detail: string) =>
+      `Promotion policy of '${name}' refused version 1 → Production: tag validation must be 'passed' (${detail}).`;
     await expectRefused(name, "1", "Production", 400, "INVALID_PARAMETER_VALUE", refused("it is missing"));
     await ok("POST", "/model-versions/set-tag", { name, version: "1", key: "validation", value: "failed" });
     await expectRefused(name, "1", "Production", 400, "INVALID_PARAMETER_VALUE", refused("it is 'failed'"));
@@ -146,7 +207,14 @@ describe("each rule refuses with its message and writes nothing, and allows once
   it("guards Staging with its own rules and leaves other stages free", async () => {
     const name = await stagedModel();
     await setPolicy(name, { Staging: [{ type: "tag", key: "reviewed" }] });
-    await expectRefused(name, "2", "Staging", 400, "INVALID_PARAMETER_VALUE", `Promotion policy of '${name}' refused version 2 → Staging: tag reviewed must be set (it is missing).`);
+    await expectRefused(
+      name,
+      "2",
+      "Staging",
+      400,
+      "INVALID_PARAMETER_VALUE",
+      `Promotion policy of '${name}' refused version 2 → Staging: tag reviewed must be set (it is missing).`,
+    );
     // Production has no rules here; archiving is never guarded.
     expect((await promote(name, "2", "Production")).status).toBe(200);
     expect((await promote(name, "1", "Archived")).status).toBe(200);
@@ -172,7 +240,9 @@ describe("each rule refuses with its message and writes nothing, and allows once
       `Promotion policy of '${name}' refused version 2 → Production: version must have been in Staging for at least 1d (it is in None, not Staging).`,
     );
     // The version entered Staging two days ago, as far as the history says.
-    await env.DB.prepare("UPDATE stage_transitions SET timestamp = ? WHERE model_id = ? AND version = 1 AND to_stage = 'Staging'")
+    await env.DB.prepare(
+      "UPDATE stage_transitions SET timestamp = ? WHERE model_id = ? AND version = 1 AND to_stage = 'Staging'",
+    )
       .bind(Date.now() - 2 * 86_400_000, await modelId(name))
       .run();
     expect((await promote(name, "1")).status).toBe(200);
@@ -184,7 +254,13 @@ describe("each rule refuses with its message and writes nothing, and allows once
     const run = await createRun(experiment);
     const runId: string = run.info.run_id;
     await ok("POST", "/runs/log-metric", { run_id: runId, key: "r2", value: 0.95, timestamp: Date.now(), step: 0 });
-    await ok("POST", "/runs/log-metric", { run_id: runId, key: "r2", value: 0.85, timestamp: Date.now() + 1000, step: 1 });
+    await ok("POST", "/runs/log-metric", {
+      run_id: runId,
+      key: "r2",
+      value: 0.85,
+      timestamp: Date.now() + 1000,
+      step: 1,
+    });
     await createVersionWith(name, { run_id: runId });
     await createVersionWith(name);
     await createVersionWith(name, { run_id: runId });
@@ -236,7 +312,14 @@ describe("each rule refuses with its message and writes nothing, and allows once
     const name = await stagedModel();
     await transitionTo(name, "2", "Production");
     await setPolicy(name, { Production: [{ type: "tag", key: "validation" }] });
-    await expectRefused(name, "1", "Production", 400, "INVALID_PARAMETER_VALUE", `Promotion policy of '${name}' refused version 1 → Production: tag validation must be set (it is missing).`);
+    await expectRefused(
+      name,
+      "1",
+      "Production",
+      400,
+      "INVALID_PARAMETER_VALUE",
+      `Promotion policy of '${name}' refused version 1 → Production: tag validation must be set (it is missing).`,
+    );
     expect(await stagesOf(name, ["1", "2"])).toEqual({ "1": "Staging", "2": "Production" });
   });
 });
@@ -247,12 +330,23 @@ describe("the policy's life with its model", () => {
     const policy = { Production: [{ type: "tag", key: "validation", value: "passed" }] };
     await setPolicy(name, policy);
     const id = await modelId(name);
-    const stored = await runInDurableObject(env.MODEL_COORDINATOR.get(env.MODEL_COORDINATOR.idFromName(id)), (_, state) => state.storage.kv.get("promotion-policy"));
-    expect(stored).toMatchObject({ format: 1, record: { policy: { Production: [{ type: "tag", key: "validation", value: "passed" }] }, updatedBy: "local" } });
+    const stored = await runInDurableObject(
+      env.MODEL_COORDINATOR.get(env.MODEL_COORDINATOR.idFromName(id)),
+      (_, state) => state.storage.kv.get("promotion-policy"),
+    );
+    expect(stored).toMatchObject({
+      format: 1,
+      record: { policy: { Production: [{ type: "tag", key: "validation", value: "passed" }] }, updatedBy: "local" },
+    });
     const renamed = uniqueName("Renamed");
     await ok("POST", "/registered-models/rename", { name, new_name: renamed });
     expect((await policyCall("GET", { name: renamed })).body.policy).toEqual(policy);
-    expectError(await promote(renamed, "1"), 400, "INVALID_PARAMETER_VALUE", `Promotion policy of '${renamed}' refused version 1 → Production: tag validation must be 'passed' (it is missing).`);
+    expectError(
+      await promote(renamed, "1"),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      `Promotion policy of '${renamed}' refused version 1 → Production: tag validation must be 'passed' (it is missing).`,
+    );
   });
 
   it("is gone after the model is deleted and a model of the same name is created", async () => {
@@ -285,13 +379,27 @@ describe("policy changes and transitions in the coordinator's queue", () => {
     const caller = { actor: "t", scope: "admin" } as const;
     const order: string[] = [];
     const first = stub
-      .transition(id, name, { version: 1, stage: "Production", archiveExisting: false, actor: "t", comment: null }, caller)
+      .transition(
+        id,
+        name,
+        { version: 1, stage: "Production", archiveExisting: false, actor: "t", comment: null },
+        caller,
+      )
       .then((r) => (order.push("transition 1"), r));
     const change = stub
-      .setPolicy(id, name, { policy: { Production: [slow, { type: "tag", key: "validation", value: "passed" }] }, updatedBy: "t", updatedTime: 1 })
+      .setPolicy(id, name, {
+        policy: { Production: [slow, { type: "tag", key: "validation", value: "passed" }] },
+        updatedBy: "t",
+        updatedTime: 1,
+      })
       .then((r) => (order.push("policy"), r));
     const second = stub
-      .transition(id, name, { version: 2, stage: "Production", archiveExisting: false, actor: "t", comment: null }, caller)
+      .transition(
+        id,
+        name,
+        { version: 2, stage: "Production", archiveExisting: false, actor: "t", comment: null },
+        caller,
+      )
       .then((r) => (order.push("transition 2"), r));
     const [a, b, c] = await Promise.all([first, change, second]);
 
@@ -308,13 +416,16 @@ describe("policy changes and transitions in the coordinator's queue", () => {
 
   it("checks each of many concurrent promotions against the policy in force when its turn came", async () => {
     const name = await createModel(uniqueName("Racing"));
-    for (let i = 0; i < 10; i++) await createVersionWith(name, { tags: i % 2 === 0 ? [{ key: "validation", value: "passed" }] : [] });
+    for (let i = 0; i < 10; i++)
+      await createVersionWith(name, { tags: i % 2 === 0 ? [{ key: "validation", value: "passed" }] : [] });
     await setPolicy(name, { Production: [{ type: "tag", key: "validation", value: "passed" }] });
     const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => promote(name, String(i + 1))));
     // Odd-numbered versions carry the tag (created with i even).
     expect(replies.map((r) => r.status)).toEqual(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 200 : 400)));
     const history = await call("GET", "/model-versions/transitions", { name, max_results: 100 }, MODELGATE_API);
-    const promoted = history.body.transitions.filter((t: Json) => t.to_stage === "Production").map((t: Json) => Number(t.version));
+    const promoted = history.body.transitions
+      .filter((t: Json) => t.to_stage === "Production")
+      .map((t: Json) => Number(t.version));
     expect(promoted.sort((x: number, y: number) => x - y)).toEqual([1, 3, 5, 7, 9]);
   });
 });
@@ -335,7 +446,12 @@ describe("rollback under a policy", () => {
         { type: "scope", scope: "admin" },
       ],
     });
-    expectError(await promote(name, "1"), 400, "INVALID_PARAMETER_VALUE", /version must have been in Staging for at least 1d \(it is in Archived, not Staging\)/);
+    expectError(
+      await promote(name, "1"),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      /version must have been in Staging for at least 1d \(it is in Archived, not Staging\)/,
+    );
     const rolled = await call("POST", "/registered-models/rollback", { name }, MODELGATE_API);
     expect(rolled.status).toBe(200);
     expect(await stagesOf(name, ["1", "2"])).toEqual({ "1": "Production", "2": "Archived" });

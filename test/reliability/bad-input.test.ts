@@ -34,7 +34,15 @@ const RUNS = Number(viteEnv.VITE_RELIABILITY_RUNS ?? 12);
 const SEED = Number(viteEnv.VITE_RELIABILITY_SEED ?? 20260501);
 const ORIGIN = "http://modelgate.test";
 
-const summary = { routes: 0, cases: 0, accepted: 0, rejected: 0, codes: {} as Record<string, number>, statuses: {} as Record<string, number>, violations: [] as string[] };
+const summary = {
+  routes: 0,
+  cases: 0,
+  accepted: 0,
+  rejected: 0,
+  codes: {} as Record<string, number>,
+  statuses: {} as Record<string, number>,
+  violations: [] as string[],
+};
 
 // --- the routes ------------------------------------------------------------------------------------
 
@@ -107,8 +115,9 @@ const EDGE_STRINGS = [
   "mlflow-artifacts:/../../etc/passwd",
   "mlflow-artifacts:/",
   "models:/m-0000",
-  "s3://bucket/" + "k".repeat(600),
+  `s3://bucket/${"k".repeat(600)}`,
   "<script>alert(1)</script>",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log-injection probe, literally
   "${jndi:ldap://x}",
   "__proto__",
   "constructor",
@@ -141,8 +150,8 @@ const FILTERS = [
   "name IS NULL",
   "name != NULL",
   "datasets.name = 'x'",
-  "name = '" + "x".repeat(10_000) + "'",
-  "tags.x = 'y' AND ".repeat(200) + "name = 'z'",
+  `name = '${"x".repeat(10_000)}'`,
+  `${"tags.x = 'y' AND ".repeat(200)}name = 'z'`,
 ];
 
 /** Names that reach deeper than validation: the seeded model, its versions, stages. */
@@ -157,9 +166,20 @@ const huge = fc.oneof(
   fc.integer({ min: 250, max: 6_000 }).map((n) => "x".repeat(n)),
   fc.integer({ min: 1_000, max: 24_000 }).map((n) => "é💥".repeat(Math.ceil(n / 3))),
 );
-const filter = fc.oneof(fc.constantFrom(...FILTERS), fc.tuple(edge, unicode).map(([a, b]) => `name = '${a}${b}'`), unicode);
+const filter = fc.oneof(
+  fc.constantFrom(...FILTERS),
+  fc.tuple(edge, unicode).map(([a, b]) => `name = '${a}${b}'`),
+  unicode,
+);
 const real = fc.nat().map((i) => (REAL.length ? REAL[i % REAL.length] : "x"));
-const text = fc.oneof({ weight: 4, arbitrary: edge }, { weight: 3, arbitrary: unicode }, { weight: 2, arbitrary: grapheme }, { weight: 1, arbitrary: huge }, { weight: 3, arbitrary: real }, { weight: 1, arbitrary: filter });
+const text = fc.oneof(
+  { weight: 4, arbitrary: edge },
+  { weight: 3, arbitrary: unicode },
+  { weight: 2, arbitrary: grapheme },
+  { weight: 1, arbitrary: huge },
+  { weight: 3, arbitrary: real },
+  { weight: 1, arbitrary: filter },
+);
 const wrongType = fc.oneof(
   fc.integer(),
   fc.double(),
@@ -170,49 +190,182 @@ const wrongType = fc.oneof(
   fc.constant({ key: 1, value: ["x"] }),
   fc.constant([{ key: "\u0000", value: "x" }]),
 );
-const value = fc.oneof({ weight: 3, arbitrary: text }, { weight: 2, arbitrary: wrongType }, { weight: 1, arbitrary: fc.anything({ maxDepth: 2 }) });
+const value = fc.oneof(
+  { weight: 3, arbitrary: text },
+  { weight: 2, arbitrary: wrongType },
+  { weight: 1, arbitrary: fc.anything({ maxDepth: 2 }) },
+);
 
 /** Parameter names across the API (a request gets a random few of them). */
 const KEYS = [
-  "name", "new_name", "version", "stage", "stages", "alias", "key", "value", "description", "source", "run_id", "run_link", "tags",
-  "archive_existing_versions", "comment", "model_id", "filter", "max_results", "page_token", "order_by", "experiment_id",
-  "experiment_ids", "experiment_name", "artifact_location", "view_type", "run_view_type", "user_id", "start_time", "end_time",
-  "status", "run_name", "metric_key", "metrics", "params", "timestamp", "step", "model_json", "datasets", "models", "inputs",
-  "path", "num_parts", "upload_id", "parts", "paths", "expires_in", "scopes", "since", "until", "actor", "model",
-  "sig", "expires", "kid", "via", "model_type", "source_run_id", "dataset_name", "dataset_digest",
+  "name",
+  "new_name",
+  "version",
+  "stage",
+  "stages",
+  "alias",
+  "key",
+  "value",
+  "description",
+  "source",
+  "run_id",
+  "run_link",
+  "tags",
+  "archive_existing_versions",
+  "comment",
+  "model_id",
+  "filter",
+  "max_results",
+  "page_token",
+  "order_by",
+  "experiment_id",
+  "experiment_ids",
+  "experiment_name",
+  "artifact_location",
+  "view_type",
+  "run_view_type",
+  "user_id",
+  "start_time",
+  "end_time",
+  "status",
+  "run_name",
+  "metric_key",
+  "metrics",
+  "params",
+  "timestamp",
+  "step",
+  "model_json",
+  "datasets",
+  "models",
+  "inputs",
+  "path",
+  "num_parts",
+  "upload_id",
+  "parts",
+  "paths",
+  "expires_in",
+  "scopes",
+  "since",
+  "until",
+  "actor",
+  "model",
+  "sig",
+  "expires",
+  "kid",
+  "via",
+  "model_type",
+  "source_run_id",
+  "dataset_name",
+  "dataset_digest",
 ];
-const key = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...KEYS) }, { weight: 1, arbitrary: edge }, { weight: 1, arbitrary: unicode });
+const key = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...KEYS) },
+  { weight: 1, arbitrary: edge },
+  { weight: 1, arbitrary: unicode },
+);
 const params = fc.dictionary(key, value, { minKeys: 0, maxKeys: 7 });
 
 /** Request bodies: malformed JSON, non-objects, objects with wrong-typed fields, huge, invalid UTF-8. */
 const body = fc.oneof(
-  { weight: 2, arbitrary: fc.constantFrom("{", '{"name":', "[1,2", '{"a":1,}', "{'name': 'x'}", "nul", '"\\ud800"', '{"name":"\\u0000"}', "\u0000", '"{\\"name\\""', '"[1]"', '"\\"x\\""', "[".repeat(5_000), '{"a":'.repeat(3_000)) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      "{",
+      '{"name":',
+      "[1,2",
+      '{"a":1,}',
+      "{'name': 'x'}",
+      "nul",
+      '"\\ud800"',
+      '{"name":"\\u0000"}',
+      "\u0000",
+      '"{\\"name\\""',
+      '"[1]"',
+      '"\\"x\\""',
+      "[".repeat(5_000),
+      '{"a":'.repeat(3_000),
+    ),
+  },
   { weight: 1, arbitrary: unicode },
-  { weight: 2, arbitrary: fc.oneof(fc.array(value, { maxLength: 3 }), fc.integer(), fc.string(), fc.constant(null), fc.boolean()).map((v) => JSON.stringify(v)) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .oneof(fc.array(value, { maxLength: 3 }), fc.integer(), fc.string(), fc.constant(null), fc.boolean())
+      .map((v) => JSON.stringify(v)),
+  },
   { weight: 1, arbitrary: params.map((p) => JSON.stringify(JSON.stringify(p))) },
   { weight: 8, arbitrary: params.map((p) => JSON.stringify(p)) },
-  { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Uint8Array.from([0xff, 0xfe, ...b])) },
+  {
+    weight: 1,
+    arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => Uint8Array.from([0xff, 0xfe, ...b])),
+  },
   { weight: 1, arbitrary: fc.constant(null) },
 );
-const hugeBody = fc.integer({ min: 4 * 1024 * 1024 - 16, max: 4 * 1024 * 1024 + 64 }).map((n) => `{"name":"${"a".repeat(n)}"}`);
+const hugeBody = fc
+  .integer({ min: 4 * 1024 * 1024 - 16, max: 4 * 1024 * 1024 + 64 })
+  .map((n) => `{"name":"${"a".repeat(n)}"}`);
 
 /** Path segments: percent-encoded text, or raw tricks that survive URL parsing. */
-const RAW_SEGMENTS = ["..", "%2e%2e", "%2E%2E%2F", "%2F", "%00", "%ZZ", "%E0%A4%A", "%", "%C0%AF", "%5C", "a%20b", ".", "%2e", "~", "%u0041", "%FF%FE"];
+const RAW_SEGMENTS = [
+  "..",
+  "%2e%2e",
+  "%2E%2E%2F",
+  "%2F",
+  "%00",
+  "%ZZ",
+  "%E0%A4%A",
+  "%",
+  "%C0%AF",
+  "%5C",
+  "a%20b",
+  ".",
+  "%2e",
+  "~",
+  "%u0041",
+  "%FF%FE",
+];
 const segment = fc.oneof(
   // toWellFormed: a lone surrogate cannot be percent-encoded (the URL would carry U+FFFD anyway).
   { weight: 4, arbitrary: text.map((t) => encodeURIComponent(t.slice(0, 2_000).toWellFormed())) },
   { weight: 2, arbitrary: fc.constantFrom(...RAW_SEGMENTS) },
-  { weight: 1, arbitrary: fc.constantFrom("1", "0", "-1", "99999999999999999999", "Production", "@champion", "latest", "m-00000000000000000000000000000000") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      "1",
+      "0",
+      "-1",
+      "99999999999999999999",
+      "Production",
+      "@champion",
+      "latest",
+      "m-00000000000000000000000000000000",
+    ),
+  },
   { weight: 2, arbitrary: real.map((t) => encodeURIComponent(t.toWellFormed())) },
 );
 const multiSegment = fc.array(segment, { minLength: 1, maxLength: 5 }).map((s) => s.join("/"));
 
 const headerSets = fc.record(
   {
-    "content-type": fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=latin1", ""),
-    range: fc.constantFrom("bytes=0-0", "bytes=-0", "bytes=5-1", "bytes=99999999999999999999-", "bytes=0-1,3-4", "items=0-1", "bytes=-"),
+    "content-type": fc.constantFrom(
+      "application/json",
+      "text/plain",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+      "application/json; charset=latin1",
+      "",
+    ),
+    range: fc.constantFrom(
+      "bytes=0-0",
+      "bytes=-0",
+      "bytes=5-1",
+      "bytes=99999999999999999999-",
+      "bytes=0-1,3-4",
+      "items=0-1",
+      "bytes=-",
+    ),
     "if-none-match": fc.constantFrom("*", '"x"', "W/", ""),
-    authorization: fc.constantFrom("Bearer ", "Bearer \u00ff", "Basic !!!", "Basic " + btoa(":"), "Token x"),
+    authorization: fc.constantFrom("Bearer ", "Bearer \u00ff", "Basic !!!", `Basic ${btoa(":")}`, "Token x"),
     "content-length": fc.constantFrom("0", "-1", "abc", "99999999999"),
   },
   { requiredKeys: [] },
@@ -241,7 +394,8 @@ function caseFor(route: Route): fc.Arbitrary<Case> {
       let path = route.path.replace(/:[A-Za-z]+(?:\{[^}]*\})?|\*/g, () => String(seg[i++]));
       if (ajax && path.startsWith("/api/2.0/mlflow")) path = path.replace("/api/", "/ajax-api/");
       const search = new URLSearchParams();
-      for (const [k, v] of Object.entries(query)) search.append(k, typeof v === "string" ? v : JSON.stringify(v) ?? "");
+      for (const [k, v] of Object.entries(query))
+        search.append(k, typeof v === "string" ? v : (JSON.stringify(v) ?? ""));
       for (const [k, v] of repeated) search.append(k, v);
       const qs = search.toString();
       const withBody = route.method !== "GET" && route.method !== "HEAD";
@@ -265,7 +419,8 @@ async function send(c: Case): Promise<void> {
     await sendInner(c);
   } finally {
     const ms = Date.now() - t0;
-    if (ms > 300) console.log(`SLOW ${ms}ms ${c.method} ${c.url.slice(0, 150)} body=${c.body === null ? 0 : c.body.length}`);
+    if (ms > 300)
+      console.log(`SLOW ${ms}ms ${c.method} ${c.url.slice(0, 150)} body=${c.body === null ? 0 : c.body.length}`);
   }
 }
 
@@ -300,7 +455,8 @@ async function sendInner(c: Case): Promise<void> {
       } catch {
         parsed = undefined;
       }
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error(fail("a 200 from the API that is not a JSON object"));
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+        throw new Error(fail("a 200 from the API that is not a JSON object"));
     }
     return;
   }
@@ -315,12 +471,19 @@ async function sendInner(c: Case): Promise<void> {
     throw new Error(fail("a 4xx whose body is not JSON"));
   }
   const code = parsed.error_code;
-  if (!(response.headers.get("content-type") ?? "").startsWith("application/json")) throw new Error(fail("a 4xx without Content-Type: application/json"));
-  if (Object.keys(parsed).sort().join(",") !== "error_code,message" || typeof code !== "string" || typeof parsed.message !== "string" || parsed.message === "") {
+  if (!(response.headers.get("content-type") ?? "").startsWith("application/json"))
+    throw new Error(fail("a 4xx without Content-Type: application/json"));
+  if (
+    Object.keys(parsed).sort().join(",") !== "error_code,message" ||
+    typeof code !== "string" ||
+    typeof parsed.message !== "string" ||
+    parsed.message === ""
+  ) {
     throw new Error(fail("a 4xx that is not exactly {error_code, message}"));
   }
   summary.codes[code] = (summary.codes[code] ?? 0) + 1;
-  if (STATUS_BY_CODE[code as keyof typeof STATUS_BY_CODE] !== status) throw new Error(fail(`error_code ${code} with HTTP ${status}`));
+  if (STATUS_BY_CODE[code as keyof typeof STATUS_BY_CODE] !== status)
+    throw new Error(fail(`error_code ${code} with HTTP ${status}`));
 }
 
 // --- the suite -----------------------------------------------------------------------------------------
@@ -329,26 +492,65 @@ async function sendInner(c: Case): Promise<void> {
 async function seed(): Promise<void> {
   const call = async (method: string, path: string, payload?: unknown, raw?: string) => {
     const res = await handle(
-      new Request(`${ORIGIN}${path}`, { method, headers: { "content-type": "application/json" }, body: raw ?? (payload === undefined ? undefined : JSON.stringify(payload)) }),
+      new Request(`${ORIGIN}${path}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: raw ?? (payload === undefined ? undefined : JSON.stringify(payload)),
+      }),
     );
     const text = await res.text();
     if (res.status !== 200) throw new Error(`seed ${method} ${path}: ${res.status} ${text}`);
     return text ? JSON.parse(text) : {};
   };
   const name = `fuzz-seed-${Date.now().toString(36)}`;
-  await call("POST", "/api/2.0/mlflow/registered-models/create", { name, tags: [{ key: UID_TAG, value: "fuzz-seed" }] });
+  await call("POST", "/api/2.0/mlflow/registered-models/create", {
+    name,
+    tags: [{ key: UID_TAG, value: "fuzz-seed" }],
+  });
   const exp = await call("POST", "/api/2.0/mlflow/experiments/create", { name: `${name}-exp` });
   const run = await call("POST", "/api/2.0/mlflow/runs/create", { experiment_id: exp.experiment_id });
   const runId: string = run.run.info.run_id;
   const artifactPath = String(run.run.info.artifact_uri).replace("mlflow-artifacts:/", "");
   for (const v of [1, 2]) {
-    await call("PUT", `/api/2.0/mlflow-artifacts/artifacts/${artifactPath}/model${v}/model.bin`, undefined, `weights of version ${v}`);
-    await call("PUT", `/api/2.0/mlflow-artifacts/artifacts/${artifactPath}/model${v}/MLmodel`, undefined, "flavors: {}");
-    await call("POST", "/api/2.0/mlflow/model-versions/create", { name, source: `runs:/${runId}/model${v}`, run_id: runId });
+    await call(
+      "PUT",
+      `/api/2.0/mlflow-artifacts/artifacts/${artifactPath}/model${v}/model.bin`,
+      undefined,
+      `weights of version ${v}`,
+    );
+    await call(
+      "PUT",
+      `/api/2.0/mlflow-artifacts/artifacts/${artifactPath}/model${v}/MLmodel`,
+      undefined,
+      "flavors: {}",
+    );
+    await call("POST", "/api/2.0/mlflow/model-versions/create", {
+      name,
+      source: `runs:/${runId}/model${v}`,
+      run_id: runId,
+    });
   }
-  await call("POST", "/api/2.0/mlflow/model-versions/transition-stage", { name, version: "1", stage: "Production", comment: "seed" });
+  await call("POST", "/api/2.0/mlflow/model-versions/transition-stage", {
+    name,
+    version: "1",
+    stage: "Production",
+    comment: "seed",
+  });
   await call("POST", "/api/2.0/mlflow/registered-models/alias", { name, alias: "champion", version: "2" });
-  REAL.push(name, name, name, "1", "2", "Production", "champion", runId, String(exp.experiment_id), `${artifactPath}/model1`, `${artifactPath}/model1/model.bin`, "model.bin");
+  REAL.push(
+    name,
+    name,
+    name,
+    "1",
+    "2",
+    "Production",
+    "champion",
+    runId,
+    String(exp.experiment_id),
+    `${artifactPath}/model1`,
+    `${artifactPath}/model1/model.bin`,
+    "model.bin",
+  );
 }
 
 describe("bad input on every route", () => {
@@ -368,18 +570,44 @@ describe("bad input on every route", () => {
   });
 
   it("enumerates the routes of every tree", () => {
-    const trees = ["/api/2.0/mlflow/registered-models/", "/api/2.0/mlflow/model-versions/", "/api/2.0/mlflow/experiments/", "/api/2.0/mlflow/runs/", "/api/2.0/mlflow/logged-models", "/api/2.0/mlflow/metrics/get-history", "/api/2.0/mlflow-artifacts/", "/api/2.0/modelgate/", "/v1/models/"];
-    for (const tree of trees) expect(routes.some((r) => r.path.startsWith(tree)), tree).toBe(true);
+    const trees = [
+      "/api/2.0/mlflow/registered-models/",
+      "/api/2.0/mlflow/model-versions/",
+      "/api/2.0/mlflow/experiments/",
+      "/api/2.0/mlflow/runs/",
+      "/api/2.0/mlflow/logged-models",
+      "/api/2.0/mlflow/metrics/get-history",
+      "/api/2.0/mlflow-artifacts/",
+      "/api/2.0/modelgate/",
+      "/v1/models/",
+    ];
+    for (const tree of trees)
+      expect(
+        routes.some((r) => r.path.startsWith(tree)),
+        tree,
+      ).toBe(true);
   });
 
   for (const [index, route] of routes.entries()) {
     it(`never answers 5xx, and answers 4xx as MLflow error JSON: ${route.method} ${route.path}`, async () => {
-      await fc.assert(fc.asyncProperty(caseFor(route), send), { numRuns: RUNS, seed: SEED + index, endOnFailure: true });
+      await fc.assert(fc.asyncProperty(caseFor(route), send), {
+        numRuns: RUNS,
+        seed: SEED + index,
+        endOnFailure: true,
+      });
     });
   }
 
   it("answers unknown paths and wrong methods under every tree with ENDPOINT_NOT_FOUND", async () => {
-    const prefixes = ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/", "/api/2.0/mlflow-artifacts/", "/api/2.0/modelgate/", "/v1/", "/v1/models/", "/"];
+    const prefixes = [
+      "/api/2.0/mlflow/",
+      "/ajax-api/2.0/mlflow/",
+      "/api/2.0/mlflow-artifacts/",
+      "/api/2.0/modelgate/",
+      "/v1/",
+      "/v1/models/",
+      "/",
+    ];
     const arbitrary = fc.record({
       prefix: fc.constantFrom(...prefixes),
       rest: multiSegment,
@@ -388,7 +616,12 @@ describe("bad input on every route", () => {
     });
     await fc.assert(
       fc.asyncProperty(arbitrary, ({ prefix, rest, method, payload }) =>
-        send({ method, url: `${ORIGIN}${prefix}${rest}`, body: method === "GET" ? null : payload, headers: { "content-type": "application/json" } }),
+        send({
+          method,
+          url: `${ORIGIN}${prefix}${rest}`,
+          body: method === "GET" ? null : payload,
+          headers: { "content-type": "application/json" },
+        }),
       ),
       { numRuns: RUNS * 4, seed: SEED - 1, endOnFailure: true },
     );

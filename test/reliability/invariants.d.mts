@@ -55,21 +55,33 @@ export interface Snapshot {
 
 export interface R2Like {
   get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer> } | null>;
-  list(options: { cursor?: string; limit?: number }): Promise<{ objects: { key: string }[]; truncated: boolean; cursor?: string }>;
+  list(options: {
+    cursor?: string;
+    limit?: number;
+  }): Promise<{ objects: { key: string }[]; truncated: boolean; cursor?: string }>;
 }
 
 export interface D1Like {
   prepare(sql: string): { all(): Promise<{ results: any[] }> };
 }
 
-export declare function snapshotFromStorage(db: D1Like, bucket: R2Like, options?: { concurrency?: number }): Promise<Snapshot>;
+export declare function snapshotFromStorage(
+  db: D1Like,
+  bucket: R2Like,
+  options?: { concurrency?: number },
+): Promise<Snapshot>;
 export declare function snapshotViaHttp(
   fetchFn: (url: string, init?: RequestInit) => Promise<Response>,
   base: string,
   options?: { concurrency?: number; download?: boolean },
 ): Promise<Snapshot>;
-export declare function findViolations(snapshot: Snapshot, ledger?: { createdVersions?: Record<string, number[]> }): string[];
+export declare function findViolations(
+  snapshot: Snapshot,
+  ledger?: { createdVersions?: Record<string, number[]> },
+): string[];
 export declare function checkInvariants(
-  source: { db: D1Like; bucket: R2Like } | { base: string; fetch?: (url: string, init?: RequestInit) => Promise<Response> },
+  source:
+    | { db: D1Like; bucket: R2Like }
+    | { base: string; fetch?: (url: string, init?: RequestInit) => Promise<Response> },
   ledger?: { createdVersions?: Record<string, number[]> },
 ): Promise<{ snapshot: Snapshot; violations: string[] }>;

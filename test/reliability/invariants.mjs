@@ -42,7 +42,9 @@ export async function snapshotFromStorage(db, bucket, { concurrency = 8 } = {}) 
     q("SELECT id, model_id, version, from_stage, to_stage, comment FROM stage_transitions ORDER BY id"),
     q("SELECT model_id, version, path, artifact_path, blob_key, size, sha256 FROM model_version_files"),
     q("SELECT path, blob_key, size, sha256 FROM artifact_objects"),
-    q("SELECT model_id, model_name, sequence, type, version, from_value, to_value FROM events ORDER BY model_id, sequence"),
+    q(
+      "SELECT model_id, model_name, sequence, type, version, from_value, to_value FROM events ORDER BY model_id, sequence",
+    ),
   ]);
 
   // Every blob that the index or a manifest names, read back from R2 and hashed.
@@ -70,7 +72,17 @@ export async function snapshotFromStorage(db, bucket, { concurrency = 8 } = {}) 
   const byId = new Map(
     models.map((m) => [
       m.id,
-      { id: m.id, name: m.name, creationTime: m.creation_time, nextVersion: m.next_version, tags: {}, aliases: [], versions: [], transitions: [], events: [] },
+      {
+        id: m.id,
+        name: m.name,
+        creationTime: m.creation_time,
+        nextVersion: m.next_version,
+        tags: {},
+        aliases: [],
+        versions: [],
+        transitions: [],
+        events: [],
+      },
     ]),
   );
   const orphanRows = [];
@@ -87,7 +99,14 @@ export async function snapshotFromStorage(db, bucket, { concurrency = 8 } = {}) 
   for (const v of versions) {
     const m = modelOf("model_versions", v);
     if (!m) continue;
-    const version = { version: v.version, stage: v.current_stage, status: v.status, storageLocation: v.storage_location, tags: {}, files: [] };
+    const version = {
+      version: v.version,
+      stage: v.current_stage,
+      status: v.status,
+      storageLocation: v.storage_location,
+      tags: {},
+      files: [],
+    };
     m.versions.push(version);
     versionIndex.set(`${v.model_id}/${v.version}`, version);
   }
@@ -130,13 +149,20 @@ export async function snapshotFromStorage(db, bucket, { concurrency = 8 } = {}) 
       sha256: f.sha256,
       actual: blobs.get(f.blob_key) ?? null,
       // Immutability: the artifact path a manifest names still points at the very same blob.
-      indexed: indexed ? indexed.blob_key === f.blob_key && indexed.size === f.size && indexed.sha256 === f.sha256 : false,
+      indexed: indexed
+        ? indexed.blob_key === f.blob_key && indexed.size === f.size && indexed.sha256 === f.sha256
+        : false,
     });
   }
   return {
     view: "storage",
     models: [...byId.values()],
-    artifacts: artifacts.map((a) => ({ path: a.path, size: a.size, sha256: a.sha256, actual: blobs.get(a.blob_key) ?? null })),
+    artifacts: artifacts.map((a) => ({
+      path: a.path,
+      size: a.size,
+      sha256: a.sha256,
+      actual: blobs.get(a.blob_key) ?? null,
+    })),
     orphanRows,
     deletedModelEvents: [...deletedModelEvents.values()],
     stats: { r2Objects, orphanBlobs, blobsHashed: blobs.size, artifacts: artifacts.length, events: events.length },
@@ -173,7 +199,10 @@ export async function snapshotViaHttp(fetchFn, base, { concurrency = 8, download
   const names = [];
   let token;
   for (let page = 0; page < 1000; page++) {
-    const res = await getJson("/api/2.0/mlflow/registered-models/search", { max_results: "1000", ...(token ? { page_token: token } : {}) });
+    const res = await getJson("/api/2.0/mlflow/registered-models/search", {
+      max_results: "1000",
+      ...(token ? { page_token: token } : {}),
+    });
     if (res.status !== 200) {
       problems.push(`registered-models/search answered ${res.status} ${JSON.stringify(res.body)}`);
       break;
@@ -187,16 +216,27 @@ export async function snapshotViaHttp(fetchFn, base, { concurrency = 8, download
   let downloads = 0;
   await pool(names, Math.max(1, Math.floor(concurrency / 2)), async (name) => {
     const got = await getJson("/api/2.0/mlflow/registered-models/get", { name });
-    if (got.status !== 200) return problems.push(`registered-models/get ${name} answered ${got.status} ${JSON.stringify(got.body)}`);
+    if (got.status !== 200)
+      return problems.push(`registered-models/get ${name} answered ${got.status} ${JSON.stringify(got.body)}`);
     const rm = got.body.registered_model;
     const q = quoted(name);
     if (!q) return problems.push(`model name ${JSON.stringify(name)} cannot be quoted in a search filter; not checked`);
-    const searched = await getJson("/api/2.0/mlflow/model-versions/search", { filter: `name = ${q}`, max_results: "200000" });
-    if (searched.status !== 200) return problems.push(`model-versions/search ${name} answered ${searched.status} ${JSON.stringify(searched.body)}`);
+    const searched = await getJson("/api/2.0/mlflow/model-versions/search", {
+      filter: `name = ${q}`,
+      max_results: "200000",
+    });
+    if (searched.status !== 200)
+      return problems.push(
+        `model-versions/search ${name} answered ${searched.status} ${JSON.stringify(searched.body)}`,
+      );
     const history = [];
     let page;
     for (let i = 0; i < 1000; i++) {
-      const res = await getJson("/api/2.0/modelgate/model-versions/transitions", { name, max_results: "1000", ...(page ? { page_token: page } : {}) });
+      const res = await getJson("/api/2.0/modelgate/model-versions/transitions", {
+        name,
+        max_results: "1000",
+        ...(page ? { page_token: page } : {}),
+      });
       if (res.status !== 200) {
         problems.push(`transitions ${name} answered ${res.status} ${JSON.stringify(res.body)}`);
         break;
@@ -222,18 +262,38 @@ export async function snapshotViaHttp(fetchFn, base, { concurrency = 8, download
         files: [],
       })),
       // Newest first on the wire; chronological here.
-      transitions: history.reverse().map((t) => ({ version: Number(t.version), from: t.from_stage, to: t.to_stage, comment: t.comment ?? null })),
+      transitions: history
+        .reverse()
+        .map((t) => ({ version: Number(t.version), from: t.from_stage, to: t.to_stage, comment: t.comment ?? null })),
     };
     await pool(
       model.versions.filter((v) => v.status === "READY"),
       2,
       async (v) => {
-        const lineage = await getJson("/api/2.0/modelgate/model-versions/lineage", { name, version: String(v.version) });
-        if (lineage.status !== 200) return problems.push(`lineage ${name} v${v.version} answered ${lineage.status} ${JSON.stringify(lineage.body)}`);
-        const uri = await getJson("/api/2.0/mlflow/model-versions/get-download-uri", { name, version: String(v.version) });
-        if (uri.status !== 200) return problems.push(`get-download-uri ${name} v${v.version} answered ${uri.status} ${JSON.stringify(uri.body)}`);
+        const lineage = await getJson("/api/2.0/modelgate/model-versions/lineage", {
+          name,
+          version: String(v.version),
+        });
+        if (lineage.status !== 200)
+          return problems.push(
+            `lineage ${name} v${v.version} answered ${lineage.status} ${JSON.stringify(lineage.body)}`,
+          );
+        const uri = await getJson("/api/2.0/mlflow/model-versions/get-download-uri", {
+          name,
+          version: String(v.version),
+        });
+        if (uri.status !== 200)
+          return problems.push(
+            `get-download-uri ${name} v${v.version} answered ${uri.status} ${JSON.stringify(uri.body)}`,
+          );
         v.storageLocation = uri.body.artifact_uri ?? null;
-        v.files = (lineage.body.files ?? []).map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, actual: undefined, indexed: true }));
+        v.files = (lineage.body.files ?? []).map((f) => ({
+          path: f.path,
+          size: f.size,
+          sha256: f.sha256,
+          actual: undefined,
+          indexed: true,
+        }));
       },
     );
     models.push(model);
@@ -268,7 +328,8 @@ export function findViolations(snapshot, { createdVersions = {} } = {}) {
   const violations = [];
   const bad = (model, text) => violations.push(`[${snapshot.view}] model ${JSON.stringify(model.name)}: ${text}`);
   for (const p of snapshot.problems ?? []) violations.push(`[${snapshot.view}] could not read: ${p}`);
-  for (const o of snapshot.orphanRows ?? []) violations.push(`[${snapshot.view}] ${o.table} row refers to a missing model or version: ${JSON.stringify(o.row)}`);
+  for (const o of snapshot.orphanRows ?? [])
+    violations.push(`[${snapshot.view}] ${o.table} row refers to a missing model or version: ${JSON.stringify(o.row)}`);
 
   for (const model of snapshot.models) {
     const numbers = model.versions.map((v) => v.version);
@@ -276,12 +337,14 @@ export function findViolations(snapshot, { createdVersions = {} } = {}) {
 
     // 1. At most one Production version.
     const production = model.versions.filter((v) => v.stage === "Production");
-    if (production.length > 1) bad(model, `${production.length} versions in Production: ${production.map((v) => v.version).join(", ")}`);
+    if (production.length > 1)
+      bad(model, `${production.length} versions in Production: ${production.map((v) => v.version).join(", ")}`);
 
     // 2. Version numbers unique, positive, and never handed out twice.
     if (new Set(numbers).size !== numbers.length) bad(model, `duplicate version numbers ${numbers.join(", ")}`);
     for (const n of numbers) if (!Number.isInteger(n) || n < 1) bad(model, `invalid version number ${n}`);
-    for (const v of model.versions) if (!STAGES.includes(v.stage)) bad(model, `version ${v.version} has unknown stage ${JSON.stringify(v.stage)}`);
+    for (const v of model.versions)
+      if (!STAGES.includes(v.stage)) bad(model, `version ${v.version} has unknown stage ${JSON.stringify(v.stage)}`);
     const uid = model.tags?.[UID_TAG];
     const created = uid ? (createdVersions[uid] ?? []) : [];
     const seen = new Set();
@@ -291,20 +354,29 @@ export function findViolations(snapshot, { createdVersions = {} } = {}) {
     }
     if (model.nextVersion !== undefined) {
       const highest = Math.max(0, ...numbers, ...created);
-      if (!(model.nextVersion > highest)) bad(model, `next_version ${model.nextVersion} is not above every version ever created (${highest})`);
+      if (!(model.nextVersion > highest))
+        bad(model, `next_version ${model.nextVersion} is not above every version ever created (${highest})`);
     }
 
     // 3. Every READY version's manifest files exist in R2 with the recorded size and sha256.
     for (const v of model.versions) {
       if (v.status !== "READY") continue;
-      if (v.storageLocation?.startsWith("mlflow-artifacts:") && v.files.length === 0) bad(model, `version ${v.version} is READY on our artifact store with an empty manifest (half-written)`);
+      if (v.storageLocation?.startsWith("mlflow-artifacts:") && v.files.length === 0)
+        bad(model, `version ${v.version} is READY on our artifact store with an empty manifest (half-written)`);
       for (const f of v.files) {
         if (f.actual === undefined) continue; // not read (an HTTP snapshot taken without downloads)
         if (!f.actual) bad(model, `version ${v.version} file ${f.path}: blob missing`);
         else if (f.actual.size !== f.size || f.actual.sha256 !== f.sha256) {
-          bad(model, `version ${v.version} file ${f.path}: recorded ${f.size} B ${f.sha256.slice(0, 12)}, stored ${f.actual.size} B ${f.actual.sha256.slice(0, 12)}`);
+          bad(
+            model,
+            `version ${v.version} file ${f.path}: recorded ${f.size} B ${f.sha256.slice(0, 12)}, stored ${f.actual.size} B ${f.actual.sha256.slice(0, 12)}`,
+          );
         }
-        if (f.indexed === false) bad(model, `version ${v.version} file ${f.path}: its artifact path no longer points at the manifest's blob (immutability)`);
+        if (f.indexed === false)
+          bad(
+            model,
+            `version ${v.version} file ${f.path}: its artifact path no longer points at the manifest's blob (immutability)`,
+          );
       }
     }
 
@@ -312,7 +384,8 @@ export function findViolations(snapshot, { createdVersions = {} } = {}) {
     const lastTo = new Map();
     for (const t of model.transitions) {
       const previous = lastTo.has(t.version) ? lastTo.get(t.version) : "None";
-      if (t.from !== previous) bad(model, `history of version ${t.version}: a row goes ${t.from} → ${t.to} after the stage was ${previous}`);
+      if (t.from !== previous)
+        bad(model, `history of version ${t.version}: a row goes ${t.from} → ${t.to} after the stage was ${previous}`);
       lastTo.set(t.version, t.to);
     }
     for (const v of model.versions) {
@@ -331,11 +404,18 @@ export function findViolations(snapshot, { createdVersions = {} } = {}) {
     // 6. (HTTP) The coordinator's in-memory latest_versions agrees with D1.
     if (model.memoryLatest) {
       const best = new Map();
-      for (const v of model.versions) if (v.status === "READY" && (!best.has(v.stage) || v.version > best.get(v.stage))) best.set(v.stage, v.version);
+      for (const v of model.versions)
+        if (v.status === "READY" && (!best.has(v.stage) || v.version > best.get(v.stage))) best.set(v.stage, v.version);
       // Compared as sets: the order follows MLflow's (stages as they first appear going up the versions).
-      const expected = STAGES.filter((s) => best.has(s)).map((s) => `${s}:${best.get(s)}`).join(" ");
-      const actual = [...model.memoryLatest].sort((x, y) => STAGES.indexOf(x.stage) - STAGES.indexOf(y.stage)).map((v) => `${v.stage}:${v.version}`).join(" ");
-      if (expected !== actual) bad(model, `latest_versions from the coordinator (${actual}) differ from D1 (${expected})`);
+      const expected = STAGES.filter((s) => best.has(s))
+        .map((s) => `${s}:${best.get(s)}`)
+        .join(" ");
+      const actual = [...model.memoryLatest]
+        .sort((x, y) => STAGES.indexOf(x.stage) - STAGES.indexOf(y.stage))
+        .map((v) => `${v.stage}:${v.version}`)
+        .join(" ");
+      if (expected !== actual)
+        bad(model, `latest_versions from the coordinator (${actual}) differ from D1 (${expected})`);
     }
   }
 
@@ -345,13 +425,17 @@ export function findViolations(snapshot, { createdVersions = {} } = {}) {
   //    one per history row; a deleted model's events end with its deletion.
   const gapless = (name, list) => {
     list.forEach((e, i) => {
-      if (e.sequence !== i + 1) violations.push(`[${snapshot.view}] model ${JSON.stringify(name)}: event #${i + 1} carries sequence ${e.sequence} (gap or duplicate)`);
+      if (e.sequence !== i + 1)
+        violations.push(
+          `[${snapshot.view}] model ${JSON.stringify(name)}: event #${i + 1} carries sequence ${e.sequence} (gap or duplicate)`,
+        );
     });
   };
   for (const model of snapshot.models) {
     if (!model.events) continue; // the HTTP view does not read the outbox
     gapless(model.name, model.events);
-    if (model.events[0]?.type !== "registered_model.created") bad(model, `its first event is ${model.events[0]?.type ?? "missing"}, not registered_model.created`);
+    if (model.events[0]?.type !== "registered_model.created")
+      bad(model, `its first event is ${model.events[0]?.type ?? "missing"}, not registered_model.created`);
     for (const v of model.versions) {
       const own = model.events.filter((e) => e.version === v.version);
       const created = own.filter((e) => e.type === "model_version.created").length;
@@ -359,18 +443,22 @@ export function findViolations(snapshot, { createdVersions = {} } = {}) {
       const stages = own.filter((e) => e.type === "model_version.stage_transitioned");
       let stage = "None";
       for (const e of stages) {
-        if (e.from !== stage) bad(model, `version ${v.version}: a stage event goes ${e.from} → ${e.to} after the stage was ${stage}`);
+        if (e.from !== stage)
+          bad(model, `version ${v.version}: a stage event goes ${e.from} → ${e.to} after the stage was ${stage}`);
         stage = e.to;
       }
       if (stage !== v.stage) bad(model, `version ${v.version} is in ${v.stage} but its stage events end in ${stage}`);
       const rows = model.transitions.filter((t) => t.version === v.version).length;
-      if (rows !== stages.length) bad(model, `version ${v.version} has ${rows} history rows and ${stages.length} stage events`);
+      if (rows !== stages.length)
+        bad(model, `version ${v.version} has ${rows} history rows and ${stages.length} stage events`);
     }
   }
   for (const gone of snapshot.deletedModelEvents ?? []) {
     gapless(gone.name, gone.events);
     if (gone.events.at(-1)?.type !== "registered_model.deleted") {
-      violations.push(`[${snapshot.view}] events of a model no longer in D1 (last named ${JSON.stringify(gone.name)}) do not end with registered_model.deleted`);
+      violations.push(
+        `[${snapshot.view}] events of a model no longer in D1 (last named ${JSON.stringify(gone.name)}) do not end with registered_model.deleted`,
+      );
     }
   }
 
@@ -378,7 +466,9 @@ export function findViolations(snapshot, { createdVersions = {} } = {}) {
   for (const a of snapshot.artifacts ?? []) {
     if (!a.actual) violations.push(`[storage] artifact ${a.path}: blob missing from R2`);
     else if (a.actual.size !== a.size || a.actual.sha256 !== a.sha256) {
-      violations.push(`[storage] artifact ${a.path}: indexed ${a.size} B ${a.sha256.slice(0, 12)}, stored ${a.actual.size} B ${a.actual.sha256.slice(0, 12)}`);
+      violations.push(
+        `[storage] artifact ${a.path}: indexed ${a.size} B ${a.sha256.slice(0, 12)}, stored ${a.actual.size} B ${a.actual.sha256.slice(0, 12)}`,
+      );
     }
   }
   return violations;
@@ -386,6 +476,8 @@ export function findViolations(snapshot, { createdVersions = {} } = {}) {
 
 /** Reads a snapshot (storage when `db` and `bucket` are given, else HTTP) and checks every invariant. */
 export async function checkInvariants(source, ledger = {}) {
-  const snapshot = source.db ? await snapshotFromStorage(source.db, source.bucket) : await snapshotViaHttp(source.fetch ?? fetch, source.base, source);
+  const snapshot = source.db
+    ? await snapshotFromStorage(source.db, source.bucket)
+    : await snapshotViaHttp(source.fetch ?? fetch, source.base, source);
   return { snapshot, violations: findViolations(snapshot, ledger) };
 }

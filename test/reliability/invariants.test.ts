@@ -22,7 +22,11 @@ async function handle(request: Request): Promise<Response> {
 
 async function call(method: string, path: string, body?: unknown, raw?: string): Promise<Record<string, any>> {
   const res = await handle(
-    new Request(`${ORIGIN}${path}`, { method, headers: { "content-type": "application/json" }, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) }),
+    new Request(`${ORIGIN}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+    }),
   );
   const text = await res.text();
   if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${text}`);
@@ -49,7 +53,9 @@ async function healthyModel(): Promise<{ name: string; id: string; root: string 
   await call("POST", "/api/2.0/mlflow/model-versions/transition-stage", { name, version: "1", stage: "Production" });
   await call("POST", "/api/2.0/mlflow/model-versions/transition-stage", { name, version: "2", stage: "Staging" });
   await call("POST", "/api/2.0/mlflow/registered-models/alias", { name, alias: "champion", version: "2" });
-  const row = await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?").bind(name).first<{ id: string }>();
+  const row = await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?")
+    .bind(name)
+    .first<{ id: string }>();
   return { name, id: row!.id, root };
 }
 
@@ -66,7 +72,9 @@ async function storageViolations(name: string): Promise<string[]> {
 }
 
 async function httpViolations(name: string): Promise<string[]> {
-  return findViolations(only(await snapshotViaHttp((url: string, init?: RequestInit) => handle(new Request(url, init)), ORIGIN), name));
+  return findViolations(
+    only(await snapshotViaHttp((url: string, init?: RequestInit) => handle(new Request(url, init)), ORIGIN), name),
+  );
 }
 
 describe("the invariants checker", () => {
@@ -82,19 +90,29 @@ describe("the invariants checker", () => {
     await env.DB.prepare("DROP INDEX IF EXISTS model_versions_one_production_uq").run();
     try {
       await env.DB.batch([
-        env.DB.prepare("UPDATE model_versions SET current_stage = 'Production' WHERE model_id = ? AND version = 3").bind(id),
-        env.DB.prepare("INSERT INTO stage_transitions (model_id, version, from_stage, to_stage, actor, timestamp) VALUES (?, 3, 'None', 'Production', 'test', 0)").bind(id),
+        env.DB.prepare(
+          "UPDATE model_versions SET current_stage = 'Production' WHERE model_id = ? AND version = 3",
+        ).bind(id),
+        env.DB.prepare(
+          "INSERT INTO stage_transitions (model_id, version, from_stage, to_stage, actor, timestamp) VALUES (?, 3, 'None', 'Production', 'test', 0)",
+        ).bind(id),
       ]);
       expect((await storageViolations(name)).join("\n")).toMatch(/2 versions in Production: 1, 3/);
     } finally {
       await env.DB.prepare("DELETE FROM registered_models WHERE id = ?").bind(id).run();
-      await env.DB.prepare("CREATE UNIQUE INDEX IF NOT EXISTS model_versions_one_production_uq ON model_versions (model_id) WHERE current_stage = 'Production'").run();
+      await env.DB.prepare(
+        "CREATE UNIQUE INDEX IF NOT EXISTS model_versions_one_production_uq ON model_versions (model_id) WHERE current_stage = 'Production'",
+      ).run();
     }
   });
 
   it("reports a blob missing from R2, and bytes that differ from the manifest", async () => {
     const { name, id } = await healthyModel();
-    const files = await env.DB.prepare("SELECT version, blob_key FROM model_version_files WHERE model_id = ? ORDER BY version").bind(id).all<{ version: number; blob_key: string }>();
+    const files = await env.DB.prepare(
+      "SELECT version, blob_key FROM model_version_files WHERE model_id = ? ORDER BY version",
+    )
+      .bind(id)
+      .all<{ version: number; blob_key: string }>();
     await env.ARTIFACTS.delete(files.results[0].blob_key);
     await env.ARTIFACTS.put(files.results[1].blob_key, "tampered");
     const found = (await storageViolations(name)).join("\n");
@@ -109,11 +127,18 @@ describe("the invariants checker", () => {
     const guards = await env.DB.prepare(
       "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ('artifact_objects_immutable_update', 'artifact_objects_sealed_folder_update')",
     ).all<{ name: string; sql: string }>();
-    expect(guards.results.map((g) => g.name).sort()).toEqual(["artifact_objects_immutable_update", "artifact_objects_sealed_folder_update"]);
+    expect(guards.results.map((g) => g.name).sort()).toEqual([
+      "artifact_objects_immutable_update",
+      "artifact_objects_sealed_folder_update",
+    ]);
     for (const g of guards.results) await env.DB.prepare(`DROP TRIGGER ${g.name}`).run();
     try {
-      await env.DB.prepare("UPDATE artifact_objects SET blob_key = 'blobs/elsewhere' WHERE path = ?").bind(`${root}/v3/model.bin`).run();
-      expect((await storageViolations(name)).join("\n")).toMatch(/version 3 file model\.bin: its artifact path no longer points at the manifest's blob/);
+      await env.DB.prepare("UPDATE artifact_objects SET blob_key = 'blobs/elsewhere' WHERE path = ?")
+        .bind(`${root}/v3/model.bin`)
+        .run();
+      expect((await storageViolations(name)).join("\n")).toMatch(
+        /version 3 file model\.bin: its artifact path no longer points at the manifest's blob/,
+      );
     } finally {
       for (const g of guards.results) await env.DB.prepare(g.sql).run();
     }
@@ -124,14 +149,20 @@ describe("the invariants checker", () => {
     await env.DB.prepare("UPDATE registered_models SET next_version = 2 WHERE id = ?").bind(id).run();
     const snapshot = only(await snapshotFromStorage(env.DB, env.ARTIFACTS), name);
     expect(findViolations(snapshot).join("\n")).toMatch(/next_version 2 is not above every version ever created \(3\)/);
-    expect(findViolations(snapshot, { createdVersions: { [name]: [1, 2, 3, 4, 4] } }).join("\n")).toMatch(/version number 4 was handed out twice/);
+    expect(findViolations(snapshot, { createdVersions: { [name]: [1, 2, 3, 4, 4] } }).join("\n")).toMatch(
+      /version number 4 was handed out twice/,
+    );
   });
 
   it("reports a history that does not chain, or does not end at the current stage", async () => {
     const { name, id } = await healthyModel();
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO stage_transitions (model_id, version, from_stage, to_stage, actor, timestamp) VALUES (?, 2, 'Archived', 'Staging', 'test', 0)").bind(id),
-      env.DB.prepare("UPDATE model_versions SET current_stage = 'Archived' WHERE model_id = ? AND version = 3").bind(id),
+      env.DB.prepare(
+        "INSERT INTO stage_transitions (model_id, version, from_stage, to_stage, actor, timestamp) VALUES (?, 2, 'Archived', 'Staging', 'test', 0)",
+      ).bind(id),
+      env.DB.prepare("UPDATE model_versions SET current_stage = 'Archived' WHERE model_id = ? AND version = 3").bind(
+        id,
+      ),
     ]);
     const found = (await storageViolations(name)).join("\n");
     expect(found).toMatch(/history of version 2: a row goes Archived → Staging after the stage was Staging/);
@@ -140,16 +171,24 @@ describe("the invariants checker", () => {
 
   it("reports an alias to a missing version, rows left behind by a half-deleted version, and memory that disagrees with D1", async () => {
     const { name, id } = await healthyModel();
-    await env.DB.prepare("PRAGMA foreign_keys = OFF").run().catch(() => undefined);
+    await env.DB.prepare("PRAGMA foreign_keys = OFF")
+      .run()
+      .catch(() => undefined);
     await env.DB.batch([
-      env.DB.prepare("INSERT INTO registered_model_aliases (model_id, alias, version) VALUES (?, 'ghost', 99)").bind(id),
+      env.DB.prepare("INSERT INTO registered_model_aliases (model_id, alias, version) VALUES (?, 'ghost', 99)").bind(
+        id,
+      ),
       env.DB.prepare("DELETE FROM model_versions WHERE model_id = ? AND version = 1").bind(id),
     ]).catch(async () => {
       // D1 enforcing foreign keys: leave the version's manifest behind instead (no foreign key there).
       await env.DB.prepare("DELETE FROM model_versions WHERE model_id = ? AND version = 1").bind(id).run();
     });
     const storage = await snapshotFromStorage(env.DB, env.ARTIFACTS);
-    const found = findViolations({ ...storage, models: storage.models.filter((m) => m.name === name), artifacts: [] }).join("\n");
+    const found = findViolations({
+      ...storage,
+      models: storage.models.filter((m) => m.name === name),
+      artifacts: [],
+    }).join("\n");
     expect(found).toMatch(/model_version_files row refers to a missing model or version/);
     if (found.includes("ghost")) expect(found).toMatch(/alias ghost points at missing version 99/);
     // The coordinator still holds v1 as Production in memory; D1 has no v1.
@@ -160,7 +199,9 @@ describe("the invariants checker", () => {
     const { name, id } = await healthyModel();
     // Version 2's promotion to Staging loses its event; version 3 gains a stage event it never had.
     await env.DB.batch([
-      env.DB.prepare("DELETE FROM events WHERE model_id = ? AND type = 'model_version.stage_transitioned' AND version = 2").bind(id),
+      env.DB.prepare(
+        "DELETE FROM events WHERE model_id = ? AND type = 'model_version.stage_transitioned' AND version = 2",
+      ).bind(id),
       env.DB.prepare(
         "INSERT INTO events (id, model_id, model_name, sequence, type, version, from_value, to_value, timestamp) VALUES (?, ?, ?, 1000, 'model_version.stage_transitioned', 3, 'None', 'Staging', 0)",
       ).bind(crypto.randomUUID(), id, name),
@@ -185,7 +226,9 @@ describe("the invariants checker", () => {
     // A file of the model's run outside any version folder (those are sealed against new files).
     const path = `${root}/loose.bin`;
     await call("PUT", `/api/2.0/mlflow-artifacts/artifacts/${path}`, undefined, "0123456789");
-    const row = await env.DB.prepare("SELECT blob_key FROM artifact_objects WHERE path = ?").bind(path).first<{ blob_key: string }>();
+    const row = await env.DB.prepare("SELECT blob_key FROM artifact_objects WHERE path = ?")
+      .bind(path)
+      .first<{ blob_key: string }>();
     await env.ARTIFACTS.put(row!.blob_key, "01234");
     const snapshot = await snapshotFromStorage(env.DB, env.ARTIFACTS);
     const found = findViolations({ ...snapshot, models: [], orphanRows: [] }).join("\n");

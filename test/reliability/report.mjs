@@ -35,7 +35,9 @@ function opTable(counts) {
     }
     rows.set(familyOf(op), row);
   }
-  const ordered = Object.keys(FAMILY).filter((f) => rows.has(f)).concat([...rows.keys()].filter((f) => !(f in FAMILY)));
+  const ordered = Object.keys(FAMILY)
+    .filter((f) => rows.has(f))
+    .concat([...rows.keys()].filter((f) => !(f in FAMILY)));
   return [
     "| operation | done | lost a race (404, by design) | in flight at a crash | other |",
     "|---|---:|---:|---:|---:|",
@@ -48,7 +50,9 @@ function opTable(counts) {
 
 /** The violations this run found that are the /v1 name-reuse cache bug (see FINDINGS). */
 export const isNameReuse = (v) =>
-  v.includes("stale immutable /v1 cache") || (v.startsWith("[scenario]") && v.includes("previous model's bytes")) || /^\[http\] model "reuse-/.test(v);
+  v.includes("stale immutable /v1 cache") ||
+  (v.startsWith("[scenario]") && v.includes("previous model's bytes")) ||
+  /^\[http\] model "reuse-/.test(v);
 
 export function renderReport(r) {
   const storm = r.storm;
@@ -79,7 +83,11 @@ export function renderReport(r) {
   );
   const findings = FINDINGS.filter((f) => f.present(r));
   if (findings.length > 0) {
-    lines.push("## Findings", "", ...findings.flatMap((f) => [`### ${f.title}`, "", typeof f.text === "function" ? f.text(r) : f.text, ""]));
+    lines.push(
+      "## Findings",
+      "",
+      ...findings.flatMap((f) => [`### ${f.title}`, "", typeof f.text === "function" ? f.text(r) : f.text, ""]),
+    );
   }
   if (r.violations.length > 0) {
     const reuse = r.violations.filter(isNameReuse);
@@ -87,8 +95,17 @@ export function renderReport(r) {
     const item = (v) => `- ${v.replaceAll("\n", " ")}`;
     lines.push("### Violations of this run", "");
     if (reuse.length > 0) {
-      lines.push(`The /v1 name-reuse bug, ${reuse.length} times (the scenario, the storm's downloads, the HTTP check); the first of each kind:`, "");
-      for (const prefix of ["[scenario]", "[storm]", "[http]"]) lines.push(...reuse.filter((v) => v.startsWith(prefix)).slice(0, 2).map(item));
+      lines.push(
+        `The /v1 name-reuse bug, ${reuse.length} times (the scenario, the storm's downloads, the HTTP check); the first of each kind:`,
+        "",
+      );
+      for (const prefix of ["[scenario]", "[storm]", "[http]"])
+        lines.push(
+          ...reuse
+            .filter((v) => v.startsWith(prefix))
+            .slice(0, 2)
+            .map(item),
+        );
       lines.push("");
     }
     if (other.length > 0) lines.push(`Other violations (${other.length}):`, "", ...other.slice(0, 100).map(item), "");
@@ -160,7 +177,10 @@ export function renderReport(r) {
       "",
       "| # | at (active time) | during a large upload | down for (incl. restart) | npm start back healthy after |",
       "|---:|---:|---|---:|---:|",
-      ...storm.crashes.map((c, i) => `| ${i + 1} | ${s(c.atActiveMs)} | ${c.duringUpload ? "yes" : "no"} | ${s(c.downMs)} | ${s(c.restartMs)} |`),
+      ...storm.crashes.map(
+        (c, i) =>
+          `| ${i + 1} | ${s(c.atActiveMs)} | ${c.duringUpload ? "yes" : "no"} | ${s(c.downMs)} | ${s(c.restartMs)} |`,
+      ),
       "",
     );
   }
@@ -209,12 +229,18 @@ export function renderReport(r) {
       `| answered 4xx with MLflow's error JSON | ${n(fuzz.rejected)} |`,
       `| accepted (2xx: the generated input happened to be valid) | ${n(fuzz.accepted)} |`,
       `| 5xx or malformed error answers | ${n(fuzz.violations.length)} |`,
-      `| error codes seen | ${Object.entries(fuzz.codes ?? {}).sort(([, a], [, b]) => b - a).map(([c, k]) => `${c} ${n(k)}`).join(", ")} |`,
+      `| error codes seen | ${Object.entries(fuzz.codes ?? {})
+        .sort(([, a], [, b]) => b - a)
+        .map(([c, k]) => `${c} ${n(k)}`)
+        .join(", ")} |`,
       `| suite time (with the checker's self-test) | ${fuzz.seconds.toFixed(0)} s, vitest ${fuzz.passed ? "passed" : "FAILED"} |`,
       "",
     );
   }
-  lines.push(`npm start became healthy after ${r.server.starts.map((ms) => s(ms)).join(", ")} (first start, then each restart).`, "");
+  lines.push(
+    `npm start became healthy after ${r.server.starts.map((ms) => s(ms)).join(", ")} (first start, then each restart).`,
+    "",
+  );
   return lines.join("\n");
 }
 
@@ -222,7 +248,12 @@ export function renderReport(r) {
 const FINDINGS = [
   {
     title: "Bug: /v1 serves a previous model's bytes after a model name is reused",
-    present: (r) => r.violations.some((v) => v.includes("stale immutable /v1 cache") || (v.startsWith("[scenario]") && v.includes("previous model's bytes"))),
+    present: (r) =>
+      r.violations.some(
+        (v) =>
+          v.includes("stale immutable /v1 cache") ||
+          (v.startsWith("[scenario]") && v.includes("previous model's bytes")),
+      ),
     text: [
       "`GET /v1/models/{name}/versions/{v}/files/{path}` is cached with the Cache API under a key made of",
       "the model **name**, version number and path (`fileKey(filePath(name, version, path))` in",

@@ -16,7 +16,12 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "modelgate-drops-"));
 const server = new Server({ port: await freePort(), stateDir: path.join(dir, "state"), cwd: dir, log: console.log });
 
 async function call(method, route, body) {
-  const res = await fetch(`${server.base}/api/2.0/${route}`, { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(`${server.base}/api/2.0/${route}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -32,13 +37,19 @@ async function hammer(label, request) {
           const { status } = await call("POST", ...request(client, i));
           statuses[status] = (statuses[status] ?? 0) + 1;
         } catch (error) {
-          drops.push({ atSeconds: ((Date.now() - started) / 1000).toFixed(1), client, error: error.cause?.code ?? error.name, inFlightMs: Date.now() - t0 });
+          drops.push({
+            atSeconds: ((Date.now() - started) / 1000).toFixed(1),
+            client,
+            error: error.cause?.code ?? error.name,
+            inFlightMs: Date.now() - t0,
+          });
         }
       }
     }),
   );
   console.log(`${label}: answers by status ${JSON.stringify(statuses)}; requests with no answer: ${drops.length}`);
-  for (const d of drops) console.log(`  at ${d.atSeconds}s client ${d.client}: ${d.error} after ${d.inFlightMs} ms in flight`);
+  for (const d of drops)
+    console.log(`  at ${d.atSeconds}s client ${d.client}: ${d.error} after ${d.inFlightMs} ms in flight`);
   return drops.length;
 }
 
@@ -46,10 +57,12 @@ try {
   await server.start();
   for (let m = 0; m < 4; m++) {
     await call("POST", "mlflow/registered-models/create", { name: `drops-${m}` });
-    for (let v = 1; v <= 8; v++) await call("POST", "mlflow/model-versions/create", { name: `drops-${m}`, source: "s3://drops/model" });
+    for (let v = 1; v <= 8; v++)
+      await call("POST", "mlflow/model-versions/create", { name: `drops-${m}`, source: "s3://drops/model" });
   }
   const runs = [];
-  for (let m = 0; m < 4; m++) runs.push((await call("POST", "mlflow/runs/create", { experiment_id: "0" })).body.run.info.run_id);
+  for (let m = 0; m < 4; m++)
+    runs.push((await call("POST", "mlflow/runs/create", { experiment_id: "0" })).body.run.info.run_id);
   const viaObject = await hammer("transition-stage (Durable Object, then D1)", (client, i) => [
     "mlflow/model-versions/transition-stage",
     { name: `drops-${client % 4}`, version: String(1 + (i % 8)), stage: "Production" },

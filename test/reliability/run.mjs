@@ -41,7 +41,13 @@ function runFuzz(runsPerRoute) {
     const vitest = path.join(root, "node_modules", "vitest", "vitest.mjs");
     const child = spawn(process.execPath, [vitest, "run", "--project", "local", "test/reliability/"], {
       cwd: root,
-      env: { ...process.env, VITE_RELIABILITY_RUNS: String(runsPerRoute), VITE_RELIABILITY_SEED: String(seed), NO_COLOR: "1", FORCE_COLOR: "0" },
+      env: {
+        ...process.env,
+        VITE_RELIABILITY_RUNS: String(runsPerRoute),
+        VITE_RELIABILITY_SEED: String(seed),
+        NO_COLOR: "1",
+        FORCE_COLOR: "0",
+      },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -58,7 +64,8 @@ function runFuzz(runsPerRoute) {
     child.on("exit", (code) => {
       clearTimeout(timer);
       const line = output.split("\n").find((l) => l.includes("RELIABILITY_FUZZ "));
-      if (!line) return reject(new Error(`the bad-input suite printed no summary (exit ${code}):\n${output.slice(-4000)}`));
+      if (!line)
+        return reject(new Error(`the bad-input suite printed no summary (exit ${code}):\n${output.slice(-4000)}`));
       const summary = JSON.parse(line.slice(line.indexOf("RELIABILITY_FUZZ ") + 17));
       resolve({ ...summary, passed: code === 0, output: code === 0 ? "" : output.slice(-6000) });
     });
@@ -66,7 +73,12 @@ function runFuzz(runsPerRoute) {
 }
 
 async function main() {
-  const results = { command: short ? "node test/reliability/run.mjs --short" : "npm run test:reliability", date: new Date().toISOString(), seed, plan: PLAN };
+  const results = {
+    command: short ? "node test/reliability/run.mjs --short" : "npm run test:reliability",
+    date: new Date().toISOString(),
+    seed,
+    plan: PLAN,
+  };
   const violations = [];
 
   if (!skipFuzz) {
@@ -74,9 +86,12 @@ async function main() {
     const fuzzStarted = Date.now();
     results.fuzz = await runFuzz(PLAN.fuzzRuns);
     results.fuzz.seconds = (Date.now() - fuzzStarted) / 1000;
-    log(`bad input: ${results.fuzz.cases} cases over ${results.fuzz.routes} routes, ${results.fuzz.violations.length} violation(s), suite ${results.fuzz.passed ? "passed" : "FAILED"}`);
+    log(
+      `bad input: ${results.fuzz.cases} cases over ${results.fuzz.routes} routes, ${results.fuzz.violations.length} violation(s), suite ${results.fuzz.passed ? "passed" : "FAILED"}`,
+    );
     violations.push(...results.fuzz.violations.map((v) => `[bad input] ${v}`));
-    if (!results.fuzz.passed && results.fuzz.violations.length === 0) violations.push(`[bad input] the vitest suite failed:\n${results.fuzz.output}`);
+    if (!results.fuzz.passed && results.fuzz.violations.length === 0)
+      violations.push(`[bad input] the vitest suite failed:\n${results.fuzz.output}`);
   }
 
   runDir = mkdtempSync(path.join(os.tmpdir(), "modelgate-reliability-"));
@@ -92,9 +107,14 @@ async function main() {
     }
     const { clients, models, activeMs, crashes } = PLAN;
     const storm = await runStorm({ server, clients, models, activeMs, crashes, seed, log });
-    log(`storm: ${storm.operations} operations in ${(storm.elapsedMs / 1000).toFixed(0)}s, ${storm.crashes.length} crash(es), ${storm.violations.length} violation(s)`);
+    log(
+      `storm: ${storm.operations} operations in ${(storm.elapsedMs / 1000).toFixed(0)}s, ${storm.crashes.length} crash(es), ${storm.violations.length} violation(s)`,
+    );
     violations.push(...storm.violations.map((v) => `[storm] ${v}`));
-    for (const d of storm.drops) log(`  no answer though no crash was under way: ${d.method} ${d.path} ${d.code}, ${(d.sinceRestartMs / 1000).toFixed(1)}s after the last (re)start`);
+    for (const d of storm.drops)
+      log(
+        `  no answer though no crash was under way: ${d.method} ${d.path} ${d.code}, ${(d.sinceRestartMs / 1000).toFixed(1)}s after the last (re)start`,
+      );
 
     violations.push(...(await probeNextVersions(server.base, storm.ledger)).map((v) => `[probe] ${v}`));
     const created = createdVersions(storm.ledger);
@@ -106,9 +126,15 @@ async function main() {
       for (const m of httpSnapshot.models) {
         for (const ver of m.versions) {
           for (const f of ver.files) {
-            if (!f.actual || f.actual.sha256 === f.sha256 || !v.includes(`model ${JSON.stringify(m.name)}: version ${ver.version} file ${f.path}:`)) continue;
+            if (
+              !f.actual ||
+              f.actual.sha256 === f.sha256 ||
+              !v.includes(`model ${JSON.stringify(m.name)}: version ${ver.version} file ${f.path}:`)
+            )
+              continue;
             const holder = earlierHolder(storm.ledger, m.name, ver.version, f.actual.sha256, m.tags[UID_TAG]);
-            if (holder) return `${v} (the bytes of version ${ver.version} of the earlier model ${holder.uid} that held the name: stale immutable /v1 cache after name reuse)`;
+            if (holder)
+              return `${v} (the bytes of version ${ver.version} of the earlier model ${holder.uid} that held the name: stale immutable /v1 cache after name reuse)`;
           }
         }
       }
@@ -116,7 +142,9 @@ async function main() {
     });
     const httpLedger = verifyLedger(httpSnapshot, storm.ledger);
     violations.push(...httpInvariants, ...httpLedger.violations);
-    log(`HTTP view: ${httpSnapshot.models.length} models, ${httpSnapshot.stats.downloads} files downloaded and hashed, ${httpInvariants.length + httpLedger.violations.length} violation(s)`);
+    log(
+      `HTTP view: ${httpSnapshot.models.length} models, ${httpSnapshot.stats.downloads} files downloaded and hashed, ${httpInvariants.length + httpLedger.violations.length} violation(s)`,
+    );
 
     await server.stop();
     // A client that hangs up mid-upload makes the Worker log "Network connection lost" (an answer
@@ -125,7 +153,8 @@ async function main() {
     const lost = server.trouble.filter((t) => /Network connection lost/.test(t));
     const other = server.trouble.filter((t) => !/Network connection lost/.test(t));
     results.serverLog = { connectionLost: lost.length, clientAborts: aborts, other: other.length };
-    if (lost.length > aborts) violations.push(`[server log] ${lost.length} "Network connection lost" errors for ${aborts} client-side cut(s)`);
+    if (lost.length > aborts)
+      violations.push(`[server log] ${lost.length} "Network connection lost" errors for ${aborts} client-side cut(s)`);
     violations.push(...other.slice(0, 20).map((t) => `[server log] ${t}`));
 
     log("checking invariants directly on D1 and R2 (server stopped)");
@@ -139,13 +168,19 @@ async function main() {
     const storageInvariants = findViolations(storageSnapshot, { createdVersions: created });
     const storageLedger = verifyLedger(storageSnapshot, storm.ledger);
     violations.push(...storageInvariants, ...storageLedger.violations);
-    log(`storage view: ${storageSnapshot.models.length} models, ${storageSnapshot.stats.blobsHashed} blobs hashed, ${storageSnapshot.stats.orphanBlobs} unreferenced blob(s), ${storageSnapshot.stats.events} events, ${storageInvariants.length + storageLedger.violations.length} violation(s)`);
+    log(
+      `storage view: ${storageSnapshot.models.length} models, ${storageSnapshot.stats.blobsHashed} blobs hashed, ${storageSnapshot.stats.orphanBlobs} unreferenced blob(s), ${storageSnapshot.stats.events} events, ${storageInvariants.length + storageLedger.violations.length} violation(s)`,
+    );
 
     const versions = (s) => s.models.reduce((n, m) => n + m.versions.length, 0);
     results.storm = { ...storm, ledger: undefined, acknowledgedChecked: storageLedger.checked };
     results.server = { starts: server.starts };
     results.checks = {
-      http: { models: httpSnapshot.models.length, versions: versions(httpSnapshot), downloads: httpSnapshot.stats.downloads },
+      http: {
+        models: httpSnapshot.models.length,
+        versions: versions(httpSnapshot),
+        downloads: httpSnapshot.stats.downloads,
+      },
       storage: { models: storageSnapshot.models.length, versions: versions(storageSnapshot), ...storageSnapshot.stats },
     };
   } catch (error) {
@@ -163,11 +198,18 @@ async function main() {
   }
   if (violations.length > 0) {
     keepRunDir = true;
-    console.error(`\n${violations.length} violation(s):\n${violations.slice(0, 60).map((v) => `  - ${v}`).join("\n")}`);
+    console.error(
+      `\n${violations.length} violation(s):\n${violations
+        .slice(0, 60)
+        .map((v) => `  - ${v}`)
+        .join("\n")}`,
+    );
     console.error(`\nstate kept in ${runDir}; replay with --seed=${seed}`);
     process.exitCode = 1;
   }
-  log(`${violations.length === 0 ? "no violations" : `${violations.length} violation(s)`} (${results.totalSeconds.toFixed(0)} s)`);
+  log(
+    `${violations.length === 0 ? "no violations" : `${violations.length} violation(s)`} (${results.totalSeconds.toFixed(0)} s)`,
+  );
 }
 
 function cleanUp() {

@@ -15,7 +15,8 @@ function client(base) {
   };
   const must = async (method, route, body) => {
     const res = await json(method, route, body);
-    if (res.status !== 200) throw new Error(`${method} ${route} ${JSON.stringify(body)}: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`${method} ${route} ${JSON.stringify(body)}: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   };
   const put = async (path, bytes) => {
@@ -24,7 +25,11 @@ function client(base) {
   };
   const get = async (path) => {
     const res = await fetch(`${base}${path}`);
-    return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()), cache: res.headers.get("x-modelgate-cache") };
+    return {
+      status: res.status,
+      bytes: new Uint8Array(await res.arrayBuffer()),
+      cache: res.headers.get("x-modelgate-cache"),
+    };
   };
   /** A new run's artifact root (`<experiment>/<run>/artifacts`): artifact writes land only inside one. */
   const runRoot = async () => {
@@ -46,7 +51,9 @@ export async function nameReuse(base, tag) {
   const root = await c.runRoot();
   for (const how of ["delete", "rename"]) {
     const name = `reuse-${tag}-${how}`;
-    const files = ["first model's weights", "second model's weights, different and longer"].map((t) => new TextEncoder().encode(t));
+    const files = ["first model's weights", "second model's weights, different and longer"].map((t) =>
+      new TextEncoder().encode(t),
+    );
     await c.must("POST", "mlflow/registered-models/create", { name });
     await c.put(`${root}/${how}/a/model.bin`, files[0]);
     await c.must("POST", "mlflow/model-versions/create", { name, source: `mlflow-artifacts:/${root}/${how}/a` });
@@ -80,7 +87,8 @@ export async function promotionFreshness(base, tag, { rounds = 20, readers = 6 }
   const c = client(base);
   const name = `fresh-${tag}`;
   await c.must("POST", "mlflow/registered-models/create", { name });
-  for (let v = 1; v <= 3; v++) await c.must("POST", "mlflow/model-versions/create", { name, source: `s3://fresh/${v}` });
+  for (let v = 1; v <= 3; v++)
+    await c.must("POST", "mlflow/model-versions/create", { name, source: `s3://fresh/${v}` });
   let stop = false;
   let reads = 0;
   const inFlight = new Set();

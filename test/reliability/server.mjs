@@ -60,7 +60,14 @@ export class Server {
     const started = Date.now();
     const child = spawn(process.execPath, [path.join(root, "scripts", "start.mjs")], {
       cwd: this.cwd,
-      env: { ...process.env, HOST: "127.0.0.1", PORT: String(this.port), STATE_DIR: this.stateDir, MODELGATE_AUTH: "off", LOG_LEVEL: "" },
+      env: {
+        ...process.env,
+        HOST: "127.0.0.1",
+        PORT: String(this.port),
+        STATE_DIR: this.stateDir,
+        MODELGATE_AUTH: "off",
+        LOG_LEVEL: "",
+      },
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -84,7 +91,8 @@ export class Server {
     );
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`npm start exited early:\n${this.tail.join("\n")}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`npm start exited early:\n${this.tail.join("\n")}`);
       try {
         const res = await fetch(`${this.base}/health`, { signal: AbortSignal.timeout(2_000) });
         await res.arrayBuffer();

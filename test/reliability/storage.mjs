@@ -48,7 +48,10 @@ export async function openStorage(stateDir) {
   });
   await mf.ready;
   const call = async (pathAndQuery, init) => {
-    const res = await mf.dispatchFetch(`http://reader${pathAndQuery}`, { ...init, signal: AbortSignal.timeout(60_000) });
+    const res = await mf.dispatchFetch(`http://reader${pathAndQuery}`, {
+      ...init,
+      signal: AbortSignal.timeout(60_000),
+    });
     if (res.status === 404 && pathAndQuery.startsWith("/blob")) {
       await res.arrayBuffer();
       return null;
@@ -58,7 +61,9 @@ export async function openStorage(stateDir) {
   };
   // The D1Database / R2Bucket subset that snapshotFromStorage uses.
   const db = {
-    prepare: (sql) => ({ all: async () => ({ results: await (await call("/sql", { method: "POST", body: sql })).json() }) }),
+    prepare: (sql) => ({
+      all: async () => ({ results: await (await call("/sql", { method: "POST", body: sql })).json() }),
+    }),
   };
   const bucket = {
     get: async (key) => {
@@ -67,7 +72,10 @@ export async function openStorage(stateDir) {
       const bytes = await res.arrayBuffer();
       return { arrayBuffer: async () => bytes };
     },
-    list: async ({ cursor, limit } = {}) => (await call(`/list?${new URLSearchParams({ ...(cursor ? { cursor } : {}), limit: String(limit ?? 1000) })}`)).json(),
+    list: async ({ cursor, limit } = {}) =>
+      (
+        await call(`/list?${new URLSearchParams({ ...(cursor ? { cursor } : {}), limit: String(limit ?? 1000) })}`)
+      ).json(),
   };
   return { db, bucket, close: () => mf.dispose() };
 }

@@ -117,7 +117,15 @@ class ModelEntry {
  * Runs the storm. `server` is a Server (test/reliability/server.mjs); `crashes` SIGKILLs happen at
  * random moments of the active time, each followed by a restart on the same state and port.
  */
-export async function runStorm({ server, clients = 16, models = 5, activeMs = 30_000, crashes = 0, seed = Date.now() >>> 0, log = () => {} }) {
+export async function runStorm({
+  server,
+  clients = 16,
+  models = 5,
+  activeMs = 30_000,
+  crashes = 0,
+  seed = Date.now() >>> 0,
+  log = () => {},
+}) {
   const base = server.base;
   const random = rng(seed);
   const life = new Lifecycle();
@@ -177,7 +185,8 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
           parsed = null;
         }
       }
-      if (res.status >= 500) violation(`${method} ${path} answered ${res.status} ${new TextDecoder().decode(buffer).slice(0, 300)}`);
+      if (res.status >= 500)
+        violation(`${method} ${path} answered ${res.status} ${new TextDecoder().decode(buffer).slice(0, 300)}`);
       return { status: res.status, body: parsed, bytes: buffer };
     } catch (error) {
       const crashed = life.epoch !== epoch || life.down;
@@ -185,19 +194,27 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
         // The request never got an answer though the server was not killed: its outcome is unknown
         // all the same (the ledger treats it like one in flight at a crash); counted and reported.
         const code = error.cause?.code ?? error.name;
-        drops.push({ method, path: path.split("?")[0].slice(0, 120), code, sinceRestartMs: Date.now() - life.upSince, activeMs: Math.round(active) });
+        drops.push({
+          method,
+          path: path.split("?")[0].slice(0, 120),
+          code,
+          sinceRestartMs: Date.now() - life.upSince,
+          activeMs: Math.round(active),
+        });
       }
       throw new NetError(error.message, true);
     }
   }
-  const api = (method, route, params) => http(method, `/api/2.0/${route}`, method === "GET" ? { query: params } : { json: params });
+  const api = (method, route, params) =>
+    http(method, `/api/2.0/${route}`, method === "GET" ? { query: params } : { json: params });
 
   /** Checks an answer that must be an MLflow error with one of `codes`. */
   function expectCodes(what, res, codes) {
     const code = res.body?.error_code;
     if (res.status >= 200 && res.status < 300) return "ok";
     if (res.status >= 500) return "5xx";
-    if (!codes.includes(code)) violation(`${what}: unexpected answer ${res.status} ${JSON.stringify(res.body)?.slice(0, 300)}`);
+    if (!codes.includes(code))
+      violation(`${what}: unexpected answer ${res.status} ${JSON.stringify(res.body)?.slice(0, 300)}`);
     return code ?? `http${res.status}`;
   }
 
@@ -211,7 +228,10 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
     const uid = `${runTag}-u${++uidCounter}`;
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
-        const res = await api("POST", "mlflow/registered-models/create", { name, tags: [{ key: UID_TAG, value: uid }] });
+        const res = await api("POST", "mlflow/registered-models/create", {
+          name,
+          tags: [{ key: UID_TAG, value: uid }],
+        });
         if (res.status === 200) {
           count("create-model", "ok");
           const entry = new ModelEntry(uid, name, slot);
@@ -285,7 +305,10 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
     const exp = await api("POST", "mlflow/experiments/create", { name: `reliability-${runTag}` });
     if (exp.status !== 200) throw new Error(`experiments/create: ${exp.status} ${JSON.stringify(exp.body)}`);
     for (let i = 0; i < n; i++) {
-      const run = await api("POST", "mlflow/runs/create", { experiment_id: exp.body.experiment_id, run_name: `storm-${i}` });
+      const run = await api("POST", "mlflow/runs/create", {
+        experiment_id: exp.body.experiment_id,
+        run_name: `storm-${i}`,
+      });
       if (run.status !== 200) throw new Error(`runs/create: ${run.status} ${JSON.stringify(run.body)}`);
       const info = run.body.run.info;
       runs.push({ runId: info.run_id, artifactPath: info.artifact_uri.replace(/^mlflow-artifacts:\//, "") });
@@ -350,9 +373,12 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
       });
       if (got === null) return;
       if (got.status === 200) {
-        if (got.body.model_version.tags?.find((t) => t.key === OP_TAG)?.value !== op) violation(`model-versions/get ${name} v${number} is not the version just created`);
+        if (got.body.model_version.tags?.find((t) => t.key === OP_TAG)?.value !== op)
+          violation(`model-versions/get ${name} v${number} is not the version just created`);
       } else if (!(raced() || entry.versions.get(number)?.deleted)) {
-        violation(`model-versions/get ${name} v${number} right after its create answered ${got.status} ${JSON.stringify(got.body)}`);
+        violation(
+          `model-versions/get ${name} v${number} right after its create answered ${got.status} ${JSON.stringify(got.body)}`,
+        );
       }
     });
   }
@@ -376,7 +402,8 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
       const outcome = expectCodes(`transition ${entry.name} v${version} to ${stage}`, res, ["RESOURCE_DOES_NOT_EXIST"]);
       count(`transition-${stage}`, outcome);
       if (outcome !== "ok") return;
-      if (res.body.model_version?.current_stage !== stage) violation(`transition to ${stage} answered stage ${res.body.model_version?.current_stage}`);
+      if (res.body.model_version?.current_stage !== stage)
+        violation(`transition to ${stage} answered stage ${res.body.model_version?.current_stage}`);
       entry.transitionsAcked.push({ op, version, stage });
     });
   }
@@ -443,7 +470,8 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
         if (landed === to) {
           entry.name = to;
           entry.names.push(to);
-        } else if (landed !== from) violation(`after a crash during rename ${from} → ${to}, model ${entry.uid} is under neither name`);
+        } else if (landed !== from)
+          violation(`after a crash during rename ${from} → ${to}, model ${entry.uid} is under neither name`);
       } finally {
         entry.renameInFlight = false;
       }
@@ -502,28 +530,41 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
           kind === 0
             ? await api("GET", "mlflow/registered-models/get-latest-versions", { name })
             : await api("POST", "mlflow/registered-models/get-latest-versions", { name, stages: ["Production"] });
-        if (expectCodes(`get-latest-versions ${name}`, res, ["RESOURCE_DOES_NOT_EXIST"]) !== "ok") return count("read-latest", "gone");
+        if (expectCodes(`get-latest-versions ${name}`, res, ["RESOURCE_DOES_NOT_EXIST"]) !== "ok")
+          return count("read-latest", "gone");
         count("read-latest", "ok");
         const list = res.body.model_versions ?? [];
         const production = list.filter((v) => v.current_stage === "Production");
         reads.productionChecks++;
-        if (production.length > 1) violation(`get-latest-versions ${name} showed ${production.length} Production versions`);
-        if (new Set(list.map((v) => v.current_stage)).size !== list.length) violation(`get-latest-versions ${name} repeated a stage: ${JSON.stringify(list)}`);
-        if (kind === 1 && list.some((v) => v.current_stage !== "Production")) violation(`get-latest-versions ${name} stages=[Production] answered ${JSON.stringify(list)}`);
+        if (production.length > 1)
+          violation(`get-latest-versions ${name} showed ${production.length} Production versions`);
+        if (new Set(list.map((v) => v.current_stage)).size !== list.length)
+          violation(`get-latest-versions ${name} repeated a stage: ${JSON.stringify(list)}`);
+        if (kind === 1 && list.some((v) => v.current_stage !== "Production"))
+          violation(`get-latest-versions ${name} stages=[Production] answered ${JSON.stringify(list)}`);
       } else if (kind === 2) {
-        const res = await api("GET", "mlflow/model-versions/search", { filter: `name = '${name}'`, max_results: "1000" });
+        const res = await api("GET", "mlflow/model-versions/search", {
+          filter: `name = '${name}'`,
+          max_results: "1000",
+        });
         if (expectCodes(`search ${name}`, res, []) !== "ok") return count("read-search", "failed");
         count("read-search", "ok");
         const production = (res.body.model_versions ?? []).filter((v) => v.current_stage === "Production");
         reads.productionChecks++;
-        if (production.length > 1) violation(`model-versions/search ${name} showed ${production.length} Production versions: ${production.map((v) => v.version)}`);
+        if (production.length > 1)
+          violation(
+            `model-versions/search ${name} showed ${production.length} Production versions: ${production.map((v) => v.version)}`,
+          );
       } else if (kind === 3) {
         const res = await api("GET", "mlflow/registered-models/get", { name });
         if (expectCodes(`get ${name}`, res, ["RESOURCE_DOES_NOT_EXIST"]) !== "ok") return count("read-model", "gone");
         count("read-model", "ok");
-        const production = (res.body.registered_model.latest_versions ?? []).filter((v) => v.current_stage === "Production");
+        const production = (res.body.registered_model.latest_versions ?? []).filter(
+          (v) => v.current_stage === "Production",
+        );
         reads.productionChecks++;
-        if (production.length > 1) violation(`registered-models/get ${name} showed ${production.length} Production versions`);
+        if (production.length > 1)
+          violation(`registered-models/get ${name} showed ${production.length} Production versions`);
       } else {
         // Inference: resolve Production, or download an acknowledged version's file, and compare bytes.
         let version;
@@ -533,7 +574,8 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
           if (res.status === 404) return count("read-v1", "none");
           if (expectCodes(`/v1 ${name}/Production`, res, []) !== "ok") return count("read-v1", "failed");
           count("read-v1", "ok");
-          if (res.body.stage !== "Production") violation(`/v1/models/${name}/Production resolved to a version in ${res.body.stage}`);
+          if (res.body.stage !== "Production")
+            violation(`/v1/models/${name}/Production resolved to a version in ${res.body.stage}`);
           version = Number(res.body.version);
         } else {
           const live = entry.liveVersions();
@@ -543,17 +585,28 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
         const known = entry.versions.get(version);
         if (!known || known.files.length === 0) return;
         file = r.pick(known.files);
-        const res = await http("GET", `/v1/models/${encodeURIComponent(name)}/versions/${version}/files/${encodePath(file.path)}`);
+        const res = await http(
+          "GET",
+          `/v1/models/${encodeURIComponent(name)}/versions/${version}/files/${encodePath(file.path)}`,
+        );
         if (res.status === 404 && (known.deleted || raced())) return count("download", "gone");
-        if (expectCodes(`download ${name} v${version} ${file.path}`, res, []) !== "ok") return count("download", "failed");
+        if (expectCodes(`download ${name} v${version} ${file.path}`, res, []) !== "ok")
+          return count("download", "failed");
         count("download", "ok");
         reads.downloadsVerified++;
         const got = sha256(res.bytes);
         if (got !== file.sha256) {
           // Whose bytes were they? A model that held this name before, deleted or renamed away?
-          const previous = [...retired, ...slots].find((e) => e !== entry && e.names.includes(name) && e.versions.get(version)?.files.some((f) => f.sha256 === got));
-          const why = previous ? ` (they are version ${version} of the earlier model ${previous.uid} that held the name ${name}: stale immutable /v1 cache after name reuse)` : "";
-          violation(`/v1/models/${name}/versions/${version}/files/${file.path} served ${res.bytes.length} B ${got.slice(0, 12)}, uploaded ${file.size} B ${file.sha256.slice(0, 12)}${why}`);
+          const previous = [...retired, ...slots].find(
+            (e) =>
+              e !== entry && e.names.includes(name) && e.versions.get(version)?.files.some((f) => f.sha256 === got),
+          );
+          const why = previous
+            ? ` (they are version ${version} of the earlier model ${previous.uid} that held the name ${name}: stale immutable /v1 cache after name reuse)`
+            : "";
+          violation(
+            `/v1/models/${name}/versions/${version}/files/${file.path} served ${res.bytes.length} B ${got.slice(0, 12)}, uploaded ${file.size} B ${file.sha256.slice(0, 12)}${why}`,
+          );
         }
       }
     });
@@ -618,16 +671,24 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
         record.sentAtCut = sent;
         abort.abort();
         record.outcome = await request;
-        if (record.outcome.status === 200) violation(`upload of ${path} cut after ${sent} of ${total} bytes was acknowledged`);
-        else if (record.outcome.status !== undefined) violation(`upload of ${path} was refused before the cut: ${record.outcome.status} ${record.outcome.text.slice(0, 300)}`);
+        if (record.outcome.status === 200)
+          violation(`upload of ${path} cut after ${sent} of ${total} bytes was acknowledged`);
+        else if (record.outcome.status !== undefined)
+          violation(
+            `upload of ${path} was refused before the cut: ${record.outcome.status} ${record.outcome.text.slice(0, 300)}`,
+          );
       },
       async cutByCrash() {
         record.how = "server SIGKILL";
         record.sentAtCut = sent;
         record.outcome = await request;
         cancelled = true;
-        if (record.outcome.status === 200 && life.epoch === epoch) violation(`upload of ${path} cut by a crash was acknowledged`);
-        else if (record.outcome.status !== undefined && record.outcome.status !== 200) violation(`upload of ${path} was refused before the crash: ${record.outcome.status} ${record.outcome.text.slice(0, 300)}`);
+        if (record.outcome.status === 200 && life.epoch === epoch)
+          violation(`upload of ${path} cut by a crash was acknowledged`);
+        else if (record.outcome.status !== undefined && record.outcome.status !== 200)
+          violation(
+            `upload of ${path} was refused before the crash: ${record.outcome.status} ${record.outcome.text.slice(0, 300)}`,
+          );
       },
     };
   }
@@ -642,9 +703,14 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
     record.check = seen ? `previous file (${seen.size} B)` : `absent (${got.status})`;
     const want = record.previous;
     if (want === null) {
-      if (entry || got.status !== 404) violation(`cut upload ${record.path} (nothing before) is visible: listed ${JSON.stringify(entry)}, GET ${got.status}`);
+      if (entry || got.status !== 404)
+        violation(
+          `cut upload ${record.path} (nothing before) is visible: listed ${JSON.stringify(entry)}, GET ${got.status}`,
+        );
     } else if (!seen || seen.sha256 !== want.sha256 || entry?.file_size !== want.size) {
-      violation(`cut upload ${record.path} should still hold the previous ${want.size} B file: GET ${got.status} ${seen?.size} B, listed ${JSON.stringify(entry)}`);
+      violation(
+        `cut upload ${record.path} should still hold the previous ${want.size} B file: GET ${got.status} ${seen?.size} B, listed ${JSON.stringify(entry)}`,
+      );
     }
   }
 
@@ -713,12 +779,17 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
   await setupRuns(4);
   for (let i = 0; i < models; i++) await createEntry(i, baseNames[i]);
   const readers = Math.max(2, Math.round(clients / 4));
-  log(`storm: ${clients} clients (${readers} readers) on ${models} models for ${activeMs / 1000}s active, ${crashes} crash(es), seed ${seed}`);
+  log(
+    `storm: ${clients} clients (${readers} readers) on ${models} models for ${activeMs / 1000}s active, ${crashes} crash(es), seed ${seed}`,
+  );
   const started = Date.now();
   const workers = Array.from({ length: clients }, (_, i) => client(i, i < readers));
 
   // Crash moments: spread over the active time, each jittered.
-  const crashAt = Array.from({ length: crashes }, (_, k) => ((k + 0.5 + (random.next() - 0.5) * 0.8) / crashes) * activeMs * 0.9 + activeMs * 0.05);
+  const crashAt = Array.from(
+    { length: crashes },
+    (_, k) => ((k + 0.5 + (random.next() - 0.5) * 0.8) / crashes) * activeMs * 0.9 + activeMs * 0.05,
+  );
   crashAt.sort((a, b) => a - b);
   try {
     while (active < activeMs) {
@@ -736,8 +807,15 @@ export async function runStorm({ server, clients = 16, models = 5, activeMs = 30
         await server.kill();
         if (upload) await upload.cutByCrash();
         const restartMs = await server.start();
-        crashLog.push({ atActiveMs: Math.round(at), downMs: Date.now() - killedAt, restartMs, duringUpload: Boolean(upload) });
-        log(`crash ${crashLog.length}: SIGKILL at ${(at / 1000).toFixed(1)}s of active time${upload ? " during a 64 MiB upload" : ""}; back after ${((Date.now() - killedAt) / 1000).toFixed(1)}s`);
+        crashLog.push({
+          atActiveMs: Math.round(at),
+          downMs: Date.now() - killedAt,
+          restartMs,
+          duringUpload: Boolean(upload),
+        });
+        log(
+          `crash ${crashLog.length}: SIGKILL at ${(at / 1000).toFixed(1)}s of active time${upload ? " during a 64 MiB upload" : ""}; back after ${((Date.now() - killedAt) / 1000).toFixed(1)}s`,
+        );
         lastTick = Date.now();
         life.goUp();
         if (upload) {
@@ -807,7 +885,10 @@ export async function probeNextVersions(base, ledger) {
     }
     const number = Number(body.model_version.version);
     const highest = Math.max(0, ...entry.created);
-    if (number <= highest) violations.push(`model ${entry.name}: a new version got number ${number}, not above ${highest} handed out before`);
+    if (number <= highest)
+      violations.push(
+        `model ${entry.name}: a new version got number ${number}, not above ${highest} handed out before`,
+      );
     entry.created.push(number);
     entry.versions.set(number, { op, files: [], deleted: null });
   }
@@ -824,14 +905,15 @@ export function verifyLedger(snapshot, ledger) {
   const byUid = new Map();
   for (const m of snapshot.models) {
     const uid = m.tags?.[UID_TAG];
-    if (!uid || !uid.startsWith(`${ledger.runTag}-`)) continue;
+    if (!uid?.startsWith(`${ledger.runTag}-`)) continue;
     if (byUid.has(uid)) bad(`two models carry ${UID_TAG}=${uid}: ${byUid.get(uid).name} and ${m.name}`);
     byUid.set(uid, m);
   }
   let checked = 0;
   for (const entry of ledger.retired) {
     checked++;
-    if (entry.deleted === "acked" && byUid.has(entry.uid)) bad(`model ${entry.uid} was deleted (acknowledged) but is still there as ${byUid.get(entry.uid).name}`);
+    if (entry.deleted === "acked" && byUid.has(entry.uid))
+      bad(`model ${entry.uid} was deleted (acknowledged) but is still there as ${byUid.get(entry.uid).name}`);
   }
   for (const entry of ledger.slots) {
     checked++;
@@ -840,35 +922,62 @@ export function verifyLedger(snapshot, ledger) {
       bad(`model ${entry.uid} (${entry.name}) is gone; it was created and never deleted`);
       continue;
     }
-    if (model.name !== entry.name) bad(`model ${entry.uid} is named ${model.name}; the last acknowledged name is ${entry.name}`);
+    if (model.name !== entry.name)
+      bad(`model ${entry.uid} is named ${model.name}; the last acknowledged name is ${entry.name}`);
     const versions = new Map(model.versions.map((v) => [v.version, v]));
     // Acknowledged creates are there, whole, unless a delete was issued for them.
     for (const [number, known] of entry.versions) {
       checked++;
       const v = versions.get(number);
       if (!v) {
-        if (known.deleted === null) bad(`${entry.name} v${number} (${known.op}) was acknowledged and never deleted, but is missing`);
+        if (known.deleted === null)
+          bad(`${entry.name} v${number} (${known.op}) was acknowledged and never deleted, but is missing`);
         continue;
       }
       if (known.deleted === "acked") bad(`${entry.name} v${number} was deleted (acknowledged) but is still there`);
-      if (v.tags[OP_TAG] !== known.op) bad(`${entry.name} v${number} is ${v.tags[OP_TAG]}, not the acknowledged ${known.op}`);
+      if (v.tags[OP_TAG] !== known.op)
+        bad(`${entry.name} v${number} is ${v.tags[OP_TAG]}, not the acknowledged ${known.op}`);
       if (v.status !== "READY") bad(`${entry.name} v${number} is ${v.status}`);
-      const want = known.files.map((f) => `${f.path}:${f.size}:${f.sha256}`).sort().join(" ");
-      const have = v.files.map((f) => `${f.path}:${f.size}:${f.sha256}`).sort().join(" ");
-      if (want !== have) bad(`${entry.name} v${number}: manifest ${have || "(empty)"} differs from the uploaded files ${want || "(none)"}`);
+      const want = known.files
+        .map((f) => `${f.path}:${f.size}:${f.sha256}`)
+        .sort()
+        .join(" ");
+      const have = v.files
+        .map((f) => `${f.path}:${f.size}:${f.sha256}`)
+        .sort()
+        .join(" ");
+      if (want !== have)
+        bad(
+          `${entry.name} v${number}: manifest ${have || "(empty)"} differs from the uploaded files ${want || "(none)"}`,
+        );
     }
     // Nothing else appeared: every version comes from a create that was acknowledged or in flight at a crash.
     for (const v of model.versions) {
       const op = v.tags[OP_TAG];
       if (entry.versions.get(v.version)?.op === op) continue;
       if (!op) bad(`${entry.name} v${v.version} carries no ${OP_TAG} tag: no client created it`);
-      else if (entry.refusedCreates.has(op)) bad(`${entry.name} v${v.version} comes from a create that was refused (${op})`);
-      else if (!entry.unknownCreates.has(op)) bad(`${entry.name} v${v.version} comes from ${op}, never acknowledged for this number nor in flight at a crash`);
+      else if (entry.refusedCreates.has(op))
+        bad(`${entry.name} v${v.version} comes from a create that was refused (${op})`);
+      else if (!entry.unknownCreates.has(op))
+        bad(
+          `${entry.name} v${v.version} comes from ${op}, never acknowledged for this number nor in flight at a crash`,
+        );
       else {
-        const files = entry.unknownCreates.get(op).map((f) => `${f.path}:${f.size}:${f.sha256}`).sort().join(" ");
-        const have = v.files.map((f) => `${f.path}:${f.size}:${f.sha256}`).sort().join(" ");
-        if (files !== have) bad(`${entry.name} v${v.version} (in flight at a crash) has manifest ${have || "(empty)"}, uploaded ${files}`);
-        if (entry.created.includes(v.version)) bad(`${entry.name} v${v.version} (in flight at a crash) shares its number with an acknowledged create`);
+        const files = entry.unknownCreates
+          .get(op)
+          .map((f) => `${f.path}:${f.size}:${f.sha256}`)
+          .sort()
+          .join(" ");
+        const have = v.files
+          .map((f) => `${f.path}:${f.size}:${f.sha256}`)
+          .sort()
+          .join(" ");
+        if (files !== have)
+          bad(
+            `${entry.name} v${v.version} (in flight at a crash) has manifest ${have || "(empty)"}, uploaded ${files}`,
+          );
+        if (entry.created.includes(v.version))
+          bad(`${entry.name} v${v.version} (in flight at a crash) shares its number with an acknowledged create`);
       }
     }
     // Acknowledged transitions are in the history; every history row comes from an issued transition.
@@ -877,11 +986,16 @@ export function verifyLedger(snapshot, ledger) {
     for (const t of entry.transitionsAcked) {
       checked++;
       const row = rows.get(t.op);
-      if (!row) bad(`${entry.name}: acknowledged transition ${t.op} (v${t.version} → ${t.stage}) is missing from the history`);
-      else if (row.version !== t.version || row.to !== t.stage) bad(`${entry.name}: history row ${t.op} says v${row.version} → ${row.to}, acknowledged v${t.version} → ${t.stage}`);
+      if (!row)
+        bad(`${entry.name}: acknowledged transition ${t.op} (v${t.version} → ${t.stage}) is missing from the history`);
+      else if (row.version !== t.version || row.to !== t.stage)
+        bad(
+          `${entry.name}: history row ${t.op} says v${row.version} → ${row.to}, acknowledged v${t.version} → ${t.stage}`,
+        );
     }
     for (const t of model.transitions) {
-      if (t.comment?.startsWith(`${ledger.runTag}-t-`) && !entry.transitionsIssued.has(t.comment)) bad(`${entry.name}: history row ${t.comment} was never issued for this model`);
+      if (t.comment?.startsWith(`${ledger.runTag}-t-`) && !entry.transitionsIssued.has(t.comment))
+        bad(`${entry.name}: history row ${t.comment} was never issued for this model`);
     }
     // Aliases: each belongs to one client, so the last acknowledged (or in-flight) op decides.
     const aliases = new Map(model.aliases.map((a) => [a.alias, a.version]));
@@ -900,9 +1014,13 @@ export function verifyLedger(snapshot, ledger) {
       }
       if (ops.length === 0) allowed.add(null);
       const have = aliases.has(alias) ? aliases.get(alias) : null;
-      if (!allowed.has(have)) bad(`${entry.name}: alias ${alias} is ${have ?? "absent"}; the acknowledged ops allow only ${[...allowed].map((a) => a ?? "absent").join(" or ")}`);
+      if (!allowed.has(have))
+        bad(
+          `${entry.name}: alias ${alias} is ${have ?? "absent"}; the acknowledged ops allow only ${[...allowed].map((a) => a ?? "absent").join(" or ")}`,
+        );
     }
-    for (const alias of aliases.keys()) if (!entry.aliasOps.has(alias)) bad(`${entry.name}: alias ${alias} was never set by any client`);
+    for (const alias of aliases.keys())
+      if (!entry.aliasOps.has(alias)) bad(`${entry.name}: alias ${alias} was never set by any client`);
   }
   return { violations, checked };
 }
@@ -913,5 +1031,10 @@ export function verifyLedger(snapshot, ledger) {
  */
 export function earlierHolder(ledger, name, version, sha256, current) {
   const all = [...ledger.retired, ...ledger.slots];
-  return all.find((e) => e.uid !== current && e.names.includes(name) && e.versions.get(version)?.files.some((f) => f.sha256 === sha256)) ?? null;
+  return (
+    all.find(
+      (e) =>
+        e.uid !== current && e.names.includes(name) && e.versions.get(version)?.files.some((f) => f.sha256 === sha256),
+    ) ?? null
+  );
 }

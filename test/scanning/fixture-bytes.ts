@@ -1,6 +1,10 @@
 /// <reference types="vite/client" />
 // The corpus (test/fixtures/pickles/generate.py, run once): each file inlined as a data: URL.
-const files = import.meta.glob<string>("../fixtures/pickles/*", { query: "?url&inline", import: "default", eager: true });
+const files = import.meta.glob<string>("../fixtures/pickles/*", {
+  query: "?url&inline",
+  import: "default",
+  eager: true,
+});
 
 export function fixtureBytes(name: string): Uint8Array {
   const url = files[`../fixtures/pickles/${name}`];

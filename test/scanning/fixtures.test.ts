@@ -22,7 +22,10 @@ describe("the fixture corpus", () => {
     const bytes = fixtureBytes(name);
     const whole = await scanStream(new Blob([bytes]).stream());
     const small = await scanStream(chunked(bytes));
-    expect({ verdict: whole.verdict, imports: whole.imports, reasons: whole.reasons }, JSON.stringify(whole)).toMatchObject({ verdict });
+    expect(
+      { verdict: whole.verdict, imports: whole.imports, reasons: whole.reasons },
+      JSON.stringify(whole),
+    ).toMatchObject({ verdict });
     expect(small).toEqual(whole);
   });
 });

@@ -8,7 +8,11 @@ const utf8 = new TextEncoder();
  * `head`, then `size` bytes of filler produced on demand (one reused 1 MiB buffer), then `tail`: a
  * large file that never exists in memory, so the test proves the scanner streams it.
  */
-function generated(head: Uint8Array, size: number, tail: Uint8Array): { stream: ReadableStream<Uint8Array>; pulled: () => number } {
+function generated(
+  head: Uint8Array,
+  size: number,
+  tail: Uint8Array,
+): { stream: ReadableStream<Uint8Array>; pulled: () => number } {
   const filler = new Uint8Array(MiB).fill(0x4b);
   let sent = -1;
   let pulled = 0;
@@ -33,7 +37,32 @@ const le16 = (n: number) => [n & 255, (n >> 8) & 255];
 /** A zip local header for a stored entry (sizes given, no data descriptor). */
 function localHeader(name: string, size: number): number[] {
   const n = utf8.encode(name);
-  return [0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ...le32(size), ...le32(size), ...le16(n.length), 0, 0, ...n];
+  return [
+    0x50,
+    0x4b,
+    0x03,
+    0x04,
+    20,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...le32(size),
+    ...le32(size),
+    ...le16(n.length),
+    0,
+    0,
+    ...n,
+  ];
 }
 
 describe("large files", () => {
@@ -44,7 +73,11 @@ describe("large files", () => {
     const tail = new Uint8Array([...localHeader("archive/data.pkl", evil.length), ...evil]);
     const file = generated(head, size, tail);
     const scan = await scanStream(file.stream);
-    expect(scan).toMatchObject({ verdict: "unsafe", format: "pytorch-zip", imports: [{ name: "os.system", entry: "archive/data.pkl" }] });
+    expect(scan).toMatchObject({
+      verdict: "unsafe",
+      format: "pytorch-zip",
+      imports: [{ name: "os.system", entry: "archive/data.pkl" }],
+    });
     expect(file.pulled()).toBe(head.length + size + tail.length);
   });
 

@@ -24,7 +24,11 @@ app.use("*", async (c, next) => {
 app.route("/api/2.0/modelgate", scanRoutes);
 
 async function scanOf(name: string, version: string) {
-  const res = await app.request(`http://modelgate.test/api/2.0/modelgate/model-versions/scan?name=${encodeURIComponent(name)}&version=${version}`, {}, env);
+  const res = await app.request(
+    `http://modelgate.test/api/2.0/modelgate/model-versions/scan?name=${encodeURIComponent(name)}&version=${version}`,
+    {},
+    env,
+  );
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
@@ -64,7 +68,13 @@ describe("version scans", () => {
       scan: "unsafe",
       files: [
         { path: "MLmodel", scan: "clean", format: "text", imports: [] },
-        { path: "model.pkl", scan: "unsafe", format: "pickle", imports: [{ name: "posix.system", verdict: "unsafe", via: "import" }], calls: ["REDUCE posix.system"] },
+        {
+          path: "model.pkl",
+          scan: "unsafe",
+          format: "pickle",
+          imports: [{ name: "posix.system", verdict: "unsafe", via: "import" }],
+          calls: ["REDUCE posix.system"],
+        },
         { path: "weights.pt", scan: "clean", format: "pytorch-zip" },
       ],
     });
@@ -77,7 +87,10 @@ describe("version scans", () => {
     await service.scanVersion(first.modelId, 1);
     const second = await registered(files);
     expect(await service.scanVersion(second.modelId, 1)).toBe(0);
-    expect((await scanOf(second.name, "1")).body).toMatchObject({ scan: "clean", files: [{ path: "model.pkl", scan: "clean", format: "pickle" }] });
+    expect((await scanOf(second.name, "1")).body).toMatchObject({
+      scan: "clean",
+      files: [{ path: "model.pkl", scan: "clean", format: "pickle" }],
+    });
   });
 
   it("answers RESOURCE_DOES_NOT_EXIST for a version that is not there", async () => {
@@ -88,7 +101,17 @@ describe("version scans", () => {
 
 describe("the scans queue", () => {
   it("asks for one scan per version that became READY", () => {
-    const event = { id: "e", modelId: "m1", modelName: "M", from: null, to: null, actor: null, timestamp: 0, sequence: 1, data: {} };
+    const event = {
+      id: "e",
+      modelId: "m1",
+      modelName: "M",
+      from: null,
+      to: null,
+      actor: null,
+      timestamp: 0,
+      sequence: 1,
+      data: {},
+    };
     expect(
       scanRequestsFor([
         { ...event, type: "model_version.created", version: 1 },
@@ -111,6 +134,11 @@ describe("the scans queue", () => {
     expect(result.retryMessages).toEqual([]);
     const scan = await scanOf(name, "1");
     expect(scan.body).toMatchObject({ scan: "unsafe" });
-    expect(scan.body.files[0].imports.map((i: { name: string }) => i.name)).toEqual(["inspect.getattr_static", "importlib.import_module", "os", "os.system"]);
+    expect(scan.body.files[0].imports.map((i: { name: string }) => i.name)).toEqual([
+      "inspect.getattr_static",
+      "importlib.import_module",
+      "os",
+      "os.system",
+    ]);
   });
 });

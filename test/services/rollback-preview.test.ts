@@ -46,9 +46,11 @@ describe("RollbackService.plan with a target (the UI's preview of a rollback to 
       expect(acted).toBe(previews[target]);
       expect(acted).toMatch(/^(RESOURCE_CONFLICT|RESOURCE_DOES_NOT_EXIST|INVALID_PARAMETER_VALUE): /);
     }
-    expect(await outcome(async () => {
-      const done = await services.registry.rollback({ name, actor: "preview-test", version: "1" });
-      return { current: done.archived, target: done.restored.version };
-    })).toBe(previews[1]);
+    expect(
+      await outcome(async () => {
+        const done = await services.registry.rollback({ name, actor: "preview-test", version: "1" });
+        return { current: done.archived, target: done.restored.version };
+      }),
+    ).toBe(previews[1]);
   });
 });

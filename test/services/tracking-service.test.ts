@@ -53,7 +53,11 @@ describe("TrackingService for the registry", () => {
       { key: "mlflow.runName", value: "lineage" },
       { key: "team", value: "a" },
     ]);
-    expect(lineage.experiment).toMatchObject({ experimentId, artifactLocation: `mlflow-artifacts:/${experimentId}`, lifecycleStage: "active" });
+    expect(lineage.experiment).toMatchObject({
+      experimentId,
+      artifactLocation: `mlflow-artifacts:/${experimentId}`,
+      lifecycleStage: "active",
+    });
     await expect(t.getRunLineage("1".repeat(32))).rejects.toBeInstanceOf(NotFoundError);
   });
 
@@ -74,7 +78,7 @@ describe("TrackingService for the registry", () => {
     await t.recordModelVersion(created.modelId, "Registered", 2);
     const tag = (await t.getLoggedModel(created.modelId)).tags.find((x) => x.key === "mlflow.modelVersions");
     expect(tag?.value).toBe('[{"name": "Registered", "version": 1}, {"name": "Registered", "version": 2}]');
-    await expect(t.getLoggedModel("m-" + "0".repeat(32))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.getLoggedModel(`m-${"0".repeat(32)}`)).rejects.toBeInstanceOf(NotFoundError);
     await t.deleteLoggedModel(UNRESTRICTED, created.modelId);
     await expect(t.getLoggedModel(created.modelId)).rejects.toBeInstanceOf(NotFoundError);
   });

@@ -32,7 +32,9 @@ describe("promoting through the forms", () => {
 
     const after = await browser.get(modelPage(name));
     expect(textOf(after.html)).toContain("Version 1 moved from None to Production.");
-    expect(after.html).toMatch(/Production:<\/span> <a href="[^"]+\/versions\/1" class="live-version"><span class="badge stage-Production">Production<\/span> version 1/);
+    expect(after.html).toMatch(
+      /Production:<\/span> <a href="[^"]+\/versions\/1" class="live-version"><span class="badge stage-Production">Production<\/span> version 1/,
+    );
     const [latest] = await transitions(name);
     expect(latest).toMatchObject({ version: "1", from_stage: "None", to_stage: "Production", comment: "ship it" });
     // The timeline shows who did it, as the history records it.
@@ -45,18 +47,29 @@ describe("promoting through the forms", () => {
     const name = await modelWithVersions(2);
     await transitionTo(name, "1", "Production");
     const browser = new Browser();
-    const asked = await browser.post(action(name, "stage"), { _csrf: await browser.token(modelPage(name)), version: "2", stage: "Production" });
+    const asked = await browser.post(action(name, "stage"), {
+      _csrf: await browser.token(modelPage(name)),
+      version: "2",
+      stage: "Production",
+    });
     expect(textOf(asked.html)).toContain("Version 1, in Production now, will be archived.");
     const done = await browser.post(action(name, "stage"), hiddenFields(asked.html));
     expect(done.status).toBe(303);
     expect([await stageOf(name, "1"), await stageOf(name, "2")]).toEqual(["Archived", "Production"]);
-    expect(textOf((await browser.get(modelPage(name))).html)).toContain("Version 2 moved from None to Production. Version 1 was archived.");
+    expect(textOf((await browser.get(modelPage(name))).html)).toContain(
+      "Version 2 moved from None to Production. Version 1 was archived.",
+    );
   });
 
   it("moves to Staging without a confirmation step", async () => {
     const name = await modelWithVersions(1);
     const browser = new Browser();
-    const done = await browser.submit(modelPage(name), action(name, "stage"), { version: "1", stage: "Staging" }, false);
+    const done = await browser.submit(
+      modelPage(name),
+      action(name, "stage"),
+      { version: "1", stage: "Staging" },
+      false,
+    );
     expect(done.status).toBe(303);
     expect(await stageOf(name, "1")).toBe("Staging");
   });
@@ -65,7 +78,11 @@ describe("promoting through the forms", () => {
     const name = await modelWithVersions(1);
     await transitionTo(name, "1", "Production");
     const browser = new Browser();
-    const asked = await browser.post(action(name, "stage"), { _csrf: await browser.token(modelPage(name)), version: "1", stage: "Archived" });
+    const asked = await browser.post(action(name, "stage"), {
+      _csrf: await browser.token(modelPage(name)),
+      version: "1",
+      stage: "Archived",
+    });
     expect(textOf(asked.html)).toContain(`${name} will have no version in Production`);
     expect(await stageOf(name, "1")).toBe("Production");
     await browser.post(action(name, "stage"), hiddenFields(asked.html));
@@ -98,7 +115,10 @@ describe("rolling back through the forms", () => {
     expect(textOf(asked.html)).toContain(`Roll back Production of ${name} to version 1?`);
     expect(await stageOf(name, "2")).toBe("Production");
 
-    const done = await browser.post(action(name, "rollback"), { ...hiddenFields(asked.html), comment: "latency regression" });
+    const done = await browser.post(action(name, "rollback"), {
+      ...hiddenFields(asked.html),
+      comment: "latency regression",
+    });
     expect(done.status).toBe(303);
     expect([await stageOf(name, "1"), await stageOf(name, "2")]).toEqual(["Production", "Archived"]);
     const history = await transitions(name);
@@ -124,9 +144,15 @@ describe("rolling back through the forms", () => {
     const page = await browser.get(modelPage(name));
     expect(textOf(page.html)).toContain(`Model '${name}' has no earlier Production version to roll back to`);
     expect(page.html).not.toContain(`action="${action(name, "rollback")}"`);
-    const res = await browser.post(action(name, "rollback"), { _csrf: csrfOf(page.html), expected: "1", confirmed: "yes" });
+    const res = await browser.post(action(name, "rollback"), {
+      _csrf: csrfOf(page.html),
+      expected: "1",
+      confirmed: "yes",
+    });
     expect(res.status).toBe(303);
-    expect(textOf((await browser.get(modelPage(name))).html)).toContain("no earlier Production version to roll back to");
+    expect(textOf((await browser.get(modelPage(name))).html)).toContain(
+      "no earlier Production version to roll back to",
+    );
     expect(await stageOf(name, "1")).toBe("Production");
   });
 
@@ -135,11 +161,16 @@ describe("rolling back through the forms", () => {
     await transitionTo(name, "1", "Production");
     await transitionTo(name, "2", "Production");
     const browser = new Browser();
-    const asked = await browser.post(action(name, "rollback"), { _csrf: await browser.token(modelPage(name)), expected: "2" });
+    const asked = await browser.post(action(name, "rollback"), {
+      _csrf: await browser.token(modelPage(name)),
+      expected: "2",
+    });
     await transitionTo(name, "3", "Production"); // someone else promotes meanwhile
     await browser.post(action(name, "rollback"), hiddenFields(asked.html));
     expect(await stageOf(name, "3")).toBe("Production");
-    expect(textOf((await browser.get(modelPage(name))).html)).toContain("changed since you looked: version 3 is in Production now, not version 2. Nothing was rolled back.");
+    expect(textOf((await browser.get(modelPage(name))).html)).toContain(
+      "changed since you looked: version 3 is in Production now, not version 2. Nothing was rolled back.",
+    );
   });
 });
 
@@ -147,16 +178,26 @@ describe("aliases, tags and description through the forms", () => {
   it("sets an alias, asks before moving it, and asks before removing it", async () => {
     const name = await modelWithVersions(2);
     const browser = new Browser();
-    expect((await browser.submit(modelPage(name), action(name, "aliases"), { alias: "champion", version: "1" }, false)).status).toBe(303);
+    expect(
+      (await browser.submit(modelPage(name), action(name, "aliases"), { alias: "champion", version: "1" }, false))
+        .status,
+    ).toBe(303);
     expect((await ok("GET", "/registered-models/alias", { name, alias: "champion" })).model_version.version).toBe("1");
 
-    const asked = await browser.post(action(name, "aliases"), { _csrf: await browser.token(modelPage(name)), alias: "champion", version: "2" });
+    const asked = await browser.post(action(name, "aliases"), {
+      _csrf: await browser.token(modelPage(name)),
+      alias: "champion",
+      version: "2",
+    });
     expect(textOf(asked.html)).toContain("Move @champion from version 1 to version 2?");
     expect((await ok("GET", "/registered-models/alias", { name, alias: "champion" })).model_version.version).toBe("1");
     await browser.post(action(name, "aliases"), hiddenFields(asked.html));
     expect((await ok("GET", "/registered-models/alias", { name, alias: "champion" })).model_version.version).toBe("2");
 
-    const removal = await browser.post(action(name, "aliases/delete"), { _csrf: await browser.token(modelPage(name)), alias: "champion" });
+    const removal = await browser.post(action(name, "aliases/delete"), {
+      _csrf: await browser.token(modelPage(name)),
+      alias: "champion",
+    });
     expect(textOf(removal.html)).toContain("Remove alias @champion?");
     await browser.post(action(name, "aliases/delete"), hiddenFields(removal.html));
     const model = await ok("GET", "/registered-models/get", { name });
@@ -167,7 +208,9 @@ describe("aliases, tags and description through the forms", () => {
     const name = await modelWithVersions(1);
     const browser = new Browser();
     await browser.submit(modelPage(name), action(name, "aliases"), { alias: "latest", version: "1" }, false);
-    expect(textOf((await browser.get(modelPage(name))).html)).toContain("'latest' alias name (case insensitive) is reserved.");
+    expect(textOf((await browser.get(modelPage(name))).html)).toContain(
+      "'latest' alias name (case insensitive) is reserved.",
+    );
   });
 
   it("edits the description and tags", async () => {
@@ -190,11 +233,17 @@ describe("aliases, tags and description through the forms", () => {
 describe("pinning key metrics", () => {
   it("pins the chosen metrics as the model's metric columns for everyone, and unpins them", async () => {
     const name = await createModel(uniqueName("Pinned"));
-    for (const metrics of [{ rmse: 0.8, r2: 0.7, mae: 0.5, loss: 1 }, { rmse: 0.7, r2: 0.8, loss: 0.9 }] as Record<string, number>[]) await registerTrained(name, {}, metrics);
+    for (const metrics of [
+      { rmse: 0.8, r2: 0.7, mae: 0.5, loss: 1 },
+      { rmse: 0.7, r2: 0.8, loss: 0.9 },
+    ] as Record<string, number>[])
+      await registerTrained(name, {}, metrics);
     const browser = new Browser();
     const columns = async () => {
       const html = (await browser.get(modelPage(name))).html;
-      return [...html.matchAll(/data-metric="([^"]+)"/g)].map((m) => m[1]).slice(0, html.match(/data-metric=/g)!.length / 2);
+      return [...html.matchAll(/data-metric="([^"]+)"/g)]
+        .map((m) => m[1])
+        .slice(0, html.match(/data-metric=/g)!.length / 2);
     };
     expect(await columns()).toEqual(["loss", "r2", "rmse"]);
 
@@ -218,7 +267,10 @@ describe("pinning key metrics", () => {
   it("refuses more than six pinned metrics and changes nothing", async () => {
     const name = await createModel(uniqueName("TooMany"));
     const browser = new Browser();
-    const fields: [string, string][] = [["_csrf", await browser.token(modelPage(name))], ...["a", "b", "c", "d", "e", "f", "g"].map((k): [string, string] => ["metric", k])];
+    const fields: [string, string][] = [
+      ["_csrf", await browser.token(modelPage(name))],
+      ...["a", "b", "c", "d", "e", "f", "g"].map((k): [string, string] => ["metric", k]),
+    ];
     expect((await browser.post(action(name, "key-metrics"), fields)).status).toBe(303);
     expect(textOf((await browser.get(modelPage(name))).html)).toContain("Pin at most 6 metrics; 7 were chosen.");
     expect((await ok("GET", "/registered-models/get", { name })).registered_model.tags ?? []).toEqual([]);
@@ -226,7 +278,12 @@ describe("pinning key metrics", () => {
 });
 
 describe("CSRF protection", () => {
-  async function promoteAttempt(name: string, browser: Browser, fields: Record<string, string>, headers: Record<string, string> = {}) {
+  async function promoteAttempt(
+    name: string,
+    browser: Browser,
+    fields: Record<string, string>,
+    headers: Record<string, string> = {},
+  ) {
     const res = await browser.post(action(name, "stage"), { version: "1", stage: "Staging", ...fields }, headers);
     expect(await stageOf(name, "1")).toBe("None");
     return res;
@@ -267,7 +324,12 @@ describe("CSRF protection", () => {
     const name = await modelWithVersions(1);
     const browser = new Browser();
     const token = await browser.token(modelPage(name));
-    const res = await promoteAttempt(name, browser, { _csrf: token }, { origin: "https://evil.example", "sec-fetch-site": "cross-site" });
+    const res = await promoteAttempt(
+      name,
+      browser,
+      { _csrf: token },
+      { origin: "https://evil.example", "sec-fetch-site": "cross-site" },
+    );
     expect(res.status).toBe(403);
     expect(textOf(res.html)).toContain("it was not sent from this site");
   });

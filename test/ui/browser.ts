@@ -18,14 +18,23 @@ export class Browser {
   readonly cookies = new Map<string, string>();
 
   async get(path: string): Promise<Page> {
-    return this.send(new Request(`${ORIGIN}${path}`, { headers: this.headers({ accept: "text/html,application/xhtml+xml" }), redirect: "manual" }));
+    return this.send(
+      new Request(`${ORIGIN}${path}`, {
+        headers: this.headers({ accept: "text/html,application/xhtml+xml" }),
+        redirect: "manual",
+      }),
+    );
   }
 
   /**
    * Posts a form as a browser on this origin does; `extra` overrides or adds headers. Fields as
    * pairs send a name more than once (a group of checkboxes).
    */
-  async post(path: string, fields: Record<string, string> | [string, string][], extra: Record<string, string> = {}): Promise<Page> {
+  async post(
+    path: string,
+    fields: Record<string, string> | [string, string][],
+    extra: Record<string, string> = {},
+  ): Promise<Page> {
     const headers = this.headers({
       accept: "text/html",
       "content-type": "application/x-www-form-urlencoded",
@@ -33,7 +42,14 @@ export class Browser {
       "sec-fetch-site": "same-origin",
       ...extra,
     });
-    return this.send(new Request(`${ORIGIN}${path}`, { method: "POST", headers, body: new URLSearchParams(fields).toString(), redirect: "manual" }));
+    return this.send(
+      new Request(`${ORIGIN}${path}`, {
+        method: "POST",
+        headers,
+        body: new URLSearchParams(fields).toString(),
+        redirect: "manual",
+      }),
+    );
   }
 
   /** Loads `page` and returns the CSRF token its forms carry. */
@@ -81,17 +97,25 @@ export function csrfOf(html: string): string {
 /** The hidden inputs of the (first) form on a confirmation page. */
 export function hiddenFields(html: string): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g)) fields[m[1]] = decodeEntities(m[2]);
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g))
+    fields[m[1]] = decodeEntities(m[2]);
   return fields;
 }
 
 export function decodeEntities(text: string): string {
-  return text.replaceAll("&quot;", '"').replaceAll("&#39;", "'").replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&amp;", "&");
+  return text
+    .replaceAll("&quot;", '"')
+    .replaceAll("&#39;", "'")
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&amp;", "&");
 }
 
 /** The page's text without tags, with whitespace collapsed, for content assertions. */
 export function textOf(html: string): string {
-  return decodeEntities(html.replace(/<style[\s\S]*?<\/style>|<script[\s\S]*?<\/script>/g, " ").replace(/<[^>]+>/g, " ")).replace(/\s+/g, " ");
+  return decodeEntities(
+    html.replace(/<style[\s\S]*?<\/style>|<script[\s\S]*?<\/script>/g, " ").replace(/<[^>]+>/g, " "),
+  ).replace(/\s+/g, " ");
 }
 
 export async function ok(method: string, path: string, params: Record<string, unknown> = {}, base?: string) {
@@ -101,7 +125,9 @@ export async function ok(method: string, path: string, params: Record<string, un
 }
 
 export async function upload(path: string, body: string): Promise<void> {
-  const res = await exports.default.fetch(new Request(`${ORIGIN}/api/2.0/mlflow-artifacts/artifacts/${path}`, { method: "PUT", body }));
+  const res = await exports.default.fetch(
+    new Request(`${ORIGIN}/api/2.0/mlflow-artifacts/artifacts/${path}`, { method: "PUT", body }),
+  );
   if (res.status !== 200) throw new Error(`upload ${path}: ${res.status} ${await res.text()}`);
 }
 
@@ -122,13 +148,22 @@ export async function registerTrained(
   { history = {}, runName = uniqueName("run") }: { history?: Record<string, number[]>; runName?: string } = {},
 ) {
   const exp = await ok("POST", "/experiments/create", { name: uniqueName("exp") });
-  const run = await ok("POST", "/runs/create", { experiment_id: exp.experiment_id, start_time: Date.now(), run_name: runName });
+  const run = await ok("POST", "/runs/create", {
+    experiment_id: exp.experiment_id,
+    start_time: Date.now(),
+    run_name: runName,
+  });
   const runId = run.run.info.run_id as string;
-  for (const [key, value] of Object.entries(params)) await ok("POST", "/runs/log-parameter", { run_id: runId, key, value });
-  for (const [key, value] of Object.entries(metrics)) await ok("POST", "/runs/log-metric", { run_id: runId, key, value, timestamp: Date.now(), step: 0 });
-  const points = Object.entries(history).flatMap(([key, values]) => values.map((value, step) => ({ key, value, step, timestamp: 1_000 + step })));
+  for (const [key, value] of Object.entries(params))
+    await ok("POST", "/runs/log-parameter", { run_id: runId, key, value });
+  for (const [key, value] of Object.entries(metrics))
+    await ok("POST", "/runs/log-metric", { run_id: runId, key, value, timestamp: Date.now(), step: 0 });
+  const points = Object.entries(history).flatMap(([key, values]) =>
+    values.map((value, step) => ({ key, value, step, timestamp: 1_000 + step })),
+  );
   if (points.length > 0) await ok("POST", "/runs/log-batch", { run_id: runId, metrics: points });
-  for (const [path, body] of Object.entries(files)) await upload(`${exp.experiment_id}/${runId}/artifacts/model/${path}`, body);
+  for (const [path, body] of Object.entries(files))
+    await upload(`${exp.experiment_id}/${runId}/artifacts/model/${path}`, body);
   const created = await ok("POST", "/model-versions/create", { name, source: `runs:/${runId}/model`, run_id: runId });
   expect(created.model_version.status).toBe("READY");
   return { runId, experimentId: exp.experiment_id as string, version: created.model_version.version as string };
@@ -138,6 +173,8 @@ export async function stageOf(name: string, version: string): Promise<string> {
   return (await ok("GET", "/model-versions/get", { name, version })).model_version.current_stage;
 }
 
-export async function transitions(name: string): Promise<{ version: string; from_stage: string; to_stage: string; actor: string; comment?: string }[]> {
+export async function transitions(
+  name: string,
+): Promise<{ version: string; from_stage: string; to_stage: string; actor: string; comment?: string }[]> {
   return (await ok("GET", "/model-versions/transitions", { name }, `${ORIGIN}/api/2.0/modelgate`)).transitions;
 }

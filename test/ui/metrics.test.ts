@@ -19,8 +19,21 @@ import {
 
 describe("key metrics", () => {
   it("ranks metrics by how many runs logged them, ties by name", () => {
-    expect(mostLogged([["rmse", "mae"], ["rmse", "r2"], ["r2", "rmse", "loss"], []])).toEqual(["rmse", "r2", "loss", "mae"]);
-    expect(rankCounts(new Map([["b", 2], ["a", 2], ["c", 5]]))).toEqual(["c", "a", "b"]);
+    expect(mostLogged([["rmse", "mae"], ["rmse", "r2"], ["r2", "rmse", "loss"], []])).toEqual([
+      "rmse",
+      "r2",
+      "loss",
+      "mae",
+    ]);
+    expect(
+      rankCounts(
+        new Map([
+          ["b", 2],
+          ["a", 2],
+          ["c", 5],
+        ]),
+      ),
+    ).toEqual(["c", "a", "b"]);
   });
 
   it("uses the pinned metrics when there are any, else the three most-logged", () => {
@@ -29,7 +42,10 @@ describe("key metrics", () => {
   });
 
   it("reads pins from the model tag, without repeats or blanks, at most six", () => {
-    const tag = (value: string) => [{ key: "team", value: "x" }, { key: KEY_METRICS_TAG, value }];
+    const tag = (value: string) => [
+      { key: "team", value: "x" },
+      { key: KEY_METRICS_TAG, value },
+    ];
     expect(pinnedMetrics(tag("rmse, r2,,rmse"))).toEqual(["rmse", "r2"]);
     expect(pinnedMetrics(tag("a,b,c,d,e,f,g"))).toHaveLength(6);
     expect(pinnedMetrics([])).toEqual([]);
@@ -70,7 +86,12 @@ describe("sorting the versions table", () => {
     runName,
     metrics: new Map(Object.entries(metrics)),
   });
-  const rows = [row(1, 10, "b", { rmse: 0.8 }), row(2, 30, null, {}), row(3, 20, "a", { rmse: 0.7 }), row(4, 40, "c", { rmse: Number.NaN })];
+  const rows = [
+    row(1, 10, "b", { rmse: 0.8 }),
+    row(2, 30, null, {}),
+    row(3, 20, "a", { rmse: 0.7 }),
+    row(4, 40, "c", { rmse: Number.NaN }),
+  ];
   const order = (by: string, dir?: string) => sortVersions(rows, parseSort(by, dir)).map((r) => r.number);
 
   it("sorts by a metric with versions lacking it (or NaN) last in either order", () => {
@@ -111,7 +132,10 @@ describe("curves", () => {
   });
 
   it("thins a long curve to about the asked size, keeping its ends and its spikes", () => {
-    const long = Array.from({ length: 10_000 }, (_, step) => ({ step, value: step === 5_000 ? 100 : Math.sin(step / 50) }));
+    const long = Array.from({ length: 10_000 }, (_, step) => ({
+      step,
+      value: step === 5_000 ? 100 : Math.sin(step / 50),
+    }));
     const thin = downsample(long, 300);
     expect(thin.length).toBeLessThanOrEqual(300);
     expect(thin[0]).toEqual(long[0]);
@@ -157,6 +181,11 @@ describe("short sources", () => {
   });
 
   it("writes durations in the largest sensible units", () => {
-    expect([duration(850), duration(40_000), duration(200_000), duration(7_500_000)]).toEqual(["850 ms", "40 s", "3 min 20 s", "2 h 5 min"]);
+    expect([duration(850), duration(40_000), duration(200_000), duration(7_500_000)]).toEqual([
+      "850 ms",
+      "40 s",
+      "3 min 20 s",
+      "2 h 5 min",
+    ]);
   });
 });

@@ -64,7 +64,12 @@ describe("models page", () => {
     await transitionTo(name, "1", "Staging");
     const row = async () => {
       const html = (await new Browser().get(`/?q=${enc(name)}`)).html;
-      return textOf(html.slice(html.indexOf(`href="/models/${enc(name)}"`), html.indexOf("</tr>", html.indexOf(`href="/models/${enc(name)}"`))));
+      return textOf(
+        html.slice(
+          html.indexOf(`href="/models/${enc(name)}"`),
+          html.indexOf("</tr>", html.indexOf(`href="/models/${enc(name)}"`)),
+        ),
+      );
     };
     // rmse is logged by all three runs: the key metric.
     expect(await row()).toContain(`${name} 3 Production v2 rmse 0.8 Staging v1 rmse 0.9`);
@@ -73,13 +78,31 @@ describe("models page", () => {
   });
 
   it("tells a first-time user how to point the MLflow client at this server when nothing is registered", async () => {
-    const html = await ModelsPage({ query: "", models: [], nextPageToken: null, paged: false, origin: "https://registry.example.com", authEnabled: true }).toString();
+    const html = await ModelsPage({
+      query: "",
+      models: [],
+      nextPageToken: null,
+      paged: false,
+      origin: "https://registry.example.com",
+      authEnabled: true,
+    }).toString();
     const text = textOf(html);
     expect(text).toContain("No models are registered yet.");
     expect(text).toContain("export MLFLOW_TRACKING_URI=https://registry.example.com");
     expect(text).toContain("export MLFLOW_TRACKING_TOKEN=");
-    expect(text).toContain('import mlflow with mlflow.start_run(): mlflow.sklearn.log_model(model, "model", registered_model_name="my-model")');
-    const local = textOf(await ModelsPage({ query: "", models: [], nextPageToken: null, paged: false, origin: "http://127.0.0.1:8787", authEnabled: false }).toString());
+    expect(text).toContain(
+      'import mlflow with mlflow.start_run(): mlflow.sklearn.log_model(model, "model", registered_model_name="my-model")',
+    );
+    const local = textOf(
+      await ModelsPage({
+        query: "",
+        models: [],
+        nextPageToken: null,
+        paged: false,
+        origin: "http://127.0.0.1:8787",
+        authEnabled: false,
+      }).toString(),
+    );
     expect(local).toContain("export MLFLOW_TRACKING_URI=http://127.0.0.1:8787");
     expect(local).not.toContain("MLFLOW_TRACKING_TOKEN");
   });
@@ -95,7 +118,9 @@ describe("model page", () => {
   it("puts what is live first, then the versions with run name, status and key metric columns", async () => {
     const name = uniqueName("Shown");
     await createModelWith({ name, description: "first model", tags: [{ key: "owner", value: "ml" }] });
-    const v1 = await registerTrained(name, { alpha: "0.5" }, { rmse: 0.8, r2: 0.7 }, undefined, { runName: "baseline" });
+    const v1 = await registerTrained(name, { alpha: "0.5" }, { rmse: 0.8, r2: 0.7 }, undefined, {
+      runName: "baseline",
+    });
     await registerTrained(name, { alpha: "0.1" }, { rmse: 0.7, r2: 0.75, mae: 0.4 }, undefined, { runName: "tuned" });
     await createVersionWith(name);
     await transitionTo(name, "2", "Production");
@@ -113,10 +138,14 @@ describe("model page", () => {
     expect(live).toContain("Staging: Staging version 1 run baseline");
     expect(live).toContain("@challenger → version 1");
     // The versions table comes before everything else about the model.
-    for (const later of ['id="about"', 'id="history"', 'id="tags"']) expect(html.indexOf('id="versions"')).toBeLessThan(html.indexOf(later));
+    for (const later of ['id="about"', 'id="history"', 'id="tags"'])
+      expect(html.indexOf('id="versions"')).toBeLessThan(html.indexOf(later));
 
     // Key metric columns, most-logged first: r2 and rmse (by two runs), then mae (by one).
-    const head = html.slice(html.indexOf('<table class="stack versions">'), html.indexOf("</thead>", html.indexOf('<table class="stack versions">')));
+    const head = html.slice(
+      html.indexOf('<table class="stack versions">'),
+      html.indexOf("</thead>", html.indexOf('<table class="stack versions">')),
+    );
     const headers = [...head.matchAll(/<th scope="col"[^>]*>(?:<a[^>]*>)?([^<]+)</g)].map((m) => m[1].trim());
     expect(headers).toEqual(["Version", "Stage", "Run", "r2", "rmse", "mae", "Created", "Source", "Actions"]);
     const row = (version: number) => {
@@ -177,23 +206,32 @@ describe("model page", () => {
     await transitionTo(name, "2", "Production");
     const second = await new Browser().get(`/models/${enc(name)}`);
     expect(second.html).toContain(rollbackForm);
-    expect(textOf(second.html)).toContain("Version 2 is in Production; the previous Production version is 1. Roll back to version 1…");
+    expect(textOf(second.html)).toContain(
+      "Version 2 is in Production; the previous Production version is 1. Roll back to version 1…",
+    );
   });
 
   it("offers Staging, Production and aliases only for READY versions", async () => {
     const name = uniqueName("Failed");
     await createModel(name);
     await createVersionWith(name);
-    const failed = await createVersionWith(name, { source: `mlflow-artifacts:/1/${uniqueName("run")}/artifacts/missing` });
+    const failed = await createVersionWith(name, {
+      source: `mlflow-artifacts:/1/${uniqueName("run")}/artifacts/missing`,
+    });
     expect(failed.status).toBe("FAILED_REGISTRATION");
     const html = (await new Browser().get(`/models/${enc(name)}`)).html;
     const options = (version: number) => {
       const start = html.indexOf(`id="stage-${version}"`);
-      return [...html.slice(start, html.indexOf("</select>", start)).matchAll(/<option value="(\w+)"/g)].map((m) => m[1]);
+      return [...html.slice(start, html.indexOf("</select>", start)).matchAll(/<option value="(\w+)"/g)].map(
+        (m) => m[1],
+      );
     };
     expect(options(1)).toEqual(["Staging", "Production", "Archived"]);
     expect(options(2)).toEqual(["Archived"]);
-    const aliasable = html.slice(html.indexOf('id="alias-version"'), html.indexOf("</select>", html.indexOf('id="alias-version"')));
+    const aliasable = html.slice(
+      html.indexOf('id="alias-version"'),
+      html.indexOf("</select>", html.indexOf('id="alias-version"')),
+    );
     expect(aliasable).toContain('<option value="1">');
     expect(aliasable).not.toContain('<option value="2">');
     expect(textOf(html)).toContain("Failed");
@@ -244,7 +282,12 @@ describe("version page", () => {
     const name = uniqueName("Lineage");
     await createModel(name);
     const weights = "weights-".repeat(300);
-    const trained = await registerTrained(name, { alpha: "0.5", layers: "3" }, { rmse: 0.78, r2: 0.91 }, { MLmodel: "flavors: {}", "model.pkl": weights });
+    const trained = await registerTrained(
+      name,
+      { alpha: "0.5", layers: "3" },
+      { rmse: 0.78, r2: 0.91 },
+      { MLmodel: "flavors: {}", "model.pkl": weights },
+    );
     await ok("POST", "/runs/set-tag", { run_id: trained.runId, key: "owner", value: "pricing-team" });
     const page = await new Browser().get(`/models/${enc(name)}/versions/1`);
     expect(page.status).toBe(200);
@@ -280,13 +323,18 @@ describe("version page", () => {
   it("draws each metric logged at several steps as a per-step curve", async () => {
     const name = uniqueName("Curves");
     await createModel(name);
-    await registerTrained(name, {}, { mae: 0.4 }, undefined, { history: { loss: [2, 1.5, 1.1, 0.9, 0.8], accuracy: [0.5, 0.7, 0.8] } });
+    await registerTrained(name, {}, { mae: 0.4 }, undefined, {
+      history: { loss: [2, 1.5, 1.1, 0.9, 0.8], accuracy: [0.5, 0.7, 0.8] },
+    });
     const html = (await new Browser().get(`/models/${enc(name)}/versions/1`)).html;
     const svgs = [...html.matchAll(/<svg class="chart small"[\s\S]*?<\/svg>/g)].map((m) => m[0]);
     expect(svgs).toHaveLength(2);
     const loss = svgs.find((svg) => svg.includes("loss by step"))!;
-    expect(loss).toContain("<title id=\"metric-1-title\">loss by step: 5 steps from 0 to 4, first 2, last 0.8</title>");
-    const points = /<polyline points="([^"]+)"/.exec(loss)![1].split(" ").map((p) => p.split(",").map(Number));
+    expect(loss).toContain('<title id="metric-1-title">loss by step: 5 steps from 0 to 4, first 2, last 0.8</title>');
+    const points = /<polyline points="([^"]+)"/
+      .exec(loss)![1]
+      .split(" ")
+      .map((p) => p.split(",").map(Number));
     expect(points).toHaveLength(5);
     // Steps go right, falling loss goes down the page (larger y).
     for (let i = 1; i < points.length; i++) {
@@ -307,34 +355,62 @@ describe("version page", () => {
     const page = `/models/${enc(name)}/versions/1`;
     const html = (await browser.get(page)).html;
     const select = html.slice(html.indexOf('id="stage"'), html.indexOf("</select>", html.indexOf('id="stage"')));
-    expect([...select.matchAll(/<option value="(\w+)"/g)].map((m) => m[1])).toEqual(["Staging", "Production", "Archived"]);
+    expect([...select.matchAll(/<option value="(\w+)"/g)].map((m) => m[1])).toEqual([
+      "Staging",
+      "Production",
+      "Archived",
+    ]);
     expect(html).toContain(`action="/ui/actions/models/${enc(name)}/aliases"`);
 
-    const staged = await browser.submit(page, `/ui/actions/models/${enc(name)}/stage`, { version: "1", stage: "Staging", back: "1" }, false);
+    const staged = await browser.submit(
+      page,
+      `/ui/actions/models/${enc(name)}/stage`,
+      { version: "1", stage: "Staging", back: "1" },
+      false,
+    );
     expect(staged.status).toBe(303);
     expect(staged.headers.get("location")).toBe(page);
-    const aliased = await browser.submit(page, `/ui/actions/models/${enc(name)}/aliases`, { version: "1", alias: "champion", back: "1" }, false);
+    const aliased = await browser.submit(
+      page,
+      `/ui/actions/models/${enc(name)}/aliases`,
+      { version: "1", alias: "champion", back: "1" },
+      false,
+    );
     expect(aliased.headers.get("location")).toBe(page);
     const after = textOf((await browser.get(page)).html);
     expect(after).toContain("@champion now points at version 1.");
     expect(after).toMatch(/Aliases @champion/);
     // A promotion to Production asks first; cancelling returns here too.
-    const asked = await browser.post(`/ui/actions/models/${enc(name)}/stage`, { _csrf: await browser.token(page), version: "1", stage: "Production", back: "1" });
+    const asked = await browser.post(`/ui/actions/models/${enc(name)}/stage`, {
+      _csrf: await browser.token(page),
+      version: "1",
+      stage: "Production",
+      back: "1",
+    });
     expect(asked.html).toContain(`href="${page}"`);
     // Only a version number is accepted as the way back.
-    const elsewhere = await browser.submit(page, `/ui/actions/models/${enc(name)}/aliases`, { version: "1", alias: "other", back: "//evil.example" }, false);
+    const elsewhere = await browser.submit(
+      page,
+      `/ui/actions/models/${enc(name)}/aliases`,
+      { version: "1", alias: "other", back: "//evil.example" },
+      false,
+    );
     expect(elsewhere.headers.get("location")).toBe(`/models/${enc(name)}`);
   });
 
   it("offers a version that is not READY no way into Staging, Production or an alias", async () => {
     const name = uniqueName("NotReady");
     await createModel(name);
-    const failed = await createVersionWith(name, { source: `mlflow-artifacts:/1/${uniqueName("run")}/artifacts/missing` });
+    const failed = await createVersionWith(name, {
+      source: `mlflow-artifacts:/1/${uniqueName("run")}/artifacts/missing`,
+    });
     const html = (await new Browser().get(`/models/${enc(name)}/versions/${failed.version}`)).html;
     const select = html.slice(html.indexOf('id="stage"'), html.indexOf("</select>", html.indexOf('id="stage"')));
     expect([...select.matchAll(/<option value="(\w+)"/g)].map((m) => m[1])).toEqual(["Archived"]);
     expect(html).not.toContain(`action="/ui/actions/models/${enc(name)}/aliases"`);
-    expect(textOf(html)).toContain("Only a READY version may enter Staging or Production or take an alias; this one is FAILED_REGISTRATION.");
+    expect(textOf(html)).toContain(
+      "Only a READY version may enter Staging or Production or take an alias; this one is FAILED_REGISTRATION.",
+    );
   });
 
   it("explains a version without a run or files", async () => {
@@ -367,8 +443,12 @@ describe("compare page", () => {
   async function twoTrained() {
     const name = uniqueName("Compared");
     await createModel(name);
-    await registerTrained(name, { alpha: "0.5", layers: "3" }, { r2: 0.8 }, undefined, { history: { rmse: [1.5, 1.1, 0.9] } });
-    await registerTrained(name, { alpha: "0.1", layers: "3", dropout: "0.2" }, { r2: 0.8 }, undefined, { history: { rmse: [1.4, 1.0, 0.8, 0.7] } });
+    await registerTrained(name, { alpha: "0.5", layers: "3" }, { r2: 0.8 }, undefined, {
+      history: { rmse: [1.5, 1.1, 0.9] },
+    });
+    await registerTrained(name, { alpha: "0.1", layers: "3", dropout: "0.2" }, { r2: 0.8 }, undefined, {
+      history: { rmse: [1.4, 1.0, 0.8, 0.7] },
+    });
     return name;
   }
   const panel = (html: string, metric: string) => {
@@ -380,7 +460,10 @@ describe("compare page", () => {
     const name = await twoTrained();
     const page = await new Browser().get(`/models/${enc(name)}/compare?versions=1,2`);
     expect(page.status).toBe(200);
-    const rows = [...page.html.matchAll(/<tr( class="differs")?><th scope="row"><code>([^<]+)<\/code>/g)].map((m) => [m[2], m[1] !== undefined]);
+    const rows = [...page.html.matchAll(/<tr( class="differs")?><th scope="row"><code>([^<]+)<\/code>/g)].map((m) => [
+      m[2],
+      m[1] !== undefined,
+    ]);
     expect(rows).toEqual([
       ["alpha", true],
       ["dropout", true],
@@ -397,7 +480,9 @@ describe("compare page", () => {
     const rmse = panel(html, "rmse");
     expect(rmse).not.toContain(" hidden");
     // One line per version, in the order asked (version 2 first), in its own colour.
-    const lines = [...rmse.matchAll(/<g data-series="(v\d)"><polyline points="([^"]+)" fill="none" stroke="(#[0-9A-Fa-f]+)"/g)];
+    const lines = [
+      ...rmse.matchAll(/<g data-series="(v\d)"><polyline points="([^"]+)" fill="none" stroke="(#[0-9A-Fa-f]+)"/g),
+    ];
     expect(lines.map((m) => [m[1], m[2].split(" ").length])).toEqual([
       ["v2", 4],
       ["v1", 3],
@@ -405,7 +490,9 @@ describe("compare page", () => {
     expect(lines[0][3]).not.toBe(lines[1][3]);
     expect(rmse).toContain("rmse per step, one line per version: v2: 0.7 after 4 steps; v1: 0.9 after 3 steps");
     // Bars, not a line, for the final values; version 2's lower rmse is the shorter bar.
-    const bars = [...rmse.matchAll(/<g data-bar="(v\d)"><rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/g)].map((m) => [m[1], Number(m[3])]);
+    const bars = [
+      ...rmse.matchAll(/<g data-bar="(v\d)"><rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/g),
+    ].map((m) => [m[1], Number(m[3])]);
     expect(bars.map((b) => b[0])).toEqual(["v2", "v1"]);
     expect(bars[0][1]).toBeLessThan(bars[1][1] as number);
     expect(rmse.slice(rmse.indexOf("Final"))).not.toContain("<polyline");
@@ -430,7 +517,11 @@ describe("compare page", () => {
     await createModel(name);
     for (let i = 0; i < 10; i++) await registerTrained(name, {}, { loss: 0.123456789 + i / 1000 });
     const html = (await new Browser().get(`/models/${enc(name)}/compare?versions=1,2,3,4,5,6,7,8,9,10`)).html;
-    const labels = [...panel(html, "loss").matchAll(/<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" font-size="(\d+)" font-weight="600"[^>]*>([^<]+)<\/text>/g)].map((m) => ({
+    const labels = [
+      ...panel(html, "loss").matchAll(
+        /<text x="([\d.]+)" y="[\d.]+" text-anchor="middle" font-size="(\d+)" font-weight="600"[^>]*>([^<]+)<\/text>/g,
+      ),
+    ].map((m) => ({
       x: Number(m[1]),
       font: Number(m[2]),
       text: m[3],

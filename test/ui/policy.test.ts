@@ -4,7 +4,8 @@ import { Browser, csrfOf, hiddenFields, ok, stageOf, textOf, transitions } from 
 
 const enc = encodeURIComponent;
 const modelPage = (name: string) => `/models/${enc(name)}`;
-const setPolicy = (name: string, policy: Record<string, unknown>) => ok("PUT", "/registered-models/policy", { name, policy }, MODELGATE_API);
+const setPolicy = (name: string, policy: Record<string, unknown>) =>
+  ok("PUT", "/registered-models/policy", { name, policy }, MODELGATE_API);
 
 /** The text of the model page's policy section. */
 function policySection(html: string): string {
@@ -40,7 +41,9 @@ describe("the promotion policy on the model page", () => {
       "Before a version moves to Production : version must have been in Staging for at least 1d 1h " +
         "tag validation must be 'passed' metric r2 of its run must be >= 0.9 the caller needs the 'admin' scope",
     );
-    expect(section).toMatch(/Set by local, \d{4}-\d\d-\d\d \d\d:\d\d UTC \. A rollback is held to the rules about the caller only\./);
+    expect(section).toMatch(
+      /Set by local, \d{4}-\d\d-\d\d \d\d:\d\d UTC \. A rollback is held to the rules about the caller only\./,
+    );
   });
 
   it("escapes rule text that looks like markup", async () => {
@@ -60,15 +63,24 @@ describe("a promotion refused by the policy in the UI", () => {
     await setPolicy(name, { Production: [{ type: "tag", key: "validation", value: "passed" }] });
     const browser = new Browser();
     const token = csrfOf((await browser.get(modelPage(name))).html);
-    const asked = await browser.post(`/ui/actions/models/${enc(name)}/stage`, { _csrf: token, version: "1", stage: "Production" });
+    const asked = await browser.post(`/ui/actions/models/${enc(name)}/stage`, {
+      _csrf: token,
+      version: "1",
+      stage: "Production",
+    });
     expect(asked.status).toBe(200);
-    const done = await browser.post(`/ui/actions/models/${enc(name)}/stage`, { ...hiddenFields(asked.html), comment: "" });
+    const done = await browser.post(`/ui/actions/models/${enc(name)}/stage`, {
+      ...hiddenFields(asked.html),
+      comment: "",
+    });
     expect(done.status).toBe(303);
     expect(done.headers.get("location")).toBe(modelPage(name));
 
     const after = await browser.get(modelPage(name));
     expect(after.html).toContain('class="flash error"');
-    expect(textOf(after.html)).toContain(`Promotion policy of '${name}' refused version 1 → Production: tag validation must be 'passed' (it is missing).`);
+    expect(textOf(after.html)).toContain(
+      `Promotion policy of '${name}' refused version 1 → Production: tag validation must be 'passed' (it is missing).`,
+    );
     expect(await stageOf(name, "1")).toBe("Staging");
     expect((await transitions(name)).map((t) => t.to_stage)).toEqual(["Staging"]);
   });
@@ -76,8 +88,16 @@ describe("a promotion refused by the policy in the UI", () => {
   it("promotes through the form once the rule is met (the local user passes an admin scope rule)", async () => {
     const name = await createModel(uniqueName("Allowed"));
     await createVersionWith(name, { tags: [{ key: "validation", value: "passed" }] });
-    await setPolicy(name, { Production: [{ type: "tag", key: "validation", value: "passed" }, { type: "scope", scope: "admin" }] });
-    const done = await new Browser().submit(modelPage(name), `/ui/actions/models/${enc(name)}/stage`, { version: "1", stage: "Production" });
+    await setPolicy(name, {
+      Production: [
+        { type: "tag", key: "validation", value: "passed" },
+        { type: "scope", scope: "admin" },
+      ],
+    });
+    const done = await new Browser().submit(modelPage(name), `/ui/actions/models/${enc(name)}/stage`, {
+      version: "1",
+      stage: "Production",
+    });
     expect(done.status).toBe(303);
     expect(await stageOf(name, "1")).toBe("Production");
   });

@@ -10,26 +10,55 @@ import { nameContains } from "../../src/ui/queries";
 /** History rows, oldest first as written here, returned newest first as listTransitions answers. */
 function history(...rows: [number, Stage, Stage][]): StageTransition[] {
   return rows
-    .map(([version, fromStage, toStage], i) => ({ version, fromStage, toStage, actor: "t", comment: null, timestamp: i }))
+    .map(([version, fromStage, toStage], i) => ({
+      version,
+      fromStage,
+      toStage,
+      actor: "t",
+      comment: null,
+      timestamp: i,
+    }))
     .reverse();
 }
 
 describe("rollbackTarget", () => {
   it.each([
-    ["the version promoted before the current one", history([1, "None", "Production"], [2, "None", "Production"], [1, "Production", "Archived"]), 2, 1],
+    [
+      "the version promoted before the current one",
+      history([1, "None", "Production"], [2, "None", "Production"], [1, "Production", "Archived"]),
+      2,
+      1,
+    ],
     [
       "the most recent earlier Production version, not the first",
-      history([1, "None", "Production"], [2, "None", "Production"], [1, "Production", "Archived"], [3, "None", "Production"], [2, "Production", "Archived"]),
+      history(
+        [1, "None", "Production"],
+        [2, "None", "Production"],
+        [1, "Production", "Archived"],
+        [3, "None", "Production"],
+        [2, "Production", "Archived"],
+      ),
       3,
       2,
     ],
     [
       "after a rollback, the version rolled back from",
-      history([1, "None", "Production"], [2, "None", "Production"], [1, "Production", "Archived"], [1, "Archived", "Production"], [2, "Production", "Archived"]),
+      history(
+        [1, "None", "Production"],
+        [2, "None", "Production"],
+        [1, "Production", "Archived"],
+        [1, "Archived", "Production"],
+        [2, "Production", "Archived"],
+      ),
       1,
       2,
     ],
-    ["none when only the current version was ever in Production", history([1, "None", "Staging"], [1, "Staging", "Production"]), 1, null],
+    [
+      "none when only the current version was ever in Production",
+      history([1, "None", "Staging"], [1, "Staging", "Production"]),
+      1,
+      null,
+    ],
     ["none without any history", history(), 1, null],
     [
       "ignores promotions of other versions after the current one's latest promotion",
@@ -69,7 +98,17 @@ describe("compare rules", () => {
   });
 
   it("marks rows that differ, counting a missing value as a difference", () => {
-    const rows = compareRows([new Map([["a", "1"], ["b", "2"]]), new Map([["a", "1"], ["b", "3"], ["c", "4"]])]);
+    const rows = compareRows([
+      new Map([
+        ["a", "1"],
+        ["b", "2"],
+      ]),
+      new Map([
+        ["a", "1"],
+        ["b", "3"],
+        ["c", "4"],
+      ]),
+    ]);
     expect(rows).toEqual([
       { key: "a", cells: ["1", "1"], differs: false },
       { key: "b", cells: ["2", "3"], differs: true },
@@ -82,7 +121,13 @@ describe("compare rules", () => {
   });
 
   it("charts by default the first metric at least two versions have", () => {
-    const rows = compareRows([new Map([["acc", 1], ["loss", 2]]), new Map([["loss", 3]])]);
+    const rows = compareRows([
+      new Map([
+        ["acc", 1],
+        ["loss", 2],
+      ]),
+      new Map([["loss", 3]]),
+    ]);
     expect(defaultMetric(rows)).toBe("loss");
   });
 });
@@ -117,7 +162,11 @@ describe("formatting and filters", () => {
   });
 
   it("quotes shell words only when needed", () => {
-    expect([shellQuote("Price@3"), shellQuote("My Model@3"), shellQuote("it's@1")]).toEqual(["Price@3", "'My Model@3'", `'it'\\''s@1'`]);
+    expect([shellQuote("Price@3"), shellQuote("My Model@3"), shellQuote("it's@1")]).toEqual([
+      "Price@3",
+      "'My Model@3'",
+      `'it'\\''s@1'`,
+    ]);
   });
 
   it("builds a name filter for any text, quotes included", () => {

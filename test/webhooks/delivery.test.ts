@@ -2,7 +2,17 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { call, expectError, MODELGATE_API } from "../helpers";
-import { deliveriesOf, emit, eventually, fakeModelId, outboxEvent, receiver, uniqueKey, verifyMlflowSignature, webhookFor } from "./helpers";
+import {
+  deliveriesOf,
+  emit,
+  eventually,
+  fakeModelId,
+  outboxEvent,
+  receiver,
+  uniqueKey,
+  verifyMlflowSignature,
+  webhookFor,
+} from "./helpers";
 import { DISPATCHER_NAME } from "../../src/webhooks/queues";
 
 // Deliveries go through the real queues, with real retry delays: seconds, not milliseconds.
@@ -11,14 +21,22 @@ vi.setConfig({ testTimeout: 60_000 });
 const MV_CREATED = [{ entity: "model_version", action: "created" }];
 
 async function receipts(key: string, count: number, timeoutMs = 20_000) {
-  return eventually(async () => {
-    const log = await receiver.log(key);
-    return log.length >= count ? log : null;
-  }, timeoutMs, `${count} receipt(s) at ${key}`);
+  return eventually(
+    async () => {
+      const log = await receiver.log(key);
+      return log.length >= count ? log : null;
+    },
+    timeoutMs,
+    `${count} receipt(s) at ${key}`,
+  );
 }
 
 async function deliveryWhere(webhookId: string, predicate: (d: Record<string, any>) => boolean, timeoutMs = 20_000) {
-  return eventually(async () => (await deliveriesOf(webhookId)).find(predicate), timeoutMs, "a delivery in the expected state");
+  return eventually(
+    async () => (await deliveriesOf(webhookId)).find(predicate),
+    timeoutMs,
+    "a delivery in the expected state",
+  );
 }
 
 const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
@@ -26,9 +44,17 @@ const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
 describe("fan-out and signed delivery through the queues", () => {
   it("delivers an event to each ACTIVE subscribed webhook, signed as MLflow signs, with sequence and event id headers", async () => {
     const model = fakeModelId();
-    const [hit, otherEvent, disabled, otherModel] = [uniqueKey("hit"), uniqueKey("other-event"), uniqueKey("disabled"), uniqueKey("other-model")];
+    const [hit, otherEvent, disabled, otherModel] = [
+      uniqueKey("hit"),
+      uniqueKey("other-event"),
+      uniqueKey("disabled"),
+      uniqueKey("other-model"),
+    ];
     const target = await webhookFor(model, { url: receiver.hook(hit), events: MV_CREATED, secret: "receiver-secret" });
-    await webhookFor(model, { url: receiver.hook(otherEvent), events: [{ entity: "model_version_tag", action: "set" }] });
+    await webhookFor(model, {
+      url: receiver.hook(otherEvent),
+      events: [{ entity: "model_version_tag", action: "set" }],
+    });
     await webhookFor(model, { url: receiver.hook(disabled), events: MV_CREATED, status: "DISABLED" });
     await webhookFor(fakeModelId(), { url: receiver.hook(otherModel), events: MV_CREATED });
     const event = await emit(model, "model_version.created", {
@@ -50,10 +76,19 @@ describe("fan-out and signed delivery through the queues", () => {
       entity: "model_version",
       action: "created",
       timestamp: new Date(event.timestamp).toISOString().replace("Z", "+00:00"),
-      data: { name: "webhook-test-model", version: "3", source: "runs:/abc/model", run_id: "abc", tags: { team: "risk" }, description: "v3" },
+      data: {
+        name: "webhook-test-model",
+        version: "3",
+        source: "runs:/abc/model",
+        run_id: "abc",
+        tags: { team: "risk" },
+        description: "v3",
+      },
     });
 
-    const row = await env.DB.prepare("SELECT fanned_out_at FROM events WHERE id = ?").bind(event.id).first<{ fanned_out_at: number | null }>();
+    const row = await env.DB.prepare("SELECT fanned_out_at FROM events WHERE id = ?")
+      .bind(event.id)
+      .first<{ fanned_out_at: number | null }>();
     expect(row?.fanned_out_at).toBeGreaterThan(0);
     const delivered = await deliveryWhere(target.webhook_id, (d) => d.status === "DELIVERED");
     expect(delivered).toMatchObject({
@@ -78,7 +113,9 @@ describe("fan-out and signed delivery through the queues", () => {
     const key = uniqueKey("filtered");
     const modelId = `filtered-${crypto.randomUUID()}`;
     const webhookId = crypto.randomUUID().replaceAll("-", "");
-    await env.DB.prepare("INSERT INTO webhooks (id, name, url, events, model_id, model_name, status, creation_timestamp, last_updated_timestamp) VALUES (?, 'f', ?, ?, ?, 'm', 'ACTIVE', 0, 0)")
+    await env.DB.prepare(
+      "INSERT INTO webhooks (id, name, url, events, model_id, model_name, status, creation_timestamp, last_updated_timestamp) VALUES (?, 'f', ?, ?, ?, 'm', 'ACTIVE', 0, 0)",
+    )
       .bind(webhookId, receiver.hook(key), JSON.stringify(["model_version_alias.created"]), modelId)
       .run();
     await emit(modelId, "model_version_alias.created", { version: 2, to: "2", data: { alias: "champion" } });
@@ -92,13 +129,23 @@ describe("fan-out and signed delivery through the queues", () => {
   it("fans an event out to many webhooks in one batch (one statement per delivery: D1 binds at most 100 values)", async () => {
     const model = fakeModelId();
     const keys = Array.from({ length: 8 }, () => uniqueKey("many"));
-    for (const key of keys) await webhookFor(model, { url: receiver.hook(key), events: [{ entity: "registered_model_tag", action: "deleted" }] });
+    for (const key of keys)
+      await webhookFor(model, {
+        url: receiver.hook(key),
+        events: [{ entity: "registered_model_tag", action: "deleted" }],
+      });
     const event = await emit(model, "registered_model_tag.deleted", { data: { key: "obsolete" } });
     for (const key of keys) {
       const [received] = await receipts(key, 1);
-      expect(JSON.parse(received.body)).toMatchObject({ entity: "registered_model_tag", action: "deleted", data: { name: "webhook-test-model", key: "obsolete" } });
+      expect(JSON.parse(received.body)).toMatchObject({
+        entity: "registered_model_tag",
+        action: "deleted",
+        data: { name: "webhook-test-model", key: "obsolete" },
+      });
     }
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?").bind(event.id).first<{ n: number }>();
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?")
+      .bind(event.id)
+      .first<{ n: number }>();
     expect(count?.n).toBeGreaterThanOrEqual(8);
   });
 
@@ -107,10 +154,16 @@ describe("fan-out and signed delivery through the queues", () => {
     const key = uniqueKey("late");
     await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
     const event = await emit(model, "model_version.created", { timestamp: Date.now() - 60_000 });
-    await eventually(async () => {
-      const row = await env.DB.prepare("SELECT fanned_out_at FROM events WHERE id = ?").bind(event.id).first<{ fanned_out_at: number | null }>();
-      return row?.fanned_out_at;
-    }, 20_000, "the event fanned out");
+    await eventually(
+      async () => {
+        const row = await env.DB.prepare("SELECT fanned_out_at FROM events WHERE id = ?")
+          .bind(event.id)
+          .first<{ fanned_out_at: number | null }>();
+        return row?.fanned_out_at;
+      },
+      20_000,
+      "the event fanned out",
+    );
     await settle();
     expect(await receiver.log(key)).toEqual([]);
   });
@@ -118,7 +171,10 @@ describe("fan-out and signed delivery through the queues", () => {
   it("fans an event out once: the relay's duplicate message makes no second delivery", async () => {
     const model = fakeModelId();
     const key = uniqueKey("dup");
-    const w = await webhookFor(model, { url: receiver.hook(key), events: [{ entity: "registered_model", action: "created" }] });
+    const w = await webhookFor(model, {
+      url: receiver.hook(key),
+      events: [{ entity: "registered_model", action: "created" }],
+    });
     const event = await emit(model, "registered_model.created");
     await receipts(key, 1);
     await env.EVENTS.send(event);
@@ -126,7 +182,9 @@ describe("fan-out and signed delivery through the queues", () => {
     await settle(2500);
     expect(await receiver.log(key)).toHaveLength(1);
     expect(await deliveriesOf(w.webhook_id)).toHaveLength(1);
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?").bind(event.id).first<{ n: number }>();
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?")
+      .bind(event.id)
+      .first<{ n: number }>();
     expect(count?.n).toBe(1);
   });
 });
@@ -173,7 +231,10 @@ describe("retries, the dead-letter queue and replay", () => {
     const model = fakeModelId();
     const key = uniqueKey("down");
     // Retry-After: 0 keeps the six tries (max_retries = 5 in wrangler.toml) quick.
-    await receiver.script(key, Array.from({ length: 6 }, () => ({ status: 503, headers: { "Retry-After": "0" }, body: "maintenance" })));
+    await receiver.script(
+      key,
+      Array.from({ length: 6 }, () => ({ status: 503, headers: { "Retry-After": "0" }, body: "maintenance" })),
+    );
     const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
     const event = await emit(model, "model_version.created");
     const dead = await deliveryWhere(w.webhook_id, (d) => d.status === "DEAD", 30_000);
@@ -182,10 +243,18 @@ describe("retries, the dead-letter queue and replay", () => {
     expect(dead.dead_at).toBeGreaterThan(0);
     expect(dead.attempts.map((a: any) => a.outcome)).toEqual(Array(6).fill("RETRY"));
 
-    const replayed = await call("POST", `/webhooks/${w.webhook_id}/deliveries/${dead.delivery_id}/replay`, {}, MODELGATE_API);
+    const replayed = await call(
+      "POST",
+      `/webhooks/${w.webhook_id}/deliveries/${dead.delivery_id}/replay`,
+      {},
+      MODELGATE_API,
+    );
     expect(replayed.status).toBe(200);
     expect(replayed.body.delivery).toMatchObject({ delivery_id: dead.delivery_id, status: "PENDING" });
-    const delivered = await deliveryWhere(w.webhook_id, (d) => d.delivery_id === dead.delivery_id && d.status === "DELIVERED");
+    const delivered = await deliveryWhere(
+      w.webhook_id,
+      (d) => d.delivery_id === dead.delivery_id && d.status === "DELIVERED",
+    );
     expect(delivered.attempts).toHaveLength(7);
     expect(delivered.attempts[6]).toMatchObject({ attempt: 7, status_code: 200, outcome: "DELIVERED" });
     const log = await receiver.log(key);
@@ -204,7 +273,10 @@ describe("retries, the dead-letter queue and replay", () => {
     expect(failed.attempts).toEqual([expect.objectContaining({ attempt: 1, status_code: 410, outcome: "FAILED" })]);
     await settle(2000);
     expect(await receiver.log(key)).toHaveLength(1);
-    expect((await call("POST", `/webhooks/${w.webhook_id}/deliveries/${failed.delivery_id}/replay`, {}, MODELGATE_API)).status).toBe(200);
+    expect(
+      (await call("POST", `/webhooks/${w.webhook_id}/deliveries/${failed.delivery_id}/replay`, {}, MODELGATE_API))
+        .status,
+    ).toBe(200);
     await deliveryWhere(w.webhook_id, (d) => d.delivery_id === failed.delivery_id && d.status === "DELIVERED");
   });
 
@@ -217,10 +289,17 @@ describe("retries, the dead-letter queue and replay", () => {
     await receipts(key, 1);
     expect((await call("PATCH", `/webhooks/${w.webhook_id}`, { status: "DISABLED" })).status).toBe(200);
     const failed = await deliveryWhere(w.webhook_id, (d) => d.status === "FAILED");
-    expect(failed.attempts.at(-1)).toMatchObject({ attempt: 2, outcome: "FAILED", error: "The webhook is DISABLED; replay the delivery once it is ACTIVE." });
+    expect(failed.attempts.at(-1)).toMatchObject({
+      attempt: 2,
+      outcome: "FAILED",
+      error: "The webhook is DISABLED; replay the delivery once it is ACTIVE.",
+    });
     expect(await receiver.log(key)).toHaveLength(1);
     expect((await call("PATCH", `/webhooks/${w.webhook_id}`, { status: "ACTIVE" })).status).toBe(200);
-    expect((await call("POST", `/webhooks/${w.webhook_id}/deliveries/${failed.delivery_id}/replay`, {}, MODELGATE_API)).status).toBe(200);
+    expect(
+      (await call("POST", `/webhooks/${w.webhook_id}/deliveries/${failed.delivery_id}/replay`, {}, MODELGATE_API))
+        .status,
+    ).toBe(200);
     await deliveryWhere(w.webhook_id, (d) => d.delivery_id === failed.delivery_id && d.status === "DELIVERED");
     expect(await receiver.log(key)).toHaveLength(2);
   });
@@ -232,8 +311,14 @@ describe("retries, the dead-letter queue and replay", () => {
     const other = await webhookFor(model, { url: receiver.hook(uniqueKey()), events: MV_CREATED });
     await emit(model, "model_version.created");
     const delivered = await deliveryWhere(w.webhook_id, (d) => d.status === "DELIVERED");
-    const replay = (webhookId: string, deliveryId: string) => call("POST", `/webhooks/${webhookId}/deliveries/${deliveryId}/replay`, {}, MODELGATE_API);
-    expectError(await replay(w.webhook_id, delivered.delivery_id), 409, "RESOURCE_CONFLICT", /is delivered; only dead or failed deliveries can be replayed/);
+    const replay = (webhookId: string, deliveryId: string) =>
+      call("POST", `/webhooks/${webhookId}/deliveries/${deliveryId}/replay`, {}, MODELGATE_API);
+    expectError(
+      await replay(w.webhook_id, delivered.delivery_id),
+      409,
+      "RESOURCE_CONFLICT",
+      /is delivered; only dead or failed deliveries can be replayed/,
+    );
     expectError(await replay(w.webhook_id, "no-such-delivery"), 404, "RESOURCE_DOES_NOT_EXIST");
     expectError(await replay(other.webhook_id, delivered.delivery_id), 404, "RESOURCE_DOES_NOT_EXIST");
     expectError(await replay("no-such-webhook", delivered.delivery_id), 404, "RESOURCE_DOES_NOT_EXIST");
@@ -243,12 +328,17 @@ describe("retries, the dead-letter queue and replay", () => {
     const model = fakeModelId();
     const webhookId = crypto.randomUUID().replaceAll("-", "");
     // Written directly: the API would refuse this URL at creation.
-    await env.DB.prepare("INSERT INTO webhooks (id, name, url, events, status, creation_timestamp, last_updated_timestamp) VALUES (?, 'inside', 'http://10.1.2.3/hook', ?, 'ACTIVE', 0, 0)")
+    await env.DB.prepare(
+      "INSERT INTO webhooks (id, name, url, events, status, creation_timestamp, last_updated_timestamp) VALUES (?, 'inside', 'http://10.1.2.3/hook', ?, 'ACTIVE', 0, 0)",
+    )
       .bind(webhookId, JSON.stringify(["model_version.created"]))
       .run();
     await emit(model, "model_version.created");
     const failed = await deliveryWhere(webhookId, (d) => d.status === "FAILED");
-    expect(failed.attempts[0]).toMatchObject({ outcome: "FAILED", error: expect.stringMatching(/'10\.1\.2\.3' is a private address/) });
+    expect(failed.attempts[0]).toMatchObject({
+      outcome: "FAILED",
+      error: expect.stringMatching(/'10\.1\.2\.3' is a private address/),
+    });
     expect(failed.attempts[0].status_code).toBeUndefined();
   });
 });
@@ -266,14 +356,23 @@ describe("the delivery log", () => {
     expect(first.status).toBe(200);
     expect(first.body.deliveries).toHaveLength(2);
     expect(first.body.next_page_token).toBeTruthy();
-    const second = await call("GET", `/webhooks/${w.webhook_id}/deliveries`, { max_results: 2, page_token: first.body.next_page_token }, MODELGATE_API);
+    const second = await call(
+      "GET",
+      `/webhooks/${w.webhook_id}/deliveries`,
+      { max_results: 2, page_token: first.body.next_page_token },
+      MODELGATE_API,
+    );
     expect(second.body.deliveries).toHaveLength(1);
     expect(second.body.next_page_token).toBeUndefined();
     const all = [...first.body.deliveries, ...second.body.deliveries];
     const created = all.map((d: any) => d.created_at);
     expect(created).toEqual([...created].sort((a, b) => b - a));
     expectError(await call("GET", "/webhooks/unknown/deliveries", {}, MODELGATE_API), 404, "RESOURCE_DOES_NOT_EXIST");
-    expectError(await call("GET", `/webhooks/${w.webhook_id}/deliveries`, { max_results: -1 }, MODELGATE_API), 400, "INVALID_PARAMETER_VALUE");
+    expectError(
+      await call("GET", `/webhooks/${w.webhook_id}/deliveries`, { max_results: -1 }, MODELGATE_API),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
   });
 
   it("deleting a webhook deletes its deliveries and their attempts", async () => {
@@ -283,7 +382,9 @@ describe("the delivery log", () => {
     await emit(model, "model_version.created");
     const d = await deliveryWhere(w.webhook_id, (x) => x.status === "DELIVERED");
     expect((await call("DELETE", `/webhooks/${w.webhook_id}`)).status).toBe(200);
-    const rows = await env.DB.prepare("SELECT (SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ?1) AS deliveries, (SELECT count(*) FROM webhook_delivery_attempts WHERE delivery_id = ?2) AS attempts")
+    const rows = await env.DB.prepare(
+      "SELECT (SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ?1) AS deliveries, (SELECT count(*) FROM webhook_delivery_attempts WHERE delivery_id = ?2) AS attempts",
+    )
       .bind(w.webhook_id, d.delivery_id)
       .first<{ deliveries: number; attempts: number }>();
     expect(rows).toEqual({ deliveries: 0, attempts: 0 });
@@ -302,7 +403,16 @@ describe("the sweep (a delivery whose queue message was lost)", () => {
     await env.DB.prepare(
       "INSERT INTO webhook_deliveries (id, webhook_id, event_id, entity, action, model_id, model_name, sequence, payload, status, attempts, created_at, updated_at, next_attempt_at) VALUES (?, ?, ?, 'model_version', 'created', ?, 'm', 1, ?, 'pending', 0, ?, ?, ?)",
     )
-      .bind(deliveryId, w.webhook_id, event.id, event.modelId, JSON.stringify({ entity: "model_version", action: "created", timestamp: "t", data: {} }), longAgo, longAgo, longAgo)
+      .bind(
+        deliveryId,
+        w.webhook_id,
+        event.id,
+        event.modelId,
+        JSON.stringify({ entity: "model_version", action: "created", timestamp: "t", data: {} }),
+        longAgo,
+        longAgo,
+        longAgo,
+      )
       .run();
     await settle(1500);
     expect(await receiver.log(key)).toEqual([]);

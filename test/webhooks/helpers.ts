@@ -7,8 +7,14 @@ import { call, MODELGATE_API, type Json } from "../helpers";
 export const receiver = {
   base: () => inject("webhookReceiver"),
   hook: (key: string) => `${inject("webhookReceiver")}/hook/${key}`,
-  async script(key: string, responses: { status: number; headers?: Record<string, string>; body?: string; delayMs?: number }[]) {
-    const res = await fetch(`${inject("webhookReceiver")}/_script/${key}`, { method: "PUT", body: JSON.stringify(responses) });
+  async script(
+    key: string,
+    responses: { status: number; headers?: Record<string, string>; body?: string; delayMs?: number }[],
+  ) {
+    const res = await fetch(`${inject("webhookReceiver")}/_script/${key}`, {
+      method: "PUT",
+      body: JSON.stringify(responses),
+    });
     expect(res.status).toBe(200);
   },
   async log(key: string): Promise<{ headers: Record<string, string>; body: string; receivedAt: number }[]> {
@@ -17,7 +23,11 @@ export const receiver = {
 };
 
 /** Polls `probe` until it answers something truthy, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -54,7 +64,9 @@ export const fakeModelId = () => `test-model-${crypto.randomUUID()}`;
  */
 export async function webhookFor(modelId: string, params: Json): Promise<Json> {
   const webhook = await createWebhook(params);
-  await env.DB.prepare("UPDATE webhooks SET model_id = ?, model_name = 'webhook-test-model' WHERE id = ?").bind(modelId, webhook.webhook_id).run();
+  await env.DB.prepare("UPDATE webhooks SET model_id = ?, model_name = 'webhook-test-model' WHERE id = ?")
+    .bind(modelId, webhook.webhook_id)
+    .run();
   return webhook;
 }
 
@@ -63,7 +75,11 @@ let sequence = 0;
  * A registry event as the outbox holds it (a row in D1 `events`) for a model that exists only in
  * this event, so no coordinator's relay ever sends it: the test sends it to the events queue itself.
  */
-export async function outboxEvent(modelId: string, type: RegistryEventType, fields: Partial<RegistryEvent> = {}): Promise<RegistryEvent> {
+export async function outboxEvent(
+  modelId: string,
+  type: RegistryEventType,
+  fields: Partial<RegistryEvent> = {},
+): Promise<RegistryEvent> {
   sequence += 1;
   const event: RegistryEvent = {
     id: crypto.randomUUID(),
@@ -82,13 +98,29 @@ export async function outboxEvent(modelId: string, type: RegistryEventType, fiel
   await env.DB.prepare(
     "INSERT INTO events (id, model_id, model_name, sequence, type, version, from_value, to_value, actor, timestamp, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   )
-    .bind(event.id, event.modelId, event.modelName, event.sequence, event.type, event.version, event.from, event.to, event.actor, event.timestamp, JSON.stringify(event.data))
+    .bind(
+      event.id,
+      event.modelId,
+      event.modelName,
+      event.sequence,
+      event.type,
+      event.version,
+      event.from,
+      event.to,
+      event.actor,
+      event.timestamp,
+      JSON.stringify(event.data),
+    )
     .run();
   return event;
 }
 
 /** Writes the event to the outbox and sends it to the events queue, as the relay does. */
-export async function emit(modelId: string, type: RegistryEventType, fields: Partial<RegistryEvent> = {}): Promise<RegistryEvent> {
+export async function emit(
+  modelId: string,
+  type: RegistryEventType,
+  fields: Partial<RegistryEvent> = {},
+): Promise<RegistryEvent> {
   const event = await outboxEvent(modelId, type, fields);
   await env.EVENTS.send(event);
   return event;
@@ -99,15 +131,23 @@ export async function emit(modelId: string, type: RegistryEventType, fields: Par
  * "<delivery_id>.<timestamp>.<raw body>" with the secret, base64, compared in constant time; and the
  * timestamp no older than 5 minutes.
  */
-export async function verifyMlflowSignature(secret: string, headers: Record<string, string>, body: string): Promise<boolean> {
+export async function verifyMlflowSignature(
+  secret: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<boolean> {
   const signature = headers["x-mlflow-signature"];
   const deliveryId = headers["x-mlflow-delivery-id"];
   const timestamp = headers["x-mlflow-timestamp"];
   if (!signature || !deliveryId || !timestamp || !signature.startsWith("v1,")) return false;
   if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return false;
   const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`${deliveryId}.${timestamp}.${body}`)));
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  const mac = new Uint8Array(
+    await crypto.subtle.sign("HMAC", key, encoder.encode(`${deliveryId}.${timestamp}.${body}`)),
+  );
   const expected = encoder.encode(btoa(String.fromCharCode(...mac)));
   const given = encoder.encode(signature.slice(3));
   return expected.byteLength === given.byteLength && crypto.subtle.timingSafeEqual(expected, given);

@@ -46,7 +46,10 @@ describe("the queue handler", () => {
   it("retries a delivery the receiver refused for now, with the delay its Retry-After asks", async () => {
     const key = uniqueKey("direct");
     await receiver.script(key, [{ status: 503, headers: { "Retry-After": "7" } }]);
-    const w = await webhookFor(fakeModelId(), { url: receiver.hook(key), events: [{ entity: "model_version", action: "created" }] });
+    const w = await webhookFor(fakeModelId(), {
+      url: receiver.hook(key),
+      events: [{ entity: "model_version", action: "created" }],
+    });
     const now = Date.now();
     const deliveryId = await pendingDelivery(w.webhook_id, 0, now);
     const result = await consume(DELIVERIES_QUEUE, [{ deliveryId }]);
@@ -54,7 +57,9 @@ describe("the queue handler", () => {
     // in the delivery's next_attempt_at (and the real queue honours it: delivery.test.ts).
     expect(result.retryMessages).toEqual([{ msgId: "m0" }]);
     expect(result.explicitAcks).toEqual([]);
-    const row = await env.DB.prepare("SELECT status, attempts, last_status_code, next_attempt_at FROM webhook_deliveries WHERE id = ?")
+    const row = await env.DB.prepare(
+      "SELECT status, attempts, last_status_code, next_attempt_at FROM webhook_deliveries WHERE id = ?",
+    )
       .bind(deliveryId)
       .first<{ status: string; attempts: number; last_status_code: number; next_attempt_at: number }>();
     expect(row).toMatchObject({ status: "pending", attempts: 1, last_status_code: 503 });
@@ -62,12 +67,18 @@ describe("the queue handler", () => {
   });
 
   it("marks a dead-lettered delivery dead, once", async () => {
-    const w = await createWebhook({ url: receiver.hook(uniqueKey()), events: [{ entity: "model_version", action: "created" }], status: "DISABLED" });
+    const w = await createWebhook({
+      url: receiver.hook(uniqueKey()),
+      events: [{ entity: "model_version", action: "created" }],
+      status: "DISABLED",
+    });
     const now = Date.now();
     const deliveryId = await pendingDelivery(w.webhook_id, 6, now);
     const result = await consume(DELIVERIES_DEAD_LETTER_QUEUE, [{ deliveryId }, { deliveryId }]);
     expect(result.explicitAcks.sort()).toEqual(["m0", "m1"]);
-    const row = await env.DB.prepare("SELECT status, dead_at FROM webhook_deliveries WHERE id = ?").bind(deliveryId).first<{ status: string; dead_at: number }>();
+    const row = await env.DB.prepare("SELECT status, dead_at FROM webhook_deliveries WHERE id = ?")
+      .bind(deliveryId)
+      .first<{ status: string; dead_at: number }>();
     expect(row?.status).toBe("dead");
     expect(row?.dead_at).toBeGreaterThanOrEqual(now);
   });

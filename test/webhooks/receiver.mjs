@@ -56,7 +56,11 @@ export async function startReceiver() {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`receiver: condition on '${key}' not met within ${timeoutMs} ms; got ${JSON.stringify((logs.get(key) ?? []).map((e) => e.body))}`));
+          reject(
+            new Error(
+              `receiver: condition on '${key}' not met within ${timeoutMs} ms; got ${JSON.stringify((logs.get(key) ?? []).map((e) => e.body))}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

@@ -10,8 +10,12 @@ describe("the signature", () => {
   it("equals what MLflow's _generate_hmac_signature computes (vector from Python's hmac)", async () => {
     // python3: "v1," + base64(hmac.new(b"mlflow-secret", b'd-1.1700000000.{"entity": ...}', sha256).digest())
     const body = '{"entity": "model_version", "action": "created"}';
-    expect(await signWebhook("mlflow-secret", "d-1", "1700000000", body)).toBe("v1,EJsF8Z+1QwnkuidbxbetHapYuqEbEO+lIYzJqcelmIo=");
-    expect(await signWebhook("mlflow-secret", "d-2", "1700000000", body)).not.toBe("v1,EJsF8Z+1QwnkuidbxbetHapYuqEbEO+lIYzJqcelmIo=");
+    expect(await signWebhook("mlflow-secret", "d-1", "1700000000", body)).toBe(
+      "v1,EJsF8Z+1QwnkuidbxbetHapYuqEbEO+lIYzJqcelmIo=",
+    );
+    expect(await signWebhook("mlflow-secret", "d-2", "1700000000", body)).not.toBe(
+      "v1,EJsF8Z+1QwnkuidbxbetHapYuqEbEO+lIYzJqcelmIo=",
+    );
   });
 });
 
@@ -91,8 +95,15 @@ describe("webhook URLs", () => {
   it("allows exactly the hosts the allow-list names (and *.suffix for subdomains)", () => {
     const allow = parseAllowHosts(" 127.0.0.1, [::1], *.corp.internal ,jenkins ");
     expect(allow).toEqual(["127.0.0.1", "::1", "*.corp.internal", "jenkins"]);
-    for (const url of ["http://127.0.0.1:9000/x", "http://[::1]/x", "http://ci.corp.internal/x", "http://jenkins:8080/x"]) expect(() => checkWebhookUrl(url, allow)).not.toThrow();
-    for (const url of ["http://127.0.0.2/x", "http://corp.internal/x", "http://10.0.0.1/x"]) expect(() => checkWebhookUrl(url, allow)).toThrow(/MODELGATE_WEBHOOK_ALLOW_HOSTS/);
+    for (const url of [
+      "http://127.0.0.1:9000/x",
+      "http://[::1]/x",
+      "http://ci.corp.internal/x",
+      "http://jenkins:8080/x",
+    ])
+      expect(() => checkWebhookUrl(url, allow)).not.toThrow();
+    for (const url of ["http://127.0.0.2/x", "http://corp.internal/x", "http://10.0.0.1/x"])
+      expect(() => checkWebhookUrl(url, allow)).toThrow(/MODELGATE_WEBHOOK_ALLOW_HOSTS/);
     expect(parseAllowHosts("")).toEqual([]);
     expect(parseAllowHosts(undefined)).toEqual([]);
   });
@@ -101,12 +112,20 @@ describe("webhook URLs", () => {
 describe("event names", () => {
   it("accepts MLflow's proto enum names and the payload's lower case, and names what is valid otherwise", () => {
     expect(parseWebhookEvent({ entity: "MODEL_VERSION_TAG", action: "SET" })).toBe("model_version_tag.set");
-    expect(parseWebhookEvent({ entity: "model_version", action: "stage_transitioned" })).toBe("model_version.stage_transitioned");
-    expect(() => parseWebhookEvent({ entity: "model_version_alias", action: "set" })).toThrow(`Invalid action 'set' for entity 'model_version_alias'. Valid actions are: ["created","deleted"]`);
+    expect(parseWebhookEvent({ entity: "model_version", action: "stage_transitioned" })).toBe(
+      "model_version.stage_transitioned",
+    );
+    expect(() => parseWebhookEvent({ entity: "model_version_alias", action: "set" })).toThrow(
+      `Invalid action 'set' for entity 'model_version_alias'. Valid actions are: ["created","deleted"]`,
+    );
     // MLflow 3.5.1's prompt entities (issue 18), and what it still does not define.
     expect(parseWebhookEvent({ entity: "PROMPT_ALIAS", action: "DELETED" })).toBe("prompt_alias.deleted");
-    expect(() => parseWebhookEvent({ entity: "prompt", action: "set" })).toThrow(`Invalid action 'set' for entity 'prompt'. Valid actions are: ["created"]`);
-    expect(() => parseWebhookEvent({ entity: "prompt_version_alias", action: "created" })).toThrow(/Invalid entity 'prompt_version_alias'/);
+    expect(() => parseWebhookEvent({ entity: "prompt", action: "set" })).toThrow(
+      `Invalid action 'set' for entity 'prompt'. Valid actions are: ["created"]`,
+    );
+    expect(() => parseWebhookEvent({ entity: "prompt_version_alias", action: "created" })).toThrow(
+      /Invalid entity 'prompt_version_alias'/,
+    );
   });
 });
 
@@ -126,19 +145,55 @@ describe("payloads (mlflow/webhooks/types.py shapes)", () => {
   };
   it.each<[string, Partial<RegistryEvent>, Record<string, unknown>]>([
     ["registered_model.created", {}, { name: "fraud", tags: {}, description: null }],
-    ["registered_model.created", { data: { tags: '{"team":"risk"}', description: "d" } }, { name: "fraud", tags: { team: "risk" }, description: "d" }],
-    ["model_version.created", { version: 4, data: { source: "s3://x", run_id: "r1" } }, { name: "fraud", version: "4", source: "s3://x", run_id: "r1", tags: {}, description: null }],
-    ["model_version.created", { version: 4, data: { source: "s3://x" } }, { name: "fraud", version: "4", source: "s3://x", run_id: null, tags: {}, description: null }],
-    ["model_version_tag.set", { version: 2, data: { key: "k", value: "v" } }, { name: "fraud", version: "2", key: "k", value: "v" }],
+    [
+      "registered_model.created",
+      { data: { tags: '{"team":"risk"}', description: "d" } },
+      { name: "fraud", tags: { team: "risk" }, description: "d" },
+    ],
+    [
+      "model_version.created",
+      { version: 4, data: { source: "s3://x", run_id: "r1" } },
+      { name: "fraud", version: "4", source: "s3://x", run_id: "r1", tags: {}, description: null },
+    ],
+    [
+      "model_version.created",
+      { version: 4, data: { source: "s3://x" } },
+      { name: "fraud", version: "4", source: "s3://x", run_id: null, tags: {}, description: null },
+    ],
+    [
+      "model_version_tag.set",
+      { version: 2, data: { key: "k", value: "v" } },
+      { name: "fraud", version: "2", key: "k", value: "v" },
+    ],
     ["model_version_tag.deleted", { version: 2, data: { key: "k" } }, { name: "fraud", version: "2", key: "k" }],
-    ["model_version_alias.created", { version: 3, to: "3", data: { alias: "champion" } }, { name: "fraud", alias: "champion", version: "3" }],
-    ["model_version_alias.deleted", { version: 3, from: "3", data: { alias: "champion" } }, { name: "fraud", alias: "champion" }],
-    ["model_version.stage_transitioned", { version: 3, from: "Staging", to: "Production", data: { comment: "ok" } }, { name: "fraud", version: "3", from_stage: "Staging", to_stage: "Production", comment: "ok", actor: "alice" }],
-    ["registered_model.renamed", { modelName: "fraud-v2", from: "fraud", to: "fraud-v2" }, { name: "fraud", new_name: "fraud-v2" }],
+    [
+      "model_version_alias.created",
+      { version: 3, to: "3", data: { alias: "champion" } },
+      { name: "fraud", alias: "champion", version: "3" },
+    ],
+    [
+      "model_version_alias.deleted",
+      { version: 3, from: "3", data: { alias: "champion" } },
+      { name: "fraud", alias: "champion" },
+    ],
+    [
+      "model_version.stage_transitioned",
+      { version: 3, from: "Staging", to: "Production", data: { comment: "ok" } },
+      { name: "fraud", version: "3", from_stage: "Staging", to_stage: "Production", comment: "ok", actor: "alice" },
+    ],
+    [
+      "registered_model.renamed",
+      { modelName: "fraud-v2", from: "fraud", to: "fraud-v2" },
+      { name: "fraud", new_name: "fraud-v2" },
+    ],
     ["registered_model.deleted", { from: "fraud" }, { name: "fraud" }],
     ["registered_model_tag.set", { data: { key: "k", value: "v" } }, { name: "fraud", key: "k", value: "v" }],
     ["model_version.ready", { version: 1, to: "READY" }, { name: "fraud", version: "1", status: "READY" }],
-    ["model_version.failed", { version: 1, data: { status_message: "no files" } }, { name: "fraud", version: "1", status: "FAILED_REGISTRATION", status_message: "no files" }],
+    [
+      "model_version.failed",
+      { version: 1, data: { status_message: "no files" } },
+      { name: "fraud", version: "1", status: "FAILED_REGISTRATION", status_message: "no files" },
+    ],
     ["model_version.deleted", { version: 1 }, { name: "fraud", version: "1" }],
   ])("%s → data %j", (type, fields, data) => {
     const body = webhookBody({ ...base, ...fields, type: type as RegistryEvent["type"] });
@@ -187,7 +242,13 @@ describe("changes on a prompt are prompt events (MLflow 3.5.1's handlers)", () =
   it.each<[RegistryEvent["type"], Partial<RegistryEvent>, string, Record<string, unknown>]>([
     [
       "registered_model.created",
-      { data: { prompt: "true", tags: JSON.stringify({ "mlflow.prompt.is_prompt": "true", team: "nlp" }), description: "d" } },
+      {
+        data: {
+          prompt: "true",
+          tags: JSON.stringify({ "mlflow.prompt.is_prompt": "true", team: "nlp" }),
+          description: "d",
+        },
+      },
       "prompt.created",
       { name: "greeter", tags: { team: "nlp" }, description: "d" },
     ],
@@ -195,16 +256,44 @@ describe("changes on a prompt are prompt events (MLflow 3.5.1's handlers)", () =
       "model_version.created",
       {
         version: 2,
-        data: { prompt: "true", tags: JSON.stringify({ "mlflow.prompt.is_prompt": "true", "mlflow.prompt.text": "Hi {{x}}", _mlflow_prompt_type: "text", lang: "en" }) },
+        data: {
+          prompt: "true",
+          tags: JSON.stringify({
+            "mlflow.prompt.is_prompt": "true",
+            "mlflow.prompt.text": "Hi {{x}}",
+            _mlflow_prompt_type: "text",
+            lang: "en",
+          }),
+        },
       },
       "prompt_version.created",
       { name: "greeter", version: "2", template: "Hi {{x}}", tags: { lang: "en" }, description: null },
     ],
-    ["registered_model_tag.set", { data: { prompt: "true", key: "k", value: "v" } }, "prompt_tag.set", { name: "greeter", key: "k", value: "v" }],
-    ["model_version_tag.deleted", { version: 2, data: { prompt: "true", key: "k" } }, "prompt_version_tag.deleted", { name: "greeter", version: "2", key: "k" }],
-    ["model_version_alias.created", { version: 2, to: "2", data: { prompt: "true", alias: "prod" } }, "prompt_alias.created", { name: "greeter", alias: "prod", version: "2" }],
+    [
+      "registered_model_tag.set",
+      { data: { prompt: "true", key: "k", value: "v" } },
+      "prompt_tag.set",
+      { name: "greeter", key: "k", value: "v" },
+    ],
+    [
+      "model_version_tag.deleted",
+      { version: 2, data: { prompt: "true", key: "k" } },
+      "prompt_version_tag.deleted",
+      { name: "greeter", version: "2", key: "k" },
+    ],
+    [
+      "model_version_alias.created",
+      { version: 2, to: "2", data: { prompt: "true", alias: "prod" } },
+      "prompt_alias.created",
+      { name: "greeter", alias: "prod", version: "2" },
+    ],
   ])("%s on a prompt → %s with MLflow's payload", (type, fields, event, data) => {
     const [entity, action] = event.split(".");
-    expect(webhookBody({ ...base, ...fields, type })).toEqual({ entity, action, timestamp: "2026-08-11T13:05:00.123+00:00", data });
+    expect(webhookBody({ ...base, ...fields, type })).toEqual({
+      entity,
+      action,
+      timestamp: "2026-08-11T13:05:00.123+00:00",
+      data,
+    });
   });
 });

@@ -2,7 +2,16 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, MODELGATE_API } from "../helpers";
 import { parseWebhookKeys, WebhookSecretBox } from "../../src/webhooks/webhook-secret-box";
-import { createWebhook, emit, eventually, fakeModelId, receiver, uniqueKey, verifyMlflowSignature, webhookFor } from "./helpers";
+import {
+  createWebhook,
+  emit,
+  eventually,
+  fakeModelId,
+  receiver,
+  uniqueKey,
+  verifyMlflowSignature,
+  webhookFor,
+} from "./helpers";
 
 // Webhook secrets are sealed at rest (AES-256-GCM, MODELGATE_WEBHOOK_KEYS: the first key seals,
 // all open). vitest.config.ts gives the test Worker two keys, so rotation can be exercised.
@@ -14,8 +23,11 @@ const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart
 const boxWith = (key: { id: string; key: Uint8Array }) => new WebhookSecretBox(`${key.id}:${hex(key.key)}`);
 const goneKey = { id: "gone", key: crypto.getRandomValues(new Uint8Array(32)) };
 
-const storedSecret = async (id: string) => (await env.DB.prepare("SELECT secret FROM webhooks WHERE id = ?").bind(id).first<{ secret: string | null }>())!.secret;
-const setStoredSecret = (id: string, value: string) => env.DB.prepare("UPDATE webhooks SET secret = ? WHERE id = ?").bind(value, id).run();
+const storedSecret = async (id: string) =>
+  (await env.DB.prepare("SELECT secret FROM webhooks WHERE id = ?").bind(id).first<{ secret: string | null }>())!
+    .secret;
+const setStoredSecret = (id: string, value: string) =>
+  env.DB.prepare("UPDATE webhooks SET secret = ? WHERE id = ?").bind(value, id).run();
 
 async function testSend(webhookId: string) {
   const { status, body } = await call("POST", `/webhooks/${webhookId}/test`, {});
@@ -54,15 +66,23 @@ describe("webhook secrets at rest", () => {
   });
 
   it("seals with a fresh IV each time, so equal secrets do not look equal", async () => {
-    const [a, b] = [await createWebhook({ url: receiver.hook(uniqueKey()), events: MV_CREATED, secret: "same", status: "DISABLED" }), await createWebhook({ url: receiver.hook(uniqueKey()), events: MV_CREATED, secret: "same", status: "DISABLED" })];
+    const [a, b] = [
+      await createWebhook({ url: receiver.hook(uniqueKey()), events: MV_CREATED, secret: "same", status: "DISABLED" }),
+      await createWebhook({ url: receiver.hook(uniqueKey()), events: MV_CREATED, secret: "same", status: "DISABLED" }),
+    ];
     const [sa, sb] = [await storedSecret(a.webhook_id), await storedSecret(b.webhook_id)];
     expect(sa!.split(":")[2]).not.toBe(sb!.split(":")[2]);
     expect(sa!.split(":")[3]).not.toBe(sb!.split(":")[3]);
   });
 
-  it("PATCH seals a new secret and removes one with \"\"", async () => {
+  it('PATCH seals a new secret and removes one with ""', async () => {
     const key = uniqueKey("patched");
-    const w = await createWebhook({ url: receiver.hook(key), events: MV_CREATED, secret: "before", status: "DISABLED" });
+    const w = await createWebhook({
+      url: receiver.hook(key),
+      events: MV_CREATED,
+      secret: "before",
+      status: "DISABLED",
+    });
     const before = await storedSecret(w.webhook_id);
     expect((await call("PATCH", `/webhooks/${w.webhook_id}`, { secret: "after" })).status).toBe(200);
     const after = await storedSecret(w.webhook_id);
@@ -85,7 +105,9 @@ describe("webhook secrets at rest", () => {
     expect(await verifyMlflowSignature("legacy-plain-secret", received.headers, received.body)).toBe(true);
     const sealed = await storedSecret(w.webhook_id);
     expect(sealed).toMatch(new RegExp(`^v1:${keys[0].id}:`));
-    expect(await new WebhookSecretBox(env.MODELGATE_WEBHOOK_KEYS).open(w.webhook_id, sealed!)).toBe("legacy-plain-secret");
+    expect(await new WebhookSecretBox(env.MODELGATE_WEBHOOK_KEYS).open(w.webhook_id, sealed!)).toBe(
+      "legacy-plain-secret",
+    );
   });
 
   it("a secret sealed with an older key still opens, and is sealed with the first key when touched (test, PATCH)", async () => {
@@ -103,7 +125,9 @@ describe("webhook secrets at rest", () => {
     expect((await call("PATCH", `/webhooks/${w2.webhook_id}`, { description: "touched" })).status).toBe(200);
     const resealed = await storedSecret(w2.webhook_id);
     expect(resealed).toMatch(new RegExp(`^v1:${keys[0].id}:`));
-    expect(await new WebhookSecretBox(env.MODELGATE_WEBHOOK_KEYS).open(w2.webhook_id, resealed!)).toBe("patched-elsewhere");
+    expect(await new WebhookSecretBox(env.MODELGATE_WEBHOOK_KEYS).open(w2.webhook_id, resealed!)).toBe(
+      "patched-elsewhere",
+    );
   });
 
   it("reseal-secrets seals every stale secret and reports those sealed with a key that is gone", async () => {
@@ -126,7 +150,10 @@ describe("webhook secrets at rest", () => {
     expect(first.body.resealed).toBeGreaterThanOrEqual(2);
     expect(first.body.unreadable_webhook_ids).toContain(gone);
     const box = new WebhookSecretBox(env.MODELGATE_WEBHOOK_KEYS);
-    for (const [id, secret] of [[legacy, "plain-one"], [older, "older-one"]]) {
+    for (const [id, secret] of [
+      [legacy, "plain-one"],
+      [older, "older-one"],
+    ]) {
       const stored = await storedSecret(id);
       expect(box.isCurrent(stored!)).toBe(true);
       expect(await box.open(id, stored!)).toBe(secret);
@@ -148,7 +175,12 @@ describe("webhook secrets at rest", () => {
     expect(await receiver.log(goneKeyHook)).toEqual([]);
 
     const copiedHook = uniqueKey("copied");
-    const source = await createWebhook({ url: receiver.hook(uniqueKey()), events: MV_CREATED, secret: "belongs-to-source", status: "DISABLED" });
+    const source = await createWebhook({
+      url: receiver.hook(uniqueKey()),
+      events: MV_CREATED,
+      secret: "belongs-to-source",
+      status: "DISABLED",
+    });
     const target = await createWebhook({ url: receiver.hook(copiedHook), events: MV_CREATED, status: "DISABLED" });
     await setStoredSecret(target.webhook_id, (await storedSecret(source.webhook_id))!);
     const copied = await testSend(target.webhook_id);
@@ -197,11 +229,19 @@ describe("WebhookSecretBox", () => {
 
   it("without keys refuses to seal (503) but still opens plain text; a malformed value is named, its keys never", async () => {
     const none = new WebhookSecretBox(undefined);
-    await expect(none.seal("w", "s")).rejects.toMatchObject({ code: "TEMPORARILY_UNAVAILABLE", message: expect.stringContaining("MODELGATE_WEBHOOK_KEYS secret is missing") });
+    await expect(none.seal("w", "s")).rejects.toMatchObject({
+      code: "TEMPORARILY_UNAVAILABLE",
+      message: expect.stringContaining("MODELGATE_WEBHOOK_KEYS secret is missing"),
+    });
     expect(await none.open("w", "plain")).toBe("plain");
     expect(none.sealPrefix).toBeNull();
     const secretHex = "ab".repeat(31);
-    for (const value of [`k1:${secretHex}`, secretHex + "abab", `k1:${"ab".repeat(32)},k1:${"cd".repeat(32)}`, `bad id:${"ab".repeat(32)}`]) {
+    for (const value of [
+      `k1:${secretHex}`,
+      `${secretHex}abab`,
+      `k1:${"ab".repeat(32)},k1:${"cd".repeat(32)}`,
+      `bad id:${"ab".repeat(32)}`,
+    ]) {
       const box = new WebhookSecretBox(value);
       expect(box.unavailable).toMatch(/^MODELGATE_WEBHOOK_KEYS is malformed/);
       expect(box.unavailable).not.toContain(secretHex);

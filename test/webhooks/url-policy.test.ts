@@ -81,11 +81,22 @@ describe("webhook URL hosts in every spelling of loopback and other internal add
   it("compares the allow-list in canonical form, and allows only what it names", () => {
     const allow = parseAllowHosts("127.0.0.1, 0:0::1, LOCALHOST., *.corp.internal");
     expect(allow).toEqual(["127.0.0.1", "::1", "localhost", "*.corp.internal"]);
-    for (const url of ["http://127.0.0.1:8080/", "http://2130706433/", "http://[::1]/", "http://localhost./", "http://ci.corp.internal/"]) {
+    for (const url of [
+      "http://127.0.0.1:8080/",
+      "http://2130706433/",
+      "http://[::1]/",
+      "http://localhost./",
+      "http://ci.corp.internal/",
+    ]) {
       expect(refused(url, allow), url).toBe(false);
     }
     // A mapped or NAT64 spelling of an allowed address is another host: allow it by name if wanted.
-    for (const url of ["http://127.0.0.2/", "http://[::ffff:127.0.0.1]/", "http://[::127.0.0.1]/", "http://corp.internal/"]) {
+    for (const url of [
+      "http://127.0.0.2/",
+      "http://[::ffff:127.0.0.1]/",
+      "http://[::127.0.0.1]/",
+      "http://corp.internal/",
+    ]) {
       expect(refused(url, allow), url).toBe(true);
     }
   });
@@ -153,7 +164,8 @@ describe("properties", () => {
         const url = `http://[${address.toString()}]/`;
         if (top !== 1 && !carriesIPv4(parts)) expect(refused(url), url).toBe(true);
         if (top === 1 && address.range() === "unicast") expect(refused(url), url).toBe(false);
-        if (address.range() !== "unicast" && !["ipv4Mapped", "rfc6145", "rfc6052", "6to4"].includes(address.range())) expect(refused(url), url).toBe(true);
+        if (address.range() !== "unicast" && !["ipv4Mapped", "rfc6145", "rfc6052", "6to4"].includes(address.range()))
+          expect(refused(url), url).toBe(true);
       }),
       { numRuns: 400 },
     );
@@ -161,13 +173,28 @@ describe("properties", () => {
 
   it("refuses names that are localhost or internal by convention in any case, with any trailing dots", () => {
     const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
-    const suffix = fc.constantFrom("localhost", "local", "internal", "lan", "home.arpa", "localdomain", "corp", "intranet");
+    const suffix = fc.constantFrom(
+      "localhost",
+      "local",
+      "internal",
+      "lan",
+      "home.arpa",
+      "localdomain",
+      "corp",
+      "intranet",
+    );
     fc.assert(
-      fc.property(fc.array(label, { maxLength: 3 }), suffix, fc.integer({ min: 0, max: 2 }), fc.boolean(), (labels, s, dots, upper) => {
-        let host = [...labels, s].join(".") + ".".repeat(dots);
-        if (upper) host = host.toUpperCase();
-        expect(refused(`https://${host}/hook`), host).toBe(true);
-      }),
+      fc.property(
+        fc.array(label, { maxLength: 3 }),
+        suffix,
+        fc.integer({ min: 0, max: 2 }),
+        fc.boolean(),
+        (labels, s, dots, upper) => {
+          let host = [...labels, s].join(".") + ".".repeat(dots);
+          if (upper) host = host.toUpperCase();
+          expect(refused(`https://${host}/hook`), host).toBe(true);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -34,9 +34,20 @@ describe("webhook CRUD (MLflow 3 fields)", () => {
     });
     expect(status).toBe(200);
     const w = body.webhook;
-    expect(Object.keys(w).sort()).toEqual(["creation_timestamp", "description", "events", "last_updated_timestamp", "name", "status", "url", "webhook_id"]);
+    expect(Object.keys(w).sort()).toEqual([
+      "creation_timestamp",
+      "description",
+      "events",
+      "last_updated_timestamp",
+      "name",
+      "status",
+      "url",
+      "webhook_id",
+    ]);
     expect(w).toMatchObject({ name: "ci trigger", description: "starts evaluation", url, status: "ACTIVE" });
-    expect(w.events).toEqual(ALL_MLFLOW_EVENTS.map((e) => ({ entity: e.entity.toUpperCase(), action: e.action.toUpperCase() })));
+    expect(w.events).toEqual(
+      ALL_MLFLOW_EVENTS.map((e) => ({ entity: e.entity.toUpperCase(), action: e.action.toUpperCase() })),
+    );
     expect(w.creation_timestamp).toBeGreaterThanOrEqual(before);
     expect(w.last_updated_timestamp).toBe(w.creation_timestamp);
     expect(JSON.stringify(body)).not.toContain("s3cret-value");
@@ -48,7 +59,9 @@ describe("webhook CRUD (MLflow 3 fields)", () => {
     const listed = await call("GET", "/webhooks", { max_results: 1000 });
     expect(JSON.stringify(listed.body)).not.toContain("s3cret-value");
     // The secret is stored (every delivery is signed with it), sealed: never in plain text (secrets.test.ts).
-    const row = await env.DB.prepare("SELECT secret FROM webhooks WHERE id = ?").bind(w.webhook_id).first<{ secret: string }>();
+    const row = await env.DB.prepare("SELECT secret FROM webhooks WHERE id = ?")
+      .bind(w.webhook_id)
+      .first<{ secret: string }>();
     expect(row?.secret).toMatch(/^v1:/);
     expect(row?.secret).not.toContain("s3cret-value");
   });
@@ -75,7 +88,12 @@ describe("webhook CRUD (MLflow 3 fields)", () => {
   it("accepts each of MLflow 3.5.1's fourteen events on its own, prompt events included, as proto names too", async () => {
     for (const event of ALL_MLFLOW_EVENTS) {
       const proto = { entity: event.entity.toUpperCase(), action: event.action.toUpperCase() };
-      const res = await call("POST", "/webhooks", { name: `only ${event.entity}.${event.action}`, url: receiver.hook(uniqueKey()), events: [proto], status: "DISABLED" });
+      const res = await call("POST", "/webhooks", {
+        name: `only ${event.entity}.${event.action}`,
+        url: receiver.hook(uniqueKey()),
+        events: [proto],
+        status: "DISABLED",
+      });
       expect(res.status, `${event.entity}.${event.action}: ${JSON.stringify(res.body)}`).toBe(200);
       expect(res.body.webhook.events).toEqual([proto]);
       expect((await call("GET", `/webhooks/${res.body.webhook.webhook_id}`)).body.webhook.events).toEqual([proto]);
@@ -83,7 +101,11 @@ describe("webhook CRUD (MLflow 3 fields)", () => {
   });
 
   it("updates with PATCH: only the fields given change, and the secret stays write-only", async () => {
-    const w = await createWebhook({ url: receiver.hook(uniqueKey()), events: [{ entity: "model_version", action: "created" }], description: "old" });
+    const w = await createWebhook({
+      url: receiver.hook(uniqueKey()),
+      events: [{ entity: "model_version", action: "created" }],
+      description: "old",
+    });
     const url = receiver.hook(uniqueKey());
     const { status, body } = await call("PATCH", `/webhooks/${w.webhook_id}`, {
       url,
@@ -92,7 +114,13 @@ describe("webhook CRUD (MLflow 3 fields)", () => {
       events: [{ entity: "model_version_alias", action: "created" }],
     });
     expect(status).toBe(200);
-    expect(body.webhook).toMatchObject({ webhook_id: w.webhook_id, name: w.name, description: "old", url, status: "DISABLED" });
+    expect(body.webhook).toMatchObject({
+      webhook_id: w.webhook_id,
+      name: w.name,
+      description: "old",
+      url,
+      status: "DISABLED",
+    });
     expect(body.webhook.events).toEqual([{ entity: "MODEL_VERSION_ALIAS", action: "CREATED" }]);
     expect(body.webhook.creation_timestamp).toBe(w.creation_timestamp);
     expect(body.webhook.last_updated_timestamp).toBeGreaterThanOrEqual(w.last_updated_timestamp);
@@ -100,21 +128,39 @@ describe("webhook CRUD (MLflow 3 fields)", () => {
   });
 
   it("deletes a webhook; then it is not found", async () => {
-    const w = await createWebhook({ url: receiver.hook(uniqueKey()), events: [{ entity: "model_version", action: "created" }] });
+    const w = await createWebhook({
+      url: receiver.hook(uniqueKey()),
+      events: [{ entity: "model_version", action: "created" }],
+    });
     const deleted = await call("DELETE", `/webhooks/${w.webhook_id}`);
     expect(deleted).toEqual({ status: 200, body: {} });
-    expectError(await call("GET", `/webhooks/${w.webhook_id}`), 404, "RESOURCE_DOES_NOT_EXIST", `Webhook with ID ${w.webhook_id} not found.`);
+    expectError(
+      await call("GET", `/webhooks/${w.webhook_id}`),
+      404,
+      "RESOURCE_DOES_NOT_EXIST",
+      `Webhook with ID ${w.webhook_id} not found.`,
+    );
     expectError(await call("DELETE", `/webhooks/${w.webhook_id}`), 404, "RESOURCE_DOES_NOT_EXIST");
     expectError(await call("PATCH", `/webhooks/${w.webhook_id}`, { name: "x" }), 404, "RESOURCE_DOES_NOT_EXIST");
   });
 
   it("lists newest first with max_results and page_token, as MLflow pages", async () => {
     const created: Record<string, any>[] = [];
-    for (let i = 0; i < 3; i++) created.push(await createWebhook({ name: `page-${i}`, url: receiver.hook(uniqueKey()), events: [{ entity: "model_version", action: "created" }] }));
+    for (let i = 0; i < 3; i++)
+      created.push(
+        await createWebhook({
+          name: `page-${i}`,
+          url: receiver.hook(uniqueKey()),
+          events: [{ entity: "model_version", action: "created" }],
+        }),
+      );
     const seen: string[] = [];
     let token: string | undefined;
     for (let pages = 0; pages < 1000; pages++) {
-      const { status, body } = await call("GET", "/webhooks", { max_results: 2, ...(token ? { page_token: token } : {}) });
+      const { status, body } = await call("GET", "/webhooks", {
+        max_results: 2,
+        ...(token ? { page_token: token } : {}),
+      });
       expect(status).toBe(200);
       expect(body.webhooks.length).toBeLessThanOrEqual(2);
       seen.push(...body.webhooks.map((w: { webhook_id: string }) => w.webhook_id));
@@ -129,7 +175,10 @@ describe("webhook CRUD (MLflow 3 fields)", () => {
   });
 
   it("serves the same API under /ajax-api/2.0/mlflow", async () => {
-    const w = await createWebhook({ url: receiver.hook(uniqueKey()), events: [{ entity: "model_version", action: "created" }] });
+    const w = await createWebhook({
+      url: receiver.hook(uniqueKey()),
+      events: [{ entity: "model_version", action: "created" }],
+    });
     const got = await call("GET", `/webhooks/${w.webhook_id}`, {}, AJAX_API);
     expect(got.status).toBe(200);
     expect(got.body.webhook.webhook_id).toBe(w.webhook_id);
@@ -137,7 +186,11 @@ describe("webhook CRUD (MLflow 3 fields)", () => {
 });
 
 describe("webhook validation", () => {
-  const valid = () => ({ name: "v", url: receiver.hook(uniqueKey()), events: [{ entity: "model_version", action: "created" }] });
+  const valid = () => ({
+    name: "v",
+    url: receiver.hook(uniqueKey()),
+    events: [{ entity: "model_version", action: "created" }],
+  });
 
   it.each([
     ["a missing name", { name: undefined }, /Missing value for required parameter 'name'/],
@@ -145,9 +198,21 @@ describe("webhook validation", () => {
     ["a missing url", { url: undefined }, /Missing value for required parameter 'url'/],
     ["no events", { events: [] }, /Webhook events cannot be empty/],
     ["an unknown entity", { events: [{ entity: "experiment", action: "created" }] }, /Invalid entity 'experiment'/],
-    ["an action the entity does not have", { events: [{ entity: "registered_model", action: "set" }] }, /Invalid action 'set' for entity 'registered_model'/],
-    ["an action a prompt entity does not have", { events: [{ entity: "PROMPT_VERSION", action: "DELETED" }] }, /Invalid action 'DELETED' for entity 'PROMPT_VERSION'. Valid actions are: \["created"\]/],
-    ["a prompt entity MLflow does not define", { events: [{ entity: "prompt_version_alias", action: "created" }] }, /Invalid entity 'prompt_version_alias'/],
+    [
+      "an action the entity does not have",
+      { events: [{ entity: "registered_model", action: "set" }] },
+      /Invalid action 'set' for entity 'registered_model'/,
+    ],
+    [
+      "an action a prompt entity does not have",
+      { events: [{ entity: "PROMPT_VERSION", action: "DELETED" }] },
+      /Invalid action 'DELETED' for entity 'PROMPT_VERSION'. Valid actions are: \["created"\]/,
+    ],
+    [
+      "a prompt entity MLflow does not define",
+      { events: [{ entity: "prompt_version_alias", action: "created" }] },
+      /Invalid entity 'prompt_version_alias'/,
+    ],
     ["events as strings", { events: ["model_version.created"] }, /parameter 'events.0'/],
     ["an unknown status", { status: "PAUSED" }, /parameter 'status'/],
     ["a non-URL", { url: "not a url" }, /not an absolute URL/],
@@ -161,7 +226,11 @@ describe("webhook validation", () => {
     ["loopback written in hex", { url: "http://0x7f000002/hook" }, /loopback address/],
     ["an internal host name", { url: "http://db.internal/hook" }, /internal host name/],
     ["a single-label host name", { url: "http://jenkins/hook" }, /single-label/],
-    ["a model filter naming no model", { model_name: "no-such-model-anywhere" }, /Registered Model with name=no-such-model-anywhere not found/],
+    [
+      "a model filter naming no model",
+      { model_name: "no-such-model-anywhere" },
+      /Registered Model with name=no-such-model-anywhere not found/,
+    ],
   ])("refuses %s with an MLflow error and writes nothing", async (_, change, message) => {
     const before = await env.DB.prepare("SELECT count(*) AS n FROM webhooks").first<{ n: number }>();
     const res = await call("POST", "/webhooks", { ...valid(), ...change });
@@ -173,7 +242,12 @@ describe("webhook validation", () => {
 
   it("refuses a private URL on update too, and leaves the webhook as it was", async () => {
     const w = await createWebhook(valid());
-    expectError(await call("PATCH", `/webhooks/${w.webhook_id}`, { url: "http://192.168.0.10/x" }), 400, "INVALID_PARAMETER_VALUE", /private address/);
+    expectError(
+      await call("PATCH", `/webhooks/${w.webhook_id}`, { url: "http://192.168.0.10/x" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      /private address/,
+    );
     expect((await call("GET", `/webhooks/${w.webhook_id}`)).body.webhook.url).toBe(w.url);
   });
 
@@ -182,7 +256,12 @@ describe("webhook validation", () => {
     const w = await createWebhook({ ...valid(), url: "http://127.0.0.1:9/hook", status: "DISABLED" });
     expect(w.url).toBe("http://127.0.0.1:9/hook");
     // ... but not another loopback address the list does not name.
-    expectError(await call("POST", "/webhooks", { ...valid(), url: "http://127.0.0.2/hook" }), 400, "INVALID_PARAMETER_VALUE", /loopback address/);
+    expectError(
+      await call("POST", "/webhooks", { ...valid(), url: "http://127.0.0.2/hook" }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      /loopback address/,
+    );
   });
 
   it("refuses malformed JSON and a non-object body with INVALID_PARAMETER_VALUE", async () => {
@@ -197,7 +276,11 @@ describe("webhook validation", () => {
 describe("the model filter (Modelgate's model_name)", () => {
   it("is set by name, shown by name, and follows a rename", async () => {
     const name = await createModel();
-    const w = await createWebhook({ url: receiver.hook(uniqueKey()), events: [{ entity: "model_version", action: "created" }], model_name: name });
+    const w = await createWebhook({
+      url: receiver.hook(uniqueKey()),
+      events: [{ entity: "model_version", action: "created" }],
+      model_name: name,
+    });
     expect(w.model_name).toBe(name);
     const renamed = `${name}-renamed`;
     expect((await call("POST", "/registered-models/rename", { name, new_name: renamed })).status).toBe(200);
@@ -212,7 +295,15 @@ describe("POST /webhooks/{id}/test", () => {
     const key = uniqueKey();
     await receiver.script(key, [{ status: 200, body: "thanks" }]);
     // DISABLED: registry events from other suites never reach it; the test endpoint still sends (as MLflow's does).
-    const w = await createWebhook({ url: receiver.hook(key), events: [{ entity: "model_version", action: "created" }, { entity: "model_version_tag", action: "set" }], secret: "test-secret", status: "DISABLED" });
+    const w = await createWebhook({
+      url: receiver.hook(key),
+      events: [
+        { entity: "model_version", action: "created" },
+        { entity: "model_version_tag", action: "set" },
+      ],
+      secret: "test-secret",
+      status: "DISABLED",
+    });
     const { status, body } = await call("POST", `/webhooks/${w.webhook_id}/test`, {});
     expect(status).toBe(200);
     expect(body.result).toEqual({ success: true, response_status: 200, response_body: "thanks" });
@@ -220,7 +311,14 @@ describe("POST /webhooks/{id}/test", () => {
     expect(JSON.parse(received.body)).toMatchObject({
       entity: "model_version",
       action: "created",
-      data: { name: "example_model", version: "1", source: "runs:/abcd1234abcd5678/model", run_id: "abcd1234abcd5678", tags: { example_key: "example_value" }, description: "An example model version" },
+      data: {
+        name: "example_model",
+        version: "1",
+        source: "runs:/abcd1234abcd5678/model",
+        run_id: "abcd1234abcd5678",
+        tags: { example_key: "example_value" },
+        description: "An example model version",
+      },
     });
     expect(JSON.parse(received.body).timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$/);
     expect(received.headers["x-mlflow-delivery-id"]).toBe(body.delivery_id);
@@ -231,24 +329,43 @@ describe("POST /webhooks/{id}/test", () => {
   it("tests a chosen event, and reports a failing receiver without an error status", async () => {
     const key = uniqueKey();
     await receiver.script(key, [{ status: 503, body: "down" }]);
-    const w = await createWebhook({ url: receiver.hook(key), events: [{ entity: "model_version", action: "created" }], status: "DISABLED" });
-    const { status, body } = await call("POST", `/webhooks/${w.webhook_id}/test`, { event: { entity: "MODEL_VERSION_ALIAS", action: "DELETED" } });
+    const w = await createWebhook({
+      url: receiver.hook(key),
+      events: [{ entity: "model_version", action: "created" }],
+      status: "DISABLED",
+    });
+    const { status, body } = await call("POST", `/webhooks/${w.webhook_id}/test`, {
+      event: { entity: "MODEL_VERSION_ALIAS", action: "DELETED" },
+    });
     expect(status).toBe(200);
     expect(body.result).toMatchObject({ success: false, response_status: 503, response_body: "down" });
     expect(body.result.error_message).toMatch(/^Failed to test webhook: HTTP 503/);
     const [received] = await receiver.log(key);
-    expect(JSON.parse(received.body)).toMatchObject({ entity: "model_version_alias", action: "deleted", data: { name: "example_model", alias: "example_alias" } });
+    expect(JSON.parse(received.body)).toMatchObject({
+      entity: "model_version_alias",
+      action: "deleted",
+      data: { name: "example_model", alias: "example_alias" },
+    });
     // No secret: no signature header, as MLflow sends it.
     expect(received.headers["x-mlflow-signature"]).toBeUndefined();
     // The test shows in the delivery log.
     const log = await call("GET", `/webhooks/${w.webhook_id}/deliveries`, {}, MODELGATE_API);
-    expect(log.body.deliveries[0]).toMatchObject({ delivery_id: body.delivery_id, status: "FAILED", last_status_code: 503, attempts: [{ attempt: 1, status_code: 503, outcome: "FAILED" }] });
+    expect(log.body.deliveries[0]).toMatchObject({
+      delivery_id: body.delivery_id,
+      status: "FAILED",
+      last_status_code: 503,
+      attempts: [{ attempt: 1, status_code: 503, outcome: "FAILED" }],
+    });
   });
 
   it("sends MLflow's example payload for a prompt event", async () => {
     const key = uniqueKey();
     await receiver.script(key, [{ status: 200, body: "ok" }]);
-    const w = await createWebhook({ url: receiver.hook(key), events: [{ entity: "PROMPT_VERSION", action: "CREATED" }], status: "DISABLED" });
+    const w = await createWebhook({
+      url: receiver.hook(key),
+      events: [{ entity: "PROMPT_VERSION", action: "CREATED" }],
+      status: "DISABLED",
+    });
     const { status, body } = await call("POST", `/webhooks/${w.webhook_id}/test`, {});
     expect(status).toBe(200);
     expect(body.result).toMatchObject({ success: true, response_status: 200 });
@@ -256,13 +373,26 @@ describe("POST /webhooks/{id}/test", () => {
     expect(JSON.parse(received.body)).toMatchObject({
       entity: "prompt_version",
       action: "created",
-      data: { name: "example_prompt", version: "1", template: "Hello {{name}}!", tags: { example_key: "example_value" }, description: "An example prompt version" },
+      data: {
+        name: "example_prompt",
+        version: "1",
+        template: "Hello {{name}}!",
+        tags: { example_key: "example_value" },
+        description: "An example prompt version",
+      },
     });
   });
 
   it("answers 404 for an unknown webhook and 400 for an unknown event", async () => {
     expectError(await call("POST", "/webhooks/nope/test", {}), 404, "RESOURCE_DOES_NOT_EXIST");
-    const w = await createWebhook({ url: receiver.hook(uniqueKey()), events: [{ entity: "model_version", action: "created" }] });
-    expectError(await call("POST", `/webhooks/${w.webhook_id}/test`, { event: { entity: "run", action: "created" } }), 400, "INVALID_PARAMETER_VALUE");
+    const w = await createWebhook({
+      url: receiver.hook(uniqueKey()),
+      events: [{ entity: "model_version", action: "created" }],
+    });
+    expectError(
+      await call("POST", `/webhooks/${w.webhook_id}/test`, { event: { entity: "run", action: "created" } }),
+      400,
+      "INVALID_PARAMETER_VALUE",
+    );
   });
 });

@@ -6,7 +6,9 @@ export function registerAlias(program: Command, ctx: RunContext): void {
   const alias = program
     .command("alias")
     .summary("set or remove a model alias (models:/<name>@<alias>)")
-    .description("Aliases name a version: models:/<name>@<alias>, /v1/models/<name>/@<alias>, modelgate pull <name>@<alias>.");
+    .description(
+      "Aliases name a version: models:/<name>@<alias>, /v1/models/<name>/@<alias>, modelgate pull <name>@<alias>.",
+    );
 
   alias
     .command("set")
@@ -20,7 +22,10 @@ export function registerAlias(program: Command, ctx: RunContext): void {
         const registry = client();
         await registry.setAlias(name, aliasName, number);
         const modelVersion = await registry.getVersionByAlias(name, aliasName);
-        return { json: { name, alias: aliasName, version: modelVersion.version, model_version: modelVersion }, text: [`${name}@${aliasName} -> version ${modelVersion.version}`] };
+        return {
+          json: { name, alias: aliasName, version: modelVersion.version, model_version: modelVersion },
+          text: [`${name}@${aliasName} -> version ${modelVersion.version}`],
+        };
       }),
     );
 

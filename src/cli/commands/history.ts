@@ -6,7 +6,9 @@ export function registerHistory(program: Command, ctx: RunContext): void {
   program
     .command("history")
     .summary("show a model's stage transitions, newest first")
-    .description("Show a model's stage transitions (promotions, archivals, rollbacks) with actor, time and comment, newest first.")
+    .description(
+      "Show a model's stage transitions (promotions, archivals, rollbacks) with actor, time and comment, newest first.",
+    )
     .argument("<name>", "registered model name")
     .option("--version <n>", "only this version's transitions")
     .option("--limit <n>", "at most this many transitions")
@@ -19,7 +21,14 @@ export function registerHistory(program: Command, ctx: RunContext): void {
           json: { transitions },
           text: table([
             ["TIME", "VERSION", "FROM", "TO", "ACTOR", "COMMENT"],
-            ...transitions.map((t) => [isoTime(t.timestamp), t.version, t.from_stage ?? "-", t.to_stage, t.actor ?? "-", t.comment ?? ""]),
+            ...transitions.map((t) => [
+              isoTime(t.timestamp),
+              t.version,
+              t.from_stage ?? "-",
+              t.to_stage,
+              t.actor ?? "-",
+              t.comment ?? "",
+            ]),
           ]),
         };
       }),

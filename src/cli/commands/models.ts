@@ -4,7 +4,10 @@ import { action, isoTime, table, type RunContext } from "../command";
 
 /** `modelgate models ls|create`: registered models with their Production and Staging versions. */
 export function registerModels(program: Command, ctx: RunContext): void {
-  const models = program.command("models").summary("list or create registered models").description("Registered models.");
+  const models = program
+    .command("models")
+    .summary("list or create registered models")
+    .description("Registered models.");
   models
     .command("create")
     .description("Create a registered model (push creates it too, on its first version).")
@@ -19,11 +22,15 @@ export function registerModels(program: Command, ctx: RunContext): void {
         try {
           model = await registry.createModel(name, { description: opts.description });
         } catch (error) {
-          if (!(opts.existOk && error instanceof ModelgateHttpError && error.errorCode === "RESOURCE_ALREADY_EXISTS")) throw error;
+          if (!(opts.existOk && error instanceof ModelgateHttpError && error.errorCode === "RESOURCE_ALREADY_EXISTS"))
+            throw error;
           model = await registry.getModel(name);
           created = false;
         }
-        return { json: { registered_model: model, created }, text: [created ? `created model ${name}` : `model ${name} exists`] };
+        return {
+          json: { registered_model: model, created },
+          text: [created ? `created model ${name}` : `model ${name} exists`],
+        };
       }),
     );
   models
@@ -34,7 +41,8 @@ export function registerModels(program: Command, ctx: RunContext): void {
     .action(
       action(ctx, async ({ client }, opts: { filter?: string }) => {
         const registeredModels = await client().listModels({ filter: opts.filter });
-        const stage = (m: (typeof registeredModels)[number], s: string) => m.latest_versions?.find((v) => v.current_stage === s)?.version ?? "-";
+        const stage = (m: (typeof registeredModels)[number], s: string) =>
+          m.latest_versions?.find((v) => v.current_stage === s)?.version ?? "-";
         return {
           json: { registered_models: registeredModels },
           text: table([

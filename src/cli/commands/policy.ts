@@ -15,7 +15,7 @@ export function registerPolicy(program: Command, ctx: RunContext): void {
 
   policy
     .command("get")
-    .description("Show a model's policy ({\"policy\": {}} when it has none).")
+    .description('Show a model\'s policy ({"policy": {}} when it has none).')
     .argument("<name>", "registered model name")
     .action(
       action(ctx, async ({ client }, _opts, name: string) => {
@@ -40,7 +40,8 @@ Rules: {"type": "tag", "key": "validation", "value": "passed"}
     )
     .action(
       action(ctx, async ({ client }, opts: { file?: string }, name: string, inline?: string) => {
-        if ((inline === undefined) === (opts.file === undefined)) throw new UsageError("give the policy either as an argument or with --file");
+        if ((inline === undefined) === (opts.file === undefined))
+          throw new UsageError("give the policy either as an argument or with --file");
         const text = opts.file === undefined ? inline! : await readPolicyFile(opts.file);
         let document: unknown;
         try {

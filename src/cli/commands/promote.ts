@@ -15,21 +15,43 @@ export function registerPromote(program: Command, ctx: RunContext): void {
     .argument("<name>", "registered model name")
     .argument("<version>", "version number")
     .requiredOption("--to <stage>", `target stage: ${STAGES.join(", ")}`)
-    .option("--archive-existing", "also archive the other versions in the target stage (MLflow's archive_existing_versions)")
+    .option(
+      "--archive-existing",
+      "also archive the other versions in the target stage (MLflow's archive_existing_versions)",
+    )
     .option("--comment <text>", "a note recorded in the transition history")
     .action(
-      action(ctx, async ({ client }, opts: { to: string; archiveExisting?: boolean; comment?: string }, name: string, version: string) => {
-        const stage = STAGES.find((s) => s.toLowerCase() === opts.to.toLowerCase());
-        if (!stage) throw new UsageError(`--to must be one of ${STAGES.join(", ")}, got '${opts.to}'`);
-        const number = wholeNumber(version, "<version>");
-        const promoted = await client().promote({ name, version: number, stage, archiveExisting: opts.archiveExisting, comment: opts.comment });
-        const { model_version: modelVersion, archived_versions: archived } = promoted;
-        return {
-          json: promoted,
-          text: [`${name} version ${modelVersion.version} is now in ${modelVersion.current_stage}${archivedNote(archived)}`],
-          note: archived === null ? "the promotion is done, but the history could not be read to name the versions it archived (see modelgate history)" : undefined,
-        };
-      }),
+      action(
+        ctx,
+        async (
+          { client },
+          opts: { to: string; archiveExisting?: boolean; comment?: string },
+          name: string,
+          version: string,
+        ) => {
+          const stage = STAGES.find((s) => s.toLowerCase() === opts.to.toLowerCase());
+          if (!stage) throw new UsageError(`--to must be one of ${STAGES.join(", ")}, got '${opts.to}'`);
+          const number = wholeNumber(version, "<version>");
+          const promoted = await client().promote({
+            name,
+            version: number,
+            stage,
+            archiveExisting: opts.archiveExisting,
+            comment: opts.comment,
+          });
+          const { model_version: modelVersion, archived_versions: archived } = promoted;
+          return {
+            json: promoted,
+            text: [
+              `${name} version ${modelVersion.version} is now in ${modelVersion.current_stage}${archivedNote(archived)}`,
+            ],
+            note:
+              archived === null
+                ? "the promotion is done, but the history could not be read to name the versions it archived (see modelgate history)"
+                : undefined,
+          };
+        },
+      ),
     );
 }
 

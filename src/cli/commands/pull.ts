@@ -11,7 +11,10 @@ export function registerPull(program: Command, ctx: RunContext): void {
     .summary("download a model version's files into a directory, verifying every sha256")
     .description("Download a model version's files into a directory, in parallel, verifying every sha256.")
     .usage("<name>[@<ref>] <dir> [options]")
-    .argument("<name@ref>", "model and ref: fraud@Production, fraud/3, fraud@champion, fraud@@champion, models:/fraud@champion; a bare name means @Production")
+    .argument(
+      "<name@ref>",
+      "model and ref: fraud@Production, fraud/3, fraud@champion, fraud@@champion, models:/fraud@champion; a bare name means @Production",
+    )
     .argument("<dir>", "target directory (created if missing)")
     .option("-j, --concurrency <n>", "files downloading at once", "4")
     .option("-q, --quiet", "no progress bar and no summary")
@@ -28,43 +31,52 @@ was another file). Exit code 0 only when every file verified, 3 when one did not
 is removed, no corrupt file is left).`,
     )
     .action(
-      action(ctx, async ({ ctx, options, client }, opts: { concurrency: string; quiet?: boolean }, spec: string, dir: string) => {
-        const { name, ref } = parseModelSpec(spec);
-        const concurrency = wholeNumber(opts.concurrency, "--concurrency", 1, 64);
-        const registry = client();
-        const bar = new TransferBar(ctx.stderr, !opts.quiet && !options.json);
-        const started = Date.now();
-        let result;
-        try {
-          result = await pull(registry, name, ref, dir, { concurrency, onProgress: (p) => bar.update(p) });
-        } finally {
-          bar.stop();
-        }
-        const { model, files } = result;
-        const resumed = files.filter((f) => f.outcome === "resumed").length;
-        const present = files.filter((f) => f.outcome === "present").length;
-        const notes = [`fetched ${formatBytes(result.bytesFetched)}`];
-        if (resumed) notes.push(`${resumed} resumed`);
-        if (present) notes.push(`${present} already present`);
-        return {
-          json: {
-            name: model.name,
-            version: model.version,
-            stage: model.stage,
-            aliases: model.aliases,
-            dir: result.dir,
-            files: files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, outcome: f.outcome, bytes_fetched: f.bytesFetched })),
-            bytes_total: result.bytesTotal,
-            bytes_fetched: result.bytesFetched,
-          },
-          text: opts.quiet
-            ? []
-            : [
-                `Pulled ${model.name} version ${model.version} (${model.stage}) into ${dir}: ${files.length} file(s), ` +
-                  `${formatBytes(result.bytesTotal)}, all sha256 verified (${notes.join(", ")}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-              ],
-        };
-      }),
+      action(
+        ctx,
+        async ({ ctx, options, client }, opts: { concurrency: string; quiet?: boolean }, spec: string, dir: string) => {
+          const { name, ref } = parseModelSpec(spec);
+          const concurrency = wholeNumber(opts.concurrency, "--concurrency", 1, 64);
+          const registry = client();
+          const bar = new TransferBar(ctx.stderr, !opts.quiet && !options.json);
+          const started = Date.now();
+          let result;
+          try {
+            result = await pull(registry, name, ref, dir, { concurrency, onProgress: (p) => bar.update(p) });
+          } finally {
+            bar.stop();
+          }
+          const { model, files } = result;
+          const resumed = files.filter((f) => f.outcome === "resumed").length;
+          const present = files.filter((f) => f.outcome === "present").length;
+          const notes = [`fetched ${formatBytes(result.bytesFetched)}`];
+          if (resumed) notes.push(`${resumed} resumed`);
+          if (present) notes.push(`${present} already present`);
+          return {
+            json: {
+              name: model.name,
+              version: model.version,
+              stage: model.stage,
+              aliases: model.aliases,
+              dir: result.dir,
+              files: files.map((f) => ({
+                path: f.path,
+                size: f.size,
+                sha256: f.sha256,
+                outcome: f.outcome,
+                bytes_fetched: f.bytesFetched,
+              })),
+              bytes_total: result.bytesTotal,
+              bytes_fetched: result.bytesFetched,
+            },
+            text: opts.quiet
+              ? []
+              : [
+                  `Pulled ${model.name} version ${model.version} (${model.stage}) into ${dir}: ${files.length} file(s), ` +
+                    `${formatBytes(result.bytesTotal)}, all sha256 verified (${notes.join(", ")}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+                ],
+          };
+        },
+      ),
     );
 }
 

@@ -17,7 +17,10 @@ export function registerPush(program: Command, ctx: RunContext): void {
     )
     .argument("<dir>", "directory holding the model files")
     .requiredOption("--name <name>", "registered model name")
-    .option("--run <run_id>", "an existing run to attach the files to (default: create one, finished when the push completes)")
+    .option(
+      "--run <run_id>",
+      "an existing run to attach the files to (default: create one, finished when the push completes)",
+    )
     .option("--experiment <name>", "experiment of the run push creates (created if missing; default: MLflow's Default)")
     .option("--artifact-path <path>", "where under the run's artifacts the files go", "model")
     .option("--description <text>", "the version's description")
@@ -53,9 +56,13 @@ In a script:  VERSION=$(modelgate push ./model --name fraud --json | jq -r .mode
           },
           dir: string,
         ) => {
-          const isDir = await stat(dir).then((s) => s.isDirectory(), () => false);
+          const isDir = await stat(dir).then(
+            (s) => s.isDirectory(),
+            () => false,
+          );
           if (!isDir) throw new UsageError(`'${dir}' is not a directory`);
-          if (opts.run !== undefined && opts.experiment !== undefined) throw new UsageError("--experiment applies only to a run push creates; not with --run");
+          if (opts.run !== undefined && opts.experiment !== undefined)
+            throw new UsageError("--experiment applies only to a run push creates; not with --run");
           const tags: Record<string, string> = {};
           for (const tag of opts.tag) {
             const eq = tag.indexOf("=");

@@ -7,11 +7,15 @@ export function registerToken(program: Command, ctx: RunContext): void {
   const token = program
     .command("token")
     .summary("create, list or revoke API tokens (needs an admin token)")
-    .description("Create, list or revoke API tokens. Scopes: read < write < promote < admin (or MLflow's READ, EDIT, MANAGE).");
+    .description(
+      "Create, list or revoke API tokens. Scopes: read < write < promote < admin (or MLflow's READ, EDIT, MANAGE).",
+    );
 
   token
     .command("create")
-    .description("Create a token. The secret is printed once, on stdout (or as \"secret\" with --json); only its hash is kept.")
+    .description(
+      'Create a token. The secret is printed once, on stdout (or as "secret" with --json); only its hash is kept.',
+    )
     .requiredOption("--name <name>", "what the token is for (shown in the audit trail)")
     .option("--scope <scope>", "its highest scope (required; repeatable)", collect, [])
     .option("--model <name>", "a model it is limited to (repeatable)", collect, [])
@@ -20,7 +24,12 @@ export function registerToken(program: Command, ctx: RunContext): void {
       action(ctx, async ({ client }, opts: { name: string; scope: string[]; model: string[]; expiresIn?: string }) => {
         if (opts.scope.length === 0) throw new UsageError("required option '--scope <scope>' not specified");
         const expiresIn = opts.expiresIn === undefined ? undefined : wholeNumber(opts.expiresIn, "--expires-in");
-        const created = await client().createToken({ name: opts.name, scopes: opts.scope, models: opts.model.length ? opts.model : undefined, expiresIn });
+        const created = await client().createToken({
+          name: opts.name,
+          scopes: opts.scope,
+          models: opts.model.length ? opts.model : undefined,
+          expiresIn,
+        });
         const t = created.token;
         return {
           json: created,
@@ -39,7 +48,10 @@ export function registerToken(program: Command, ctx: RunContext): void {
         const tokens = await client().listTokens();
         return {
           json: { tokens },
-          text: tokens.map((t) => `${t.id}  ${state(t).padEnd(7)}  ${t.name}  [${t.scopes.join(",")}]${t.models ? `  models: ${t.models.join(",")}` : ""}${t.expires_at ? `  expires ${isoTime(t.expires_at)}` : ""}`),
+          text: tokens.map(
+            (t) =>
+              `${t.id}  ${state(t).padEnd(7)}  ${t.name}  [${t.scopes.join(",")}]${t.models ? `  models: ${t.models.join(",")}` : ""}${t.expires_at ? `  expires ${isoTime(t.expires_at)}` : ""}`,
+          ),
         };
       }),
     );

@@ -21,14 +21,25 @@ export function registerWebhooks(program: Command, ctx: RunContext): void {
         const list = await client().listWebhooks();
         return {
           json: { webhooks: list },
-          text: table([["ID", "NAME", "STATUS", "EVENTS", "URL"], ...list.map((w) => [w.webhook_id, w.name, w.status ?? "-", (w.events ?? []).map(eventName).join(","), w.url])]),
+          text: table([
+            ["ID", "NAME", "STATUS", "EVENTS", "URL"],
+            ...list.map((w) => [
+              w.webhook_id,
+              w.name,
+              w.status ?? "-",
+              (w.events ?? []).map(eventName).join(","),
+              w.url,
+            ]),
+          ]),
         };
       }),
     );
 
   webhooks
     .command("create")
-    .description("Create a webhook. Events are entity.action pairs, e.g. model_version.created, model_version.stage_transitioned.")
+    .description(
+      "Create a webhook. Events are entity.action pairs, e.g. model_version.created, model_version.stage_transitioned.",
+    )
     .argument("<name>", "the webhook's name")
     .argument("<url>", "the receiver's URL")
     .option("--event <entity.action>", "an event to deliver (repeatable; at least one)", collect, [])
@@ -37,25 +48,39 @@ export function registerWebhooks(program: Command, ctx: RunContext): void {
     .option("--model <name>", "only events of this registered model")
     .option("--disabled", "create it DISABLED")
     .action(
-      action(ctx, async ({ ctx, client }, opts: { event: string[]; secret?: string; description?: string; model?: string; disabled?: boolean }, name: string, url: string) => {
-        if (opts.event.length === 0) throw new UsageError("at least one --event is required, e.g. --event model_version.created");
-        const events = opts.event.map(parseEvent);
-        try {
-          new URL(url);
-        } catch {
-          throw new UsageError(`'${url}' is not a URL`);
-        }
-        const webhook = await client().createWebhook({
-          name,
-          url,
-          events,
-          secret: opts.secret ?? (ctx.env.MODELGATE_WEBHOOK_SECRET || undefined),
-          description: opts.description,
-          status: opts.disabled ? "DISABLED" : "ACTIVE",
-          modelName: opts.model,
-        });
-        return { json: { webhook }, text: [`created webhook ${webhook.webhook_id} '${webhook.name}' -> ${webhook.url} (${(webhook.events ?? events).map(eventName).join(", ")})`] };
-      }),
+      action(
+        ctx,
+        async (
+          { ctx, client },
+          opts: { event: string[]; secret?: string; description?: string; model?: string; disabled?: boolean },
+          name: string,
+          url: string,
+        ) => {
+          if (opts.event.length === 0)
+            throw new UsageError("at least one --event is required, e.g. --event model_version.created");
+          const events = opts.event.map(parseEvent);
+          try {
+            new URL(url);
+          } catch {
+            throw new UsageError(`'${url}' is not a URL`);
+          }
+          const webhook = await client().createWebhook({
+            name,
+            url,
+            events,
+            secret: opts.secret ?? (ctx.env.MODELGATE_WEBHOOK_SECRET || undefined),
+            description: opts.description,
+            status: opts.disabled ? "DISABLED" : "ACTIVE",
+            modelName: opts.model,
+          });
+          return {
+            json: { webhook },
+            text: [
+              `created webhook ${webhook.webhook_id} '${webhook.name}' -> ${webhook.url} (${(webhook.events ?? events).map(eventName).join(", ")})`,
+            ],
+          };
+        },
+      ),
     );
 
   webhooks
@@ -81,7 +106,11 @@ export function registerWebhooks(program: Command, ctx: RunContext): void {
         const status = result.response_status === undefined ? "" : ` (HTTP ${result.response_status})`;
         return {
           json: { result, ...(delivery_id ? { delivery_id } : {}) },
-          text: [result.success ? `test delivery accepted${status}` : `test delivery failed${status}: ${result.error_message ?? result.response_body ?? "no reason given"}`],
+          text: [
+            result.success
+              ? `test delivery accepted${status}`
+              : `test delivery failed${status}: ${result.error_message ?? result.response_body ?? "no reason given"}`,
+          ],
           exitCode: result.success ? EXIT.ok : EXIT.failed,
         };
       }),
@@ -125,13 +154,18 @@ export function registerWebhooks(program: Command, ctx: RunContext): void {
 function registerReplay(webhooks: Command, ctx: RunContext): void {
   webhooks
     .command("replay")
-    .description("Queue a dead or failed delivery again (e.g. after fixing the receiver). Exits 1 for any other delivery.")
+    .description(
+      "Queue a dead or failed delivery again (e.g. after fixing the receiver). Exits 1 for any other delivery.",
+    )
     .argument("<id>", "webhook_id")
     .argument("<delivery_id>", "delivery_id (from webhooks deliveries)")
     .action(
       action(ctx, async ({ client }, _opts, id: string, deliveryId: string) => {
         const delivery = await client().replayDelivery(id, deliveryId);
-        return { json: { delivery }, text: [`delivery ${deliveryId} is ${String(delivery.status ?? "PENDING")} again`] };
+        return {
+          json: { delivery },
+          text: [`delivery ${deliveryId} is ${String(delivery.status ?? "PENDING")} again`],
+        };
       }),
     );
 }

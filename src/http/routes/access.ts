@@ -68,7 +68,14 @@ r.get("/audit", guard("admin", ListAudit), async (c) => {
   const input = c.var.input;
   const limit = Math.min(Math.max(input.max_results ?? 100, 1), 1000);
   const beforeId = input.page_token && /^\d+$/.test(input.page_token) ? Number(input.page_token) : undefined;
-  const events = await c.var.services.auth.auditEvents(caller(c.var.principal), { model: input.model, actor: input.actor, since: input.since, until: input.until, beforeId, limit });
+  const events = await c.var.services.auth.auditEvents(caller(c.var.principal), {
+    model: input.model,
+    actor: input.actor,
+    since: input.since,
+    until: input.until,
+    beforeId,
+    limit,
+  });
   return c.json({
     events: events.map((e) => ({
       id: e.id,

@@ -54,10 +54,13 @@ const SEALED_CACHE_CONTROL = "no-cache";
 r.get("/artifacts", requires("read"), async (c) => {
   const { path } = await readInput(c, S.ListArtifacts);
   const files =
-    (await c.var.services.delivery.sealedListing(caller(c), path ?? "")) ?? (await c.var.services.artifacts.list(caller(c), path ?? ""));
+    (await c.var.services.delivery.sealedListing(caller(c), path ?? "")) ??
+    (await c.var.services.artifacts.list(caller(c), path ?? ""));
   if (files.length === 0) return c.json({});
   return c.json({
-    files: files.map((f) => (f.isDir ? { path: f.path, is_dir: true } : { path: f.path, is_dir: false, file_size: f.size })),
+    files: files.map((f) =>
+      f.isDir ? { path: f.path, is_dir: true } : { path: f.path, is_dir: false, file_size: f.size },
+    ),
   });
 });
 
@@ -80,7 +83,11 @@ r.on(["GET", "HEAD"], "/artifacts/*", requires("read"), async (c) => {
   }
   // Unsealed: straight from the index and R2, as it may be replaced at any time.
   const file = await artifacts.download(caller(c), path);
-  const headers = { "content-type": "application/octet-stream", "content-length": String(file.size), etag: `"${file.sha256}"` };
+  const headers = {
+    "content-type": "application/octet-stream",
+    "content-length": String(file.size),
+    etag: `"${file.sha256}"`,
+  };
   if (c.req.method === "HEAD") {
     await file.body.cancel();
     return new Response(null, { headers });
@@ -96,7 +103,12 @@ r.delete("/artifacts/*", requires("admin"), async (c) => {
 r.post("/mpu/create/*", requires("write"), async (c) => {
   const { path, num_parts } = await readInput(c, S.CreateMultipartUpload);
   const origin = new URL(c.req.url).origin;
-  const upload = await c.var.services.artifacts.createMultipart(caller(c), multipartTarget(pathAfter(c, "/mpu/create/"), path), num_parts, origin);
+  const upload = await c.var.services.artifacts.createMultipart(
+    caller(c),
+    multipartTarget(pathAfter(c, "/mpu/create/"), path),
+    num_parts,
+    origin,
+  );
   return c.json({
     upload_id: upload.uploadId,
     credentials: upload.credentials.map((p) => ({ url: p.url, part_number: p.partNumber, headers: p.headers })),
@@ -116,7 +128,11 @@ r.post("/mpu/complete/*", requires("write"), async (c) => {
 
 r.post("/mpu/abort/*", requires("write"), async (c) => {
   const { path, upload_id } = await readInput(c, S.AbortMultipartUpload);
-  await c.var.services.artifacts.abortMultipart(caller(c), multipartTarget(pathAfter(c, "/mpu/abort/"), path), upload_id);
+  await c.var.services.artifacts.abortMultipart(
+    caller(c),
+    multipartTarget(pathAfter(c, "/mpu/abort/"), path),
+    upload_id,
+  );
   return c.json({});
 });
 
@@ -125,7 +141,12 @@ r.put("/mpu/part/:uploadId/:partNumber", requires("public"), async (c) => {
   const url = new URL(c.req.url);
   const artifacts = c.var.services.artifacts;
   await artifacts.verifyPartUrl(url.pathname.replace(/^\/ajax-api\//, "/api/"), url.searchParams);
-  const etag = await artifacts.uploadPart(c.req.param("uploadId"), Number(c.req.param("partNumber")), requestBody(c), contentLength(c));
+  const etag = await artifacts.uploadPart(
+    c.req.param("uploadId"),
+    Number(c.req.param("partNumber")),
+    requestBody(c),
+    contentLength(c),
+  );
   c.header("ETag", etag);
   return c.json({});
 });

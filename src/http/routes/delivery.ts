@@ -7,14 +7,21 @@ import { toHex } from "../../artifacts/hashing-stream";
 import { filePath, signedForAnotherModel, type ResolvedVersion } from "../../services/delivery-service";
 import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
-import { fileKey, IMMUTABLE, ifNoneMatch, memoizedResolution, memoizeResolution, resolutionKey, serveCachedFile } from "../edge-cache";
+import {
+  fileKey,
+  IMMUTABLE,
+  ifNoneMatch,
+  memoizedResolution,
+  memoizeResolution,
+  resolutionKey,
+  serveCachedFile,
+} from "../edge-cache";
 import { readInput } from "../input";
 import { CreateSignedUrls } from "../schemas/delivery";
 
 /** Inference's read path under /v1: resolve refs, download immutable files from the edge cache, sign URLs. */
 export const deliveryRoutes = new Hono<AppEnv>();
 const r = deliveryRoutes;
-
 
 // Segments of a file URL before the file's path: `/v1/models/{name}/versions/{v}/files/` and
 // `/v1/models/{name}/{ref}/files/`. The path is what follows the route's own `/files/`, never the
@@ -42,7 +49,12 @@ function resolutionJson(resolved: ResolvedVersion, origin: string) {
     status: v.status,
     ...(v.runId ? { run_id: v.runId } : {}),
     source: v.source,
-    files: resolved.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, url: `${origin}${filePath(v.name, v.version, f.path)}` })),
+    files: resolved.files.map((f) => ({
+      path: f.path,
+      size: f.size,
+      sha256: f.sha256,
+      url: `${origin}${filePath(v.name, v.version, f.path)}`,
+    })),
   };
 }
 
@@ -52,7 +64,14 @@ function resolutionJson(resolved: ResolvedVersion, origin: string) {
  * so a name later taken by another model never serves the old model's bytes. `signed`: the id is
  * the one the URL was signed for, and D1's answer on a miss must agree.
  */
-async function serveFile(c: Context<AppEnv>, name: string, version: number, path: string, modelId?: string, signed = false): Promise<Response> {
+async function serveFile(
+  c: Context<AppEnv>,
+  name: string,
+  version: number,
+  path: string,
+  modelId?: string,
+  signed = false,
+): Promise<Response> {
   const delivery = c.var.services.delivery;
   const key = fileKey({ modelId: modelId ?? (await delivery.modelId(name)), version, path });
   return serveCachedFile(c, key, {
@@ -68,22 +87,32 @@ async function serveFile(c: Context<AppEnv>, name: string, version: number, path
   });
 }
 
-r.on(["GET", "HEAD"], "/models/:name/versions/:version/files/*", requires("read", modelFromParam, { signedUrlAllowed: true }), async (c) => {
-  const name = c.req.param("name");
-  const version = parseVersion(c.req.param("version"));
-  const path = filePathParam(c, VERSION_FILE_SEGMENTS);
-  const url = new URL(c.req.url);
-  // Immutable: no resolution, so a cache hit touches neither the coordinator, D1 nor R2.
-  if (!url.searchParams.has("sig") && !url.searchParams.has("expires")) return serveFile(c, name, version, path);
-  // A signed URL is its own credential: it names the exact path and binds the model's id.
-  const modelId = await c.var.services.delivery.verifySignedFile(c.req.method, url.pathname, url.searchParams, name);
-  return serveFile(c, name, version, path, modelId, true);
-});
+r.on(
+  ["GET", "HEAD"],
+  "/models/:name/versions/:version/files/*",
+  requires("read", modelFromParam, { signedUrlAllowed: true }),
+  async (c) => {
+    const name = c.req.param("name");
+    const version = parseVersion(c.req.param("version"));
+    const path = filePathParam(c, VERSION_FILE_SEGMENTS);
+    const url = new URL(c.req.url);
+    // Immutable: no resolution, so a cache hit touches neither the coordinator, D1 nor R2.
+    if (!url.searchParams.has("sig") && !url.searchParams.has("expires")) return serveFile(c, name, version, path);
+    // A signed URL is its own credential: it names the exact path and binds the model's id.
+    const modelId = await c.var.services.delivery.verifySignedFile(c.req.method, url.pathname, url.searchParams, name);
+    return serveFile(c, name, version, path, modelId, true);
+  },
+);
 
 r.get("/models/:name/versions/:version/archive.tar", requires("read", modelFromParam), async (c) => {
   const delivery = c.var.services.delivery;
   const { version, files } = await delivery.resolve(c.req.param("name"), c.req.param("version"));
-  const entries = files.map((f) => ({ path: f.path, size: f.size, mtimeMs: version.creationTime, open: async () => (await delivery.open(f)).body }));
+  const entries = files.map((f) => ({
+    path: f.path,
+    size: f.size,
+    mtimeMs: version.creationTime,
+    open: async () => (await delivery.open(f)).body,
+  }));
   return new Response(tarStream(entries), {
     headers: {
       "content-type": "application/x-tar",
@@ -131,7 +160,10 @@ r.get("/models/:name/:ref", requires("read", modelFromParam), async (c) => {
     const resolved = await c.var.services.delivery.resolve(name, ref);
     body = JSON.stringify(resolutionJson(resolved, new URL(c.req.url).origin));
     etag = `"${toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)))}"`;
-    await caches.default.put(key, new Response(body, { headers: { etag, "content-type": "application/json", "cache-control": `max-age=${ttl}` } }));
+    await caches.default.put(
+      key,
+      new Response(body, { headers: { etag, "content-type": "application/json", "cache-control": `max-age=${ttl}` } }),
+    );
     memoizeResolution(key, body, etag, ttl);
   }
   const headers = { etag, "cache-control": "no-cache", "x-modelgate-cache": memo || cached ? "hit" : "miss" };

@@ -15,5 +15,8 @@ eventRoutes.get("/events", guard("read", ListEvents, byName), async (c) => {
     maxResults: input.max_results,
     pageToken: input.page_token,
   });
-  return c.json({ events: page.items.map(eventJson), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) });
+  return c.json({
+    events: page.items.map(eventJson),
+    ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+  });
 });

@@ -44,7 +44,11 @@ r.get("/logged-models/:modelId", requires("read"), async (c) => {
 
 r.patch("/logged-models/:modelId", requires("write"), async (c) => {
   const { status } = await readInput(c, S.FinalizeLoggedModel);
-  return c.json({ model: loggedModelJson(await c.var.services.tracking.finalizeLoggedModel(c.var.principal!, c.req.param("modelId"), status)) });
+  return c.json({
+    model: loggedModelJson(
+      await c.var.services.tracking.finalizeLoggedModel(c.var.principal!, c.req.param("modelId"), status),
+    ),
+  });
 });
 
 r.delete("/logged-models/:modelId", requires("admin"), async (c) => {

@@ -10,22 +10,26 @@ const r = modelVersionRoutes;
 
 // A version copied from another registered version (`models:/B/1`, as copy_model_version sends)
 // reads that model's files: the token needs read on it too.
-r.post("/model-versions/create", guard("write", S.CreateModelVersion, (i) => [i.name, sourceModel(i.source)]), async (c) => {
-  const input = c.var.input;
-  const version = await c.var.services.registry.createVersion({
-    name: input.name,
-    source: input.source,
-    runId: input.run_id,
-    runLink: input.run_link,
-    description: input.description,
-    tags: input.tags,
-    loggedModelId: input.model_id,
-    userId: c.var.userId,
-    actor: c.var.actor,
-    caller: c.var.principal!,
-  });
-  return c.json({ model_version: modelVersionJson(version) });
-});
+r.post(
+  "/model-versions/create",
+  guard("write", S.CreateModelVersion, (i) => [i.name, sourceModel(i.source)]),
+  async (c) => {
+    const input = c.var.input;
+    const version = await c.var.services.registry.createVersion({
+      name: input.name,
+      source: input.source,
+      runId: input.run_id,
+      runLink: input.run_link,
+      description: input.description,
+      tags: input.tags,
+      loggedModelId: input.model_id,
+      userId: c.var.userId,
+      actor: c.var.actor,
+      caller: c.var.principal!,
+    });
+    return c.json({ model_version: modelVersionJson(version) });
+  },
+);
 
 r.get("/model-versions/get", guard("read", S.GetModelVersion, byName), async (c) => {
   const { name, version } = c.var.input;
@@ -34,7 +38,9 @@ r.get("/model-versions/get", guard("read", S.GetModelVersion, byName), async (c)
 
 r.patch("/model-versions/update", guard("write", S.UpdateModelVersion, byName), async (c) => {
   const { name, version, description } = c.var.input;
-  return c.json({ model_version: modelVersionJson(await c.var.services.registry.updateVersion(name, version, description)) });
+  return c.json({
+    model_version: modelVersionJson(await c.var.services.registry.updateVersion(name, version, description)),
+  });
 });
 
 r.delete("/model-versions/delete", guard("admin", S.DeleteModelVersion, byName), async (c) => {

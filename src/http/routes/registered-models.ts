@@ -2,7 +2,13 @@ import { Hono } from "hono";
 import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
 import * as S from "../schemas/model-registry";
-import { latestVersionsAnswer, pageJson, registeredModelAnswer, registeredModelJson, versionAnswer } from "../serializers";
+import {
+  latestVersionsAnswer,
+  pageJson,
+  registeredModelAnswer,
+  registeredModelJson,
+  versionAnswer,
+} from "../serializers";
 
 export const registeredModelRoutes = new Hono<AppEnv>();
 const r = registeredModelRoutes;
@@ -20,14 +26,22 @@ r.get("/registered-models/get", guard("read", S.GetRegisteredModel, byName), asy
 
 // A rename needs rights on both names: the token must not be able to take a model over by
 // renaming it to a name it holds, nor give one of its models a name it does not hold.
-r.post("/registered-models/rename", guard("promote", S.RenameRegisteredModel, (i) => [i.name, i.new_name]), async (c) => {
-  const { name, new_name } = c.var.input;
-  return c.json({ registered_model: registeredModelJson(await c.var.services.registry.renameModel(name, new_name, c.var.actor)) });
-});
+r.post(
+  "/registered-models/rename",
+  guard("promote", S.RenameRegisteredModel, (i) => [i.name, i.new_name]),
+  async (c) => {
+    const { name, new_name } = c.var.input;
+    return c.json({
+      registered_model: registeredModelJson(await c.var.services.registry.renameModel(name, new_name, c.var.actor)),
+    });
+  },
+);
 
 r.patch("/registered-models/update", guard("write", S.UpdateRegisteredModel, byName), async (c) => {
   const { name, description } = c.var.input;
-  return c.json({ registered_model: registeredModelJson(await c.var.services.registry.updateModel(name, description)) });
+  return c.json({
+    registered_model: registeredModelJson(await c.var.services.registry.updateModel(name, description)),
+  });
 });
 
 r.delete("/registered-models/delete", guard("admin", S.DeleteRegisteredModel, byName), async (c) => {
@@ -48,10 +62,15 @@ r.get("/registered-models/search", guard("read", S.SearchRegisteredModels), asyn
   return c.json(pageJson("registered_models", page.items, page.nextPageToken, registeredModelJson));
 });
 
-r.on(["GET", "POST"], "/registered-models/get-latest-versions", guard("read", S.GetLatestVersions, byName), async (c) => {
-  const { name, stages } = c.var.input;
-  return latestVersionsAnswer(c, await c.var.services.registry.getLatestVersions(name, stages));
-});
+r.on(
+  ["GET", "POST"],
+  "/registered-models/get-latest-versions",
+  guard("read", S.GetLatestVersions, byName),
+  async (c) => {
+    const { name, stages } = c.var.input;
+    return latestVersionsAnswer(c, await c.var.services.registry.getLatestVersions(name, stages));
+  },
+);
 
 r.post("/registered-models/set-tag", guard("write", S.SetRegisteredModelTag, byName), async (c) => {
   const { name, key, value } = c.var.input;

@@ -9,6 +9,12 @@ export const rollbackRoutes = new Hono<AppEnv>();
 
 rollbackRoutes.post("/registered-models/rollback", guard("promote", RollbackRegisteredModel, byName), async (c) => {
   const { name, version, comment } = c.var.input;
-  const done = await c.var.services.registry.rollback({ name, version, comment, actor: c.var.actor, caller: c.var.principal });
+  const done = await c.var.services.registry.rollback({
+    name,
+    version,
+    comment,
+    actor: c.var.actor,
+    caller: c.var.principal,
+  });
   return c.json({ model_version: modelVersionJson(done.restored), archived_version: String(done.archived) });
 });

@@ -142,7 +142,8 @@ r.post("/runs/log-inputs", requires("write"), async (c) => {
 
 r.post("/runs/outputs", requires("write"), async (c) => {
   const input = await readInput(c, S.LogOutputs);
-  await c.var.services.tracking.logOutputs(c.var.principal!,
+  await c.var.services.tracking.logOutputs(
+    c.var.principal!,
     input.run_id,
     input.models.map((m) => ({ modelId: m.model_id, step: m.step })),
   );

@@ -24,7 +24,12 @@ scanRoutes.get("/model-versions/scan", guard("read", GetScan, byName), async (c)
       ...(f.result
         ? {
             format: f.result.format,
-            imports: f.result.imports.map((i) => ({ name: i.name, verdict: i.verdict, via: i.via, ...(i.entry ? { entry: i.entry } : {}) })),
+            imports: f.result.imports.map((i) => ({
+              name: i.name,
+              verdict: i.verdict,
+              via: i.via,
+              ...(i.entry ? { entry: i.entry } : {}),
+            })),
             calls: f.result.calls,
             reasons: f.result.reasons,
           }

@@ -15,5 +15,8 @@ transitionRoutes.get("/model-versions/transitions", guard("read", ListTransition
     maxResults: input.max_results,
     pageToken: input.page_token,
   });
-  return c.json({ transitions: page.items.map(transitionJson), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) });
+  return c.json({
+    transitions: page.items.map(transitionJson),
+    ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+  });
 });

@@ -41,7 +41,10 @@ webhookRoutes.post("/webhooks", requires("admin"), async (c) => {
 webhookRoutes.get("/webhooks", requires("admin"), async (c) => {
   const input = await readInput(c, ListWebhooks);
   const page = await c.var.services.webhooks.list(grants(c), input.max_results, input.page_token);
-  return c.json({ webhooks: page.items.map(webhookJson), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) });
+  return c.json({
+    webhooks: page.items.map(webhookJson),
+    ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+  });
 });
 
 webhookRoutes.get("/webhooks/:webhook_id", requires("admin"), async (c) => {
@@ -73,12 +76,24 @@ export const webhookDeliveryRoutes = new Hono<AppEnv>();
 
 webhookDeliveryRoutes.get("/webhooks/:webhook_id/deliveries", requires("admin"), async (c) => {
   const input = await readInput(c, ListWebhookDeliveries);
-  const page = await c.var.services.webhooks.listDeliveries(grants(c), c.req.param("webhook_id"), input.max_results, input.page_token);
-  return c.json({ deliveries: page.items.map(deliveryJson), ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}) });
+  const page = await c.var.services.webhooks.listDeliveries(
+    grants(c),
+    c.req.param("webhook_id"),
+    input.max_results,
+    input.page_token,
+  );
+  return c.json({
+    deliveries: page.items.map(deliveryJson),
+    ...(page.nextPageToken ? { next_page_token: page.nextPageToken } : {}),
+  });
 });
 
 webhookDeliveryRoutes.post("/webhooks/:webhook_id/deliveries/:delivery_id/replay", requires("admin"), async (c) => {
-  const { webhook, delivery } = await c.var.services.webhooks.replay(grants(c), c.req.param("webhook_id"), c.req.param("delivery_id"));
+  const { webhook, delivery } = await c.var.services.webhooks.replay(
+    grants(c),
+    c.req.param("webhook_id"),
+    c.req.param("delivery_id"),
+  );
   audit(c, webhook.modelName);
   return c.json({ delivery: deliveryJson(delivery) });
 });

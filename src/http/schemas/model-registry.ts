@@ -4,7 +4,11 @@ import { bool, int, stringList, tagList, versionText } from "../input";
 // Request messages of MLflow's model_registry.proto, named after them. Unknown fields are dropped,
 // as MLflow's server ignores them (newer clients send more).
 
-export const CreateRegisteredModel = z.object({ name: z.string(), tags: tagList.optional(), description: z.string().optional() });
+export const CreateRegisteredModel = z.object({
+  name: z.string(),
+  tags: tagList.optional(),
+  description: z.string().optional(),
+});
 export const GetRegisteredModel = z.object({ name: z.string() });
 export const RenameRegisteredModel = z.object({ name: z.string(), new_name: z.string() });
 export const UpdateRegisteredModel = z.object({ name: z.string(), description: z.string().optional() });
@@ -32,7 +36,11 @@ export const CreateModelVersion = z.object({
   model_id: z.string().optional(),
 });
 export const GetModelVersion = z.object({ name: z.string(), version: versionText });
-export const UpdateModelVersion = z.object({ name: z.string(), version: versionText, description: z.string().optional() });
+export const UpdateModelVersion = z.object({
+  name: z.string(),
+  version: versionText,
+  description: z.string().optional(),
+});
 export const DeleteModelVersion = z.object({ name: z.string(), version: versionText });
 export const SearchModelVersions = SearchRegisteredModels;
 export const TransitionModelVersionStage = z.object({
@@ -44,7 +52,12 @@ export const TransitionModelVersionStage = z.object({
   comment: z.string().optional(),
 });
 export const GetModelVersionDownloadUri = z.object({ name: z.string(), version: versionText });
-export const SetModelVersionTag = z.object({ name: z.string(), version: versionText, key: z.string(), value: z.string() });
+export const SetModelVersionTag = z.object({
+  name: z.string(),
+  version: versionText,
+  key: z.string(),
+  value: z.string(),
+});
 export const DeleteModelVersionTag = z.object({ name: z.string(), version: versionText, key: z.string() });
 
 export const ListTransitions = z.object({

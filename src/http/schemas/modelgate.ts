@@ -11,4 +11,8 @@ export const ListEvents = z.object({
 });
 
 // `version`: restore exactly this earlier Production version (without it, the previous one).
-export const RollbackRegisteredModel = z.object({ name: z.string(), version: versionText.optional(), comment: z.string().optional() });
+export const RollbackRegisteredModel = z.object({
+  name: z.string(),
+  version: versionText.optional(),
+  comment: z.string().optional(),
+});

@@ -18,14 +18,24 @@ const MAX_POLICY_TAG_VALUE = 5_000;
 const key = (max: number) => z.string().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
 
 const TimeInStaging = z
-  .object({ type: z.literal("time_in_staging"), min_seconds: z.number().int({ error: "must be a whole number of seconds" }).min(0).max(MAX_STAGING_SECONDS) })
+  .object({
+    type: z.literal("time_in_staging"),
+    min_seconds: z.number().int({ error: "must be a whole number of seconds" }).min(0).max(MAX_STAGING_SECONDS),
+  })
   .strict()
   .transform((r): PolicyRule => ({ type: "time_in_staging", minSeconds: r.min_seconds }));
 
 const TagRule = z
-  .object({ type: z.literal("tag"), key: key(MAX_TAG_KEY_LENGTH), value: z.string().max(MAX_POLICY_TAG_VALUE).optional() })
+  .object({
+    type: z.literal("tag"),
+    key: key(MAX_TAG_KEY_LENGTH),
+    value: z.string().max(MAX_POLICY_TAG_VALUE).optional(),
+  })
   .strict()
-  .transform((r): PolicyRule => (r.value === undefined ? { type: "tag", key: r.key } : { type: "tag", key: r.key, value: r.value }));
+  .transform(
+    (r): PolicyRule =>
+      r.value === undefined ? { type: "tag", key: r.key } : { type: "tag", key: r.key, value: r.value },
+  );
 
 const MetricRule = z
   .object({

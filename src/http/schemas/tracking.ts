@@ -28,7 +28,11 @@ function withRunId<T extends z.ZodRawShape>(shape: T) {
   );
 }
 
-export const CreateExperiment = z.object({ name: z.string(), artifact_location: z.string().optional(), tags: tagList.optional() });
+export const CreateExperiment = z.object({
+  name: z.string(),
+  artifact_location: z.string().optional(),
+  tags: tagList.optional(),
+});
 export const GetExperiment = z.object({ experiment_id: experimentId });
 export const GetExperimentByName = z.object({ experiment_name: z.string() });
 export const SearchExperiments = z.object({
@@ -51,7 +55,11 @@ export const CreateRun = z.object({
   run_name: z.string().optional(),
 });
 export const GetRun = withRunId({});
-export const UpdateRun = withRunId({ status: enumValue.optional(), end_time: int.optional(), run_name: z.string().optional() });
+export const UpdateRun = withRunId({
+  status: enumValue.optional(),
+  end_time: int.optional(),
+  run_name: z.string().optional(),
+});
 export const DeleteRun = z.object({ run_id: z.string() });
 export const RestoreRun = z.object({ run_id: z.string() });
 export const SearchRuns = z.object({
@@ -104,9 +112,16 @@ export const LogInputs = z.object({
     .optional(),
   models: z.array(z.object({ model_id: z.string() })).optional(),
 });
-export const LogOutputs = z.object({ run_id: z.string(), models: z.array(z.object({ model_id: z.string(), step: int.optional() })) });
+export const LogOutputs = z.object({
+  run_id: z.string(),
+  models: z.array(z.object({ model_id: z.string(), step: int.optional() })),
+});
 export const ListArtifacts = withRunId({ path: z.string().optional(), page_token: z.string().optional() });
-export const GetMetricHistory = withRunId({ metric_key: z.string(), max_results: int.optional(), page_token: z.string().optional() });
+export const GetMetricHistory = withRunId({
+  metric_key: z.string(),
+  max_results: int.optional(),
+  page_token: z.string().optional(),
+});
 
 export const CreateLoggedModel = z.object({
   experiment_id: experimentId,
@@ -120,7 +135,9 @@ export const FinalizeLoggedModel = z.object({ status: enumValue });
 export const SearchLoggedModels = z.object({
   experiment_ids: stringList.optional(),
   filter: z.string().optional(),
-  datasets: z.array(z.object({ dataset_name: z.string().optional(), dataset_digest: z.string().optional() })).optional(),
+  datasets: z
+    .array(z.object({ dataset_name: z.string().optional(), dataset_digest: z.string().optional() }))
+    .optional(),
   max_results: int.optional(),
   order_by: z
     .array(

@@ -16,9 +16,16 @@ export interface ComparePageProps {
   onlyDifferences: boolean;
 }
 
-function RowsTable<T>(props: { caption: string; rows: ComparedRow<T>[]; versions: ModelVersion[]; show: (value: T) => string; onlyDifferences: boolean }) {
+function RowsTable<T>(props: {
+  caption: string;
+  rows: ComparedRow<T>[];
+  versions: ModelVersion[];
+  show: (value: T) => string;
+  onlyDifferences: boolean;
+}) {
   const rows = props.onlyDifferences ? props.rows.filter((r) => r.differs) : props.rows;
-  if (props.rows.length === 0) return <p class="muted">None of these versions' runs logged any {props.caption.toLowerCase()}.</p>;
+  if (props.rows.length === 0)
+    return <p class="muted">None of these versions' runs logged any {props.caption.toLowerCase()}.</p>;
   if (rows.length === 0) return <p class="muted">All {props.caption.toLowerCase()} are the same.</p>;
   return (
     <div class="scroll">
@@ -51,12 +58,27 @@ function RowsTable<T>(props: { caption: string; rows: ComparedRow<T>[]; versions
 }
 
 /** The chart of one metric: every compared version's per-step curve, and its final value as a bar. */
-function MetricPanel(props: { name: string; metric: string; index: number; compared: VersionLineage[]; histories: Map<string, MetricHistory>; finals: (number | null)[]; hidden: boolean }) {
+function MetricPanel(props: {
+  name: string;
+  metric: string;
+  index: number;
+  compared: VersionLineage[];
+  histories: Map<string, MetricHistory>;
+  finals: (number | null)[];
+  hidden: boolean;
+}) {
   const { metric, compared } = props;
   const series = compared.map((c, i) => {
     const runId = c.run?.run.runId;
     const points = runId ? curveOf(props.histories.get(runId)?.byKey.get(metric) ?? []) : [];
-    return { label: `v${c.version.version}`, colour: seriesColour(i), dash: seriesDash(i), points: downsample(points, 200), steps: points.length, run: c.run?.run.runName ?? null };
+    return {
+      label: `v${c.version.version}`,
+      colour: seriesColour(i),
+      dash: seriesDash(i),
+      points: downsample(points, 200),
+      steps: points.length,
+      run: c.run?.run.runName ?? null,
+    };
   });
   const curves = series.some((s) => s.steps > 1);
   const id = `m${props.index}`;
@@ -70,7 +92,11 @@ function MetricPanel(props: { name: string; metric: string; index: number; compa
             <strong>{metric}</strong> per step
           </figcaption>
           {curves ? (
-            <StepChart id={`${id}-steps`} title={`${metric} per step, one line per version: ${series.map(described).join("; ")}`} series={series} />
+            <StepChart
+              id={`${id}-steps`}
+              title={`${metric} per step, one line per version: ${series.map(described).join("; ")}`}
+              series={series}
+            />
           ) : (
             <p class="muted chart-note">Each version logged {metric} at one step only: the bars show the values.</p>
           )}
@@ -90,9 +116,14 @@ function MetricPanel(props: { name: string; metric: string; index: number; compa
       <ul class="legend" aria-label={`Versions in the ${metric} charts`}>
         {series.map((s, i) => (
           <li>
-            <Swatch colour={s.colour} dash={s.dash} /> <a href={versionHref(props.name, compared[i].version.version)}>{s.label}</a>
+            <Swatch colour={s.colour} dash={s.dash} />{" "}
+            <a href={versionHref(props.name, compared[i].version.version)}>{s.label}</a>
             {s.run && <span class="muted"> {s.run}</span>}:{" "}
-            {props.finals[i] === null ? <span class="muted">no value</span> : <strong>{formatNumber(props.finals[i]!)}</strong>}
+            {props.finals[i] === null ? (
+              <span class="muted">no value</span>
+            ) : (
+              <strong>{formatNumber(props.finals[i]!)}</strong>
+            )}
             {s.steps > 1 && <span class="muted"> after {s.steps} steps</span>}
           </li>
         ))}
@@ -126,7 +157,8 @@ export function ComparePage(props: ComparePageProps) {
               <th scope="col"></th>
               {versions.map((v, i) => (
                 <th scope="col">
-                  <Swatch colour={seriesColour(i)} dash={seriesDash(i)} /> <a href={versionHref(name, v.version)}>Version {v.version}</a>
+                  <Swatch colour={seriesColour(i)} dash={seriesDash(i)} />{" "}
+                  <a href={versionHref(name, v.version)}>Version {v.version}</a>
                 </th>
               ))}
             </tr>
@@ -171,7 +203,8 @@ export function ComparePage(props: ComparePageProps) {
           "Parameters and metrics are identical."
         ) : (
           <>
-            <strong>{differing}</strong> {differing === 1 ? "row differs" : "rows differ"} between these versions (highlighted).
+            <strong>{differing}</strong> {differing === 1 ? "row differs" : "rows differ"} between these versions
+            (highlighted).
           </>
         )}{" "}
         <a href={toggleHref}>{props.onlyDifferences ? "Show all rows" : "Show only differences"}</a>
@@ -187,7 +220,9 @@ export function ComparePage(props: ComparePageProps) {
           <>
             {/* Without script the form reloads the page; with it, the select switches the charts in place. */}
             <form method="get" action="compare" class="inline">
-              <HiddenFields fields={{ versions: numbers.join(","), only: props.onlyDifferences ? "differences" : undefined }} />
+              <HiddenFields
+                fields={{ versions: numbers.join(","), only: props.onlyDifferences ? "differences" : undefined }}
+              />
               <label for="metric">Metric</label>
               <select id="metric" name="metric" data-switch="metric">
                 {metrics.map((m) => (
@@ -217,11 +252,23 @@ export function ComparePage(props: ComparePageProps) {
 
       <section aria-labelledby="params">
         <h2 id="params">Parameters</h2>
-        <RowsTable caption="Parameters" rows={params} versions={versions} show={(v: string) => v} onlyDifferences={props.onlyDifferences} />
+        <RowsTable
+          caption="Parameters"
+          rows={params}
+          versions={versions}
+          show={(v: string) => v}
+          onlyDifferences={props.onlyDifferences}
+        />
       </section>
       <section aria-labelledby="metrics">
         <h2 id="metrics">Metrics</h2>
-        <RowsTable caption="Metrics" rows={metrics} versions={versions} show={formatNumber} onlyDifferences={props.onlyDifferences} />
+        <RowsTable
+          caption="Metrics"
+          rows={metrics}
+          versions={versions}
+          show={formatNumber}
+          onlyDifferences={props.onlyDifferences}
+        />
       </section>
     </>
   );
@@ -239,7 +286,9 @@ export function ComparePicker(props: { name: string; versions: ModelVersion[]; p
       )}
       {props.versions.length < 2 ? (
         <Empty>
-          <p>{props.name} has {props.versions.length === 0 ? "no versions" : "only one version"}; comparing needs two.</p>
+          <p>
+            {props.name} has {props.versions.length === 0 ? "no versions" : "only one version"}; comparing needs two.
+          </p>
         </Empty>
       ) : (
         <form method="get" action="compare">
@@ -248,7 +297,8 @@ export function ComparePicker(props: { name: string; versions: ModelVersion[]; p
             {props.versions.map((v) => (
               <div>
                 <label>
-                  <input type="checkbox" name="v" value={String(v.version)} /> Version {v.version} <StageBadge stage={v.currentStage} />
+                  <input type="checkbox" name="v" value={String(v.version)} /> Version {v.version}{" "}
+                  <StageBadge stage={v.currentStage} />
                 </label>
               </div>
             ))}

@@ -68,7 +68,15 @@ function MetricValues(props: { run: RunSummary | null; keys: string[] }) {
   );
 }
 
-function LiveCard(props: { name: string; stage: "Production" | "Staging"; version: ModelVersion | undefined; run: RunSummary | null; keys: string[]; since: number | null; children?: unknown }) {
+function LiveCard(props: {
+  name: string;
+  stage: "Production" | "Staging";
+  version: ModelVersion | undefined;
+  run: RunSummary | null;
+  keys: string[];
+  since: number | null;
+  children?: unknown;
+}) {
   const { name, stage, version: v } = props;
   return (
     <div class={`live live-${stage}`}>
@@ -130,16 +138,28 @@ function Live(props: ModelPageProps & { keys: string[] }) {
   const production = model.latestVersions.find((v) => v.currentStage === "Production");
   const staging = model.latestVersions.find((v) => v.currentStage === "Staging");
   const runOf = (v: ModelVersion | undefined) => (v?.runId ? (liveRuns.get(v.runId) ?? null) : null);
-  const since = (v: ModelVersion | undefined) => (v ? (props.history.find((t) => t.version === v.version && t.toStage === v.currentStage)?.timestamp ?? null) : null);
+  const since = (v: ModelVersion | undefined) =>
+    v ? (props.history.find((t) => t.version === v.version && t.toStage === v.currentStage)?.timestamp ?? null) : null;
   const rollback = props.rollback;
   return (
     <section aria-labelledby="live-heading" class="live-grid">
       <h2 id="live-heading" class="sr">
         What is live
       </h2>
-      <LiveCard name={name} stage="Production" version={production} run={runOf(production)} keys={keys} since={since(production)}>
-        {props.allowed.has("rollback") && production && <RollbackBox name={name} rollback={rollback} csrf={props.csrf} />}
-        {props.allowed.has("rollback") && production && "unavailable" in rollback && rollback.unavailable && <p class="muted small">{rollback.unavailable}</p>}
+      <LiveCard
+        name={name}
+        stage="Production"
+        version={production}
+        run={runOf(production)}
+        keys={keys}
+        since={since(production)}
+      >
+        {props.allowed.has("rollback") && production && (
+          <RollbackBox name={name} rollback={rollback} csrf={props.csrf} />
+        )}
+        {props.allowed.has("rollback") && production && "unavailable" in rollback && rollback.unavailable && (
+          <p class="muted small">{rollback.unavailable}</p>
+        )}
       </LiveCard>
       <LiveCard name={name} stage="Staging" version={staging} run={runOf(staging)} keys={keys} since={since(staging)} />
       <div class="live live-aliases">
@@ -152,7 +172,8 @@ function Live(props: ModelPageProps & { keys: string[] }) {
               .sort((a, b) => a.alias.localeCompare(b.alias))
               .map((a) => (
                 <li>
-                  <span class="chip alias">@{a.alias}</span> → <a href={versionHref(name, a.version)}>version {a.version}</a>
+                  <span class="chip alias">@{a.alias}</span> →{" "}
+                  <a href={versionHref(name, a.version)}>version {a.version}</a>
                 </li>
               ))}
           </ul>
@@ -162,24 +183,46 @@ function Live(props: ModelPageProps & { keys: string[] }) {
   );
 }
 
-function SortHeader(props: { name: string; label: string; by: string; sort: VersionSort; keep: Record<string, string | undefined>; title?: string; numeric?: boolean }) {
+function SortHeader(props: {
+  name: string;
+  label: string;
+  by: string;
+  sort: VersionSort;
+  keep: Record<string, string | undefined>;
+  title?: string;
+  numeric?: boolean;
+}) {
   const active = props.sort.by === props.by;
   const next = active ? (props.sort.order === "asc" ? "desc" : "asc") : defaultOrder(props.by);
   const href = pageLink(props.name, { ...props.keep, sort: props.by, order: next });
   return (
-    <th scope="col" class={props.numeric ? "num" : undefined} aria-sort={active ? (props.sort.order === "asc" ? "ascending" : "descending") : undefined} title={props.title}>
+    <th
+      scope="col"
+      class={props.numeric ? "num" : undefined}
+      aria-sort={active ? (props.sort.order === "asc" ? "ascending" : "descending") : undefined}
+      title={props.title}
+    >
       <a href={href} class="sort">
         {props.label}
         <span aria-hidden="true" class="arrow">
           {active ? (props.sort.order === "asc" ? " ▲" : " ▼") : ""}
         </span>
-        <span class="sr">{active ? `, sorted ${props.sort.order === "asc" ? "ascending" : "descending"}` : ", sort"}</span>
+        <span class="sr">
+          {active ? `, sorted ${props.sort.order === "asc" ? "ascending" : "descending"}` : ", sort"}
+        </span>
       </a>
     </th>
   );
 }
 
-function VersionRowView(props: { model: RegisteredModel; row: VersionRow; keys: string[]; best: Map<string, number | null>; allowed: Set<UiAction>; csrf: string }) {
+function VersionRowView(props: {
+  model: RegisteredModel;
+  row: VersionRow;
+  keys: string[];
+  best: Map<string, number | null>;
+  allowed: Set<UiAction>;
+  csrf: string;
+}) {
   const { model, row, allowed } = props;
   const v = row.version;
   const run = row.run;
@@ -187,7 +230,13 @@ function VersionRowView(props: { model: RegisteredModel; row: VersionRow; keys: 
   return (
     <tr>
       <td data-label="Compare" class="pick">
-        <input type="checkbox" name="v" value={String(v.version)} form="compare-form" aria-label={`Compare version ${v.version}`} />
+        <input
+          type="checkbox"
+          name="v"
+          value={String(v.version)}
+          form="compare-form"
+          aria-label={`Compare version ${v.version}`}
+        />
       </td>
       <td data-label="Version">
         <a href={versionHref(model.name, v.version)}>
@@ -272,7 +321,14 @@ function VersionRowView(props: { model: RegisteredModel; row: VersionRow; keys: 
   );
 }
 
-function KeyMetricsForm(props: { name: string; keys: string[]; pinned: boolean; all: string[]; csrf: string; canPin: boolean }) {
+function KeyMetricsForm(props: {
+  name: string;
+  keys: string[];
+  pinned: boolean;
+  all: string[];
+  csrf: string;
+  canPin: boolean;
+}) {
   const described =
     props.keys.length === 0 ? (
       <span class="muted">No metrics: the versions' runs logged none.</span>
@@ -308,8 +364,8 @@ function Timeline(props: { history: StageTransition[] }) {
     <ol class="timeline" aria-label="Stage transitions, newest first">
       {props.history.map((t) => (
         <li class={`to-${t.toStage}`}>
-          <Time ms={t.timestamp} /> · <strong>version {t.version}</strong>: <StageBadge stage={t.fromStage} /> → <StageBadge stage={t.toStage} /> by{" "}
-          <strong>{t.actor}</strong>
+          <Time ms={t.timestamp} /> · <strong>version {t.version}</strong>: <StageBadge stage={t.fromStage} /> →{" "}
+          <StageBadge stage={t.toStage} /> by <strong>{t.actor}</strong>
           {t.comment && (
             <>
               {" "}
@@ -326,8 +382,17 @@ export function ModelPage(props: ModelPageProps) {
   const { model, rows, allowed, csrf, keyMetrics: keys } = props;
   const name = model.name;
   const keep = { versions_page: props.versionsPage, history: props.historyPage };
-  const sortKeep = props.sort.by === "version" && props.sort.order === "desc" ? {} : { sort: props.sort.by, order: props.sort.order };
-  const best = new Map(keys.map((k) => [k, bestValue(k, rows.map((r) => r.run?.metrics.get(k)))]));
+  const sortKeep =
+    props.sort.by === "version" && props.sort.order === "desc" ? {} : { sort: props.sort.by, order: props.sort.order };
+  const best = new Map(
+    keys.map((k) => [
+      k,
+      bestValue(
+        k,
+        rows.map((r) => r.run?.metrics.get(k)),
+      ),
+    ]),
+  );
   const aliasable = rows.filter((r) => isServable(r.version.status));
   return (
     <>
@@ -346,7 +411,14 @@ export function ModelPage(props: ModelPageProps) {
           </Empty>
         ) : (
           <>
-            <KeyMetricsForm name={name} keys={keys} pinned={props.pinned} all={props.allMetrics} csrf={csrf} canPin={allowed.has("pinMetrics")} />
+            <KeyMetricsForm
+              name={name}
+              keys={keys}
+              pinned={props.pinned}
+              all={props.allMetrics}
+              csrf={csrf}
+              canPin={allowed.has("pinMetrics")}
+            />
             <form id="compare-form" method="get" action={`${modelHref(name)}/compare`}></form>
             <div class="scroll">
               <table class="stack versions">
@@ -395,9 +467,14 @@ export function ModelPage(props: ModelPageProps) {
         )}
         {(props.versionsNext || props.versionsPage) && (
           <nav class="pager" aria-label="Version pages">
-            {props.versionsPage && <a href={pageLink(name, { history: props.historyPage, ...sortKeep })}>Newest versions</a>}
+            {props.versionsPage && (
+              <a href={pageLink(name, { history: props.historyPage, ...sortKeep })}>Newest versions</a>
+            )}
             {props.versionsNext && (
-              <a href={pageLink(name, { versions_page: props.versionsNext, history: props.historyPage, ...sortKeep })} rel="next">
+              <a
+                href={pageLink(name, { versions_page: props.versionsNext, history: props.historyPage, ...sortKeep })}
+                rel="next"
+              >
                 Older versions
               </a>
             )}
@@ -405,45 +482,49 @@ export function ModelPage(props: ModelPageProps) {
         )}
       </section>
 
-      {props.policy !== undefined && policyHasRules(props.policy) && <PolicySection name={name} policy={props.policy} />}
-
-      {(allowed.has("setAlias") || allowed.has("deleteAlias")) && (model.aliases.length > 0 || (allowed.has("setAlias") && aliasable.length > 0)) && (
-        <section aria-labelledby="aliases">
-          <h2 id="aliases">Aliases</h2>
-          {model.aliases.length > 0 && (
-            <ul>
-              {model.aliases.map((a) => (
-                <li>
-                  <span class="chip">@{a.alias}</span> → <a href={versionHref(name, a.version)}>version {a.version}</a>{" "}
-                  {allowed.has("deleteAlias") && (
-                    <form method="post" action={actionHref(name, "aliases/delete")} class="inline">
-                      <CsrfField token={csrf} />
-                      <input type="hidden" name="alias" value={a.alias} />
-                      <button type="submit" class="link" aria-label={`Remove alias ${a.alias}`}>
-                        remove
-                      </button>
-                    </form>
-                  )}
-                </li>
-              ))}
-            </ul>
-          )}
-          {allowed.has("setAlias") && aliasable.length > 0 && (
-            <form method="post" action={actionHref(name, "aliases")} class="inline">
-              <CsrfField token={csrf} />
-              <label for="alias-name">Set alias</label>
-              <input id="alias-name" name="alias" required maxlength={255} placeholder="champion" />
-              <label for="alias-version">to version</label>
-              <select id="alias-version" name="version">
-                {aliasable.map((r) => (
-                  <option value={String(r.version.version)}>{r.version.version}</option>
-                ))}
-              </select>
-              <button type="submit">Set alias</button>
-            </form>
-          )}
-        </section>
+      {props.policy !== undefined && policyHasRules(props.policy) && (
+        <PolicySection name={name} policy={props.policy} />
       )}
+
+      {(allowed.has("setAlias") || allowed.has("deleteAlias")) &&
+        (model.aliases.length > 0 || (allowed.has("setAlias") && aliasable.length > 0)) && (
+          <section aria-labelledby="aliases">
+            <h2 id="aliases">Aliases</h2>
+            {model.aliases.length > 0 && (
+              <ul>
+                {model.aliases.map((a) => (
+                  <li>
+                    <span class="chip">@{a.alias}</span> →{" "}
+                    <a href={versionHref(name, a.version)}>version {a.version}</a>{" "}
+                    {allowed.has("deleteAlias") && (
+                      <form method="post" action={actionHref(name, "aliases/delete")} class="inline">
+                        <CsrfField token={csrf} />
+                        <input type="hidden" name="alias" value={a.alias} />
+                        <button type="submit" class="link" aria-label={`Remove alias ${a.alias}`}>
+                          remove
+                        </button>
+                      </form>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            )}
+            {allowed.has("setAlias") && aliasable.length > 0 && (
+              <form method="post" action={actionHref(name, "aliases")} class="inline">
+                <CsrfField token={csrf} />
+                <label for="alias-name">Set alias</label>
+                <input id="alias-name" name="alias" required maxlength={255} placeholder="champion" />
+                <label for="alias-version">to version</label>
+                <select id="alias-version" name="version">
+                  {aliasable.map((r) => (
+                    <option value={String(r.version.version)}>{r.version.version}</option>
+                  ))}
+                </select>
+                <button type="submit">Set alias</button>
+              </form>
+            )}
+          </section>
+        )}
 
       <section aria-labelledby="about">
         <h2 id="about">About</h2>
@@ -523,12 +604,21 @@ export function ModelPage(props: ModelPageProps) {
 
       <section aria-labelledby="history">
         <h2 id="history">History</h2>
-        {props.history.length === 0 ? <p class="muted">No stage transitions yet.</p> : <Timeline history={props.history} />}
+        {props.history.length === 0 ? (
+          <p class="muted">No stage transitions yet.</p>
+        ) : (
+          <Timeline history={props.history} />
+        )}
         {(props.historyNext || props.historyPage) && (
           <nav class="pager" aria-label="History pages">
-            {props.historyPage && <a href={pageLink(name, { versions_page: props.versionsPage, ...sortKeep })}>Newest transitions</a>}
+            {props.historyPage && (
+              <a href={pageLink(name, { versions_page: props.versionsPage, ...sortKeep })}>Newest transitions</a>
+            )}
             {props.historyNext && (
-              <a href={pageLink(name, { history: props.historyNext, versions_page: props.versionsPage, ...sortKeep })} rel="next">
+              <a
+                href={pageLink(name, { history: props.historyNext, versions_page: props.versionsPage, ...sortKeep })}
+                rel="next"
+              >
                 Older transitions
               </a>
             )}

@@ -38,7 +38,12 @@ const pageHref = (query: string, token?: string) => {
   return text ? `/?${text}` : "/";
 };
 
-function LiveCell(props: { name: string; stage: "Production" | "Staging"; live: LiveVersion | null; keyMetric: string | null }) {
+function LiveCell(props: {
+  name: string;
+  stage: "Production" | "Staging";
+  live: LiveVersion | null;
+  keyMetric: string | null;
+}) {
   const live = props.live;
   if (!live) return <span class="muted">—</span>;
   return (
@@ -57,15 +62,26 @@ function LiveCell(props: { name: string; stage: "Production" | "Staging"; live: 
 
 /** What a first-time user needs: this server as the tracking URI, and three lines that register a model. */
 function GettingStarted(props: { origin: string; authEnabled: boolean }) {
-  const env = [`export MLFLOW_TRACKING_URI=${shellQuote(props.origin)}`, ...(props.authEnabled ? ["export MLFLOW_TRACKING_TOKEN=mg_…   # a token with the write scope"] : [])];
-  const python = ["import mlflow", "with mlflow.start_run():", '    mlflow.sklearn.log_model(model, "model", registered_model_name="my-model")'];
+  const env = [
+    `export MLFLOW_TRACKING_URI=${shellQuote(props.origin)}`,
+    ...(props.authEnabled ? ["export MLFLOW_TRACKING_TOKEN=mg_…   # a token with the write scope"] : []),
+  ];
+  const python = [
+    "import mlflow",
+    "with mlflow.start_run():",
+    '    mlflow.sklearn.log_model(model, "model", registered_model_name="my-model")',
+  ];
   return (
     <div class="getting-started">
       <h2>Register your first model</h2>
       <p>Point the MLflow client at this server:</p>
       <Snippet id="snippet-tracking-uri" label="In the shell that runs your training script" text={env.join("\n")} />
       <p>then log a model with a registered name, and it appears here:</p>
-      <Snippet id="snippet-register" label="Python, in the training script (any flavour: sklearn, pytorch, pyfunc …)" text={python.join("\n")} />
+      <Snippet
+        id="snippet-register"
+        label="Python, in the training script (any flavour: sklearn, pytorch, pyfunc …)"
+        text={python.join("\n")}
+      />
       <p class="muted">
         Already logged a run? <code>{'mlflow.register_model("runs:/<run_id>/model", "my-model")'}</code> registers it.
       </p>
@@ -122,7 +138,11 @@ export function ModelsPage(props: ModelsPageProps) {
                     <a href={modelHref(m.name)}>
                       <strong>{m.name}</strong>
                     </a>
-                    {m.description && <div class="muted">{m.description.length > 140 ? `${m.description.slice(0, 140)}…` : m.description}</div>}
+                    {m.description && (
+                      <div class="muted">
+                        {m.description.length > 140 ? `${m.description.slice(0, 140)}…` : m.description}
+                      </div>
+                    )}
                   </td>
                   <td data-label="Versions" class="num">
                     {s.versions}

@@ -33,7 +33,8 @@ export function PolicySection(props: { name: string; policy: PolicyRecord | null
             </div>
           ))}
           <p class="muted">
-            Set by {record.updatedBy}, <Time ms={record.updatedTime} />. A rollback is held to the rules about the caller only.
+            Set by {record.updatedBy}, <Time ms={record.updatedTime} />. A rollback is held to the rules about the
+            caller only.
           </p>
         </>
       )}

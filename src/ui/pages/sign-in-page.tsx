@@ -11,8 +11,8 @@ export function SignInPage(props: { csrf: string; next: string; problem?: string
         </div>
       )}
       <p>
-        Access control is on. Sign in with an API token: the same token the MLflow client uses as <code>MLFLOW_TRACKING_TOKEN</code>. The
-        page offers only what the token may do.
+        Access control is on. Sign in with an API token: the same token the MLflow client uses as{" "}
+        <code>MLFLOW_TRACKING_TOKEN</code>. The page offers only what the token may do.
       </p>
       <form method="post" action="/ui/sign-in">
         <CsrfField token={props.csrf} />
@@ -20,7 +20,16 @@ export function SignInPage(props: { csrf: string; next: string; problem?: string
         <p>
           <label for="token">API token</label>
           <br />
-          <input id="token" type="password" name="token" autocomplete="current-password" required maxlength={512} size={48} autofocus />
+          <input
+            id="token"
+            type="password"
+            name="token"
+            autocomplete="current-password"
+            required
+            maxlength={512}
+            size={48}
+            autofocus
+          />
         </p>
         <p>
           <button type="submit" class="primary">

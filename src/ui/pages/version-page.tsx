@@ -49,7 +49,11 @@ function KeyValues(props: { rows: Tag[]; empty: string; caption: string }) {
 }
 
 /** One metric: its latest value, and its per-step curve when more than one step was logged. */
-function MetricCard(props: { metric: Metric; points: { step: number; value: number; timestamp: number }[]; index: number }) {
+function MetricCard(props: {
+  metric: Metric;
+  points: { step: number; value: number; timestamp: number }[];
+  index: number;
+}) {
   const { metric: m } = props;
   const curve = curveOf(props.points);
   const values = curve.map((p) => p.value);
@@ -116,7 +120,9 @@ function Metrics(props: { metrics: Metric[]; history: MetricHistory | null }) {
           ))}
         </div>
       )}
-      {props.history?.truncated && <p class="muted small">The run logged more points than are drawn here; the curves end early.</p>}
+      {props.history?.truncated && (
+        <p class="muted small">The run logged more points than are drawn here; the curves end early.</p>
+      )}
       {sorted.some((m) => !plottable(m.value)) && <p class="muted small">NaN and infinite values are not drawn.</p>}
     </>
   );
@@ -204,7 +210,13 @@ export function VersionPage(props: VersionPageProps) {
           {v.statusMessage && <span class="muted"> — {v.statusMessage}</span>}
         </dd>
         <dt>Aliases</dt>
-        <dd>{v.aliases.length === 0 ? <span class="muted">—</span> : v.aliases.map((a) => <span class="chip alias">@{a}</span>)}</dd>
+        <dd>
+          {v.aliases.length === 0 ? (
+            <span class="muted">—</span>
+          ) : (
+            v.aliases.map((a) => <span class="chip alias">@{a}</span>)
+          )}
+        </dd>
         <dt>Run</dt>
         <dd>
           {run ? (
@@ -251,14 +263,19 @@ export function VersionPage(props: VersionPageProps) {
         <h2 id="lineage">Lineage</h2>
         {!run ? (
           <Empty>
-            <p>{v.runId ? `The run ${v.runId} is not logged in this registry, so its parameters and metrics are unknown.` : "This version names no run."}</p>
+            <p>
+              {v.runId
+                ? `The run ${v.runId} is not logged in this registry, so its parameters and metrics are unknown.`
+                : "This version names no run."}
+            </p>
           </Empty>
         ) : (
           <>
             <dl class="facts" id="run">
               <dt>Run</dt>
               <dd>
-                {run.run.runName ? <strong>{run.run.runName}</strong> : null} <code class="hash">{run.run.runId}</code> ({run.run.status.toLowerCase()})
+                {run.run.runName ? <strong>{run.run.runName}</strong> : null} <code class="hash">{run.run.runId}</code>{" "}
+                ({run.run.status.toLowerCase()})
               </dd>
               <dt>Experiment</dt>
               <dd>
@@ -268,13 +285,19 @@ export function VersionPage(props: VersionPageProps) {
               <dd>
                 <Time ms={run.run.startTime} />
                 {run.run.userId && ` by ${run.run.userId}`}
-                {run.run.endTime !== null && run.run.startTime !== null && <span class="muted"> · ran {duration(run.run.endTime - run.run.startTime)}</span>}
+                {run.run.endTime !== null && run.run.startTime !== null && (
+                  <span class="muted"> · ran {duration(run.run.endTime - run.run.startTime)}</span>
+                )}
               </dd>
             </dl>
             <div class="lineage-grid">
               <div>
                 <h3>Parameters</h3>
-                <KeyValues rows={[...run.params].sort((a, b) => a.key.localeCompare(b.key))} empty="The run logged no parameters." caption="Parameters" />
+                <KeyValues
+                  rows={[...run.params].sort((a, b) => a.key.localeCompare(b.key))}
+                  empty="The run logged no parameters."
+                  caption="Parameters"
+                />
               </div>
               <div>
                 <h3>Metrics</h3>
@@ -295,10 +318,24 @@ export function VersionPage(props: VersionPageProps) {
 
       <section aria-labelledby="use">
         <h2 id="use">Use this version</h2>
-        <Snippet id="snippet-python" label="Python (MLflow client, MLFLOW_TRACKING_URI set to this registry)" text={`mlflow.pyfunc.load_model(${pythonString(`models:/${name}/${v.version}`)})`} />
-        {run && <Snippet id="snippet-run" label="The run that produced it, in Python" text={`mlflow.get_run(${pythonString(run.run.runId)})`} />}
+        <Snippet
+          id="snippet-python"
+          label="Python (MLflow client, MLFLOW_TRACKING_URI set to this registry)"
+          text={`mlflow.pyfunc.load_model(${pythonString(`models:/${name}/${v.version}`)})`}
+        />
+        {run && (
+          <Snippet
+            id="snippet-run"
+            label="The run that produced it, in Python"
+            text={`mlflow.get_run(${pythonString(run.run.runId)})`}
+          />
+        )}
         <Snippet id="snippet-resolve" label="Resolve over HTTP (version and file manifest as JSON)" text={resolveUrl} />
-        <Snippet id="snippet-cli" label="Download with the CLI (every sha256 verified)" text={`npx modelgate pull ${shellQuote(`${name}@${v.version}`)} ./model`} />
+        <Snippet
+          id="snippet-cli"
+          label="Download with the CLI (every sha256 verified)"
+          text={`npx modelgate pull ${shellQuote(`${name}@${v.version}`)} ./model`}
+        />
       </section>
 
       <section aria-labelledby="files">
@@ -318,7 +355,8 @@ export function VersionPage(props: VersionPageProps) {
           <Empty>
             <p>This version has no files in Modelgate's store.</p>
             <p>
-              It was registered from <code class="hash">{v.source}</code>, which Modelgate does not hold; the client downloads it from there.
+              It was registered from <code class="hash">{v.source}</code>, which Modelgate does not hold; the client
+              downloads it from there.
             </p>
           </Empty>
         ) : (
