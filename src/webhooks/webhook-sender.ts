@@ -48,7 +48,7 @@ export async function sendWebhook(request: SendRequest): Promise<SendResult> {
       redirect: "manual",
       signal: AbortSignal.timeout(request.timeoutMs),
     });
-    const text = await response.text().catch(() => "");
+    const text = await leadingText(response, MAX_RESPONSE_BODY).catch(() => "");
     return {
       startedAt,
       durationMs: Date.now() - startedAt,
@@ -70,4 +70,33 @@ export async function sendWebhook(request: SendRequest): Promise<SendResult> {
       responseBody: null,
     };
   }
+}
+
+/**
+ * The first `max` bytes of a receiver's answer, as text. A receiver may answer anything, of any
+ * size and type: read only what the delivery log keeps, then hang up.
+ */
+async function leadingText(response: Response, max: number): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(Math.min(size, max));
+  let at = 0;
+  for (const chunk of chunks) {
+    const part = chunk.subarray(0, bytes.length - at);
+    bytes.set(part, at);
+    at += part.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
 }

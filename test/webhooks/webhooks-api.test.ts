@@ -326,6 +326,25 @@ describe("POST /webhooks/{id}/test", () => {
     expect(await verifyMlflowSignature("wrong-secret", received.headers, received.body)).toBe(false);
   });
 
+  it("keeps only the first 64 KiB of a receiver's answer, whatever its size and type", async () => {
+    const key = uniqueKey();
+    const answer = `${"é".repeat(40_000)}${"x".repeat(200_000)}`;
+    await receiver.script(key, [
+      { status: 200, body: answer, headers: { "content-type": "application/octet-stream" } },
+    ]);
+    const w = await createWebhook({
+      url: receiver.hook(key),
+      events: [{ entity: "model_version", action: "created" }],
+      status: "DISABLED",
+    });
+    const { status, body } = await call("POST", `/webhooks/${w.webhook_id}/test`, {});
+    expect(status).toBe(200);
+    expect(body.result.success).toBe(true);
+    const kept = new TextEncoder().encode(body.result.response_body);
+    expect(kept.byteLength).toBeLessThanOrEqual(64 * 1024 + 3);
+    expect(body.result.response_body.startsWith("é".repeat(30_000))).toBe(true);
+  });
+
   it("tests a chosen event, and reports a failing receiver without an error status", async () => {
     const key = uniqueKey();
     await receiver.script(key, [{ status: 503, body: "down" }]);
