@@ -60,6 +60,7 @@ export function createApp() {
     c.set("userId", undefined);
     c.set("principal", undefined);
     c.set("auditModel", undefined);
+    c.set("scope", undefined);
     await next();
   });
   // Closed by default: only origins listed in MODELGATE_CORS_ORIGINS may call from a browser.
@@ -90,10 +91,12 @@ export function createApp() {
       }),
     );
   }
-  // The audit trail: who changed what, for every mutation that succeeded.
+  // The audit trail: who changed what, for every mutation that succeeded. MLflow sends some reads as
+  // POST (get-latest-versions, every model load): a guard that demanded only `read` marks them.
   app.use("*", async (c, next) => {
     await next();
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.res.status >= 400 || !c.var.principal) return;
+    if (c.var.scope === "read") return;
     const event = {
       timestamp: Date.now(),
       actor: c.var.actor,

@@ -110,6 +110,7 @@ async function admit(c: Context<AppEnv>, scope: Scope, options: GuardOptions): P
     : await auth.authenticate(undefined);
   authorize(principal, scope);
   c.set("principal", principal);
+  c.set("scope", scope);
   c.set("actor", principal.actor);
   c.set("userId", auth.enabled ? principal.actor : undefined);
   return principal;

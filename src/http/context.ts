@@ -1,5 +1,6 @@
 import type { Services } from "../services";
 import type { Principal } from "../domain/principal";
+import type { Scope } from "../domain/scopes";
 
 /** What every request carries: its bindings, the services built from them, and who is acting. */
 export type AppEnv = {
@@ -14,5 +15,7 @@ export type AppEnv = {
     principal: Principal | undefined;
     /** The model a mutation acted on, for the audit trail. */
     auditModel: string | undefined;
+    /** The scope the route's guard demanded; `read` requests are not audited, whatever their method. */
+    scope: Scope | undefined;
   };
 };
