@@ -39,7 +39,32 @@ async function deliveryWhere(webhookId: string, predicate: (d: Record<string, an
   );
 }
 
-const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Resolves once the relay has fanned `event` out. Fan-out writes every delivery of an event in one
+ * batch and only those are ever sent, so after this a webhook without a delivery row for the event
+ * will never receive it: absence is checked on that, not after a wait.
+ */
+async function fannedOut(event: { id: string }): Promise<void> {
+  await eventually(
+    async () => {
+      const row = await env.DB.prepare("SELECT fanned_out_at FROM events WHERE id = ?")
+        .bind(event.id)
+        .first<{ fanned_out_at: number | null }>();
+      return row?.fanned_out_at;
+    },
+    20_000,
+    "the event fanned out",
+  );
+}
+
+async function deliveryCount(webhookId: string, eventId?: string): Promise<number> {
+  const row = await env.DB.prepare(
+    `SELECT count(*) AS n FROM webhook_deliveries WHERE webhook_id = ?${eventId ? " AND event_id = ?" : ""}`,
+  )
+    .bind(...(eventId ? [webhookId, eventId] : [webhookId]))
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
 
 describe("fan-out and signed delivery through the queues", () => {
   it("delivers an event to each ACTIVE subscribed webhook, signed as MLflow signs, with sequence and event id headers", async () => {
@@ -51,12 +76,14 @@ describe("fan-out and signed delivery through the queues", () => {
       uniqueKey("other-model"),
     ];
     const target = await webhookFor(model, { url: receiver.hook(hit), events: MV_CREATED, secret: "receiver-secret" });
-    await webhookFor(model, {
-      url: receiver.hook(otherEvent),
-      events: [{ entity: "model_version_tag", action: "set" }],
-    });
-    await webhookFor(model, { url: receiver.hook(disabled), events: MV_CREATED, status: "DISABLED" });
-    await webhookFor(fakeModelId(), { url: receiver.hook(otherModel), events: MV_CREATED });
+    const bystanders = [
+      await webhookFor(model, {
+        url: receiver.hook(otherEvent),
+        events: [{ entity: "model_version_tag", action: "set" }],
+      }),
+      await webhookFor(model, { url: receiver.hook(disabled), events: MV_CREATED, status: "DISABLED" }),
+      await webhookFor(fakeModelId(), { url: receiver.hook(otherModel), events: MV_CREATED }),
+    ];
     const event = await emit(model, "model_version.created", {
       version: 3,
       sequence: 7,
@@ -102,7 +129,7 @@ describe("fan-out and signed delivery through the queues", () => {
       attempts: [{ attempt: 1, status_code: 200, outcome: "DELIVERED" }],
     });
     expect(delivered.attempts[0].duration_ms).toBeGreaterThanOrEqual(0);
-    await settle();
+    for (const w of bystanders) expect(await deliveryCount(w.webhook_id)).toBe(0);
     expect(await receiver.log(otherEvent)).toEqual([]);
     expect(await receiver.log(disabled)).toEqual([]);
     expect(await receiver.log(otherModel)).toEqual([]);
@@ -119,11 +146,16 @@ describe("fan-out and signed delivery through the queues", () => {
       .bind(webhookId, receiver.hook(key), JSON.stringify(["model_version_alias.created"]), modelId)
       .run();
     await emit(modelId, "model_version_alias.created", { version: 2, to: "2", data: { alias: "champion" } });
-    await emit(model, "model_version_alias.created", { version: 2, to: "2", data: { alias: "champion" } }); // another model
+    const another = await emit(model, "model_version_alias.created", {
+      version: 2,
+      to: "2",
+      data: { alias: "champion" },
+    });
     const [received] = await receipts(key, 1);
     expect(JSON.parse(received.body).data).toEqual({ name: "webhook-test-model", alias: "champion", version: "2" });
-    await settle();
-    expect(await receiver.log(key)).toHaveLength(1);
+    await fannedOut(another);
+    expect(await deliveryCount(webhookId, another.id)).toBe(0);
+    expect(await deliveryCount(webhookId)).toBe(1);
   });
 
   it("fans an event out to many webhooks in one batch (one statement per delivery: D1 binds at most 100 values)", async () => {
@@ -152,19 +184,10 @@ describe("fan-out and signed delivery through the queues", () => {
   it("does not deliver a change made before the webhook existed (relayed late), yet marks the event fanned out", async () => {
     const model = fakeModelId();
     const key = uniqueKey("late");
-    await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
+    const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
     const event = await emit(model, "model_version.created", { timestamp: Date.now() - 60_000 });
-    await eventually(
-      async () => {
-        const row = await env.DB.prepare("SELECT fanned_out_at FROM events WHERE id = ?")
-          .bind(event.id)
-          .first<{ fanned_out_at: number | null }>();
-        return row?.fanned_out_at;
-      },
-      20_000,
-      "the event fanned out",
-    );
-    await settle();
+    await fannedOut(event);
+    expect(await deliveryCount(w.webhook_id)).toBe(0);
     expect(await receiver.log(key)).toEqual([]);
   });
 
@@ -179,13 +202,16 @@ describe("fan-out and signed delivery through the queues", () => {
     await receipts(key, 1);
     await env.EVENTS.send(event);
     await env.EVENTS.send(event);
-    await settle(2500);
-    expect(await receiver.log(key)).toHaveLength(1);
-    expect(await deliveriesOf(w.webhook_id)).toHaveLength(1);
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE event_id = ?")
-      .bind(event.id)
-      .first<{ n: number }>();
-    expect(count?.n).toBe(1);
+    // The barrier: an event sent after the duplicates on the same queue, to the same webhook. Once it
+    // has been delivered, the queue has consumed the duplicates before it.
+    const later = await emit(model, "registered_model.created");
+    await receipts(key, 2);
+    await fannedOut(later);
+    expect(await deliveryCount(w.webhook_id, later.id)).toBe(1);
+    const log = await receiver.log(key);
+    expect(log.map((r) => r.headers["x-modelgate-event-id"])).toEqual([event.id, later.id]);
+    expect(await deliveriesOf(w.webhook_id)).toHaveLength(2);
+    expect(await deliveryCount(w.webhook_id, event.id)).toBe(1);
   });
 });
 
@@ -271,13 +297,18 @@ describe("retries, the dead-letter queue and replay", () => {
     await emit(model, "model_version.created");
     const failed = await deliveryWhere(w.webhook_id, (d) => d.status === "FAILED");
     expect(failed.attempts).toEqual([expect.objectContaining({ attempt: 1, status_code: 410, outcome: "FAILED" })]);
-    await settle(2000);
     expect(await receiver.log(key)).toHaveLength(1);
     expect(
       (await call("POST", `/webhooks/${w.webhook_id}/deliveries/${failed.delivery_id}/replay`, {}, MODELGATE_API))
         .status,
     ).toBe(200);
-    await deliveryWhere(w.webhook_id, (d) => d.delivery_id === failed.delivery_id && d.status === "DELIVERED");
+    const replayed = await deliveryWhere(
+      w.webhook_id,
+      (d) => d.delivery_id === failed.delivery_id && d.status === "DELIVERED",
+    );
+    // Exactly the failed try and the replay: no retry of the 410 came in between.
+    expect(replayed.attempts.map((a: { outcome: string }) => a.outcome)).toEqual(["FAILED", "DELIVERED"]);
+    expect(await receiver.log(key)).toHaveLength(2);
   });
 
   it("fails a pending delivery once its webhook is disabled; replayed after re-enabling, it is delivered", async () => {
@@ -414,7 +445,7 @@ describe("the sweep (a delivery whose queue message was lost)", () => {
         longAgo,
       )
       .run();
-    await settle(1500);
+    // Nothing queued it: only the sweep can send it.
     expect(await receiver.log(key)).toEqual([]);
 
     const dispatcher = env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(DISPATCHER_NAME));
@@ -431,15 +462,22 @@ describe("the sweep (a delivery whose queue message was lost)", () => {
     const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED });
     const event = await outboxEvent(model, "model_version.created");
     const now = Date.now();
+    const deliveryId = crypto.randomUUID();
+    const retryAt = now + 30 * 60_000;
     await env.DB.prepare(
       "INSERT INTO webhook_deliveries (id, webhook_id, event_id, entity, action, payload, status, attempts, created_at, updated_at, next_attempt_at) VALUES (?, ?, ?, 'model_version', 'created', '{}', 'pending', 1, ?, ?, ?)",
     )
-      .bind(crypto.randomUUID(), w.webhook_id, event.id, now, now, now + 30 * 60_000)
+      .bind(deliveryId, w.webhook_id, event.id, now, now, retryAt)
       .run();
     const dispatcher = env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(DISPATCHER_NAME));
     await dispatcher.arm(60_000);
     expect(await runDurableObjectAlarm(dispatcher)).toBe(true);
-    await settle(2000);
+    // The sweep queues only what it claims, and claiming moves next_attempt_at to now: the alarm has
+    // finished, so an untouched row was not queued.
+    const row = await env.DB.prepare("SELECT next_attempt_at, status FROM webhook_deliveries WHERE id = ?")
+      .bind(deliveryId)
+      .first<{ next_attempt_at: number; status: string }>();
+    expect(row).toEqual({ next_attempt_at: retryAt, status: "pending" });
     expect(await receiver.log(key)).toEqual([]);
   });
 });
