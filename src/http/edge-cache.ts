@@ -4,6 +4,7 @@ import { sealedFolders } from "../artifacts/sealed-folders";
 import type { Changed } from "../coordinator/model-coordinator";
 import type { FileRef } from "../domain/model";
 import type { ManifestFile } from "../repositories/artifact-repository";
+import { fileMemory, type HeldFile } from "./file-memory";
 
 // The Workers Cache API (`caches.default`): per location, objects up to 512 MB, never stores a
 // 206. Locally Miniflare provides the same API, so `npm start` runs this exact code path.
@@ -79,10 +80,13 @@ export function memoizeResolution(key: Request, body: string, etag: string, ttlS
 /**
  * Drops what a mutation changed from this location's cache: its resolutions (other locations expire
  * them within the resolve TTL), the files of deleted versions (within EDGE_FILE_SECONDS) and this
- * isolate's memory of their sealed folders (other isolates within the resolve TTL).
+ * isolate's memory of their sealed folders and small files (other isolates within the resolve TTL).
  */
 export async function purgeChanged(changed: Changed): Promise<void> {
-  for (const file of changed.files) etags.delete(fileKey(file).url);
+  for (const file of changed.files) {
+    etags.delete(fileKey(file).url);
+    fileMemory.forget(fileKey(file).url);
+  }
   sealedFolders.forgetVersions(changed.files);
   for (const ref of changed.refs) resolutions.delete(resolutionKey(changed.name, ref).url);
   await Promise.all([
@@ -113,7 +117,7 @@ export interface CachedFileSource {
 /**
  * Serves an immutable file from this location's cache under `key`, filling it on a miss: ETag
  * (the sha256), Range (206/416), If-None-Match (304) and HEAD; `x-modelgate-cache` says hit, miss
- * or bypass. A hit reads nothing but the cache.
+ * or bypass. A hit reads nothing but the cache, or this isolate's memory for a small file.
  */
 export async function serveCachedFile(c: Context, key: Request, source: CachedFileSource): Promise<Response> {
   const cache = caches.default;
@@ -122,6 +126,9 @@ export async function serveCachedFile(c: Context, key: Request, source: CachedFi
   if (known && ifNoneMatch(c, known)) return notModified(known, "hit", source.cacheControl);
   // With a Range header the Cache API answers 206 (or 416) from the stored whole object itself.
   const range = c.req.header("range");
+  // A small file this isolate holds needs no subrequest; a range still comes from the Cache API.
+  const held = range ? undefined : fileMemory.get(key.url);
+  if (held) return heldAnswer(c, held, "hit", source.cacheControl);
   const lookup = (k: Request) => cache.match(range ? new Request(k, { headers: { range } }) : k);
   let hit = await lookup(key);
   let state = "hit";
@@ -151,6 +158,10 @@ export async function serveCachedFile(c: Context, key: Request, source: CachedFi
     await hit.body?.cancel();
     return notModified(etag, state, source.cacheControl);
   }
+  if (!range && hit.status === 200) {
+    const kept = await hold(key, hit);
+    if (kept) return heldAnswer(c, kept, state, source.cacheControl);
+  }
   const headers = new Headers(hit.headers);
   headers.set("cache-control", source.cacheControl);
   headers.set("x-modelgate-cache", state);
@@ -159,6 +170,30 @@ export async function serveCachedFile(c: Context, key: Request, source: CachedFi
     return new Response(null, { status: hit.status, headers });
   }
   return new Response(hit.body, { status: hit.status, headers });
+}
+
+/** Reads a whole cached answer into this isolate's memory if it is small enough to hold. */
+async function hold(key: Request, hit: Response): Promise<HeldFile | undefined> {
+  const size = Number(hit.headers.get("content-length") ?? Number.NaN);
+  if (!Number.isSafeInteger(size) || size > fileMemory.maxFileBytes) return undefined;
+  const headers: [string, string][] = [];
+  hit.headers.forEach((value, name) => {
+    if (name !== "cache-control" && name !== "x-modelgate-cache") headers.push([name, value]);
+  });
+  const file = { bytes: new Uint8Array(await hit.arrayBuffer()), headers };
+  fileMemory.keep(key.url, file);
+  return file;
+}
+
+/** A held file's answer: the cached answer's headers and bytes (HEAD and 304 as from the cache). */
+function heldAnswer(c: Context, held: HeldFile, state: string, cacheControl: string): Response {
+  const headers = new Headers(held.headers);
+  const etag = headers.get("etag") ?? "";
+  if (etag && ifNoneMatch(c, etag)) return notModified(etag, state, cacheControl);
+  headers.set("cache-control", cacheControl);
+  headers.set("x-modelgate-cache", state);
+  // A Response copies the bytes it is given: the held copy stays whole.
+  return new Response(c.req.method === "HEAD" ? null : held.bytes, { headers });
 }
 
 function notModified(etag: string, state: string, cacheControl: string): Response {
