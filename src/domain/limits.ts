@@ -1,4 +1,5 @@
 import { InvalidParameterError } from "../errors";
+import { validateKey } from "./keys";
 
 // Limits and name rules, following MLflow's validation (mlflow/utils/validation.py) and the column
 // sizes of its SQL store, where Modelgate stores the same things. Where MLflow 3 raised a limit, the
@@ -18,7 +19,6 @@ export const MAX_SOURCE_LENGTH = 500;
 export const MAX_COMMENT_LENGTH = 1000;
 
 // Python's `\w` (which MLflow uses) matches any Unicode letter or digit, JavaScript's only ASCII.
-const TAG_KEY = /^[/\p{L}\p{M}\p{N}_.\- :]*$/u;
 const ALIAS = /^[\p{L}\p{M}\p{N}_-]*$/u;
 
 function checkLength(what: string, value: string, max: number) {
@@ -43,11 +43,7 @@ export function validateModelName(name: string): string {
 export function validateTag(key: string, value: string): void {
   if (key === "") throw new InvalidParameterError("Tag key cannot be empty.");
   checkLength("Tag key", key, MAX_TAG_KEY_LENGTH);
-  if (!TAG_KEY.test(key) || key.split("/").includes("..")) {
-    throw new InvalidParameterError(
-      `Invalid tag key '${key}'. Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colons (:) and slashes (/).`,
-    );
-  }
+  validateKey("tag", key);
   if (key === PROMPT_TEXT_TAG && value.length > MAX_TAG_VALUE_LENGTH) {
     throw new InvalidParameterError(`Prompt text exceeds max length of ${MAX_TAG_VALUE_LENGTH} characters.`);
   }

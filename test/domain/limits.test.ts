@@ -109,9 +109,19 @@ describe("tags", () => {
       "p".repeat(100_001),
       "Prompt text exceeds max length of 100000 characters.",
     ],
-    ["a key with a bad character", "bad!key", "v", "Invalid tag key 'bad!key'"],
-    ["a key with a parent-directory segment", "a/../b", "v", "Invalid tag key 'a/../b'"],
-    ["a key that is only a parent-directory segment", "..", "v", "Invalid tag key '..'"],
+    ["a key with a bad character", "bad!key", "v", "Invalid tag name: 'bad!key'. Names may only contain"],
+    [
+      "a key with a parent-directory segment",
+      "a/../b",
+      "v",
+      "Invalid tag name: 'a/../b'. Names may be treated as files",
+    ],
+    ["a key that is only a parent-directory segment", "..", "v", "Invalid tag name: '..'"],
+    // The same rule as run tags (MLflow's registry stores call the same _validate_tag_name).
+    ["a key with a current-directory segment", "a/./b", "v", "would resolve to 'a/b'"],
+    ["a key with a leading slash", "/abs", "v", "Invalid tag name: '/abs'"],
+    ["a key with a trailing slash", "dir/", "v", "would resolve to 'dir'"],
+    ["a key with a doubled slash", "a//b", "v", "would resolve to 'a/b'"],
   ])("rejects %s", (_what, key, value, fragment) => {
     expectInvalid(() => validateTag(key, value), fragment);
   });

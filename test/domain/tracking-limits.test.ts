@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { normalizePosixPath, validateKey } from "../../src/domain/keys";
 import { InvalidParameterError } from "../../src/errors";
 import {
   lastTagPerKey,
-  normalizePosixPath,
   parseMetricValue,
   parseModelJson,
   validateArtifactLocation,
@@ -10,7 +10,6 @@ import {
   validateDatasetInputs,
   validateExperimentName,
   validateExperimentTag,
-  validateKey,
   validateLoggedModelName,
   validateMetric,
   validateParam,
