@@ -8,12 +8,15 @@
 //   (b) the sealed 1 MiB file through GET /api/2.0/mlflow-artifacts/artifacts/... with wrk, ours vs
 //       MLflow's, and ours vs our own /v1 cached file;
 //   (c) registered-models/get-latest-versions and model-versions/get under wrk, ours vs MLflow's.
+// Next to (a), the ceiling: the same loads from bench/replay-server.mjs, an "ideal server" answering
+// the client's exact requests with our answers from memory (what any server could reach at best).
 // Prints the ratios, writes bench/mlflow-results.json and docs/benchmarks-mlflow.md. Needs the
 // MLflow 2.12.2 client and server set up (mlflow-reference.md in the team docs); installs wrk if
 // missing. Everything it starts, it stops; every load run has a fixed duration and targets 127.0.0.1.
 //
 // Environment: MLFLOW_REF_TOOL / MLFLOW_REF_HOME (as test/mlflow/run.mjs), MLFLOW_BENCH_PORT (MLflow's
-// server, default 5055), PORT (ours, default a free port), BENCH_MLFLOW_PASSES (load passes, default 3),
+// server, default 5055), PORT (ours, default a free port), BENCH_IDEAL_PORT (the replay server, default
+// a free port), BENCH_MLFLOW_PASSES (load passes, default 3),
 // BENCH_MLFLOW_LOADS (warm loads per server per pass, default 21).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -21,7 +24,15 @@ import { createConnection } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { childGroups, describeTail, freePort, startChild, stopAllChildren, waitForHttp } from "./lib/children.mjs";
+import {
+  childGroups,
+  describeTail,
+  freePort,
+  startChild,
+  stopAllChildren,
+  stopChild,
+  waitForHttp,
+} from "./lib/children.mjs";
 import { startCpuMeter, waitUntilIdle } from "./lib/cpu-meter.mjs";
 import { describeMachine } from "./lib/machine.mjs";
 import { assertNoErrorStatus, ensureWrk, runWrk, socketErrors } from "./lib/wrk.mjs";
@@ -234,6 +245,18 @@ async function main() {
   ];
   log("seeding both with the real client: BenchModel v1 (sklearn) in Production, BenchBlob v1 (one 1 MiB file)");
   const seed = await python("seed", SEED_PY, { BENCH_SERVERS: JSON.stringify(servers) });
+  // The ceiling: our answers replayed from memory (recorded during the first pass's warm-up loads).
+  const idealPort = process.env.BENCH_IDEAL_PORT ? Number(process.env.BENCH_IDEAL_PORT) : await freePort();
+  const ideal = startChild("replay server", process.execPath, [
+    path.join(here, "replay-server.mjs"),
+    "--upstream",
+    oursBase,
+    "--port",
+    String(idealPort),
+  ]);
+  const idealBase = `http://127.0.0.1:${idealPort}`;
+  await waitForHttp(`${idealBase}/_replay/stats`, ideal, 30_000);
+  const loadServers = [...servers, { key: "ideal", uri: idealBase }];
   const idle = await waitUntilIdle(childGroups(), { timeoutMs: 60_000 });
   log(`  ours idle after ${idle ?? "> 60"} s`);
 
@@ -265,22 +288,28 @@ async function main() {
   }
 
   log(
-    `(a) load_model("models:/BenchModel/Production"): ${PASSES} passes of ${LOADS} warm loads per server, alternating, one Python process per pass`,
+    `(a) load_model("models:/BenchModel/Production"): ${PASSES} passes of ${LOADS} warm loads per server (ours, MLflow, ideal replay), alternating, one Python process per pass`,
   );
   const loadPasses = [];
   for (let pass = 1; pass <= PASSES; pass++) {
     const meter = startCpuMeter(allGroups());
     const r = await python(`load-pass-${pass}`, LOAD_PY, {
-      BENCH_SERVERS: JSON.stringify(pass % 2 ? servers : [...servers].reverse()),
+      BENCH_SERVERS: JSON.stringify(pass % 2 ? loadServers : [...loadServers].reverse()),
       BENCH_LOADS: String(LOADS),
     });
     const cpu = meter.stop();
     const ratio = r.mlflow.median_s / r.ours.median_s;
-    loadPasses.push({ pass, ours: r.ours, mlflow: r.mlflow, ratio, cpu });
+    const idealRatio = r.mlflow.median_s / r.ideal.median_s;
+    loadPasses.push({ pass, ours: r.ours, mlflow: r.mlflow, ideal: r.ideal, ratio, idealRatio, cpu });
     log(
-      `  pass ${pass}: ours ${(r.ours.median_s * 1000).toFixed(1)} ms, MLflow ${(r.mlflow.median_s * 1000).toFixed(1)} ms (${times(ratio)}; others used ${cpu.otherCores} cores)`,
+      `  pass ${pass}: ours ${(r.ours.median_s * 1000).toFixed(1)} ms, MLflow ${(r.mlflow.median_s * 1000).toFixed(1)} ms (${times(ratio)}), ` +
+        `ideal ${(r.ideal.median_s * 1000).toFixed(1)} ms (${times(idealRatio)}); others used ${cpu.otherCores} cores`,
     );
   }
+  const replay = await (await fetch(`${idealBase}/_replay/stats`)).json();
+  await stopChild(ideal);
+  // The client checks every prediction; an error passed on by the replay would make its row meaningless.
+  if (replay.failed > 0) throw new Error(`the replay server passed on ${replay.failed} error answers from ours`);
   const sortedRatios = loadPasses.map((p) => p.ratio).sort((a, b) => a - b);
   const medianPass = loadPasses.find((p) => p.ratio === sortedRatios[Math.floor(sortedRatios.length / 2)]);
 
@@ -315,6 +344,19 @@ async function main() {
       command: `the 2.12.2 client, one Python process per pass (bench/mlflow.mjs LOAD_PY): ${LOADS} warm loads per server after 2 each, alternating`,
     },
     {
+      id: "load_model-ideal",
+      label:
+        "the ceiling: the same loads from the ideal replay server (our answers replayed from memory, bench/replay-server.mjs), same pass",
+      ours: medianPass.ideal.median_s,
+      mlflow: medianPass.mlflow.median_s,
+      unit: "s",
+      ratio: medianPass.mlflow.median_s / medianPass.ideal.median_s,
+      reference: true,
+      // Ours as a share of the way to the ceiling: latency of the ideal over ours.
+      oursShare: medianPass.ideal.median_s / medianPass.ours.median_s,
+      command: `the same Python process; ${replay.recorded} distinct requests recorded from ours, then answered from memory`,
+    },
+    {
       id: "artifact",
       label: "sealed 1 MiB file, `GET /api/2.0/mlflow-artifacts/artifacts/<exp>/<run>/artifacts/blob/blob.bin`",
       ours: artifactOurs.requestsPerSec,
@@ -345,7 +387,7 @@ async function main() {
       command: shortCommand(r.ours.command, oursBase),
     })),
   ];
-  for (const r of rows) r.met = r.ratio >= r.target;
+  for (const r of rows) r.met = r.reference ? undefined : r.ratio >= r.target;
 
   const results = {
     generatedAt: new Date().toISOString(),
@@ -358,7 +400,7 @@ async function main() {
     wrk: WRK,
     seed,
     rows,
-    load: { passes: loadPasses, loadsPerServer: LOADS },
+    load: { passes: loadPasses, loadsPerServer: LOADS, replay },
     wrkRuns: { artifactOurs, artifactMlflow, v1Ours, reads },
   };
   writeFileSync(path.join(here, "mlflow-results.json"), `${JSON.stringify(results, null, 2)}\n`);
@@ -371,8 +413,11 @@ async function main() {
         ? `/v1 ${fmt(r.v1)} ${r.unit}`
         : `MLflow ${r.unit === "s" ? `${(r.mlflow * 1000).toFixed(1)} ms` : `${fmt(r.mlflow)} ${r.unit}`}`;
     const mine = r.unit === "s" ? `${(r.ours * 1000).toFixed(1)} ms` : `${fmt(r.ours)} ${r.unit}`;
+    const verdict = r.reference
+      ? `(ceiling; ours is ${Math.round(r.oursShare * 100)} % as fast as the ideal server)`
+      : `(target ${r.id === "artifact-vs-v1" ? `${r.target * 100} %` : `×${r.target}`}: ${r.met ? "met" : "NOT met"})`;
     console.log(
-      `  ${r.id.padEnd(20)} ours ${mine.padEnd(12)} ${against.padEnd(22)} ${r.id === "artifact-vs-v1" ? `${Math.round(r.ratio * 100)} %` : times(r.ratio)}  (target ${r.id === "artifact-vs-v1" ? `${r.target * 100} %` : `×${r.target}`}: ${r.met ? "met" : "NOT met"})`,
+      `  ${r.id.padEnd(20)} ${r.reference ? "ideal" : "ours "} ${mine.padEnd(12)} ${against.padEnd(22)} ${r.id === "artifact-vs-v1" ? `${Math.round(r.ratio * 100)} %` : times(r.ratio)}  ${verdict}`,
     );
   }
   console.log(`wrote bench/mlflow-results.json and docs/benchmarks-mlflow.md (${results.tookSec} s)`);
@@ -384,14 +429,21 @@ function render(results) {
   const cell = (r, v) => (v === undefined ? "—" : r.unit === "s" ? `${(v * 1000).toFixed(1)} ms` : `${fmt(v)} req/s`);
   const ratioText = (r) => (r.id === "artifact-vs-v1" ? `${Math.round(r.ratio * 100)} % of /v1` : times(r.ratio));
   const targetText = (r) =>
-    `${r.id === "artifact-vs-v1" ? `≥ ${r.target * 100} %` : `≥ ×${r.target}`}: ${r.met ? "met" : "**not met**"}`;
+    r.reference
+      ? `reference: ours is ${Math.round(r.oursShare * 100)} % as fast`
+      : `${r.id === "artifact-vs-v1" ? `≥ ${r.target * 100} %` : `≥ ×${r.target}`}: ${r.met ? "met" : "**not met**"}`;
   const wrkCpu = (x) => `${x.cpu.ownCores} / ${x.cpu.otherCores}`;
+  const msRange = (t) =>
+    `${(t.median_s * 1000).toFixed(1)} ms (${(t.min_s * 1000).toFixed(1)}–${(t.max_s * 1000).toFixed(1)})`;
   return `# Benchmarks: Modelgate against MLflow's own server
 
 Generated by \`npm run bench:mlflow\` (bench/mlflow.mjs) on ${results.generatedAt}; every run rewrites this
 file and \`bench/mlflow-results.json\` (every load time and wrk run). Both servers ran on this machine
 at the same time, seeded the same way by the real MLflow 2.12.2 client; only one was under load at
 a time. Ratios are ours against MLflow's (× = how many times faster ours is); targets from issue 19.
+The "ceiling" row is an ideal server measured in the same Python process: our answers to the
+client's exact requests, replayed from memory by a bare Node server (bench/replay-server.mjs). What
+remains against it is the client's own time, so its ratio is the best any server reaches here.
 
 ## Results
 
@@ -400,23 +452,24 @@ a time. Ratios are ours against MLflow's (× = how many times faster ours is); t
 ${rows
   .map(
     (r) =>
-      `| ${r.label} | ${cell(r, r.ours)} | ${r.id === "artifact-vs-v1" ? `(our /v1: ${cell(r, r.v1)})` : cell(r, r.mlflow)} | ${ratioText(r)} | ${targetText(r)} | \`${r.command}\` |`,
+      `| ${r.label} | ${r.reference ? `(ideal: ${cell(r, r.ours)})` : cell(r, r.ours)} | ${r.id === "artifact-vs-v1" ? `(our /v1: ${cell(r, r.v1)})` : cell(r, r.mlflow)} | ${ratioText(r)} | ${targetText(r)} | \`${r.command}\` |`,
   )
   .join("\n")}
 
 ### load_model, every pass
 
 Each pass is one Python process (the 2.12.2 client) loading \`models:/BenchModel/Production\` from
-both servers in turn, ${load.loadsPerServer} warm loads each after 2 discarded ones, and checking the prediction.
+the three servers in turn (ours, MLflow's, the ideal replay), ${load.loadsPerServer} warm loads each after 2 discarded ones,
+and checking the prediction. The replay server recorded ${load.replay.recorded} distinct requests from ours during the first
+pass's warm-up (${load.replay.forwarded} requests forwarded) and answered the other ${load.replay.replayed} from memory.
 
-| Pass | Ours, median (min–max) | MLflow, median (min–max) | Ratio | Requests per load (ours / MLflow) | CPU cores: ours+MLflow+client / others |
-|---|---|---|---|---|---|
+| Pass | Ours, median (min–max) | MLflow, median (min–max) | Ideal, median (min–max) | Ratio | Ceiling (MLflow / ideal) | Requests per load (ours / MLflow / ideal) | CPU cores: servers+client / others |
+|---|---|---|---|---|---|---|---|
 ${load.passes
   .map(
     (p) =>
-      `| ${p.pass} | ${(p.ours.median_s * 1000).toFixed(1)} ms (${(p.ours.min_s * 1000).toFixed(1)}–${(p.ours.max_s * 1000).toFixed(1)}) | ` +
-      `${(p.mlflow.median_s * 1000).toFixed(1)} ms (${(p.mlflow.min_s * 1000).toFixed(1)}–${(p.mlflow.max_s * 1000).toFixed(1)}) | ${times(p.ratio)} | ` +
-      `${p.ours.requests_per_load.join(", ")} / ${p.mlflow.requests_per_load.join(", ")} | ${p.cpu.ownCores} / ${p.cpu.otherCores} |`,
+      `| ${p.pass} | ${msRange(p.ours)} | ${msRange(p.mlflow)} | ${msRange(p.ideal)} | ${times(p.ratio)} | ${times(p.idealRatio)} | ` +
+      `${p.ours.requests_per_load.join(", ")} / ${p.mlflow.requests_per_load.join(", ")} / ${p.ideal.requests_per_load.join(", ")} | ${p.cpu.ownCores} / ${p.cpu.otherCores} |`,
   )
   .join("\n")}
 
