@@ -1,6 +1,6 @@
 import { InvalidParameterError } from "../errors";
 import { parseVersion } from "./limits";
-import { STAGES, type Stage } from "./stages";
+import { STAGES, type Stage, stageNamed } from "./stages";
 
 /** What inference asks for: `Production`, `@champion`, `3` or `latest`. */
 export type ModelRef =
@@ -16,7 +16,7 @@ export function parseModelRef(ref: string): ModelRef {
   }
   if (/^\d+$/.test(ref)) return { kind: "version", version: parseVersion(ref) };
   if (ref.toLowerCase() === "latest") return { kind: "latest" };
-  const stage = STAGES.find((s) => s.toLowerCase() === ref.toLowerCase());
+  const stage = stageNamed(ref);
   if (stage) return { kind: "stage", stage };
   throw new InvalidParameterError(
     `Invalid model reference '${ref}': use a stage (${STAGES.join(", ")}), '@<alias>', a version number or 'latest'.`,

@@ -9,9 +9,12 @@ export const ACTIVE_STAGES: readonly Stage[] = ["Staging", "Production"];
 
 const byLowerCase = new Map(STAGES.map((s) => [s.toLowerCase(), s]));
 
+/** The stage `input` names, matched case-insensitively as MLflow does; undefined if none. */
+export const stageNamed = (input: string): Stage | undefined => byLowerCase.get(input.toLowerCase());
+
 /** MLflow matches stage names case-insensitively and answers with the canonical spelling. */
 export function parseStage(input: string): Stage {
-  const stage = byLowerCase.get(input.toLowerCase());
+  const stage = stageNamed(input);
   if (!stage) {
     throw new InvalidParameterError(
       `Invalid Model Version stage: ${input}. Value must be one of ${STAGES.join(", ")}.`,
