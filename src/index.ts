@@ -36,7 +36,8 @@ export default {
   // version that became READY is also queued for its pickle scan, which the scans queue runs.
   queue: (batch, env) => {
     const services = servicesFor(env);
-    if (batch.queue === SCANS_QUEUE) return consumeScans(batch, services.scans);
+    if (batch.queue === SCANS_QUEUE)
+      return consumeScans(batch, services.scans, (modelId, version) => services.policies.recordScan(modelId, version));
     return consumeQueue(batch, services.webhookDispatch, async (events) => {
       const scans = scanRequestsFor(events);
       if (scans.length > 0) await env.SCANS.sendBatch(scans.map((body) => ({ body })));

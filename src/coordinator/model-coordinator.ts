@@ -19,7 +19,8 @@ import {
 import { ModelState } from "./model-state";
 import { SerialQueue } from "./serial-queue";
 import { PolicyGate } from "./policy-gate";
-import type { Caller, PolicyRecord } from "../domain/promotion-policy";
+import { defaultScanPolicy, type Caller, type PolicyRecord } from "../domain/promotion-policy";
+import { ScanGate } from "../scanning/scan-gate";
 
 /** The caller's name → id lookup was out of date (the model was renamed or deleted): look up again. */
 export type Stale = { ok: false; stale: true };
@@ -63,7 +64,13 @@ export class ModelCoordinator extends DurableObject<Env> {
     this.repo = new ModelRepository(openDatabase(env.DB));
     this.writer = new ModelWriter(this.repo);
     this.outbox = new OutboxAlarm(ctx.storage, new EventRelay(new EventRepository(openDatabase(env.DB)), env.EVENTS));
-    this.policies = new PolicyGate(ctx.storage, openDatabase(env.DB));
+    this.policies = new PolicyGate(ctx.storage, openDatabase(env.DB), Date.now, {
+      scans: new ScanGate(openDatabase(env.DB), env.ARTIFACTS),
+      // Not in wrangler.toml's generated Env until the deployment sets it (docs/supply-chain.md).
+      defaultPolicy: defaultScanPolicy(
+        (env as { MODELGATE_DEFAULT_SCAN_POLICY?: string }).MODELGATE_DEFAULT_SCAN_POLICY,
+      ),
+    });
   }
 
   // --- reads, answered from memory -------------------------------------------------------------
@@ -178,6 +185,24 @@ export class ModelCoordinator extends DurableObject<Env> {
       this.writer.admit(s, transition.version, transition.stage);
       await this.policies.check(s, transition.version, transition.stage, caller);
       return this.writer.transition(s, transition);
+    });
+  }
+
+  /**
+   * Records a version's scan verdict and its event once all its files are scanned (the scans
+   * queue's consumer calls it by id: it knows no name). In the queue, so the event takes its
+   * place in the model's sequence. Answers the status, or null (no such model or version).
+   */
+  recordScan(modelId: string, version: number): Promise<Result<string | null>> {
+    return this.mutation(async () => {
+      try {
+        const state = await this.load(modelId);
+        if (!state) return ok(null);
+        await this.outbox.arm(modelId);
+        return ok(await this.policies.recordScan(state, version));
+      } catch (error) {
+        return this.fail(error);
+      }
     });
   }
 

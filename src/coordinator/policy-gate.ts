@@ -2,10 +2,13 @@ import { RegistryError } from "../errors";
 import {
   evaluatePolicy,
   neededFacts,
+  needsScan,
   rulesFor,
   type Caller,
   type MetricFact,
   type PolicyRecord,
+  type PromotionPolicy,
+  type ScanFact,
   type TransitionKind,
 } from "../domain/promotion-policy";
 import type { Stage } from "../domain/stages";
@@ -13,6 +16,18 @@ import type { Database } from "../repositories/database";
 import { PromotionFactsRepository } from "../repositories/promotion-facts-repository";
 import type { ModelState } from "./model-state";
 import { PolicyStore } from "./policy-store";
+import type { ScanGate } from "../scanning/scan-gate";
+
+export interface PolicyGateOptions {
+  /** Reads (and, for small versions, runs) scans for `scan` rules, and records scan verdicts. */
+  scans?: ScanGate;
+  /**
+   * What a model without a policy of its own is held to: the deployment's default
+   * (MODELGATE_DEFAULT_SCAN_POLICY, read by `defaultScanPolicy`). A policy set on the model
+   * replaces it whole; clearing that policy brings the default back.
+   */
+  defaultPolicy?: PromotionPolicy | null;
+}
 
 /**
  * The model's promotion policy as its coordinator holds it: read, set and clear it, and check a
@@ -24,13 +39,33 @@ export class PolicyGate {
   private readonly store: PolicyStore;
   private readonly facts: PromotionFactsRepository;
 
+  private readonly scans: ScanGate | undefined;
+  private readonly defaultPolicy: PromotionPolicy | null;
+
   constructor(
     storage: DurableObjectStorage,
     db: Database,
     private readonly clock: () => number = Date.now,
+    options: PolicyGateOptions = {},
   ) {
     this.store = new PolicyStore(storage);
     this.facts = new PromotionFactsRepository(db);
+    this.scans = options.scans;
+    this.defaultPolicy = options.defaultPolicy ?? null;
+  }
+
+  /** The deployment's default policy, in force for a model without its own. */
+  get fallback(): PromotionPolicy | null {
+    return this.defaultPolicy;
+  }
+
+  /**
+   * Records the version's scan verdict (and its `model_version.scanned` event) once every file of
+   * it has been scanned; the scans queue's consumer asks after scanning. Answers the status.
+   */
+  async recordScan(state: ModelState, version: number): Promise<string | null> {
+    if (!this.scans || !state.versions.has(version)) return null;
+    return (await this.scans.record({ modelId: state.model.id, version }, state.name)).status;
   }
 
   get(): PolicyRecord | null {
@@ -61,21 +96,24 @@ export class PolicyGate {
     caller: Caller | null,
     kind: TransitionKind = "transition",
   ): Promise<void> {
-    const record = this.store.get();
-    const rules = rulesFor(record?.policy, stage, kind);
+    const policy = this.store.get()?.policy ?? this.defaultPolicy;
+    const rules = rulesFor(policy, stage, kind);
     if (rules.length === 0) return;
     const v = state.versions.get(version);
     if (!v) return; // the writer answers "version not found"
     const needed = neededFacts(rules);
-    const [entered, metrics] = await Promise.all([
+    const [entered, metrics, scan] = await Promise.all([
       needed.stagingSince && v.currentStage === "Staging"
         ? this.facts.stagingEnteredAt(state.model.id, version)
         : Promise.resolve(null),
       needed.metrics.length > 0 && v.runId !== null
         ? this.facts.latestMetrics(v.runId, needed.metrics)
         : Promise.resolve(new Map<string, MetricFact>()),
+      needsScan(rules) && this.scans
+        ? this.scans.fact({ modelId: state.model.id, version }, state.name)
+        : Promise.resolve<ScanFact | null>(null),
     ]);
-    const verdict = evaluatePolicy(record!.policy, {
+    const verdict = evaluatePolicy(policy, {
       model: state.name,
       version,
       target: stage,
@@ -88,6 +126,7 @@ export class PolicyGate {
       runId: v.runId,
       metrics,
       caller,
+      scan,
     });
     if (!verdict.ok) throw new RegistryError(verdict.code, verdict.message);
   }

@@ -30,7 +30,12 @@ export type PolicyRule =
   /** The latest value of metric `key` in the version's run compares to `value` with `operator`. */
   | { type: "metric"; key: string; operator: MetricOperator; value: number }
   /** The caller holds at least `scope` on the model. */
-  | { type: "scope"; scope: Scope };
+  | { type: "scope"; scope: Scope }
+  /**
+   * The version's pickle scan is `clean` (docs/supply-chain.md), or an admin recorded an override
+   * for it. `pending` fails: the coordinator first scans a small version's files itself.
+   */
+  | { type: "scan"; status: "clean" };
 
 export type PromotionPolicy = Partial<Record<PolicyStage, PolicyRule[]>>;
 
@@ -59,6 +64,17 @@ export function callerOf(principal: Caller | null | undefined): Caller | null {
  */
 export type TransitionKind = "transition" | "rollback";
 
+/** The version's scan, as a `scan` rule sees it. */
+export interface ScanFact {
+  status: "pending" | "clean" | "unknown" | "unsafe";
+  /** The file and global (or reason) behind a status that is not clean. */
+  finding: string | null;
+  /** While pending: bytes not scanned yet. */
+  unscannedBytes: number;
+  /** An admin's override in force for the version. */
+  override: { actor: string; reason: string } | null;
+}
+
 /** The latest value of one metric of the version's run. */
 export interface MetricFact {
   value: number;
@@ -81,6 +97,8 @@ export interface PromotionFacts {
   metrics: ReadonlyMap<string, MetricFact>;
   /** null: the transition comes from a path that did not say who asks (it fails scope rules). */
   caller: Caller | null;
+  /** Read only when a `scan` rule guards the target (null otherwise: such a rule then fails). */
+  scan?: ScanFact | null;
 }
 
 export type Verdict = { ok: true } | { ok: false; rule: PolicyRule; code: ErrorCode; message: string };
@@ -92,7 +110,9 @@ export function rulesFor(
   kind: TransitionKind = "transition",
 ): PolicyRule[] {
   const rules = policy?.[target as PolicyStage] ?? [];
-  return kind === "rollback" ? rules.filter((r) => r.type === "scope") : rules;
+  // The scan rule holds on the way back too: a version found unsafe since it last served must not
+  // return to Production by a rollback (an admin's override lets it).
+  return kind === "rollback" ? rules.filter((r) => r.type === "scope" || r.type === "scan") : rules;
 }
 
 /** What the facts gathering needs to read: whether a Staging entry time, and which metrics. */
@@ -100,6 +120,28 @@ export function neededFacts(rules: readonly PolicyRule[]): { stagingSince: boole
   const metrics = new Set<string>();
   for (const r of rules) if (r.type === "metric") metrics.add(r.key);
   return { stagingSince: rules.some((r) => r.type === "time_in_staging"), metrics: [...metrics] };
+}
+
+/** Whether a rule reads the version's scan (which may scan a small version there and then). */
+export function needsScan(rules: readonly PolicyRule[]): boolean {
+  return rules.some((r) => r.type === "scan");
+}
+
+/** Where a deployment's default scan rule applies (MODELGATE_DEFAULT_SCAN_POLICY). */
+export type DefaultScanPolicy = "off" | "Production" | "Staging,Production";
+
+/**
+ * MODELGATE_DEFAULT_SCAN_POLICY as the policy a model without one of its own is held to.
+ * Unset or empty: "off" (a deployment whose configuration predates the setting keeps its
+ * behaviour); "Production" or "Staging,Production": the rule guards those stages; anything else
+ * is a typo, read as the strictest ("Staging,Production") rather than as no rule at all.
+ */
+export function defaultScanPolicy(value: string | undefined): PromotionPolicy | null {
+  const v = (value ?? "").trim().toLowerCase().replaceAll(" ", "");
+  if (v === "" || v === "off" || v === "none") return null;
+  const rule: PolicyRule = { type: "scan", status: "clean" };
+  if (v === "production") return { Production: [rule] };
+  return { Staging: [rule], Production: [rule] };
 }
 
 /** Checks the rules in order and answers with the first that fails, or ok. */
@@ -147,7 +189,27 @@ function check(rule: PolicyRule, facts: PromotionFacts): string | null {
       if (facts.caller === null) return "the caller's scope is unknown";
       return allows(facts.caller.scope, rule.scope) ? null : `'${facts.caller.actor}' has '${facts.caller.scope}'`;
     }
+    case "scan": {
+      const scan = facts.scan;
+      if (!scan) return "its scan could not be read";
+      if (scan.status === "clean" || scan.override) return null;
+      if (scan.status === "pending")
+        return `scan pending: ${formatBytes(scan.unscannedBytes)} not scanned yet, retry when the scan completes`;
+      return `scan ${scan.status}: ${scan.finding ?? "see its scan"}; an admin may record an override with a reason`;
+    }
   }
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
 }
 
 function compare(actual: number, operator: MetricOperator, expected: number): boolean {
@@ -176,6 +238,8 @@ export function describeRule(rule: PolicyRule): string {
       return `metric ${rule.key} of its run must be ${rule.operator} ${rule.value}`;
     case "scope":
       return `the caller needs the '${rule.scope}' scope`;
+    case "scan":
+      return "its pickle scan must be clean";
   }
 }
 

@@ -40,6 +40,9 @@ export const REGISTRY_EVENT_TYPES = [
   "model_version_tag.deleted",
   "model_version_alias.created",
   "model_version_alias.deleted",
+  // Modelgate's own: a version's pickle scan completed (`to`: clean, unknown or unsafe; `from`:
+  // pending, or an earlier verdict); data: verdict, scanner, finding (docs/supply-chain.md).
+  "model_version.scanned",
 ] as const;
 
 export type RegistryEventType = (typeof REGISTRY_EVENT_TYPES)[number];

@@ -21,6 +21,8 @@ function ruleJson(rule: PolicyRule): Record<string, unknown> {
       return { type: rule.type, key: rule.key, operator: rule.operator, value: rule.value };
     case "scope":
       return { type: rule.type, scope: rule.scope };
+    case "scan":
+      return { type: rule.type, status: rule.status };
   }
 }
 

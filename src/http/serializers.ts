@@ -1,6 +1,9 @@
+import type { Context } from "hono";
 import type { ModelVersion, RegisteredModel, StageTransition, Tag } from "../domain/model";
 import { renderedOnce } from "./rendered-json";
 import type { RegistryEvent } from "../events/registry-event";
+import { versionKey } from "../scanning/scan-repository";
+import type { VersionScanStatus } from "../scanning/scan-service";
 
 // The only code that knows MLflow's wire shapes: snake_case, versions as strings, tags as arrays,
 // unset fields and empty lists omitted.
@@ -19,7 +22,12 @@ function compact(obj: Json): Json {
 
 const tags = (list: Tag[]) => list.map((t) => ({ key: t.key, value: t.value }));
 
-export function modelVersionJson(v: ModelVersion): Json {
+/**
+ * `scan`: the version's pickle-scan status (pending, clean, unknown, unsafe), Modelgate's own field.
+ * MLflow's clients parse answers with unknown fields ignored (protobuf's json_format with
+ * ignore_unknown_fields), so the extra field is invisible to them (docs/supply-chain.md).
+ */
+export function modelVersionJson(v: ModelVersion, scan?: VersionScanStatus): Json {
   return compact({
     name: v.name,
     version: String(v.version),
@@ -36,7 +44,17 @@ export function modelVersionJson(v: ModelVersion): Json {
     run_link: v.runLink,
     aliases: v.aliases,
     model_id: v.loggedModelId,
+    scan,
   });
+}
+
+/** A page of versions with each one's scan status (ScanService.statusOf's answer for the page). */
+export function versionPageJson(
+  items: ModelVersion[],
+  nextPageToken: string | null,
+  scans: ReadonlyMap<string, VersionScanStatus>,
+): Json {
+  return pageJson("model_versions", items, nextPageToken, (v) => modelVersionJson(v, scans.get(versionKey(v))));
 }
 
 export function registeredModelJson(m: RegisteredModel): Json {
@@ -88,7 +106,21 @@ export function pageJson<T>(key: string, items: T[], nextPageToken: string | nul
 export const registeredModelAnswer = renderedOnce((m: RegisteredModel) => ({
   registered_model: registeredModelJson(m),
 }));
-export const versionAnswer = renderedOnce((v: ModelVersion) => ({ model_version: modelVersionJson(v) }));
+const plainVersionAnswer = renderedOnce((v: ModelVersion) => ({ model_version: modelVersionJson(v) }));
+/** The frozen version's answer rendered once per scan status it is served with. */
+const scannedVersionAnswers = new Map<VersionScanStatus, (c: Context, v: ModelVersion) => Response>();
+
+/** get-model-version's answer; with `scan`, the version's scan status is in it. */
+export function versionAnswer(c: Context, v: ModelVersion, scan?: VersionScanStatus): Response {
+  if (scan === undefined) return plainVersionAnswer(c, v);
+  let answer = scannedVersionAnswers.get(scan);
+  if (!answer)
+    scannedVersionAnswers.set(
+      scan,
+      (answer = renderedOnce((version: ModelVersion) => ({ model_version: modelVersionJson(version, scan) }))),
+    );
+  return answer(c, v);
+}
 export const latestVersionsAnswer = renderedOnce((versions: ModelVersion[]) =>
   pageJson("model_versions", versions, null, modelVersionJson),
 );

@@ -2,6 +2,9 @@ import { z } from "zod";
 import type { RegistryEvent } from "../events/registry-event";
 import type { ScanService } from "./scan-service";
 
+/** Records a scanned version's verdict with its event (the model's coordinator does: PolicyService.recordScan). */
+export type RecordScan = (modelId: string, version: number) => Promise<unknown>;
+
 /** The queue of versions to scan (wrangler.toml); its consumer runs the scans, off any request. */
 export const SCANS_QUEUE = "modelgate-scans";
 
@@ -21,10 +24,15 @@ export function scanRequestsFor(events: readonly RegistryEvent[]): ScanRequest[]
 
 /**
  * The scans queue's consumer: one version per message, scanned to the end (a version already
- * scanned costs one D1 read). A failure (R2 or D1 unreachable) retries the message; a malformed
+ * scanned costs one D1 read), then its verdict recorded by its coordinator, which emits the
+ * `model_version.scanned` event (once: a redelivered message records nothing new). A failure (R2 or D1 unreachable) retries the message; a malformed
  * message is logged and acknowledged.
  */
-export async function consumeScans(batch: MessageBatch<unknown>, scans: ScanService): Promise<void> {
+export async function consumeScans(
+  batch: MessageBatch<unknown>,
+  scans: ScanService,
+  recordScan: RecordScan,
+): Promise<void> {
   for (const message of batch.messages) {
     const body = ScanRequestBody.safeParse(message.body);
     if (!body.success) {
@@ -34,6 +42,7 @@ export async function consumeScans(batch: MessageBatch<unknown>, scans: ScanServ
     }
     try {
       await scans.scanVersion(body.data.modelId, body.data.version);
+      await recordScan(body.data.modelId, body.data.version);
       message.ack();
     } catch (error) {
       console.error("scans: scan failed", body.data.modelId, body.data.version, String(error));

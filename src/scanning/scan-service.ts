@@ -4,7 +4,8 @@ import type { ManifestFile } from "../repositories/artifact-repository";
 import { worst, type Verdict } from "./allow-list";
 import { scanStream } from "./file-scanner";
 import type { FileScan } from "./scan-findings";
-import type { ScanRepository } from "./scan-repository";
+import { InvalidParameterError } from "../errors";
+import { type ScanOverride, type ScanRepository, type VersionKey, versionKey } from "./scan-repository";
 
 /**
  * Names the scanner and allow-list that judged a file. Bump it when either changes: every file then
@@ -26,6 +27,35 @@ export interface VersionScan {
   version: ModelVersion;
   scan: VersionScanStatus;
   files: FileScanStatus[];
+  /** The admin override of the `scan` policy rule in force for the version, if any. */
+  override: ScanOverride | null;
+}
+
+/** A version's verdict as its files' scans give it, and what makes it so. */
+export interface ComputedVerdict {
+  status: VersionScanStatus;
+  /** "model.pkl imports posix.system", "data.bin: truncated stream", ...; null when clean or pending. */
+  finding: string | null;
+  /** Bytes of the version's files not scanned yet (0 unless pending). */
+  unscannedBytes: number;
+}
+
+/** The longest reason an override may carry. */
+export const MAX_OVERRIDE_REASON = 1000;
+
+/**
+ * Final verdicts by versionKey, kept per isolate: a registered version's files never change and
+ * the scanner is fixed for a deployment's lifetime, so a clean/unknown/unsafe verdict is final and
+ * the hot reads (get, search, resolve) stop asking D1 once they have seen it. Pending is never
+ * kept. Bounded: the oldest entry goes first.
+ */
+const finalVerdicts = new Map<string, VersionScanStatus>();
+const MAX_REMEMBERED = 50_000;
+
+function remember(key: string, status: VersionScanStatus): void {
+  if (status === "pending" || finalVerdicts.has(key)) return;
+  if (finalVerdicts.size >= MAX_REMEMBERED) finalVerdicts.delete(finalVerdicts.keys().next().value!);
+  finalVerdicts.set(key, status);
 }
 
 /** What the scan needs of the registry: a version by name, and a version's manifest. */
@@ -77,19 +107,91 @@ export class ScanService {
   /** The version's scan: `pending` while any file is unscanned, else the worst file verdict. */
   async versionScan(name: string, version: string): Promise<VersionScan> {
     const found = await this.sources.getVersion(name, version);
-    const files = await this.sources.manifest(found.modelId, found.version);
+    const [statuses, override] = await Promise.all([
+      this.fileStatuses(found.modelId, found.version),
+      this.scans.latestOverride(found),
+    ]);
+    return { version: found, scan: verdictOf(statuses).status, files: statuses, override };
+  }
+
+  /** The version's verdict computed from its files' scans (the coordinator records it). */
+  async computeVerdict(key: VersionKey): Promise<ComputedVerdict> {
+    return verdictOf(await this.fileStatuses(key.modelId, key.version));
+  }
+
+  /**
+   * The recorded scan status of each version (absent from D1: pending), keyed by versionKey: one
+   * batched D1 lookup for the versions this isolate has not seen a final verdict of, none once it has.
+   */
+  async statusOf(versions: readonly VersionKey[]): Promise<Map<string, VersionScanStatus>> {
+    const out = new Map<string, VersionScanStatus>();
+    const unknown: VersionKey[] = [];
+    for (const v of versions) {
+      const key = versionKey(v);
+      const known = finalVerdicts.get(key);
+      if (known) out.set(key, known);
+      else unknown.push(v);
+    }
+    if (unknown.length > 0) {
+      const recorded = await this.scans.versionVerdicts(unknown, SCANNER_VERSION);
+      for (const v of unknown) {
+        const key = versionKey(v);
+        const status = recorded.get(key)?.status ?? "pending";
+        remember(key, status);
+        out.set(key, status);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Records an admin's override of the `scan` policy rule for a version whose scan is not clean
+   * (a clean version needs none), with the reason; the promotion-policy check honours the latest.
+   */
+  async recordOverride(name: string, version: string, reason: string, actor: string): Promise<ScanOverride> {
+    const found = await this.sources.getVersion(name, version);
+    const status = (await this.statusOf([found])).get(versionKey(found))!;
+    if (status === "clean")
+      throw new InvalidParameterError(
+        `Version ${found.version} of '${found.name}' scanned clean: there is nothing to override.`,
+      );
+    const override: ScanOverride = { status, reason, actor, createdAt: this.now() };
+    await this.scans.addOverride(found, override);
+    return override;
+  }
+
+  private async fileStatuses(modelId: string, version: number): Promise<FileScanStatus[]> {
+    const files = await this.sources.manifest(modelId, version);
     const results = await this.scans.find(
       files.map((f) => f.sha256),
       SCANNER_VERSION,
     );
-    const statuses = files
+    return files
       .map((f): FileScanStatus => {
         const result = results.get(f.sha256) ?? null;
         return { path: f.path, size: f.size, sha256: f.sha256, scan: result?.verdict ?? "pending", result };
       })
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const pending = statuses.some((s) => s.scan === "pending");
-    const scan = pending ? "pending" : statuses.reduce<Verdict>((v, s) => worst(v, s.scan as Verdict), "clean");
-    return { version: found, scan, files: statuses };
   }
+}
+
+/** Pending while any file is unscanned, else the worst file verdict, with the first file and global behind it. */
+export function verdictOf(files: readonly FileScanStatus[]): ComputedVerdict {
+  const unscanned = files.filter((f) => f.scan === "pending");
+  if (unscanned.length > 0)
+    return { status: "pending", finding: null, unscannedBytes: unscanned.reduce((n, f) => n + f.size, 0) };
+  const status = files.reduce<Verdict>((v, f) => worst(v, f.scan as Verdict), "clean");
+  if (status === "clean") return { status, finding: null, unscannedBytes: 0 };
+  const file = files.find((f) => f.scan === status)!;
+  return { status, finding: findingOf(file.path, file.result!, status), unscannedBytes: 0 };
+}
+
+/** "model.pkl imports posix.system" (the first global with the file's verdict), else its first reason. */
+function findingOf(path: string, scan: FileScan, verdict: Verdict): string {
+  const global = scan.imports.find((i) => i.verdict === verdict);
+  if (global) {
+    const where = global.entry ? `${path} (${global.entry})` : path;
+    return global.via === "reach" ? `${where} reaches ${global.name}` : `${where} imports ${global.name}`;
+  }
+  return scan.reasons.length > 0 ? `${path}: ${scan.reasons[0]}` : `${path} is ${verdict}`;
 }

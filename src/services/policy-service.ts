@@ -1,3 +1,4 @@
+import { RegistryError } from "../errors";
 import { validateModelName } from "../domain/limits";
 import type { PolicyRecord, PromotionPolicy } from "../domain/promotion-policy";
 import type { CoordinatorClient } from "../coordinator/coordinator-client";
@@ -33,5 +34,16 @@ export class PolicyService {
   async clearPolicy(name: string): Promise<void> {
     validateModelName(name);
     await this.coordinators.call(name, (c, id) => c.clearPolicy(id, name));
+  }
+
+  /**
+   * Asks the model's coordinator to record a version's scan verdict (and its event) now that the
+   * scans queue has scanned its files. By id: the queue's message names no model. Answers the
+   * status recorded (null: the version or model is gone, or a file is still unscanned).
+   */
+  async recordScan(modelId: string, version: number): Promise<string | null> {
+    const reply = await this.coordinators.stubFor(modelId).recordScan(modelId, version);
+    if (!reply.ok) throw new RegistryError(reply.code, reply.message);
+    return reply.value;
   }
 }

@@ -130,6 +130,8 @@ export function webhookData(event: RegistryEvent): WebhookData {
       };
     case "model_version.deleted":
       return { name, version };
+    case "model_version.scanned":
+      return { name, version, scan: d.verdict ?? event.to, ...(d.finding ? { finding: d.finding } : {}) };
     case "model_version.stage_transitioned":
       return {
         name,

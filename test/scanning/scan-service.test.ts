@@ -128,7 +128,7 @@ describe("the scans queue", () => {
       { id: "m2", timestamp: new Date(), attempts: 1, body: { nonsense: true } },
     ]);
     const ctx = createExecutionContext();
-    await consumeScans(batch, servicesFor(env).scans);
+    await consumeScans(batch, servicesFor(env).scans, (id, v) => servicesFor(env).policies.recordScan(id, v));
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["m1", "m2"]);
     expect(result.retryMessages).toEqual([]);

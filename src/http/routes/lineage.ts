@@ -3,6 +3,7 @@ import { z } from "zod";
 import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
 import { versionText } from "../input";
+import { versionKey } from "../../scanning/scan-repository";
 import { modelVersionJson } from "../serializers";
 import { experimentJson, metricJson, runInfoJson } from "../tracking-serializers";
 
@@ -14,9 +15,10 @@ const GetLineage = z.object({ name: z.string(), version: versionText });
 lineageRoutes.get("/model-versions/lineage", guard("read", GetLineage, byName), async (c) => {
   const { name, version } = c.var.input;
   const lineage = await c.var.services.lineage.versionLineage(name, version);
+  const scans = await c.var.services.scans.statusOf([lineage.version]);
   const run = lineage.run;
   return c.json({
-    model_version: modelVersionJson(lineage.version),
+    model_version: modelVersionJson(lineage.version, scans.get(versionKey(lineage.version))),
     ...(run
       ? {
           run: {

@@ -3,11 +3,34 @@ import { z } from "zod";
 import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
 import { versionText } from "../input";
+import { MAX_OVERRIDE_REASON } from "../../scanning/scan-service";
+import type { ScanOverride } from "../../scanning/scan-repository";
 
-/** GET /api/2.0/modelgate/model-versions/scan: a version's pickle scan, per file (docs/supply-chain.md). */
+/**
+ * GET /api/2.0/modelgate/model-versions/scan: a version's pickle scan, per file; POST
+ * .../scan/override: an admin lets a version whose scan is not clean pass the `scan` policy rule,
+ * with a reason (docs/supply-chain.md). Overriding needs `admin` on the model, like setting its
+ * policy: holders of `promote` are the ones the rule binds.
+ */
 export const scanRoutes = new Hono<AppEnv>();
 
 const GetScan = z.object({ name: z.string(), version: versionText });
+const OverrideScan = z.object({
+  name: z.string(),
+  version: versionText,
+  reason: z
+    .string()
+    .trim()
+    .min(1, "an override needs a reason")
+    .max(MAX_OVERRIDE_REASON, `must be at most ${MAX_OVERRIDE_REASON} characters`),
+});
+
+const overrideJson = (o: ScanOverride) => ({
+  status: o.status,
+  reason: o.reason,
+  actor: o.actor,
+  timestamp: o.createdAt,
+});
 
 scanRoutes.get("/model-versions/scan", guard("read", GetScan, byName), async (c) => {
   const { name, version } = c.var.input;
@@ -16,6 +39,7 @@ scanRoutes.get("/model-versions/scan", guard("read", GetScan, byName), async (c)
     name: result.version.name,
     version: String(result.version.version),
     scan: result.scan,
+    ...(result.override ? { override: overrideJson(result.override) } : {}),
     files: result.files.map((f) => ({
       path: f.path,
       size: f.size,
@@ -36,4 +60,10 @@ scanRoutes.get("/model-versions/scan", guard("read", GetScan, byName), async (c)
         : {}),
     })),
   });
+});
+
+scanRoutes.post("/model-versions/scan/override", guard("admin", OverrideScan, byName), async (c) => {
+  const { name, version, reason } = c.var.input;
+  const override = await c.var.services.scans.recordOverride(name, version, reason, c.var.actor);
+  return c.json({ name, version, override: overrideJson(override) });
 });

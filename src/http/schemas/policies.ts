@@ -56,8 +56,14 @@ const ScopeRule = z
   .strict()
   .transform((r): PolicyRule => ({ type: "scope", scope: r.scope }));
 
-const rule = z.discriminatedUnion("type", [TimeInStaging, TagRule, MetricRule, ScopeRule], {
-  error: "a rule's type must be one of time_in_staging, tag, metric, scope",
+// The version's pickle scan must be clean (docs/supply-chain.md); `status` names what it must be.
+const ScanRule = z
+  .object({ type: z.literal("scan"), status: z.literal("clean").default("clean") })
+  .strict()
+  .transform((): PolicyRule => ({ type: "scan", status: "clean" }));
+
+const rule = z.discriminatedUnion("type", [TimeInStaging, TagRule, MetricRule, ScopeRule, ScanRule], {
+  error: "a rule's type must be one of time_in_staging, tag, metric, scope, scan",
 });
 const rules = z.array(rule).max(MAX_RULES_PER_STAGE, `at most ${MAX_RULES_PER_STAGE} rules per stage`);
 

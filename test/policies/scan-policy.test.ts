@@ -1,0 +1,332 @@
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
+import { PolicyGate } from "../../src/coordinator/policy-gate";
+import { ModelState } from "../../src/coordinator/model-state";
+import { defaultScanPolicy, evaluatePolicy } from "../../src/domain/promotion-policy";
+import { openDatabase } from "../../src/repositories/database";
+import { ModelRepository } from "../../src/repositories/model-repository";
+import { ScanGate } from "../../src/scanning/scan-gate";
+import { call, createVersionWith, expectError, MODELGATE_API, type Json } from "../helpers";
+import { fixtureBytes } from "../scanning/fixture-bytes";
+import { eventsOf, registeredVersion } from "../scanning/registered-version";
+
+const SCAN_RULE = { type: "scan", status: "clean" };
+const MLMODEL = "flavors:\n  sklearn: {}\n";
+
+async function setPolicy(name: string, policy: Json): Promise<Json> {
+  const res = await call("PUT", "/registered-models/policy", { name, policy }, MODELGATE_API);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body;
+}
+
+const promote = (name: string, version: string, stage = "Production") =>
+  call("POST", "/model-versions/transition-stage", { name, version, stage, archive_existing_versions: false });
+
+const override = (name: string, version: string, reason: string) =>
+  call("POST", "/model-versions/scan/override", { name, version, reason }, MODELGATE_API);
+
+async function stageOf(name: string, version: string): Promise<string> {
+  return (await call("GET", "/model-versions/get", { name, version })).body.model_version.current_stage;
+}
+
+describe("the scan policy rule", () => {
+  it("is written and read back as {type: scan, status: clean}, described in words; other statuses are refused", async () => {
+    const { name } = await registeredVersion({ MLmodel: MLMODEL });
+    const body = await setPolicy(name, { Production: [{ type: "scan" }] });
+    expect(body.policy).toEqual({ Production: [SCAN_RULE] });
+    expect(body.description).toEqual({ Production: ["its pickle scan must be clean"] });
+    const bad = await call(
+      "PUT",
+      "/registered-models/policy",
+      { name, policy: { Production: [{ type: "scan", status: "unknown" }] } },
+      MODELGATE_API,
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error_code).toBe("INVALID_PARAMETER_VALUE");
+  });
+
+  it("refuses Production for an unsafe version, naming the file and the global, and moves nothing", async () => {
+    const { name, version, modelId } = await registeredVersion({
+      MLmodel: MLMODEL,
+      "model.pkl": fixtureBytes("evil-os-system-protocol4.pkl"),
+    });
+    await setPolicy(name, { Production: [SCAN_RULE] });
+    expectError(
+      await promote(name, version),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      `Promotion policy of '${name}' refused version 1 → Production: its pickle scan must be clean (scan unsafe: model.pkl imports posix.system; an admin may record an override with a reason).`,
+    );
+    expect(await stageOf(name, version)).toBe("None");
+    // The rule scanned the small version itself and recorded its verdict, with the event.
+    expect(await eventsOf(modelId, "model_version.scanned")).toEqual([
+      {
+        version: 1,
+        from: "pending",
+        to: "unsafe",
+        data: { verdict: "unsafe", scanner: "pickle-scan/1", finding: "model.pkl imports posix.system" },
+      },
+    ]);
+    expect(await eventsOf(modelId, "model_version.stage_transitioned")).toEqual([]);
+  });
+
+  it("refuses Staging for a version whose scan is unknown", async () => {
+    const { name, version } = await registeredVersion({ "model.pkl": fixtureBytes("deep-nesting.pkl") });
+    await setPolicy(name, { Staging: [SCAN_RULE] });
+    const res = await promote(name, version, "Staging");
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain(
+      "refused version 1 → Staging: its pickle scan must be clean (scan unknown: model.pkl",
+    );
+    expect(await stageOf(name, version)).toBe("None");
+  });
+
+  it("allows a clean version (a real scikit-learn pickle) and a version without files", async () => {
+    const { name, version } = await registeredVersion({
+      MLmodel: MLMODEL,
+      "model.pkl": fixtureBytes("sklearn-tree-protocol4.pkl"),
+    });
+    await setPolicy(name, { Staging: [SCAN_RULE], Production: [SCAN_RULE] });
+    expect((await promote(name, version, "Staging")).status).toBe(200);
+    expect((await promote(name, version)).status).toBe(200);
+    expect(await stageOf(name, version)).toBe("Production");
+
+    const external = await createVersionWith(name);
+    expect((await promote(name, external.version)).status).toBe(200);
+  });
+
+  it("lets an unsafe version through once an admin records an override with a reason, which the scan shows", async () => {
+    const { name, version, modelId } = await registeredVersion({ "model.pkl": fixtureBytes("evil-eval.pkl") });
+    await setPolicy(name, { Production: [SCAN_RULE] });
+    expect((await promote(name, version)).status).toBe(400);
+
+    const res = await override(name, version, "reviewed by security: eval of a constant, ticket SEC-12");
+    expect(res.status).toBe(200);
+    expect(res.body.override).toMatchObject({
+      status: "unsafe",
+      reason: "reviewed by security: eval of a constant, ticket SEC-12",
+    });
+    expect((await promote(name, version)).status).toBe(200);
+    expect(await stageOf(name, version)).toBe("Production");
+    const scan = await call("GET", "/model-versions/scan", { name, version }, MODELGATE_API);
+    expect(scan.body).toMatchObject({
+      scan: "unsafe",
+      override: { status: "unsafe", reason: "reviewed by security: eval of a constant, ticket SEC-12" },
+    });
+    const rows = await env.DB.prepare("SELECT reason, status FROM scan_overrides WHERE model_id = ?")
+      .bind(modelId)
+      .all();
+    expect(rows.results).toEqual([
+      { reason: "reviewed by security: eval of a constant, ticket SEC-12", status: "unsafe" },
+    ]);
+  });
+
+  it("refuses an override without a reason, and one for a clean version; neither is recorded", async () => {
+    const unsafe = await registeredVersion({ "model.pkl": fixtureBytes("evil-eval.pkl") });
+    expectError(
+      await override(unsafe.name, unsafe.version, "   "),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      /an override needs a reason/,
+    );
+    const clean = await registeredVersion({ MLmodel: MLMODEL });
+    await setPolicy(clean.name, { Production: [SCAN_RULE] });
+    expect((await promote(clean.name, clean.version)).status).toBe(200); // scans it: clean
+    expectError(
+      await override(clean.name, clean.version, "just because"),
+      400,
+      "INVALID_PARAMETER_VALUE",
+      `Version 1 of '${clean.name}' scanned clean: there is nothing to override.`,
+    );
+    for (const v of [unsafe, clean]) {
+      const n = await env.DB.prepare("SELECT count(*) AS n FROM scan_overrides WHERE model_id = ?")
+        .bind(v.modelId)
+        .first<{ n: number }>();
+      expect(n!.n).toBe(0);
+    }
+  });
+});
+
+/** A PolicyGate over a fresh coordinator's storage (no policy stored), as the coordinator builds it. */
+async function withGate<T>(
+  options: { inlineBudget?: number; defaultPolicy: ReturnType<typeof defaultScanPolicy> },
+  task: (gate: PolicyGate, db: ReturnType<typeof openDatabase>) => Promise<T>,
+): Promise<T> {
+  const stub = env.MODEL_COORDINATOR.get(env.MODEL_COORDINATOR.idFromName(`gate-${crypto.randomUUID()}`));
+  return runInDurableObject(stub, async (_instance, state) => {
+    const db = openDatabase(env.DB);
+    const gate = new PolicyGate(state.storage, db, Date.now, {
+      scans: new ScanGate(db, env.ARTIFACTS, options.inlineBudget),
+      defaultPolicy: options.defaultPolicy,
+    });
+    return task(gate, db);
+  });
+}
+
+async function stateOf(db: ReturnType<typeof openDatabase>, modelId: string): Promise<ModelState> {
+  return ModelState.fromSnapshot((await new ModelRepository(db).loadSnapshot(modelId))!);
+}
+
+describe("the deployment's default scan policy (MODELGATE_DEFAULT_SCAN_POLICY)", () => {
+  it("reads unset as off, Production and Staging,Production as written, and a typo as the strictest", () => {
+    expect(defaultScanPolicy(undefined)).toBeNull();
+    expect(defaultScanPolicy("")).toBeNull();
+    expect(defaultScanPolicy("off")).toBeNull();
+    expect(defaultScanPolicy("Production")).toEqual({ Production: [SCAN_RULE] });
+    expect(defaultScanPolicy("Staging, Production")).toEqual({ Staging: [SCAN_RULE], Production: [SCAN_RULE] });
+    expect(defaultScanPolicy("Prodution")).toEqual({ Staging: [SCAN_RULE], Production: [SCAN_RULE] });
+  });
+
+  it("holds a model without a policy to the default: unsafe refused, clean allowed, Staging free", async () => {
+    const unsafe = await registeredVersion({ "model.pkl": fixtureBytes("evil-stack-global.pkl") });
+    const clean = await registeredVersion({ "model.pkl": fixtureBytes("sklearn-forest.joblib") });
+    await withGate({ defaultPolicy: defaultScanPolicy("Production") }, async (gate, db) => {
+      const s = await stateOf(db, unsafe.modelId);
+      await expect(gate.check(s, 1, "Production", null)).rejects.toThrow(/scan unsafe: model\.pkl imports/);
+      await expect(gate.check(s, 1, "Staging", null)).resolves.toBeUndefined();
+      await expect(gate.check(await stateOf(db, clean.modelId), 1, "Production", null)).resolves.toBeUndefined();
+    });
+  });
+
+  it("gives way to the model's own policy: a policy without a scan rule lets an unsafe version through", async () => {
+    const unsafe = await registeredVersion({ "model.pkl": fixtureBytes("evil-stack-global.pkl") });
+    await withGate({ defaultPolicy: defaultScanPolicy("Production") }, async (gate, db) => {
+      gate.set({ policy: { Production: [{ type: "tag", key: "x" }] }, updatedBy: "admin", updatedTime: 1 });
+      const s = await stateOf(db, unsafe.modelId);
+      await expect(gate.check(s, 1, "Production", null)).rejects.toThrow(/tag x must be set/);
+      s.versions.get(1)!.tags = [{ key: "x", value: "1" }];
+      await expect(gate.check(s, 1, "Production", null)).resolves.toBeUndefined();
+    });
+  });
+});
+
+describe("a version whose scan is pending", () => {
+  it("is refused with 'scan pending' when its files exceed what the rule scans inline; the queue's scan then lets it pass", async () => {
+    const { modelId } = await registeredVersion({ "model.pkl": fixtureBytes("sklearn-tree-protocol2.pkl") });
+    const size = fixtureBytes("sklearn-tree-protocol2.pkl").length;
+    await withGate({ inlineBudget: 0, defaultPolicy: defaultScanPolicy("Production") }, async (gate, db) => {
+      const s = await stateOf(db, modelId);
+      await expect(gate.check(s, 1, "Production", null)).rejects.toThrow(
+        `its pickle scan must be clean (scan pending: ${(size / 1024).toFixed(1)} KiB not scanned yet, retry when the scan completes)`,
+      );
+      // The queue's consumer scans it and the coordinator records it.
+      await new ScanGate(db, env.ARTIFACTS).fact({ modelId, version: 1 }, s.name);
+      await expect(gate.check(s, 1, "Production", null)).resolves.toBeUndefined();
+    });
+  });
+
+  it("is scanned inline when small, so a job that registers and promotes at once is not refused by a race", async () => {
+    const { name, version, modelId } = await registeredVersion({
+      MLmodel: MLMODEL,
+      "model.pkl": fixtureBytes("sklearn-pipeline-cloudpickle.pkl"),
+    });
+    await setPolicy(name, { Production: [SCAN_RULE] });
+    expect((await promote(name, version)).status).toBe(200);
+    expect((await eventsOf(modelId, "model_version.scanned")).map((e) => e.to)).toEqual(["clean"]);
+  });
+
+  it("fails the rule in the pure evaluation when no scan fact was gathered", () => {
+    const verdict = evaluatePolicy(
+      { Production: [{ type: "scan", status: "clean" }] },
+      {
+        model: "m",
+        version: 1,
+        target: "Production",
+        kind: "transition",
+        currentStage: "None",
+        stagingSince: null,
+        now: 0,
+        tags: [],
+        runId: null,
+        metrics: new Map(),
+        caller: null,
+      },
+    );
+    expect(verdict).toMatchObject({ ok: false, message: expect.stringContaining("its scan could not be read") });
+  });
+});
+
+describe("who may override", () => {
+  const ADMIN = "mg_scan_policy_admin_secret";
+  const authEnv = { ...env, MODELGATE_AUTH: "on", MODELGATE_ADMIN_TOKEN: ADMIN } as Env;
+  const app = createApp();
+
+  async function send(method: string, path: string, params: Json, secret: string) {
+    let url = `http://modelgate.test/api/2.0/modelgate${path}`;
+    const init: RequestInit = {
+      method,
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+    };
+    if (method === "GET") url += `?${new URLSearchParams(params)}`;
+    else init.body = JSON.stringify(params);
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request(url, init), authEnv, ctx);
+    await waitOnExecutionContext(ctx); // the audit row is written after the answer
+    return { status: res.status, body: (await res.json()) as Json };
+  }
+
+  async function token(scopes: string[], models?: string[]): Promise<string> {
+    const res = await send(
+      "POST",
+      "/tokens",
+      { name: `t-${crypto.randomUUID()}`, scopes, ...(models ? { models } : {}) },
+      ADMIN,
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body.secret;
+  }
+
+  const overrides = async (modelId: string) =>
+    (await env.DB.prepare("SELECT count(*) AS n FROM scan_overrides WHERE model_id = ?")
+      .bind(modelId)
+      .first<{ n: number }>())!.n;
+
+  it("refuses holders of promote (the rule binds them) and records nothing", async () => {
+    const v = await registeredVersion({ "model.pkl": fixtureBytes("evil-eval.pkl") });
+    const promoter = await token(["promote"]);
+    const res = await send(
+      "POST",
+      "/model-versions/scan/override",
+      { name: v.name, version: v.version, reason: "ship it" },
+      promoter,
+    );
+    expect(res.status).toBe(403);
+    expect(res.body.error_code).toBe("PERMISSION_DENIED");
+    expect(await overrides(v.modelId)).toBe(0);
+  });
+
+  it("lets an admin narrowed to model A override A's versions only; the audit keeps who did it", async () => {
+    const a = await registeredVersion({ "model.pkl": fixtureBytes("evil-eval.pkl") });
+    const b = await registeredVersion({ "model.pkl": fixtureBytes("evil-eval.pkl") });
+    const narrowed = await token(["admin"], [a.name]);
+
+    const onB = await send(
+      "POST",
+      "/model-versions/scan/override",
+      { name: b.name, version: "1", reason: "mine now" },
+      narrowed,
+    );
+    expect(onB.status).toBeGreaterThanOrEqual(400);
+    expect(onB.status).toBeLessThan(500);
+    expect(await overrides(b.modelId)).toBe(0);
+
+    const onA = await send(
+      "POST",
+      "/model-versions/scan/override",
+      { name: a.name, version: "1", reason: "accepted risk, INC-7" },
+      narrowed,
+    );
+    expect(onA.status).toBe(200);
+    expect(await overrides(a.modelId)).toBe(1);
+
+    const audit = await send("GET", "/audit", { model: a.name }, ADMIN);
+    expect(audit.status).toBe(200);
+    const row = audit.body.events.find(
+      (e: Json) => e.action === "POST /api/2.0/modelgate/model-versions/scan/override",
+    );
+    expect(row).toMatchObject({ model: a.name, status: 200 });
+    expect(row.actor).toMatch(/^t-/);
+  });
+});
