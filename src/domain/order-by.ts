@@ -43,3 +43,45 @@ export function parseOrderBy(clauses: string[] | undefined, entity: SearchEntity
     return { field, direction };
   });
 }
+
+/** What a search row is sorted by: the fields every order term can name. */
+export interface Sortable {
+  name: string;
+  creationTime: number;
+  lastUpdatedTime: number;
+  /** A version's number; models have none (and cannot be ordered by it). */
+  version?: number;
+}
+
+export type SortValue = string | number;
+
+/**
+ * The order a search answers in: the terms asked for (a field named twice counts once, where it
+ * first appears), then MLflow's tiebreakers, which make the order total so that a page can start
+ * right after the last row of the one before (keyset paging). Versions without terms come newest
+ * update first, as in MLflow's store; a version is unique by (name, version), a model by name.
+ */
+export function completeOrder(entity: SearchEntity, terms: OrderTerm[]): OrderTerm[] {
+  const asked: OrderTerm[] =
+    entity === "model_version" && terms.length === 0 ? [{ field: "last_updated_timestamp", direction: "DESC" }] : terms;
+  const tiebreakers: OrderTerm[] =
+    entity === "model_version"
+      ? [
+          { field: "name", direction: "ASC" },
+          { field: "version_number", direction: "DESC" },
+        ]
+      : [{ field: "name", direction: "ASC" }];
+  const seen = new Set<OrderTerm["field"]>();
+  return [...asked, ...tiebreakers].filter((t) => !seen.has(t.field) && seen.add(t.field));
+}
+
+/** A row's values for `order`'s fields, in order: what a page token carries of a page's last row. */
+export function sortKeyOf(order: OrderTerm[], row: Sortable): SortValue[] {
+  const value: Record<OrderTerm["field"], SortValue> = {
+    name: row.name,
+    version_number: row.version ?? 0,
+    creation_timestamp: row.creationTime,
+    last_updated_timestamp: row.lastUpdatedTime,
+  };
+  return order.map((t) => value[t.field]);
+}

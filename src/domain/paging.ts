@@ -1,6 +1,10 @@
 import { InvalidParameterError } from "../errors";
+import type { OrderTerm, SortValue } from "./order-by";
 
-// Page tokens are opaque to clients; inside they carry the offset of the next page.
+// Page tokens are opaque to clients. Lists that are short or append-only carry the offset of the
+// next page; registry search carries the sort key of the page's last row instead (keyset paging),
+// so the 1,000th page costs what the first does: the database seeks to the key through the index
+// that orders the answer rather than reading and dropping every row before it.
 export function encodePageToken(offset: number): string {
   return btoa(JSON.stringify({ offset }));
 }
@@ -24,4 +28,44 @@ export function validateMaxResults(maxResults: number | undefined, fallback: num
     );
   }
   return maxResults;
+}
+
+const invalidToken = (token: string) => new InvalidParameterError(`Invalid page token: '${token}'.`);
+
+/** The order a token was made for, written into it: a token is only good for the same order. */
+const signature = (order: OrderTerm[]) => order.map((t) => `${t.field} ${t.direction}`).join(",");
+
+/** Longer than any model name (limits.ts), shorter than anything worth parsing. */
+const MAX_TOKEN_LENGTH = 4096;
+
+/** A seek token: the order and the last row's key, as base64url of UTF-8 JSON (names may be any Unicode). */
+export function encodeSeekToken(order: OrderTerm[], key: SortValue[]): string {
+  const bytes = new TextEncoder().encode(JSON.stringify({ o: signature(order), k: key }));
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/**
+ * The key a page starts after, or null for the first page. Anything but a token this server made
+ * for the same order (an offset token included) is INVALID_PARAMETER_VALUE: every value is
+ * checked for its field's type, so nothing unexpected reaches a query.
+ */
+export function decodeSeekToken(token: string | undefined, order: OrderTerm[]): SortValue[] | null {
+  if (!token) return null;
+  if (token.length > MAX_TOKEN_LENGTH || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalidToken(token);
+  let payload: unknown;
+  try {
+    const binary = atob(token.replace(/-/g, "+").replace(/_/g, "/"));
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    payload = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch {
+    throw invalidToken(token);
+  }
+  const { o, k } = (payload ?? {}) as { o?: unknown; k?: unknown };
+  if (o !== signature(order) || !Array.isArray(k) || k.length !== order.length) throw invalidToken(token);
+  const fits = (t: OrderTerm, v: unknown) =>
+    t.field === "name" ? typeof v === "string" : typeof v === "number" && Number.isSafeInteger(v);
+  if (!order.every((t, i) => fits(t, k[i]))) throw invalidToken(token);
+  return k as SortValue[];
 }

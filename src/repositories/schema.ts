@@ -17,7 +17,12 @@ export const registeredModels = sqliteTable(
     // The next version number to hand out; only ever grows, so a deleted number is never reused.
     nextVersion: integer("next_version").notNull().default(1),
   },
-  (t) => [uniqueIndex("registered_models_name_uq").on(t.name)],
+  (t) => [
+    uniqueIndex("registered_models_name_uq").on(t.name),
+    // Model search ordered by time seeks these (keyset paging: docs/storage.md, "Search").
+    index("registered_models_created_idx").on(t.creationTime),
+    index("registered_models_last_updated_idx").on(t.lastUpdatedTime),
+  ],
 );
 
 export const registeredModelTags = sqliteTable(
@@ -61,6 +66,13 @@ export const modelVersions = sqliteTable(
     index("model_versions_last_updated_idx").on(t.lastUpdatedTime),
     index("model_versions_version_idx").on(t.version),
     index("model_versions_source_idx").on(t.source),
+    index("model_versions_created_idx").on(t.creationTime),
+    // One model's versions in each order search offers (by number: the primary key), so a search
+    // by model reads one page of them whatever the page's depth.
+    index("model_versions_model_updated_idx").on(t.modelId, t.lastUpdatedTime, t.version),
+    index("model_versions_model_created_idx").on(t.modelId, t.creationTime, t.version),
+    // latest_versions: the newest READY version of a model in a stage is one seek.
+    index("model_versions_model_stage_idx").on(t.modelId, t.currentStage, t.status, t.version),
     // Sealed folders (migration 0008's triggers and the artifact service) are found by location.
     index("model_versions_storage_location_idx").on(t.storageLocation),
   ],
@@ -80,7 +92,8 @@ export const modelVersionTags = sqliteTable(
       columns: [t.modelId, t.version],
       foreignColumns: [modelVersions.modelId, modelVersions.version],
     }).onDelete("cascade"),
-    index("model_version_tags_kv_idx").on(t.key, t.value),
+    // Tag filters, and the prompt check search makes per version (key, value, model): one seek.
+    index("model_version_tags_kv_version_idx").on(t.key, t.value, t.modelId, t.version),
   ],
 );
 

@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { ModelAlias, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
-import type { OrderTerm } from "../domain/order-by";
+import type { OrderTerm, SortValue } from "../domain/order-by";
 import { PROMPT_TAG, promptScope, type Condition } from "../domain/search-filter";
-import type { Stage } from "../domain/stages";
+import { STAGES, type Stage } from "../domain/stages";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { compare } from "./tracking-sql";
@@ -16,8 +16,10 @@ import {
 
 export interface SearchQuery {
   conditions: Condition[];
-  orderBy: OrderTerm[];
-  offset: number;
+  /** The complete order (domain/order-by completeOrder): the terms asked for, then the tiebreakers. */
+  order: OrderTerm[];
+  /** The previous page's last row's values for `order`: this page starts right after it. */
+  after: SortValue[] | null;
   limit: number;
   /** Only these models (a token narrowed to them); null means every model. */
   visibleModels: string[] | null;
@@ -37,11 +39,46 @@ const VERSION_COLUMNS: Record<string, Column> = {
   source_path: sql`${modelVersions.source}`,
 };
 
+type Ordered = Record<OrderTerm["field"], Column>;
+const MODEL_ORDER: Ordered = {
+  name: registeredModels.name,
+  creation_timestamp: sql`${registeredModels.creationTime}`,
+  last_updated_timestamp: sql`${registeredModels.lastUpdatedTime}`,
+  // Refused for models by parseOrderBy; here only to make the table total.
+  version_number: registeredModels.name,
+};
+const VERSION_ORDER: Ordered = {
+  name: registeredModels.name,
+  version_number: sql`${modelVersions.version}`,
+  creation_timestamp: sql`${modelVersions.creationTime}`,
+  last_updated_timestamp: sql`${modelVersions.lastUpdatedTime}`,
+};
+
+const orderBy = (columns: Ordered, order: OrderTerm[]): SQL[] =>
+  order.map((t) => (t.direction === "ASC" ? asc(columns[t.field]) : desc(columns[t.field])));
+
+/**
+ * The keyset condition: rows after `key` in `order`, i.e. (t1, t2, ...) > (k1, k2, ...) with each
+ * term's own direction, spelt out as OR-ed prefixes because the directions may differ. The first
+ * term's bound is repeated on its own (`t1 >= k1`) so that SQLite seeks the index that orders the
+ * answer to it rather than testing the OR on every row. Every order column is NOT NULL.
+ */
+function startAfter(columns: Ordered, order: OrderTerm[], key: SortValue[] | null): SQL[] {
+  if (!key) return [];
+  const col = (i: number) => columns[order[i].field];
+  const beyond = (i: number) =>
+    order[i].direction === "ASC" ? sql`${col(i)} > ${key[i]}` : sql`${col(i)} < ${key[i]}`;
+  const prefixes = order.map((_, i) => and(...order.slice(0, i).map((_, j) => sql`${col(j)} = ${key[j]}`), beyond(i)));
+  const bound = order[0].direction === "ASC" ? sql`${col(0)} >= ${key[0]}` : sql`${col(0)} <= ${key[0]}`;
+  return [bound, or(...prefixes) as SQL];
+}
+
 /** Search over all models and versions; D1 answers these (the coordinators only know one model each). */
 export class SearchRepository {
   constructor(private readonly db: Database) {}
 
-  async searchModels(query: SearchQuery): Promise<RegisteredModel[]> {
+  /** The statement searchModels runs for one page, unexecuted (test/search/query-plans.test.ts reads its plan). */
+  modelsQuery(query: SearchQuery) {
     const scope = promptScope(query.conditions);
     const where = scope.conditions.map((c) =>
       c.kind === "tag"
@@ -55,30 +92,25 @@ export class SearchRepository {
         sql`NOT EXISTS (SELECT 1 FROM ${registeredModelTags} WHERE ${registeredModelTags.modelId} = ${registeredModels.id} AND ${registeredModelTags.key} = ${PROMPT_TAG} AND ${registeredModelTags.value} = 'true')`,
       );
     }
-    const order = query.orderBy.map((t) => {
-      const column =
-        t.field === "name"
-          ? registeredModels.name
-          : t.field === "creation_timestamp"
-            ? registeredModels.creationTime
-            : registeredModels.lastUpdatedTime;
-      return t.direction === "ASC" ? asc(column) : desc(column);
-    });
+    where.push(...startAfter(MODEL_ORDER, query.order, query.after));
+    return this.db
+      .select()
+      .from(registeredModels)
+      .where(and(...where))
+      .orderBy(...orderBy(MODEL_ORDER, query.order))
+      .limit(query.limit);
+  }
+
+  async searchModels(query: SearchQuery): Promise<RegisteredModel[]> {
     try {
-      const rows = await this.db
-        .select()
-        .from(registeredModels)
-        .where(and(...where))
-        .orderBy(...order, asc(registeredModels.name))
-        .limit(query.limit)
-        .offset(query.offset);
-      return await this.hydrateModels(rows);
+      return await this.hydrateModels(await this.modelsQuery(query));
     } catch (error) {
       throw translateD1Error(error);
     }
   }
 
-  async searchVersions(query: SearchQuery): Promise<ModelVersion[]> {
+  /** The statement searchVersions runs for one page, unexecuted (for the query-plan test). */
+  versionsQuery(query: SearchQuery) {
     const scope = promptScope(query.conditions);
     const where = scope.conditions.map((c) =>
       c.kind === "tag"
@@ -88,37 +120,51 @@ export class SearchRepository {
     where.push(...visible(query.visibleModels));
     // MLflow 3.5.1 hides every version of a model any of whose versions is tagged as a prompt
     // version (its anti-join is by model name on model-version tags), unless asked for prompts.
+    // One seek per row on model_version_tags (key, value, model_id, version).
     if (!scope.prompts) {
       where.push(
-        sql`NOT EXISTS (SELECT 1 FROM ${modelVersionTags} WHERE ${modelVersionTags.modelId} = ${modelVersions.modelId} AND ${modelVersionTags.key} = ${PROMPT_TAG} AND ${modelVersionTags.value} = 'true')`,
+        sql`NOT EXISTS (SELECT 1 FROM ${modelVersionTags} WHERE ${modelVersionTags.key} = ${PROMPT_TAG} AND ${modelVersionTags.value} = 'true' AND ${modelVersionTags.modelId} = ${modelVersions.modelId})`,
       );
     }
-    const orderTerms =
-      query.orderBy.length > 0 ? query.orderBy : [{ field: "last_updated_timestamp", direction: "DESC" } as const];
-    const order = orderTerms.map((t) => {
-      const column =
-        t.field === "name"
-          ? registeredModels.name
-          : t.field === "version_number"
-            ? modelVersions.version
-            : t.field === "creation_timestamp"
-              ? modelVersions.creationTime
-              : modelVersions.lastUpdatedTime;
-      return t.direction === "ASC" ? asc(column) : desc(column);
-    });
+    where.push(...startAfter(VERSION_ORDER, query.order, query.after));
+    return this.db
+      .select({ version: modelVersions, name: registeredModels.name })
+      .from(modelVersions)
+      .innerJoin(registeredModels, eq(registeredModels.id, modelVersions.modelId))
+      .where(and(...where))
+      .orderBy(...orderBy(VERSION_ORDER, query.order))
+      .limit(query.limit);
+  }
+
+  async searchVersions(query: SearchQuery): Promise<ModelVersion[]> {
     try {
-      const rows = await this.db
-        .select({ version: modelVersions, name: registeredModels.name })
-        .from(modelVersions)
-        .innerJoin(registeredModels, eq(registeredModels.id, modelVersions.modelId))
-        .where(and(...where))
-        .orderBy(...order, asc(registeredModels.name), desc(modelVersions.version))
-        .limit(query.limit)
-        .offset(query.offset);
+      const rows = await this.versionsQuery(query);
       return await this.hydrateVersions(rows.map((r) => ({ ...r.version, name: r.name })));
     } catch (error) {
       throw translateD1Error(error);
     }
+  }
+
+  /**
+   * latest_versions of these models, with the lowest READY version number in each one's stage
+   * (MLflow lists stages in the order they first appear going up the version numbers). Per
+   * (model, stage), max(version) and min(version) over READY versions are each one seek on
+   * model_versions (model_id, current_stage, status, version): a model's other versions are not
+   * read, however many it has.
+   */
+  latestQuery(modelIds: string[]) {
+    const pairs = JSON.stringify(modelIds.flatMap((id) => STAGES.map((stage) => [id, stage])));
+    const ready = (modelId: SQL, stage: SQL) =>
+      sql`FROM ${modelVersions} m2 WHERE m2.model_id = ${modelId} AND m2.current_stage = ${stage} AND m2.status = 'READY'`;
+    return this.db
+      .select({
+        version: modelVersions,
+        first: sql<number>`(SELECT min(m2.version) ${ready(sql`${modelVersions.modelId}`, sql`${modelVersions.currentStage}`)})`,
+      })
+      .from(modelVersions)
+      .where(
+        sql`(${modelVersions.modelId}, ${modelVersions.version}) IN (SELECT json_extract(p.value, '$[0]'), (SELECT max(m2.version) ${ready(sql`json_extract(p.value, '$[0]')`, sql`json_extract(p.value, '$[1]')`)}) FROM json_each(${pairs}) p)`,
+      );
   }
 
   private async hydrateModels(rows: (typeof registeredModels.$inferSelect)[]): Promise<RegisteredModel[]> {
@@ -126,36 +172,20 @@ export class SearchRepository {
     const ids = JSON.stringify(rows.map((r) => r.id));
     const inPage = (column: SQL | typeof registeredModelTags.modelId) =>
       sql`${column} IN (SELECT value FROM json_each(${ids}))`;
-    const [tags, aliases, latest, firstVersions] = await this.db.batch([
+    const [tags, aliases, latest] = await this.db.batch([
       this.db.select().from(registeredModelTags).where(inPage(registeredModelTags.modelId)),
       this.db
         .select()
         .from(registeredModelAliases)
         .where(inPage(sql`${registeredModelAliases.modelId}`))
         .orderBy(asc(registeredModelAliases.alias)),
-      this.db
-        .select()
-        .from(modelVersions)
-        .where(
-          and(
-            inPage(sql`${modelVersions.modelId}`),
-            eq(modelVersions.status, "READY"),
-            sql`${modelVersions.version} = (SELECT max(m2.version) FROM ${modelVersions} m2 WHERE m2.model_id = ${modelVersions.modelId} AND m2.current_stage = ${modelVersions.currentStage} AND m2.status = 'READY')`,
-          ),
-        ),
-      this.db
-        .select({
-          modelId: modelVersions.modelId,
-          stage: modelVersions.currentStage,
-          first: sql<number>`min(${modelVersions.version})`,
-        })
-        .from(modelVersions)
-        .where(and(inPage(sql`${modelVersions.modelId}`), eq(modelVersions.status, "READY")))
-        .groupBy(modelVersions.modelId, modelVersions.currentStage),
+      this.latestQuery(rows.map((r) => r.id)),
     ]);
     const names = new Map(rows.map((r) => [r.id, r.name]));
-    const latestVersions = await this.hydrateVersions(latest.map((v) => ({ ...v, name: names.get(v.modelId)! })));
-    const firstSeen = new Map(firstVersions.map((f) => [`${f.modelId}|${f.stage}`, f.first]));
+    const latestVersions = await this.hydrateVersions(
+      latest.map(({ version: v }) => ({ ...v, name: names.get(v.modelId)! })),
+    );
+    const firstSeen = new Map(latest.map(({ version: v, first }) => [`${v.modelId}|${v.currentStage}`, first]));
     return rows.map((r) => ({
       id: r.id,
       name: r.name,

@@ -12,8 +12,14 @@ import {
   validateTag,
 } from "../domain/limits";
 import type { ModelVersion, Page, RegisteredModel, StageTransition, Tag } from "../domain/model";
-import { parseOrderBy } from "../domain/order-by";
-import { decodePageToken, encodePageToken, validateMaxResults } from "../domain/paging";
+import { completeOrder, type OrderTerm, parseOrderBy, type Sortable, sortKeyOf } from "../domain/order-by";
+import {
+  decodePageToken,
+  decodeSeekToken,
+  encodePageToken,
+  encodeSeekToken,
+  validateMaxResults,
+} from "../domain/paging";
 import { parseSearchFilter } from "../domain/search-filter";
 import { parseStage, type Stage } from "../domain/stages";
 import type { CoordinatorClient } from "../coordinator/coordinator-client";
@@ -123,32 +129,32 @@ export class RegistryService {
 
   async searchModels(input: SearchInput): Promise<Page<RegisteredModel>> {
     const conditions = parseSearchFilter(input.filter, "registered_model");
-    const orderBy = parseOrderBy(input.orderBy, "registered_model");
+    const order = completeOrder("registered_model", parseOrderBy(input.orderBy, "registered_model"));
     const limit = validateMaxResults(input.maxResults, MODEL_SEARCH.fallback, MODEL_SEARCH.max);
-    const offset = decodePageToken(input.pageToken);
+    const after = decodeSeekToken(input.pageToken, order);
     const rows = await this.search.searchModels({
       conditions,
-      orderBy,
-      offset,
+      order,
+      after,
       limit: limit + 1,
       visibleModels: input.visibleTo.models,
     });
-    return page(rows, offset, limit);
+    return seekPage(rows, order, limit);
   }
 
   async searchVersions(input: SearchInput): Promise<Page<ModelVersion>> {
     const conditions = parseSearchFilter(input.filter, "model_version");
-    const orderBy = parseOrderBy(input.orderBy, "model_version");
+    const order = completeOrder("model_version", parseOrderBy(input.orderBy, "model_version"));
     const limit = validateMaxResults(input.maxResults, VERSION_SEARCH.fallback, VERSION_SEARCH.max);
-    const offset = decodePageToken(input.pageToken);
+    const after = decodeSeekToken(input.pageToken, order);
     const rows = await this.search.searchVersions({
       conditions,
-      orderBy,
-      offset,
+      order,
+      after,
       limit: limit + 1,
       visibleModels: input.visibleTo.models,
     });
-    return page(rows, offset, limit);
+    return seekPage(rows, order, limit);
   }
 
   getLatestVersions(name: string, stages: string[] | undefined): Promise<ModelVersion[]> {
@@ -331,6 +337,13 @@ export class RegistryService {
     const rows = await this.models.listTransitions(model.id, version, offset, limit + 1);
     return page(rows, offset, limit);
   }
+}
+
+/** A search page (one row more than `limit` was asked for): the next token carries the last row's sort key. */
+function seekPage<T extends Sortable>(rows: T[], order: OrderTerm[], limit: number): Page<T> {
+  return rows.length > limit
+    ? { items: rows.slice(0, limit), nextPageToken: encodeSeekToken(order, sortKeyOf(order, rows[limit - 1])) }
+    : { items: rows, nextPageToken: null };
 }
 
 function page<T>(rows: T[], offset: number, limit: number): Page<T> {
