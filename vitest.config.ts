@@ -9,6 +9,24 @@ const SIGNING_KEYS = "test:secret-for-tests,test-old:old-secret-for-tests";
 // Webhook secrets at rest (docs/webhooks.md): two keys, the second standing for an older one, so
 // rotation is exercised (test/webhooks/secrets.test.ts).
 const WEBHOOK_KEYS = `test:${"1f".repeat(32)},test-old:${"2e".repeat(32)}`;
+// Model-signing keys (docs/supply-chain.md), test-only: the first signs; the second is a retired
+// key kept as a public JWK only (it verifies older signatures, never signs), so rotation is exercised.
+const MODEL_SIGNING_KEYS = JSON.stringify([
+  {
+    kid: "test",
+    pkcs8:
+      "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgcIYtW/YVXVXRPfnHQKaNaNKDY8xfHtOl9bJyw6LQglyhRANCAARjNwuqsPq3O7RXKZ7iiOo1682HzZqNd9JYqK5NyuPY1U5qQA//0FF2fPxI7xZtIF0OBUTZ4ZpY3cTJ3NiqgZiE",
+  },
+  {
+    kid: "test-old",
+    jwk: {
+      kty: "EC",
+      crv: "P-256",
+      x: "u5ODexiVjrRZdElKyaO9VSmFaACVaLxzr3uu_e5j9PM",
+      y: "0kszCUTvvb8HwPS8_z43hEfUIDf4dRWvDoz-IyQwOn4",
+    },
+  },
+]);
 export const TEST_ADMIN_TOKEN = "mg_test_bootstrap_admin_secret";
 // Webhooks in tests: the local receiver is on loopback, and retries come after a second, not 30.
 const WEBHOOKS = {
@@ -41,6 +59,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             MODELGATE_SIGNING_KEYS: SIGNING_KEYS,
             MODELGATE_WEBHOOK_KEYS: WEBHOOK_KEYS,
+            MODELGATE_MODEL_SIGNING_KEYS: MODEL_SIGNING_KEYS,
             ...WEBHOOKS,
             ...bindings,
           },

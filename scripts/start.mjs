@@ -14,7 +14,7 @@
 // state directory records every migration as applied, checked inside the registry's runtime once
 // it is up (one workerd start instead of two).
 import { execFileSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -351,6 +351,21 @@ function localKey(variable, file) {
 }
 const signingKeys = localKey("MODELGATE_SIGNING_KEYS", "signing-keys");
 const webhookKeys = localKey("MODELGATE_WEBHOOK_KEYS", "webhook-keys");
+// The model-signing key (an ECDSA P-256 key, docs/supply-chain.md) is made the same way: the
+// variable if set, otherwise one kept in the state directory, so model.sig files already issued
+// keep verifying with /.well-known/modelgate-keys after a restart.
+function localModelSigningKeys() {
+  const variable = "MODELGATE_MODEL_SIGNING_KEYS";
+  if (process.env[variable]) return process.env[variable];
+  const keyFile = path.join(stateDir, "model-signing-keys.json");
+  if (!existsSync(keyFile)) {
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const pkcs8 = privateKey.export({ type: "pkcs8", format: "pem" });
+    writeFileSync(keyFile, JSON.stringify([{ kid: "local", pkcs8 }]), { mode: 0o600 });
+  }
+  return readFileSync(keyFile, "utf8").trim();
+}
+const modelSigningKeys = localModelSigningKeys();
 
 const { workerOptions } = build.record;
 // Queues run inside Miniflare as wrangler.toml declares them (producers and consumers, retries,
@@ -381,6 +396,7 @@ const registry = {
     ...workerOptions.bindings,
     MODELGATE_SIGNING_KEYS: signingKeys,
     MODELGATE_WEBHOOK_KEYS: webhookKeys,
+    MODELGATE_MODEL_SIGNING_KEYS: modelSigningKeys,
     // Local runs serve one user on 127.0.0.1 without ceremony; MODELGATE_AUTH=on enforces tokens
     // exactly as a deployment does (then MODELGATE_ADMIN_TOKEN is required).
     MODELGATE_AUTH: process.env.MODELGATE_AUTH ?? "off",

@@ -24,6 +24,7 @@ import { policyRoutes } from "./http/routes/policies";
 import { servicesFor } from "./services";
 import { uiRoutes } from "./ui/routes";
 import { webhookDeliveryRoutes, webhookRoutes } from "./http/routes/webhooks";
+import { wellKnownRoutes } from "./http/routes/well-known";
 
 const ANONYMOUS = "anonymous";
 /** JSON bodies are small; artifact bytes go through their own routes, streamed. */
@@ -160,6 +161,7 @@ export function createApp() {
   app.route("/api/2.0/modelgate", accessRoutes);
   app.route("/api/2.0/modelgate", webhookDeliveryRoutes);
   app.route("/v1", deliveryRoutes);
+  app.route("/.well-known", wellKnownRoutes);
   // The web UI (pages at / and /models/..., form targets under /ui/actions/): last, after every API tree.
   app.route("/", uiRoutes);
   return app;

@@ -5,6 +5,13 @@ declare namespace Cloudflare {
     /** `kid:secret[,kid:secret...]`: keys for signed URLs; the first signs, all verify (rotation). */
     MODELGATE_SIGNING_KEYS?: string;
     /**
+     * JSON list of ECDSA P-256 keys that sign model versions (OpenSSF model signing, model.sig):
+     * `[{"kid": "...", "pkcs8": "-----BEGIN PRIVATE KEY-----..."}, {"kid": "...", "jwk": {...}}]`.
+     * The first signs; every listed key is published at /.well-known/modelgate-keys (rotation). A
+     * JWK without `d` is published and verifies, but never signs (docs/supply-chain.md).
+     */
+    MODELGATE_MODEL_SIGNING_KEYS?: string;
+    /**
      * `kid:hex[,kid:hex...]` (64 hex digits each): AES-256-GCM keys sealing webhook secrets at rest;
      * the first seals, all open (rotation, docs/webhooks.md).
      */

@@ -28,6 +28,9 @@ import { MaintenanceService } from "./maintenance/maintenance-service";
 import { Retention } from "./maintenance/retention";
 import { ScanRepository } from "./scanning/scan-repository";
 import { ScanService } from "./scanning/scan-service";
+import { ModelSigner, parseModelSigningKeys } from "./signing/model-signer";
+import { SignatureService } from "./signing/signature-service";
+import { R2SignatureStore } from "./signing/signature-store";
 
 /** The one composition root: repositories, stores and the coordinator client, wired into services. */
 export function createServices(env: Env) {
@@ -38,6 +41,11 @@ export function createServices(env: Env) {
   const artifactIndex = new ArtifactRepository(db);
   const store = new R2ArtifactStore(env.ARTIFACTS);
   const urlSigner = signer(env);
+  // Loaded on first use: a deployment without MODELGATE_MODEL_SIGNING_KEYS fails only where a signature is needed.
+  const signatures = new SignatureService(
+    async () => ModelSigner.load(parseModelSigningKeys(env.MODELGATE_MODEL_SIGNING_KEYS)),
+    new R2SignatureStore(env.ARTIFACTS),
+  );
   const tracking = new TrackingService(
     new ExperimentRepository(db),
     new RunRepository(db),
@@ -66,7 +74,8 @@ export function createServices(env: Env) {
     policies: new PolicyService(coordinators),
     tracking,
     artifacts: new ArtifactService(artifactIndex, store, urlSigner),
-    delivery: new DeliveryService(registry, artifactIndex, store, urlSigner, config),
+    delivery: new DeliveryService(registry, artifactIndex, store, urlSigner, signatures, config),
+    signatures,
     lineage: reads.lineage,
     scans: new ScanService(
       {

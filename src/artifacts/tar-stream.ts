@@ -16,6 +16,22 @@ export interface TarEntry {
   open: () => Promise<ReadableStream<Uint8Array>>;
 }
 
+/** An entry whose bytes are already in memory (a generated file, e.g. the version's model.sig). */
+export function bytesEntry(path: string, bytes: Uint8Array, mtimeMs?: number): TarEntry {
+  return {
+    path,
+    size: bytes.length,
+    mtimeMs,
+    open: async () =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes);
+          controller.close();
+        },
+      }),
+  };
+}
+
 function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, "0")}\0`;
 }

@@ -16,6 +16,7 @@ import {
 } from "../artifacts/sealed-folders";
 import { validateArtifactPath } from "../domain/artifact-path";
 import type { RegistryService } from "./registry-service";
+import type { SignatureService } from "../signing/signature-service";
 
 /** A sealed file as the artifact API serves it: its bytes' immutable identity and manifest entry. */
 export interface SealedArtifact extends SealedVersion {
@@ -25,6 +26,11 @@ export interface SealedArtifact extends SealedVersion {
 export interface ResolvedVersion {
   version: ModelVersion;
   files: ManifestFile[];
+}
+
+/** A version with its manifest and its model.sig (the OpenSSF model-signing bundle over that manifest). */
+export interface SignedVersion extends ResolvedVersion {
+  signature: string;
 }
 
 export interface R2Presigning {
@@ -56,6 +62,7 @@ export class DeliveryService {
     private readonly artifacts: ArtifactRepository,
     private readonly store: ArtifactStore,
     private readonly signer: UrlSigner,
+    private readonly signatures: SignatureService,
     private readonly config: DeliveryConfig,
     private readonly clock: () => number = Date.now,
   ) {}
@@ -72,6 +79,12 @@ export class DeliveryService {
   async resolve(name: string, ref: string): Promise<ResolvedVersion> {
     const version = await this.resolveVersion(name, ref);
     return { version, files: await this.artifacts.manifest(version.modelId, version.version) };
+  }
+
+  /** The version a ref points at, its manifest and its model.sig (signed on first request, then kept). */
+  async signed(name: string, ref: string): Promise<SignedVersion> {
+    const resolved = await this.resolve(name, ref);
+    return { ...resolved, signature: await this.signatures.forVersion(resolved.version, resolved.files) };
   }
 
   /** The immutable id behind a name in a plain file URL, as fresh as a cached resolution. */

@@ -2,9 +2,10 @@ import { Hono, type Context } from "hono";
 import { InvalidParameterError } from "../../errors";
 import { parseVersion } from "../../domain/limits";
 import { canonicalRef, parseModelRef } from "../../domain/model-ref";
-import { tarLength, tarStream } from "../../artifacts/tar-stream";
+import { bytesEntry, tarLength, tarStream } from "../../artifacts/tar-stream";
 import { toHex } from "../../artifacts/hashing-stream";
 import { filePath, signedForAnotherModel, type ResolvedVersion } from "../../services/delivery-service";
+import { SIGNATURE_FILE } from "../../signing/model-signing";
 import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
 import {
@@ -104,15 +105,24 @@ r.on(
   },
 );
 
+// The archive carries the version's model.sig at its root (first, so a streaming reader has it
+// before the files): unpacked, the directory verifies with `model_signing verify key` as it is. A
+// file of the version itself named model.sig at the root is left out: the registry's signature
+// takes its place (model_signing ignores a root model.sig, so it was never a signed file).
 r.get("/models/:name/versions/:version/archive.tar", requires("read", modelFromParam), async (c) => {
   const delivery = c.var.services.delivery;
-  const { version, files } = await delivery.resolve(c.req.param("name"), c.req.param("version"));
-  const entries = files.map((f) => ({
-    path: f.path,
-    size: f.size,
-    mtimeMs: version.creationTime,
-    open: async () => (await delivery.open(f)).body,
-  }));
+  const { version, files, signature } = await delivery.signed(c.req.param("name"), c.req.param("version"));
+  const entries = [
+    bytesEntry(SIGNATURE_FILE, new TextEncoder().encode(signature), version.creationTime),
+    ...files
+      .filter((f) => f.path !== SIGNATURE_FILE)
+      .map((f) => ({
+        path: f.path,
+        size: f.size,
+        mtimeMs: version.creationTime,
+        open: async () => (await delivery.open(f)).body,
+      })),
+  ];
   return new Response(tarStream(entries), {
     headers: {
       "content-type": "application/x-tar",
@@ -122,6 +132,31 @@ r.get("/models/:name/versions/:version/archive.tar", requires("read", modelFromP
     },
   });
 });
+
+/**
+ * The version's OpenSSF model-signing bundle (docs/supply-chain.md), with the files' authorization.
+ * Stable once issued, but not immutable like a file (a key leaving the rotation gets it re-signed),
+ * so it is revalidated by ETag rather than cached for a year.
+ */
+async function serveSignature(c: Context<AppEnv>, name: string, ref: string): Promise<Response> {
+  const { version, signature } = await c.var.services.delivery.signed(name, ref);
+  const etag = `"${toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(signature)))}"`;
+  const headers = {
+    etag,
+    "cache-control": "no-cache",
+    "x-modelgate-version": String(version.version),
+  };
+  if (ifNoneMatch(c, etag)) return new Response(null, { status: 304, headers });
+  return new Response(signature, { headers: { ...headers, "content-type": "application/json" } });
+}
+
+r.get("/models/:name/versions/:version/model.sig", requires("read", modelFromParam), (c) =>
+  serveSignature(c, c.req.param("name"), String(parseVersion(c.req.param("version")))),
+);
+
+r.get("/models/:name/:ref/model.sig", requires("read", modelFromParam), (c) =>
+  serveSignature(c, c.req.param("name"), c.req.param("ref")),
+);
 
 r.post("/models/:name/versions/:version/signed-urls", requires("read", modelFromParam), async (c) => {
   const input = await readInput(c, CreateSignedUrls);
