@@ -338,16 +338,39 @@ export class ModelgateClient {
     }
   }
 
-  /** Every version of `name`, newest number first. */
+  /** Every version of `name`, newest number first (the server's order), following page tokens. */
   async listVersions(name: string): Promise<ModelVersionJson[]> {
-    const versions = await this.allPages<ModelVersionJson>("model_versions", (page_token) =>
-      this.api("GET", `${MLFLOW}/model-versions/search`, {
-        filter: `name = ${quote(name)}`,
-        max_results: 10000,
-        page_token,
-      }),
-    );
-    return versions.sort((a, b) => Number(b.version) - Number(a.version));
+    return (await this.versionsFrom(name)).versions;
+  }
+
+  /**
+   * `name`'s versions, newest number first, from `pageToken` (a token an earlier call answered) on:
+   * at most `limit` of them, fetched a page at a time, and the token to go on from when more remain.
+   * The server pages by key, so starting deep in a long list costs what starting at the top does.
+   */
+  async versionsFrom(
+    name: string,
+    options: { limit?: number; pageToken?: string } = {},
+  ): Promise<{ versions: ModelVersionJson[]; nextPageToken: string | null }> {
+    const limit = options.limit ?? Infinity;
+    const versions: ModelVersionJson[] = [];
+    let pageToken = options.pageToken || undefined;
+    while (versions.length < limit) {
+      const page = await this.api<{ model_versions?: ModelVersionJson[]; next_page_token?: string }>(
+        "GET",
+        `${MLFLOW}/model-versions/search`,
+        {
+          filter: `name = ${quote(name)}`,
+          order_by: ["version_number DESC"],
+          max_results: Math.min(VERSIONS_PER_REQUEST, limit - versions.length),
+          page_token: pageToken,
+        },
+      );
+      versions.push(...(page.model_versions ?? []));
+      pageToken = page.next_page_token || undefined;
+      if (!pageToken) break;
+    }
+    return { versions, nextPageToken: pageToken ?? null };
   }
 
   async getVersion(name: string, version: string | number): Promise<ModelVersionJson> {
@@ -784,6 +807,8 @@ async function readBody(res: Response, url: string): Promise<ArrayBuffer> {
 
 const MLFLOW = "/api/2.0/mlflow";
 const MODELGATE = "/api/2.0/modelgate";
+/** Versions per search request when listing a model's versions: pages of a thousand, each a keyset seek. */
+const VERSIONS_PER_REQUEST = 1000;
 const ARTIFACTS = "/api/2.0/mlflow-artifacts";
 
 /** MLflow's GET convention: scalars as strings, arrays as repeated keys, undefined left out. */
