@@ -2,6 +2,7 @@ import type { ModelVersion, Tag } from "../../domain/model";
 import { isServable } from "../../domain/stages";
 import type { Metric } from "../../domain/tracking";
 import type { VersionLineage } from "../../services/lineage-service";
+import type { FileScanStatus, VersionScan, VersionScanStatus } from "../../scanning/scan-service";
 import type { UiAction } from "../access";
 import { seriesColour, StepChart } from "../chart";
 import { actionHref, CsrfField, Empty, modelHref, Snippet, StageBadge, StatusBadge, Tags, Time } from "../components";
@@ -21,6 +22,70 @@ export interface VersionPageProps {
   origin: string;
   allowed: Set<UiAction>;
   csrf: string;
+  /** The version's pickle scan, per file (ScanService.versionScan); absent: not shown. */
+  scan?: VersionScan | null;
+}
+
+/** Reuses the stage and status colours: green clean, amber pending or unknown, red unsafe. */
+const SCAN_CLASS: Record<VersionScanStatus, string> = {
+  clean: "stage-Production",
+  pending: "status-PENDING_REGISTRATION",
+  unknown: "status-PENDING_REGISTRATION",
+  unsafe: "status-FAILED_REGISTRATION",
+};
+
+const SCAN_TITLE: Record<VersionScanStatus, string> = {
+  clean: "Every pickle imports only allow-listed model-building callables (or the files are not pickles)",
+  pending: "Not every file has been scanned yet",
+  unknown: "A pickle imports a callable on neither the allow-list nor the deny-list, or could not be fully read",
+  unsafe: "A pickle imports or reaches a callable that can run code when it is loaded",
+};
+
+/** A version's (or a file's) scan status as a badge; the model page's versions table can show it too. */
+export function ScanBadge(props: { status: VersionScanStatus }) {
+  return (
+    <span class={`badge scan-${props.status} ${SCAN_CLASS[props.status]}`} title={SCAN_TITLE[props.status]}>
+      scan: {props.status}
+    </span>
+  );
+}
+
+/** At most this many globals per file on the page; the scan API lists them all. */
+const MAX_SHOWN_IMPORTS = 30;
+
+/** What one file imports, unsafe and unknown globals first, and why it is not clean. */
+function FileScanCell(props: { file: FileScanStatus }) {
+  const { file } = props;
+  const result = file.result;
+  if (!result) return <ScanBadge status={file.scan} />;
+  const rank = { unsafe: 0, unknown: 1, clean: 2 } as const;
+  const imports = [...result.imports].sort((a, b) => rank[a.verdict] - rank[b.verdict]);
+  const shown = imports.slice(0, MAX_SHOWN_IMPORTS);
+  return (
+    <>
+      <ScanBadge status={file.scan} /> <span class="muted small">{result.format}</span>
+      {shown.length > 0 && (
+        <ul class="scan-imports small">
+          {shown.map((i) => (
+            <li class={`scan-${i.verdict}`}>
+              <code>{i.name}</code>
+              {i.verdict !== "clean" && <strong> {i.verdict}</strong>}
+              {i.via === "reach" && <span class="muted"> (reached through a resolver)</span>}
+              {i.entry && <span class="muted"> in {i.entry}</span>}
+            </li>
+          ))}
+          {imports.length > shown.length && <li class="muted">and {imports.length - shown.length} more</li>}
+        </ul>
+      )}
+      {result.reasons.length > 0 && (
+        <ul class="scan-reasons small">
+          {result.reasons.map((r) => (
+            <li>{r}</li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
 }
 
 function KeyValues(props: { rows: Tag[]; empty: string; caption: string }) {
@@ -198,10 +263,17 @@ export function VersionPage(props: VersionPageProps) {
   const resolveUrl = `${props.origin}/v1/models/${encodeURIComponent(name)}/${v.version}`;
   const systemTags = run ? run.tags.filter((t) => t.key.startsWith("mlflow.")) : [];
   const userTags = run ? run.tags.filter((t) => !t.key.startsWith("mlflow.")) : [];
+  const scans = props.scan ? new Map(props.scan.files.map((f) => [f.path, f])) : null;
   return (
     <>
       <h1>
         {name} · version {v.version} <StageBadge stage={v.currentStage} />
+        {props.scan && (
+          <>
+            {" "}
+            <ScanBadge status={props.scan.scan} />
+          </>
+        )}
       </h1>
       <dl class="facts">
         <dt>Status</dt>
@@ -209,6 +281,22 @@ export function VersionPage(props: VersionPageProps) {
           <StatusBadge version={v} />
           {v.statusMessage && <span class="muted"> — {v.statusMessage}</span>}
         </dd>
+        {props.scan && (
+          <>
+            <dt>Pickle scan</dt>
+            <dd>
+              <a href="#files">
+                <ScanBadge status={props.scan.scan} />
+              </a>
+              {props.scan.override && (
+                <span class="muted">
+                  {" "}
+                  — promotion allowed by {props.scan.override.actor}'s override: {props.scan.override.reason}
+                </span>
+              )}
+            </dd>
+          </>
+        )}
         <dt>Aliases</dt>
         <dd>
           {v.aliases.length === 0 ? (
@@ -368,6 +456,7 @@ export function VersionPage(props: VersionPageProps) {
                     <th scope="col">Path</th>
                     <th scope="col">Size</th>
                     <th scope="col">sha256</th>
+                    {scans && <th scope="col">Scan</th>}
                   </tr>
                 </thead>
                 <tbody>
@@ -384,6 +473,15 @@ export function VersionPage(props: VersionPageProps) {
                       <td data-label="sha256" class="mono hash">
                         {f.sha256}
                       </td>
+                      {scans && (
+                        <td data-label="Scan">
+                          {scans.has(f.path) ? (
+                            <FileScanCell file={scans.get(f.path)!} />
+                          ) : (
+                            <ScanBadge status="pending" />
+                          )}
+                        </td>
+                      )}
                     </tr>
                   ))}
                 </tbody>
