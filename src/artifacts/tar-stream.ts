@@ -97,6 +97,8 @@ export function tarStream(entries: TarEntry[]): ReadableStream<Uint8Array> {
   let current: ReadableStreamDefaultReader<Uint8Array> | null = null;
   return new ReadableStream<Uint8Array>(
     {
+      // Every pull enqueues something: with a high-water mark of 0 a pull that enqueued nothing is
+      // not called again, and the archive stopped after an empty file or one ending on a block.
       async pull(controller) {
         if (current) {
           const { done, value } = await current.read();
@@ -104,7 +106,6 @@ export function tarStream(entries: TarEntry[]): ReadableStream<Uint8Array> {
           current = null;
           const pad = padding(entries[index - 1].size);
           if (pad > 0) return controller.enqueue(new Uint8Array(pad));
-          return;
         }
         if (index >= entries.length) {
           controller.enqueue(new Uint8Array(2 * BLOCK));

@@ -152,7 +152,8 @@ describe("GET /v1/models/{name}/.../model.sig", () => {
 
 describe("archive.tar", () => {
   it("carries model.sig first, the same bytes as the route, in place of the version's own root model.sig", async () => {
-    const name = await publish(FILES);
+    // An empty file and one of exactly one block end without padding: the archive goes on after them.
+    const name = await publish({ ...FILES, "empty.txt": "", "sub/block.bin": "b".repeat(512) });
     const sig = (await signatureOf(`/v1/models/${name}/versions/1/model.sig`)).text;
     const res = await fetchWorker(`/v1/models/${name}/versions/1/archive.tar`);
     expect(res.status).toBe(200);
@@ -171,7 +172,9 @@ describe("archive.tar", () => {
       "model.sig",
       ".gitattributes",
       "MLmodel",
+      "empty.txt",
       "model.pkl",
+      "sub/block.bin",
       "sub/config.json",
     ]);
     expect(entries[0][1]).toBe(sig);
