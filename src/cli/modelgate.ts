@@ -11,6 +11,7 @@ import { registerPull } from "./commands/pull";
 import { registerPush } from "./commands/push";
 import { registerRollback } from "./commands/rollback";
 import { registerToken } from "./commands/token";
+import { registerVerify } from "./commands/verify";
 import { registerVersions } from "./commands/versions";
 import { registerWebhooks } from "./commands/webhooks";
 
@@ -23,6 +24,7 @@ const GROUPS = [
   registerAlias,
   registerRollback,
   registerPull,
+  registerVerify,
   registerHistory,
   registerPolicy,
   registerWebhooks,
@@ -33,13 +35,16 @@ const EXIT_CODES_HELP = `
 Environment:
   MODELGATE_URL     registry base URL (else MLFLOW_TRACKING_URI, else http://127.0.0.1:8787)
   MODELGATE_TOKEN   bearer token (else MLFLOW_TRACKING_TOKEN); prefer it to --token, argv is visible to other users
+  MODELGATE_PUBLIC_KEY  the registry's model-signing public key (PEM, JWK or JWKS; a file or inline)
+                    that pull and verify check model.sig with (else fetched from the registry, not pinned)
 
 Exit codes:
   0  success
   1  the operation failed: the server refused it (its MLflow error message is printed on stderr),
      could not be reached, or a registration failed
   2  usage error: bad arguments or options; nothing was sent
-  3  verification failed: downloaded bytes do not match the manifest's sha256 or size
+  3  verification failed: downloaded bytes do not match the manifest's sha256 or size, or a
+     signature (model.sig) does not verify or does not match the files
 
 With --json every command prints one JSON document on stdout, on failure too:
   {"error_code": "...", "message": "...", "exit_code": 1}

@@ -5,7 +5,7 @@
 // manifest, so a final file is never corrupt.
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { lstat, mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { lstat, mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   ModelgateError,
@@ -15,6 +15,10 @@ import {
   VerificationError,
 } from "./errors";
 import { isAbort, ModelgateClient, type ModelFile, type ModelRef, type ResolvedModel } from "./modelgate-client";
+import type { PublicKeyInfo } from "../signing/keys";
+import { ignoredBy, SIGNATURE_FILE, type Statement } from "../signing/model-signing";
+import { listFiles } from "./local-verify";
+import { checkManifest, checkScan, fetchRegistryKeys, fetchScan, fetchSignature, verifyWith } from "./signatures";
 
 export interface PullProgress {
   /** Bytes on disk so far, resumed `.part` bytes and files already present included. */
@@ -32,6 +36,27 @@ export interface PullOptions {
   signal?: AbortSignal;
   /** Further attempts per file after a network error or a 5xx/429, each resuming where the last stopped; default 3. */
   retries?: number;
+  /**
+   * Supply-chain checks (docs/supply-chain.md), made before any file is fetched: the version's
+   * scan status (`unsafe` refused unless allowed), its model.sig verified with `keys` (null: the
+   * registry's published JWKS, not pinned), and the manifest checked against the signed statement.
+   * The bundle is written to `<dir>/model.sig`, so the directory verifies offline afterwards.
+   */
+  verify?: { keys: PublicKeyInfo[] | null; allowUnsafe?: boolean };
+}
+
+/** What the supply-chain checks found (`PullOptions.verify`). */
+export interface PullVerification {
+  kid: string;
+  hint: string;
+  /** Whether the key was the caller's (pinned) or fetched from the registry it vouches for. */
+  pinned: boolean;
+  /** The statement's root digest. */
+  root: string;
+  signedFiles: number;
+  scan: string;
+  /** Files in the directory that the signature does not cover (left from elsewhere): `verify` will refuse them. */
+  unsigned: string[];
 }
 
 /** How a file got there: fetched whole, completed from a `.part`, or already on disk and intact. */
@@ -49,6 +74,7 @@ export interface PullResult {
   files: PulledFile[];
   bytesTotal: number;
   bytesFetched: number;
+  verification?: PullVerification;
 }
 
 const DEFAULT_CONCURRENCY = 4;
@@ -70,7 +96,10 @@ export async function pull(
   options: PullOptions = {},
 ): Promise<PullResult> {
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY));
-  const model = await client.resolve(name, ref, { signal: options.signal });
+  const resolved = await client.resolve(name, ref, { signal: options.signal });
+  const checked = options.verify ? await checkSupplyChain(client, resolved, options.verify) : null;
+  // With a signature, the registry's model.sig takes the root model.sig's place (never a signed file).
+  const model = checked ? { ...resolved, files: resolved.files.filter((f) => f.path !== SIGNATURE_FILE) } : resolved;
   const root = path.resolve(dir);
   // Every path is checked before anything is written: one bad entry refuses the whole manifest.
   const targets = model.files.map((file) => ({ file, target: safeTarget(root, file.path) }));
@@ -115,12 +144,51 @@ export async function pull(
   if (failure !== undefined) throw failure;
   if (options.signal?.aborted) throw options.signal.reason;
 
+  let verification: PullVerification | undefined;
+  if (checked) {
+    await writeFile(path.join(root, SIGNATURE_FILE), checked.bundle);
+    const signed = new Set(checked.statement.predicate.resources.map((r) => r.name));
+    const unsigned = (await listFiles(root, ignoredBy(checked.statement))).filter((f) => !signed.has(f));
+    verification = { ...checked.summary, unsigned };
+  }
   return {
     model,
     dir: root,
     files: results,
     bytesTotal: progress.bytesTotal,
     bytesFetched: results.reduce((sum, f) => sum + f.bytesFetched, 0),
+    verification,
+  };
+}
+
+/**
+ * Before any byte is fetched: the scan status, the signature, and the manifest against what it
+ * signed. Every file is then checked against the manifest's sha256 as it downloads, so each file's
+ * digest is the signed one.
+ */
+async function checkSupplyChain(
+  client: ModelgateClient,
+  model: ResolvedModel,
+  verify: NonNullable<PullOptions["verify"]>,
+): Promise<{ bundle: string; statement: Statement; summary: Omit<PullVerification, "unsigned"> }> {
+  const label = `${model.name} version ${model.version}`;
+  const scan = await fetchScan(client, model.name, model.version);
+  checkScan(scan, label, verify.allowUnsafe ?? false);
+  const bundle = await fetchSignature(client, model.name, model.version);
+  const keys = verify.keys ?? (await fetchRegistryKeys(client));
+  const { statement, key } = await verifyWith(bundle, keys, label);
+  checkManifest(statement, model.files, label);
+  return {
+    bundle,
+    statement,
+    summary: {
+      kid: key.kid,
+      hint: key.hint,
+      pinned: verify.keys !== null,
+      root: statement.subject[0].digest.sha256,
+      signedFiles: statement.predicate.resources.length,
+      scan: scan.scan,
+    },
   };
 }
 

@@ -1,0 +1,59 @@
+import type { Command } from "commander";
+import { verifyDirectory } from "../../client/local-verify";
+import { fetchRegistryKeys } from "../../client/signatures";
+import { formatBytes } from "../progress";
+import { action, type RunContext } from "../command";
+import { keysFrom, NOT_PINNED } from "./pull";
+
+/** `modelgate verify DIR`: a downloaded model directory against its model.sig, offline with a pinned key. */
+export function registerVerify(program: Command, ctx: RunContext): void {
+  program
+    .command("verify")
+    .summary("check a downloaded model directory against its model.sig (OpenSSF model signing)")
+    .description(
+      "Check a model directory against its model.sig: the signature with the registry's public key, then every file's sha256, and no file missing or added.",
+    )
+    .usage("<dir> [options]")
+    .argument("<dir>", "the model directory (as `modelgate pull` or an unpacked archive.tar left it)")
+    .option(
+      "--key <file|jwk>",
+      "the registry's public key (SPKI PEM, JWK or JWKS; a file or inline); default $MODELGATE_PUBLIC_KEY, else fetched from the registry's /.well-known/modelgate-keys (not pinned)",
+    )
+    .option("--signature <file>", "the bundle to check against (default <dir>/model.sig)")
+    .addHelpText(
+      "after",
+      `
+With a pinned key nothing is sent over the network. Files are compared as 'model_signing verify
+key' compares them: every regular file below <dir> (dotfiles too) except the top-level .git/,
+.github/, .gitattributes, .gitignore and model.sig must be signed with the same sha256, and every
+signed file must be there. Exit code 0 when the directory verifies, 3 when it does not (each
+changed, missing and added file is named), 1 when the key cannot be had.
+The same check with the OpenSSF tool:
+  model_signing verify key --signature <dir>/model.sig --public_key key.pem <dir>
+  (key.pem from <registry>/.well-known/modelgate-keys/<kid>.pem)`,
+    )
+    .action(
+      action(ctx, async ({ ctx, options, client }, opts: { key?: string; signature?: string }, dir: string) => {
+        const pinned = await keysFrom(opts.key, ctx.env);
+        const keys = pinned ?? (await fetchRegistryKeys(client()));
+        const result = await verifyDirectory(dir, keys, opts.signature);
+        const root = result.statement.subject[0].digest.sha256;
+        return {
+          json: {
+            dir,
+            verified: true,
+            files: result.files,
+            bytes: result.bytes,
+            root_digest: root,
+            kid: result.key.kid,
+            hint: result.key.hint,
+            key_pinned: pinned !== null,
+          },
+          text: [
+            `Verified ${dir}: ${result.files} file(s), ${formatBytes(result.bytes)}, match model.sig (root ${root}, key ${result.key.kid}${pinned ? ", pinned" : ""})`,
+            ...(pinned || options.json ? [] : [`Note: ${NOT_PINNED}.`]),
+          ],
+        };
+      }),
+    );
+}

@@ -1,0 +1,203 @@
+// Supply-chain checks end to end against the real `npm start`, as users run the CLI
+// (bin/modelgate.mjs): `pull` verifies the version's model.sig with the registry's key (pinned or
+// not) before fetching, writes it into the directory, and refuses a version whose pickle scan is
+// unsafe; `verify` checks a directory offline and names what changed; a wrong key fails both.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, test } from "node:test";
+import { registryForThisFile } from "./server.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const cli = path.join(root, "bin/modelgate.mjs");
+const MODEL = "verify-e2e";
+const MiB = 1024 * 1024;
+
+const server = registryForThisFile({ scratchPrefix: "modelgate-verify-" });
+const scratch = server.scratch;
+const at = (...parts) => path.join(scratch, ...parts);
+
+/** Runs the CLI with a clean environment: only what a test passes decides the URL, token and key. */
+function modelgate(args, env = {}) {
+  const clean = {
+    ...process.env,
+    MODELGATE_URL: server.base,
+    MODELGATE_TOKEN: "",
+    MODELGATE_PUBLIC_KEY: "",
+    MLFLOW_TRACKING_URI: "",
+    MLFLOW_TRACKING_TOKEN: "",
+  };
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { cwd: root, timeout: 120_000, maxBuffer: 16 * MiB, env: { ...clean, ...env } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        let json;
+        try {
+          json = JSON.parse(stdout);
+        } catch {
+          // not JSON
+        }
+        resolve({ code, stdout, stderr, json });
+      },
+    );
+  });
+}
+
+async function ok(args, env) {
+  const run = await modelgate(args, env);
+  assert.equal(run.code, 0, `modelgate ${args.join(" ")}: exit ${run.code}\n${run.stderr}`);
+  return run;
+}
+
+function writeTree(dir, files) {
+  for (const [file, body] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), body);
+  }
+}
+
+/** Every file below `dir`, as sorted POSIX paths. */
+function tree(dir, prefix = "") {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? tree(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]))
+    .sort();
+}
+
+const FILES = {
+  MLmodel: "artifact_path: model\nflavors: {}\n",
+  "weights.bin": Buffer.alloc(3 * MiB + 17, 7),
+  "data/vocab v1.txt": "a\nb\nc\n",
+  "empty.txt": "",
+};
+
+describe("pull and verify", () => {
+  let pem;
+  let registryKid;
+
+  test("pull verifies model.sig with the registry's published key and says it was not pinned", async () => {
+    writeTree(at("src"), FILES);
+    await ok(["push", at("src"), "--name", MODEL, "--json"]);
+    const run = await ok(["pull", `${MODEL}/1`, at("pulled"), "--json"]);
+    assert.equal(run.json.signature.verified, true);
+    assert.equal(run.json.signature.key_pinned, false);
+    assert.equal(run.json.signature.signed_files, 4);
+    assert.deepEqual(run.json.signature.unsigned_files, []);
+    assert.deepEqual(tree(at("pulled")), ["MLmodel", "data/vocab v1.txt", "empty.txt", "model.sig", "weights.bin"]);
+    const served = await (await fetch(`${server.base}/v1/models/${MODEL}/versions/1/model.sig`)).text();
+    assert.equal(readFileSync(at("pulled", "model.sig"), "utf8"), served);
+    registryKid = run.json.signature.kid;
+
+    const text = await ok(["pull", `${MODEL}/1`, at("pulled-text")]);
+    assert.match(text.stdout, /Signature verified \(model\.sig written\): 4 signed file\(s\), root [0-9a-f]{64}, key /);
+    assert.match(text.stdout, /Note: the key was not pinned \(--key or MODELGATE_PUBLIC_KEY\)/);
+  });
+
+  test("pull with a pinned key (--key file, or MODELGATE_PUBLIC_KEY as a JWK) says it was pinned", async () => {
+    const res = await fetch(`${server.base}/.well-known/modelgate-keys/${registryKid}.pem`);
+    assert.equal(res.status, 200);
+    pem = await res.text();
+    writeFileSync(at("registry.pem"), pem);
+    const pinned = await ok(["pull", `${MODEL}/1`, at("pulled-pinned"), "--key", at("registry.pem"), "--json"]);
+    assert.equal(pinned.json.signature.key_pinned, true);
+    const text = await ok(["pull", `${MODEL}/1`, at("pulled-pinned")]);
+    assert.doesNotMatch(text.stdout.replace(/Note: the key was not pinned.*\n/, ""), /not pinned/);
+
+    const jwks = await (await fetch(`${server.base}/.well-known/modelgate-keys`)).json();
+    const viaEnv = await ok(["pull", `${MODEL}/1`, at("pulled-env"), "--json"], {
+      MODELGATE_PUBLIC_KEY: JSON.stringify(jwks.keys[0]),
+    });
+    assert.equal(viaEnv.json.signature.key_pinned, true);
+  });
+
+  test("verify accepts the pulled directory offline, with the pinned key", async () => {
+    // An unreachable registry URL: a pinned key needs no network.
+    const run = await ok(["verify", at("pulled"), "--key", at("registry.pem"), "--json"], {
+      MODELGATE_URL: "http://127.0.0.1:9",
+    });
+    assert.equal(run.json.verified, true);
+    assert.equal(run.json.files, 4);
+    assert.equal(run.json.key_pinned, true);
+  });
+
+  /** A copy of the pulled directory, changed by `change`, run through `verify` with the pinned key. */
+  async function verifyChanged(name, change) {
+    const dir = at(name);
+    cpSync(at("pulled"), dir, { recursive: true });
+    change(dir);
+    return modelgate(["verify", dir, "--key", at("registry.pem")]);
+  }
+
+  test("verify names a changed byte, a removed file and an added file (exit 3)", async () => {
+    const changed = await verifyChanged("tampered-byte", (dir) => {
+      const bytes = readFileSync(path.join(dir, "weights.bin"));
+      bytes[MiB + 5] ^= 0x01;
+      writeFileSync(path.join(dir, "weights.bin"), bytes);
+    });
+    assert.equal(changed.code, 3, changed.stderr);
+    assert.match(
+      changed.stderr,
+      /^modelgate verify: signature verification failed for .*tampered-byte: changed file 'weights\.bin': signed sha256 [0-9a-f]{64}, found [0-9a-f]{64}\n$/,
+    );
+
+    const removed = await verifyChanged("tampered-removed", (dir) => rmSync(path.join(dir, "data/vocab v1.txt")));
+    assert.equal(removed.code, 3, removed.stderr);
+    assert.match(removed.stderr, /missing file 'data\/vocab v1\.txt': signed, but not present\n$/);
+
+    const added = await verifyChanged("tampered-added", (dir) => writeFileSync(path.join(dir, "data/extra.py"), "x"));
+    assert.equal(added.code, 3, added.stderr);
+    assert.match(added.stderr, /extra file 'data\/extra\.py': present, but not signed\n$/);
+
+    const json = await modelgate(["verify", at("tampered-added"), "--key", at("registry.pem"), "--json"]);
+    assert.equal(json.json.error_code, "VERIFICATION_FAILED");
+    assert.equal(json.json.exit_code, 3);
+  });
+
+  test("a wrong key fails verify and pull (exit 3), and pull then fetches nothing", async () => {
+    const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    writeFileSync(at("wrong.pem"), publicKey.export({ type: "spki", format: "pem" }));
+    const verify = await modelgate(["verify", at("pulled"), "--key", at("wrong.pem")]);
+    assert.equal(verify.code, 3, verify.stderr);
+    assert.match(
+      verify.stderr,
+      /key mismatch: the signature was made with another key \(its key hint [0-9a-f]{64}\) than the one given/,
+    );
+    const pull = await modelgate(["pull", `${MODEL}/1`, at("pulled-wrong-key"), "--key", at("wrong.pem")]);
+    assert.equal(pull.code, 3, pull.stderr);
+    assert.match(pull.stderr, /^modelgate pull: signature verification failed for verify-e2e version 1: key mismatch/);
+    assert.equal(existsSync(at("pulled-wrong-key")), false);
+  });
+
+  test("pull refuses a version whose pickle scan is unsafe, naming the file, unless --allow-unsafe", async () => {
+    const evil = readFileSync(path.join(root, "test/fixtures/pickles/evil-os-system-protocol2.pkl"));
+    writeTree(at("evil"), { MLmodel: "flavors: {}\n", "model.pkl": evil });
+    const pushed = await ok(["push", at("evil"), "--name", `${MODEL}-evil`, "--json"]);
+    const version = pushed.json.model_version.version;
+    // The scan runs in the background (a queue consumer): wait for its verdict.
+    for (;;) {
+      const res = await fetch(
+        `${server.base}/api/2.0/modelgate/model-versions/scan?name=${MODEL}-evil&version=${version}`,
+      );
+      const body = await res.json();
+      if (body.scan !== "pending") {
+        assert.equal(body.scan, "unsafe");
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const refused = await modelgate(["pull", `${MODEL}-evil/${version}`, at("pulled-evil")]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /refusing verify-e2e-evil version 1: its pickle scan is 'unsafe': model\.pkl \(/);
+    assert.match(refused.stderr, /pass --allow-unsafe/);
+    assert.equal(existsSync(at("pulled-evil")), false);
+
+    const allowed = await ok(["pull", `${MODEL}-evil/${version}`, at("pulled-evil"), "--allow-unsafe", "--json"]);
+    assert.equal(allowed.json.signature.scan, "unsafe");
+    assert.deepEqual(tree(at("pulled-evil")), ["MLmodel", "model.pkl", "model.sig"]);
+  });
+});
