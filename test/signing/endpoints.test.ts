@@ -193,6 +193,22 @@ describe("/.well-known/modelgate-keys", () => {
     }
   });
 
+  it("still verifies a signature made before the rotation with the retired key it lists", async () => {
+    // test-old's private half, as the signing key it was before "test" took over (test-only key).
+    const before = await ModelSigner.load([
+      {
+        kid: "test-old",
+        pkcs8:
+          "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgj8EAOSJ/YToHZjmr3q4AcVjyANP0f+XbAHtqYEh01SOhRANCAAS7k4N7GJWOtFl0SUrJo71VKYVoAJVovHOve6797mP089JLMwlE772/B8D0vP8+N4RH1CA3+HUVrw6M/iMkMDp+",
+      },
+    ]);
+    const { bundle } = await before.sign("older", [{ path: "model.pkl", sha256: await sha256("old") }]);
+    const keys = await parsePublicKeys(await jwks());
+    const key = keys.find((k) => k.hint === bundleHint(bundle))!;
+    expect(key.kid).toBe("test-old");
+    expect((await openBundle(bundle, key)).subject[0].name).toBe("older");
+  });
+
   it("serves each key as SPKI PEM, whose SHA-256 is the bundle's hint", async () => {
     const body = JSON.parse(await jwks());
     for (const path of ["/.well-known/modelgate-keys/test.pem", "/.well-known/modelgate-keys?format=pem"]) {
