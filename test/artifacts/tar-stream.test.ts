@@ -111,6 +111,7 @@ describe("GET /v1/models/{name}/versions/{v}/archive.tar", () => {
     expect(res.status).toBe(200);
     const headers = readTar(new Uint8Array(await res.arrayBuffer()));
     expect(headers.map((h) => [h.type, h.mtime, h.checksumOk])).toEqual([
+      ["0", seconds, true], // model.sig
       ["0", seconds, true],
       ["x", seconds, true],
       ["0", seconds, true],

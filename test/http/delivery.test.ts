@@ -229,8 +229,9 @@ describe("download", () => {
       entries.push({ name, data: tar.subarray(offset + 512, offset + 512 + size) });
       offset += 512 + Math.ceil(size / 512) * 512;
     }
-    expect(entries.map((e) => e.name)).toEqual(["conf/MLmodel", "model.pkl"]);
-    expect(entries[1].data).toEqual(WEIGHTS);
+    // The version's signature (OpenSSF model signing) comes first, then the manifest's files.
+    expect(entries.map((e) => e.name)).toEqual(["model.sig", "conf/MLmodel", "model.pkl"]);
+    expect(entries[2].data).toEqual(WEIGHTS);
   });
 });
 
