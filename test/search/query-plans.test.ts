@@ -102,8 +102,10 @@ async function planOf(statement: { toSQL(): { sql: string; params: unknown[] } }
   return results.map((r) => r.detail);
 }
 
-const GROWING = /^(model_versions|model_version_tags|registered_model_tags|m2)$/;
-const TAGS = /^(model_version_tags|registered_model_tags)$/;
+// Tables that grow with the registry, and the aliases the repository gives them in subqueries
+// (m2: model_versions; t: a tag table; a: registered_model_aliases).
+const GROWING = /^(model_versions|model_version_tags|registered_model_tags|registered_model_aliases|m2|t|a)$/;
+const TAGS = /^(model_version_tags|registered_model_tags|t)$/;
 
 /** What is wrong with a plan, or [] when every read of a growing table goes through an index. */
 function problems(plan: string[], shape: Shape): string[] {

@@ -58,7 +58,8 @@ r.get("/model-versions/search", guard("read", S.SearchModelVersions), async (c) 
     orderBy: input.order_by,
     pageToken: input.page_token,
   });
-  return c.json(pageJson("model_versions", page.items, page.nextPageToken, modelVersionJson));
+  // Not `modelVersionJson` itself: map's index would land in its second parameter (the scan status).
+  return c.json(pageJson("model_versions", page.items, page.nextPageToken, (v) => modelVersionJson(v)));
 });
 
 r.post("/model-versions/transition-stage", guard("promote", S.TransitionModelVersionStage, byName), async (c) => {
