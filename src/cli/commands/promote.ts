@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { STAGES } from "../../domain/stages";
 import { action, UsageError, wholeNumber, type RunContext } from "../command";
+import { ModelgateHttpError } from "../../client/errors";
+import { recordOverride } from "./policy";
 
 /** `modelgate promote NAME VERSION --to STAGE`: a stage transition (policies apply on the server). */
 export function registerPromote(program: Command, ctx: RunContext): void {
@@ -20,25 +22,39 @@ export function registerPromote(program: Command, ctx: RunContext): void {
       "also archive the other versions in the target stage (MLflow's archive_existing_versions)",
     )
     .option("--comment <text>", "a note recorded in the transition history")
+    .option(
+      "--override-reason <text>",
+      "first record an admin override of the scan rule for this version, with this reason (admin token), then promote",
+    )
     .action(
       action(
         ctx,
         async (
           { client },
-          opts: { to: string; archiveExisting?: boolean; comment?: string },
+          opts: { to: string; archiveExisting?: boolean; comment?: string; overrideReason?: string },
           name: string,
           version: string,
         ) => {
           const stage = STAGES.find((s) => s.toLowerCase() === opts.to.toLowerCase());
           if (!stage) throw new UsageError(`--to must be one of ${STAGES.join(", ")}, got '${opts.to}'`);
           const number = wholeNumber(version, "<version>");
-          const promoted = await client().promote({
-            name,
-            version: number,
-            stage,
-            archiveExisting: opts.archiveExisting,
-            comment: opts.comment,
-          });
+          const promote = () =>
+            client().promote({
+              name,
+              version: number,
+              stage,
+              archiveExisting: opts.archiveExisting,
+              comment: opts.comment,
+            });
+          let promoted: Awaited<ReturnType<typeof promote>>;
+          try {
+            promoted = await promote();
+          } catch (error) {
+            // An override is recorded only when the scan rule is what refused: a clean version needs none.
+            if (opts.overrideReason === undefined || !refusedByScan(error)) throw error;
+            await recordOverride(client(), name, number, opts.overrideReason);
+            promoted = await promote();
+          }
           const { model_version: modelVersion, archived_versions: archived } = promoted;
           return {
             json: promoted,
@@ -53,6 +69,11 @@ export function registerPromote(program: Command, ctx: RunContext): void {
         },
       ),
     );
+}
+
+/** The promotion policy's scan rule refused (src/domain/promotion-policy.ts, describeRule). */
+function refusedByScan(error: unknown): boolean {
+  return error instanceof ModelgateHttpError && error.message.includes("its pickle scan must be clean");
 }
 
 /** ` (version 1 archived)`, ` (versions 1, 3 archived)`, or nothing when it archived nothing. */
