@@ -22,12 +22,23 @@ function compact(obj: Json): Json {
 
 const tags = (list: Tag[]) => list.map((t) => ({ key: t.key, value: t.value }));
 
+/** MLflow's ModelVersion. One parameter on purpose: it is passed to `map` as is (see scannedVersionJson). */
+export function modelVersionJson(v: ModelVersion): Json {
+  return versionJson(v, undefined);
+}
+
 /**
- * `scan`: the version's pickle-scan status (pending, clean, unknown, unsafe), Modelgate's own field.
- * MLflow's clients parse answers with unknown fields ignored (protobuf's json_format with
- * ignore_unknown_fields), so the extra field is invisible to them (docs/supply-chain.md).
+ * MLflow's ModelVersion with `scan`, the version's pickle-scan status (pending, clean, unknown,
+ * unsafe): Modelgate's own field. MLflow's clients parse answers with unknown fields ignored
+ * (protobuf's json_format with ignore_unknown_fields), so it is invisible to them
+ * (docs/supply-chain.md). A function of its own, not an optional second parameter of
+ * modelVersionJson, so `items.map(modelVersionJson)` can never pass an index as a status.
  */
-export function modelVersionJson(v: ModelVersion, scan?: VersionScanStatus): Json {
+export function scannedVersionJson(v: ModelVersion, scan: VersionScanStatus | undefined): Json {
+  return versionJson(v, scan);
+}
+
+function versionJson(v: ModelVersion, scan: VersionScanStatus | undefined): Json {
   return compact({
     name: v.name,
     version: String(v.version),
@@ -54,7 +65,7 @@ export function versionPageJson(
   nextPageToken: string | null,
   scans: ReadonlyMap<string, VersionScanStatus>,
 ): Json {
-  return pageJson("model_versions", items, nextPageToken, (v) => modelVersionJson(v, scans.get(versionKey(v))));
+  return pageJson("model_versions", items, nextPageToken, (v) => scannedVersionJson(v, scans.get(versionKey(v))));
 }
 
 export function registeredModelJson(m: RegisteredModel): Json {
@@ -117,7 +128,7 @@ export function versionAnswer(c: Context, v: ModelVersion, scan?: VersionScanSta
   if (!answer)
     scannedVersionAnswers.set(
       scan,
-      (answer = renderedOnce((version: ModelVersion) => ({ model_version: modelVersionJson(version, scan) }))),
+      (answer = renderedOnce((version: ModelVersion) => ({ model_version: scannedVersionJson(version, scan) }))),
     );
   return answer(c, v);
 }

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import type { ModelVersion } from "../../src/domain/model";
-import { modelVersionJson, versionAnswer, versionPageJson } from "../../src/http/serializers";
+import { modelVersionJson, scannedVersionJson, versionAnswer, versionPageJson } from "../../src/http/serializers";
 import { versionKey } from "../../src/scanning/scan-repository";
 import { servicesFor } from "../../src/services";
 import { call, createVersionWith, MODELGATE_API } from "../helpers";
@@ -104,7 +104,9 @@ describe("the scan field on the wire", () => {
 
   it("is left out when not given (MLflow's own shape), present when given", () => {
     expect(modelVersionJson(version)).not.toHaveProperty("scan");
-    expect(modelVersionJson(version, "clean")).toMatchObject({ version: "3", scan: "clean" });
+    expect(scannedVersionJson(version, "clean")).toMatchObject({ version: "3", scan: "clean" });
+    // Passed to map as is, it takes no index for a status.
+    expect([version, version].map(modelVersionJson).map((j) => j.scan)).toEqual([undefined, undefined]);
   });
 
   it("renders a frozen version's answer once per status, never mixing them", async () => {

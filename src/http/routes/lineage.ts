@@ -4,7 +4,7 @@ import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
 import { versionText } from "../input";
 import { versionKey } from "../../scanning/scan-repository";
-import { modelVersionJson } from "../serializers";
+import { scannedVersionJson } from "../serializers";
 import { experimentJson, metricJson, runInfoJson } from "../tracking-serializers";
 
 /** GET /api/2.0/modelgate/model-versions/lineage: a version with its run, experiment and manifest. */
@@ -18,7 +18,7 @@ lineageRoutes.get("/model-versions/lineage", guard("read", GetLineage, byName), 
   const scans = await c.var.services.scans.statusOf([lineage.version]);
   const run = lineage.run;
   return c.json({
-    model_version: modelVersionJson(lineage.version, scans.get(versionKey(lineage.version))),
+    model_version: scannedVersionJson(lineage.version, scans.get(versionKey(lineage.version))),
     ...(run
       ? {
           run: {
