@@ -5,7 +5,8 @@ import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import { sessionCookieName } from "../http/auth";
 import type { AppEnv } from "../http/context";
-import { CsrfField } from "./components";
+import type { Health } from "../maintenance/maintenance-service";
+import { CsrfField, Time } from "./components";
 import { csrfToken } from "./csrf";
 import { takeFlash, type Flash } from "./flash";
 import { STYLES } from "./styles";
@@ -47,8 +48,42 @@ function Who(props: { actor: string; session: Session | null }) {
   );
 }
 
+/**
+ * What /health says when it is not ok, on every page: webhooks missed changes (events the relay
+ * gave up on) or the check itself failed. Counts only, as /health shows anyone; the check is the
+ * MaintenanceService's, cached per isolate for 15 s, so pages do not each query the outbox.
+ */
+export function HealthBanner(props: { health: Health | null }) {
+  const health = props.health;
+  if (!health || health.status === "ok") return null;
+  const undelivered = health.undeliveredEvents;
+  return (
+    <div class="flash error health" role="alert" id="health-banner">
+      <strong>Registry degraded.</strong>{" "}
+      {undelivered ? (
+        <>
+          {undelivered.count === 1 ? "1 registry event" : `${undelivered.count} registry events`} of{" "}
+          {undelivered.models.length === 1 ? "1 model" : `${undelivered.models.length} models`} (the oldest from{" "}
+          <Time ms={undelivered.oldestTimestamp} />) could not be handed to webhooks after {undelivered.sends} sends:
+          webhook receivers missed these changes until an operator releases them (docs/events.md).
+        </>
+      ) : (
+        <>The health check could not run: {health.checkFailed}</>
+      )}{" "}
+      <a href="/health">/health</a>
+    </div>
+  );
+}
+
 function Layout(
-  props: PageShell & { nonce: string; flash: Flash | null; actor: string; session: Session | null; children?: Child },
+  props: PageShell & {
+    nonce: string;
+    flash: Flash | null;
+    actor: string;
+    session: Session | null;
+    health: Health | null;
+    children?: Child;
+  },
 ) {
   return (
     <html lang="en">
@@ -78,6 +113,7 @@ function Layout(
           </form>
         </header>
         <main id="main">
+          <HealthBanner health={props.health} />
           {props.crumbs && props.crumbs.length > 0 && (
             <p class="crumbs">
               {props.crumbs.map(([label, href], i) => (
@@ -120,10 +156,20 @@ export async function renderDocument(
         ? { signedIn: true, name: principal.actor, csrf: await csrfToken(c) }
         : null
       : { signedIn: false };
+  // Never throws (a failed check is itself "degraded"); absent on pages rendered without services.
+  const health = c.var.services ? await c.var.services.maintenance.checkHealth() : null;
   const html =
     "<!doctype html>" +
     (await (
-      <Layout {...shell} nonce={nonce} flash={flash} actor={c.var.actor} session={session} children={body} />
+      <Layout
+        {...shell}
+        nonce={nonce}
+        flash={flash}
+        actor={c.var.actor}
+        session={session}
+        health={health}
+        children={body}
+      />
     ).toString());
   const headers = {
     "content-type": "text/html; charset=UTF-8",
