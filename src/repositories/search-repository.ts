@@ -1,11 +1,11 @@
-import { and, asc, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, or, sql, type SQL } from "drizzle-orm";
 import type { ModelAlias, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
 import type { OrderTerm, SortValue } from "../domain/order-by";
 import { PROMPT_TAG, promptScope, type Condition } from "../domain/search-filter";
 import { STAGES, type Stage } from "../domain/stages";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
-import { compare } from "./tracking-sql";
+import { compare, inJsonList } from "./tracking-sql";
 import {
   modelVersions,
   modelVersionTags,
@@ -25,9 +25,12 @@ export interface SearchQuery {
   visibleModels: string[] | null;
 }
 
-/** The visibility condition, in the query itself so a page is never short because of it. */
+/**
+ * The visibility condition, in the query itself so a page is never short because of it. The names
+ * travel as one JSON parameter: D1 binds at most 100, and a token may be narrowed to more models.
+ */
 const visible = (models: string[] | null): SQL[] =>
-  models === null ? [] : [models.length > 0 ? inArray(registeredModels.name, models) : sql`0`];
+  models === null ? [] : [inJsonList(registeredModels.name, models)];
 
 type Column = SQL | typeof registeredModels.name;
 
