@@ -29,6 +29,9 @@ const MODEL_SIGNING_KEYS = JSON.stringify([
 ]);
 export const TEST_ADMIN_TOKEN = "mg_test_bootstrap_admin_secret";
 // Webhooks in tests: the local receiver is on loopback, and retries come after a second, not 30.
+// The deployment default scan rule (wrangler.toml) off: suites promote versions whose files are
+// not real models; test/policies/scan-policy.test.ts holds the rule and the default to account.
+const SCAN_POLICY = { MODELGATE_DEFAULT_SCAN_POLICY: "off" };
 const WEBHOOKS = {
   MODELGATE_WEBHOOK_ALLOW_HOSTS: "127.0.0.1,localhost,::1",
   MODELGATE_WEBHOOK_RETRY_BASE_SECONDS: "1",
@@ -61,6 +64,7 @@ export default defineConfig(async () => {
             MODELGATE_WEBHOOK_KEYS: WEBHOOK_KEYS,
             MODELGATE_MODEL_SIGNING_KEYS: MODEL_SIGNING_KEYS,
             ...WEBHOOKS,
+            ...SCAN_POLICY,
             ...bindings,
           },
         },

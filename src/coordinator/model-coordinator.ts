@@ -67,9 +67,7 @@ export class ModelCoordinator extends DurableObject<Env> {
     this.policies = new PolicyGate(ctx.storage, openDatabase(env.DB), Date.now, {
       scans: new ScanGate(openDatabase(env.DB), env.ARTIFACTS),
       // Not in wrangler.toml's generated Env until the deployment sets it (docs/supply-chain.md).
-      defaultPolicy: defaultScanPolicy(
-        (env as { MODELGATE_DEFAULT_SCAN_POLICY?: string }).MODELGATE_DEFAULT_SCAN_POLICY,
-      ),
+      defaultPolicy: defaultScanPolicy(env.MODELGATE_DEFAULT_SCAN_POLICY),
     });
   }
 

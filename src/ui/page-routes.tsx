@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { InvalidParameterError, RegistryError } from "../errors";
 import { MAX_MODEL_NAME_LENGTH } from "../domain/limits";
+import { defaultScanPolicy } from "../domain/promotion-policy";
 import { filePath } from "../services/delivery-service";
 import { RollbackService } from "../services/rollback";
 import type { AppEnv } from "../http/context";
@@ -100,7 +101,10 @@ pageRoutes.get("/models/:name", mayView(true), async (c) => {
   ]);
   // Runs of this page's versions and of the live ones (which may be on another page), read at once.
   const runIds = [...versions.items, ...model.latestVersions].map((v) => v.runId).filter((id): id is string => !!id);
-  const runs = await new RunData(openDatabase(c.env.DB)).runSummaries(runIds);
+  const [runs, scans] = await Promise.all([
+    new RunData(openDatabase(c.env.DB)).runSummaries(runIds),
+    c.var.services.scans.statusOf(versions.items),
+  ]);
   const rows = versions.items.map((version) => ({
     version,
     run: version.runId ? (runs.get(version.runId) ?? null) : null,
@@ -136,6 +140,8 @@ pageRoutes.get("/models/:name", mayView(true), async (c) => {
       historyPage={historyPage}
       rollback={rollback}
       policy={policy}
+      defaultPolicy={defaultScanPolicy(c.env.MODELGATE_DEFAULT_SCAN_POLICY)}
+      scans={scans}
       allowed={allowed}
       csrf={csrf}
     />,
@@ -177,9 +183,10 @@ pageRoutes.get("/models/:name/versions/:version", mayView(true), async (c) => {
       ? `/v1/models/${encodeURIComponent(name)}/versions/${version.version}/archive.tar`
       : null;
   const runId = found.run?.run.runId;
-  const [histories, csrf] = await Promise.all([
+  const [histories, csrf, scan] = await Promise.all([
     runId ? new RunData(openDatabase(c.env.DB)).histories([runId]) : Promise.resolve(null),
     csrfToken(c),
+    c.var.services.scans.versionScan(name, String(version.version)),
   ]);
   return renderPage(
     c,
@@ -195,6 +202,7 @@ pageRoutes.get("/models/:name/versions/:version", mayView(true), async (c) => {
       origin={origin}
       allowed={allowedActions(c, name)}
       csrf={csrf}
+      scan={scan}
     />,
   );
 });

@@ -59,6 +59,17 @@ export async function seedModel(name: string): Promise<SeededModel> {
     archive_existing_versions: false,
   });
   await ok("POST", `${MLFLOW}/registered-models/alias`, { name, alias: "champion", version: "1" });
+  // The version's pickle scan, done and recorded now (its verdict and model_version.scanned event):
+  // the queued one then finds it recorded and writes nothing, so no snapshot sees it land mid-test.
+  const { env } = await import("cloudflare:workers");
+  const { servicesFor } = await import("../../src/services");
+  const model = await env.DB.prepare("SELECT id FROM registered_models WHERE name = ?")
+    .bind(name)
+    .first<{ id: string }>();
+  if (!model) throw new Error(`seeded model ${name} not found`);
+  const services = servicesFor(env);
+  await services.scans.scanVersion(model.id, 1);
+  await services.policies.recordScan(model.id, 1);
   return { name, runId: run.info.run_id, folder, secrets: [secret, folder] };
 }
 

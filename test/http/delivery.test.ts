@@ -71,6 +71,19 @@ describe("resolve", () => {
     expect(latest.version).toBe("2");
   });
 
+  it("carries the version's scan status, as the scan API reports it once recorded", async () => {
+    const name = await publishedModel();
+    const { servicesFor } = await import("../../src/services");
+    const services = servicesFor(env);
+    const version = await services.registry.getVersion(name, "1");
+    await services.scans.scanVersion(version.modelId, 1);
+    await services.policies.recordScan(version.modelId, 1);
+    const expected = (await services.scans.versionScan(name, "1")).scan;
+    expect(["clean", "unknown", "unsafe"]).toContain(expected);
+    const body = (await (await fetchWorker(`/v1/models/${name}/1`)).json()) as Record<string, unknown>;
+    expect(body.scan).toBe(expected);
+  });
+
   it("answers 304 to If-None-Match and 404 to an unknown ref or model", async () => {
     const name = await publishedModel();
     const first = await fetchWorker(`/v1/models/${name}/2`);

@@ -5,7 +5,7 @@ import type { ModelVersion } from "../../src/domain/model";
 import { modelVersionJson, scannedVersionJson, versionAnswer, versionPageJson } from "../../src/http/serializers";
 import { versionKey } from "../../src/scanning/scan-repository";
 import { servicesFor } from "../../src/services";
-import { call, createVersionWith, MODELGATE_API } from "../helpers";
+import { AJAX_API, API, call, createVersionWith, MODELGATE_API } from "../helpers";
 import { fixtureBytes } from "./fixture-bytes";
 import { eventsOf, registeredVersion } from "./registered-version";
 
@@ -121,5 +121,23 @@ describe("the scan field on the wire", () => {
   it("is set per version on a page from statusOf's map", () => {
     const page = versionPageJson([version], "tok", new Map([[versionKey(version), "unsafe" as const]]));
     expect(page).toMatchObject({ model_versions: [{ version: "3", scan: "unsafe" }], next_page_token: "tok" });
+  });
+});
+
+describe("the scan status on the MLflow API", () => {
+  it("is in model-versions get and search, in both trees", async () => {
+    const { name, modelId } = await registeredVersion({
+      MLmodel: "flavors: {}\n",
+      "model.pkl": fixtureBytes("evil-os-system-protocol2.pkl"),
+    });
+    expect(await scanAndRecord(modelId, 1)).toBe("unsafe");
+    for (const base of [API, AJAX_API]) {
+      const got = await call("GET", "/model-versions/get", { name, version: "1" }, base);
+      expect(got.status).toBe(200);
+      expect(got.body.model_version).toMatchObject({ name, version: "1", scan: "unsafe" });
+      const found = await call("GET", "/model-versions/search", { filter: `name='${name}'` }, base);
+      expect(found.status).toBe(200);
+      expect(found.body.model_versions.map((v: { scan: string }) => v.scan)).toEqual(["unsafe"]);
+    }
   });
 });

@@ -1,10 +1,10 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PolicySection } from "../../src/ui/pages/policy-section";
 import { VersionPage } from "../../src/ui/pages/version-page";
 import { defaultScanPolicy } from "../../src/domain/promotion-policy";
 import { servicesFor } from "../../src/services";
-import { textOf } from "../ui/browser";
+import { ORIGIN, textOf } from "../ui/browser";
 import { fixtureBytes } from "./fixture-bytes";
 import { registeredVersion } from "./registered-version";
 
@@ -80,5 +80,20 @@ describe("the deployment's default policy on the model page", () => {
     );
     expect(own).not.toContain("pickle scan");
     expect(own).toContain("tag x must be set");
+  });
+});
+
+describe("the version page as served", () => {
+  it("shows the scan badge and the imported globals through the real route", async () => {
+    const { name, modelId } = await registeredVersion({
+      MLmodel: "flavors: {}\n",
+      "model.pkl": fixtureBytes("evil-importlib-getattr.pkl"),
+    });
+    await servicesFor(env).scans.scanVersion(modelId, 1);
+    const res = await exports.default.fetch(new Request(`${ORIGIN}/models/${encodeURIComponent(name)}/versions/1`));
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("badge scan-unsafe");
+    expect(textOf(html)).toContain("importlib");
   });
 });

@@ -147,14 +147,14 @@ describe("model page", () => {
       html.indexOf("</thead>", html.indexOf('<table class="stack versions">')),
     );
     const headers = [...head.matchAll(/<th scope="col"[^>]*>(?:<a[^>]*>)?([^<]+)</g)].map((m) => m[1].trim());
-    expect(headers).toEqual(["Version", "Stage", "Run", "r2", "rmse", "mae", "Created", "Source", "Actions"]);
+    expect(headers).toEqual(["Version", "Stage", "Scan", "Run", "r2", "rmse", "mae", "Created", "Source", "Actions"]);
     const row = (version: number) => {
       const start = html.indexOf(`<strong>Version ${version}</strong>`);
       return textOf(html.slice(html.lastIndexOf("<tr>", start), html.indexOf("</tr>", start)));
     };
-    expect(row(2)).toMatch(/Version 2 Production tuned running 0\.75 \(best\) 0\.7 \(best\) 0\.4 /);
-    expect(row(1)).toMatch(/Version 1 @challenger Staging baseline running 0\.7 0\.8 — /);
-    expect(row(3)).toMatch(/Version 3 None — — — — /);
+    expect(row(2)).toMatch(/Version 2 Production scan: \w+ tuned running 0\.75 \(best\) 0\.7 \(best\) 0\.4 /);
+    expect(row(1)).toMatch(/Version 1 @challenger Staging scan: \w+ baseline running 0\.7 0\.8 — /);
+    expect(row(3)).toMatch(/Version 3 None scan: \w+ — — — — /);
     // The best value of a metric whose name says which way is better is marked (lower rmse, higher r2).
     expect(html).toMatch(/<td data-label="rmse" class="num best" data-metric="rmse">0\.7/);
     // The source is short; the full URI is its title.

@@ -5,6 +5,8 @@ import { canonicalRef, parseModelRef } from "../../domain/model-ref";
 import { bytesEntry, tarLength, tarStream } from "../../artifacts/tar-stream";
 import { toHex } from "../../artifacts/hashing-stream";
 import { filePath, signedForAnotherModel, type ResolvedVersion } from "../../services/delivery-service";
+import { versionKey } from "../../scanning/scan-repository";
+import type { VersionScanStatus } from "../../scanning/scan-service";
 import { SIGNATURE_FILE } from "../../signing/model-signing";
 import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
@@ -40,7 +42,7 @@ function filePathParam(c: Context, skipSegments: number): string {
   }
 }
 
-function resolutionJson(resolved: ResolvedVersion, origin: string) {
+function resolutionJson(resolved: ResolvedVersion, origin: string, scan: VersionScanStatus | undefined) {
   const v = resolved.version;
   return {
     name: v.name,
@@ -48,6 +50,7 @@ function resolutionJson(resolved: ResolvedVersion, origin: string) {
     stage: v.currentStage,
     aliases: v.aliases,
     status: v.status,
+    ...(scan ? { scan } : {}),
     ...(v.runId ? { run_id: v.runId } : {}),
     source: v.source,
     files: resolved.files.map((f) => ({
@@ -193,7 +196,9 @@ r.get("/models/:name/:ref", requires("read", modelFromParam), async (c) => {
     memoizeResolution(key, body, etag, ttl);
   } else {
     const resolved = await c.var.services.delivery.resolve(name, ref);
-    body = JSON.stringify(resolutionJson(resolved, new URL(c.req.url).origin));
+    // Cached with the answer: a pending scan's verdict shows once the resolution's TTL has passed.
+    const scan = (await c.var.services.scans.statusOf([resolved.version])).get(versionKey(resolved.version));
+    body = JSON.stringify(resolutionJson(resolved, new URL(c.req.url).origin, scan));
     etag = `"${toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)))}"`;
     await caches.default.put(
       key,

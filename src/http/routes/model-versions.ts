@@ -3,7 +3,8 @@ import { byName, guard } from "../auth";
 import { registeredVersionSource } from "../../domain/model-ref";
 import type { AppEnv } from "../context";
 import * as S from "../schemas/model-registry";
-import { modelVersionJson, pageJson, versionAnswer } from "../serializers";
+import { versionKey } from "../../scanning/scan-repository";
+import { modelVersionJson, versionAnswer, versionPageJson } from "../serializers";
 
 export const modelVersionRoutes = new Hono<AppEnv>();
 const r = modelVersionRoutes;
@@ -33,7 +34,9 @@ r.post(
 
 r.get("/model-versions/get", guard("read", S.GetModelVersion, byName), async (c) => {
   const { name, version } = c.var.input;
-  return versionAnswer(c, await c.var.services.registry.getVersion(name, version));
+  const found = await c.var.services.registry.getVersion(name, version);
+  const scans = await c.var.services.scans.statusOf([found]);
+  return versionAnswer(c, found, scans.get(versionKey(found)));
 });
 
 r.patch("/model-versions/update", guard("write", S.UpdateModelVersion, byName), async (c) => {
@@ -58,8 +61,8 @@ r.get("/model-versions/search", guard("read", S.SearchModelVersions), async (c) 
     orderBy: input.order_by,
     pageToken: input.page_token,
   });
-  // Not `modelVersionJson` itself: map's index would land in its second parameter (the scan status).
-  return c.json(pageJson("model_versions", page.items, page.nextPageToken, (v) => modelVersionJson(v)));
+  const scans = await c.var.services.scans.statusOf(page.items);
+  return c.json(versionPageJson(page.items, page.nextPageToken, scans));
 });
 
 r.post("/model-versions/transition-stage", guard("promote", S.TransitionModelVersionStage, byName), async (c) => {

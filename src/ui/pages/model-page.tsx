@@ -1,12 +1,15 @@
 import type { ModelVersion, RegisteredModel, StageTransition } from "../../domain/model";
-import type { PolicyRecord } from "../../domain/promotion-policy";
+import type { PolicyRecord, PromotionPolicy } from "../../domain/promotion-policy";
 import { isServable, STAGES, type Stage } from "../../domain/stages";
 import type { UiAction } from "../access";
 import { actionHref, CsrfField, Empty, modelHref, StageBadge, StatusBadge, Time, versionHref } from "../components";
 import { formatNumber, shortId, shortSource } from "../format";
 import { bestValue, defaultOrder, metricDirection, type VersionSort } from "../metrics";
 import type { RunSummary } from "../run-data";
+import { versionKey } from "../../scanning/scan-repository";
+import type { VersionScanStatus } from "../../scanning/scan-service";
 import { PolicySection, policyHasRules } from "./policy-section";
+import { ScanBadge } from "./version-page";
 
 export type RollbackOffer = { current: number; target: number } | { unavailable: string };
 
@@ -37,6 +40,10 @@ export interface ModelPageProps {
   rollback: RollbackOffer;
   /** The model's promotion policy (undefined: not shown). */
   policy?: PolicyRecord | null;
+  /** The deployment's default policy (MODELGATE_DEFAULT_SCAN_POLICY), in force while the model has none. */
+  defaultPolicy?: PromotionPolicy | null;
+  /** Each version's pickle-scan status, by versionKey (ScanService.statusOf for the page). */
+  scans: ReadonlyMap<string, VersionScanStatus>;
   allowed: Set<UiAction>;
   csrf: string;
 }
@@ -222,8 +229,9 @@ function VersionRowView(props: {
   best: Map<string, number | null>;
   allowed: Set<UiAction>;
   csrf: string;
+  scan: VersionScanStatus;
 }) {
-  const { model, row, allowed } = props;
+  const { model, row, allowed, scan } = props;
   const v = row.version;
   const run = row.run;
   const choices = stageChoices(v);
@@ -257,6 +265,9 @@ function VersionRowView(props: {
             <StatusBadge version={v} />
           </div>
         )}
+      </td>
+      <td data-label="Scan">
+        <ScanBadge status={scan} />
       </td>
       <td data-label="Run">
         {run ? (
@@ -429,6 +440,7 @@ export function ModelPage(props: ModelPageProps) {
                     </th>
                     <SortHeader name={name} label="Version" by="version" sort={props.sort} keep={keep} />
                     <th scope="col">Stage</th>
+                    <th scope="col">Scan</th>
                     <SortHeader name={name} label="Run" by="run" sort={props.sort} keep={keep} />
                     {keys.map((k) => {
                       const direction = metricDirection(k);
@@ -451,7 +463,15 @@ export function ModelPage(props: ModelPageProps) {
                 </thead>
                 <tbody>
                   {rows.map((row) => (
-                    <VersionRowView model={model} row={row} keys={keys} best={best} allowed={allowed} csrf={csrf} />
+                    <VersionRowView
+                      model={model}
+                      row={row}
+                      keys={keys}
+                      best={best}
+                      allowed={allowed}
+                      csrf={csrf}
+                      scan={props.scans.get(versionKey(row.version)) ?? "pending"}
+                    />
                   ))}
                 </tbody>
               </table>
@@ -482,8 +502,8 @@ export function ModelPage(props: ModelPageProps) {
         )}
       </section>
 
-      {props.policy !== undefined && policyHasRules(props.policy) && (
-        <PolicySection name={name} policy={props.policy} />
+      {props.policy !== undefined && (policyHasRules(props.policy) || props.defaultPolicy) && (
+        <PolicySection name={name} policy={props.policy} fallback={props.defaultPolicy ?? null} />
       )}
 
       {(allowed.has("setAlias") || allowed.has("deleteAlias")) &&
