@@ -61,7 +61,8 @@ export function createApp() {
     c.set("userId", undefined);
     c.set("principal", undefined);
     c.set("auditModel", undefined);
-    c.set("scope", undefined);
+    c.set("unaudited", false);
+    c.set("auditDetail", undefined);
     await next();
   });
   // Closed by default: only origins listed in MODELGATE_CORS_ORIGINS may call from a browser.
@@ -92,21 +93,22 @@ export function createApp() {
       }),
     );
   }
-  // The audit trail: who changed what, for every mutation that succeeded. MLflow sends some reads as
-  // POST (get-latest-versions, every model load): a guard that demanded only `read` marks them.
+  // The audit trail: who changed what, for every request other than GET that succeeded, minting
+  // signed URLs included. MLflow sends some reads as POST (get-latest-versions, on every model load;
+  // searches): their routes say so (`readSentAsPost`), and only those are skipped.
   app.use("*", async (c, next) => {
     await next();
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.res.status >= 400 || !c.var.principal) return;
-    if (c.var.scope === "read") return;
+    if (c.var.unaudited) return;
     const event = {
       timestamp: Date.now(),
       actor: c.var.actor,
       tokenId: c.var.principal.tokenId,
       action: `${c.req.method} ${new URL(c.req.url).pathname}`,
       modelName: c.var.auditModel ?? null,
-      version: null,
+      version: c.var.auditDetail?.version === undefined ? null : String(c.var.auditDetail.version),
       status: c.res.status,
-      detail: null,
+      detail: c.var.auditDetail?.detail ?? null,
     };
     c.executionCtx.waitUntil(
       c.var.services.auth.audit(event).catch((e: unknown) => console.error("audit write failed", String(e))),

@@ -101,6 +101,11 @@ export interface GuardOptions {
   signedUrlAllowed?: boolean;
   /** Without an Authorization header, the UI's session cookie may carry the token (UI routes only). */
   sessionCookie?: boolean;
+  /**
+   * A read MLflow sends as POST (get-latest-versions, searches): it changes nothing, so the audit
+   * trail skips it. Only with scope `read`; every other POST is audited.
+   */
+  readSentAsPost?: boolean;
 }
 
 async function admit(c: Context<AppEnv>, scope: Scope, options: GuardOptions): Promise<Principal> {
@@ -110,7 +115,10 @@ async function admit(c: Context<AppEnv>, scope: Scope, options: GuardOptions): P
     : await auth.authenticate(undefined);
   authorize(principal, scope);
   c.set("principal", principal);
-  c.set("scope", scope);
+  if (options.readSentAsPost) {
+    if (scope !== "read") throw new Error("readSentAsPost is for routes that only read");
+    c.set("unaudited", true);
+  }
   c.set("actor", principal.actor);
   c.set("userId", auth.enabled ? principal.actor : undefined);
   return principal;

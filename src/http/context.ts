@@ -1,6 +1,5 @@
 import type { Services } from "../services";
 import type { Principal } from "../domain/principal";
-import type { Scope } from "../domain/scopes";
 
 /** What every request carries: its bindings, the services built from them, and who is acting. */
 export type AppEnv = {
@@ -15,7 +14,9 @@ export type AppEnv = {
     principal: Principal | undefined;
     /** The model a mutation acted on, for the audit trail. */
     auditModel: string | undefined;
-    /** The scope the route's guard demanded; `read` requests are not audited, whatever their method. */
-    scope: Scope | undefined;
+    /** Set by a guard with `readSentAsPost`: a read MLflow sends as POST, which the audit trail skips. */
+    unaudited: boolean;
+    /** What the audit row records beyond the request line (a route sets it: an override's reason). */
+    auditDetail: { version?: number; detail?: string } | undefined;
   };
 };

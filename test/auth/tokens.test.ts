@@ -141,20 +141,25 @@ describe("audit", () => {
     const version = await send("GET", `${MLFLOW}/model-versions/get`, { name, version: "1" }, bearer(secret));
     expect(version.body.model_version.user_id).toBe(actor);
 
+    // Minting signed URLs is a read that grants access: audited like a change.
+    const signed = await send("POST", `/v1/models/${name}/versions/1/signed-urls`, {}, bearer(secret));
+    expect(signed.status).toBe(200);
+
     // The audit write finishes after the response (waitUntil): poll briefly.
     let events: { actor: string; action: string; model?: string }[] = [];
-    for (let i = 0; i < 20 && events.length < 3; i++) {
+    for (let i = 0; i < 20 && events.length < 4; i++) {
       events = (await send("GET", "/api/2.0/modelgate/audit", { model: name }, bearer(ADMIN))).body.events ?? [];
-      if (events.length < 3) await new Promise((r) => setTimeout(r, 50));
+      if (events.length < 4) await new Promise((r) => setTimeout(r, 50));
     }
     expect(events.map((e) => e.action)).toEqual([
+      `POST /v1/models/${name}/versions/1/signed-urls`,
       `POST ${MLFLOW}/model-versions/transition-stage`,
       `POST ${MLFLOW}/model-versions/create`,
       `POST ${MLFLOW}/registered-models/create`,
     ]);
     expect(new Set(events.map((e) => e.actor))).toEqual(new Set([actor]));
     const byActor = await send("GET", "/api/2.0/modelgate/audit", { actor, since: Date.now() - 60_000 }, bearer(ADMIN));
-    expect(byActor.body.events.length).toBeGreaterThanOrEqual(3);
+    expect(byActor.body.events.length).toBeGreaterThanOrEqual(4);
     expect((await send("GET", "/api/2.0/modelgate/audit", {}, bearer(secret))).status).toBe(403);
   });
 });

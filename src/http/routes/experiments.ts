@@ -31,7 +31,7 @@ r.get("/experiments/get", requires("read"), async (c) => {
   return c.json({ experiment: experimentJson(await c.var.services.tracking.getExperiment(experiment_id)) });
 });
 
-r.on(["GET", "POST"], "/experiments/search", requires("read"), async (c) => {
+r.on(["GET", "POST"], "/experiments/search", requires("read", undefined, { readSentAsPost: true }), async (c) => {
   const input = await readInput(c, S.SearchExperiments);
   const page = await c.var.services.tracking.searchExperiments({
     filter: input.filter,

@@ -25,7 +25,7 @@ r.post("/logged-models", requires("write"), async (c) => {
   return c.json({ model: loggedModelJson(model) });
 });
 
-r.post("/logged-models/search", requires("read"), async (c) => {
+r.post("/logged-models/search", requires("read", undefined, { readSentAsPost: true }), async (c) => {
   const input = await readInput(c, S.SearchLoggedModels);
   const page = await c.var.services.tracking.searchLoggedModels({
     experimentIds: input.experiment_ids ?? [],

@@ -65,7 +65,7 @@ r.get("/registered-models/search", guard("read", S.SearchRegisteredModels), asyn
 r.on(
   ["GET", "POST"],
   "/registered-models/get-latest-versions",
-  guard("read", S.GetLatestVersions, byName),
+  guard("read", S.GetLatestVersions, byName, { readSentAsPost: true }),
   async (c) => {
     const { name, stages } = c.var.input;
     return latestVersionsAnswer(c, await c.var.services.registry.getLatestVersions(name, stages));

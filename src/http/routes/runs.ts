@@ -52,7 +52,7 @@ r.post("/runs/restore", requires("admin"), async (c) => {
   return c.json({});
 });
 
-r.on(["GET", "POST"], "/runs/search", requires("read"), async (c) => {
+r.on(["GET", "POST"], "/runs/search", requires("read", undefined, { readSentAsPost: true }), async (c) => {
   const input = await readInput(c, S.SearchRuns);
   const page = await c.var.services.tracking.searchRuns({
     experimentIds: input.experiment_ids ?? [],
