@@ -1,5 +1,6 @@
 import { RegistryError } from "../errors";
 import {
+  effectivePolicy,
   evaluatePolicy,
   neededFacts,
   needsScan,
@@ -22,9 +23,9 @@ export interface PolicyGateOptions {
   /** Reads (and, for small versions, runs) scans for `scan` rules, and records scan verdicts. */
   scans?: ScanGate;
   /**
-   * What a model without a policy of its own is held to: the deployment's default
-   * (MODELGATE_DEFAULT_SCAN_POLICY, read by `defaultScanPolicy`). A policy set on the model
-   * replaces it whole; clearing that policy brings the default back.
+   * The deployment's default (MODELGATE_DEFAULT_SCAN_POLICY, read by `defaultScanPolicy`): a floor
+   * under every model's own policy, merged by `effectivePolicy` (a model's own scan rule for a
+   * stage holds; any other policy keeps the default's).
    */
   defaultPolicy?: PromotionPolicy | null;
 }
@@ -54,7 +55,7 @@ export class PolicyGate {
     this.defaultPolicy = options.defaultPolicy ?? null;
   }
 
-  /** The deployment's default policy, in force for a model without its own. */
+  /** The deployment's default policy, in force for every model alongside its own rules. */
   get fallback(): PromotionPolicy | null {
     return this.defaultPolicy;
   }
@@ -96,7 +97,7 @@ export class PolicyGate {
     caller: Caller | null,
     kind: TransitionKind = "transition",
   ): Promise<void> {
-    const policy = this.store.get()?.policy ?? this.defaultPolicy;
+    const policy = effectivePolicy(this.store.get()?.policy, this.defaultPolicy);
     const rules = rulesFor(policy, stage, kind);
     if (rules.length === 0) return;
     const v = state.versions.get(version);

@@ -131,7 +131,8 @@ export function needsScan(rules: readonly PolicyRule[]): boolean {
 export type DefaultScanPolicy = "off" | "Production" | "Staging,Production";
 
 /**
- * MODELGATE_DEFAULT_SCAN_POLICY as the policy a model without one of its own is held to.
+ * MODELGATE_DEFAULT_SCAN_POLICY as the rules every model is held to on top of its own
+ * (`effectivePolicy`).
  * Unset or empty: "off" (a deployment whose configuration predates the setting keeps its
  * behaviour); "Production" or "Staging,Production": the rule guards those stages; anything else
  * is a typo, read as the strictest ("Staging,Production") rather than as no rule at all.
@@ -142,6 +143,39 @@ export function defaultScanPolicy(value: string | undefined): PromotionPolicy | 
   const rule: PolicyRule = { type: "scan", status: "clean" };
   if (v === "production") return { Production: [rule] };
   return { Staging: [rule], Production: [rule] };
+}
+
+/**
+ * The policy a model is held to: its own rules, plus, for each stage the deployment's default
+ * guards, the default's rules of a type the model's rules for that stage do not have. The default
+ * is a floor, not a fallback: a model policy with only a metric or scope rule for Production keeps
+ * the default scan rule there; a model policy with its own scan rule for a stage holds (the rules
+ * are the same today, so nothing is lost). There is no per-model opt-out: a version whose scan is
+ * not clean passes through an admin's override, recorded per version with a reason. Own rules come
+ * first, in their order; the default's follow. Null when neither guards anything.
+ */
+export function effectivePolicy(
+  own: PromotionPolicy | null | undefined,
+  deploymentDefault: PromotionPolicy | null | undefined,
+): PromotionPolicy | null {
+  if (!deploymentDefault) return own ?? null;
+  const merged: PromotionPolicy = {};
+  for (const stage of POLICY_STAGES) {
+    const rules = own?.[stage] ?? [];
+    const added = defaultRulesAdded(own, deploymentDefault, stage);
+    if (rules.length + added.length > 0) merged[stage] = [...rules, ...added];
+  }
+  return POLICY_STAGES.some((s) => merged[s]) ? merged : null;
+}
+
+/** The rules `effectivePolicy` adds to the model's own for `stage` (what the model page marks as the default). */
+export function defaultRulesAdded(
+  own: PromotionPolicy | null | undefined,
+  deploymentDefault: PromotionPolicy | null | undefined,
+  stage: PolicyStage,
+): PolicyRule[] {
+  const rules = own?.[stage] ?? [];
+  return (deploymentDefault?.[stage] ?? []).filter((d) => !rules.some((r) => r.type === d.type));
 }
 
 /** Checks the rules in order and answers with the first that fails, or ok. */

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   callerOf,
+  defaultRulesAdded,
+  defaultScanPolicy,
   describeRule,
+  effectivePolicy,
   evaluatePolicy,
   formatDuration,
   neededFacts,
@@ -378,5 +381,68 @@ describe("the policy JSON", () => {
     if (result.success) return;
     expect(result.error.issues[0].path.join(".")).toBe(path);
     expect(result.error.issues[0].message).toMatch(message);
+  });
+});
+
+describe("the deployment's default merged with a model's own policy", () => {
+  const SCAN: PolicyRule = { type: "scan", status: "clean" };
+  const METRIC: PolicyRule = { type: "metric", key: "r2", operator: ">=", value: 0.9 };
+  const SCOPE: PolicyRule = { type: "scope", scope: "admin" };
+  const cases: [string, PromotionPolicy | null, PromotionPolicy | null, PromotionPolicy | null][] = [
+    ["no default, no policy: nothing", null, null, null],
+    ["no default: the model's own", { Production: [METRIC] }, null, { Production: [METRIC] }],
+    ["no policy: the default", null, { Production: [SCAN] }, { Production: [SCAN] }],
+    [
+      "a metric rule keeps the default scan rule after it",
+      { Production: [METRIC] },
+      { Production: [SCAN] },
+      { Production: [METRIC, SCAN] },
+    ],
+    [
+      "a scope rule on Staging keeps the default on Production",
+      { Staging: [SCOPE] },
+      { Production: [SCAN] },
+      { Staging: [SCOPE], Production: [SCAN] },
+    ],
+    [
+      "the model's own scan rule holds (not doubled)",
+      { Production: [SCAN, SCOPE] },
+      { Production: [SCAN] },
+      { Production: [SCAN, SCOPE] },
+    ],
+    [
+      "an own scan rule on one stage leaves the default on the other",
+      { Production: [SCAN] },
+      { Staging: [SCAN], Production: [SCAN] },
+      { Staging: [SCAN], Production: [SCAN] },
+    ],
+    [
+      "an empty stage list does not drop the default",
+      { Production: [] },
+      { Production: [SCAN] },
+      { Production: [SCAN] },
+    ],
+  ];
+  for (const [what, own, deploymentDefault, expected] of cases) {
+    it(what, () => expect(effectivePolicy(own, deploymentDefault)).toEqual(expected));
+  }
+
+  it("says which rules the default added per stage", () => {
+    const d = defaultScanPolicy("Staging,Production");
+    expect(defaultRulesAdded({ Production: [METRIC] }, d, "Production")).toEqual([SCAN]);
+    expect(defaultRulesAdded({ Production: [SCAN] }, d, "Production")).toEqual([]);
+    expect(defaultRulesAdded({ Production: [SCAN] }, d, "Staging")).toEqual([SCAN]);
+    expect(defaultRulesAdded(null, null, "Production")).toEqual([]);
+  });
+
+  it("refuses an unsafe version whose model policy has only a metric rule, once merged", () => {
+    const policy = effectivePolicy({ Production: [METRIC] }, defaultScanPolicy("Production"));
+    const verdict = evaluatePolicy(
+      policy,
+      facts({
+        scan: { status: "unsafe", finding: "model.pkl imports posix.system", unscannedBytes: 0, override: null },
+      }),
+    );
+    expect(verdict).toMatchObject({ ok: false, rule: SCAN });
   });
 });

@@ -190,14 +190,24 @@ describe("the deployment's default scan policy (MODELGATE_DEFAULT_SCAN_POLICY)",
     });
   });
 
-  it("gives way to the model's own policy: a policy without a scan rule lets an unsafe version through", async () => {
+  it("stays under a model's policy without a scan rule: an unsafe version is still refused, the other rules too", async () => {
     const unsafe = await registeredVersion({ "model.pkl": fixtureBytes("evil-stack-global.pkl") });
     await withGate({ defaultPolicy: defaultScanPolicy("Production") }, async (gate, db) => {
       gate.set({ policy: { Production: [{ type: "tag", key: "x" }] }, updatedBy: "admin", updatedTime: 1 });
       const s = await stateOf(db, unsafe.modelId);
       await expect(gate.check(s, 1, "Production", null)).rejects.toThrow(/tag x must be set/);
       s.versions.get(1)!.tags = [{ key: "x", value: "1" }];
-      await expect(gate.check(s, 1, "Production", null)).resolves.toBeUndefined();
+      await expect(gate.check(s, 1, "Production", null)).rejects.toThrow(/scan unsafe: model\.pkl imports/);
+    });
+  });
+
+  it("gives way to the model's own scan rule for a stage, and guards the stages that rule leaves", async () => {
+    const unsafe = await registeredVersion({ "model.pkl": fixtureBytes("evil-stack-global.pkl") });
+    await withGate({ defaultPolicy: defaultScanPolicy("Staging,Production") }, async (gate, db) => {
+      gate.set({ policy: { Production: [SCAN_RULE as never] }, updatedBy: "admin", updatedTime: 1 });
+      const s = await stateOf(db, unsafe.modelId);
+      await expect(gate.check(s, 1, "Staging", null)).rejects.toThrow(/Staging: its pickle scan must be clean/);
+      await expect(gate.check(s, 1, "Production", null)).rejects.toThrow(/Production: its pickle scan must be clean/);
     });
   });
 });
@@ -282,6 +292,49 @@ describe("who may override", () => {
     (await env.DB.prepare("SELECT count(*) AS n FROM scan_overrides WHERE model_id = ?")
       .bind(modelId)
       .first<{ n: number }>())!.n;
+
+  it("keeps the default scan rule when a narrowed admin sets a policy of only a scope and a metric rule", async () => {
+    const a = await registeredVersion({ "model.pkl": fixtureBytes("evil-os-system-protocol4.pkl") });
+    const narrowed = await token(["admin"], [a.name]);
+    const put = await send(
+      "PUT",
+      "/registered-models/policy",
+      {
+        name: a.name,
+        policy: {
+          Staging: [{ type: "scope", scope: "promote" }],
+          Production: [{ type: "metric", key: "r2", operator: ">=", value: 0 }],
+        },
+      },
+      narrowed,
+    );
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    // The model's own coordinator, holding the policy the admin set, with the deployment default on.
+    const stub = env.MODEL_COORDINATOR.get(env.MODEL_COORDINATOR.idFromName(a.modelId));
+    await runInDurableObject(stub, async (_instance, state) => {
+      const db = openDatabase(env.DB);
+      const gate = new PolicyGate(state.storage, db, Date.now, {
+        scans: new ScanGate(db, env.ARTIFACTS),
+        defaultPolicy: defaultScanPolicy("Production"),
+      });
+      expect(gate.get()?.policy.Production).toEqual([{ type: "metric", key: "r2", operator: ">=", value: 0 }]);
+      const s = await stateOf(db, a.modelId);
+      const caller = { actor: "promoter", scope: "promote" as const };
+      // Every rule of the admin's own holds: the caller may promote, and the run's r2 is logged.
+      await expect(gate.check(s, 1, "Staging", caller)).resolves.toBeUndefined();
+      const logged = await call("POST", "/runs/log-metric", {
+        run_id: s.versions.get(1)!.runId,
+        key: "r2",
+        value: 0.9,
+        timestamp: Date.now(),
+        step: 0,
+      });
+      expect(logged.status).toBe(200);
+      await expect(gate.check(s, 1, "Production", caller)).rejects.toThrow(
+        /refused version 1 → Production: its pickle scan must be clean \(scan unsafe: model\.pkl imports posix\.system/,
+      );
+    });
+  });
 
   it("refuses holders of promote (the rule binds them) and records nothing", async () => {
     const v = await registeredVersion({ "model.pkl": fixtureBytes("evil-eval.pkl") });

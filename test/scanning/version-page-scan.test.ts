@@ -66,11 +66,13 @@ describe("the scan on the version page", () => {
 });
 
 describe("the deployment's default policy on the model page", () => {
-  it("is shown, in words, while the model has no policy of its own; a policy of its own replaces it", async () => {
+  it("is shown, in words, while the model has no policy of its own, and beside the model's own rules", async () => {
     const fallback = defaultScanPolicy("Production");
     const text = textOf(await PolicySection({ name: "m", policy: null, fallback }).toString());
-    expect(text).toContain("Before a version moves to Production : its pickle scan must be clean");
-    expect(text).toContain("The deployment's default, in force while the model has no policy of its own.");
+    expect(text).toContain(
+      "Before a version moves to Production : its pickle scan must be clean (the deployment's default)",
+    );
+    expect(text).toContain("The deployment's default applies to every model, on top of its own policy");
     const own = textOf(
       await PolicySection({
         name: "m",
@@ -78,8 +80,23 @@ describe("the deployment's default policy on the model page", () => {
         fallback,
       }).toString(),
     );
-    expect(own).not.toContain("pickle scan");
-    expect(own).toContain("tag x must be set");
+    expect(own).toContain("Before a version moves to Staging : tag x must be set");
+    expect(own).toContain(
+      "Before a version moves to Production : its pickle scan must be clean (the deployment's default)",
+    );
+    expect(own).toContain("Set by bob");
+  });
+
+  it("does not mark a scan rule of the model's own as the default, nor show it twice", async () => {
+    const text = textOf(
+      await PolicySection({
+        name: "m",
+        policy: { policy: { Production: [{ type: "scan", status: "clean" }] }, updatedBy: "bob", updatedTime: 0 },
+        fallback: defaultScanPolicy("Production"),
+      }).toString(),
+    );
+    expect(text.match(/its pickle scan must be clean/g)).toHaveLength(1);
+    expect(text).not.toContain("(the deployment's default)");
   });
 });
 
