@@ -5,6 +5,10 @@ import type { OrderTerm, SortValue } from "./order-by";
 // next page; registry search carries the sort key of the page's last row instead (keyset paging),
 // so the 1,000th page costs what the first does: the database seeks to the key through the index
 // that orders the answer rather than reading and dropping every row before it.
+/** A token echoed only in part: an error message is no place for whatever a client sent (a 1 MB string). */
+const invalidToken = (token: string) =>
+  new InvalidParameterError(`Invalid page token: '${token.length > 64 ? `${token.slice(0, 64)}…` : token}'.`);
+
 export function encodePageToken(offset: number): string {
   return btoa(JSON.stringify({ offset }));
 }
@@ -17,7 +21,7 @@ export function decodePageToken(token: string | undefined): number {
   } catch {
     // fall through to the error below
   }
-  throw new InvalidParameterError(`Invalid page token: '${token}'.`);
+  throw invalidToken(token);
 }
 
 export function validateMaxResults(maxResults: number | undefined, fallback: number, max: number): number {
@@ -29,8 +33,6 @@ export function validateMaxResults(maxResults: number | undefined, fallback: num
   }
   return maxResults;
 }
-
-const invalidToken = (token: string) => new InvalidParameterError(`Invalid page token: '${token}'.`);
 
 /** The order a token was made for, written into it: a token is only good for the same order. */
 const signature = (order: OrderTerm[]) => order.map((t) => `${t.field} ${t.direction}`).join(",");

@@ -41,6 +41,12 @@ describe("page tokens", () => {
     expect((error as InvalidParameterError).code).toBe("INVALID_PARAMETER_VALUE");
     expect((error as Error).message).toBe(`Invalid page token: '${token}'.`);
   });
+
+  it("names a long token by its first 64 characters only", () => {
+    const token = `${"x".repeat(64)}${"y".repeat(100_000)}`;
+    const error = thrown(() => decodePageToken(token));
+    expect((error as Error).message).toBe(`Invalid page token: '${"x".repeat(64)}…'.`);
+  });
 });
 
 describe("max_results", () => {
