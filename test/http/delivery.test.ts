@@ -71,6 +71,21 @@ describe("resolve", () => {
     expect(latest.version).toBe("2");
   });
 
+  it("gives each host its own file URLs, also from the cache another host filled", async () => {
+    const name = await publishedModel();
+    const first = await exports.default.fetch(new Request(`http://evil.example/v1/models/${name}/2`));
+    expect(((await first.json()) as { files: { url: string }[] }).files[0].url).toMatch(
+      /^http:\/\/evil\.example\/v1\//,
+    );
+    const second = await fetchWorker(`/v1/models/${name}/2`);
+    expect(second.headers.get("x-modelgate-cache")).toBe("hit");
+    const urls = ((await second.json()) as { files: { url: string }[] }).files.map((f) => f.url);
+    expect(urls).toEqual([
+      `${ORIGIN}/v1/models/${name}/versions/2/files/conf/MLmodel`,
+      `${ORIGIN}/v1/models/${name}/versions/2/files/model.pkl`,
+    ]);
+  });
+
   it("carries the version's scan status, as the scan API reports it once recorded", async () => {
     const name = await publishedModel();
     const { servicesFor } = await import("../../src/services");

@@ -198,7 +198,9 @@ r.get("/models/:name/:ref", requires("read", modelFromParam), async (c) => {
     const resolved = await c.var.services.delivery.resolve(name, ref);
     // Cached with the answer: a pending scan's verdict shows once the resolution's TTL has passed.
     const scan = (await c.var.services.scans.statusOf([resolved.version])).get(versionKey(resolved.version));
-    body = JSON.stringify(resolutionJson(resolved, new URL(c.req.url).origin, scan));
+    // File URLs are kept relative in the shared answer; each request gets its own origin below, so
+    // the first client's Host never reaches the next one through the cache.
+    body = JSON.stringify(resolutionJson(resolved, "", scan));
     etag = `"${toHex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body)))}"`;
     await caches.default.put(
       key,
@@ -208,5 +210,16 @@ r.get("/models/:name/:ref", requires("read", modelFromParam), async (c) => {
   }
   const headers = { etag, "cache-control": "no-cache", "x-modelgate-cache": memo || cached ? "hit" : "miss" };
   if (ifNoneMatch(c, etag)) return new Response(null, { status: 304, headers });
-  return new Response(body, { headers: { ...headers, "content-type": "application/json" } });
+  return new Response(withOrigin(body, new URL(c.req.url).origin), {
+    headers: { ...headers, "content-type": "application/json" },
+  });
 });
+
+/**
+ * A cached resolution with its file URLs made absolute for this request's origin. Only a `url`
+ * member can hold `"url":"/v1/` unescaped: inside any JSON string its quotes would be escaped.
+ */
+function withOrigin(body: string, origin: string): string {
+  const absolute = `"url":${JSON.stringify(`${origin}/v1/`).slice(0, -1)}`;
+  return body.replaceAll('"url":"/v1/', () => absolute);
+}
