@@ -127,6 +127,7 @@ describe("the web UI with access control off (npm start's default)", () => {
       "Compare",
       "Version",
       "Stage",
+      "Scan",
       "Run",
       "mae",
       "r2",
@@ -145,9 +146,10 @@ describe("the web UI with access control off (npm start's default)", () => {
     const source = row(2).locator("td[data-label=Source] .mono");
     assert.match(await source.innerText(), /^runs:\/[0-9a-f]{8}…\/model$/);
     assert.match(await source.getAttribute("title"), /^runs:\/[0-9a-f]{32}\/model$/);
-    // Nothing to roll back and no policy: neither section is there.
+    // Nothing to roll back: no rollback section. No policy of its own: the policy section shows only
+    // the deployment's default scan rule (wrangler.toml's MODELGATE_DEFAULT_SCAN_POLICY).
     assert.equal(await page.getByRole("button", { name: /Roll back/ }).count(), 0);
-    assert.equal(await page.locator("#policy").count(), 0);
+    assert.match(await page.locator("section[aria-labelledby=policy]").innerText(), /deployment's default/);
   });
 
   test("sorts the versions by a metric column and pins the key metrics", async () => {
