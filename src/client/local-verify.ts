@@ -9,7 +9,7 @@ import path from "node:path";
 import type { PublicKeyInfo } from "../signing/keys";
 import { compareWithStatement, ignoredBy, isIgnored, SIGNATURE_FILE, type Statement } from "../signing/model-signing";
 import { ModelgateError } from "./errors";
-import { SignatureVerificationError, verifyWith } from "./signatures";
+import { checkSubject, SignatureVerificationError, verifyWith } from "./signatures";
 
 export interface DirectoryVerification {
   statement: Statement;
@@ -47,11 +47,15 @@ async function hashFile(file: string): Promise<{ sha256: string; size: number }>
   return { sha256: hash.digest("hex"), size };
 }
 
-/** Reads DIR's model.sig (or `signaturePath`), verifies it with `keys`, then every file's sha256. */
+/**
+ * Reads DIR's model.sig (or `signaturePath`), verifies it with `keys`, checks that it names
+ * `expected` (the model, and the version when given), then every file's sha256.
+ */
 export async function verifyDirectory(
   dir: string,
   keys: PublicKeyInfo[],
   signaturePath = path.join(dir, SIGNATURE_FILE),
+  expected?: { model: string; version?: number },
 ): Promise<DirectoryVerification> {
   const root = path.resolve(dir);
   const found = await lstat(root).catch(() => null);
@@ -63,6 +67,7 @@ export async function verifyDirectory(
     throw new SignatureVerificationError([`no signature: '${signaturePath}' cannot be read`], dir);
   }
   const { statement, key } = await verifyWith(bundle, keys, dir);
+  if (expected) checkSubject(statement, expected, dir);
   const ignores = ignoredBy(statement);
   // The signature file itself is never a resource, wherever it was read from.
   const relativeSig = path.relative(root, path.resolve(signaturePath)).split(path.sep).join("/");

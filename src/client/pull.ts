@@ -18,7 +18,15 @@ import { isAbort, ModelgateClient, type ModelFile, type ModelRef, type ResolvedM
 import type { PublicKeyInfo } from "../signing/keys";
 import { ignoredBy, SIGNATURE_FILE, type Statement } from "../signing/model-signing";
 import { listFiles } from "./local-verify";
-import { checkManifest, checkScan, fetchRegistryKeys, fetchScan, fetchSignature, verifyWith } from "./signatures";
+import {
+  checkManifest,
+  checkScan,
+  checkSubject,
+  fetchRegistryKeys,
+  fetchScan,
+  fetchSignature,
+  verifyWith,
+} from "./signatures";
 
 export interface PullProgress {
   /** Bytes on disk so far, resumed `.part` bytes and files already present included. */
@@ -97,7 +105,7 @@ export async function pull(
 ): Promise<PullResult> {
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY));
   const resolved = await client.resolve(name, ref, { signal: options.signal });
-  const checked = options.verify ? await checkSupplyChain(client, resolved, options.verify) : null;
+  const checked = options.verify ? await checkSupplyChain(client, { name, ref }, resolved, options.verify) : null;
   // With a signature, the registry's model.sig takes the root model.sig's place (never a signed file).
   const model = checked ? { ...resolved, files: resolved.files.filter((f) => f.path !== SIGNATURE_FILE) } : resolved;
   const root = path.resolve(dir);
@@ -168,6 +176,7 @@ export async function pull(
  */
 async function checkSupplyChain(
   client: ModelgateClient,
+  requested: { name: string; ref: ModelRef },
   model: ResolvedModel,
   verify: NonNullable<PullOptions["verify"]>,
 ): Promise<{ bundle: string; statement: Statement; summary: Omit<PullVerification, "unsigned"> }> {
@@ -177,6 +186,11 @@ async function checkSupplyChain(
   const bundle = await fetchSignature(client, model.name, model.version);
   const keys = verify.keys ?? (await fetchRegistryKeys(client));
   const { statement, key } = await verifyWith(bundle, keys, label);
+  // The model asked for (not the name the registry answered with) and the version the ref resolved
+  // to: another model's signed bytes, or another version's, do not pass.
+  // A ref that is a version number must have resolved to that number.
+  const asked = /^[1-9][0-9]*$/.test(requested.ref) ? Number(requested.ref) : Number(model.version);
+  checkSubject(statement, { model: requested.name, version: asked }, label);
   checkManifest(statement, model.files, label);
   return {
     bundle,

@@ -8,8 +8,10 @@ import {
   ignoredBy,
   isIgnored,
   openBundle,
+  parseSubjectName,
   SignatureCheckError,
   type Statement,
+  type SubjectIdentity,
 } from "../signing/model-signing";
 import { ModelgateError, VerificationError } from "./errors";
 import type { ModelgateClient } from "./modelgate-client";
@@ -96,6 +98,42 @@ export async function verifyWith(
     }
   }
   throw new SignatureVerificationError(failure!.problems, what);
+}
+
+/** What a signature says it was issued for: the registry, model and version, or null (a bare name). */
+export function signedFor(statement: Statement): SubjectIdentity | null {
+  return parseSubjectName(statement.subject[0]?.name);
+}
+
+/** How a subject is named in messages: `model 'A' version 1`, or the raw name when it names none. */
+export function describeSubject(statement: Statement): string {
+  const id = signedFor(statement);
+  const raw = JSON.stringify(statement.subject[0]?.name ?? null);
+  return id ? `model '${id.model}' version ${id.version} (${raw})` : `${raw}, no registry model and version`;
+}
+
+/**
+ * The signature must name the model (and version, when known) the caller expects. One registry key
+ * signs every model, so a valid signature alone only proves the registry stored these bytes for
+ * some model: this check makes model A's signed bytes fail as model B. Names are compared exactly.
+ */
+export function checkSubject(
+  statement: Statement,
+  expected: { model: string; version?: number },
+  what: string,
+): SubjectIdentity {
+  const id = signedFor(statement);
+  const wanted = `model '${expected.model}'${expected.version === undefined ? "" : ` version ${expected.version}`}`;
+  if (id && id.model === expected.model && (expected.version === undefined || id.version === expected.version))
+    return id;
+  throw new SignatureVerificationError(
+    [
+      id
+        ? `the signature was issued for ${describeSubject(statement)}, not for ${wanted}`
+        : `the signature names ${describeSubject(statement)} (an older or foreign signature), so it cannot vouch for ${wanted}`,
+    ],
+    what,
+  );
 }
 
 /** The manifest's files against the signed statement: the same files, the same sha256, nothing more. */

@@ -96,10 +96,10 @@ export class ModelSigner {
     return this.keys.some((k) => k.public.kid === kid);
   }
 
-  /** A model.sig for `files` (a version's manifest), named `modelName` in the statement's subject. */
-  async sign(modelName: string, files: readonly SignedFile[]): Promise<{ kid: string; bundle: string }> {
+  /** A model.sig for `files` (a version's manifest), its statement's subject named `subject` (see subjectName). */
+  async sign(subject: string, files: readonly SignedFile[]): Promise<{ kid: string; bundle: string }> {
     const [signing] = this.keys;
-    const bundle = await signStatement(await buildStatement(modelName, files), signing.private!, signing.public);
+    const bundle = await signStatement(await buildStatement(subject, files), signing.private!, signing.public);
     return { kid: signing.public.kid, bundle: JSON.stringify(bundle) };
   }
 }

@@ -103,11 +103,48 @@ export async function rootDigest(resources: readonly Resource[]): Promise<string
   return toHex(await sha256(concat(...resources.map((r) => fromHex(r.digest)))));
 }
 
-export async function buildStatement(modelName: string, files: readonly SignedFile[]): Promise<Statement> {
+/**
+ * Who a registry signature is for. One registry key signs every model, so the statement must say
+ * which model and version its bytes are: without that, registry-signed bytes of model A verify as
+ * model B. model_signing does not compare the subject's name (its manifests are equal by files
+ * alone), so binding the identity there keeps the bundle valid for `model_signing verify key`.
+ */
+export interface SubjectIdentity {
+  /** Which registry signed: a fixed label (the signing key identifies the registry cryptographically). */
+  registry: string;
+  model: string;
+  version: number;
+}
+
+/** The registry label in subjects: not the request's Host, which a client chooses (review L3). */
+export const REGISTRY_LABEL = "modelgate";
+
+/**
+ * `<registry>/models/<name>/versions/<n>`, the name percent-encoded so that a name holding `/`
+ * (MLflow allows it) cannot be read as another name and version.
+ */
+export function subjectName(id: SubjectIdentity): string {
+  return `${id.registry}/models/${encodeURIComponent(id.model)}/versions/${id.version}`;
+}
+
+/** The identity a subject name states, or null when it names none (a bare model name: an older bundle). */
+export function parseSubjectName(name: unknown): SubjectIdentity | null {
+  if (typeof name !== "string") return null;
+  const match = /^(.+)\/models\/([^/]+)\/versions\/([1-9][0-9]{0,15})$/.exec(name);
+  if (!match) return null;
+  try {
+    return { registry: match[1], model: decodeURIComponent(match[2]), version: Number(match[3]) };
+  } catch {
+    return null;
+  }
+}
+
+/** The statement for `files`, its subject named `subject` (subjectName for a registry version). */
+export async function buildStatement(subject: string, files: readonly SignedFile[]): Promise<Statement> {
   const resources = resourcesOf(files);
   return {
     _type: STATEMENT_TYPE,
-    subject: [{ name: modelName, digest: { sha256: await rootDigest(resources) } }],
+    subject: [{ name: subject, digest: { sha256: await rootDigest(resources) } }],
     predicateType: PREDICATE_TYPE,
     predicate: {
       serialization: { method: "files", hash_type: "sha256", allow_symlinks: false, ignore_paths: IGNORED_PATHS },

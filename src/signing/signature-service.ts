@@ -3,8 +3,15 @@ import { RegistryError } from "../errors";
 import { toHex, utf8, sha256 } from "./encoding";
 import type { PublicKeyInfo } from "./keys";
 import type { ModelSigner } from "./model-signer";
-import { resourcesOf, type SignedFile } from "./model-signing";
+import { REGISTRY_LABEL, resourcesOf, subjectName, type SignedFile } from "./model-signing";
 import { signatureKey, type SignatureStore } from "./signature-store";
+
+/**
+ * Bumped whenever what a stored signature states changes, so bundles stored under an older format
+ * are never served again. 2: the subject names the registry, model and version (review M5); format
+ * 1 named the model only, and its bundles (under the old content ids) are left unread.
+ */
+export const SIGNATURE_FORMAT = 2;
 
 /**
  * A version's model.sig: signed the first time anyone asks for it and kept in R2, so the same bytes
@@ -34,12 +41,16 @@ export class SignatureService {
     if (version.status !== "READY")
       throw new RegistryError("INVALID_STATE", `Version ${version.version} of ${version.name} is not READY.`);
     const signer = await this.keys();
-    const contentId = toHex(await sha256(utf8.encode(JSON.stringify(resourcesOf(files)))));
+    const subject = subjectName({ registry: REGISTRY_LABEL, model: version.name, version: version.version });
+    // The subject is part of the content id: after a rename the version is signed again under its new name.
+    const contentId = toHex(
+      await sha256(utf8.encode(JSON.stringify({ format: SIGNATURE_FORMAT, subject, resources: resourcesOf(files) }))),
+    );
     const key = signatureKey(version.modelId, version.version, contentId);
     for (let attempt = 0; attempt < 3; attempt++) {
       const stored = await this.store.get(key);
       if (stored && signer.inRotation(stored.kid)) return stored.bundle;
-      const { bundle, kid } = await signer.sign(version.name, files);
+      const { bundle, kid } = await signer.sign(subject, files);
       if (await this.store.put(key, bundle, kid, stored?.etag)) return bundle;
       // Another request stored its signature first: serve that one, so every caller sees the same bytes.
     }

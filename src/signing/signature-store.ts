@@ -1,7 +1,9 @@
 // Where a version's model.sig is kept once issued: R2, beside the blobs, under
-// `signatures/<model id>/<version>/<content id>.sig`. The content id is the SHA-256 of the signed
-// resources (paths and digests), so a version number that comes back after a delete (MLflow numbers
-// a new version max + 1) never meets the old version's signature. Writes are conditional, so two
+// `signatures/<model id>/<version>/<content id>.sig`. Version numbers are never reused (a model's
+// next_version only grows; a re-created model has a new id), so the path alone names one version.
+// The content id is the SHA-256 of what the bundle states (the signature format, the subject: the
+// registry, model name and version, and the resources), so a bundle stored under an older format,
+// or before a rename, is never served again: it is signed anew. Writes are conditional, so two
 // requests signing the same version at once keep one signature between them.
 
 export interface StoredSignature {

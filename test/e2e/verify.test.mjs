@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
+import http from "node:http";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -171,6 +172,69 @@ describe("pull and verify", () => {
     assert.equal(pull.code, 3, pull.stderr);
     assert.match(pull.stderr, /^modelgate pull: signature verification failed for verify-e2e version 1: key mismatch/);
     assert.equal(existsSync(at("pulled-wrong-key")), false);
+  });
+
+  test("model A's signature presented for model B fails pull and verify, naming both", async () => {
+    // B holds exactly A's bytes, so only the signature's subject tells them apart. A mirror (a
+    // proxy in front of the registry) hands out A's registry-signed model.sig for B.
+    const twin = `${MODEL}-twin`;
+    await ok(["push", at("src"), "--name", twin, "--json"]);
+    const sigA = await (await fetch(`${server.base}/v1/models/${MODEL}/versions/1/model.sig`)).text();
+    const mirror = http.createServer((req, res) => {
+      if (req.url === `/v1/models/${twin}/versions/1/model.sig`) {
+        res.writeHead(200, { "content-type": "application/json" });
+        return res.end(sigA);
+      }
+      const target = new URL(req.url, server.base);
+      const upstream = http.request(
+        target,
+        { method: req.method, headers: { ...req.headers, host: target.host } },
+        (r) => {
+          res.writeHead(r.statusCode, r.headers);
+          r.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    await new Promise((resolve) => mirror.listen(0, "127.0.0.1", resolve));
+    try {
+      const viaMirror = { MODELGATE_URL: `http://127.0.0.1:${mirror.address().port}` };
+      const pull = await modelgate(["pull", `${twin}/1`, at("pulled-twin"), "--key", at("registry.pem")], viaMirror);
+      assert.equal(pull.code, 3, pull.stderr);
+      assert.match(
+        pull.stderr,
+        /^modelgate pull: signature verification failed for verify-e2e-twin version 1: the signature was issued for model 'verify-e2e' version 1 \("modelgate\/models\/verify-e2e\/versions\/1"\), not for model 'verify-e2e-twin' version 1\n$/,
+      );
+      assert.equal(existsSync(at("pulled-twin")), false);
+      // Through the mirror, B's own signature still pulls.
+      const own = await ok(["pull", `${MODEL}/1`, at("pulled-mirror"), "--key", at("registry.pem")], viaMirror);
+      assert.match(own.stdout, /Signature verified/);
+    } finally {
+      await new Promise((resolve) => mirror.close(resolve));
+    }
+
+    const offline = { MODELGATE_URL: "http://127.0.0.1:9" };
+    const asTwin = await modelgate(["verify", at("pulled"), "--key", at("registry.pem"), "--model", twin], offline);
+    assert.equal(asTwin.code, 3, asTwin.stderr);
+    assert.match(asTwin.stderr, /issued for model 'verify-e2e' version 1 .*, not for model 'verify-e2e-twin'\n$/);
+    const wrongVersion = await modelgate(
+      ["verify", at("pulled"), "--key", at("registry.pem"), "--model", `${MODEL}/2`],
+      offline,
+    );
+    assert.equal(wrongVersion.code, 3, wrongVersion.stderr);
+    assert.match(wrongVersion.stderr, /not for model 'verify-e2e' version 2\n$/);
+    const right = await ok(
+      ["verify", at("pulled"), "--key", at("registry.pem"), "--model", `${MODEL}/1`, "--json"],
+      offline,
+    );
+    assert.equal(right.json.model_checked, true);
+    assert.equal(right.json.model, MODEL);
+    assert.equal(right.json.model_version, 1);
+    const unchecked = await ok(["verify", at("pulled"), "--key", at("registry.pem")], offline);
+    assert.match(
+      unchecked.stdout,
+      /Signed for model 'verify-e2e' version 1 \("modelgate\/models\/verify-e2e\/versions\/1"\); not checked: pass --model/,
+    );
   });
 
   test("pull refuses a version whose pickle scan is unsafe, naming the file, unless --allow-unsafe", async () => {

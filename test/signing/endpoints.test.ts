@@ -59,7 +59,8 @@ describe("GET /v1/models/{name}/.../model.sig", () => {
     const key = keys.find((k) => k.hint === bundleHint(sig.text))!;
     expect(key.kid).toBe("test");
     const statement = await openBundle(sig.text, key);
-    expect(statement.subject[0].name).toBe(name);
+    // The subject binds the registry, the model and the version (review M5).
+    expect(statement.subject[0].name).toBe(`modelgate/models/${encodeURIComponent(name)}/versions/1`);
     const manifest = (await call("GET", "/model-versions/get", { name, version: "1" })).body;
     expect(manifest.model_version.status).toBe("READY");
     expect(statement.predicate.resources).toEqual(
