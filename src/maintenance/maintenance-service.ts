@@ -25,7 +25,18 @@ export interface UndeliveredEvents {
 /** What /health reports: ok, or degraded with what is wrong. */
 export type Health =
   | { status: "ok" }
-  | { status: "degraded"; undeliveredEvents: UndeliveredEvents | null; checkFailed: string | null };
+  | {
+      status: "degraded";
+      undeliveredEvents: UndeliveredEvents | null;
+      checkFailed: string | null;
+      /** Why model.sig cannot be issued (no MODELGATE_MODEL_SIGNING_KEYS); files and archives still download. */
+      modelSigning?: string;
+    };
+
+/** Whether the deployment can sign versions (SignatureService.unavailable). */
+export interface SigningProbe {
+  unavailable(): Promise<string | null>;
+}
 
 export interface MaintenanceReport {
   retention: RetentionReport;
@@ -49,6 +60,7 @@ export class MaintenanceService {
     private readonly invalidConfig: string[] = [],
     private readonly policy: ResendPolicy = RESEND_POLICY,
     private readonly clock: () => number = Date.now,
+    private readonly signing: SigningProbe | null = null,
   ) {}
 
   /**
@@ -79,7 +91,7 @@ export class MaintenanceService {
   checkHealth(): Promise<Health> {
     const now = this.clock();
     if (this.health && this.health.until > now) return this.health.value;
-    const value = this.events.givenUp(now, this.policy).then(
+    const outbox = this.events.givenUp(now, this.policy).then(
       (groups): Health => {
         const undelivered = summarize(groups, this.policy);
         return undelivered
@@ -92,6 +104,15 @@ export class MaintenanceService {
         checkFailed: error instanceof Error ? error.message : String(error),
       }),
     );
+    // A deployment without a model-signing key is degraded, not down: model.sig answers 503.
+    const signing = this.signing?.unavailable().catch(() => null) ?? Promise.resolve(null);
+    const value = Promise.all([outbox, signing]).then(([health, why]): Health => {
+      if (why === null) return health;
+      const modelSigning = `model.sig cannot be issued: ${why}`;
+      return health.status === "ok"
+        ? { status: "degraded", undeliveredEvents: null, checkFailed: null, modelSigning }
+        : { ...health, modelSigning };
+    });
     this.health = { until: now + HEALTH_TTL_MS, value };
     return value;
   }

@@ -17,6 +17,9 @@ import {
 import { validateArtifactPath } from "../domain/artifact-path";
 import type { RegistryService } from "./registry-service";
 import type { SignatureService } from "../signing/signature-service";
+import { SigningNotConfiguredError } from "../signing/model-signer";
+import { SIGNATURE_FILE } from "../signing/model-signing";
+import { bytesEntry, type TarEntry } from "../artifacts/tar-stream";
 
 /** A sealed file as the artifact API serves it: its bytes' immutable identity and manifest entry. */
 export interface SealedArtifact extends SealedVersion {
@@ -31,6 +34,14 @@ export interface ResolvedVersion {
 /** A version with its manifest and its model.sig (the OpenSSF model-signing bundle over that manifest). */
 export interface SignedVersion extends ResolvedVersion {
   signature: string;
+}
+
+/** A version's archive.tar entries, and whether its model.sig is among them. */
+export interface VersionArchive {
+  version: ModelVersion;
+  entries: TarEntry[];
+  /** "unavailable": the deployment has no model-signing key, so the archive carries no model.sig. */
+  signature: "included" | "unavailable";
 }
 
 export interface R2Presigning {
@@ -85,6 +96,35 @@ export class DeliveryService {
   async signed(name: string, ref: string): Promise<SignedVersion> {
     const resolved = await this.resolve(name, ref);
     return { ...resolved, signature: await this.signatures.forVersion(resolved.version, resolved.files) };
+  }
+
+  /**
+   * The entries of a version's archive.tar. model.sig comes first, so a streaming reader has it
+   * before the files; a file of the version itself named model.sig at the root is left out (the
+   * registry's signature takes its place; model_signing ignores a root model.sig anyway). Without
+   * a signing key the archive is still served, without model.sig: downloads keep working on a
+   * deployment that has not configured MODELGATE_MODEL_SIGNING_KEYS (the route says so in a header).
+   */
+  async archive(name: string, version: string): Promise<VersionArchive> {
+    const resolved = await this.resolve(name, version);
+    let signature: string | null = null;
+    try {
+      signature = await this.signatures.forVersion(resolved.version, resolved.files);
+    } catch (error) {
+      if (!(error instanceof SigningNotConfiguredError)) throw error;
+    }
+    const mtimeMs = resolved.version.creationTime;
+    const files = resolved.files
+      .filter((f) => f.path !== SIGNATURE_FILE)
+      .map((f) => ({ path: f.path, size: f.size, mtimeMs, open: async () => (await this.open(f)).body }));
+    return {
+      version: resolved.version,
+      entries:
+        signature === null
+          ? files
+          : [bytesEntry(SIGNATURE_FILE, new TextEncoder().encode(signature), mtimeMs), ...files],
+      signature: signature === null ? "unavailable" : "included",
+    };
   }
 
   /** The immutable id behind a name in a plain file URL, as fresh as a cached resolution. */

@@ -20,8 +20,20 @@ interface LoadedKey {
   private?: CryptoKey;
 }
 
-const notConfigured = (why: string) =>
-  new RegistryError("TEMPORARILY_UNAVAILABLE", `Modelgate is not configured for model signing: ${why}.`);
+/**
+ * The deployment cannot sign (the secret is missing or unusable): model.sig answers 503 with this,
+ * while files and archive.tar are still served (the archive without model.sig).
+ */
+export class SigningNotConfiguredError extends RegistryError {
+  constructor(readonly why: string) {
+    super(
+      "TEMPORARILY_UNAVAILABLE",
+      `Modelgate is not configured for model signing: ${why}. The version's files and archive.tar are served without model.sig.`,
+    );
+  }
+}
+
+const notConfigured = (why: string) => new SigningNotConfiguredError(why);
 
 /** Parses the secret's JSON: a list of entries (or one entry). Never echoes key material in errors. */
 export function parseModelSigningKeys(value: string | undefined): ModelSigningKeyEntry[] {

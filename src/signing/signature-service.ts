@@ -2,7 +2,7 @@ import type { ModelVersion } from "../domain/model";
 import { RegistryError } from "../errors";
 import { toHex, utf8, sha256 } from "./encoding";
 import type { PublicKeyInfo } from "./keys";
-import type { ModelSigner } from "./model-signer";
+import { SigningNotConfiguredError, type ModelSigner } from "./model-signer";
 import { REGISTRY_LABEL, resourcesOf, subjectName, type SignedFile } from "./model-signing";
 import { signatureKey, type SignatureStore } from "./signature-store";
 
@@ -55,6 +55,17 @@ export class SignatureService {
       // Another request stored its signature first: serve that one, so every caller sees the same bytes.
     }
     throw new RegistryError("TEMPORARILY_UNAVAILABLE", "The version's signature is being written; try again.");
+  }
+
+  /** Why this deployment cannot sign (the secret missing or unusable), or null when it can. */
+  async unavailable(): Promise<string | null> {
+    try {
+      await this.keys();
+      return null;
+    } catch (error) {
+      if (error instanceof SigningNotConfiguredError) return error.why;
+      throw error;
+    }
   }
 
   /** Every key still in rotation, the signing key first. */

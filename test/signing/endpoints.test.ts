@@ -256,7 +256,7 @@ describe("MODELGATE_MODEL_SIGNING_KEYS", () => {
     expect(await refusal("kid:secret")).toMatch(/not JSON/);
     expect(await refusal("[]")).toMatch(/lists no key/);
     expect(await refusal(JSON.stringify([{ kid: "a", pkcs8: "c2VjcmV0LW1hdGVyaWFs" }]))).toBe(
-      "Modelgate is not configured for model signing: MODELGATE_MODEL_SIGNING_KEYS entry 1 is not an ECDSA P-256 key.",
+      "Modelgate is not configured for model signing: MODELGATE_MODEL_SIGNING_KEYS entry 1 is not an ECDSA P-256 key. The version's files and archive.tar are served without model.sig.",
     );
     const publicOnly = JSON.parse(env.MODELGATE_MODEL_SIGNING_KEYS!)[1];
     expect(await refusal(JSON.stringify([publicOnly]))).toMatch(/first .* entry signs, so it needs its private key/);
