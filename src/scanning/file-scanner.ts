@@ -1,4 +1,5 @@
 import { ByteReader } from "./byte-reader";
+import { type InflateFormat, InflateMeter, ScanDeferred, type SharedInflateBudget } from "./inflate-limit";
 import { parsePickle } from "./pickle-parser";
 import { Findings, type FileScan } from "./scan-findings";
 
@@ -11,11 +12,24 @@ import { Findings, type FileScan } from "./scan-findings";
  * is a pickle), and formats that carry no pickle (safetensors, ONNX, JSON, YAML, text, raw data),
  * which are clean by format.
  */
-export async function scanStream(stream: ReadableStream<Uint8Array>): Promise<FileScan> {
+export async function scanStream(
+  stream: ReadableStream<Uint8Array>,
+  options: { shared?: SharedInflateBudget } = {},
+): Promise<FileScan> {
   const r = ByteReader.of(stream);
   const f = new Findings();
+  const meter = new InflateMeter(r, options.shared);
+  f.inflate = meter;
   try {
     f.format = await scanContent(r, f, 0);
+  } catch (error) {
+    // A decompressed stream went past a limit: stop reading the file there (its other members
+    // are not read either). Past the per-file limit the file is `unknown`; past the shared budget
+    // of an inline scan it is not judged at all.
+    if (meter.deferred) throw new ScanDeferred(String(error));
+    if (meter.exceeded === null) throw error;
+    f.entry = undefined;
+    f.flag("unknown", meter.exceeded);
   } finally {
     await r.cancel();
   }
@@ -113,16 +127,23 @@ async function decompressed(r: ByteReader, f: Findings, depth: number, format: "
     f.flag("unknown", "compressed streams nested too deep");
     return "nested";
   }
-  const inner = ByteReader.of(r.region(Infinity).pipeThrough(new DecompressionStream(format)));
+  const inner = ByteReader.of(inflate(f, r.region(Infinity), format));
   try {
     return await scanContent(inner, f, depth + 1);
   } catch (error) {
+    if (f.inflate?.stopped) throw error;
     // A corrupt compressed stream: whatever loader reads it fails at the same point.
     f.flag("unknown", `${format} stream does not decompress: ${String(error)}`);
     return "corrupt";
   } finally {
     await inner.cancel();
   }
+}
+
+/** `input` decompressed, within the file's limits (scanStream sets the meter). */
+function inflate(f: Findings, input: ReadableStream<Uint8Array>, format: InflateFormat): ReadableStream<Uint8Array> {
+  if (!f.inflate) throw new Error("decompressing outside scanStream, without its limits");
+  return f.inflate.inflate(input, format);
 }
 
 /** A .npy file: a header, then raw data, or a pickle when the dtype holds objects (allow_pickle). */
@@ -194,10 +215,11 @@ async function scanZip(r: ByteReader, f: Findings, depth: number): Promise<strin
       await scanEntry(r, f, name, depth);
       r.end = outer;
     } else if (method === 8) {
-      const inner = ByteReader.of(r.region(csize).pipeThrough(new DecompressionStream("deflate-raw")));
+      const inner = ByteReader.of(inflate(f, r.region(csize), "deflate-raw"));
       try {
         await scanEntry(inner, f, name, depth);
       } catch (error) {
+        if (f.inflate?.stopped) throw error;
         f.flag("unknown", `a deflated entry does not decompress: ${String(error)}`);
       } finally {
         await inner.cancel();

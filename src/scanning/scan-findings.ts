@@ -1,4 +1,5 @@
 import { classifyGlobal, worst, type Verdict } from "./allow-list";
+import type { InflateMeter } from "./inflate-limit";
 
 /** One global a file imports (GLOBAL, STACK_GLOBAL, INST) or reaches through a resolver. */
 export interface ImportFinding {
@@ -35,6 +36,8 @@ export class Findings {
   private readonly reasons: string[] = [];
   /** Set while scanning inside a zip entry or nested pickle. */
   entry: string | undefined;
+  /** Counts what the file's compressed streams decompress to (set by scanStream). */
+  inflate: InflateMeter | undefined;
 
   addImport(name: string, via: "import" | "reach" = "import", verdict: Verdict = classifyGlobal(name)): void {
     this.verdict = worst(this.verdict, verdict);

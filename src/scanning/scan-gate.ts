@@ -16,6 +16,16 @@ import { type ComputedVerdict, SCANNER_VERSION, ScanService } from "./scan-servi
 export const INLINE_SCAN_BYTES = 64 * 1024 * 1024;
 
 /**
+ * How many decompressed bytes (gzip/zlib wrappers, deflated zip entries) the inline scan reads, all
+ * the version's files together, before it stops and leaves the rest pending for the queue: the
+ * compressed size alone does not bound the work (a 127 KiB gzip can hold 128 MiB of pickle), and
+ * the inline scan runs inside the model's Durable Object, holding up every other mutation of it.
+ * With INLINE_SCAN_BYTES this bounds an inline scan to about 128 MiB parsed (a few seconds of CPU
+ * at worst, for an opcode-dense pickle).
+ */
+export const INLINE_INFLATE_BYTES = 64 * 1024 * 1024;
+
+/**
  * The scan side of a model's coordinator: the facts a `scan` policy rule reads, and the recording
  * of a version's verdict with its `model_version.scanned` event (one D1 batch, from inside the
  * coordinator, so the event takes its place in the model's sequence and the outbox relays it).
@@ -30,6 +40,7 @@ export class ScanGate {
     bucket: R2Bucket,
     private readonly inlineBudget: number = INLINE_SCAN_BYTES,
     private readonly clock: () => number = Date.now,
+    private readonly inlineInflateBudget: number = INLINE_INFLATE_BYTES,
   ) {
     const artifacts = new ArtifactRepository(db);
     this.repo = new ScanRepository(db);
@@ -49,7 +60,8 @@ export class ScanGate {
 
   /**
    * What a `scan` rule needs to decide for the version. A pending version whose unscanned files
-   * fit `inlineBudget` is scanned here and now (and its verdict recorded, with its event).
+   * fit `inlineBudget` is scanned here and now (and its verdict recorded, with its event), unless
+   * its files decompress to more than `inlineInflateBudget`: then it stays pending for the queue.
    */
   async fact(key: VersionKey, modelName: string): Promise<ScanFact> {
     const recorded = (await this.repo.versionVerdicts([key], SCANNER_VERSION)).get(versionKey(key));
@@ -58,7 +70,7 @@ export class ScanGate {
       : await this.record(key, modelName);
     if (verdict.status === "pending" && verdict.unscannedBytes <= this.inlineBudget) {
       try {
-        await this.scanner.scanVersion(key.modelId, key.version);
+        await this.scanner.scanVersion(key.modelId, key.version, { left: this.inlineInflateBudget });
         verdict = await this.record(key, modelName);
       } catch (error) {
         // R2 or D1 unreachable: the rule reports the scan as pending; the queue will scan it.

@@ -3,6 +3,7 @@ import type { ModelVersion } from "../domain/model";
 import type { ManifestFile } from "../repositories/artifact-repository";
 import { worst, type Verdict } from "./allow-list";
 import { scanStream } from "./file-scanner";
+import { ScanDeferred, type SharedInflateBudget } from "./inflate-limit";
 import type { FileScan } from "./scan-findings";
 import { InvalidParameterError } from "../errors";
 import { type ScanOverride, type ScanRepository, type VersionKey, versionKey } from "./scan-repository";
@@ -76,8 +77,10 @@ export class ScanService {
   /**
    * Scans every file of the version not yet judged by this scanner, one at a time, each streamed
    * from R2. Returns how many files it scanned. A blob missing from R2 is recorded as `unknown`.
+   * `shared`: a budget of decompressed bytes for all the files together (the coordinator's inline
+   * scan); once it runs out the scan stops and the rest stays pending, for the scans queue.
    */
-  async scanVersion(modelId: string, version: number): Promise<number> {
+  async scanVersion(modelId: string, version: number, shared?: SharedInflateBudget): Promise<number> {
     const files = await this.sources.manifest(modelId, version);
     const done = await this.scans.find(
       files.map((f) => f.sha256),
@@ -87,16 +90,22 @@ export class ScanService {
     for (const file of files) {
       if (done.has(file.sha256)) continue;
       const blob = await this.store.get(file.blobKey);
-      const result: FileScan = blob
-        ? await scanStream(blob.body)
-        : {
-            verdict: "unknown",
-            format: "missing",
-            imports: [],
-            calls: [],
-            reasons: ["the file's bytes are missing from storage"],
-            bytes: 0,
-          };
+      let result: FileScan;
+      try {
+        result = blob
+          ? await scanStream(blob.body, { shared })
+          : {
+              verdict: "unknown",
+              format: "missing",
+              imports: [],
+              calls: [],
+              reasons: ["the file's bytes are missing from storage"],
+              bytes: 0,
+            };
+      } catch (error) {
+        if (error instanceof ScanDeferred) break;
+        throw error;
+      }
       await this.scans.save(file.sha256, SCANNER_VERSION, result, this.now());
       done.set(file.sha256, result);
       scanned++;
