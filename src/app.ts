@@ -136,6 +136,7 @@ export function createApp() {
             }
           : {}),
         ...(health.checkFailed ? { check_failed: health.checkFailed } : {}),
+        ...(health.modelSigning ? { model_signing: health.modelSigning } : {}),
       },
     });
   });

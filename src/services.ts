@@ -90,7 +90,7 @@ export function createServices(env: Env) {
       adminToken: env.MODELGATE_ADMIN_TOKEN ?? null,
     }),
     ...webhookServices(db, env, (name) => models.findIdByName(name)),
-    maintenance: maintenanceService(db, env),
+    maintenance: maintenanceService(db, env, signatures),
     /** The same read services over a request's D1 session (servicesFor). */
     readingFrom: (session: Database) => readServices(session, coordinators, sources),
   };
@@ -118,11 +118,12 @@ function readServices(db: Database, coordinators: CoordinatorClient, sources: Ve
 }
 
 /** Retention, the outbox watchdog and /health's outbox check (src/maintenance/). */
-function maintenanceService(db: Database, env: Env): MaintenanceService {
+function maintenanceService(db: Database, env: Env, signing: SignatureService): MaintenanceService {
   const config = readMaintenanceConfig(env);
   const events = new EventRepository(db);
   const retention = new Retention(events, new WebhookDeliveryRepository(db), new TokenRepository(db), config);
-  return new MaintenanceService(events, retention, env.EVENTS, config.invalid);
+  // /health is degraded while model.sig cannot be issued (no MODELGATE_MODEL_SIGNING_KEYS).
+  return new MaintenanceService(events, retention, env.EVENTS, config.invalid, undefined, undefined, signing);
 }
 
 export interface Config extends DeliveryConfig {

@@ -67,9 +67,10 @@ export function HealthBanner(props: { health: Health | null }) {
           <Time ms={undelivered.oldestTimestamp} />) could not be handed to webhooks after {undelivered.sends} sends:
           webhook receivers missed these changes until an operator releases them (docs/events.md).
         </>
-      ) : (
+      ) : health.checkFailed ? (
         <>The health check could not run: {health.checkFailed}</>
-      )}{" "}
+      ) : null}{" "}
+      {health.modelSigning ? <>Model signing is off: {health.modelSigning}; archives download unsigned. </> : null}
       <a href="/health">/health</a>
     </div>
   );

@@ -2,12 +2,11 @@ import { Hono, type Context } from "hono";
 import { InvalidParameterError } from "../../errors";
 import { parseVersion } from "../../domain/limits";
 import { canonicalRef, parseModelRef } from "../../domain/model-ref";
-import { bytesEntry, tarLength, tarStream } from "../../artifacts/tar-stream";
+import { tarLength, tarStream } from "../../artifacts/tar-stream";
 import { toHex } from "../../artifacts/hashing-stream";
 import { filePath, signedForAnotherModel, type ResolvedVersion } from "../../services/delivery-service";
 import { versionKey } from "../../scanning/scan-repository";
 import type { VersionScanStatus } from "../../scanning/scan-service";
-import { SIGNATURE_FILE } from "../../signing/model-signing";
 import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
 import {
@@ -108,30 +107,21 @@ r.on(
   },
 );
 
-// The archive carries the version's model.sig at its root (first, so a streaming reader has it
-// before the files): unpacked, the directory verifies with `model_signing verify key` as it is. A
-// file of the version itself named model.sig at the root is left out: the registry's signature
-// takes its place (model_signing ignores a root model.sig, so it was never a signed file).
+// The archive carries the version's model.sig first (DeliveryService.archive): unpacked, the
+// directory verifies with `model_signing verify key` as it is. Without a model-signing key the
+// archive is served without it, and x-modelgate-signature says so ("included" / "unavailable").
 r.get("/models/:name/versions/:version/archive.tar", requires("read", modelFromParam), async (c) => {
-  const delivery = c.var.services.delivery;
-  const { version, files, signature } = await delivery.signed(c.req.param("name"), c.req.param("version"));
-  const entries = [
-    bytesEntry(SIGNATURE_FILE, new TextEncoder().encode(signature), version.creationTime),
-    ...files
-      .filter((f) => f.path !== SIGNATURE_FILE)
-      .map((f) => ({
-        path: f.path,
-        size: f.size,
-        mtimeMs: version.creationTime,
-        open: async () => (await delivery.open(f)).body,
-      })),
-  ];
+  const { version, entries, signature } = await c.var.services.delivery.archive(
+    c.req.param("name"),
+    c.req.param("version"),
+  );
   return new Response(tarStream(entries), {
     headers: {
       "content-type": "application/x-tar",
       "content-length": String(tarLength(entries)),
       "content-disposition": `attachment; filename="${encodeURIComponent(version.name)}-v${version.version}.tar"`,
       "cache-control": IMMUTABLE,
+      "x-modelgate-signature": signature,
     },
   });
 });
