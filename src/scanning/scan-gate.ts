@@ -5,7 +5,7 @@ import { ArtifactRepository } from "../repositories/artifact-repository";
 import type { Database } from "../repositories/database";
 import { EventRepository } from "../repositories/event-repository";
 import { ScanRepository, type VersionKey, versionKey } from "./scan-repository";
-import { type ComputedVerdict, SCANNER_VERSION, ScanService } from "./scan-service";
+import { type ComputedVerdict, overrideInForce, SCANNER_VERSION, ScanService } from "./scan-service";
 
 /**
  * How many unscanned bytes a `scan` rule scans itself, inside the transition, rather than refuse
@@ -78,7 +78,9 @@ export class ScanGate {
       }
     }
     const override =
-      verdict.status === "clean" || verdict.status === "pending" ? null : await this.repo.latestOverride(key);
+      verdict.status === "clean" || verdict.status === "pending"
+        ? null
+        : overrideInForce(await this.repo.latestOverride(key), verdict.status);
     return {
       status: verdict.status,
       finding: verdict.finding,

@@ -22,6 +22,7 @@ export interface VersionVerdict {
 
 /** An admin's override of the `scan` policy rule for one version. */
 export interface ScanOverride {
+  /** The version's verdict it overrode (unknown or unsafe): it holds only while that is the verdict. */
   status: string;
   reason: string;
   actor: string;
@@ -138,7 +139,10 @@ export class ScanRepository {
     }
   }
 
-  /** The override in force for the version (the latest recorded), or null. */
+  /**
+   * The latest override recorded for the version, or null. It is in force only while the version's
+   * verdict equals its `status` (`overrideInForce`, src/scanning/scan-service.ts).
+   */
   async latestOverride(key: VersionKey): Promise<ScanOverride | null> {
     try {
       const row = await this.db

@@ -5,7 +5,7 @@ import { worst, type Verdict } from "./allow-list";
 import { scanStream } from "./file-scanner";
 import { ScanDeferred, type SharedInflateBudget } from "./inflate-limit";
 import type { FileScan } from "./scan-findings";
-import { InvalidParameterError } from "../errors";
+import { InvalidParameterError, RegistryError } from "../errors";
 import { type ScanOverride, type ScanRepository, type VersionKey, versionKey } from "./scan-repository";
 
 /**
@@ -116,11 +116,12 @@ export class ScanService {
   /** The version's scan: `pending` while any file is unscanned, else the worst file verdict. */
   async versionScan(name: string, version: string): Promise<VersionScan> {
     const found = await this.sources.getVersion(name, version);
-    const [statuses, override] = await Promise.all([
+    const [statuses, latest] = await Promise.all([
       this.fileStatuses(found.modelId, found.version),
       this.scans.latestOverride(found),
     ]);
-    return { version: found, scan: verdictOf(statuses).status, files: statuses, override };
+    const scan = verdictOf(statuses).status;
+    return { version: found, scan, files: statuses, override: overrideInForce(latest, scan) };
   }
 
   /** The version's verdict computed from its files' scans (the coordinator records it). */
@@ -154,12 +155,20 @@ export class ScanService {
   }
 
   /**
-   * Records an admin's override of the `scan` policy rule for a version whose scan is not clean
-   * (a clean version needs none), with the reason; the promotion-policy check honours the latest.
+   * Records an admin's override of the `scan` policy rule for a version whose scan is final and
+   * not clean, with the reason and the status it overrides. A clean version needs none; a pending
+   * one is refused: the admin must see the findings they accept, and an override recorded before
+   * them would let through whatever the scan found later. The promotion-policy check honours the
+   * latest override only while the version's verdict is still the one it overrode.
    */
   async recordOverride(name: string, version: string, reason: string, actor: string): Promise<ScanOverride> {
     const found = await this.sources.getVersion(name, version);
     const status = (await this.statusOf([found])).get(versionKey(found))!;
+    if (status === "pending")
+      throw new RegistryError(
+        "RESOURCE_CONFLICT",
+        `The scan of version ${found.version} of '${found.name}' has not finished: an override may be recorded only for a final verdict that is not clean (unknown or unsafe). Retry once the scan completes.`,
+      );
     if (status === "clean")
       throw new InvalidParameterError(
         `Version ${found.version} of '${found.name}' scanned clean: there is nothing to override.`,
@@ -182,6 +191,16 @@ export class ScanService {
       })
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
+}
+
+/**
+ * The override that lets the version pass the `scan` rule: the latest recorded, only while the
+ * version's verdict is the status it overrode (an override of `unknown` does not cover a later
+ * `unsafe`, from a rescan by a newer scanner, say), and never for a clean or pending version.
+ */
+export function overrideInForce(latest: ScanOverride | null, status: VersionScanStatus): ScanOverride | null {
+  if (!latest || status === "clean" || status === "pending") return null;
+  return latest.status === status ? latest : null;
 }
 
 /** Pending while any file is unscanned, else the worst file verdict, with the first file and global behind it. */

@@ -149,6 +149,58 @@ describe("the scan policy rule", () => {
   });
 });
 
+describe("an override and the verdict it overrode", () => {
+  const overrideRow = (modelId: string, status: string, reason: string) =>
+    env.DB.prepare(
+      "INSERT INTO scan_overrides (id, model_id, version, status, reason, actor, created_at) VALUES (?, ?, 1, ?, ?, 'admin', ?)",
+    )
+      .bind(crypto.randomUUID(), modelId, status, reason, Date.now())
+      .run();
+
+  it("is refused while the scan is pending (409, MLflow's error JSON) and records nothing; allowed once it is final", async () => {
+    const { name, version, modelId } = await registeredVersion({ "model.pkl": fixtureBytes("evil-eval.pkl") });
+    expectError(
+      await override(name, version, "looks fine to me"),
+      409,
+      "RESOURCE_CONFLICT",
+      `The scan of version 1 of '${name}' has not finished: an override may be recorded only for a final verdict that is not clean (unknown or unsafe). Retry once the scan completes.`,
+    );
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM scan_overrides WHERE model_id = ?")
+      .bind(modelId)
+      .first<{ n: number }>();
+    expect(count!.n).toBe(0);
+    await setPolicy(name, { Production: [SCAN_RULE] });
+    expect((await promote(name, version)).status).toBe(400); // scans it inline: unsafe
+    const res = await override(name, version, "eval of a constant, SEC-12");
+    expect(res.status).toBe(200);
+    expect(res.body.override.status).toBe("unsafe");
+    expect((await promote(name, version)).status).toBe(200);
+  });
+
+  it("lets a version through only while its verdict is the status the override recorded", async () => {
+    const { name, version, modelId } = await registeredVersion({
+      "model.pkl": fixtureBytes("evil-os-system-protocol4.pkl"),
+    });
+    await setPolicy(name, { Production: [SCAN_RULE] });
+    expect((await promote(name, version)).status).toBe(400); // unsafe, recorded
+    // An override recorded while pending (before this check existed), and one of an `unknown`
+    // verdict the version no longer has: neither covers `unsafe`.
+    await overrideRow(modelId, "pending", "recorded before the findings");
+    expect((await promote(name, version)).body.message).toContain("scan unsafe: model.pkl imports posix.system");
+    await overrideRow(modelId, "unknown", "accepted an unreadable stream");
+    const refused = await promote(name, version);
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain("an admin may record an override with a reason");
+    expect(await stageOf(name, version)).toBe("None");
+    const scan = await call("GET", "/model-versions/scan", { name, version }, MODELGATE_API);
+    expect(scan.body.scan).toBe("unsafe");
+    expect(scan.body.override).toBeUndefined();
+    // An override of what the scan found holds.
+    await overrideRow(modelId, "unsafe", "reviewed: SEC-13");
+    expect((await promote(name, version)).status).toBe(200);
+  });
+});
+
 /** A PolicyGate over a fresh coordinator's storage (no policy stored), as the coordinator builds it. */
 async function withGate<T>(
   options: { inlineBudget?: number; defaultPolicy: ReturnType<typeof defaultScanPolicy> },
@@ -354,6 +406,9 @@ describe("who may override", () => {
     const a = await registeredVersion({ "model.pkl": fixtureBytes("evil-eval.pkl") });
     const b = await registeredVersion({ "model.pkl": fixtureBytes("evil-eval.pkl") });
     const narrowed = await token(["admin"], [a.name]);
+    // Scanned and its verdict recorded: only a final verdict can be overridden.
+    for (const v of [a, b])
+      await new ScanGate(openDatabase(env.DB), env.ARTIFACTS).fact({ modelId: v.modelId, version: 1 }, v.name);
 
     const onB = await send(
       "POST",

@@ -10,7 +10,9 @@ import type { ScanOverride } from "../../scanning/scan-repository";
  * GET /api/2.0/modelgate/model-versions/scan: a version's pickle scan, per file; POST
  * .../scan/override: an admin lets a version whose scan is not clean pass the `scan` policy rule,
  * with a reason (docs/supply-chain.md). Overriding needs `admin` on the model, like setting its
- * policy: holders of `promote` are the ones the rule binds.
+ * policy: holders of `promote` are the ones the rule binds. Only a final verdict can be overridden
+ * (a pending scan answers 409 RESOURCE_CONFLICT), and the override holds only while the version's
+ * verdict is still the one it overrode.
  */
 export const scanRoutes = new Hono<AppEnv>();
 
