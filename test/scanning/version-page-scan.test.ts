@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { PolicySection } from "../../src/ui/pages/policy-section";
 import { VersionPage } from "../../src/ui/pages/version-page";
 import { defaultScanPolicy } from "../../src/domain/promotion-policy";
+import { openDatabase } from "../../src/repositories/database";
+import { ScanGate } from "../../src/scanning/scan-gate";
 import { servicesFor } from "../../src/services";
 import { ORIGIN, textOf } from "../ui/browser";
 import { fixtureBytes } from "./fixture-bytes";
@@ -50,7 +52,8 @@ describe("the scan on the version page", () => {
 
   it("says whose override lets a version through, and why", async () => {
     const { name, modelId } = await registeredVersion({ "model.pkl": fixtureBytes("evil-eval.pkl") });
-    await servicesFor(env).scans.scanVersion(modelId, 1);
+    // Scanned and its verdict recorded, as the coordinator does: only a final verdict is overridden.
+    await new ScanGate(openDatabase(env.DB), env.ARTIFACTS).fact({ modelId, version: 1 }, name);
     await servicesFor(env).scans.recordOverride(name, "1", "accepted after review, SEC-3", "alice");
     expect(textOf(await page(name, "1"))).toContain(
       "scan: unsafe — promotion allowed by alice's override: accepted after review, SEC-3",
