@@ -127,7 +127,7 @@ async function decompressed(r: ByteReader, f: Findings, depth: number, format: "
     f.flag("unknown", "compressed streams nested too deep");
     return "nested";
   }
-  const inner = ByteReader.of(inflate(f, r.region(Infinity), format));
+  const inner = ByteReader.of(inflate(f, r, r.region(Infinity), format));
   try {
     return await scanContent(inner, f, depth + 1);
   } catch (error) {
@@ -140,10 +140,15 @@ async function decompressed(r: ByteReader, f: Findings, depth: number, format: "
   }
 }
 
-/** `input` decompressed, within the file's limits (scanStream sets the meter). */
-function inflate(f: Findings, input: ReadableStream<Uint8Array>, format: InflateFormat): ReadableStream<Uint8Array> {
+/** `input` (a region of `from`) decompressed, within the file's limits (scanStream sets the meter). */
+function inflate(
+  f: Findings,
+  from: ByteReader,
+  input: ReadableStream<Uint8Array>,
+  format: InflateFormat,
+): ReadableStream<Uint8Array> {
   if (!f.inflate) throw new Error("decompressing outside scanStream, without its limits");
-  return f.inflate.inflate(input, format);
+  return f.inflate.inflate(from, input, format);
 }
 
 /** A .npy file: a header, then raw data, or a pickle when the dtype holds objects (allow_pickle). */
@@ -215,7 +220,7 @@ async function scanZip(r: ByteReader, f: Findings, depth: number): Promise<strin
       await scanEntry(r, f, name, depth);
       r.end = outer;
     } else if (method === 8) {
-      const inner = ByteReader.of(inflate(f, r.region(csize), "deflate-raw"));
+      const inner = ByteReader.of(inflate(f, r, r.region(csize), "deflate-raw"));
       try {
         await scanEntry(inner, f, name, depth);
       } catch (error) {

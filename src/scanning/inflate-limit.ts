@@ -38,11 +38,14 @@ export class ScanDeferred extends Error {}
 /**
  * Counts the bytes every decompressed stream of one file produces, against
  * min(MAX_INFLATED_BYTES, max(INFLATE_FLOOR_BYTES, MAX_INFLATE_RATIO × compressed bytes read)).
- * The compressed bytes are the file's own bytes read so far (the outermost reader's position), so
- * nested wrappers share one budget and the work is bounded per byte uploaded, while streaming.
+ * The compressed bytes are the file's own bytes handed to a decompressor so far (a nested
+ * stream's input, itself decompressed, does not count), so nested wrappers share one budget and
+ * the work is bounded per byte uploaded, while streaming.
  */
 export class InflateMeter {
   private inflated = 0;
+  /** The file's own bytes handed to a decompressor so far (not those of a nested stream). */
+  private fed = 0;
   /** The limit that stopped the scan, in words; null while none has. */
   exceeded: string | null = null;
   deferred = false;
@@ -63,7 +66,8 @@ export class InflateMeter {
    * decompressor inflates all it is given, so a limit checked on the output would come too late
    * for memory and CPU.
    */
-  inflate(input: ReadableStream<Uint8Array>, format: InflateFormat): ReadableStream<Uint8Array> {
+  inflate(from: ByteReader, input: ReadableStream<Uint8Array>, format: InflateFormat): ReadableStream<Uint8Array> {
+    const own = from === this.file;
     const decompressor = new DecompressionStream(format);
     const writer = decompressor.writable.getWriter();
     const output = decompressor.readable.getReader();
@@ -83,6 +87,7 @@ export class InflateMeter {
       }
       const slice = held.subarray(0, FEED_BYTES);
       held = held.subarray(slice.length);
+      if (own) this.fed += slice.length;
       await writer.write(slice);
     };
     return new ReadableStream<Uint8Array>({
@@ -123,7 +128,7 @@ export class InflateMeter {
         throw new ScanDeferred("the inline scan's budget of decompressed bytes ran out");
       }
     }
-    const compressed = this.file.position;
+    const compressed = this.fed;
     const byRatio = Math.max(INFLATE_FLOOR_BYTES, MAX_INFLATE_RATIO * compressed);
     if (this.inflated <= Math.min(MAX_INFLATED_BYTES, byRatio)) return;
     this.exceeded =
