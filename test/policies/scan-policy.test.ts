@@ -434,7 +434,12 @@ describe("who may override", () => {
     const row = audit.body.events.find(
       (e: Json) => e.action === "POST /api/2.0/modelgate/model-versions/scan/override",
     );
-    expect(row).toMatchObject({ model: a.name, status: 200 });
+    expect(row).toMatchObject({
+      model: a.name,
+      version: "1",
+      status: 200,
+      detail: "scan override (unsafe): accepted risk, INC-7",
+    });
     expect(row.actor).toMatch(/^t-/);
   });
 });

@@ -73,7 +73,12 @@ export function registerPromote(program: Command, ctx: RunContext): void {
 
 /** The promotion policy's scan rule refused (src/domain/promotion-policy.ts, describeRule). */
 function refusedByScan(error: unknown): boolean {
-  return error instanceof ModelgateHttpError && error.message.includes("its pickle scan must be clean");
+  // A pending scan cannot be overridden (the verdict is not known yet): that refusal stands as it is.
+  return (
+    error instanceof ModelgateHttpError &&
+    error.message.includes("its pickle scan must be clean") &&
+    !error.message.includes("scan pending")
+  );
 }
 
 /** ` (version 1 archived)`, ` (versions 1, 3 archived)`, or nothing when it archived nothing. */

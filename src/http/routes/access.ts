@@ -84,7 +84,9 @@ r.get("/audit", guard("admin", ListAudit), async (c) => {
       ...(e.tokenId !== null ? { token_id: e.tokenId } : {}),
       action: e.action,
       ...(e.modelName !== null ? { model: e.modelName } : {}),
+      ...(e.version !== null ? { version: e.version } : {}),
       status: e.status,
+      ...(e.detail !== null ? { detail: e.detail } : {}),
     })),
     ...(events.length === limit ? { next_page_token: String(events[events.length - 1].id) } : {}),
   });

@@ -67,5 +67,7 @@ scanRoutes.get("/model-versions/scan", guard("read", GetScan, byName), async (c)
 scanRoutes.post("/model-versions/scan/override", guard("admin", OverrideScan, byName), async (c) => {
   const { name, version, reason } = c.var.input;
   const override = await c.var.services.scans.recordOverride(name, version, reason, c.var.actor);
+  // The audit row keeps the version and the reason, not only the request line.
+  c.set("auditDetail", { version: Number(version), detail: `scan override (${override.status}): ${reason}` });
   return c.json({ name, version, override: overrideJson(override) });
 });
