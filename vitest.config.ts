@@ -31,7 +31,10 @@ export const TEST_ADMIN_TOKEN = "mg_test_bootstrap_admin_secret";
 // Webhooks in tests: the local receiver is on loopback, and retries come after a second, not 30.
 // The deployment default scan rule (wrangler.toml) off: suites promote versions whose files are
 // not real models; test/policies/scan-policy.test.ts holds the rule and the default to account.
-const SCAN_POLICY = { MODELGATE_DEFAULT_SCAN_POLICY: "off" };
+// Background scans off too: a verdict landing in the middle of a test would add a
+// model_version.scanned event to outboxes and snapshots the test compares exactly; the scan tests
+// run the queue's consumer themselves (consumeScans), as the platform would.
+const SCAN_POLICY = { MODELGATE_DEFAULT_SCAN_POLICY: "off", MODELGATE_BACKGROUND_SCANS: "off" };
 const WEBHOOKS = {
   MODELGATE_WEBHOOK_ALLOW_HOSTS: "127.0.0.1,localhost,::1",
   MODELGATE_WEBHOOK_RETRY_BASE_SECONDS: "1",

@@ -39,7 +39,9 @@ export default {
     if (batch.queue === SCANS_QUEUE)
       return consumeScans(batch, services.scans, (modelId, version) => services.policies.recordScan(modelId, version));
     return consumeQueue(batch, services.webhookDispatch, async (events) => {
-      const scans = scanRequestsFor(events);
+      // MODELGATE_BACKGROUND_SCANS=off: versions are scanned only when the scan rule needs a verdict
+      // (inline at promotion) or when asked; nothing runs behind the registry's back.
+      const scans = env.MODELGATE_BACKGROUND_SCANS === "off" ? [] : scanRequestsFor(events);
       if (scans.length > 0) await env.SCANS.sendBatch(scans.map((body) => ({ body })));
     });
   },
