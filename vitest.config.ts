@@ -87,6 +87,9 @@ export default defineConfig(async () => {
   });
   return {
     test: {
+      // Vitest's default on a 2-core machine is one worker (cores - 1); much of a file's time is
+      // waiting on workerd (queues, retries, Durable Object round trips), so two overlap well.
+      maxWorkers: 2,
       projects: [
         project("local", { MODELGATE_AUTH: "off" }, ["test/**/*.test.ts"], ["test/auth/**"]),
         project("auth", { MODELGATE_AUTH: "on", MODELGATE_ADMIN_TOKEN: TEST_ADMIN_TOKEN }, ["test/auth/**/*.test.ts"]),
