@@ -8,52 +8,19 @@ import { createHash, createHmac } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, watch, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
+import { cli, root, runCli, runCliOk } from "./cli-runner.mjs";
 import { freePort, freshStateDir, registryForThisFile, startServer } from "./server.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const cli = path.join(root, "bin/modelgate.mjs");
 const MODEL = "cli-e2e";
 const MiB = 1024 * 1024;
 
 const server = registryForThisFile({ scratchPrefix: "modelgate-cli-" });
 const scratch = server.scratch;
 
-/** Runs the CLI with a clean environment: only what a test passes decides the URL and token. */
-function modelgate(args, env = {}, base = server.base) {
-  const clean = {
-    ...process.env,
-    MODELGATE_URL: base,
-    MODELGATE_TOKEN: "",
-    MLFLOW_TRACKING_URI: "",
-    MLFLOW_TRACKING_TOKEN: "",
-  };
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      { cwd: root, timeout: 120_000, maxBuffer: 16 * MiB, env: { ...clean, ...env } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        let json;
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          // not JSON
-        }
-        resolve({ code, stdout, stderr, json });
-      },
-    );
-  });
-}
-
-async function ok(args, env) {
-  const run = await modelgate(args, env);
-  assert.equal(run.code, 0, `modelgate ${args.join(" ")}: exit ${run.code}\n${run.stderr}`);
-  return run;
-}
+const modelgate = (args, env = {}, base = server.base) => runCli(base, args, env);
+const ok = (args, env) => runCliOk(server.base, args, env);
 
 function bytes(size, seed) {
   const out = Buffer.alloc(size);

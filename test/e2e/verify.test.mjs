@@ -3,17 +3,14 @@
 // not) before fetching, writes it into the directory, and refuses a version whose pickle scan is
 // unsafe; `verify` checks a directory offline and names what changed; a wrong key fails both.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import http from "node:http";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
+import { root, runCli, runCliOk } from "./cli-runner.mjs";
 import { registryForThisFile } from "./server.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const cli = path.join(root, "bin/modelgate.mjs");
 const MODEL = "verify-e2e";
 const MiB = 1024 * 1024;
 
@@ -21,40 +18,8 @@ const server = registryForThisFile({ scratchPrefix: "modelgate-verify-" });
 const scratch = server.scratch;
 const at = (...parts) => path.join(scratch, ...parts);
 
-/** Runs the CLI with a clean environment: only what a test passes decides the URL, token and key. */
-function modelgate(args, env = {}) {
-  const clean = {
-    ...process.env,
-    MODELGATE_URL: server.base,
-    MODELGATE_TOKEN: "",
-    MODELGATE_PUBLIC_KEY: "",
-    MLFLOW_TRACKING_URI: "",
-    MLFLOW_TRACKING_TOKEN: "",
-  };
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [cli, ...args],
-      { cwd: root, timeout: 120_000, maxBuffer: 16 * MiB, env: { ...clean, ...env } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        let json;
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          // not JSON
-        }
-        resolve({ code, stdout, stderr, json });
-      },
-    );
-  });
-}
-
-async function ok(args, env) {
-  const run = await modelgate(args, env);
-  assert.equal(run.code, 0, `modelgate ${args.join(" ")}: exit ${run.code}\n${run.stderr}`);
-  return run;
-}
+const modelgate = (args, env = {}) => runCli(server.base, args, env);
+const ok = (args, env) => runCliOk(server.base, args, env);
 
 function writeTree(dir, files) {
   for (const [file, body] of Object.entries(files)) {

@@ -17,23 +17,11 @@ import {
 } from "../../src/signing/model-signing";
 import { R2SignatureStore, signatureKey } from "../../src/signing/signature-store";
 import { toHex, utf8, sha256 } from "../../src/signing/encoding";
-import { bodyText, call, createModel, uniqueName } from "../helpers";
-import { createRun } from "../tracking-helpers";
+import { bodyText, call } from "../helpers";
+import { publish } from "./publish";
 
 const ORIGIN = "http://modelgate.test";
 const fetchWorker = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
-
-async function publish(files: Record<string, string>, prefix = "bound"): Promise<string> {
-  const name = await createModel(uniqueName(prefix));
-  const root = `${String((await createRun("0")).info.artifact_uri).replace(/^mlflow-artifacts:\//, "")}/model`;
-  for (const [path, body] of Object.entries(files)) {
-    const res = await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`, { method: "PUT", body });
-    expect(res.status).toBe(200);
-  }
-  const created = await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
-  expect(created.body.model_version.status).toBe("READY");
-  return name;
-}
 
 async function statementOf(bundle: string): Promise<Statement> {
   const keys = await parsePublicKeys(await bodyText(await fetchWorker("/.well-known/modelgate-keys")));

@@ -7,8 +7,8 @@ import { RegistryError } from "../../src/errors";
 import type { ModelVersion } from "../../src/domain/model";
 import { SignatureService } from "../../src/signing/signature-service";
 import { R2SignatureStore, type SignatureStore } from "../../src/signing/signature-store";
-import { bodyText, call, createModel, uniqueName } from "../helpers";
-import { createRun } from "../tracking-helpers";
+import { bodyText, call, uniqueName } from "../helpers";
+import { publish } from "./publish";
 
 const ORIGIN = "http://modelgate.test";
 const fetchWorker = (path: string, init?: RequestInit) => exports.default.fetch(new Request(`${ORIGIN}${path}`, init));
@@ -16,19 +16,6 @@ const sha256 = async (text: string) =>
   [...new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)))]
     .map((b) => b.toString(16).padStart(2, "0"))
     .join("");
-
-/** A new model with version 1 holding `files`, uploaded under a run and registered READY. */
-async function publish(files: Record<string, string>, prefix = "signed"): Promise<string> {
-  const name = await createModel(uniqueName(prefix));
-  const root = `${String((await createRun("0")).info.artifact_uri).replace(/^mlflow-artifacts:\//, "")}/model`;
-  for (const [path, body] of Object.entries(files)) {
-    const res = await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`, { method: "PUT", body });
-    expect(res.status).toBe(200);
-  }
-  const created = await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
-  expect(created.body.model_version.status).toBe("READY");
-  return name;
-}
 
 async function signatureOf(path: string): Promise<{ status: number; text: string; etag: string | null }> {
   const res = await fetchWorker(path);

@@ -1,7 +1,7 @@
 // Review L1: a deployment without MODELGATE_MODEL_SIGNING_KEYS (one upgraded without the new
 // secret) still serves archive.tar, without model.sig; model.sig itself is refused with a clear
 // 503-class error, and the health check reports the missing key as degraded.
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { RegistryError } from "../../src/errors";
 import { MaintenanceService } from "../../src/maintenance/maintenance-service";
@@ -12,23 +12,7 @@ import { createServices } from "../../src/services";
 import { ModelSigner, parseModelSigningKeys, SigningNotConfiguredError } from "../../src/signing/model-signer";
 import { SignatureService } from "../../src/signing/signature-service";
 import { R2SignatureStore } from "../../src/signing/signature-store";
-import { call, createModel, uniqueName } from "../helpers";
-import { createRun } from "../tracking-helpers";
-
-const fetchWorker = (path: string, init?: RequestInit) =>
-  exports.default.fetch(new Request(`http://modelgate.test${path}`, init));
-
-async function publish(files: Record<string, string>): Promise<string> {
-  const name = await createModel(uniqueName("unsigned"));
-  const root = `${String((await createRun("0")).info.artifact_uri).replace(/^mlflow-artifacts:\//, "")}/model`;
-  for (const [path, body] of Object.entries(files)) {
-    const res = await fetchWorker(`/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`, { method: "PUT", body });
-    expect(res.status).toBe(200);
-  }
-  const created = await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
-  expect(created.body.model_version.status).toBe("READY");
-  return name;
-}
+import { publish } from "./publish";
 
 describe("a deployment without MODELGATE_MODEL_SIGNING_KEYS", () => {
   const unsigned = () => createServices({ ...env, MODELGATE_MODEL_SIGNING_KEYS: undefined });

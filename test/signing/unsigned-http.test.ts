@@ -5,8 +5,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { bodyText, call, createModel, uniqueName } from "../helpers";
-import { createRun } from "../tracking-helpers";
+import { bodyText } from "../helpers";
+import { publish } from "./publish";
 
 const ORIGIN = "http://modelgate.test";
 const unsignedEnv = { ...env, MODELGATE_MODEL_SIGNING_KEYS: undefined };
@@ -16,20 +16,6 @@ async function withoutKeys(path: string): Promise<Response> {
   const response = await createApp().fetch(new Request(`${ORIGIN}${path}`), unsignedEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
-}
-
-async function publish(files: Record<string, string>): Promise<string> {
-  const name = await createModel(uniqueName("unsigned-http"));
-  const root = `${String((await createRun("0")).info.artifact_uri).replace(/^mlflow-artifacts:\//, "")}/model`;
-  for (const [path, body] of Object.entries(files)) {
-    const res = await exports.default.fetch(
-      new Request(`${ORIGIN}/api/2.0/mlflow-artifacts/artifacts/${root}/${path}`, { method: "PUT", body }),
-    );
-    expect(res.status).toBe(200);
-  }
-  const created = await call("POST", "/model-versions/create", { name, source: `mlflow-artifacts:/${root}` });
-  expect(created.body.model_version.status).toBe("READY");
-  return name;
 }
 
 /** The entry names of a ustar archive. */
