@@ -18,7 +18,7 @@
 // server, default 5055), PORT (ours, default a free port), BENCH_IDEAL_PORT (the replay server, default
 // a free port), BENCH_MLFLOW_PASSES (load passes, default 3),
 // BENCH_MLFLOW_LOADS (warm loads per server per pass, default 21).
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { homedir, tmpdir } from "node:os";
@@ -36,6 +36,8 @@ import {
 import { startCpuMeter, waitUntilIdle } from "./lib/cpu-meter.mjs";
 import { describeMachine } from "./lib/machine.mjs";
 import { assertNoErrorStatus, ensureWrk, runWrk, socketErrors } from "./lib/wrk.mjs";
+import { runBounded } from "./lib/bounded-run.mjs";
+import { mlflowServerCommand } from "./lib/mlflow-server.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
@@ -132,12 +134,7 @@ function portInUse(port) {
   });
 }
 
-function mlflowServer(action, ...args) {
-  return execFileSync(TOOL, ["server", HOME, action, String(MLFLOW_PORT), ...args], {
-    encoding: "utf8",
-    timeout: 120_000,
-  }).trim();
-}
+const mlflowServer = mlflowServerCommand(TOOL, HOME, MLFLOW_PORT);
 
 /** The MLflow server's process group (the tool starts it with setsid and keeps its pid). */
 function mlflowGroup() {
@@ -539,19 +536,4 @@ async function cleanUp() {
   if (runDir) rmSync(runDir, { recursive: true, force: true });
 }
 
-const watchdog = setTimeout(() => {
-  console.error(`bench:mlflow: still running after ${WATCHDOG_MS / 60_000} min; stopping everything`);
-  void cleanUp().finally(() => process.exit(1));
-}, WATCHDOG_MS);
-watchdog.unref();
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => void cleanUp().finally(() => process.exit(130)));
-
-try {
-  const code = await main();
-  await cleanUp();
-  process.exit(code);
-} catch (error) {
-  console.error(`bench:mlflow failed: ${error.stack ?? error}`);
-  await cleanUp();
-  process.exit(1);
-}
+await runBounded("bench:mlflow", main, cleanUp, WATCHDOG_MS);

@@ -24,6 +24,8 @@ import { childGroups, freePort, startChild, stopAllChildren, stopChild, waitForH
 import { startCpuMeter } from "./lib/cpu-meter.mjs";
 import { describeMachine } from "./lib/machine.mjs";
 import { assertNoErrorStatus, ensureWrk, runWrk } from "./lib/wrk.mjs";
+import { runBounded } from "./lib/bounded-run.mjs";
+import { mlflowServerCommand } from "./lib/mlflow-server.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
@@ -164,12 +166,7 @@ function storageOf(file) {
   };
 }
 
-function mlflowServer(action, ...args) {
-  return execFileSync(TOOL, ["server", HOME, action, String(MLFLOW_PORT), ...args], {
-    encoding: "utf8",
-    timeout: 120_000,
-  }).trim();
-}
+const mlflowServer = mlflowServerCommand(TOOL, HOME, MLFLOW_PORT);
 
 async function getJson(url) {
   const response = await fetch(url, { signal: AbortSignal.timeout(60_000) });
@@ -543,19 +540,4 @@ async function cleanUp() {
   if (runDir && !KEEP) rmSync(runDir, { recursive: true, force: true });
 }
 
-const watchdog = setTimeout(() => {
-  console.error(`bench:search: still running after ${WATCHDOG_MS / 60_000} min; stopping everything`);
-  void cleanUp().finally(() => process.exit(1));
-}, WATCHDOG_MS);
-watchdog.unref();
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => void cleanUp().finally(() => process.exit(130)));
-
-try {
-  const code = await main();
-  await cleanUp();
-  process.exit(code);
-} catch (error) {
-  console.error(`bench:search failed: ${error.stack ?? error}`);
-  await cleanUp();
-  process.exit(1);
-}
+await runBounded("bench:search", main, cleanUp, WATCHDOG_MS);
