@@ -1,14 +1,9 @@
-/// <reference types="node" />
-// `modelgate verify DIR` and the end of `pull`: a model directory on disk against its model.sig,
-// as `model_signing verify key` checks it: every regular file below DIR (dotfiles too) except the
-// ignored paths is hashed, and the set must equal the statement's resources exactly.
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { lstat, readdir, readFile } from "node:fs/promises";
+import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import type { PublicKeyInfo } from "../signing/keys";
 import { compareWithStatement, ignoredBy, isIgnored, SIGNATURE_FILE, type Statement } from "../signing/model-signing";
 import { ModelgateError } from "./errors";
+import { hashFile } from "./file-hash";
 import { checkSubject, SignatureVerificationError, verifyWith } from "./signatures";
 
 export interface DirectoryVerification {
@@ -35,16 +30,6 @@ export async function listFiles(root: string, ignores: readonly string[]): Promi
   };
   await walk("");
   return out;
-}
-
-async function hashFile(file: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest("hex"), size };
 }
 
 /**
@@ -75,8 +60,9 @@ export async function verifyDirectory(
   const actual = new Map<string, string>();
   let bytes = 0;
   for (const rel of files) {
-    const { sha256, size } = await hashFile(path.join(root, ...rel.split("/")));
-    actual.set(rel, sha256);
+    const file = path.join(root, ...rel.split("/"));
+    const { size } = await stat(file);
+    actual.set(rel, await hashFile(file, size));
     bytes += size;
   }
   const problems = compareWithStatement(statement, actual);

@@ -3,8 +3,7 @@
 // `<file>.part`, resumed with a Range request when a `.part` (or a shorter file at the target) is
 // already there, hashed while written, and renamed into place only once its sha256 matches the
 // manifest, so a final file is never corrupt.
-import { createHash, type Hash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createHash } from "node:crypto";
 import { lstat, mkdir, open, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
@@ -17,6 +16,7 @@ import {
 import { isAbort, ModelgateClient, type ModelFile, type ModelRef, type ResolvedModel } from "./modelgate-client";
 import type { PublicKeyInfo } from "../signing/keys";
 import { ignoredBy, SIGNATURE_FILE, type Statement } from "../signing/model-signing";
+import { hashFile, hashInto } from "./file-hash";
 import { listFiles } from "./local-verify";
 import {
   checkManifest,
@@ -398,17 +398,6 @@ async function sizeOf(file: string): Promise<number | null> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;
   }
-}
-
-/** Feeds the first `length` bytes of `file` into `hash`. */
-async function hashInto(hash: Hash, file: string, length: number, signal: AbortSignal): Promise<void> {
-  for await (const chunk of createReadStream(file, { start: 0, end: length - 1, signal })) hash.update(chunk as Buffer);
-}
-
-async function hashFile(file: string, length: number, signal: AbortSignal): Promise<string> {
-  const hash = createHash("sha256");
-  if (length > 0) await hashInto(hash, file, length, signal);
-  return hash.digest("hex");
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -944,14 +944,8 @@ export function verifyLedger(snapshot, ledger) {
       if (v.tags[OP_TAG] !== known.op)
         bad(`${entry.name} v${number} is ${v.tags[OP_TAG]}, not the acknowledged ${known.op}`);
       if (v.status !== "READY") bad(`${entry.name} v${number} is ${v.status}`);
-      const want = known.files
-        .map((f) => `${f.path}:${f.size}:${f.sha256}`)
-        .sort()
-        .join(" ");
-      const have = v.files
-        .map((f) => `${f.path}:${f.size}:${f.sha256}`)
-        .sort()
-        .join(" ");
+      const want = manifestText(known.files);
+      const have = manifestText(v.files);
       if (want !== have)
         bad(
           `${entry.name} v${number}: manifest ${have || "(empty)"} differs from the uploaded files ${want || "(none)"}`,
@@ -969,15 +963,8 @@ export function verifyLedger(snapshot, ledger) {
           `${entry.name} v${v.version} comes from ${op}, never acknowledged for this number nor in flight at a crash`,
         );
       else {
-        const files = entry.unknownCreates
-          .get(op)
-          .map((f) => `${f.path}:${f.size}:${f.sha256}`)
-          .sort()
-          .join(" ");
-        const have = v.files
-          .map((f) => `${f.path}:${f.size}:${f.sha256}`)
-          .sort()
-          .join(" ");
+        const files = manifestText(entry.unknownCreates.get(op));
+        const have = manifestText(v.files);
         if (files !== have)
           bad(
             `${entry.name} v${v.version} (in flight at a crash) has manifest ${have || "(empty)"}, uploaded ${files}`,
@@ -1043,4 +1030,12 @@ export function earlierHolder(ledger, name, version, sha256, current) {
         e.uid !== current && e.names.includes(name) && e.versions.get(version)?.files.some((f) => f.sha256 === sha256),
     ) ?? null
   );
+}
+
+/** A manifest as one comparable text: `path:size:sha256` per file, sorted. */
+function manifestText(files) {
+  return files
+    .map((f) => `${f.path}:${f.size}:${f.sha256}`)
+    .sort()
+    .join(" ");
 }
