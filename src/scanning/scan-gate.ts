@@ -4,7 +4,7 @@ import { RegistryError } from "../errors";
 import { ArtifactRepository } from "../repositories/artifact-repository";
 import type { Database } from "../repositories/database";
 import { EventRepository } from "../repositories/event-repository";
-import { ScanRepository, type VersionKey, versionKey } from "./scan-repository";
+import { ScanRepository, type VersionKey, type VersionVerdict, versionKey } from "./scan-repository";
 import { type ComputedVerdict, overrideInForce, SCANNER_VERSION, ScanService } from "./scan-service";
 
 /**
@@ -67,11 +67,11 @@ export class ScanGate {
     const recorded = (await this.repo.versionVerdicts([key], SCANNER_VERSION)).get(versionKey(key));
     let verdict: ComputedVerdict = recorded
       ? { status: recorded.status, finding: recorded.finding, unscannedBytes: 0 }
-      : await this.record(key, modelName);
+      : await this.record(key, modelName, null);
     if (verdict.status === "pending" && verdict.unscannedBytes <= this.inlineBudget) {
       try {
         await this.scanner.scanVersion(key.modelId, key.version, { left: this.inlineInflateBudget });
-        verdict = await this.record(key, modelName);
+        verdict = await this.record(key, modelName, null);
       } catch (error) {
         // R2 or D1 unreachable: the rule reports the scan as pending; the queue will scan it.
         console.error("inline scan failed", key.modelId, key.version, String(error));
@@ -92,12 +92,14 @@ export class ScanGate {
   /**
    * Computes the version's verdict from its files' scans and, when it is final and not recorded
    * yet (or recorded differently, by an older scan), records it with a `model_version.scanned`
-   * event in one batch. A repeat (the queue delivered twice) writes nothing.
+   * event in one batch. A repeat (the queue delivered twice) writes nothing. `known`: the recorded
+   * verdict when the caller has just read it (null: none), so it is not read again.
    */
-  async record(key: VersionKey, modelName: string): Promise<ComputedVerdict> {
+  async record(key: VersionKey, modelName: string, known?: VersionVerdict | null): Promise<ComputedVerdict> {
     const computed = await this.scanner.computeVerdict(key);
     if (computed.status === "pending") return computed;
-    const recorded = (await this.repo.versionVerdicts([key], SCANNER_VERSION)).get(versionKey(key));
+    const recorded =
+      known !== undefined ? known : (await this.repo.versionVerdicts([key], SCANNER_VERSION)).get(versionKey(key));
     if (recorded && recorded.status === computed.status && recorded.finding === computed.finding) return computed;
     const now = this.clock();
     const outbox = {
