@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { STAGES } from "../../domain/stages";
+import { STAGES, stageNamed } from "../../domain/stages";
 import { action, UsageError, wholeNumber, type RunContext } from "../command";
 import { ModelgateHttpError } from "../../client/errors";
 import { recordOverride } from "./policy";
@@ -35,7 +35,7 @@ export function registerPromote(program: Command, ctx: RunContext): void {
           name: string,
           version: string,
         ) => {
-          const stage = STAGES.find((s) => s.toLowerCase() === opts.to.toLowerCase());
+          const stage = stageNamed(opts.to);
           if (!stage) throw new UsageError(`--to must be one of ${STAGES.join(", ")}, got '${opts.to}'`);
           const number = wholeNumber(version, "<version>");
           const promote = () =>

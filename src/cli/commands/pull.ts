@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { STAGES } from "../../domain/stages";
+import { stageNamed } from "../../domain/stages";
 import { pull, type PullVerification } from "../../client/pull";
 import { pinnedKeys } from "../../client/signatures";
 import { action, type CliContext, UsageError, wholeNumber, type RunContext } from "../command";
@@ -140,8 +140,6 @@ function verificationLines(v: PullVerification): string[] {
   return lines;
 }
 
-const STAGE_NAMES = new Set(STAGES.map((s) => s.toLowerCase()));
-
 /**
  * `name@ref`, `name/ref` or `name` (Production), optionally as an MLflow `models:/` URI. Names
  * cannot contain `/` but may contain `@`, and aliases cannot, so the last `@` splits.
@@ -172,5 +170,5 @@ export function parseModelSpec(input: string): { name: string; ref: string } {
 }
 
 function isPlainRef(ref: string): boolean {
-  return /^\d+$/.test(ref) || ref.toLowerCase() === "latest" || STAGE_NAMES.has(ref.toLowerCase());
+  return /^\d+$/.test(ref) || ref.toLowerCase() === "latest" || stageNamed(ref) !== undefined;
 }
