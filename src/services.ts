@@ -19,7 +19,7 @@ import { RegistryService } from "./services/registry-service";
 import { EventRepository } from "./repositories/event-repository";
 import { EventService } from "./services/event-service";
 import { PolicyService } from "./services/policy-service";
-import { TrackingService } from "./services/tracking-service";
+import { createTrackingServices } from "./services/tracking";
 import { VersionSources, type RunLocator } from "./services/version-sources";
 import { webhookServices } from "./services/webhook-wiring";
 import { WebhookDeliveryRepository } from "./repositories/webhook-delivery-repository";
@@ -46,16 +46,16 @@ export function createServices(env: Env) {
     async () => ModelSigner.load(parseModelSigningKeys(env.MODELGATE_MODEL_SIGNING_KEYS)),
     new R2SignatureStore(env.ARTIFACTS),
   );
-  const tracking = new TrackingService(
+  const tracking = createTrackingServices(
     new ExperimentRepository(db),
     new RunRepository(db),
     new LoggedModelRepository(db),
     artifactIndex,
   );
   const runs: RunLocator = {
-    runArtifactUri: async (runId) => (await tracking.getRun(runId)).info.artifactUri,
-    loggedModel: (modelId) => tracking.getLoggedModel(modelId),
-    recordModelVersion: (modelId, name, version) => tracking.recordModelVersion(modelId, name, version),
+    runArtifactUri: async (runId) => (await tracking.runs.getRun(runId)).info.artifactUri,
+    loggedModel: (modelId) => tracking.loggedModels.getLoggedModel(modelId),
+    recordModelVersion: (modelId, name, version) => tracking.loggedModels.recordModelVersion(modelId, name, version),
   };
   const sources = new VersionSources(coordinators, artifactIndex, runs);
   const reads = readServices(db, coordinators, sources);
@@ -104,7 +104,7 @@ export function createServices(env: Env) {
 function readServices(db: Database, coordinators: CoordinatorClient, sources: VersionSources) {
   const registry = new RegistryService(coordinators, new ModelRepository(db), new SearchRepository(db), sources);
   const artifactIndex = new ArtifactRepository(db);
-  const tracking = new TrackingService(
+  const tracking = createTrackingServices(
     new ExperimentRepository(db),
     new RunRepository(db),
     new LoggedModelRepository(db),
@@ -113,7 +113,7 @@ function readServices(db: Database, coordinators: CoordinatorClient, sources: Ve
   return {
     registry,
     events: new EventService(registry, new EventRepository(db)),
-    lineage: new LineageService(registry, tracking, artifactIndex),
+    lineage: new LineageService(registry, tracking.runs, artifactIndex),
   };
 }
 

@@ -127,6 +127,15 @@ export interface LoggedModel {
   metrics: Metric[];
 }
 
+/**
+ * What creating a logged model records: its own fields before any update, tag, param or metric,
+ * and the token that created it (null for the bootstrap admin or with auth off).
+ */
+export type NewLoggedModel = Pick<
+  LoggedModel,
+  "modelId" | "experimentId" | "name" | "modelType" | "sourceRunId" | "status" | "artifactUri" | "creationTime"
+> & { createdByToken: string | null };
+
 function parseEnum<T extends string>(
   what: string,
   input: string | number,

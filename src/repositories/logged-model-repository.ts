@@ -2,7 +2,13 @@ import { and, asc, eq, ne, sql, type SQL } from "drizzle-orm";
 import type { Tag } from "../domain/model";
 import { InvalidParameterError } from "../errors";
 import type { Condition, OrderTerm } from "../domain/run-search";
-import { MODEL_VERSIONS_TAG, type LifecycleStage, type LoggedModel, type LoggedModelStatus } from "../domain/tracking";
+import {
+  MODEL_VERSIONS_TAG,
+  type LifecycleStage,
+  type LoggedModel,
+  type LoggedModelStatus,
+  type NewLoggedModel,
+} from "../domain/tracking";
 import type { Database } from "./database";
 import {
   appendToJsonList,
@@ -21,19 +27,6 @@ import {
   type Statement,
 } from "./tracking-sql";
 import { loggedModelMetrics, loggedModelParams, loggedModels, loggedModelTags } from "./tracking-schema";
-
-export interface LoggedModelRecord {
-  modelId: string;
-  experimentId: string;
-  name: string;
-  modelType: string;
-  sourceRunId: string | null;
-  status: LoggedModelStatus;
-  artifactUri: string;
-  creationTime: number;
-  /** The token that created the model (null for the bootstrap admin or with auth off). */
-  createdByToken?: string | null;
-}
 
 export interface DatasetFilter {
   datasetName: string;
@@ -55,7 +48,7 @@ type ModelRow = typeof loggedModels.$inferSelect;
 export class LoggedModelRepository {
   constructor(private readonly db: Database) {}
 
-  async create(model: LoggedModelRecord, tags: Tag[], params: Tag[]): Promise<void> {
+  async create(model: NewLoggedModel, tags: Tag[], params: Tag[]): Promise<void> {
     await runBatch(this.db, [
       this.db.insert(loggedModels).values({
         modelId: model.modelId,
@@ -65,7 +58,7 @@ export class LoggedModelRepository {
         sourceRunId: model.sourceRunId,
         status: model.status,
         artifactUri: model.artifactUri,
-        createdByToken: model.createdByToken ?? null,
+        createdByToken: model.createdByToken,
         lifecycleStage: "active",
         creationTime: model.creationTime,
         lastUpdatedTime: model.creationTime,

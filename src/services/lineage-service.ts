@@ -3,7 +3,7 @@ import type { ModelVersion } from "../domain/model";
 import type { RunLineage } from "../domain/tracking";
 import type { ArtifactRepository, ManifestFile } from "../repositories/artifact-repository";
 import type { RegistryService } from "./registry-service";
-import type { TrackingService } from "./tracking-service";
+import type { RunService } from "./tracking/run-service";
 
 export interface VersionLineage {
   version: ModelVersion;
@@ -16,7 +16,7 @@ export interface VersionLineage {
 export class LineageService {
   constructor(
     private readonly registry: RegistryService,
-    private readonly tracking: TrackingService,
+    private readonly runs: RunService,
     private readonly artifacts: ArtifactRepository,
   ) {}
 
@@ -32,7 +32,7 @@ export class LineageService {
   /** A version may name a run that was never logged here (or deleted since): that is "no lineage", not an error. */
   private async runLineage(runId: string): Promise<RunLineage | null> {
     try {
-      return await this.tracking.getRunLineage(runId);
+      return await this.runs.getRunLineage(runId);
     } catch (error) {
       if (error instanceof RegistryError && error.code === "RESOURCE_DOES_NOT_EXIST") return null;
       throw error;

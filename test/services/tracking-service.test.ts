@@ -13,12 +13,12 @@ vi.setConfig({ testTimeout: 30_000 });
 
 const tracking = () => servicesFor(env).tracking;
 
-describe("TrackingService for the registry", () => {
+describe("The tracking services the registry calls", () => {
   it("getRun returns domain types and throws NotFoundError for unknown runs", async () => {
     const t = tracking();
-    const experimentId = await t.createExperiment({ name: uniqueName("svc") });
-    const created = await t.createRun({ experimentId, runName: "r", startTime: 5 });
-    const run = await t.getRun(created.info.runId);
+    const experimentId = await t.experiments.createExperiment({ name: uniqueName("svc") });
+    const created = await t.runs.createRun({ experimentId, runName: "r", startTime: 5 });
+    const run = await t.runs.getRun(created.info.runId);
     expect(run.info).toEqual({
       runId: created.info.runId,
       experimentId,
@@ -30,14 +30,14 @@ describe("TrackingService for the registry", () => {
       artifactUri: `mlflow-artifacts:/${experimentId}/${created.info.runId}/artifacts`,
       lifecycleStage: "active",
     });
-    await expect(t.getRun("0".repeat(32))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.runs.getRun("0".repeat(32))).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it("getRunLineage returns params, latest metrics, tags and the experiment", async () => {
     const t = tracking();
-    const experimentId = await t.createExperiment({ name: uniqueName("svc") });
-    const { info } = await t.createRun({ experimentId, runName: "lineage" });
-    await t.logBatch(UNRESTRICTED, info.runId, {
+    const experimentId = await t.experiments.createExperiment({ name: uniqueName("svc") });
+    const { info } = await t.runs.createRun({ experimentId, runName: "lineage" });
+    await t.runData.logBatch(UNRESTRICTED, info.runId, {
       params: [{ key: "alpha", value: "0.5" }],
       metrics: [
         { key: "rmse", value: 2, timestamp: 1, step: 0 },
@@ -45,7 +45,7 @@ describe("TrackingService for the registry", () => {
       ],
       tags: [{ key: "team", value: "a" }],
     });
-    const lineage = await t.getRunLineage(info.runId);
+    const lineage = await t.runs.getRunLineage(info.runId);
     expect(lineage.run.runId).toBe(info.runId);
     expect(lineage.params).toEqual([{ key: "alpha", value: "0.5" }]);
     expect(lineage.metrics).toEqual([{ key: "rmse", value: 1, timestamp: 2, step: 1 }]);
@@ -58,15 +58,15 @@ describe("TrackingService for the registry", () => {
       artifactLocation: `mlflow-artifacts:/${experimentId}`,
       lifecycleStage: "active",
     });
-    await expect(t.getRunLineage("1".repeat(32))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.runs.getRunLineage("1".repeat(32))).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it("getLoggedModel returns the model's location and source run; recordModelVersion appends to mlflow.modelVersions", async () => {
     const t = tracking();
-    const experimentId = await t.createExperiment({ name: uniqueName("svc") });
-    const { info } = await t.createRun({ experimentId });
-    const created = await t.createLoggedModel({ experimentId, name: "m", sourceRunId: info.runId });
-    const model = await t.getLoggedModel(created.modelId);
+    const experimentId = await t.experiments.createExperiment({ name: uniqueName("svc") });
+    const { info } = await t.runs.createRun({ experimentId });
+    const created = await t.loggedModels.createLoggedModel({ experimentId, name: "m", sourceRunId: info.runId });
+    const model = await t.loggedModels.getLoggedModel(created.modelId);
     expect(model).toMatchObject({
       modelId: created.modelId,
       experimentId,
@@ -74,12 +74,14 @@ describe("TrackingService for the registry", () => {
       sourceRunId: info.runId,
       status: "LOGGED_MODEL_PENDING",
     });
-    await t.recordModelVersion(created.modelId, "Registered", 1);
-    await t.recordModelVersion(created.modelId, "Registered", 2);
-    const tag = (await t.getLoggedModel(created.modelId)).tags.find((x) => x.key === "mlflow.modelVersions");
+    await t.loggedModels.recordModelVersion(created.modelId, "Registered", 1);
+    await t.loggedModels.recordModelVersion(created.modelId, "Registered", 2);
+    const tag = (await t.loggedModels.getLoggedModel(created.modelId)).tags.find(
+      (x) => x.key === "mlflow.modelVersions",
+    );
     expect(tag?.value).toBe('[{"name": "Registered", "version": 1}, {"name": "Registered", "version": 2}]');
-    await expect(t.getLoggedModel(`m-${"0".repeat(32)}`)).rejects.toBeInstanceOf(NotFoundError);
-    await t.deleteLoggedModel(UNRESTRICTED, created.modelId);
-    await expect(t.getLoggedModel(created.modelId)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.loggedModels.getLoggedModel(`m-${"0".repeat(32)}`)).rejects.toBeInstanceOf(NotFoundError);
+    await t.loggedModels.deleteLoggedModel(UNRESTRICTED, created.modelId);
+    await expect(t.loggedModels.getLoggedModel(created.modelId)).rejects.toBeInstanceOf(NotFoundError);
   });
 });

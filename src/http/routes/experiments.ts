@@ -13,12 +13,14 @@ const r = experimentRoutes;
 
 r.get("/experiments/get-by-name", requires("read"), async (c) => {
   const { experiment_name } = await readInput(c, S.GetExperimentByName);
-  return c.json({ experiment: experimentJson(await c.var.services.tracking.getExperimentByName(experiment_name)) });
+  return c.json({
+    experiment: experimentJson(await c.var.services.tracking.experiments.getExperimentByName(experiment_name)),
+  });
 });
 
 r.post("/experiments/create", requires("write"), async (c) => {
   const input = await readInput(c, S.CreateExperiment);
-  const experimentId = await c.var.services.tracking.createExperiment({
+  const experimentId = await c.var.services.tracking.experiments.createExperiment({
     name: input.name,
     artifactLocation: input.artifact_location,
     tags: input.tags,
@@ -28,12 +30,12 @@ r.post("/experiments/create", requires("write"), async (c) => {
 
 r.get("/experiments/get", requires("read"), async (c) => {
   const { experiment_id } = await readInput(c, S.GetExperiment);
-  return c.json({ experiment: experimentJson(await c.var.services.tracking.getExperiment(experiment_id)) });
+  return c.json({ experiment: experimentJson(await c.var.services.tracking.experiments.getExperiment(experiment_id)) });
 });
 
 r.on(["GET", "POST"], "/experiments/search", requires("read", undefined, { readSentAsPost: true }), async (c) => {
   const input = await readInput(c, S.SearchExperiments);
-  const page = await c.var.services.tracking.searchExperiments({
+  const page = await c.var.services.tracking.experiments.searchExperiments({
     filter: input.filter,
     maxResults: input.max_results,
     orderBy: input.order_by,
@@ -45,24 +47,24 @@ r.on(["GET", "POST"], "/experiments/search", requires("read", undefined, { readS
 
 r.post("/experiments/update", requires("write"), async (c) => {
   const { experiment_id, new_name } = await readInput(c, S.UpdateExperiment);
-  await c.var.services.tracking.renameExperiment(c.var.principal!, experiment_id, new_name);
+  await c.var.services.tracking.experiments.renameExperiment(c.var.principal!, experiment_id, new_name);
   return c.json({});
 });
 
 r.post("/experiments/delete", requires("admin"), async (c) => {
   const { experiment_id } = await readInput(c, S.DeleteExperiment);
-  await c.var.services.tracking.deleteExperiment(c.var.principal!, experiment_id);
+  await c.var.services.tracking.experiments.deleteExperiment(c.var.principal!, experiment_id);
   return c.json({});
 });
 
 r.post("/experiments/restore", requires("admin"), async (c) => {
   const { experiment_id } = await readInput(c, S.RestoreExperiment);
-  await c.var.services.tracking.restoreExperiment(experiment_id);
+  await c.var.services.tracking.experiments.restoreExperiment(experiment_id);
   return c.json({});
 });
 
 r.post("/experiments/set-experiment-tag", requires("write"), async (c) => {
   const { experiment_id, key, value } = await readInput(c, S.SetExperimentTag);
-  await c.var.services.tracking.setExperimentTag(experiment_id, { key, value });
+  await c.var.services.tracking.experiments.setExperimentTag(experiment_id, { key, value });
   return c.json({});
 });

@@ -13,7 +13,7 @@ const r = loggedModelRoutes;
 
 r.post("/logged-models", requires("write"), async (c) => {
   const input = await readInput(c, S.CreateLoggedModel);
-  const model = await c.var.services.tracking.createLoggedModel({
+  const model = await c.var.services.tracking.loggedModels.createLoggedModel({
     experimentId: input.experiment_id,
     name: input.name,
     modelType: input.model_type,
@@ -27,7 +27,7 @@ r.post("/logged-models", requires("write"), async (c) => {
 
 r.post("/logged-models/search", requires("read", undefined, { readSentAsPost: true }), async (c) => {
   const input = await readInput(c, S.SearchLoggedModels);
-  const page = await c.var.services.tracking.searchLoggedModels({
+  const page = await c.var.services.tracking.loggedModels.searchLoggedModels({
     experimentIds: input.experiment_ids ?? [],
     filter: input.filter,
     datasets: input.datasets?.map((d) => ({ datasetName: d.dataset_name, datasetDigest: d.dataset_digest })),
@@ -39,37 +39,47 @@ r.post("/logged-models/search", requires("read", undefined, { readSentAsPost: tr
 });
 
 r.get("/logged-models/:modelId", requires("read"), async (c) => {
-  return c.json({ model: loggedModelJson(await c.var.services.tracking.getLoggedModel(c.req.param("modelId"))) });
+  return c.json({
+    model: loggedModelJson(await c.var.services.tracking.loggedModels.getLoggedModel(c.req.param("modelId"))),
+  });
 });
 
 r.patch("/logged-models/:modelId", requires("write"), async (c) => {
   const { status } = await readInput(c, S.FinalizeLoggedModel);
   return c.json({
     model: loggedModelJson(
-      await c.var.services.tracking.finalizeLoggedModel(c.var.principal!, c.req.param("modelId"), status),
+      await c.var.services.tracking.loggedModels.finalizeLoggedModel(c.var.principal!, c.req.param("modelId"), status),
     ),
   });
 });
 
 r.delete("/logged-models/:modelId", requires("admin"), async (c) => {
-  await c.var.services.tracking.deleteLoggedModel(c.var.principal!, c.req.param("modelId"));
+  await c.var.services.tracking.loggedModels.deleteLoggedModel(c.var.principal!, c.req.param("modelId"));
   return c.json({});
 });
 
 r.patch("/logged-models/:modelId/tags", requires("write"), async (c) => {
   const { tags } = await readInput(c, S.SetLoggedModelTags);
-  await c.var.services.tracking.setLoggedModelTags(c.var.principal!, c.req.param("modelId"), tags ?? []);
+  await c.var.services.tracking.loggedModels.setLoggedModelTags(c.var.principal!, c.req.param("modelId"), tags ?? []);
   return c.json({});
 });
 
 // Tag keys may contain '/', so the key is the rest of the path.
 r.delete("/logged-models/:modelId/tags/:key{.+}", requires("write"), async (c) => {
-  await c.var.services.tracking.deleteLoggedModelTag(c.var.principal!, c.req.param("modelId"), c.req.param("key"));
+  await c.var.services.tracking.loggedModels.deleteLoggedModelTag(
+    c.var.principal!,
+    c.req.param("modelId"),
+    c.req.param("key"),
+  );
   return c.json({});
 });
 
 r.post("/logged-models/:modelId/params", requires("write"), async (c) => {
   const { params } = await readInput(c, S.LogLoggedModelParams);
-  await c.var.services.tracking.logLoggedModelParams(c.var.principal!, c.req.param("modelId"), params ?? []);
+  await c.var.services.tracking.loggedModels.logLoggedModelParams(
+    c.var.principal!,
+    c.req.param("modelId"),
+    params ?? [],
+  );
   return c.json({});
 });

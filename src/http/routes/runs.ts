@@ -13,7 +13,7 @@ const r = runRoutes;
 
 r.post("/runs/create", requires("write"), async (c) => {
   const input = await readInput(c, S.CreateRun);
-  const run = await c.var.services.tracking.createRun({
+  const run = await c.var.services.tracking.runs.createRun({
     experimentId: input.experiment_id,
     userId: input.user_id ?? c.var.userId,
     startTime: input.start_time,
@@ -26,12 +26,12 @@ r.post("/runs/create", requires("write"), async (c) => {
 
 r.get("/runs/get", requires("read"), async (c) => {
   const { run_id } = await readInput(c, S.GetRun);
-  return c.json({ run: runJson(await c.var.services.tracking.getRun(run_id)) });
+  return c.json({ run: runJson(await c.var.services.tracking.runs.getRun(run_id)) });
 });
 
 r.post("/runs/update", requires("write"), async (c) => {
   const input = await readInput(c, S.UpdateRun);
-  const info = await c.var.services.tracking.updateRun(c.var.principal!, {
+  const info = await c.var.services.tracking.runs.updateRun(c.var.principal!, {
     runId: input.run_id,
     status: input.status,
     endTime: input.end_time,
@@ -42,19 +42,19 @@ r.post("/runs/update", requires("write"), async (c) => {
 
 r.post("/runs/delete", requires("admin"), async (c) => {
   const { run_id } = await readInput(c, S.DeleteRun);
-  await c.var.services.tracking.deleteRun(c.var.principal!, run_id);
+  await c.var.services.tracking.runs.deleteRun(c.var.principal!, run_id);
   return c.json({});
 });
 
 r.post("/runs/restore", requires("admin"), async (c) => {
   const { run_id } = await readInput(c, S.RestoreRun);
-  await c.var.services.tracking.restoreRun(c.var.principal!, run_id);
+  await c.var.services.tracking.runs.restoreRun(c.var.principal!, run_id);
   return c.json({});
 });
 
 r.on(["GET", "POST"], "/runs/search", requires("read", undefined, { readSentAsPost: true }), async (c) => {
   const input = await readInput(c, S.SearchRuns);
-  const page = await c.var.services.tracking.searchRuns({
+  const page = await c.var.services.tracking.runs.searchRuns({
     experimentIds: input.experiment_ids ?? [],
     filter: input.filter,
     runViewType: input.run_view_type,
@@ -67,7 +67,7 @@ r.on(["GET", "POST"], "/runs/search", requires("read", undefined, { readSentAsPo
 
 r.post("/runs/log-metric", requires("write"), async (c) => {
   const m = await readInput(c, S.LogMetric);
-  await c.var.services.tracking.logMetric(c.var.principal!, m.run_id, {
+  await c.var.services.tracking.runData.logMetric(c.var.principal!, m.run_id, {
     key: m.key,
     value: m.value,
     timestamp: m.timestamp,
@@ -81,13 +81,13 @@ r.post("/runs/log-metric", requires("write"), async (c) => {
 
 r.post("/runs/log-parameter", requires("write"), async (c) => {
   const { run_id, key, value } = await readInput(c, S.LogParam);
-  await c.var.services.tracking.logParam(c.var.principal!, run_id, { key, value });
+  await c.var.services.tracking.runData.logParam(c.var.principal!, run_id, { key, value });
   return c.json({});
 });
 
 r.post("/runs/log-batch", requires("write"), async (c) => {
   const input = await readInput(c, S.LogBatch);
-  await c.var.services.tracking.logBatch(c.var.principal!, input.run_id, {
+  await c.var.services.tracking.runData.logBatch(c.var.principal!, input.run_id, {
     metrics: input.metrics?.map((m) => ({
       key: m.key,
       value: m.value,
@@ -105,25 +105,25 @@ r.post("/runs/log-batch", requires("write"), async (c) => {
 
 r.post("/runs/set-tag", requires("write"), async (c) => {
   const { run_id, key, value } = await readInput(c, S.SetTag);
-  await c.var.services.tracking.setTag(c.var.principal!, run_id, { key, value });
+  await c.var.services.tracking.runData.setTag(c.var.principal!, run_id, { key, value });
   return c.json({});
 });
 
 r.post("/runs/delete-tag", requires("write"), async (c) => {
   const { run_id, key } = await readInput(c, S.DeleteTag);
-  await c.var.services.tracking.deleteTag(c.var.principal!, run_id, key);
+  await c.var.services.tracking.runData.deleteTag(c.var.principal!, run_id, key);
   return c.json({});
 });
 
 r.post("/runs/log-model", requires("write"), async (c) => {
   const { run_id, model_json } = await readInput(c, S.LogModel);
-  await c.var.services.tracking.logModel(c.var.principal!, run_id, model_json);
+  await c.var.services.tracking.runData.logModel(c.var.principal!, run_id, model_json);
   return c.json({});
 });
 
 r.post("/runs/log-inputs", requires("write"), async (c) => {
   const input = await readInput(c, S.LogInputs);
-  await c.var.services.tracking.logInputs(c.var.principal!, input.run_id, {
+  await c.var.services.tracking.runData.logInputs(c.var.principal!, input.run_id, {
     datasets: input.datasets?.map((d) => ({
       tags: d.tags,
       dataset: d.dataset && {
@@ -142,7 +142,7 @@ r.post("/runs/log-inputs", requires("write"), async (c) => {
 
 r.post("/runs/outputs", requires("write"), async (c) => {
   const input = await readInput(c, S.LogOutputs);
-  await c.var.services.tracking.logOutputs(
+  await c.var.services.tracking.runData.logOutputs(
     c.var.principal!,
     input.run_id,
     input.models.map((m) => ({ modelId: m.model_id, step: m.step })),
@@ -152,7 +152,7 @@ r.post("/runs/outputs", requires("write"), async (c) => {
 
 r.get("/metrics/get-history", requires("read"), async (c) => {
   const input = await readInput(c, S.GetMetricHistory);
-  const page = await c.var.services.tracking.getMetricHistory({
+  const page = await c.var.services.tracking.runData.getMetricHistory({
     runId: input.run_id,
     metricKey: input.metric_key,
     maxResults: input.max_results,
@@ -163,5 +163,7 @@ r.get("/metrics/get-history", requires("read"), async (c) => {
 
 r.get("/artifacts/list", requires("read"), async (c) => {
   const { run_id, path } = await readInput(c, S.ListArtifacts);
-  return c.json(runArtifactsJson(await c.var.services.tracking.listArtifacts(c.var.principal!, run_id, path)));
+  return c.json(
+    runArtifactsJson(await c.var.services.tracking.runArtifacts.listArtifacts(c.var.principal!, run_id, path)),
+  );
 });
