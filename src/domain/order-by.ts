@@ -1,5 +1,6 @@
 import { InvalidParameterError } from "../errors";
-import type { SearchEntity } from "./search-filter";
+import { ATTRIBUTE_PREFIXES, REGISTRY_WORDING, type SearchEntity } from "./search-filter";
+import { direction, readOrderClause } from "./search-grammar";
 
 export interface OrderTerm {
   field: "name" | "version_number" | "creation_timestamp" | "last_updated_timestamp";
@@ -22,25 +23,23 @@ const FIELDS: Record<SearchEntity, Record<string, OrderTerm["field"]>> = {
   },
 };
 
-/** Parses MLflow order_by clauses such as `name ASC` or `last_updated_timestamp DESC`. */
+/** Parses MLflow order_by clauses such as `name ASC` or `last_updated_timestamp DESC`, with the one search grammar. */
 export function parseOrderBy(clauses: string[] | undefined, entity: SearchEntity): OrderTerm[] {
   return (clauses ?? []).map((clause) => {
-    const parts = clause.trim().split(/\s+/);
-    if (parts.length === 0 || parts.length > 2 || parts[0] === "") {
-      throw new InvalidParameterError(`Invalid order_by clause '${clause}'.`);
-    }
-    const key = parts[0].replace(/^attributes\./i, "").toLowerCase();
-    const field = FIELDS[entity][key];
-    if (!field) {
-      throw new InvalidParameterError(
-        `Invalid order_by clause '${clause}': can only order by ${Object.keys(FIELDS[entity]).join(", ")}.`,
-      );
-    }
-    const direction = (parts[1] ?? "ASC").toUpperCase();
-    if (direction !== "ASC" && direction !== "DESC") {
-      throw new InvalidParameterError(`Invalid order_by clause '${clause}': direction must be ASC or DESC.`);
-    }
-    return { field, direction };
+    const invalid = (why?: string) =>
+      new InvalidParameterError(`Invalid order_by clause '${clause}'${why === undefined ? "" : `: ${why}`}.`);
+    const unknown = () => invalid(`can only order by ${Object.keys(FIELDS[entity]).join(", ")}`);
+    // A clause the grammar cannot read names no field the registry orders by.
+    const read = readOrderClause(clause, { ...REGISTRY_WORDING, invalid: unknown });
+    if (!read || read.after.length > 1) throw invalid();
+    const { prefix, key, text } = read.id;
+    const name = prefix === null || ATTRIBUTE_PREFIXES.includes(prefix.toLowerCase()) ? key : text;
+    const field = FIELDS[entity][name.toLowerCase()];
+    if (!field) throw unknown();
+    const [word] = read.after;
+    const dir = word === undefined ? "ASC" : direction(word);
+    if (dir === null) throw invalid("direction must be ASC or DESC");
+    return { field, direction: dir };
   });
 }
 

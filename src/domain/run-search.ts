@@ -1,29 +1,34 @@
 import { InvalidParameterError } from "../errors";
+import {
+  type Comparator,
+  type Condition,
+  type DatasetKey,
+  direction,
+  type Identifier,
+  LIST_COMPARATORS,
+  NUMBER,
+  NUMBER_COMPARATORS,
+  parseFilter,
+  type RawValue,
+  readOrderClause,
+  STRING_COMPARATORS,
+  type ValueKind,
+  type Vocabulary,
+  type Wording,
+} from "./search-grammar";
 
-// The search grammar of MLflow's tracking searches (runs, experiments, logged models): comparisons
-// joined with AND, e.g.
+// The vocabularies of MLflow's tracking searches (runs, experiments, logged models), read with the
+// one search grammar (search-grammar.ts), e.g.
 //   metrics.rmse < 1 AND params.alpha = '0.5' AND tags.`my key` LIKE 'x%' AND attributes.status = 'FINISHED'
 //   dataset.name = 'houses' AND dataset.context IN ('training', 'eval')          (runs, MLflow 2.6+)
 //   params.alpha IN ('0.1', '0.9') AND tags.stage NOT IN ('dev')                  (logged models, MLflow 3)
 // and order_by clauses such as `metrics.rmse ASC` or `attributes.start_time DESC`.
-// (Registry searches have their own, smaller grammar in search-filter.ts.)
 
-export type Comparator = "=" | "!=" | "<" | "<=" | ">" | ">=" | "LIKE" | "ILIKE" | "IN" | "NOT IN";
+export type { Comparator, Condition, DatasetKey, ValueKind };
 export type SearchEntity = "run" | "experiment" | "logged_model";
-export type ValueKind = "metric" | "param" | "tag" | "attribute";
-/** What `dataset.<key>` compares in run search: a dataset input's name or digest, or its `mlflow.data.context` tag. */
-export type DatasetKey = "name" | "digest" | "context";
 const DATASET_KEYS: readonly DatasetKey[] = ["name", "digest", "context"];
 /** The dataset input tag `dataset.context` reads (mlflow.utils.mlflow_tags.MLFLOW_DATASET_CONTEXT). */
 export const DATASET_CONTEXT_TAG = "mlflow.data.context";
-
-export type Condition =
-  | { kind: "metric"; key: string; comparator: Comparator; value: number }
-  | { kind: "param" | "tag"; key: string; comparator: Comparator; value: string | string[] }
-  /** Matches a run when any of its dataset inputs matches, as MLflow joins them. */
-  | { kind: "dataset"; key: DatasetKey; comparator: Comparator; value: string | string[] }
-  | { kind: "attribute"; key: string; type: "string"; comparator: Comparator; value: string | string[] }
-  | { kind: "attribute"; key: string; type: "number"; comparator: Comparator; value: number };
 
 export interface OrderTerm {
   kind: ValueKind;
@@ -37,10 +42,6 @@ export interface OrderTerm {
 export const MAX_FILTER_CONDITIONS = 20;
 export const MAX_ORDER_BY_TERMS = 10;
 
-const NUMBER_COMPARATORS: Comparator[] = ["=", "!=", "<", "<=", ">", ">="];
-const STRING_COMPARATORS: Comparator[] = ["=", "!=", "LIKE", "ILIKE"];
-const LIST_COMPARATORS: Comparator[] = [...STRING_COMPARATORS, "IN", "NOT IN"];
-
 type AttributeType = "string" | "number";
 interface AttributeSpec {
   key: string;
@@ -50,7 +51,7 @@ interface EntitySpec {
   /** Which of metrics, params, tags and (runs only) dataset inputs this entity can be filtered on. */
   kinds: (ValueKind | "dataset")[];
   /** Comparators for params and tags: MLflow 3's logged-model grammar adds IN and NOT IN. */
-  keyValueComparators: Comparator[];
+  keyValueComparators: readonly Comparator[];
   /** Lower-case name or alias → canonical attribute. */
   attributes: Record<string, AttributeSpec>;
   orderKinds: ValueKind[];
@@ -150,129 +151,39 @@ const PREFIXES: Record<string, ValueKind | "dataset"> = {
   datasets: "dataset",
 };
 
-type Token =
-  | { t: "word"; v: string }
-  | { t: "quoted"; v: string; quote: "'" | '"' | "`" }
-  | { t: "number"; v: number; text: string }
-  | { t: "op"; v: string }
-  | { t: "punct"; v: "(" | ")" | "," };
+/** The tracking searches' wording of what the grammar refuses: `Invalid <what>: <message>`. */
+const wording = (what: string): Wording => ({
+  invalid: (message) => invalid(what, message),
+  end: "end of input",
+  expectedName: (got) => `expected a metric, param, tag or attribute name, got '${got}'`,
+  expectedComparator: (got) => `expected a comparison operator, got '${got}'`,
+  listOpen: "IN expects a parenthesised list of quoted strings",
+});
 
 const invalid = (what: string, message: string) => new InvalidParameterError(`Invalid ${what}: ${message}`);
-const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
-const WORD = /^[\p{L}\p{N}_.\-+/:]+/u;
 
-function tokenize(input: string, what: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < input.length) {
-    const c = input[i];
-    if (/\s/.test(c)) {
-      i++;
-    } else if (c === "'" || c === '"' || c === "`") {
-      const end = input.indexOf(c, i + 1);
-      if (end < 0) throw invalid(what, `unterminated quote starting at position ${i}`);
-      tokens.push({ t: "quoted", v: input.slice(i + 1, end), quote: c });
-      i = end + 1;
-    } else if (c === "(" || c === ")" || c === ",") {
-      tokens.push({ t: "punct", v: c });
-      i++;
-    } else if ("=!<>".includes(c)) {
-      const two = input.slice(i, i + 2);
-      const op = ["!=", "<=", ">=", "==", "<>"].includes(two) ? two : c;
-      if (op === "!") throw invalid(what, `unexpected '!' at position ${i}`);
-      tokens.push({ t: "op", v: op === "==" ? "=" : op === "<>" ? "!=" : op });
-      i += op.length;
-    } else {
-      const match = WORD.exec(input.slice(i));
-      if (!match) throw invalid(what, `unexpected character '${c}' at position ${i}`);
-      const word = match[0];
-      tokens.push(NUMBER.test(word) ? { t: "number", v: Number(word), text: word } : { t: "word", v: word });
-      i += word.length;
-    }
-  }
-  return tokens;
-}
-
-const show = (tok: Token | undefined) =>
-  tok === undefined ? "end of input" : tok.t === "number" ? tok.text : String(tok.v);
-
-interface Identifier {
-  kind: ValueKind | "dataset" | "bare";
+/** What a name refers to: `metrics.x` a metric, a bare `name` an attribute; unknown prefixes are refused. */
+interface Named {
+  kind: ValueKind | "dataset";
   key: string;
-  /** As written, for error messages. */
   text: string;
 }
 
-/** `metrics.rmse`, `tags.`my key``, `params."p"`, `attributes.status` or a bare `name`. */
-function readIdentifier(tokens: Token[], pos: number, what: string): { id: Identifier; next: number } {
-  const tok = tokens[pos];
-  if (tok?.t === "quoted" && tok.quote !== "'") return { id: { kind: "bare", key: tok.v, text: tok.v }, next: pos + 1 };
-  if (tok?.t !== "word") throw invalid(what, `expected a metric, param, tag or attribute name, got '${show(tok)}'`);
-  const dot = tok.v.indexOf(".");
-  if (dot < 0) return { id: { kind: "bare", key: tok.v, text: tok.v }, next: pos + 1 };
-  const prefix = tok.v.slice(0, dot);
-  const kind = PREFIXES[prefix.toLowerCase()];
+function named(id: Identifier, what: string): Named {
+  if (id.prefix === null) return { kind: "attribute", key: id.key, text: id.text };
+  const kind = PREFIXES[id.prefix.toLowerCase()];
   if (!kind) {
     throw invalid(
       what,
-      `'${tok.v}' has an unknown entity type '${prefix}'; use metrics.<key>, params.<key>, tags.<key> or attributes.<name>`,
+      `'${id.text}' has an unknown entity type '${id.prefix}'; use metrics.<key>, params.<key>, tags.<key> or attributes.<name>`,
     );
   }
-  let key = tok.v.slice(dot + 1);
-  let next = pos + 1;
-  if (key === "") {
-    const quoted = tokens[next];
-    if (quoted?.t !== "quoted" || quoted.quote === "'")
-      throw invalid(what, `'${tok.v}' is missing a key after the '.'`);
-    key = quoted.v;
-    next++;
-  }
-  if (key === "") throw invalid(what, `'${tok.v}' has an empty key`);
-  return { id: { kind, key, text: `${prefix}.${key}` }, next };
+  if (id.key === "" && !id.quotedKey) throw invalid(what, `'${id.text}' is missing a key after the '.'`);
+  if (id.key === "") throw invalid(what, `'${id.text}' has an empty key`);
+  return { kind, key: id.key, text: id.text };
 }
 
-function readComparator(tokens: Token[], pos: number, what: string): { comparator: Comparator; next: number } {
-  const tok = tokens[pos];
-  if (tok?.t === "op") return { comparator: tok.v as Comparator, next: pos + 1 };
-  if (tok?.t === "word") {
-    const word = tok.v.toUpperCase();
-    if (word === "LIKE" || word === "ILIKE" || word === "IN") return { comparator: word, next: pos + 1 };
-    const after = tokens[pos + 1];
-    if (word === "NOT" && after?.t === "word" && after.v.toUpperCase() === "IN")
-      return { comparator: "NOT IN", next: pos + 2 };
-  }
-  throw invalid(what, `expected a comparison operator, got '${show(tok)}'`);
-}
-
-type RawValue =
-  | { kind: "string"; v: string }
-  | { kind: "number"; v: number; text: string }
-  | { kind: "list"; v: string[] };
-
-function readValue(tokens: Token[], pos: number, list: boolean, what: string): { value: RawValue; next: number } {
-  if (list) {
-    if (tokens[pos]?.t !== "punct" || tokens[pos].v !== "(")
-      throw invalid(what, "IN expects a parenthesised list of quoted strings");
-    const values: string[] = [];
-    let i = pos + 1;
-    for (;;) {
-      const tok = tokens[i];
-      if (tok?.t !== "quoted" || tok.quote === "`")
-        throw invalid(what, "IN expects a parenthesised list of quoted strings");
-      values.push(tok.v);
-      const sep = tokens[i + 1];
-      if (sep?.t === "punct" && sep.v === ",") i += 2;
-      else if (sep?.t === "punct" && sep.v === ")") return { value: { kind: "list", v: values }, next: i + 2 };
-      else throw invalid(what, "unterminated IN list");
-    }
-  }
-  const tok = tokens[pos];
-  if (tok?.t === "quoted" && tok.quote !== "`") return { value: { kind: "string", v: tok.v }, next: pos + 1 };
-  if (tok?.t === "number") return { value: { kind: "number", v: tok.v, text: tok.text }, next: pos + 1 };
-  throw invalid(what, `expected a quoted string or a number, got '${show(tok)}'`);
-}
-
-function resolveAttribute(spec: EntitySpec, id: Identifier, what: string): AttributeSpec {
+function resolveAttribute(spec: EntitySpec, id: Named, what: string): AttributeSpec {
   const attribute = spec.attributes[id.key.toLowerCase()];
   if (!attribute) {
     const names = [...new Set(Object.values(spec.attributes).map((a) => a.key))].join(", ");
@@ -281,7 +192,7 @@ function resolveAttribute(spec: EntitySpec, id: Identifier, what: string): Attri
   return attribute;
 }
 
-function unsupportedKind(entity: SearchEntity, id: Identifier, what: string): never {
+function unsupportedKind(entity: SearchEntity, id: Named, what: string): never {
   const allowed = SPECS[entity].kinds.map((k) => `${k}s.<key>`);
   throw invalid(
     what,
@@ -289,7 +200,7 @@ function unsupportedKind(entity: SearchEntity, id: Identifier, what: string): ne
   );
 }
 
-function checkComparator(comparator: Comparator, allowed: Comparator[], id: Identifier, what: string): void {
+function checkComparator(comparator: Comparator, allowed: readonly Comparator[], id: Named, what: string): void {
   if (!allowed.includes(comparator)) {
     throw invalid(what, `'${comparator}' is not supported for '${id.text}'; use one of ${allowed.join(", ")}`);
   }
@@ -297,13 +208,14 @@ function checkComparator(comparator: Comparator, allowed: Comparator[], id: Iden
 
 function toCondition(
   entity: SearchEntity,
-  id: Identifier,
+  identifier: Identifier,
   comparator: Comparator,
   raw: RawValue,
   what: string,
 ): Condition {
   const spec = SPECS[entity];
-  const kind = id.kind === "bare" ? "attribute" : id.kind;
+  const id = named(identifier, what);
+  const kind = id.kind;
   if (kind !== "attribute" && !spec.kinds.includes(kind)) unsupportedKind(entity, id, what);
   if (kind === "dataset") {
     const key = DATASET_KEYS.find((k) => k === id.key);
@@ -338,36 +250,25 @@ function toCondition(
   return { kind: "attribute", key: attribute.key, type: "string", comparator, value: raw.v };
 }
 
+/** The vocabulary of `entity`'s filters. */
+const filterVocabulary = (entity: SearchEntity, filter: string): Vocabulary<Condition> => {
+  const what = `filter '${filter.length > 200 ? `${filter.slice(0, 200)}...` : filter}'`;
+  return {
+    wording: wording(what),
+    condition: (id, comparator, value) => toCondition(entity, id, comparator, value, what),
+    maxConditions: MAX_FILTER_CONDITIONS,
+  };
+};
+
 /** Parses a search filter; anything outside the grammar is INVALID_PARAMETER_VALUE naming the part. */
 export function parseTrackingFilter(filter: string | undefined, entity: SearchEntity): Condition[] {
-  if (!filter || filter.trim() === "") return [];
-  const what = `filter '${filter.length > 200 ? `${filter.slice(0, 200)}...` : filter}'`;
-  const tokens = tokenize(filter, what);
-  const conditions: Condition[] = [];
-  let pos = 0;
-  for (;;) {
-    const id = readIdentifier(tokens, pos, what);
-    const cmp = readComparator(tokens, id.next, what);
-    const val = readValue(tokens, cmp.next, cmp.comparator === "IN" || cmp.comparator === "NOT IN", what);
-    conditions.push(toCondition(entity, id.id, cmp.comparator, val.value, what));
-    if (conditions.length > MAX_FILTER_CONDITIONS)
-      throw invalid(what, `a filter can join at most ${MAX_FILTER_CONDITIONS} conditions`);
-    pos = val.next;
-    if (pos >= tokens.length) return conditions;
-    const joiner = tokens[pos];
-    if (joiner.t === "word" && joiner.v.toUpperCase() === "AND") {
-      pos++;
-      continue;
-    }
-    if (joiner.t === "word" && joiner.v.toUpperCase() === "OR")
-      throw invalid(what, "OR is not supported; join conditions with AND");
-    throw invalid(what, `expected AND after a condition, got '${show(joiner)}'`);
-  }
+  return parseFilter(filter, filterVocabulary(entity, filter ?? ""));
 }
 
-function toOrderTerm(entity: SearchEntity, id: Identifier, ascending: boolean, what: string): OrderTerm {
+function toOrderTerm(entity: SearchEntity, identifier: Identifier, ascending: boolean, what: string): OrderTerm {
   const spec = SPECS[entity];
-  const kind = id.kind === "bare" ? "attribute" : id.kind;
+  const id = named(identifier, what);
+  const kind = id.kind;
   if (kind === "attribute") {
     const key = spec.orderAttributes[id.key.toLowerCase()];
     if (!key) {
@@ -398,17 +299,13 @@ export function parseTrackingOrderBy(clauses: string[] | undefined, entity: Sear
   checkOrderByCount(clauses?.length ?? 0);
   return (clauses ?? []).map((clause) => {
     const what = `order_by clause '${clause}'`;
-    const tokens = tokenize(clause, what);
-    if (tokens.length === 0) throw invalid(what, "it is empty");
-    let ascending = true;
-    const last = tokens[tokens.length - 1];
-    if (last.t === "word" && ["ASC", "DESC"].includes(last.v.toUpperCase())) {
-      ascending = last.v.toUpperCase() === "ASC";
-      tokens.pop();
-    }
-    const { id, next } = readIdentifier(tokens, 0, what);
-    if (next !== tokens.length) throw invalid(what, `unexpected '${show(tokens[next])}'; expected '<name> [ASC|DESC]'`);
-    return toOrderTerm(entity, id, ascending, what);
+    const read = readOrderClause(clause, wording(what));
+    if (!read) throw invalid(what, "it is empty");
+    const [first, ...more] = read.after;
+    const dir = direction(first);
+    if (first !== undefined && (dir === null || more.length > 0))
+      throw invalid(what, `unexpected '${first}'; expected '<name> [ASC|DESC]'`);
+    return toOrderTerm(entity, read.id, dir !== "DESC", what);
   });
 }
 
@@ -419,9 +316,10 @@ export function parseLoggedModelOrderBy(
   checkOrderByCount(clauses?.length ?? 0);
   return (clauses ?? []).map((clause) => {
     const what = `order_by field '${clause.fieldName}'`;
-    const tokens = tokenize(clause.fieldName, what);
-    const { id, next } = readIdentifier(tokens, 0, what);
-    if (next !== tokens.length) throw invalid(what, `unexpected '${show(tokens[next])}'`);
-    return toOrderTerm("logged_model", id, clause.ascending ?? true, what);
+    const w = wording(what);
+    const read = readOrderClause(clause.fieldName, w);
+    if (!read) throw w.invalid(w.expectedName(w.end, 0));
+    if (read.after.length > 0) throw invalid(what, `unexpected '${read.after[0]}'`);
+    return toOrderTerm("logged_model", read.id, clause.ascending ?? true, what);
   });
 }

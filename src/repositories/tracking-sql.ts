@@ -1,8 +1,7 @@
 import { getTableColumns, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import type { BatchItem } from "drizzle-orm/batch";
-import { likeToGlob } from "../domain/search-filter";
-import type { Comparator } from "../domain/run-search";
+import { type Comparator, likeToGlob } from "../domain/search-grammar";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { AlreadyExistsError } from "../errors";

@@ -20,12 +20,10 @@ function thrown(fn: () => unknown): unknown {
   throw new Error("expected the call to throw");
 }
 
-const attr = (key: string, comparator: Condition["comparator"], value: string | number | string[]): Condition => ({
-  kind: "attribute",
-  key,
-  comparator,
-  value,
-});
+const attr = (key: string, comparator: Condition["comparator"], value: string | number | string[]): Condition =>
+  typeof value === "number"
+    ? { kind: "attribute", key, type: "number", comparator, value }
+    : { kind: "attribute", key, type: "string", comparator, value };
 const tag = (key: string, comparator: Condition["comparator"], value: string): Condition => ({
   kind: "tag",
   key,
