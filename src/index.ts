@@ -1,11 +1,25 @@
 import { createApp } from "./app";
 import { BOOKMARK_HEADER, parseSessionStart, ReadSession, withReadSession } from "./repositories/database";
-import { servicesFor } from "./services";
+import { coordinatorParts } from "./composition/coordinator-parts";
+import { ModelCoordinator as Coordinator } from "./coordinator/model-coordinator";
+import { backgroundServicesFor } from "./services";
 import { consumeQueue } from "./webhooks/queue-consumer";
 import { consumeScans, SCANS_QUEUE, scanRequestsFor } from "./scanning/scan-queue";
+import { WebhookDispatcher as Dispatcher } from "./webhooks/webhook-dispatcher";
 
-export { ModelCoordinator } from "./coordinator/model-coordinator";
-export { WebhookDispatcher } from "./webhooks/webhook-dispatcher";
+/** One per registered model (src/coordinator/), given its parts by the composition root. */
+export class ModelCoordinator extends Coordinator {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, coordinatorParts(ctx, env));
+  }
+}
+
+/** The webhook sweep's singleton, sweeping with the services that need no secret. */
+export class WebhookDispatcher extends Dispatcher {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, () => backgroundServicesFor(env));
+  }
+}
 
 const app = createApp();
 /** Methods that never write: their answers carry the session's own bookmark, with no extra query. */
@@ -34,8 +48,9 @@ export default {
   },
   // Registry events → webhook deliveries → attempts, and the deliveries' dead-letter queue; a
   // version that became READY is also queued for its pickle scan, which the scans queue runs.
+  // Built without the deployment's secrets: a missing key stops requests (503), not the queues.
   queue: (batch, env) => {
-    const services = servicesFor(env);
+    const services = backgroundServicesFor(env);
     if (batch.queue === SCANS_QUEUE)
       return consumeScans(batch, services.scans, (modelId, version) => services.policies.recordScan(modelId, version));
     return consumeQueue(batch, services.webhookDispatch, async (events) => {
@@ -47,7 +62,7 @@ export default {
   },
   // The hourly Cron Trigger (wrangler.toml): retention in bounded batches and the outbox watchdog.
   async scheduled(controller, env) {
-    const report = await servicesFor(env).maintenance.runScheduled(controller.scheduledTime);
+    const report = await backgroundServicesFor(env).maintenance.runScheduled(controller.scheduledTime);
     console.log("maintenance", JSON.stringify(report));
   },
 } satisfies ExportedHandler<Env>;

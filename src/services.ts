@@ -1,8 +1,9 @@
 import { R2ArtifactStore } from "./artifacts/r2-artifact-store";
 import { parseSigningKeys, UrlSigner } from "./artifacts/url-signer";
+import { webhookServices } from "./composition/webhooks";
 import { CoordinatorClient } from "./coordinator/coordinator-client";
+import { purgeChanged } from "./delivery/edge-memory";
 import { RegistryError } from "./errors";
-import { purgeChanged } from "./http/edge-cache";
 import { ArtifactRepository } from "./repositories/artifact-repository";
 import { openDatabase, readSessionOf, type Database } from "./repositories/database";
 import { ExperimentRepository } from "./repositories/experiment-repository";
@@ -21,7 +22,6 @@ import { EventService } from "./services/event-service";
 import { PolicyService } from "./services/policy-service";
 import { createTrackingServices } from "./services/tracking";
 import { VersionSources, type RunLocator } from "./services/version-sources";
-import { webhookServices } from "./services/webhook-wiring";
 import { WebhookDeliveryRepository } from "./repositories/webhook-delivery-repository";
 import { readMaintenanceConfig } from "./maintenance/maintenance-config";
 import { MaintenanceService } from "./maintenance/maintenance-service";
@@ -32,15 +32,22 @@ import { ModelSigner, parseModelSigningKeys } from "./signing/model-signer";
 import { SignatureService } from "./signing/signature-service";
 import { R2SignatureStore } from "./signing/signature-store";
 
-/** The one composition root: repositories, stores and the coordinator client, wired into services. */
-export function createServices(env: Env) {
+// The one composition root: the only place that constructs repositories, stores, queue adapters,
+// the coordinator client and the services over them. Everything below receives what it uses.
+// Two tiers, each built once per isolate and bindings object (they hold no per-request state):
+// - backgroundServicesFor: what needs no secret. The queue consumers, the webhook sweep and the
+//   scheduled maintenance run on it alone, so a deployment missing a signing key or the admin
+//   token still relays events, delivers webhooks, scans and cleans up.
+// - servicesFor: what requests use, the background tier plus what needs the secrets (signed URLs,
+//   the admin token); it refuses (503) without them.
+// The model coordinators get their parts from composition/coordinator-parts.ts (src/index.ts).
+
+function createBackground(env: Env) {
   const db = openDatabase(env.DB);
   const models = new ModelRepository(db);
-  // A mutation drops the resolutions it changed from this location's edge cache at once.
-  const coordinators = new CoordinatorClient(env.MODEL_COORDINATOR, models, purgeChanged);
+  const coordinators = new CoordinatorClient(env.MODEL_COORDINATOR, models);
   const artifactIndex = new ArtifactRepository(db);
   const store = new R2ArtifactStore(env.ARTIFACTS);
-  const urlSigner = signer(env);
   // Loaded on first use: a deployment without MODELGATE_MODEL_SIGNING_KEYS fails only where a signature is needed.
   const signatures = new SignatureService(
     async () => ModelSigner.load(parseModelSigningKeys(env.MODELGATE_MODEL_SIGNING_KEYS)),
@@ -60,21 +67,11 @@ export function createServices(env: Env) {
   const sources = new VersionSources(coordinators, artifactIndex, runs);
   const reads = readServices(db, coordinators, sources);
   const registry = reads.registry;
-  const config = readConfig(env);
-  if (config.authEnabled && !env.MODELGATE_ADMIN_TOKEN) {
-    throw new RegistryError(
-      "TEMPORARILY_UNAVAILABLE",
-      "Modelgate is not configured: auth is on and the MODELGATE_ADMIN_TOKEN secret is missing.",
-    );
-  }
-  return {
-    config,
+  const services = {
     registry,
     events: reads.events,
     policies: new PolicyService(coordinators),
     tracking,
-    artifacts: new ArtifactService(artifactIndex, store, urlSigner),
-    delivery: new DeliveryService(registry, artifactIndex, store, urlSigner, signatures, config),
     signatures,
     lineage: reads.lineage,
     scans: new ScanService(
@@ -85,14 +82,34 @@ export function createServices(env: Env) {
       store,
       new ScanRepository(db),
     ),
-    auth: new AuthService(new TokenRepository(db), {
-      enabled: config.authEnabled,
-      adminToken: env.MODELGATE_ADMIN_TOKEN ?? null,
-    }),
     ...webhookServices(db, env, (name) => models.findIdByName(name)),
     maintenance: maintenanceService(db, env, signatures),
     /** The same read services over a request's D1 session (servicesFor). */
     readingFrom: (session: Database) => readServices(session, coordinators, sources),
+  };
+  return { services, db, artifactIndex, store };
+}
+
+/** The request tier: the background services and those that need the deployment's secrets. */
+export function createServices(env: Env) {
+  const { services, db, artifactIndex, store } = backgroundOf(env);
+  const urlSigner = signer(env);
+  const config = readConfig(env);
+  if (config.authEnabled && !env.MODELGATE_ADMIN_TOKEN) {
+    throw new RegistryError(
+      "TEMPORARILY_UNAVAILABLE",
+      "Modelgate is not configured: auth is on and the MODELGATE_ADMIN_TOKEN secret is missing.",
+    );
+  }
+  return {
+    ...services,
+    config,
+    artifacts: new ArtifactService(artifactIndex, store, urlSigner),
+    delivery: new DeliveryService(services.registry, artifactIndex, store, urlSigner, services.signatures, config),
+    auth: new AuthService(new TokenRepository(db), {
+      enabled: config.authEnabled,
+      adminToken: env.MODELGATE_ADMIN_TOKEN ?? null,
+    }),
   };
 }
 
@@ -102,7 +119,14 @@ export function createServices(env: Env) {
  * services only hold their dependencies.
  */
 function readServices(db: Database, coordinators: CoordinatorClient, sources: VersionSources) {
-  const registry = new RegistryService(coordinators, new ModelRepository(db), new SearchRepository(db), sources);
+  // A mutation drops the resolutions and files it changed from this location's edge cache at once.
+  const registry = new RegistryService(
+    coordinators,
+    new ModelRepository(db),
+    new SearchRepository(db),
+    sources,
+    purgeChanged,
+  );
   const artifactIndex = new ArtifactRepository(db);
   const tracking = createTrackingServices(
     new ExperimentRepository(db),
@@ -178,8 +202,20 @@ function signer(env: Env): UrlSigner {
 }
 
 export type Services = ReturnType<typeof createServices>;
+export type BackgroundServices = ReturnType<typeof createBackground>["services"];
 
-// Built once per isolate and bindings object: the services hold no per-request state.
+const backgrounds = new WeakMap<Env, ReturnType<typeof createBackground>>();
+function backgroundOf(env: Env): ReturnType<typeof createBackground> {
+  let background = backgrounds.get(env);
+  if (!background) backgrounds.set(env, (background = createBackground(env)));
+  return background;
+}
+
+/** The services that need no secret, for the queue consumers, the webhook sweep and the Cron Trigger. */
+export function backgroundServicesFor(env: Env): BackgroundServices {
+  return backgroundOf(env).services;
+}
+
 const cache = new WeakMap<Env, Services>();
 export function servicesFor(env: Env): Services {
   // A request's bindings may carry its D1 session (index.ts): the isolate's services, with the

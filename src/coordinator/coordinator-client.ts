@@ -2,10 +2,15 @@ import { modelNotFound, RegistryError } from "../errors";
 import type { ModelVersion, RegisteredModel } from "../domain/model";
 import { canonicalRef, type ModelRef } from "../domain/model-ref";
 import type { Stage } from "../domain/stages";
+import type { RollbackPlan } from "../domain/rollback";
 import type { ModelRepository } from "../repositories/model-repository";
-import type { Changed, ModelCoordinator, Reply, Revised } from "./model-coordinator";
+import type { Changed, Reply, Revised } from "./contract";
+import type { ModelCoordinator } from "./model-coordinator";
 
 type Stub = DurableObjectStub<ModelCoordinator>;
+
+/** One call on a model's coordinator, given its stub and the model's id. */
+export type CoordinatorCall<T> = (stub: Stub, modelId: string) => Promise<Reply<T>>;
 
 /**
  * Name → id lookups, kept per isolate. An entry can go stale when a model is renamed or deleted
@@ -42,15 +47,17 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Told which refs of a model a mutation changed (the edge cache drops them). */
-export type ChangeListener = (changed: Changed) => Promise<void>;
+/** A mutation's answer and what it changed (null: nothing cached can be stale), for the caller to act on. */
+export interface Mutated<T> {
+  value: T;
+  changed: Changed | null;
+}
 
 /** The Worker-side handle on the per-model coordinators. */
 export class CoordinatorClient {
   constructor(
     private readonly namespace: DurableObjectNamespace<ModelCoordinator>,
     private readonly repo: ModelRepository,
-    private readonly onChange: ChangeListener = async () => undefined,
   ) {}
 
   /**
@@ -66,16 +73,31 @@ export class CoordinatorClient {
     return this.namespace.get(id);
   }
 
+  /**
+   * Runs a mutation in the coordinator of the model named `name`. Answers what it changed too: the
+   * service that asked decides what to do about it (drop cached resolutions and files).
+   */
+  mutate<T>(name: string, invoke: CoordinatorCall<T>): Promise<Mutated<T>> {
+    return this.call(name, invoke);
+  }
+
+  /** Asks the coordinator of the model named `name` something that changes nothing. */
+  async ask<T>(name: string, invoke: CoordinatorCall<T>): Promise<T> {
+    return (await this.call(name, invoke)).value;
+  }
+
   /** Calls the coordinator of the model named `name`, re-resolving the name if the cached id was stale. */
-  async call<T>(name: string, invoke: (stub: Stub, modelId: string) => Promise<Reply<T>>): Promise<T> {
+  private async call<T>(name: string, invoke: CoordinatorCall<T>): Promise<Mutated<T>> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const modelId = attempt === 0 ? await this.resolve(name) : await this.lookup(name);
       if (!modelId) throw modelNotFound(name);
       const reply = (await invoke(this.stubFor(modelId), modelId)) as Reply<T>;
       if (reply.ok) {
-        if (reply.changed && (reply.changed.refs.length > 0 || reply.changed.files.length > 0))
-          await this.onChange(reply.changed);
-        return reply.value;
+        const changed = reply.changed;
+        return {
+          value: reply.value,
+          changed: changed && (changed.refs.length > 0 || changed.files.length > 0) ? changed : null,
+        };
       }
       if ("stale" in reply) {
         idsByName.delete(name);
@@ -110,6 +132,11 @@ export class CoordinatorClient {
     return this.read(name, `ref:${canonicalRef(ref)}`, (c, id, known) => c.resolve(id, name, ref, known));
   }
 
+  /** What a rollback would do now, planned by the coordinator as it plans the rollback itself. */
+  planRollback(name: string, target?: number): Promise<RollbackPlan> {
+    return this.ask(name, (c, id) => c.planRollback(id, name, target));
+  }
+
   /**
    * A point read (`read` names it among the model's reads). The coordinator is asked every time, so
    * the answer is as fresh as its state; when it says the answer this isolate holds is still current,
@@ -121,7 +148,7 @@ export class CoordinatorClient {
     read: string,
     invoke: (stub: Stub, modelId: string, known: string | undefined) => Promise<Reply<Revised<T>>>,
   ): Promise<T> {
-    return this.call(name, async (stub, modelId): Promise<Reply<T>> => {
+    return this.ask(name, async (stub, modelId): Promise<Reply<T>> => {
       const slot = `${modelId}/${read}`;
       const held = heldAnswers.get(slot);
       const reply = await invoke(stub, modelId, held?.revision);

@@ -1,41 +1,30 @@
 import { DurableObject } from "cloudflare:workers";
 import { RegistryError } from "../errors";
-import type { FileRef, ModelVersion, RegisteredModel, Tag } from "../domain/model";
+import type { FileRef, ModelRecord, ModelVersion, RegisteredModel, Tag } from "../domain/model";
 import type { ModelRef } from "../domain/model-ref";
+import type { Caller, PolicyRecord } from "../domain/promotion-policy";
 import { ok, type Failure, type Result } from "../domain/result";
+import type { RollbackPlan } from "../domain/rollback";
 import type { Stage } from "../domain/stages";
-import { openDatabase } from "../repositories/database";
-import { ModelRepository, type ModelRecord } from "../repositories/model-repository";
-import { EventRepository } from "../repositories/event-repository";
-import { EventRelay } from "../events/event-relay";
-import { OutboxAlarm } from "../events/outbox-alarm";
-import {
-  ModelWriter,
-  type Actor,
-  type NewVersion,
-  type RollbackRequest,
-  type Transition,
-} from "../services/model-writer";
+import type { OutboxAlarm } from "../events/outbox-alarm";
+import type { ModelRepository } from "../repositories/model-repository";
+import type { Actor, NewVersion, Reply, Revised, RollbackRequest, Stale, Transition } from "./contract";
+import type { ModelWriter } from "./model-writer";
 import { ModelState } from "./model-state";
+import type { PolicyGate } from "./policy-gate";
 import { SerialQueue } from "./serial-queue";
-import { PolicyGate } from "./policy-gate";
-import { defaultScanPolicy, type Caller, type PolicyRecord } from "../domain/promotion-policy";
-import { ScanGate } from "../scanning/scan-gate";
 
-/** The caller's name → id lookup was out of date (the model was renamed or deleted): look up again. */
-export type Stale = { ok: false; stale: true };
-/**
- * Refs (`Production`, `@champion`, `3`, ...) of the model named `name` whose resolution a mutation
- * changed, so the Worker that made the change can drop them from its edge cache at once.
- */
-export type Changed = { name: string; refs: string[]; files: FileRef[] };
-export type Reply<T> = (Result<T> & { changed?: Changed }) | Stale;
-/**
- * A point read's answer with the revision of the state it came from, or word that the caller's
- * copy of that revision's answer is still current (the data does not cross the RPC boundary again).
- * `revision: null`: answered while a mutation was under way, so no revision is vouched for.
- */
-export type Revised<T> = { revision: string | null; value: T } | { revision: string; current: true };
+/** What one coordinator works with, built for it by the composition root (src/services.ts `coordinatorParts`). */
+export interface CoordinatorParts {
+  /** Loads the model's snapshot. */
+  models: ModelRepository;
+  /** The model's write rules: check, one D1 batch, then the in-memory state. */
+  writer: ModelWriter;
+  /** Relays the model's events to the EVENTS queue from this object's alarm (docs/events.md). */
+  outbox: OutboxAlarm;
+  /** The model's promotion policy, kept in this object's own storage (docs/policies.md). */
+  policies: PolicyGate;
+}
 
 /** Refs whose answers depend on more than one version: any change to versions can move them. */
 const MODEL_WIDE_REFS = ["None", "Staging", "Production", "Archived", "latest"];
@@ -51,24 +40,18 @@ export class ModelCoordinator extends DurableObject<Env> {
   private readonly repo: ModelRepository;
   private readonly writer: ModelWriter;
   private readonly queue = new SerialQueue();
-  /** Relays the model's events to the EVENTS queue from this object's alarm (docs/events.md). */
   private readonly outbox: OutboxAlarm;
-  /** The model's promotion policy, kept in this object's own storage (docs/policies.md). */
   private readonly policies: PolicyGate;
   /** undefined: not loaded yet; null: no such model (never created, or deleted). */
   private state: ModelState | null | undefined;
   private loading: Promise<ModelState | null> | undefined;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env, parts: CoordinatorParts) {
     super(ctx, env);
-    this.repo = new ModelRepository(openDatabase(env.DB));
-    this.writer = new ModelWriter(this.repo);
-    this.outbox = new OutboxAlarm(ctx.storage, new EventRelay(new EventRepository(openDatabase(env.DB)), env.EVENTS));
-    this.policies = new PolicyGate(ctx.storage, openDatabase(env.DB), Date.now, {
-      scans: new ScanGate(openDatabase(env.DB), env.ARTIFACTS),
-      // Not in wrangler.toml's generated Env until the deployment sets it (docs/supply-chain.md).
-      defaultPolicy: defaultScanPolicy(env.MODELGATE_DEFAULT_SCAN_POLICY),
-    });
+    this.repo = parts.models;
+    this.writer = parts.writer;
+    this.outbox = parts.outbox;
+    this.policies = parts.policies;
   }
 
   // --- reads, answered from memory -------------------------------------------------------------
@@ -111,6 +94,14 @@ export class ModelCoordinator extends DurableObject<Env> {
 
   resolve(modelId: string, name: string, ref: ModelRef, known?: string): Promise<Reply<Revised<ModelVersion | null>>> {
     return this.readRevised(modelId, name, known, (s) => s.resolve(ref) ?? null);
+  }
+
+  /**
+   * What a rollback would do now (the UI's preview), planned as `rollback` plans it. Not in the
+   * queue and writes nothing: `rollback` decides again when asked to act.
+   */
+  planRollback(modelId: string, name: string, target?: number): Promise<Reply<RollbackPlan>> {
+    return this.read(modelId, name, (s) => this.writer.planRollback(s, { target }));
   }
 
   // --- mutations, one at a time ----------------------------------------------------------------
@@ -223,7 +214,7 @@ export class ModelCoordinator extends DurableObject<Env> {
    */
   rollback(modelId: string, name: string, request: RollbackRequest, caller: Caller | null = null) {
     return this.mutate(modelId, name, async (s) => {
-      const plan = await this.writer.planRollback(s, request.expectedCurrent, request.target);
+      const plan = await this.writer.planRollback(s, request);
       await this.policies.check(s, plan.target, "Production", caller, "rollback");
       return this.writer.rollback(s, plan, request);
     });
@@ -279,11 +270,11 @@ export class ModelCoordinator extends DurableObject<Env> {
     });
   }
 
-  private async read<T>(modelId: string, name: string, answer: (s: ModelState) => T): Promise<Reply<T>> {
+  private async read<T>(modelId: string, name: string, answer: (s: ModelState) => T | Promise<T>): Promise<Reply<T>> {
     try {
       const state = await this.load(modelId);
       if (!state || state.name !== name) return STALE;
-      return ok(answer(state));
+      return ok(await answer(state));
     } catch (error) {
       return this.fail(error);
     }

@@ -1,38 +1,132 @@
-import type { ModelAlias, ModelVersion, RegisteredModel, Tag } from "../domain/model";
+import type {
+  ModelAlias,
+  ModelRecord,
+  ModelSnapshot,
+  ModelVersion,
+  RegisteredModel,
+  StageChange,
+  Tag,
+  VersionRecord,
+} from "../domain/model";
 import type { ModelRef } from "../domain/model-ref";
 import { isServable, type Stage } from "../domain/stages";
-import type { ModelRecord, ModelSnapshot, VersionRecord } from "../repositories/model-repository";
 
 /**
  * The coordinator's in-memory copy of one model. Every write to the model passes through its
  * coordinator, which updates this copy only after the D1 batch succeeded, so point reads answered
  * from it are as fresh as D1 itself. D1 stays the source of truth: a restarted object reloads.
+ *
+ * Only its own methods change it, each one dropping the projections it makes stale (the latest
+ * versions per stage) and moving the model's last-updated time where MLflow moves it; readers
+ * get read-only views.
  */
 export class ModelState {
-  readonly tags = new Map<string, string>();
-  readonly aliases = new Map<string, number>();
-  readonly versions = new Map<number, VersionRecord>();
+  private readonly tagMap = new Map<string, string>();
+  private readonly aliasMap = new Map<string, number>();
+  private readonly versionMap = new Map<number, VersionRecord>();
   private latestCache: ModelVersion[] | null = null;
 
-  constructor(public model: ModelRecord) {}
+  private constructor(private record: ModelRecord) {}
 
   static fromSnapshot(snapshot: ModelSnapshot): ModelState {
     const state = new ModelState(snapshot.model);
-    for (const t of snapshot.tags) state.tags.set(t.key, t.value);
-    for (const a of snapshot.aliases) state.aliases.set(a.alias, a.version);
-    for (const v of snapshot.versions) state.versions.set(v.version, v);
+    for (const t of snapshot.tags) state.tagMap.set(t.key, t.value);
+    for (const a of snapshot.aliases) state.aliasMap.set(a.alias, a.version);
+    for (const v of snapshot.versions) state.versionMap.set(v.version, v);
     return state;
   }
 
-  get name(): string {
-    return this.model.name;
+  get model(): ModelRecord {
+    return this.record;
   }
 
-  /** Call after any change to versions or aliases: projections are cached until then. */
-  changed(now?: number): void {
-    this.latestCache = null;
-    if (now !== undefined) this.model = { ...this.model, lastUpdatedTime: Math.max(this.model.lastUpdatedTime, now) };
+  get name(): string {
+    return this.record.name;
   }
+
+  get tags(): ReadonlyMap<string, string> {
+    return this.tagMap;
+  }
+
+  get aliases(): ReadonlyMap<string, number> {
+    return this.aliasMap;
+  }
+
+  get versions(): ReadonlyMap<number, VersionRecord> {
+    return this.versionMap;
+  }
+
+  // --- mutations: each called after its D1 batch succeeded -------------------------------------
+
+  renamed(newName: string, now: number): void {
+    this.record = { ...this.record, name: newName };
+    this.changed(now);
+  }
+
+  described(description: string, now: number): void {
+    this.record = { ...this.record, description };
+    this.changed(now);
+  }
+
+  tagSet(tag: Tag): void {
+    this.tagMap.set(tag.key, tag.value);
+  }
+
+  tagDeleted(key: string): void {
+    this.tagMap.delete(key);
+  }
+
+  /** A new version, numbered from the model's counter, which moves past it. */
+  versionAdded(record: VersionRecord, now: number): void {
+    this.versionMap.set(record.version, record);
+    this.record = { ...this.record, nextVersion: record.version + 1 };
+    this.changed(now);
+  }
+
+  /** A version's own fields changed (description, tags); the model's last-updated time does not move. */
+  versionUpdated(
+    version: number,
+    change: Partial<Pick<VersionRecord, "description" | "tags" | "lastUpdatedTime">>,
+  ): void {
+    const record = this.versionMap.get(version);
+    if (!record) return;
+    this.versionMap.set(version, { ...record, ...change });
+    this.changed();
+  }
+
+  /** The version is gone, and the aliases that named it with it. */
+  versionDeleted(version: number, now: number): void {
+    this.versionMap.delete(version);
+    for (const [alias, v] of this.aliasMap) if (v === version) this.aliasMap.delete(alias);
+    this.changed(now);
+  }
+
+  stagesChanged(changes: readonly StageChange[], now: number): void {
+    for (const c of changes) {
+      const record = this.versionMap.get(c.version);
+      if (record) this.versionMap.set(c.version, { ...record, currentStage: c.toStage, lastUpdatedTime: now });
+    }
+    this.changed(now);
+  }
+
+  aliasSet(alias: string, version: number): void {
+    this.aliasMap.set(alias, version);
+    this.changed();
+  }
+
+  aliasDeleted(alias: string): void {
+    this.aliasMap.delete(alias);
+    this.changed();
+  }
+
+  /** Projections are cached until the versions or aliases change. */
+  private changed(now?: number): void {
+    this.latestCache = null;
+    if (now !== undefined)
+      this.record = { ...this.record, lastUpdatedTime: Math.max(this.record.lastUpdatedTime, now) };
+  }
+
+  // --- reads -------------------------------------------------------------------------------------
 
   version(version: number): ModelVersion | undefined {
     const record = this.versions.get(version);
@@ -41,7 +135,7 @@ export class ModelState {
 
   aliasesOf(version: number): string[] {
     const names: string[] = [];
-    for (const [alias, v] of this.aliases) if (v === version) names.push(alias);
+    for (const [alias, v] of this.aliasMap) if (v === version) names.push(alias);
     return names.sort();
   }
 

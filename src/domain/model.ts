@@ -7,9 +7,12 @@ export interface Tag {
   value: string;
 }
 
-export interface ModelVersion {
-  modelId: string;
-  name: string;
+/**
+ * A version as the registry stores it: what D1 holds and the coordinator keeps in memory. The
+ * model's name and the version's aliases are the model's, so they are joined in only when a
+ * version is shown (ModelVersion).
+ */
+export interface VersionRecord {
   version: number;
   description: string;
   userId: string | null;
@@ -24,7 +27,40 @@ export interface ModelVersion {
   lastUpdatedTime: number;
   storageLocation: string | null;
   tags: Tag[];
+}
+
+/** A version as it is shown: its record with its model's id and name and the aliases naming it. */
+export interface ModelVersion extends VersionRecord {
+  modelId: string;
+  name: string;
   aliases: string[];
+}
+
+/** A registered model's own row, without tags, aliases or versions. */
+export interface ModelRecord {
+  id: string;
+  name: string;
+  description: string | null;
+  userId: string | null;
+  creationTime: number;
+  lastUpdatedTime: number;
+  nextVersion: number;
+}
+
+/** Everything the coordinator keeps in memory for one model, as loaded from D1. */
+export interface ModelSnapshot {
+  model: ModelRecord;
+  tags: Tag[];
+  aliases: ModelAlias[];
+  versions: VersionRecord[];
+}
+
+/** One version's move between stages: a history row to write. */
+export interface StageChange {
+  version: number;
+  fromStage: Stage;
+  toStage: Stage;
+  comment: string | null;
 }
 
 export interface ModelAlias {

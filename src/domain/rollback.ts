@@ -1,6 +1,57 @@
-import { RegistryError } from "../errors";
-import type { StageTransition, VersionStatus } from "./model";
-import { isServable } from "./stages";
+import { RegistryError, versionNotFound } from "../errors";
+import type { StageTransition, VersionRecord, VersionStatus } from "./model";
+import { checkMayEnter, isServable } from "./stages";
+
+/** What a rollback does: the one shape, for the preview (UI) and the rollback itself. */
+export interface RollbackPlan {
+  /** The version in Production now, which the rollback archives. */
+  current: number;
+  /** The version the rollback promotes back to Production. */
+  target: number;
+}
+
+/** What a rollback is decided on: the model as its coordinator holds it, and its Production history. */
+export interface RollbackFacts {
+  name: string;
+  /** The version in Production now (the stage's latest READY version), if any. */
+  current: number | undefined;
+  /** The model's stage history, newest first (only promotions to Production count). */
+  history: readonly StageTransition[];
+  /** Each version as it is now (undefined: no such version, or deleted). */
+  versionOf: (version: number) => Pick<VersionRecord, "version" | "status"> | undefined;
+}
+
+/**
+ * The one rollback planner: what a rollback would do now. Refuses (RESOURCE_CONFLICT) without
+ * Production, without an earlier Production version, or when Production is no longer
+ * `expectedCurrent`, the version the caller saw. With a `target`, that version is restored if it
+ * may be (`requestedTarget`): an unknown version is RESOURCE_DOES_NOT_EXIST, one that is not READY
+ * is refused as a promotion is. The coordinator plans with it both to act and to preview.
+ */
+export function planRollback(
+  facts: RollbackFacts,
+  request: { expectedCurrent?: number; target?: number } = {},
+): RollbackPlan {
+  const { name, current, history, versionOf } = facts;
+  const { expectedCurrent, target } = request;
+  // The version's own rules first, as for a promotion: it exists (404) and is READY.
+  if (target !== undefined) {
+    const record = versionOf(target);
+    if (!record) throw versionNotFound(name, target);
+    checkMayEnter(name, record, "Production");
+  }
+  if (current === undefined) throw nothingInProduction(name);
+  if (expectedCurrent !== undefined && current !== expectedCurrent)
+    throw productionMoved(name, current, expectedCurrent);
+  if (target !== undefined) return { current, target: requestedTarget(name, history, current, target) };
+  const previous = rollbackTarget(
+    history,
+    current,
+    restorable((v) => versionOf(v)?.status),
+  );
+  if (previous === null) throw noEarlierProduction(name, current);
+  return { current, target: previous };
+}
 
 /**
  * The rollback rule: the version to restore is the most recent one, other than the current

@@ -1,8 +1,7 @@
 import { and, asc, desc, eq, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { modelAlreadyExists } from "../errors";
-import type { ModelAlias, StageTransition, Tag, VersionStatus } from "../domain/model";
-import type { Stage } from "../domain/stages";
+import type { ModelRecord, ModelSnapshot, StageChange, StageTransition, Tag, VersionRecord } from "../domain/model";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { EventRepository, type Outbox } from "./event-repository";
@@ -17,49 +16,6 @@ import {
   registeredModelTags,
   stageTransitions,
 } from "./schema";
-
-/** A version as stored, without the model name or aliases (the coordinator derives those). */
-export interface VersionRecord {
-  version: number;
-  description: string;
-  userId: string | null;
-  source: string;
-  runId: string | null;
-  runLink: string;
-  loggedModelId: string | null;
-  status: VersionStatus;
-  statusMessage: string | null;
-  currentStage: Stage;
-  creationTime: number;
-  lastUpdatedTime: number;
-  storageLocation: string | null;
-  tags: Tag[];
-}
-
-export interface ModelRecord {
-  id: string;
-  name: string;
-  description: string | null;
-  userId: string | null;
-  creationTime: number;
-  lastUpdatedTime: number;
-  nextVersion: number;
-}
-
-/** Everything the coordinator keeps in memory for one model. */
-export interface ModelSnapshot {
-  model: ModelRecord;
-  tags: Tag[];
-  aliases: ModelAlias[];
-  versions: VersionRecord[];
-}
-
-export interface StageChange {
-  version: number;
-  fromStage: Stage;
-  toStage: Stage;
-  comment: string | null;
-}
 
 type Statement = BatchItem<"sqlite">;
 
@@ -127,9 +83,9 @@ export class ModelRepository {
         runId: v.runId,
         runLink: v.runLink,
         loggedModelId: v.loggedModelId,
-        status: v.status as VersionStatus,
+        status: v.status,
         statusMessage: v.statusMessage,
-        currentStage: v.currentStage as Stage,
+        currentStage: v.currentStage,
         creationTime: v.creationTime,
         lastUpdatedTime: v.lastUpdatedTime,
         storageLocation: v.storageLocation,
@@ -410,8 +366,8 @@ export class ModelRepository {
 function toTransition(r: typeof stageTransitions.$inferSelect): StageTransition {
   return {
     version: r.version,
-    fromStage: r.fromStage as Stage,
-    toStage: r.toStage as Stage,
+    fromStage: r.fromStage,
+    toStage: r.toStage,
     actor: r.actor,
     comment: r.comment,
     timestamp: r.timestamp,

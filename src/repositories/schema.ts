@@ -1,4 +1,6 @@
 import { sql } from "drizzle-orm";
+import type { VersionStatus } from "../domain/model";
+import type { Stage } from "../domain/stages";
 import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // The registry's tables. Migrations in migrations/ are generated from this file by drizzle-kit.
@@ -50,9 +52,9 @@ export const modelVersions = sqliteTable(
     runId: text("run_id"),
     runLink: text("run_link").notNull().default(""),
     loggedModelId: text("logged_model_id"),
-    status: text("status").notNull(),
+    status: text("status").$type<VersionStatus>().notNull(),
     statusMessage: text("status_message"),
-    currentStage: text("current_stage").notNull().default("None"),
+    currentStage: text("current_stage").$type<Stage>().notNull().default("None"),
     creationTime: integer("creation_time").notNull(),
     lastUpdatedTime: integer("last_updated_time").notNull(),
     // Where the version's files live (an mlflow-artifacts: URI); resolved once at registration.
@@ -122,8 +124,8 @@ export const stageTransitions = sqliteTable(
       .notNull()
       .references(() => registeredModels.id, { onDelete: "cascade" }),
     version: integer("version").notNull(),
-    fromStage: text("from_stage").notNull(),
-    toStage: text("to_stage").notNull(),
+    fromStage: text("from_stage").$type<Stage>().notNull(),
+    toStage: text("to_stage").$type<Stage>().notNull(),
     actor: text("actor").notNull(),
     comment: text("comment"),
     timestamp: integer("timestamp").notNull(),

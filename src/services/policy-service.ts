@@ -17,7 +17,7 @@ export class PolicyService {
   /** The model's policy and who set it, or null when it has none. */
   getPolicy(name: string): Promise<PolicyRecord | null> {
     validateModelName(name);
-    return this.coordinators.call(name, (c, id) => c.getPolicy(id, name));
+    return this.coordinators.ask(name, (c, id) => c.getPolicy(id, name));
   }
 
   /** Replaces the model's policy; an empty policy (no rules) clears it. */
@@ -28,12 +28,13 @@ export class PolicyService {
       return null;
     }
     const record: PolicyRecord = { policy, updatedBy: actor, updatedTime: this.clock() };
-    return this.coordinators.call(name, (c, id) => c.setPolicy(id, name, record));
+    // A policy moves no ref's resolution: nothing cached goes stale.
+    return (await this.coordinators.mutate(name, (c, id) => c.setPolicy(id, name, record))).value;
   }
 
   async clearPolicy(name: string): Promise<void> {
     validateModelName(name);
-    await this.coordinators.call(name, (c, id) => c.clearPolicy(id, name));
+    await this.coordinators.mutate(name, (c, id) => c.clearPolicy(id, name));
   }
 
   /**

@@ -22,10 +22,11 @@ import {
 } from "../domain/paging";
 import { parseSearchFilter } from "../domain/search-filter";
 import { parseStage, type Stage } from "../domain/stages";
-import type { CoordinatorClient } from "../coordinator/coordinator-client";
+import type { RollbackPlan } from "../domain/rollback";
+import type { Changed, RollbackResult } from "../coordinator/contract";
+import type { CoordinatorCall, CoordinatorClient } from "../coordinator/coordinator-client";
 import type { ModelRepository } from "../repositories/model-repository";
 import type { SearchRepository } from "../repositories/search-repository";
-import type { RollbackResult } from "./model-writer";
 import type { VersionSources } from "./version-sources";
 
 export interface SearchInput {
@@ -58,6 +59,12 @@ const VERSION_SEARCH = { fallback: 10_000, max: 200_000 };
 const TRANSITIONS_PAGE = { fallback: 100, max: 1000 };
 
 /**
+ * Told what a mutation changed (refs whose resolution moved, files retired), so whatever caches
+ * the model's answers drops them. The composition root decides who listens (src/services.ts).
+ */
+export type ChangeSink = (changed: Changed) => Promise<void>;
+
+/**
  * The Model Registry's operations. Input rules that need no state are checked here; rules that
  * depend on a model's state run in its coordinator (ModelWriter). Knows nothing of HTTP.
  */
@@ -67,8 +74,16 @@ export class RegistryService {
     private readonly models: ModelRepository,
     private readonly search: SearchRepository,
     private readonly sources: VersionSources,
+    private readonly onChanged: ChangeSink = async () => undefined,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Runs a mutation in the model's coordinator and passes on what it changed. */
+  private async change<T>(name: string, invoke: CoordinatorCall<T>): Promise<T> {
+    const { value, changed } = await this.coordinators.mutate(name, invoke);
+    if (changed) await this.onChanged(changed);
+    return value;
+  }
 
   /** The immutable id of the model named `name` as this isolate last saw it, at most `maxAgeMs` ago. */
   async modelId(name: string, maxAgeMs: number): Promise<string> {
@@ -111,7 +126,7 @@ export class RegistryService {
   async renameModel(name: string, newName: string, actor: string | null): Promise<RegisteredModel> {
     validateModelName(name);
     validateModelName(newName);
-    const model = await this.coordinators.call(name, (c, id) => c.rename(id, name, newName, actor));
+    const model = await this.change(name, (c, id) => c.rename(id, name, newName, actor));
     this.coordinators.renamed(name, newName, model.id);
     return model;
   }
@@ -119,11 +134,11 @@ export class RegistryService {
   updateModel(name: string, description: string | undefined): Promise<RegisteredModel> {
     validateModelName(name);
     const text = validateDescription(description ?? "");
-    return this.coordinators.call(name, (c, id) => c.updateDescription(id, name, text));
+    return this.change(name, (c, id) => c.updateDescription(id, name, text));
   }
 
   async deleteModel(name: string, actor: string | null): Promise<void> {
-    await this.coordinators.call(validateModelName(name), (c, id) => c.deleteModel(id, name, actor));
+    await this.change(validateModelName(name), (c, id) => c.deleteModel(id, name, actor));
     this.coordinators.forget(name);
   }
 
@@ -166,25 +181,25 @@ export class RegistryService {
   async setModelTag(name: string, tag: Tag, actor: string | null): Promise<void> {
     validateModelName(name);
     validateTag(tag.key, tag.value);
-    await this.coordinators.call(name, (c, id) => c.setModelTag(id, name, tag, actor));
+    await this.change(name, (c, id) => c.setModelTag(id, name, tag, actor));
   }
 
   async deleteModelTag(name: string, key: string, actor: string | null): Promise<void> {
     validateModelName(name);
-    await this.coordinators.call(name, (c, id) => c.deleteModelTag(id, name, key, actor));
+    await this.change(name, (c, id) => c.deleteModelTag(id, name, key, actor));
   }
 
   async setAlias(name: string, alias: string, version: string, actor: string | null): Promise<void> {
     validateModelName(name);
     validateAlias(alias);
     const number = parseVersion(version);
-    await this.coordinators.call(name, (c, id) => c.setAlias(id, name, alias, number, actor));
+    await this.change(name, (c, id) => c.setAlias(id, name, alias, number, actor));
   }
 
   async deleteAlias(name: string, alias: string, actor: string | null): Promise<void> {
     validateModelName(name);
     validateAlias(alias);
-    await this.coordinators.call(name, (c, id) => c.deleteAlias(id, name, alias, actor));
+    await this.change(name, (c, id) => c.deleteAlias(id, name, alias, actor));
   }
 
   async getVersionByAlias(name: string, alias: string): Promise<ModelVersion> {
@@ -204,7 +219,7 @@ export class RegistryService {
       { source, runId: input.runId ?? null, loggedModelId: input.loggedModelId ?? null },
       input.caller,
     );
-    const created = await this.coordinators.call(name, (c, id) =>
+    const created = await this.change(name, (c, id) =>
       c.createVersion(
         id,
         name,
@@ -240,26 +255,26 @@ export class RegistryService {
     validateModelName(name);
     const number = parseVersion(version);
     const text = validateDescription(description ?? "");
-    return this.coordinators.call(name, (c, id) => c.updateVersionDescription(id, name, number, text));
+    return this.change(name, (c, id) => c.updateVersionDescription(id, name, number, text));
   }
 
   async deleteVersion(name: string, version: string, actor: string | null): Promise<void> {
     validateModelName(name);
     const number = parseVersion(version);
-    await this.coordinators.call(name, (c, id) => c.deleteVersion(id, name, number, actor));
+    await this.change(name, (c, id) => c.deleteVersion(id, name, number, actor));
   }
 
   async setVersionTag(name: string, version: string, tag: Tag, actor: string | null): Promise<void> {
     validateModelName(name);
     const number = parseVersion(version);
     validateTag(tag.key, tag.value);
-    await this.coordinators.call(name, (c, id) => c.setVersionTag(id, name, number, tag, actor));
+    await this.change(name, (c, id) => c.setVersionTag(id, name, number, tag, actor));
   }
 
   async deleteVersionTag(name: string, version: string, key: string, actor: string | null): Promise<void> {
     validateModelName(name);
     const number = parseVersion(version);
-    await this.coordinators.call(name, (c, id) => c.deleteVersionTag(id, name, number, key, actor));
+    await this.change(name, (c, id) => c.deleteVersionTag(id, name, number, key, actor));
   }
 
   transitionStage(input: {
@@ -277,7 +292,7 @@ export class RegistryService {
     const stage = parseStage(input.stage);
     const comment = input.comment === undefined ? null : validateComment(input.comment);
     const caller = callerOf(input.caller);
-    return this.coordinators.call(name, (c, id) =>
+    return this.change(name, (c, id) =>
       c.transition(
         id,
         name,
@@ -306,7 +321,18 @@ export class RegistryService {
     const target = input.version === undefined ? undefined : parseVersion(input.version);
     const caller = callerOf(input.caller);
     const request = { actor: input.actor, comment, expectedCurrent: input.expectedCurrent, target };
-    return this.coordinators.call(name, (c, id) => c.rollback(id, name, request, caller));
+    return this.change(name, (c, id) => c.rollback(id, name, request, caller));
+  }
+
+  /**
+   * What a rollback would do now (the UI's offer and confirmation): planned by the coordinator by
+   * the rule `rollback` acts on (domain/rollback.ts `planRollback`), writing nothing. Acting decides
+   * again, so a preview that went stale cannot roll back something else.
+   */
+  previewRollback(name: string, version?: string): Promise<RollbackPlan> {
+    validateModelName(name);
+    const target = version === undefined ? undefined : parseVersion(version);
+    return this.coordinators.planRollback(name, target);
   }
 
   /** The version a ref (`Production`, `@champion`, `3`, `latest`) points at now. */

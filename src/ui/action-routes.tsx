@@ -4,7 +4,6 @@ import { parseVersion, validateAlias } from "../domain/limits";
 import { parseStage } from "../domain/stages";
 import { STATUS_BY_CODE } from "../http/error-codes";
 import type { AppEnv } from "../http/context";
-import { RollbackService } from "../services/rollback";
 import { mayPerform, type UiAction } from "./access";
 import { actionHref, modelHref, versionHref } from "./components";
 import { KEY_METRICS_TAG, MAX_PINNED_METRICS, pinnedValue } from "./metrics";
@@ -148,29 +147,28 @@ action("stage", "stage", async (c, model, form) => {
 });
 
 action("rollback", "rollback", async (c, model, form) => {
-  const rollbacks = new RollbackService(c.var.services.registry);
   const expected = form.expected ? parseVersion(form.expected) : undefined;
   if (!confirmed(form)) {
-    const plan = await rollbacks.plan(model);
-    if (expected !== undefined && plan.current.version !== expected) {
+    const plan = await c.var.services.registry.previewRollback(model);
+    if (expected !== undefined && plan.current !== expected) {
       throw new RegistryError(
         "RESOURCE_CONFLICT",
-        `Production of '${model}' changed since the page was loaded: version ${plan.current.version} is in Production now. Nothing was rolled back.`,
+        `Production of '${model}' changed since the page was loaded: version ${plan.current} is in Production now. Nothing was rolled back.`,
       );
     }
-    form.expected = String(plan.current.version);
+    form.expected = String(plan.current);
     return {
       confirm: {
-        title: `Roll back Production of ${model} to version ${plan.target.version}?`,
-        confirmLabel: `Roll back to version ${plan.target.version}`,
+        title: `Roll back Production of ${model} to version ${plan.target}?`,
+        confirmLabel: `Roll back to version ${plan.target}`,
         comment: true,
         consequences: (
           <>
             <p>
-              Version {plan.target.version}, the previous Production version, is promoted back to Production; version{" "}
-              {plan.current.version}, in Production now, is archived.
+              Version {plan.target}, the previous Production version, is promoted back to Production; version{" "}
+              {plan.current}, in Production now, is archived.
             </p>
-            <p>The history records it as “rollback to version {plan.target.version}”.</p>
+            <p>The history records it as “rollback to version {plan.target}”.</p>
           </>
         ),
       },

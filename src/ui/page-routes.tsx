@@ -3,7 +3,7 @@ import { InvalidParameterError, RegistryError } from "../errors";
 import { MAX_MODEL_NAME_LENGTH } from "../domain/limits";
 import { defaultScanPolicy } from "../domain/promotion-policy";
 import { filePath } from "../services/delivery-service";
-import { RollbackService } from "../services/rollback";
+import type { RegistryService } from "../services/registry-service";
 import type { AppEnv } from "../http/context";
 import { allowedActions, mayView } from "./access";
 import { parseVersionList } from "./compare";
@@ -95,7 +95,7 @@ pageRoutes.get("/models/:name", mayView(true), async (c) => {
   const [versions, history, rollback, csrf, policy] = await Promise.all([
     versionsOf(registry, c.var.principal!, name, versionsPage),
     registry.listTransitions({ name, pageToken: historyPage, maxResults: HISTORY_PAGE }),
-    allowed.has("rollback") ? rollbackOffer(new RollbackService(registry), name) : Promise.resolve({ unavailable: "" }),
+    allowed.has("rollback") ? rollbackOffer(registry, name) : Promise.resolve({ unavailable: "" }),
     csrfToken(c),
     c.var.services.policies.getPolicy(name),
   ]);
@@ -148,10 +148,9 @@ pageRoutes.get("/models/:name", mayView(true), async (c) => {
   );
 });
 
-async function rollbackOffer(rollbacks: RollbackService, name: string): Promise<RollbackOffer> {
+async function rollbackOffer(registry: RegistryService, name: string): Promise<RollbackOffer> {
   try {
-    const plan = await rollbacks.plan(name);
-    return { current: plan.current.version, target: plan.target.version };
+    return await registry.previewRollback(name);
   } catch (error) {
     if (error instanceof RegistryError && error.code === "RESOURCE_CONFLICT") return { unavailable: error.message };
     throw error;

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { REGISTRY_EVENT_TYPES, type RegistryEvent } from "../events/registry-event";
-import type { WebhookDispatchService } from "../services/webhook-dispatch-service";
 import { backoffSeconds } from "./retry-policy";
 import { DELIVERIES_DEAD_LETTER_QUEUE, DELIVERIES_QUEUE, EVENTS_QUEUE } from "./queues";
 
@@ -18,6 +17,13 @@ const RegistryEventMessage = z.object({
   data: z.record(z.string(), z.string()),
 }) satisfies z.ZodType<RegistryEvent>;
 
+/** What the queues hand their messages to (src/services/webhook-dispatch-service.ts). */
+export interface Dispatch {
+  fanOut(events: RegistryEvent[]): Promise<unknown>;
+  deliver(deliveryId: string): Promise<{ retry: false } | { retry: true; delaySeconds: number }>;
+  deadLettered(deliveryId: string): Promise<unknown>;
+}
+
 const DeliveryMessageBody = z.object({ deliveryId: z.string().min(1) });
 
 /** A failure of our own (D1 unreachable, ...): try the message again a little later. */
@@ -31,7 +37,7 @@ const retryAfterOwnFailure = (message: Message) =>
  */
 export async function consumeQueue(
   batch: MessageBatch<unknown>,
-  dispatch: WebhookDispatchService,
+  dispatch: Dispatch,
   /** Other work a batch of events starts (version scans); a failure retries the batch, and fan-out is idempotent. */
   afterFanOut: (events: RegistryEvent[]) => Promise<void> = async () => undefined,
 ): Promise<void> {

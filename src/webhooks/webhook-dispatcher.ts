@@ -1,5 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
-import { servicesFor } from "../services";
+
+/** What the sweep runs on, from the composition root (src/index.ts). */
+export interface Sweeper {
+  webhookDispatch: { sweep(): Promise<boolean> };
+  webhookConfig: { sweepAfterMs: number };
+}
 
 /**
  * A singleton whose alarm runs the delivery sweep: re-enqueues pending deliveries whose queue
@@ -8,6 +13,14 @@ import { servicesFor } from "../services";
  * retried; re-arms itself while any delivery is pending.
  */
 export class WebhookDispatcher extends DurableObject<Env> {
+  constructor(
+    ctx: DurableObjectState,
+    env: Env,
+    private readonly sweeper: () => Sweeper,
+  ) {
+    super(ctx, env);
+  }
+
   /** Makes sure the alarm fires within `inMs`. */
   async arm(inMs: number): Promise<void> {
     const at = Date.now() + inMs;
@@ -16,8 +29,8 @@ export class WebhookDispatcher extends DurableObject<Env> {
   }
 
   async alarm(): Promise<void> {
-    const services = servicesFor(this.env);
-    const pending = await services.webhookDispatch.sweep();
-    if (pending) await this.ctx.storage.setAlarm(Date.now() + services.webhookConfig.sweepAfterMs);
+    const { webhookDispatch, webhookConfig } = this.sweeper();
+    const pending = await webhookDispatch.sweep();
+    if (pending) await this.ctx.storage.setAlarm(Date.now() + webhookConfig.sweepAfterMs);
   }
 }

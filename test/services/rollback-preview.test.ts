@@ -2,7 +2,6 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { RegistryError } from "../../src/errors";
 import { servicesFor } from "../../src/services";
-import { RollbackService } from "../../src/services/rollback";
 import { createModel, createVersion, createVersionWith, stagesOf, transitionTo, uniqueName } from "../helpers";
 
 /** The error code and message a call fails with, or "ok: <current> -> <target>" from a plan. */
@@ -16,7 +15,7 @@ async function outcome(call: () => Promise<{ current: number; target: number }>)
   }
 }
 
-describe("RollbackService.plan with a target (the UI's preview of a rollback to a named version)", () => {
+describe("RegistryService.previewRollback with a target (the UI's preview of a rollback to a named version)", () => {
   it("agrees with the coordinator's decision for every kind of target, and previews without writing", async () => {
     const name = await createModel();
     for (let i = 0; i < 4; i++) await createVersion(name);
@@ -25,13 +24,9 @@ describe("RollbackService.plan with a target (the UI's preview of a rollback to 
     await createVersionWith(name, { source: `mlflow-artifacts:/1/${uniqueName("run")}/artifacts/missing` }); // 5: FAILED_REGISTRATION
 
     const services = servicesFor(env);
-    const preview = new RollbackService(services.registry);
     const previews: Record<number, string> = {};
     for (const target of [1, 2, 3, 4, 5, 9]) {
-      previews[target] = await outcome(async () => {
-        const plan = await preview.plan(name, target);
-        return { current: plan.current.version, target: plan.target.version };
-      });
+      previews[target] = await outcome(() => services.registry.previewRollback(name, String(target)));
     }
     expect(previews[1]).toBe("ok: 3 -> 1");
     expect(previews[2]).toBe("ok: 3 -> 2");

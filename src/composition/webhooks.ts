@@ -4,12 +4,12 @@ import { WebhookRepository } from "../repositories/webhook-repository";
 import { readWebhookConfig } from "../webhooks/webhook-config";
 import { WebhookSecretBox } from "../webhooks/webhook-secret-box";
 import { DISPATCHER_NAME, type DeliveryMessage } from "../webhooks/queues";
-import { WebhookDispatchService, type DeliveryQueue, type SweepScheduler } from "./webhook-dispatch-service";
-import { WebhookService } from "./webhook-service";
+import { WebhookDispatchService, type DeliveryQueue, type SweepScheduler } from "../services/webhook-dispatch-service";
+import { WebhookService } from "../services/webhook-service";
 
 const SEND_BATCH = 100; // Queues' sendBatch limit
 
-/** The webhook services, wired to the deliveries queue and the dispatcher object (part of createServices). */
+/** The webhook services, wired to the deliveries queue and the dispatcher object (part of the root, src/services.ts). */
 export function webhookServices(db: Database, env: Env, resolveModelId: (name: string) => Promise<string | null>) {
   const webhookConfig = readWebhookConfig(env);
   const repository = new WebhookRepository(db);

@@ -1,68 +1,20 @@
 import { versionNotFound } from "../errors";
-import type { FileRef, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
-import {
-  noEarlierProduction,
-  nothingInProduction,
-  productionMoved,
-  requestedTarget,
-  restorable,
-  rollbackComment,
-  rollbackTarget,
-} from "../domain/rollback";
+import type {
+  FileRef,
+  ModelRecord,
+  ModelVersion,
+  RegisteredModel,
+  StageChange,
+  Tag,
+  VersionRecord,
+} from "../domain/model";
+import { planRollback, rollbackComment, type RollbackPlan } from "../domain/rollback";
 import { isPromptModel, isPromptRequest } from "../domain/search-filter";
 import { checkMayEnter, checkMayTakeAlias, versionsToArchive, type Stage } from "../domain/stages";
-import type { ModelState } from "../coordinator/model-state";
 import type { NewEvent, Outbox } from "../repositories/event-repository";
-import type { ModelRecord, ModelRepository, StageChange, VersionRecord } from "../repositories/model-repository";
-
-export interface NewVersion {
-  source: string;
-  runId: string | null;
-  runLink: string;
-  description: string;
-  userId: string | null;
-  loggedModelId: string | null;
-  storageLocation: string | null;
-  status: VersionStatus;
-  statusMessage: string | null;
-  tags: Tag[];
-  /** The artifact path whose files become the version's manifest; null when there is none to record. */
-  manifestPath: string | null;
-}
-
-export interface Transition {
-  version: number;
-  stage: Stage;
-  archiveExisting: boolean;
-  actor: string;
-  comment: string | null;
-}
-
-/** Who made a change, as its events record it (the route's `actor`). */
-export type Actor = string | null;
-
-export interface RollbackRequest {
-  actor: string;
-  comment: string | null;
-  /** The version the caller saw in Production: refuse when Production moved since. */
-  expectedCurrent?: number;
-  /** The version to restore (`rollback --to`); without it, the previous Production version. */
-  target?: number;
-}
-
-export interface RollbackResult {
-  /** The version back in Production. */
-  restored: ModelVersion;
-  /** The version that was in Production and is archived now. */
-  archived: number;
-}
-
-export interface RollbackPlan {
-  /** The version in Production now. */
-  current: number;
-  /** The version a rollback promotes back. */
-  target: number;
-}
+import type { ModelRepository } from "../repositories/model-repository";
+import type { Actor, NewVersion, RollbackRequest, RollbackResult, Transition } from "./contract";
+import type { ModelState } from "./model-state";
 
 /**
  * The registry's write rules for one model, run inside that model's coordinator (one at a time).
@@ -90,16 +42,14 @@ export class ModelWriter {
     const now = this.clock();
     const renamed = event("registered_model.renamed", { from: state.name, to: newName });
     await this.repo.renameModel(state.model.id, newName, now, outbox(newName, actor, now, [renamed]));
-    state.model = { ...state.model, name: newName };
-    state.changed(now);
+    state.renamed(newName, now);
     return state.toRegisteredModel();
   }
 
   async updateDescription(state: ModelState, description: string): Promise<RegisteredModel> {
     const now = this.clock();
     await this.repo.updateModelDescription(state.model.id, description, now);
-    state.model = { ...state.model, description };
-    state.changed(now);
+    state.described(description, now);
     return state.toRegisteredModel();
   }
 
@@ -116,7 +66,7 @@ export class ModelWriter {
       data: { key: tag.key, value: tag.value, ...promptMark(isPromptModel(after)) },
     });
     await this.repo.setModelTag(state.model.id, tag, outbox(state.name, actor, this.clock(), [set]));
-    state.tags.set(tag.key, tag.value);
+    state.tagSet(tag);
   }
 
   async deleteModelTag(state: ModelState, key: string, actor: Actor): Promise<void> {
@@ -125,7 +75,7 @@ export class ModelWriter {
     after.delete(key);
     const deleted = event("registered_model_tag.deleted", { data: { key, ...promptMark(isPromptModel(after)) } });
     await this.repo.deleteModelTag(state.model.id, key, outbox(state.name, actor, this.clock(), [deleted]));
-    state.tags.delete(key);
+    state.tagDeleted(key);
   }
 
   async createVersion(state: ModelState, input: NewVersion, actor: Actor): Promise<ModelVersion> {
@@ -170,18 +120,15 @@ export class ModelWriter {
       );
     }
     await this.repo.createVersion(state.model.id, record, manifestPath, outbox(state.name, actor, now, events));
-    state.versions.set(record.version, record);
-    state.model = { ...state.model, nextVersion: record.version + 1 };
-    state.changed(now);
+    state.versionAdded(record, now);
     return state.version(record.version)!;
   }
 
   async updateVersionDescription(state: ModelState, version: number, description: string): Promise<ModelVersion> {
-    const record = this.existing(state, version);
+    this.existing(state, version);
     const now = this.clock();
     await this.repo.updateVersionDescription(state.model.id, version, description, now);
-    state.versions.set(version, { ...record, description, lastUpdatedTime: now });
-    state.changed();
+    state.versionUpdated(version, { description, lastUpdatedTime: now });
     return state.version(version)!;
   }
 
@@ -201,9 +148,7 @@ export class ModelWriter {
       ),
     ];
     const paths = await this.repo.deleteVersion(state.model.id, version, now, outbox(state.name, actor, now, events));
-    state.versions.delete(version);
-    for (const [alias, v] of state.aliases) if (v === version) state.aliases.delete(alias);
-    state.changed(now);
+    state.versionDeleted(version, now);
     return paths.map((path) => ({ modelId: state.model.id, version, path }));
   }
 
@@ -215,8 +160,7 @@ export class ModelWriter {
     });
     await this.repo.setVersionTag(state.model.id, version, tag, outbox(state.name, actor, this.clock(), [set]));
     const tags = record.tags.filter((t) => t.key !== tag.key).concat(tag);
-    state.versions.set(version, { ...record, tags });
-    state.changed();
+    state.versionUpdated(version, { tags });
   }
 
   async deleteVersionTag(state: ModelState, version: number, key: string, actor: Actor): Promise<void> {
@@ -227,8 +171,7 @@ export class ModelWriter {
       data: { key, ...promptMark(isPromptModel(state.tags)) },
     });
     await this.repo.deleteVersionTag(state.model.id, version, key, outbox(state.name, actor, this.clock(), [deleted]));
-    state.versions.set(version, { ...record, tags: record.tags.filter((t) => t.key !== key) });
-    state.changed();
+    state.versionUpdated(version, { tags: record.tags.filter((t) => t.key !== key) });
   }
 
   /** `reason: "rollback"` marks a rollback's history rows and events (see `rollback`). */
@@ -262,14 +205,7 @@ export class ModelWriter {
       }),
     );
     await this.repo.transition(state.model.id, changes, t.actor, now, outbox(state.name, t.actor, now, events));
-    for (const c of changes) {
-      state.versions.set(c.version, {
-        ...state.versions.get(c.version)!,
-        currentStage: c.toStage,
-        lastUpdatedTime: now,
-      });
-    }
-    state.changed(now);
+    state.stagesChanged(changes, now);
     return state.version(t.version)!;
   }
 
@@ -292,28 +228,20 @@ export class ModelWriter {
   }
 
   /**
-   * What a rollback would do now; refuses (RESOURCE_CONFLICT) without Production, without an
-   * earlier Production version, or when Production is no longer the version the caller saw. With
-   * a `target`, that version is restored if it may be (domain/rollback.ts `requestedTarget`): an
-   * unknown version is RESOURCE_DOES_NOT_EXIST, one that is not READY is refused as a promotion is.
+   * What a rollback would do now (domain/rollback.ts `planRollback`), from this state and the
+   * model's Production history in D1. The coordinator asks it inside its queue before acting, and
+   * outside it for a preview, which acting decides again.
    */
-  async planRollback(state: ModelState, expectedCurrent?: number, target?: number): Promise<RollbackPlan> {
-    // The version's own rules first, as for a promotion: it exists (404) and is READY.
-    if (target !== undefined) this.admit(state, target, "Production");
-    const [current] = state.latestVersions(["Production"]);
-    if (!current) throw nothingInProduction(state.name);
-    if (expectedCurrent !== undefined && current.version !== expectedCurrent)
-      throw productionMoved(state.name, current.version, expectedCurrent);
-    const history = await this.repo.productionHistory(state.model.id);
-    if (target !== undefined)
-      return { current: current.version, target: requestedTarget(state.name, history, current.version, target) };
-    const previous = rollbackTarget(
-      history,
-      current.version,
-      restorable((v) => state.versions.get(v)?.status),
+  async planRollback(state: ModelState, request: { expectedCurrent?: number; target?: number }): Promise<RollbackPlan> {
+    return planRollback(
+      {
+        name: state.name,
+        current: state.latestVersions(["Production"])[0]?.version,
+        history: await this.repo.productionHistory(state.model.id),
+        versionOf: (v) => state.versions.get(v),
+      },
+      request,
     );
-    if (previous === null) throw noEarlierProduction(state.name, current.version);
-    return { current: current.version, target: previous };
   }
 
   /**
@@ -339,8 +267,7 @@ export class ModelWriter {
       data: { alias, ...promptMark(isPromptModel(state.tags)) },
     });
     await this.repo.setAlias(state.model.id, alias, version, outbox(state.name, actor, this.clock(), [set]));
-    state.aliases.set(alias, version);
-    state.changed();
+    state.aliasSet(alias, version);
   }
 
   async deleteAlias(state: ModelState, alias: string, actor: Actor): Promise<void> {
@@ -352,8 +279,7 @@ export class ModelWriter {
       data: { alias, ...promptMark(isPromptModel(state.tags)) },
     });
     await this.repo.deleteAlias(state.model.id, alias, outbox(state.name, actor, this.clock(), [deleted]));
-    state.aliases.delete(alias);
-    state.changed();
+    state.aliasDeleted(alias);
   }
 
   private existing(state: ModelState, version: number): VersionRecord {
