@@ -1,9 +1,17 @@
-import { exports } from "cloudflare:workers";
-import { expect } from "vitest";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { expect, onTestFinished, vi } from "vitest";
+import worker from "../src/index";
 
 export const API = "http://modelgate.test/api/2.0/mlflow";
 
 export type Json = Record<string, any>;
+
+export interface CallOptions {
+  headers?: Record<string, string>;
+  /** Return only once the work the request left running after its answer is done (fetchSettled). */
+  settle?: boolean;
+}
 
 /** Calls the Worker the way the MLflow client does: query string for GET, JSON body otherwise. */
 export async function call(
@@ -11,9 +19,10 @@ export async function call(
   path: string,
   params: Json = {},
   base = API,
+  options: CallOptions = {},
 ): Promise<{ status: number; body: Json }> {
   let url = `${base}${path}`;
-  const init: RequestInit = { method, headers: { "content-type": "application/json" } };
+  const init: RequestInit = { method, headers: { "content-type": "application/json", ...options.headers } };
   if (method === "GET") {
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) for (const item of [v].flat()) query.append(k, String(item));
@@ -21,9 +30,22 @@ export async function call(
   } else {
     init.body = JSON.stringify(params);
   }
-  const response = await exports.default.fetch(new Request(url, init));
+  const request = new Request(url, init);
+  const response = options.settle ? await fetchSettled(request) : await exports.default.fetch(request);
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : {} };
+}
+
+/**
+ * Sends a request to the Worker's handler and returns once the work it left running after the
+ * answer (`waitUntil`: the audit row, ...) has finished: the barrier a test waits on instead of polling.
+ */
+export async function fetchSettled(request: Request): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, env, ctx);
+  const body = await response.arrayBuffer();
+  await waitOnExecutionContext(ctx);
+  return new Response(body, response);
 }
 
 let counter = 0;
@@ -50,7 +72,33 @@ export async function createVersion(name: string, source = "s3://models/abc/mode
 export const AJAX_API = "http://modelgate.test/ajax-api/2.0/mlflow";
 export const MODELGATE_API = "http://modelgate.test/api/2.0/modelgate";
 
-/** Waits long enough for the millisecond clock to move, so timestamps order deterministically. */
+/**
+ * The time the Worker sees. These tests run in the Worker's own isolate, and its clocks read
+ * `Date.now()` on every call (src/domain/clock.ts), so faking `Date` here sets the time every
+ * timestamp and expiry check uses. Only `Date` is faked: timers, I/O, retries and alarms run as usual.
+ * `freeze` must come before the records the test compares are created; the real clock comes back
+ * when the test ends.
+ */
+export const testClock = {
+  /** Stops the clock at `at` (default: now) until the test ends or `advance` moves it. */
+  freeze(at = Date.now()): void {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(at);
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+  },
+  /** Moves the frozen clock forward (default 1 ms: enough for two timestamps to differ). */
+  advance(ms = 1): void {
+    if (!vi.isFakeTimers()) throw new Error("testClock.advance: freeze the clock first");
+    vi.setSystemTime(Date.now() + ms);
+  },
+};
+
+/**
+ * Waits for the real millisecond clock to move. Left for test/http/search.test.ts until it uses
+ * `testClock`; new tests freeze and advance the clock instead.
+ */
 export function sleep(ms = 5): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,6 +4,7 @@ import { authorize, governs, type Principal } from "../domain/principal";
 import { validateModelName } from "../domain/limits";
 import type { AuditEvent, AuditQuery, TokenRecord, TokenRepository } from "../repositories/token-repository";
 import { toHex } from "../artifacts/hashing-stream";
+import { systemClock, type Clock } from "../domain/clock";
 
 export type { Principal } from "../domain/principal";
 
@@ -33,7 +34,7 @@ export class AuthService {
   constructor(
     private readonly tokens: TokenRepository,
     private readonly config: AuthConfig,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   get enabled(): boolean {

@@ -1,6 +1,7 @@
 import { AwsClient } from "aws4fetch";
 import { InvalidParameterError, NotFoundError, RegistryError } from "../errors";
 import { parseVersion } from "../domain/limits";
+import { systemClock, type Clock } from "../domain/clock";
 import type { ModelVersion } from "../domain/model";
 import { parseModelRef } from "../domain/model-ref";
 import type { ArtifactStore, BlobBody } from "../artifacts/artifact-store";
@@ -75,7 +76,7 @@ export class DeliveryService {
     private readonly signer: UrlSigner,
     private readonly signatures: SignatureService,
     private readonly config: DeliveryConfig,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** The READY version a ref points at now (one coordinator read, answered from memory). */

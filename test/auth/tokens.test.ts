@@ -1,15 +1,22 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ADMIN, basic, bearer, clientAddress, createToken, send } from "./helpers";
+import { call, testClock } from "../helpers";
+import { ADMIN, basic, bearer, clientAddress, createToken, ORIGIN, send } from "./helpers";
 
 const MLFLOW = "/api/2.0/mlflow";
 let n = 0;
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++n}`;
 
+/** `send` for a change, returning once its audit row (written after the answer) is in. */
+const sendAudited = (method: string, path: string, params: Record<string, unknown>, authorization: string) =>
+  call(method, path, params, ORIGIN, { headers: { authorization }, settle: true });
+
 async function modelWithVersion(auth: string) {
   const name = unique("auth-model");
-  expect((await send("POST", `${MLFLOW}/registered-models/create`, { name }, auth)).status).toBe(200);
-  expect((await send("POST", `${MLFLOW}/model-versions/create`, { name, source: "s3://m/1" }, auth)).status).toBe(200);
+  expect((await sendAudited("POST", `${MLFLOW}/registered-models/create`, { name }, auth)).status).toBe(200);
+  expect(
+    (await sendAudited("POST", `${MLFLOW}/model-versions/create`, { name, source: "s3://m/1" }, auth)).status,
+  ).toBe(200);
   return name;
 }
 
@@ -66,9 +73,11 @@ describe("tokens", () => {
       404,
     );
 
+    testClock.freeze();
     const brief = await createToken({ name: unique("brief"), scopes: ["read"], expires_in: 1 });
+    testClock.advance(999);
     expect((await send("GET", `${MLFLOW}/registered-models/search`, {}, bearer(brief))).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 1100));
+    testClock.advance(1);
     const expired = await send("GET", `${MLFLOW}/registered-models/search`, {}, bearer(brief), clientAddress());
     expect(expired.status).toBe(401);
     expect(expired.body.message).toContain("expired");
@@ -130,7 +139,7 @@ describe("audit", () => {
     // A read MLflow sends as POST (every model load does) changes nothing, so it is not audited.
     const latest = await send("POST", `${MLFLOW}/registered-models/get-latest-versions`, { name }, bearer(secret));
     expect(latest.status).toBe(200);
-    await send(
+    await sendAudited(
       "POST",
       `${MLFLOW}/model-versions/transition-stage`,
       { name, version: "1", stage: "Production" },
@@ -142,15 +151,12 @@ describe("audit", () => {
     expect(version.body.model_version.user_id).toBe(actor);
 
     // Minting signed URLs is a read that grants access: audited like a change.
-    const signed = await send("POST", `/v1/models/${name}/versions/1/signed-urls`, {}, bearer(secret));
+    const signed = await sendAudited("POST", `/v1/models/${name}/versions/1/signed-urls`, {}, bearer(secret));
     expect(signed.status).toBe(200);
 
-    // The audit write finishes after the response (waitUntil): poll briefly.
-    let events: { actor: string; action: string; model?: string }[] = [];
-    for (let i = 0; i < 20 && events.length < 4; i++) {
-      events = (await send("GET", "/api/2.0/modelgate/audit", { model: name }, bearer(ADMIN))).body.events ?? [];
-      if (events.length < 4) await new Promise((r) => setTimeout(r, 50));
-    }
+    const events: { actor: string; action: string; model?: string }[] = (
+      await send("GET", "/api/2.0/modelgate/audit", { model: name }, bearer(ADMIN))
+    ).body.events;
     expect(events.map((e) => e.action)).toEqual([
       `POST /v1/models/${name}/versions/1/signed-urls`,
       `POST ${MLFLOW}/model-versions/transition-stage`,

@@ -1,5 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
+import { call } from "../helpers";
 import { ADMIN, bearer, createToken, ORIGIN, send, tableCounts, type Reply } from "./helpers";
 
 // An admin token narrowed to model A manages only webhooks filtered to A. Webhooks of other
@@ -182,21 +183,18 @@ describe("an admin token narrowed to model A, on webhooks", () => {
     const { a, token } = await world();
     const id = await webhookAs(token, { model_name: a });
     expect((await send("GET", `${MLFLOW}/webhooks/${id}`, {}, token)).body.webhook.model_name).toBe(a);
-    const tested = await send("POST", `${MLFLOW}/webhooks/${id}/test`, {}, token);
+    // Settled: the audit rows checked below are written after the answer.
+    const settled = { headers: { authorization: token }, settle: true };
+    const tested = await call("POST", `${MLFLOW}/webhooks/${id}/test`, {}, ORIGIN, settled);
     expect(tested.status).toBe(200);
     expect(tested.body.result.success).toBe(true);
     const log = await send("GET", `${MODELGATE}/webhooks/${id}/deliveries`, {}, token);
     expect(log.body.deliveries.map((d: { delivery_id: string }) => d.delivery_id)).toEqual([tested.body.delivery_id]);
-    expect((await send("DELETE", `${MLFLOW}/webhooks/${id}`, {}, token)).status).toBe(200);
+    expect((await call("DELETE", `${MLFLOW}/webhooks/${id}`, {}, ORIGIN, settled)).status).toBe(200);
     expect(await rowOf(id)).toBeNull();
-    // The audit trail names the webhook's model for each of these mutations (written after the answer).
-    const actions = [`POST ${MLFLOW}/webhooks/${id}/test`, `DELETE ${MLFLOW}/webhooks/${id}`];
-    for (const action of actions) {
-      let row: { model_name: string | null } | null = null;
-      for (let i = 0; i < 200 && !row; i++) {
-        row = await env.DB.prepare("SELECT model_name FROM audit_events WHERE action = ?").bind(action).first();
-        if (!row) await new Promise((r) => setTimeout(r, 25));
-      }
+    // The audit trail names the webhook's model for each of these mutations.
+    for (const action of [`POST ${MLFLOW}/webhooks/${id}/test`, `DELETE ${MLFLOW}/webhooks/${id}`]) {
+      const row = await env.DB.prepare("SELECT model_name FROM audit_events WHERE action = ?").bind(action).first();
       expect(row, action).toEqual({ model_name: a });
     }
   });

@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createModel, uniqueName, bodyText } from "../helpers";
+import { call, createModel, uniqueName, bodyText, testClock } from "../helpers";
 import { createRun } from "../tracking-helpers";
 
 const ORIGIN = "http://modelgate.test";
@@ -306,9 +306,15 @@ describe("signed URLs", () => {
           message: expect.stringMatching(message),
         });
     }
+    testClock.freeze();
     const expired = await signed(name, { paths: ["model.pkl"], expires_in: 1 });
-    await new Promise((r) => setTimeout(r, 2100));
-    const late = await exports.default.fetch(new Request(expired.body.signed_urls[0].url));
+    const brief = expired.body.signed_urls[0].url;
+    testClock.advance(1000);
+    const inTime = await exports.default.fetch(new Request(brief));
+    expect(inTime.status).toBe(200);
+    await bodyText(inTime);
+    testClock.advance(1000);
+    const late = await exports.default.fetch(new Request(brief));
     expect(late.status).toBe(403);
     expect(await late.json()).toMatchObject({ message: expect.stringContaining("expired") });
   });

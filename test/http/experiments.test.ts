@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { call, rawCall, sleep, uniqueName } from "../helpers";
+import { call, rawCall, testClock, uniqueName } from "../helpers";
 import { createExperiment, createRun, expectMlflowError, getRun, ok } from "../tracking-helpers";
 
 // These tests talk to real D1 through the Worker; on a loaded machine a request can take a while.
@@ -237,11 +237,12 @@ describe("experiments/search", () => {
   it("filters by name and tags, orders, and pages through every match exactly once", async () => {
     const prefix = uniqueName("search");
     const ids: string[] = [];
+    testClock.freeze();
     for (let i = 0; i < 5; i++) {
       ids.push(
         await createExperiment({ name: `${prefix}-${i}`, tags: [{ key: "parity", value: i % 2 ? "odd" : "even" }] }),
       );
-      await sleep(2);
+      testClock.advance();
     }
     const seen: string[] = [];
     let token: string | undefined;

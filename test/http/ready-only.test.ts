@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { RegistryError } from "../../src/errors";
 import { servicesFor } from "../../src/services";
 import {
+  API,
   call,
   createModel,
   createVersionWith,
@@ -69,31 +70,34 @@ async function written(name: string) {
 }
 
 /**
- * Waits until the audit trail holds the row of a later, successful change (the audit is written
- * after the response), then answers the model's audit actions: a refused call before it has none.
+ * The model's audit actions. The audit is written after the answer, so the changes this file audits
+ * (transitions, aliases and this marker) are sent settled: their rows are in when the call returns.
+ * The marker, a later successful change, shows the trail is written: a refused call before it has none.
  */
 async function auditedActions(name: string): Promise<string[]> {
-  const marker = await call("POST", "/registered-models/set-tag", { name, key: "audit-marker", value: "1" });
+  const marker = await call("POST", "/registered-models/set-tag", { name, key: "audit-marker", value: "1" }, API, {
+    settle: true,
+  });
   expect(marker.status).toBe(200);
-  for (;;) {
-    const { results } = await env.DB.prepare("SELECT action FROM audit_events WHERE model_name = ? ORDER BY id")
-      .bind(name)
-      .all<{ action: string }>();
-    const actions = results.map((r) => r.action);
-    if (actions.some((a) => a.endsWith("/registered-models/set-tag"))) return actions;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  const { results } = await env.DB.prepare("SELECT action FROM audit_events WHERE model_name = ? ORDER BY id")
+    .bind(name)
+    .all<{ action: string }>();
+  const actions = results.map((r) => r.action);
+  expect(actions.at(-1)).toMatch(/\/registered-models\/set-tag$/);
+  return actions;
 }
 
+// Settled: an audited change's row is in when the call returns (auditedActions reads them).
 const transition = (name: string, version: string, stage: string, archiveExisting = false) =>
-  call("POST", "/model-versions/transition-stage", {
-    name,
-    version,
-    stage,
-    archive_existing_versions: archiveExisting,
-  });
+  call(
+    "POST",
+    "/model-versions/transition-stage",
+    { name, version, stage, archive_existing_versions: archiveExisting },
+    API,
+    { settle: true },
+  );
 const setAlias = (name: string, alias: string, version: string) =>
-  call("POST", "/registered-models/alias", { name, alias, version });
+  call("POST", "/registered-models/alias", { name, alias, version }, API, { settle: true });
 
 const notReadyForStage = (name: string, version: string, status: string, stage: string) =>
   `Model Version (name=${name}, version=${version}) is ${status}: only a READY version can enter ${stage}.`;
@@ -176,7 +180,7 @@ describe("only a READY version enters Staging or Production", () => {
       it(`refuses to move a FAILED_REGISTRATION version to ${stage}${archiveExisting ? " archiving the others" : ""}, naming its status, and changes nothing`, async () => {
         const name = await createModel();
         await createVersionWith(name);
-        await transitionTo(name, "1", stage);
+        expect((await transition(name, "1", stage)).status).toBe(200);
         const failed = await failedVersion(name);
         const before = await written(name);
 

@@ -8,7 +8,7 @@ import {
   createVersionWith,
   EXTERNAL_SOURCE,
   expectError,
-  sleep,
+  testClock,
   transitionTo,
   uniqueName,
   type Json,
@@ -293,8 +293,9 @@ describe("registered-models/rename", () => {
 
 describe("registered-models/update", () => {
   it("sets the description and moves last_updated_timestamp forward", async () => {
+    testClock.freeze();
     const created = await createModelWith({ name: uniqueName() });
-    await sleep();
+    testClock.advance();
     const res = await call("PATCH", "/registered-models/update", {
       name: created.name,
       description: "Predicts house prices from three synthetic features.",
