@@ -10,6 +10,7 @@ export default defineConfig({
     "./src/repositories/events-schema.ts",
     "./src/repositories/webhook-schema.ts",
     "./src/scanning/scan-schema.ts",
+    "./src/repositories/answer-generation-schema.ts",
   ],
   out: "./migrations",
 });

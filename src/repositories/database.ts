@@ -1,4 +1,6 @@
 import { drizzle } from "drizzle-orm/d1";
+import { getTableName } from "drizzle-orm";
+import { answerGeneration } from "./answer-generation-schema";
 
 export type Database = ReturnType<typeof openDatabase>;
 
@@ -14,6 +16,8 @@ export function openDatabase(d1: D1Database | D1DatabaseSession) {
 
 /** The header that carries a D1 bookmark, on requests and on answers (docs/storage.md, "Read replication"). */
 export const BOOKMARK_HEADER = "x-d1-bookmark";
+
+const GENERATION_SQL = `SELECT n FROM ${getTableName(answerGeneration)} WHERE id = 1`;
 
 /** Where a session without a bookmark reads first (MODELGATE_D1_SESSION_START). */
 export type SessionStart = "first-primary" | "first-unconstrained";
@@ -51,6 +55,18 @@ export class ReadSession {
       value === "first-primary" || value === "first-unconstrained" || BOOKMARK.test(value) ? value : fallback;
     this.session = d1.withSession(start);
     this.database = openDatabase(this.session);
+  }
+
+  /**
+   * The generation of search data this session reads now: answer_generation's `n`, which triggers
+   * move inside every write to a table a search answers from (migration 0014). Equal generations
+   * saw the same search data. D1's own bookmark cannot say this: locally it moves with every query.
+   */
+  async searchGeneration(): Promise<number | null> {
+    // A prepared statement, not the query builder: this runs before every held answer is served,
+    // and building the query cost more than the answer (~0.2 ms of CPU).
+    const row = await this.session.prepare(GENERATION_SQL).first<{ n: number }>();
+    return row?.n ?? null;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { heldAnswers } from "../answer-memory";
 import { byName, guard } from "../auth";
 import { registeredVersionSource } from "../../domain/model-ref";
 import type { AppEnv } from "../context";
@@ -52,7 +53,7 @@ r.delete("/model-versions/delete", guard("admin", S.DeleteModelVersion, byName),
   return c.json({});
 });
 
-r.get("/model-versions/search", guard("read", S.SearchModelVersions), async (c) => {
+r.get("/model-versions/search", guard("read", S.SearchModelVersions), heldAnswers(), async (c) => {
   const input = c.var.input;
   const page = await c.var.services.registry.searchVersions({
     visibleTo: c.var.principal!,

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { heldAnswers } from "../answer-memory";
 import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
 import * as S from "../schemas/model-registry";
@@ -50,7 +51,7 @@ r.delete("/registered-models/delete", guard("admin", S.DeleteRegisteredModel, by
   return c.json({});
 });
 
-r.get("/registered-models/search", guard("read", S.SearchRegisteredModels), async (c) => {
+r.get("/registered-models/search", guard("read", S.SearchRegisteredModels), heldAnswers(), async (c) => {
   const input = c.var.input;
   const page = await c.var.services.registry.searchModels({
     visibleTo: c.var.principal!,
