@@ -31,6 +31,7 @@ import { ScanService } from "./scanning/scan-service";
 import { ModelSigner, parseModelSigningKeys } from "./signing/model-signer";
 import { SignatureService } from "./signing/signature-service";
 import { R2SignatureStore } from "./signing/signature-store";
+import { RunData } from "./ui/run-data";
 
 // The one composition root: the only place that constructs repositories, stores, queue adapters,
 // the coordinator client and the services over them. Everything below receives what it uses.
@@ -44,7 +45,8 @@ import { R2SignatureStore } from "./signing/signature-store";
 
 function createBackground(env: Env) {
   const db = openDatabase(env.DB);
-  const models = new ModelRepository(db);
+  const events = new EventRepository(db);
+  const models = new ModelRepository(db, events);
   const coordinators = new CoordinatorClient(env.MODEL_COORDINATOR, models);
   const artifactIndex = new ArtifactRepository(db);
   const store = new R2ArtifactStore(env.ARTIFACTS);
@@ -83,7 +85,7 @@ function createBackground(env: Env) {
       new ScanRepository(db),
     ),
     ...webhookServices(db, env, (name) => models.findIdByName(name)),
-    maintenance: maintenanceService(db, env, signatures),
+    maintenance: maintenanceService(db, events, env, signatures),
     /** The same read services over a request's D1 session (servicesFor). */
     readingFrom: (session: Database) => readServices(session, coordinators, sources),
   };
@@ -110,6 +112,8 @@ export function createServices(env: Env) {
       enabled: config.authEnabled,
       adminToken: env.MODELGATE_ADMIN_TOKEN ?? null,
     }),
+    /** The web UI's batched run reads (several runs per page), on the primary database as before. */
+    runData: new RunData(db),
   };
 }
 
@@ -119,10 +123,11 @@ export function createServices(env: Env) {
  * services only hold their dependencies.
  */
 function readServices(db: Database, coordinators: CoordinatorClient, sources: VersionSources) {
+  const events = new EventRepository(db);
   // A mutation drops the resolutions and files it changed from this location's edge cache at once.
   const registry = new RegistryService(
     coordinators,
-    new ModelRepository(db),
+    new ModelRepository(db, events),
     new SearchRepository(db),
     sources,
     purgeChanged,
@@ -136,15 +141,19 @@ function readServices(db: Database, coordinators: CoordinatorClient, sources: Ve
   );
   return {
     registry,
-    events: new EventService(registry, new EventRepository(db)),
+    events: new EventService(registry, events),
     lineage: new LineageService(registry, tracking.runs, artifactIndex),
   };
 }
 
 /** Retention, the outbox watchdog and /health's outbox check (src/maintenance/). */
-function maintenanceService(db: Database, env: Env, signing: SignatureService): MaintenanceService {
+function maintenanceService(
+  db: Database,
+  events: EventRepository,
+  env: Env,
+  signing: SignatureService,
+): MaintenanceService {
   const config = readMaintenanceConfig(env);
-  const events = new EventRepository(db);
   const retention = new Retention(events, new WebhookDeliveryRepository(db), new TokenRepository(db), config);
   // /health is degraded while model.sig cannot be issued (no MODELGATE_MODEL_SIGNING_KEYS).
   return new MaintenanceService(events, retention, env.EVENTS, config.invalid, undefined, undefined, signing);

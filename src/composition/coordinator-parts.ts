@@ -7,6 +7,7 @@ import { OutboxAlarm } from "../events/outbox-alarm";
 import { openDatabase } from "../repositories/database";
 import { EventRepository } from "../repositories/event-repository";
 import { ModelRepository } from "../repositories/model-repository";
+import { PromotionFactsRepository } from "../repositories/promotion-facts-repository";
 import { ScanGate } from "../scanning/scan-gate";
 
 /**
@@ -15,12 +16,14 @@ import { ScanGate } from "../scanning/scan-gate";
  */
 export function coordinatorParts(ctx: DurableObjectState, env: Env): CoordinatorParts {
   const db = openDatabase(env.DB);
-  const models = new ModelRepository(db);
+  const events = new EventRepository(db);
+  const models = new ModelRepository(db, events);
   return {
     models,
     writer: new ModelWriter(models),
-    outbox: new OutboxAlarm(ctx.storage, new EventRelay(new EventRepository(db), env.EVENTS)),
+    outbox: new OutboxAlarm(ctx.storage, new EventRelay(events, env.EVENTS)),
     policies: new PolicyGate(ctx.storage, db, Date.now, {
+      facts: new PromotionFactsRepository(db),
       scans: new ScanGate(db, env.ARTIFACTS),
       // Not in wrangler.toml's generated Env until the deployment sets it (docs/supply-chain.md).
       defaultPolicy: defaultScanPolicy(env.MODELGATE_DEFAULT_SCAN_POLICY),

@@ -28,6 +28,8 @@ export interface PolicyGateOptions {
    * stage holds; any other policy keeps the default's).
    */
   defaultPolicy?: PromotionPolicy | null;
+  /** The facts rules read from D1; the composition root passes its own (built over `db` when absent). */
+  facts?: PromotionFactsRepository;
 }
 
 /**
@@ -50,7 +52,7 @@ export class PolicyGate {
     options: PolicyGateOptions = {},
   ) {
     this.store = new PolicyStore(storage);
-    this.facts = new PromotionFactsRepository(db);
+    this.facts = options.facts ?? new PromotionFactsRepository(db);
     this.scans = options.scans;
     this.defaultPolicy = options.defaultPolicy ?? null;
   }

@@ -26,11 +26,14 @@ type Statement = BatchItem<"sqlite">;
  * no event without its change.
  */
 export class ModelRepository {
-  private readonly events: EventRepository;
-
-  constructor(private readonly db: Database) {
-    this.events = new EventRepository(db);
-  }
+  /**
+   * `events`: whose statements put a write's events into its batch; the composition root passes the
+   * one it built over the same database (the default serves tests that only read).
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly events: EventRepository = new EventRepository(db),
+  ) {}
 
   async findIdByName(name: string): Promise<string | null> {
     const row = await this.db

@@ -13,9 +13,7 @@ import { renderPage } from "./layout";
 import { ComparePage, ComparePicker } from "./pages/compare-page";
 import { ModelPage, type RollbackOffer } from "./pages/model-page";
 import { ModelsPage, type ModelSummary } from "./pages/models-page";
-import { openDatabase } from "../repositories/database";
 import { keyMetrics, mostLogged, parseSort, pinnedMetrics, rankCounts, sortVersions } from "./metrics";
-import { RunData } from "./run-data";
 import { VersionPage } from "./pages/version-page";
 import { nameContains, versionsOf } from "./queries";
 
@@ -44,7 +42,7 @@ pageRoutes.get("/", mayView(false), async (c) => {
     maxResults: MODELS_PAGE,
     pageToken,
   });
-  const data = new RunData(openDatabase(c.env.DB));
+  const data = c.var.services.runData;
   const ids = page.items.map((m) => m.id);
   const liveRunIds = page.items.flatMap((m) => m.latestVersions.map((v) => v.runId)).filter((id): id is string => !!id);
   const [counts, usage, runs] = await Promise.all([
@@ -102,7 +100,7 @@ pageRoutes.get("/models/:name", mayView(true), async (c) => {
   // Runs of this page's versions and of the live ones (which may be on another page), read at once.
   const runIds = [...versions.items, ...model.latestVersions].map((v) => v.runId).filter((id): id is string => !!id);
   const [runs, scans] = await Promise.all([
-    new RunData(openDatabase(c.env.DB)).runSummaries(runIds),
+    c.var.services.runData.runSummaries(runIds),
     c.var.services.scans.statusOf(versions.items),
   ]);
   const rows = versions.items.map((version) => ({
@@ -183,7 +181,7 @@ pageRoutes.get("/models/:name/versions/:version", mayView(true), async (c) => {
       : null;
   const runId = found.run?.run.runId;
   const [histories, csrf, scan] = await Promise.all([
-    runId ? new RunData(openDatabase(c.env.DB)).histories([runId]) : Promise.resolve(null),
+    runId ? c.var.services.runData.histories([runId]) : Promise.resolve(null),
     csrfToken(c),
     c.var.services.scans.versionScan(name, String(version.version)),
   ]);
@@ -236,7 +234,7 @@ pageRoutes.get("/models/:name/compare", mayView(true), async (c) => {
   const compared = await Promise.all(numbers.map((v) => lineage.versionLineage(name, String(v))));
   // Every metric's curves are in the page, so choosing another metric needs no reload.
   const runIds = compared.map((v) => v.run?.run.runId).filter((id): id is string => !!id);
-  const histories = await new RunData(openDatabase(c.env.DB)).histories(runIds);
+  const histories = await c.var.services.runData.histories(runIds);
   return renderPage(
     c,
     { title: `Compare ${name} ${numbers.map((n) => `v${n}`).join(", ")}`, crumbs },
