@@ -18,5 +18,7 @@ export type AppEnv = {
     unaudited: boolean;
     /** What the audit row records beyond the request line (a route sets it: an override's reason). */
     auditDetail: { version?: number; detail?: string } | undefined;
+    /** The request's parameters, decoded on first read (http/input.ts requestParameters): the one reading of the request. */
+    parameters: Promise<Record<string, unknown>> | undefined;
   };
 };

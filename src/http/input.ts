@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { InvalidParameterError } from "../errors";
+import type { AppEnv } from "./context";
 
 // How MLflow clients send parameters: a query string for GET (repeated keys for lists, numbers and
 // booleans as text), a JSON body for everything else (DELETE included).
@@ -41,6 +42,29 @@ async function bodyObject(c: Context): Promise<unknown> {
   }
 }
 
+async function decodeParameters(c: Context): Promise<Record<string, unknown>> {
+  const raw = c.req.method === "GET" || c.req.method === "HEAD" ? queryObject(c) : await bodyObject(c);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new InvalidParameterError("The request body must be a JSON object.");
+  }
+  return raw as Record<string, unknown>;
+}
+
+/**
+ * The request's parameters, decoded once per request: the query string of a GET or HEAD, the JSON
+ * body of anything else (never both). The first read keeps the decoded value in the request's
+ * context and every later read (the route's guard, the handler, with whatever schema) gets that
+ * same value, so the authorization check and the action cannot see two readings of one request.
+ */
+export function requestParameters(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+  let held = c.get("parameters");
+  if (held === undefined) {
+    held = decodeParameters(c);
+    c.set("parameters", held);
+  }
+  return held;
+}
+
 function describe(issue: z.core.$ZodIssue, input: unknown): string {
   const path = issue.path.join(".");
   const value = issue.path.reduce<unknown>(
@@ -56,10 +80,7 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string {
 
 /** Reads and validates a request's parameters; any failure is INVALID_PARAMETER_VALUE naming the parameter. */
 export async function readInput<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  const raw = c.req.method === "GET" || c.req.method === "HEAD" ? queryObject(c) : await bodyObject(c);
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new InvalidParameterError("The request body must be a JSON object.");
-  }
+  const raw = await requestParameters(c as Context<AppEnv>);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new InvalidParameterError(describe(parsed.error.issues[0], raw));
   return parsed.data;
