@@ -3,6 +3,7 @@ import type { ModelVersion, RegisteredModel } from "../domain/model";
 import { canonicalRef, type ModelRef } from "../domain/model-ref";
 import type { Stage } from "../domain/stages";
 import type { RollbackPlan } from "../domain/rollback";
+import { share } from "../domain/shared-value";
 import type { ModelRepository } from "../repositories/model-repository";
 import type { Changed, Reply, Revised } from "./contract";
 import type { ModelCoordinator } from "./model-coordinator";
@@ -29,22 +30,15 @@ const objectIds = new Map<string, DurableObjectId>();
 
 /**
  * Point-read answers this isolate holds, by model id and read, with the coordinator revision they
- * came from. Frozen: every request that the coordinator tells "current" shares the one object.
+ * came from. Shared (domain/shared-value.ts): every request that the coordinator tells "current"
+ * gets the one frozen object.
  */
 const MAX_HELD_ANSWERS = 10_000;
 const heldAnswers = new Map<string, { revision: string; value: unknown }>();
 
 function hold(slot: string, revision: string, value: unknown) {
   if (heldAnswers.size >= MAX_HELD_ANSWERS) heldAnswers.delete(heldAnswers.keys().next().value!);
-  heldAnswers.set(slot, { revision, value: deepFreeze(value) });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
+  heldAnswers.set(slot, { revision, value: share(value) });
 }
 
 /** A mutation's answer and what it changed (null: nothing cached can be stale), for the caller to act on. */
