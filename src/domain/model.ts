@@ -68,13 +68,8 @@ export interface ModelAlias {
   version: number;
 }
 
-export interface RegisteredModel {
-  id: string;
-  name: string;
-  description: string | null;
-  userId: string | null;
-  creationTime: number;
-  lastUpdatedTime: number;
+/** A registered model as it is shown: its record (without the version counter) and what it holds. */
+export interface RegisteredModel extends Omit<ModelRecord, "nextVersion"> {
   tags: Tag[];
   aliases: ModelAlias[];
   latestVersions: ModelVersion[];
