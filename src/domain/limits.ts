@@ -5,12 +5,34 @@ import { validateKey } from "./keys";
 // sizes of its SQL store, where Modelgate stores the same things. Where MLflow 3 raised a limit, the
 // 3.x value holds for every client: a 2.x client never relies on a refusal (docs/mlflow-compatibility.md).
 export const MAX_MODEL_NAME_LENGTH = 256;
-export const MAX_TAG_KEY_LENGTH = 250;
+
+/** Everything that carries tags. */
+export type TaggedEntity = "registered_model" | "model_version" | "run" | "logged_model" | "experiment";
+
 /**
- * MLflow 3 (MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH): 100,000 for registered-model and model-version
- * tags alike, so prompt templates (the version tag mlflow.prompt.text) fit; 2.x had 5,000.
+ * The one tag rule set, as MLflow's server has it (mlflow/utils/validation.py): every tag key of
+ * every entity passes the same name rule, `_validate_tag_name` (MLflow's characters, and no name
+ * that aliases another as a path: domain/keys.ts validateKey), which `_validate_tag`,
+ * `_validate_experiment_tag`, `_validate_registered_model_tag` and `_validate_model_version_tag` all
+ * call, and is at most 250 characters long. The one difference MLflow states between entities is
+ * how long a value may be:
  */
-export const MAX_TAG_VALUE_LENGTH = 100_000;
+export const TAG_KEY_LIMIT = 250;
+export const TAG_VALUE_LIMITS: Readonly<Record<TaggedEntity, number>> = {
+  // MAX_MODEL_REGISTRY_TAG_VALUE_LENGTH, MLflow 3: prompt templates (the version tag mlflow.prompt.text) fit; 2.x had 5,000.
+  registered_model: 100_000,
+  model_version: 100_000,
+  // MAX_TAG_VAL_LENGTH (_validate_tag).
+  run: 8000,
+  // Checked as run tags (tracking-limits validateRunTag): Modelgate's choice, kept; validation.py names no limit of their own.
+  logged_model: 8000,
+  // MAX_EXPERIMENT_TAG_VAL_LENGTH (_validate_experiment_tag).
+  experiment: 5000,
+};
+
+export const MAX_TAG_KEY_LENGTH = TAG_KEY_LIMIT;
+/** Registered-model and model-version tags alike. */
+export const MAX_TAG_VALUE_LENGTH = TAG_VALUE_LIMITS.registered_model;
 /** The version tag holding a prompt's template; too long a one gets MLflow 3's own message. */
 export const PROMPT_TEXT_TAG = "mlflow.prompt.text";
 export const MAX_DESCRIPTION_LENGTH = 5000;
@@ -40,8 +62,11 @@ export function validateModelName(name: string): string {
   return name;
 }
 
+/**
+ * Registered-model and model-version tags. An empty key is refused by the name rule, as MLflow's
+ * registry refuses it ("would resolve to '.'"), like every other tag key.
+ */
 export function validateTag(key: string, value: string): void {
-  if (key === "") throw new InvalidParameterError("Tag key cannot be empty.");
   checkLength("Tag key", key, MAX_TAG_KEY_LENGTH);
   validateKey("tag", key);
   if (key === PROMPT_TEXT_TAG && value.length > MAX_TAG_VALUE_LENGTH) {

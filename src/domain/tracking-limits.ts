@@ -1,15 +1,16 @@
 import { InvalidParameterError } from "../errors";
 import { validateKey } from "./keys";
+import { TAG_KEY_LIMIT, TAG_VALUE_LIMITS } from "./limits";
 import type { Tag } from "./model";
 
 // MLflow's input rules for tracking (mlflow/utils/validation.py), with its messages, so clients that
 // match on them keep working. Modelgate stores the same things, so it takes the same limits.
 
-export const MAX_ENTITY_KEY_LENGTH = 250;
+export const MAX_ENTITY_KEY_LENGTH = TAG_KEY_LIMIT;
 export const MAX_PARAM_VAL_LENGTH = 6000;
-export const MAX_TAG_VAL_LENGTH = 8000;
+export const MAX_TAG_VAL_LENGTH = TAG_VALUE_LIMITS.run;
 export const MAX_EXPERIMENT_NAME_LENGTH = 500;
-export const MAX_EXPERIMENT_TAG_VAL_LENGTH = 5000;
+export const MAX_EXPERIMENT_TAG_VAL_LENGTH = TAG_VALUE_LIMITS.experiment;
 export const MAX_ARTIFACT_LOCATION_LENGTH = 2048;
 export const MAX_PARAMS_TAGS_PER_BATCH = 100;
 export const MAX_METRICS_PER_BATCH = 1000;
@@ -40,18 +41,18 @@ export function validateParam(key: string, value: string): void {
   validateLength("Param value", value, MAX_PARAM_VAL_LENGTH);
 }
 
-/** Run and logged-model tags. */
-export function validateRunTag(key: string, value: string): void {
+/** A run, logged-model or experiment tag: the one tag rule set (limits.ts TAG_VALUE_LIMITS), in the tracking API's words. */
+function validateTrackingTag(entity: "run" | "logged_model" | "experiment", key: string, value: string): void {
   validateKey("tag", key);
-  validateLength("Tag key", key, MAX_ENTITY_KEY_LENGTH);
-  validateLength("Tag value", value, MAX_TAG_VAL_LENGTH);
+  validateLength("Tag key", key, TAG_KEY_LIMIT);
+  validateLength("Tag value", value, TAG_VALUE_LIMITS[entity]);
 }
 
-export function validateExperimentTag(key: string, value: string): void {
-  validateKey("tag", key);
-  validateLength("Tag key", key, MAX_ENTITY_KEY_LENGTH);
-  validateLength("Tag value", value, MAX_EXPERIMENT_TAG_VAL_LENGTH);
-}
+/** Run and logged-model tags (MLflow checks both with `_validate_tag`). */
+export const validateRunTag = (key: string, value: string): void => validateTrackingTag("run", key, value);
+
+export const validateExperimentTag = (key: string, value: string): void =>
+  validateTrackingTag("experiment", key, value);
 
 export function validateExperimentName(name: string): string {
   if (name === "") throw new InvalidParameterError(`Invalid experiment name: '${name}'`);
