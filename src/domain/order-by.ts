@@ -1,13 +1,15 @@
 import { InvalidParameterError } from "../errors";
 import { ATTRIBUTE_PREFIXES, REGISTRY_WORDING, type SearchEntity } from "./search-filter";
-import { direction, readOrderClause } from "./search-grammar";
+import { direction, type OrderTerm as GrammarOrderTerm, readOrderClause } from "./search-grammar";
 
-export interface OrderTerm {
-  field: "name" | "version_number" | "creation_timestamp" | "last_updated_timestamp";
-  direction: "ASC" | "DESC";
-}
+/** What registry searches order by: an attribute of every row. */
+export type SortField = "name" | "version_number" | "creation_timestamp" | "last_updated_timestamp";
+/** A registry order term: the one search grammar's term, on an attribute the registry sorts by. */
+export type OrderTerm = GrammarOrderTerm<SortField> & { kind: "attribute" };
 
-const FIELDS: Record<SearchEntity, Record<string, OrderTerm["field"]>> = {
+const term = (key: SortField, ascending: boolean): OrderTerm => ({ kind: "attribute", key, ascending });
+
+const FIELDS: Record<SearchEntity, Record<string, SortField>> = {
   registered_model: {
     name: "name",
     timestamp: "last_updated_timestamp",
@@ -39,7 +41,7 @@ export function parseOrderBy(clauses: string[] | undefined, entity: SearchEntity
     const [word] = read.after;
     const dir = word === undefined ? "ASC" : direction(word);
     if (dir === null) throw invalid("direction must be ASC or DESC");
-    return { field, direction: dir };
+    return term(field, dir === "ASC");
   });
 }
 
@@ -62,25 +64,20 @@ export type SortValue = string | number;
  */
 export function completeOrder(entity: SearchEntity, terms: OrderTerm[]): OrderTerm[] {
   const asked: OrderTerm[] =
-    entity === "model_version" && terms.length === 0 ? [{ field: "last_updated_timestamp", direction: "DESC" }] : terms;
+    entity === "model_version" && terms.length === 0 ? [term("last_updated_timestamp", false)] : terms;
   const tiebreakers: OrderTerm[] =
-    entity === "model_version"
-      ? [
-          { field: "name", direction: "ASC" },
-          { field: "version_number", direction: "DESC" },
-        ]
-      : [{ field: "name", direction: "ASC" }];
-  const seen = new Set<OrderTerm["field"]>();
-  return [...asked, ...tiebreakers].filter((t) => !seen.has(t.field) && seen.add(t.field));
+    entity === "model_version" ? [term("name", true), term("version_number", false)] : [term("name", true)];
+  const seen = new Set<SortField>();
+  return [...asked, ...tiebreakers].filter((t) => !seen.has(t.key) && seen.add(t.key));
 }
 
 /** A row's values for `order`'s fields, in order: what a page token carries of a page's last row. */
 export function sortKeyOf(order: OrderTerm[], row: Sortable): SortValue[] {
-  const value: Record<OrderTerm["field"], SortValue> = {
+  const value: Record<SortField, SortValue> = {
     name: row.name,
     version_number: row.version ?? 0,
     creation_timestamp: row.creationTime,
     last_updated_timestamp: row.lastUpdatedTime,
   };
-  return order.map((t) => value[t.field]);
+  return order.map((t) => value[t.key]);
 }

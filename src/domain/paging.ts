@@ -35,7 +35,7 @@ export function validateMaxResults(maxResults: number | undefined, fallback: num
 }
 
 /** The order a token was made for, written into it: a token is only good for the same order. */
-const signature = (order: OrderTerm[]) => order.map((t) => `${t.field} ${t.direction}`).join(",");
+const signature = (order: OrderTerm[]) => order.map((t) => `${t.key} ${t.ascending ? "ASC" : "DESC"}`).join(",");
 
 /** Longer than any model name (limits.ts), shorter than anything worth parsing. */
 const MAX_TOKEN_LENGTH = 4096;
@@ -67,7 +67,7 @@ export function decodeSeekToken(token: string | undefined, order: OrderTerm[]): 
   const { o, k } = (payload ?? {}) as { o?: unknown; k?: unknown };
   if (o !== signature(order) || !Array.isArray(k) || k.length !== order.length) throw invalidToken(token);
   const fits = (t: OrderTerm, v: unknown) =>
-    t.field === "name" ? typeof v === "string" : typeof v === "number" && Number.isSafeInteger(v);
+    t.key === "name" ? typeof v === "string" : typeof v === "number" && Number.isSafeInteger(v);
   if (!order.every((t, i) => fits(t, k[i]))) throw invalidToken(token);
   return k as SortValue[];
 }

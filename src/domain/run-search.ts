@@ -5,6 +5,7 @@ import {
   type DatasetKey,
   direction,
   type Identifier,
+  type OrderTerm,
   LIST_COMPARATORS,
   NUMBER,
   NUMBER_COMPARATORS,
@@ -24,18 +25,11 @@ import {
 //   params.alpha IN ('0.1', '0.9') AND tags.stage NOT IN ('dev')                  (logged models, MLflow 3)
 // and order_by clauses such as `metrics.rmse ASC` or `attributes.start_time DESC`.
 
-export type { Comparator, Condition, DatasetKey, ValueKind };
+export type { Comparator, Condition, DatasetKey, OrderTerm, ValueKind };
 export type SearchEntity = "run" | "experiment" | "logged_model";
 const DATASET_KEYS: readonly DatasetKey[] = ["name", "digest", "context"];
 /** The dataset input tag `dataset.context` reads (mlflow.utils.mlflow_tags.MLFLOW_DATASET_CONTEXT). */
 export const DATASET_CONTEXT_TAG = "mlflow.data.context";
-
-export interface OrderTerm {
-  kind: ValueKind;
-  /** A metric, param or tag key, or an attribute's canonical name. */
-  key: string;
-  ascending: boolean;
-}
 
 // D1 binds at most 100 parameters per statement and each condition or sort key takes two or three,
 // so a search takes at most this many of each (MLflow sets no limit; real filters are far shorter).

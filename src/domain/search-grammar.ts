@@ -28,6 +28,14 @@ export type Condition =
   | { kind: "attribute"; key: string; type: "string"; comparator: Comparator; value: string | string[] }
   | { kind: "attribute"; key: string; type: "number"; comparator: Comparator; value: number };
 
+/** One parsed order_by term: what every search's SQL builder orders by. */
+export interface OrderTerm<K extends string = string> {
+  kind: ValueKind;
+  /** A metric, param or tag key, or an attribute's canonical name. */
+  key: K;
+  ascending: boolean;
+}
+
 type Token =
   | { t: "word"; v: string }
   | { t: "quoted"; v: string; quote: "'" | '"' | "`" }

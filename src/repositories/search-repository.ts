@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, or, sql, type SQL } from "drizzle-orm";
 import type { ModelAlias, ModelVersion, RegisteredModel, Tag, VersionStatus } from "../domain/model";
-import type { OrderTerm, SortValue } from "../domain/order-by";
-import { PROMPT_TAG, promptScope, type Condition } from "../domain/search-filter";
+import type { OrderTerm, SortField, SortValue } from "../domain/order-by";
+import { PROMPT_TAG, promptScope } from "../domain/search-filter";
+import type { Condition } from "../domain/search-grammar";
 import { STAGES, type Stage } from "../domain/stages";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
@@ -42,7 +43,7 @@ const VERSION_COLUMNS: Record<string, Column> = {
   source_path: sql`${modelVersions.source}`,
 };
 
-type Ordered = Record<OrderTerm["field"], Column>;
+type Ordered = Record<SortField, Column>;
 const MODEL_ORDER: Ordered = {
   name: registeredModels.name,
   creation_timestamp: sql`${registeredModels.creationTime}`,
@@ -58,7 +59,7 @@ const VERSION_ORDER: Ordered = {
 };
 
 const orderBy = (columns: Ordered, order: OrderTerm[]): SQL[] =>
-  order.map((t) => (t.direction === "ASC" ? asc(columns[t.field]) : desc(columns[t.field])));
+  order.map((t) => (t.ascending ? asc(columns[t.key]) : desc(columns[t.key])));
 
 /**
  * The keyset condition: rows after `key` in `order`, i.e. (t1, t2, ...) > (k1, k2, ...) with each
@@ -68,11 +69,10 @@ const orderBy = (columns: Ordered, order: OrderTerm[]): SQL[] =>
  */
 function startAfter(columns: Ordered, order: OrderTerm[], key: SortValue[] | null): SQL[] {
   if (!key) return [];
-  const col = (i: number) => columns[order[i].field];
-  const beyond = (i: number) =>
-    order[i].direction === "ASC" ? sql`${col(i)} > ${key[i]}` : sql`${col(i)} < ${key[i]}`;
+  const col = (i: number) => columns[order[i].key];
+  const beyond = (i: number) => (order[i].ascending ? sql`${col(i)} > ${key[i]}` : sql`${col(i)} < ${key[i]}`);
   const prefixes = order.map((_, i) => and(...order.slice(0, i).map((_, j) => sql`${col(j)} = ${key[j]}`), beyond(i)));
-  const bound = order[0].direction === "ASC" ? sql`${col(0)} >= ${key[0]}` : sql`${col(0)} <= ${key[0]}`;
+  const bound = order[0].ascending ? sql`${col(0)} >= ${key[0]}` : sql`${col(0)} <= ${key[0]}`;
   return [bound, or(...prefixes) as SQL];
 }
 

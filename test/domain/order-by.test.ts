@@ -22,32 +22,40 @@ describe("order_by parsing", () => {
   );
 
   it.each<[SearchEntity, string, OrderTerm]>([
-    ["registered_model", "name", { field: "name", direction: "ASC" }],
-    ["registered_model", "name ASC", { field: "name", direction: "ASC" }],
-    ["registered_model", "name DESC", { field: "name", direction: "DESC" }],
-    ["registered_model", "name desc", { field: "name", direction: "DESC" }],
-    ["registered_model", "  name   DESC  ", { field: "name", direction: "DESC" }],
-    ["registered_model", "NAME asc", { field: "name", direction: "ASC" }],
-    ["registered_model", "timestamp", { field: "last_updated_timestamp", direction: "ASC" }],
-    ["registered_model", "timestamp DESC", { field: "last_updated_timestamp", direction: "DESC" }],
-    ["registered_model", "last_updated_timestamp DESC", { field: "last_updated_timestamp", direction: "DESC" }],
-    ["registered_model", "attributes.name DESC", { field: "name", direction: "DESC" }],
-    ["model_version", "name", { field: "name", direction: "ASC" }],
-    ["model_version", "version_number", { field: "version_number", direction: "ASC" }],
-    ["model_version", "version_number DESC", { field: "version_number", direction: "DESC" }],
-    ["model_version", "creation_timestamp ASC", { field: "creation_timestamp", direction: "ASC" }],
-    ["model_version", "creation_timestamp DESC", { field: "creation_timestamp", direction: "DESC" }],
-    ["model_version", "last_updated_timestamp", { field: "last_updated_timestamp", direction: "ASC" }],
-    ["model_version", "last_updated_timestamp DESC", { field: "last_updated_timestamp", direction: "DESC" }],
+    ["registered_model", "name", { kind: "attribute", key: "name", ascending: true }],
+    ["registered_model", "name ASC", { kind: "attribute", key: "name", ascending: true }],
+    ["registered_model", "name DESC", { kind: "attribute", key: "name", ascending: false }],
+    ["registered_model", "name desc", { kind: "attribute", key: "name", ascending: false }],
+    ["registered_model", "  name   DESC  ", { kind: "attribute", key: "name", ascending: false }],
+    ["registered_model", "NAME asc", { kind: "attribute", key: "name", ascending: true }],
+    ["registered_model", "timestamp", { kind: "attribute", key: "last_updated_timestamp", ascending: true }],
+    ["registered_model", "timestamp DESC", { kind: "attribute", key: "last_updated_timestamp", ascending: false }],
+    [
+      "registered_model",
+      "last_updated_timestamp DESC",
+      { kind: "attribute", key: "last_updated_timestamp", ascending: false },
+    ],
+    ["registered_model", "attributes.name DESC", { kind: "attribute", key: "name", ascending: false }],
+    ["model_version", "name", { kind: "attribute", key: "name", ascending: true }],
+    ["model_version", "version_number", { kind: "attribute", key: "version_number", ascending: true }],
+    ["model_version", "version_number DESC", { kind: "attribute", key: "version_number", ascending: false }],
+    ["model_version", "creation_timestamp ASC", { kind: "attribute", key: "creation_timestamp", ascending: true }],
+    ["model_version", "creation_timestamp DESC", { kind: "attribute", key: "creation_timestamp", ascending: false }],
+    ["model_version", "last_updated_timestamp", { kind: "attribute", key: "last_updated_timestamp", ascending: true }],
+    [
+      "model_version",
+      "last_updated_timestamp DESC",
+      { kind: "attribute", key: "last_updated_timestamp", ascending: false },
+    ],
   ])("reads %s clause %j", (entity, clause, term) => {
     expect(parseOrderBy([clause], entity)).toEqual([term]);
   });
 
   it("keeps several clauses in the order given", () => {
     expect(parseOrderBy(["name ASC", "version_number DESC", "last_updated_timestamp"], "model_version")).toEqual([
-      { field: "name", direction: "ASC" },
-      { field: "version_number", direction: "DESC" },
-      { field: "last_updated_timestamp", direction: "ASC" },
+      { kind: "attribute", key: "name", ascending: true },
+      { kind: "attribute", key: "version_number", ascending: false },
+      { kind: "attribute", key: "last_updated_timestamp", ascending: true },
     ]);
   });
 

@@ -69,11 +69,10 @@ describe("one search grammar", () => {
     );
   });
 
-  it("reads order_by clauses with the same grammar: quoted names, any-case directions", () => {
-    expect(parseOrderBy(["`name` desc"], "registered_model")).toEqual([{ field: "name", direction: "DESC" }]);
-    expect(parseTrackingOrderBy(["`name` desc"], "experiment")).toEqual([
-      { kind: "attribute", key: "name", ascending: false },
-    ]);
+  it("reads order_by clauses with the same grammar into the same terms: quoted names, any-case directions", () => {
+    const expected = [{ kind: "attribute", key: "name", ascending: false }];
+    expect(parseOrderBy(["`name` desc"], "registered_model")).toEqual(expected);
+    expect(parseTrackingOrderBy(["`name` desc"], "experiment")).toEqual(expected);
     expect(message(() => parseOrderBy(["name ASC extra"], "registered_model"))).toBe(
       "Invalid order_by clause 'name ASC extra'.",
     );

@@ -78,7 +78,7 @@ const MODEL_SHAPES: Record<string, Shape> = {
 /** A sort key of the right types for `order`, as the previous page's last row would give. */
 function someKey(entity: SearchEntity, orderBy: string[] | undefined): SortValue[] {
   const order = completeOrder(entity, parseOrderBy(orderBy, entity));
-  return order.map((t) => (t.field === "name" ? "m" : t.field === "version_number" ? 250 : 1_700_000_000_000));
+  return order.map((t) => (t.key === "name" ? "m" : t.key === "version_number" ? 250 : 1_700_000_000_000));
 }
 
 /** The query the service builds for a shape, on its first page or on a later one (through a real token). */
