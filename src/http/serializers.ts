@@ -1,9 +1,8 @@
 import type { Context } from "hono";
 import type { ModelVersion, RegisteredModel, StageTransition, Tag } from "../domain/model";
 import { renderedOnce } from "./rendered-json";
-import type { RegistryEvent } from "../events/registry-event";
-import { versionKey } from "../scanning/scan-repository";
-import type { VersionScanStatus } from "../scanning/scan-service";
+import type { RegistryEvent } from "../domain/events";
+import { type VersionScanStatus, versionKey } from "../domain/scans";
 
 // The only code that knows MLflow's wire shapes: snake_case, versions as strings, tags as arrays,
 // unset fields and empty lists omitted.

@@ -6,7 +6,7 @@
  * test/scanning/allow-list.test.ts checks it (docs/supply-chain.md).
  */
 
-export type Verdict = "clean" | "unknown" | "unsafe";
+import type { Verdict } from "../domain/scans";
 
 const entries = (module: string, names: string[], why: string): [string, string][] =>
   names.map((n) => [`${module}.${n}`, why]);

@@ -1,7 +1,8 @@
 import { ByteReader } from "./byte-reader";
 import { type InflateFormat, InflateMeter, ScanDeferred, type SharedInflateBudget } from "./inflate-limit";
 import { parsePickle } from "./pickle-parser";
-import { Findings, type FileScan } from "./scan-findings";
+import type { FileScan } from "../domain/scans";
+import { Findings } from "./scan-findings";
 
 /**
  * Scans one file's bytes, streaming, by content (never by name, except that a zip entry named

@@ -1,27 +1,6 @@
-import { classifyGlobal, worst, type Verdict } from "./allow-list";
+import type { FileScan, ImportFinding, Verdict } from "../domain/scans";
+import { classifyGlobal, worst } from "./allow-list";
 import type { InflateMeter } from "./inflate-limit";
-
-/** One global a file imports (GLOBAL, STACK_GLOBAL, INST) or reaches through a resolver. */
-export interface ImportFinding {
-  name: string;
-  verdict: Verdict;
-  /** The zip entry or nested stream it was found in; absent for the file's own top-level pickle. */
-  entry?: string;
-  /** "import" for an opcode's global, "reach" for a callable named by a string a resolver received. */
-  via: "import" | "reach";
-}
-
-export interface FileScan {
-  verdict: Verdict;
-  /** What the content is: pickle, joblib, pytorch-zip, zip, safetensors, numpy, text, data, ... */
-  format: string;
-  imports: ImportFinding[];
-  /** What REDUCE / NEWOBJ / OBJ / INST / BUILD reach, e.g. "REDUCE posix.system", distinct. */
-  calls: string[];
-  /** Why the verdict is not clean (besides the imports): truncation, limits, resolvers, ... */
-  reasons: string[];
-  bytes: number;
-}
 
 const MAX_IMPORTS = 500;
 const MAX_CALLS = 500;

@@ -4,7 +4,8 @@ import { RegistryError } from "../errors";
 import { ArtifactRepository } from "../repositories/artifact-repository";
 import type { Database } from "../repositories/database";
 import { EventRepository } from "../repositories/event-repository";
-import { ScanRepository, type VersionKey, type VersionVerdict, versionKey } from "./scan-repository";
+import { type VersionKey, versionKey } from "../domain/scans";
+import { ScanRepository, type VersionVerdict } from "./scan-repository";
 import { type ComputedVerdict, overrideInForce, SCANNER_VERSION, ScanService } from "./scan-service";
 
 /**

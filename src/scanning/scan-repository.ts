@@ -1,16 +1,9 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import type { Verdict } from "./allow-list";
+import { type FileScan, type ScanOverride, type Verdict, type VersionKey, versionKey } from "../domain/scans";
 import type { Database } from "../repositories/database";
 import { translateD1Error } from "../repositories/d1-errors";
-import type { FileScan } from "./scan-findings";
 import { fileScans, scanOverrides, versionScans } from "./scan-schema";
-
-/** A version by its model's immutable id and its number. */
-export interface VersionKey {
-  modelId: string;
-  version: number;
-}
 
 /** A version's recorded verdict (src/scanning/scan-schema.ts, versionScans). */
 export interface VersionVerdict {
@@ -19,17 +12,6 @@ export interface VersionVerdict {
   finding: string | null;
   scannedAt: number;
 }
-
-/** An admin's override of the `scan` policy rule for one version. */
-export interface ScanOverride {
-  /** The version's verdict it overrode (unknown or unsafe): it holds only while that is the verdict. */
-  status: string;
-  reason: string;
-  actor: string;
-  createdAt: number;
-}
-
-export const versionKey = (k: VersionKey): string => `${k.modelId}/${k.version}`;
 
 /** D1 binds at most 100 parameters a statement. */
 const PER_QUERY = 90;

@@ -1,36 +1,27 @@
 import type { ArtifactStore } from "../artifacts/artifact-store";
 import type { ModelVersion } from "../domain/model";
-import type { ManifestFile } from "../repositories/artifact-repository";
-import { worst, type Verdict } from "./allow-list";
+import type { ManifestFile } from "../domain/artifacts";
+import {
+  type FileScan,
+  type FileScanStatus,
+  type ScanOverride,
+  type Verdict,
+  type VersionKey,
+  type VersionScan,
+  type VersionScanStatus,
+  versionKey,
+} from "../domain/scans";
+import { worst } from "./allow-list";
 import { scanStream } from "./file-scanner";
 import { ScanDeferred, type SharedInflateBudget } from "./inflate-limit";
-import type { FileScan } from "./scan-findings";
 import { InvalidParameterError, RegistryError } from "../errors";
-import { type ScanOverride, type ScanRepository, type VersionKey, versionKey } from "./scan-repository";
+import type { ScanRepository } from "./scan-repository";
 
 /**
  * Names the scanner and allow-list that judged a file. Bump it when either changes: every file then
  * reads as `pending` until scanned again.
  */
 export const SCANNER_VERSION = "pickle-scan/1";
-
-export type VersionScanStatus = Verdict | "pending";
-
-export interface FileScanStatus {
-  path: string;
-  size: number;
-  sha256: string;
-  scan: VersionScanStatus;
-  result: FileScan | null;
-}
-
-export interface VersionScan {
-  version: ModelVersion;
-  scan: VersionScanStatus;
-  files: FileScanStatus[];
-  /** The admin override of the `scan` policy rule in force for the version, if any. */
-  override: ScanOverride | null;
-}
 
 /** A version's verdict as its files' scans give it, and what makes it so. */
 export interface ComputedVerdict {
@@ -40,9 +31,6 @@ export interface ComputedVerdict {
   /** Bytes of the version's files not scanned yet (0 unless pending). */
   unscannedBytes: number;
 }
-
-/** The longest reason an override may carry. */
-export const MAX_OVERRIDE_REASON = 1000;
 
 /**
  * Final verdicts by versionKey, kept per isolate: a registered version's files never change and

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import type { ModelVersion } from "../../src/domain/model";
 import { modelVersionJson, scannedVersionJson, versionAnswer, versionPageJson } from "../../src/http/serializers";
-import { versionKey } from "../../src/scanning/scan-repository";
+import { versionKey } from "../../src/domain/scans";
 import { servicesFor } from "../../src/services";
 import { AJAX_API, API, call, createVersionWith, MODELGATE_API } from "../helpers";
 import { fixtureBytes } from "./fixture-bytes";

@@ -5,8 +5,7 @@ import { canonicalRef, parseModelRef } from "../../domain/model-ref";
 import { tarLength, tarStream } from "../../artifacts/tar-stream";
 import { toHex } from "../../artifacts/hashing-stream";
 import { filePath, signedForAnotherModel, type ResolvedVersion } from "../../services/delivery-service";
-import { versionKey } from "../../scanning/scan-repository";
-import type { VersionScanStatus } from "../../scanning/scan-service";
+import { type VersionScanStatus, versionKey } from "../../domain/scans";
 import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
 import {

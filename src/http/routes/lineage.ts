@@ -3,7 +3,7 @@ import { z } from "zod";
 import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
 import { versionText } from "../input";
-import { versionKey } from "../../scanning/scan-repository";
+import { versionKey } from "../../domain/scans";
 import { scannedVersionJson } from "../serializers";
 import { experimentJson, metricJson, runInfoJson } from "../tracking-serializers";
 

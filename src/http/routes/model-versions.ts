@@ -4,7 +4,7 @@ import { byName, guard } from "../auth";
 import { registeredVersionSource } from "../../domain/model-ref";
 import type { AppEnv } from "../context";
 import * as S from "../schemas/model-registry";
-import { versionKey } from "../../scanning/scan-repository";
+import { versionKey } from "../../domain/scans";
 import { modelVersionJson, versionAnswer, versionPageJson } from "../serializers";
 
 export const modelVersionRoutes = new Hono<AppEnv>();

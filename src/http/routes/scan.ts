@@ -3,8 +3,7 @@ import { z } from "zod";
 import { byName, guard } from "../auth";
 import type { AppEnv } from "../context";
 import { versionText } from "../input";
-import { MAX_OVERRIDE_REASON } from "../../scanning/scan-service";
-import type { ScanOverride } from "../../scanning/scan-repository";
+import { MAX_OVERRIDE_REASON, type ScanOverride } from "../../domain/scans";
 
 /**
  * GET /api/2.0/modelgate/model-versions/scan: a version's pickle scan, per file; POST

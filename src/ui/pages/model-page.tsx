@@ -6,8 +6,7 @@ import { actionHref, CsrfField, Empty, modelHref, StageBadge, StatusBadge, Time,
 import { formatNumber, shortId, shortSource } from "../format";
 import { bestValue, defaultOrder, metricDirection, type VersionSort } from "../metrics";
 import type { RunSummary } from "../run-data";
-import { versionKey } from "../../scanning/scan-repository";
-import type { VersionScanStatus } from "../../scanning/scan-service";
+import { type VersionScanStatus, versionKey } from "../../domain/scans";
 import { PolicySection, policyHasRules } from "./policy-section";
 import { ScanBadge } from "./version-page";
 

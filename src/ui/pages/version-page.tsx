@@ -2,7 +2,7 @@ import type { ModelVersion, Tag } from "../../domain/model";
 import { isServable } from "../../domain/stages";
 import type { Metric } from "../../domain/tracking";
 import type { VersionLineage } from "../../services/lineage-service";
-import type { FileScanStatus, VersionScan, VersionScanStatus } from "../../scanning/scan-service";
+import type { FileScanStatus, VersionScan, VersionScanStatus } from "../../domain/scans";
 import type { UiAction } from "../access";
 import { seriesColour, StepChart } from "../chart";
 import { actionHref, CsrfField, Empty, modelHref, Snippet, StageBadge, StatusBadge, Tags, Time } from "../components";
