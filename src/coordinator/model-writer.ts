@@ -11,7 +11,7 @@ import type {
 import { planRollback, rollbackComment, type RollbackPlan } from "../domain/rollback";
 import { isPromptModel, isPromptRequest } from "../domain/search-filter";
 import { checkMayEnter, checkMayTakeAlias, versionsToArchive, type Stage } from "../domain/stages";
-import type { NewEvent, Outbox } from "../repositories/event-repository";
+import type { NewEvent, Outbox } from "../domain/events";
 import type { ModelRepository } from "../repositories/model-repository";
 import type { Actor, NewVersion, RollbackRequest, RollbackResult, Transition } from "./contract";
 import type { ModelState } from "./model-state";

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { BlobBody } from "../artifacts/artifact-store";
 import { EDGE_FILE_SECONDS, knownEtag, rememberEtag } from "../delivery/edge-memory";
 import { fileMemory, type HeldFile } from "../delivery/file-memory";
-import type { ManifestFile } from "../repositories/artifact-repository";
+import type { ManifestFile } from "../domain/artifacts";
 
 // The Workers Cache API (`caches.default`): per location, objects up to 512 MB, never stores a
 // 206. Locally Miniflare provides the same API, so `npm start` runs this exact code path. What is

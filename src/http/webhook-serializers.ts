@@ -1,6 +1,6 @@
-import { webhookEntityAction } from "../webhooks/webhook-events";
+import { webhookEntityAction } from "../domain/webhook-events";
 import type { ResealReport, TestResult } from "../services/webhook-service";
-import type { DeliveryAttempt, DeliveryWithAttempts, Webhook, WebhookDelivery } from "../webhooks/webhook-types";
+import type { DeliveryAttempt, DeliveryWithAttempts, Webhook, WebhookDelivery } from "../domain/webhooks";
 
 // Webhooks on the wire as MLflow's server writes them (proto JSON: enum names in upper case,
 // timestamps in epoch milliseconds); the secret is never written. Unset fields are left out.

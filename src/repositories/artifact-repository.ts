@@ -1,6 +1,7 @@
 import { and, eq, gt, lt, ne, or, sql, type SQL } from "drizzle-orm";
-import { RegistryError } from "../errors";
+import type { RegistryError } from "../errors";
 import { artifactPathOf, artifactUri } from "../domain/artifact-path";
+import { ImmutableArtifactError, type ListedArtifact, type ManifestFile } from "../domain/artifacts";
 import type { StoredBlob } from "../artifacts/artifact-store";
 import { ancestorsOrSelf, isWithin, ownerCandidates, type ArtifactOwner } from "../artifacts/artifact-roots";
 import type { Database } from "./database";
@@ -11,19 +12,6 @@ import { inJsonList, read } from "./tracking-sql";
 
 export interface ArtifactObject extends StoredBlob {
   path: string;
-}
-
-export interface ListedArtifact {
-  path: string;
-  isDir: boolean;
-  size: number | null;
-}
-
-export interface ManifestFile {
-  path: string;
-  size: number;
-  sha256: string;
-  blobKey: string;
 }
 
 /** A version holding an artifact path in its manifest, and the folder its files are in. */
@@ -42,15 +30,6 @@ export interface PendingUpload {
 }
 
 const IMMUTABLE = "MODELGATE_IMMUTABLE_ARTIFACT";
-
-export class ImmutableArtifactError extends RegistryError {
-  constructor(path: string) {
-    super(
-      "RESOURCE_CONFLICT",
-      `Artifact '${path}' is in a registered model version's source folder: nothing there can be added, replaced or deleted.`,
-    );
-  }
-}
 
 /** `path` itself and everything below it, as an index range scan. */
 export function underPath(column: typeof artifactObjects.path, path: string): SQL {

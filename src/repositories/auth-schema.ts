@@ -1,4 +1,5 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { Scope } from "../domain/scopes";
 
 /** API tokens: only a SHA-256 of the secret is kept; the secret is shown once, at creation. */
 export const apiTokens = sqliteTable(
@@ -7,7 +8,7 @@ export const apiTokens = sqliteTable(
     id: text("id").primaryKey(),
     name: text("name").notNull(),
     secretHash: text("secret_hash").notNull(),
-    scope: text("scope").notNull(),
+    scope: text("scope").$type<Scope>().notNull(),
     /** JSON list of model names the token is narrowed to; null means every model. */
     models: text("models"),
     createdAt: integer("created_at").notNull(),

@@ -1,43 +1,17 @@
 import { and, asc, eq, gt, gte, inArray, isNotNull, isNull, lt, lte, notExists, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { ResendPolicy } from "../events/event-relay";
-import type { RegistryEvent, RegistryEventType } from "../events/registry-event";
+import type { GivenUpEvents, Outbox, RegistryEvent, RegistryEventType } from "../domain/events";
+import type { ResendPolicy } from "../domain/resend-policy";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { events } from "./events-schema";
 import { registeredModels } from "./schema";
 import { inJsonList } from "./tracking-sql";
 
-/** An event as a writer describes it; the outbox adds the id, model, actor, time and sequence. */
-export interface NewEvent {
-  type: RegistryEventType;
-  version: number | null;
-  from: string | null;
-  to: string | null;
-  data: Record<string, string>;
-}
-
-/** The events of one change, with what they share: which model, who, when. */
-export interface Outbox {
-  modelName: string;
-  actor: string | null;
-  timestamp: number;
-  events: NewEvent[];
-}
-
 type Statement = BatchItem<"sqlite">;
 
-/** A model's events the relay gave up on: how many, and the oldest one's time. */
-export interface GivenUpEvents {
-  modelId: string;
-  /** Its name as one of those events recorded it (the UI shows it; a rename may have changed it since). */
-  modelName: string;
-  count: number;
-  oldest: number;
-}
-
-/** `resendDelayMs(send_count)` in SQL: the wait after the latest send before the next (src/events/event-relay.ts). */
+/** `resendDelayMs(send_count)` in SQL: the wait after the latest send before the next (src/domain/resend-policy.ts). */
 function resendDelay(policy: ResendPolicy): SQL {
   return sql`min(${policy.firstResendMs} * (1 << max(0, min(${events.sendCount} - 1, 40))), ${policy.maxResendMs})`;
 }
@@ -63,7 +37,7 @@ export class EventRepository {
             modelId: sql<string>`${modelId}`.as("model_id"),
             modelName: sql<string>`${outbox.modelName}`.as("model_name"),
             sequence: sql<number>`coalesce(max(${events.sequence}), 0) + 1`.as("sequence"),
-            type: sql<string>`${e.type}`.as("type"),
+            type: sql<RegistryEventType>`${e.type}`.as("type"),
             version: sql<number | null>`${e.version}`.as("version"),
             fromValue: sql<string | null>`${e.from}`.as("from_value"),
             toValue: sql<string | null>`${e.to}`.as("to_value"),
@@ -262,7 +236,7 @@ export class EventRepository {
 function toEvent(row: typeof events.$inferSelect): RegistryEvent {
   return {
     id: row.id,
-    type: row.type as RegistryEventType,
+    type: row.type,
     modelId: row.modelId,
     modelName: row.modelName,
     version: row.version,

@@ -4,7 +4,8 @@ import { modelAlreadyExists } from "../errors";
 import type { ModelRecord, ModelSnapshot, StageChange, StageTransition, Tag, VersionRecord } from "../domain/model";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
-import { EventRepository, type Outbox } from "./event-repository";
+import type { Outbox } from "../domain/events";
+import { EventRepository } from "./event-repository";
 import { underPath } from "./artifact-repository";
 import {
   artifactObjects,

@@ -1,49 +1,13 @@
 import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
-import type { Scope } from "../domain/scopes";
+import type { AuditEvent, AuditQuery, TokenRecord } from "../domain/tokens";
 import type { Database } from "./database";
 import { apiTokens, auditEvents } from "./auth-schema";
-
-export interface TokenRecord {
-  id: string;
-  name: string;
-  scope: Scope;
-  models: string[] | null;
-  createdAt: number;
-  createdBy: string;
-  expiresAt: number | null;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-}
-
-export interface AuditEvent {
-  id: number;
-  timestamp: number;
-  actor: string;
-  /** The acting token's id (null for the bootstrap admin and the local user). */
-  tokenId: string | null;
-  action: string;
-  modelName: string | null;
-  version: string | null;
-  status: number;
-  detail: string | null;
-}
-
-export interface AuditQuery {
-  model?: string;
-  /** Only rows of these models (a narrowed reader); undefined means every row. */
-  models?: string[];
-  actor?: string;
-  since?: number;
-  until?: number;
-  beforeId?: number;
-  limit: number;
-}
 
 function toRecord(row: typeof apiTokens.$inferSelect): TokenRecord {
   return {
     id: row.id,
     name: row.name,
-    scope: row.scope as Scope,
+    scope: row.scope,
     models: row.models === null ? null : (JSON.parse(row.models) as string[]),
     createdAt: row.createdAt,
     createdBy: row.createdBy,

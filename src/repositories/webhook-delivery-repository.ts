@@ -6,7 +6,8 @@ import type {
   DeliveryWithAttempts,
   ModelGrants,
   WebhookDelivery,
-} from "../webhooks/webhook-types";
+  WebhookStatus,
+} from "../domain/webhooks";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { events } from "./events-schema";
@@ -16,8 +17,9 @@ import { webhookDeliveries, webhookDeliveryAttempts, webhooks } from "./webhook-
 type Statement = BatchItem<"sqlite">;
 type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
+/** The row is the record, field for field (the schema types its status). */
 function toDelivery(row: DeliveryRow): WebhookDelivery {
-  return { ...row, status: row.status as DeliveryStatus };
+  return row;
 }
 
 function toAttempt(row: typeof webhookDeliveryAttempts.$inferSelect): DeliveryAttempt {
@@ -28,7 +30,7 @@ function toAttempt(row: typeof webhookDeliveryAttempts.$inferSelect): DeliveryAt
     durationMs: row.durationMs,
     statusCode: row.statusCode,
     error: row.error,
-    outcome: row.outcome as DeliveryAttempt["outcome"],
+    outcome: row.outcome,
   };
 }
 
@@ -38,7 +40,7 @@ export interface DeliveryToSend {
   url: string;
   /** The webhook's secret as stored (sealed, or plain text from before encryption). */
   storedSecret: string | null;
-  webhookStatus: string;
+  webhookStatus: WebhookStatus;
 }
 
 /** How an attempt leaves its delivery. */

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNotNull, ne, sql, type SQL } from "drizzle-orm";
-import type { WebhookEventType } from "../webhooks/webhook-events";
-import type { ModelGrants, Webhook, WebhookStatus } from "../webhooks/webhook-types";
+import type { WebhookEventType } from "../domain/webhook-events";
+import type { ModelGrants, Webhook } from "../domain/webhooks";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { registeredModels } from "./schema";
@@ -18,7 +18,7 @@ function toWebhook(row: Row, currentModelName: string | null): Webhook {
     events: JSON.parse(row.events) as WebhookEventType[],
     modelId: row.modelId,
     modelName: row.modelId === null ? null : (currentModelName ?? row.modelName),
-    status: row.status as WebhookStatus,
+    status: row.status,
     creationTimestamp: row.creationTimestamp,
     lastUpdatedTimestamp: row.lastUpdatedTimestamp,
   };

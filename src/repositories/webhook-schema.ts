@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { AttemptOutcome, DeliveryStatus, WebhookStatus } from "../domain/webhooks";
 
 /**
  * Webhooks as MLflow 3 defines them, plus an optional model filter. The secret is kept because
@@ -19,7 +20,7 @@ export const webhooks = sqliteTable(
     modelId: text("model_id"),
     /** The model's name when the filter was set (shown if the model is gone). */
     modelName: text("model_name"),
-    status: text("status").notNull(),
+    status: text("status").$type<WebhookStatus>().notNull(),
     creationTimestamp: integer("creation_timestamp").notNull(),
     lastUpdatedTimestamp: integer("last_updated_timestamp").notNull(),
   },
@@ -48,7 +49,7 @@ export const webhookDeliveries = sqliteTable(
     sequence: integer("sequence"),
     payload: text("payload").notNull(),
     /** pending | delivered | failed (a permanent 4xx) | dead (retries used up, dead-lettered). */
-    status: text("status").notNull(),
+    status: text("status").$type<DeliveryStatus>().notNull(),
     attempts: integer("attempts").notNull().default(0),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -79,7 +80,7 @@ export const webhookDeliveryAttempts = sqliteTable(
     statusCode: integer("status_code"),
     error: text("error"),
     /** delivered | retry | failed */
-    outcome: text("outcome").notNull(),
+    outcome: text("outcome").$type<AttemptOutcome>().notNull(),
   },
   (t) => [index("webhook_delivery_attempts_delivery_idx").on(t.deliveryId, t.attempt)],
 );

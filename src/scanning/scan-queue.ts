@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { RegistryEvent } from "../events/registry-event";
+import type { RegistryEvent } from "../domain/events";
 import type { ScanService } from "./scan-service";
 
 /** Records a scanned version's verdict with its event (the model's coordinator does: PolicyService.recordScan). */

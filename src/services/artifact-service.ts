@@ -3,11 +3,8 @@ import { validateArtifactPath } from "../domain/artifact-path";
 import type { ArtifactStore } from "../artifacts/artifact-store";
 import type { ArtifactCaller, ArtifactOwner } from "../artifacts/artifact-roots";
 import type { UrlSigner } from "../artifacts/url-signer";
-import {
-  ImmutableArtifactError,
-  type ArtifactRepository,
-  type ListedArtifact,
-} from "../repositories/artifact-repository";
+import { ImmutableArtifactError, type ListedArtifact } from "../domain/artifacts";
+import type { ArtifactRepository } from "../repositories/artifact-repository";
 
 /** R2 multipart allows at most 10,000 parts. */
 export const MAX_PARTS = 10_000;

@@ -2,11 +2,10 @@ import { InvalidParameterError, NotFoundError, RegistryError } from "../errors";
 import { parseScopes, type Scope } from "../domain/scopes";
 import { authorize, governs, type Principal } from "../domain/principal";
 import { validateModelName } from "../domain/limits";
-import type { AuditEvent, AuditQuery, TokenRecord, TokenRepository } from "../repositories/token-repository";
+import type { AuditEvent, AuditQuery, TokenRecord } from "../domain/tokens";
+import type { TokenRepository } from "../repositories/token-repository";
 import { toHex } from "../artifacts/hashing-stream";
 import { systemClock, type Clock } from "../domain/clock";
-
-export type { Principal } from "../domain/principal";
 
 export interface AuthConfig {
   enabled: boolean;

@@ -6,7 +6,8 @@ import type { ModelVersion } from "../domain/model";
 import { parseModelRef } from "../domain/model-ref";
 import type { ArtifactStore, BlobBody } from "../artifacts/artifact-store";
 import type { SignatureProblem, UrlSigner } from "../artifacts/url-signer";
-import type { ArtifactRepository, ListedArtifact, ManifestFile } from "../repositories/artifact-repository";
+import type { ListedArtifact, ManifestFile } from "../domain/artifacts";
+import type { ArtifactRepository } from "../repositories/artifact-repository";
 import { isWithin, type ArtifactCaller } from "../artifacts/artifact-roots";
 import {
   listSealed,

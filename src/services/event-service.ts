@@ -1,7 +1,7 @@
 import { InvalidParameterError } from "../errors";
 import type { Page } from "../domain/model";
 import { decodePageToken, encodePageToken, validateMaxResults } from "../domain/paging";
-import type { RegistryEvent } from "../events/registry-event";
+import type { RegistryEvent } from "../domain/events";
 import type { EventRepository } from "../repositories/event-repository";
 import type { RegistryService } from "./registry-service";
 

@@ -1,7 +1,8 @@
 import { RegistryError } from "../errors";
 import type { ModelVersion } from "../domain/model";
 import type { RunLineage } from "../domain/tracking";
-import type { ArtifactRepository, ManifestFile } from "../repositories/artifact-repository";
+import type { ManifestFile } from "../domain/artifacts";
+import type { ArtifactRepository } from "../repositories/artifact-repository";
 import type { RegistryService } from "./registry-service";
 import type { RunService } from "./tracking/run-service";
 

@@ -1,13 +1,13 @@
-import type { RegistryEvent } from "../events/registry-event";
+import type { RegistryEvent } from "../domain/events";
 import type { WebhookDeliveryRepository } from "../repositories/webhook-delivery-repository";
 import type { WebhookRepository } from "../repositories/webhook-repository";
 import { backoffSeconds, outcomeOf, type Outcome } from "../webhooks/retry-policy";
 import type { WebhookConfig } from "../webhooks/webhook-config";
-import { webhookEntityAction, webhookEventOf } from "../webhooks/webhook-events";
+import { webhookEntityAction, webhookEventOf } from "../domain/webhook-events";
 import { webhookBody } from "../webhooks/webhook-payload";
 import { sendWebhook, type SendResult } from "../webhooks/webhook-sender";
 import { ATTEMPT_HEADER, EVENT_ID_HEADER, SEQUENCE_HEADER } from "../webhooks/webhook-signature";
-import type { DeliveryAttempt, Webhook, WebhookDelivery } from "../webhooks/webhook-types";
+import type { DeliveryAttempt, Webhook, WebhookDelivery } from "../domain/webhooks";
 import type { WebhookSecretBox } from "../webhooks/webhook-secret-box";
 import { checkWebhookUrl } from "../webhooks/webhook-url-policy";
 

@@ -9,17 +9,11 @@ import {
   parseWebhookEvents,
   webhookEntityAction,
   type WebhookEventType,
-} from "../webhooks/webhook-events";
+} from "../domain/webhook-events";
 import { examplePayload, isoTimestamp } from "../webhooks/webhook-payload";
 import { sendWebhook, type SendResult } from "../webhooks/webhook-sender";
 import { ATTEMPT_HEADER } from "../webhooks/webhook-signature";
-import type {
-  DeliveryWithAttempts,
-  ModelGrants,
-  Webhook,
-  WebhookDelivery,
-  WebhookStatus,
-} from "../webhooks/webhook-types";
+import type { DeliveryWithAttempts, ModelGrants, Webhook, WebhookDelivery, WebhookStatus } from "../domain/webhooks";
 import type { WebhookSecretBox } from "../webhooks/webhook-secret-box";
 import { checkWebhookUrl } from "../webhooks/webhook-url-policy";
 import type { WebhookDispatchService } from "./webhook-dispatch-service";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { REGISTRY_EVENT_TYPES, type RegistryEvent } from "../events/registry-event";
+import { REGISTRY_EVENT_TYPES, type RegistryEvent } from "../domain/events";
 import { backoffSeconds } from "./retry-policy";
 import { DELIVERIES_DEAD_LETTER_QUEUE, DELIVERIES_QUEUE, EVENTS_QUEUE } from "./queues";
 

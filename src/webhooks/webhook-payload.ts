@@ -1,11 +1,11 @@
-import type { RegistryEvent } from "../events/registry-event";
+import type { RegistryEvent } from "../domain/events";
 import {
   isPromptEvent,
   webhookEntityAction,
   webhookEventOf,
   type PromptWebhookEvent,
   type WebhookEventType,
-} from "./webhook-events";
+} from "../domain/webhook-events";
 
 /** The `data` object of a webhook body; MLflow's shapes (mlflow/webhooks/types.py) for its fourteen events. */
 export type WebhookData = Record<string, unknown>;

@@ -2,10 +2,11 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createModel, createVersion } from "../helpers";
-import { EventRelay, RESEND_AFTER_MS, resendDelayMs, type EventQueue } from "../../src/events/event-relay";
-import type { RegistryEvent } from "../../src/events/registry-event";
+import { RESEND_AFTER_MS, resendDelayMs } from "../../src/domain/resend-policy";
+import { EventRelay, type EventQueue } from "../../src/events/event-relay";
+import type { NewEvent, RegistryEvent } from "../../src/domain/events";
 import { openDatabase } from "../../src/repositories/database";
-import { EventRepository, type NewEvent } from "../../src/repositories/event-repository";
+import { EventRepository } from "../../src/repositories/event-repository";
 import { eventRows, eventually, modelIdOf } from "./helpers";
 
 const db = openDatabase(env.DB);

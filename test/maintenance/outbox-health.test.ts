@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { RESEND_POLICY, resendDelayMs } from "../../src/events/event-relay";
+import { RESEND_POLICY, resendDelayMs } from "../../src/domain/resend-policy";
 import { readMaintenanceConfig } from "../../src/maintenance/maintenance-config";
 import { MaintenanceService } from "../../src/maintenance/maintenance-service";
 import { Retention } from "../../src/maintenance/retention";

@@ -2,7 +2,7 @@ import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { RESEND_POLICY } from "../../src/events/event-relay";
+import { RESEND_POLICY } from "../../src/domain/resend-policy";
 import { readMaintenanceConfig } from "../../src/maintenance/maintenance-config";
 import { Retention } from "../../src/maintenance/retention";
 import { openDatabase } from "../../src/repositories/database";

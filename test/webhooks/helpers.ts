@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { expect, inject } from "vitest";
-import type { RegistryEvent, RegistryEventType } from "../../src/events/registry-event";
+import type { RegistryEvent, RegistryEventType } from "../../src/domain/events";
 import { call, MODELGATE_API, type Json } from "../helpers";
 
 /** The local receiver (test/webhooks/receiver.mjs), driven over HTTP from workerd. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { RegistryEvent } from "../../src/events/registry-event";
+import type { RegistryEvent } from "../../src/domain/events";
 import { backoffSeconds, outcomeOf, retryAfterSeconds } from "../../src/webhooks/retry-policy";
-import { MLFLOW_WEBHOOK_EVENTS, parseWebhookEvent, webhookEventOf } from "../../src/webhooks/webhook-events";
+import { MLFLOW_WEBHOOK_EVENTS, parseWebhookEvent, webhookEventOf } from "../../src/domain/webhook-events";
 import { webhookBody } from "../../src/webhooks/webhook-payload";
 import { signWebhook } from "../../src/webhooks/webhook-signature";
 import { checkWebhookUrl, parseAllowHosts } from "../../src/webhooks/webhook-url-policy";

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { impliedScopes } from "../../domain/scopes";
-import type { TokenRecord } from "../../repositories/token-repository";
+import type { TokenRecord } from "../../domain/tokens";
 import { guard, requires } from "../auth";
 import type { AppEnv } from "../context";
 import { int } from "../input";

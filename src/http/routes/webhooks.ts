@@ -1,6 +1,6 @@
 import { Hono, type Context } from "hono";
 import { RegistryError } from "../../errors";
-import type { ModelGrants } from "../../webhooks/webhook-types";
+import type { ModelGrants } from "../../domain/webhooks";
 import { requires } from "../auth";
 import type { AppEnv } from "../context";
 import { readInput } from "../input";

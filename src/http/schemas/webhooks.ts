@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { WEBHOOK_STATUSES } from "../../webhooks/webhook-types";
+import { WEBHOOK_STATUSES } from "../../domain/webhooks";
 import { int } from "../input";
 
 // MLflow 3's webhook messages (mlflow/protos/webhooks.proto), plus Modelgate's `model_name` filter.

@@ -47,8 +47,28 @@ export const REGISTRY_EVENT_TYPES = [
 
 export type RegistryEventType = (typeof REGISTRY_EVENT_TYPES)[number];
 
-/** MLflow's webhook vocabulary: `entity.action` split in two. */
-export function entityAction(type: RegistryEventType): { entity: string; action: string } {
-  const dot = type.lastIndexOf(".");
-  return { entity: type.slice(0, dot), action: type.slice(dot + 1) };
+/** An event as a writer describes it; the outbox adds the id, model, actor, time and sequence. */
+export interface NewEvent {
+  type: RegistryEventType;
+  version: number | null;
+  from: string | null;
+  to: string | null;
+  data: Record<string, string>;
+}
+
+/** The events of one change, with what they share: which model, who, when. */
+export interface Outbox {
+  modelName: string;
+  actor: string | null;
+  timestamp: number;
+  events: NewEvent[];
+}
+
+/** A model's events the relay gave up on: how many, and the oldest one's time. */
+export interface GivenUpEvents {
+  modelId: string;
+  /** Its name as one of those events recorded it (the UI shows it; a rename may have changed it since). */
+  modelName: string;
+  count: number;
+  oldest: number;
 }

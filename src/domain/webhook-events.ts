@@ -1,5 +1,5 @@
 import { InvalidParameterError } from "../errors";
-import { REGISTRY_EVENT_TYPES, type RegistryEvent, type RegistryEventType } from "../events/registry-event";
+import { REGISTRY_EVENT_TYPES, type RegistryEvent, type RegistryEventType } from "./events";
 
 /**
  * MLflow 3's prompt events (mlflow/entities/webhook.py, 3.5.1). A prompt is a registered model
