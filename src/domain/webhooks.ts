@@ -16,7 +16,7 @@ export interface Webhook {
   description: string | null;
   url: string;
   /**
-   * The signing secret as stored: sealed (`v1:<key id>:<iv>:<ciphertext>`, webhook-secret-box.ts)
+   * The signing secret as stored: sealed (`v1:<key id>:<iv>:<ciphertext>`, webhooks/webhook-secret-box.ts)
    * or, in rows written before secrets were encrypted, plain text. Opened only to sign a request;
    * never leaves the server.
    */
