@@ -1,5 +1,8 @@
-import { EventRelay, RESEND_POLICY, type EventQueue, type ResendPolicy } from "../events/event-relay";
-import type { EventRepository, GivenUpEvents } from "../repositories/event-repository";
+import type { GivenUpEvents } from "../domain/events";
+import type { Health, UndeliveredEvents } from "../domain/health";
+import { RESEND_POLICY, type ResendPolicy } from "../domain/resend-policy";
+import { EventRelay, type EventQueue } from "../events/event-relay";
+import type { EventRepository } from "../repositories/event-repository";
 import type { Retention, RetentionReport } from "./retention";
 
 /** An owed event this far past its send is not being relayed by its coordinator's alarm. */
@@ -10,28 +13,6 @@ const OVERDUE_MODELS_PER_RUN = 5;
 const RELEASE_RELAY_MODELS = 20;
 /** /health asks D1 at most this often per isolate: it is polled, and the benchmarks' baseline. */
 const HEALTH_TTL_MS = 15_000;
-
-/** Events the relay gave up on (sent `sends` times, never fanned out into webhook deliveries). */
-export interface UndeliveredEvents {
-  count: number;
-  /** The oldest such event's change time (epoch ms). */
-  oldestTimestamp: number;
-  /** How many times each was sent before the relay stopped. */
-  sends: number;
-  /** Per model, oldest first (names as the events recorded them: only for authenticated views). */
-  models: { modelId: string; modelName: string; count: number; oldestTimestamp: number }[];
-}
-
-/** What /health reports: ok, or degraded with what is wrong. */
-export type Health =
-  | { status: "ok" }
-  | {
-      status: "degraded";
-      undeliveredEvents: UndeliveredEvents | null;
-      checkFailed: string | null;
-      /** Why model.sig cannot be issued (no MODELGATE_MODEL_SIGNING_KEYS); files and archives still download. */
-      modelSigning?: string;
-    };
 
 /** Whether the deployment can sign versions (SignatureService.unavailable). */
 export interface SigningProbe {

@@ -5,7 +5,7 @@ import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import { sessionCookieName } from "../http/auth";
 import type { AppEnv } from "../http/context";
-import type { Health } from "../maintenance/maintenance-service";
+import type { Health } from "../domain/health";
 import { CsrfField, Time } from "./components";
 import { csrfToken } from "./csrf";
 import { takeFlash, type Flash } from "./flash";

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { RESEND_POLICY, resendDelayMs } from "../../src/events/event-relay";
+import { RESEND_POLICY, resendDelayMs } from "../../src/domain/resend-policy";
 import { readMaintenanceConfig } from "../../src/maintenance/maintenance-config";
-import { type Health, MaintenanceService } from "../../src/maintenance/maintenance-service";
+import type { Health } from "../../src/domain/health";
+import { MaintenanceService } from "../../src/maintenance/maintenance-service";
 import { Retention } from "../../src/maintenance/retention";
 import { openDatabase } from "../../src/repositories/database";
 import { EventRepository } from "../../src/repositories/event-repository";
