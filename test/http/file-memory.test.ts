@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { fileKey } from "../../src/http/edge-cache";
+import { fileKey } from "../../src/delivery/edge-memory";
 import { FileMemory, fileMemory, MAX_HELD_BYTES, MAX_HELD_FILE_BYTES } from "../../src/delivery/file-memory";
 import { call, createModel } from "../helpers";
 import { createRun } from "../tracking-helpers";

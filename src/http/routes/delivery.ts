@@ -8,15 +8,8 @@ import { filePath, signedForAnotherModel, type ResolvedVersion } from "../../ser
 import { type VersionScanStatus, versionKey } from "../../domain/scans";
 import { requires, modelFromParam } from "../auth";
 import type { AppEnv } from "../context";
-import {
-  fileKey,
-  IMMUTABLE,
-  ifNoneMatch,
-  memoizedResolution,
-  memoizeResolution,
-  resolutionKey,
-  serveCachedFile,
-} from "../edge-cache";
+import { fileKey, memoizedResolution, memoizeResolution, resolutionKey } from "../../delivery/edge-memory";
+import { IMMUTABLE, ifNoneMatch, serveCachedFile } from "../edge-cache";
 import { readInput } from "../input";
 import { CreateSignedUrls } from "../schemas/delivery";
 
