@@ -1,19 +1,10 @@
+import type { BlobBody, ByteRange, StoredBlob } from "../domain/artifacts";
+
 /** What the services need from blob storage; the R2 implementation is the only one that knows R2. */
-export interface StoredBlob {
-  blobKey: string;
-  size: number;
-  sha256: string;
-}
-
-export interface BlobBody {
-  body: ReadableStream<Uint8Array>;
-  size: number;
-}
-
 export interface ArtifactStore {
   /** Streams `body` into a new immutable blob, hashing it on the way; `length` null means unknown. */
   put(body: ReadableStream<Uint8Array>, length: number | null): Promise<StoredBlob>;
-  get(blobKey: string, range?: { offset: number; length: number }): Promise<BlobBody | null>;
+  get(blobKey: string, range?: ByteRange): Promise<BlobBody | null>;
   delete(blobKeys: string[]): Promise<void>;
   createMultipart(): Promise<{ blobKey: string; uploadId: string }>;
   uploadPart(

@@ -1,5 +1,6 @@
 import { InvalidParameterError } from "../errors";
-import type { ArtifactStore, BlobBody, StoredBlob } from "./artifact-store";
+import type { BlobBody, ByteRange, StoredBlob } from "../domain/artifacts";
+import type { ArtifactStore } from "./artifact-store";
 import { Sha256, sha256OfStream } from "./hashing-stream";
 import { forEachChunk } from "./large-chunks";
 
@@ -34,7 +35,7 @@ export class R2ArtifactStore implements ArtifactStore {
     return { blobKey, size: hash.size, sha256: await hash.hex() };
   }
 
-  async get(blobKey: string, range?: { offset: number; length: number }): Promise<BlobBody | null> {
+  async get(blobKey: string, range?: ByteRange): Promise<BlobBody | null> {
     const object = await this.bucket.get(blobKey, range ? { range } : undefined);
     if (!object) return null;
     return { body: object.body, size: range ? range.length : object.size };

@@ -1,4 +1,4 @@
-import { ancestorsOrSelf } from "./artifact-roots";
+import { ancestorsOrSelf } from "../domain/artifact-roots";
 
 // Registered versions' source folders, as this isolate last read them from D1 (issue 19). A sealed
 // folder never changes while a version holds it (migrations 0002 and 0008), so the artifact API

@@ -7,6 +7,25 @@ export interface ListedArtifact {
   size: number | null;
 }
 
+/** An immutable blob as storage recorded it: its key, size and SHA-256 (hex). */
+export interface StoredBlob {
+  blobKey: string;
+  size: number;
+  sha256: string;
+}
+
+/** A blob's bytes (or a range of them) as storage streams them. */
+export interface BlobBody {
+  body: ReadableStream<Uint8Array>;
+  size: number;
+}
+
+/** A byte range of a blob: `length` bytes from `offset`. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
 /** One file of a registered version's manifest: its path, size, digest, and the blob holding its bytes. */
 export interface ManifestFile {
   path: string;

@@ -1,9 +1,8 @@
 import { and, eq, gt, lt, ne, or, sql, type SQL } from "drizzle-orm";
 import type { RegistryError } from "../errors";
 import { artifactPathOf, artifactUri } from "../domain/artifact-path";
-import { ImmutableArtifactError, type ListedArtifact, type ManifestFile } from "../domain/artifacts";
-import type { StoredBlob } from "../artifacts/artifact-store";
-import { ancestorsOrSelf, isWithin, ownerCandidates, type ArtifactOwner } from "../artifacts/artifact-roots";
+import { ImmutableArtifactError, type ListedArtifact, type ManifestFile, type StoredBlob } from "../domain/artifacts";
+import { ancestorsOrSelf, isWithin, ownerCandidates, type ArtifactOwner } from "../domain/artifact-roots";
 import type { Database } from "./database";
 import { translateD1Error } from "./d1-errors";
 import { artifactObjects, artifactUploads, modelVersionFiles, modelVersions, registeredModels } from "./schema";

@@ -4,11 +4,11 @@ import { parseVersion } from "../domain/limits";
 import { systemClock, type Clock } from "../domain/clock";
 import type { ModelVersion } from "../domain/model";
 import { parseModelRef } from "../domain/model-ref";
-import type { ArtifactStore, BlobBody } from "../artifacts/artifact-store";
+import type { ArtifactStore } from "../artifacts/artifact-store";
 import type { SignatureProblem, UrlSigner } from "../artifacts/url-signer";
-import type { ListedArtifact, ManifestFile } from "../domain/artifacts";
+import type { BlobBody, ListedArtifact, ManifestFile } from "../domain/artifacts";
 import type { ArtifactRepository } from "../repositories/artifact-repository";
-import { isWithin, type ArtifactCaller } from "../artifacts/artifact-roots";
+import { isWithin, type ArtifactCaller } from "../domain/artifact-roots";
 import {
   listSealed,
   sealedFolders,

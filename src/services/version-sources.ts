@@ -4,7 +4,7 @@ import { registeredVersionSource } from "../domain/model-ref";
 import type { VersionStatus } from "../domain/model";
 import type { CoordinatorClient } from "../coordinator/coordinator-client";
 import type { ArtifactRepository } from "../repositories/artifact-repository";
-import type { ArtifactCaller } from "../artifacts/artifact-roots";
+import type { ArtifactCaller } from "../domain/artifact-roots";
 import { authorizeArtifactRead } from "./artifact-service";
 
 export interface SourceOrigin {

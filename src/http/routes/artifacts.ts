@@ -1,9 +1,10 @@
 import { Hono, type Context } from "hono";
 import { InvalidParameterError, RegistryError } from "../../errors";
-import type { ArtifactCaller } from "../../artifacts/artifact-roots";
+import type { ArtifactCaller } from "../../domain/artifact-roots";
 import { requires } from "../auth";
 import type { AppEnv } from "../context";
-import { fileKey, serveCachedFile } from "../edge-cache";
+import { fileKey } from "../../delivery/edge-memory";
+import { serveCachedFile } from "../edge-cache";
 import { readInput } from "../input";
 import { multipartTarget } from "../../domain/artifact-path";
 import * as S from "../schemas/artifacts";

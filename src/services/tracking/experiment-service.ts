@@ -5,7 +5,7 @@ import {
   InvalidParameterError,
   RegistryError,
 } from "../../errors";
-import type { ArtifactCaller } from "../../artifacts/artifact-roots";
+import type { ArtifactCaller } from "../../domain/artifact-roots";
 import type { Clock } from "../../domain/clock";
 import type { Page, Tag } from "../../domain/model";
 import { decodePageToken, validateMaxResults } from "../../domain/paging";

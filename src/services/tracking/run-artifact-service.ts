@@ -1,4 +1,4 @@
-import type { ArtifactCaller } from "../../artifacts/artifact-roots";
+import type { ArtifactCaller } from "../../domain/artifact-roots";
 import { artifactPathOf, validateArtifactPath } from "../../domain/artifact-path";
 import type { RunArtifacts } from "../../domain/tracking";
 import { authorizeArtifactRead } from "../artifact-service";

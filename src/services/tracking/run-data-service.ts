@@ -1,5 +1,5 @@
 import { InvalidParameterError, NotFoundError } from "../../errors";
-import type { ArtifactCaller } from "../../artifacts/artifact-roots";
+import type { ArtifactCaller } from "../../domain/artifact-roots";
 import type { Page, Tag } from "../../domain/model";
 import { decodePageToken, validateMaxResults } from "../../domain/paging";
 import { pythonJsonDumps } from "../../domain/python-json";

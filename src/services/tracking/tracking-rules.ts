@@ -15,7 +15,7 @@ import {
   type Run,
   type RunInfo,
 } from "../../domain/tracking";
-import type { ArtifactCaller } from "../../artifacts/artifact-roots";
+import type { ArtifactCaller } from "../../domain/artifact-roots";
 import type { ArtifactAccessIndex } from "../artifact-service";
 import type { ExperimentRepository } from "../../repositories/experiment-repository";
 import type { LoggedModelRepository } from "../../repositories/logged-model-repository";
