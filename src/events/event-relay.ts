@@ -1,6 +1,7 @@
 import type { EventRepository } from "../repositories/event-repository";
 import type { RegistryEvent } from "../domain/events";
 import { RESEND_POLICY, type ResendPolicy } from "../domain/resend-policy";
+import { type Clock, systemClock } from "../domain/clock";
 
 /** Cloudflare Queues: at most 100 messages and 256 KB per sendBatch; stay well below the size. */
 const MAX_BATCH_MESSAGES = 100;
@@ -24,7 +25,7 @@ export class EventRelay {
   constructor(
     private readonly events: EventRepository,
     private readonly queue: EventQueue,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
     private readonly policy: ResendPolicy = RESEND_POLICY,
   ) {}
 

@@ -1,4 +1,5 @@
 import type { EventRelay } from "./event-relay";
+import { type Clock, systemClock } from "../domain/clock";
 
 /** Where the coordinator keeps its model's id, for alarms that run before any call reached it. */
 const MODEL_ID_KEY = "outbox:model-id";
@@ -23,7 +24,7 @@ export class OutboxAlarm {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly relay: EventRelay,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async arm(modelId: string): Promise<void> {

@@ -16,6 +16,7 @@ import { scanStream } from "./file-scanner";
 import { ScanDeferred, type SharedInflateBudget } from "./inflate-limit";
 import { InvalidParameterError, RegistryError } from "../errors";
 import type { ScanRepository } from "./scan-repository";
+import { type Clock, systemClock } from "../domain/clock";
 
 /**
  * Names the scanner and allow-list that judged a file. Bump it when either changes: every file then
@@ -59,7 +60,7 @@ export class ScanService {
     private readonly sources: ScanSources,
     private readonly store: ArtifactStore,
     private readonly scans: ScanRepository,
-    private readonly now: () => number = Date.now,
+    private readonly now: Clock = systemClock,
   ) {}
 
   /**
