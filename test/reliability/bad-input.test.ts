@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app";
 import { STATUS_BY_CODE } from "../../src/http/error-codes";
 import worker from "../../src/index";
-import { findViolations, snapshotFromStorage, snapshotViaHttp, UID_TAG } from "./invariants.mjs";
+import { findViolations, snapshotFromStorage, snapshotViaHttp, UID_TAG } from "./invariants";
 
 // Bad input over every route: malformed JSON, wrong types, huge strings, unicode edge cases, path
 // tricks and bad filters. Never a 5xx; every 4xx is MLflow's `{error_code, message}` JSON with the

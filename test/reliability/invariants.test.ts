@@ -2,7 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { findViolations, snapshotFromStorage, snapshotViaHttp, UID_TAG, type Snapshot } from "./invariants.mjs";
+import { findViolations, snapshotFromStorage, snapshotViaHttp, UID_TAG, type Snapshot } from "./invariants";
 
 // The invariants checker catches what it claims to catch: a healthy model passes, and each kind of
 // damage, done to D1 or R2 behind the registry's back, is reported for the damaged model only.
