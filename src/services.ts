@@ -31,7 +31,7 @@ import { ScanService } from "./scanning/scan-service";
 import { ModelSigner, parseModelSigningKeys } from "./signing/model-signer";
 import { SignatureService } from "./signing/signature-service";
 import { R2SignatureStore } from "./signing/signature-store";
-import { RunData } from "./ui/run-data";
+import { RunDataRepository } from "./repositories/run-data-repository";
 
 // The one composition root: the only place that constructs repositories, stores, queue adapters,
 // the coordinator client and the services over them. Everything below receives what it uses.
@@ -113,7 +113,7 @@ export function createServices(env: Env) {
       adminToken: env.MODELGATE_ADMIN_TOKEN ?? null,
     }),
     /** The web UI's batched run reads (several runs per page), on the primary database as before. */
-    runData: new RunData(db),
+    runData: new RunDataRepository(db),
   };
 }
 

@@ -2,7 +2,7 @@ import type { ModelVersion } from "../../domain/model";
 import type { VersionLineage } from "../../services/lineage-service";
 import { BarChart, seriesColour, seriesDash, StepChart, Swatch } from "../chart";
 import { curveOf, downsample, metricDirection, plottable } from "../metrics";
-import type { MetricHistory } from "../run-data";
+import type { MetricHistory } from "../../domain/run-overview";
 import { compareRows, defaultMetric, type ComparedRow } from "../compare";
 import { compareHref, Empty, HiddenFields, StageBadge, Time, versionHref } from "../components";
 import { formatNumber, shortId } from "../format";

@@ -5,7 +5,7 @@ import type { UiAction } from "../access";
 import { actionHref, CsrfField, Empty, modelHref, StageBadge, StatusBadge, Time, versionHref } from "../components";
 import { formatNumber, shortId, shortSource } from "../format";
 import { bestValue, defaultOrder, metricDirection, type VersionSort } from "../metrics";
-import type { RunSummary } from "../run-data";
+import type { RunSummary } from "../../domain/run-overview";
 import { type VersionScanStatus, versionKey } from "../../domain/scans";
 import { PolicySection, policyHasRules } from "./policy-section";
 import { ScanBadge } from "./version-page";

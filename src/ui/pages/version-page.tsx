@@ -8,7 +8,7 @@ import { seriesColour, StepChart } from "../chart";
 import { actionHref, CsrfField, Empty, modelHref, Snippet, StageBadge, StatusBadge, Tags, Time } from "../components";
 import { duration, formatBytes, formatNumber, pythonString, shellQuote, shortSource } from "../format";
 import { curveOf, downsample, plottable } from "../metrics";
-import type { MetricHistory } from "../run-data";
+import type { MetricHistory } from "../../domain/run-overview";
 import { stageChoices } from "./model-page";
 
 export interface VersionPageProps {

@@ -1,34 +1,21 @@
 import { and, asc, count, eq, sql } from "drizzle-orm";
-import type { Database } from "../repositories/database";
-import { modelVersions } from "../repositories/schema";
-import { runLatestMetrics, runMetrics, runs } from "../repositories/tracking-schema";
-import { inJsonList, loadedMetricValue, read } from "../repositories/tracking-sql";
+import type { Database } from "./database";
+import { modelVersions } from "./schema";
+import { runLatestMetrics, runMetrics, runs } from "./tracking-schema";
+import { inJsonList, loadedMetricValue, read } from "./tracking-sql";
+import type { MetricHistory, RunSummary } from "../domain/run-overview";
 import type { RunStatus } from "../domain/tracking";
 
 // Reads only the pages need, several runs or models at once, that the tracking and registry
 // services answer one run at a time (a versions table would cost a run lookup per row). Read-only;
 // callers pass ids they already got through the registry for the person looking (the models and
-// versions they may see), and nothing here reaches beyond those ids.
-
-export interface RunSummary {
-  runId: string;
-  name: string;
-  status: RunStatus;
-  /** The latest value of each metric the run logged. */
-  metrics: Map<string, number>;
-}
-
-export interface MetricHistory {
-  /** Each key's points, in step order (then time), as logged. */
-  byKey: Map<string, { step: number; value: number; timestamp: number }[]>;
-  /** True when the run logged more points than were read (the curves then end early). */
-  truncated: boolean;
-}
+// versions they may see), and nothing here reaches beyond those ids. The composition root hands it
+// to the UI as `services.runData`.
 
 /** Points read per run for the curves; far more than a chart can show, and a bound on the work. */
 export const MAX_HISTORY_POINTS = 20_000;
 
-export class RunData {
+export class RunDataRepository {
   constructor(private readonly db: Database) {}
 
   /** Name, status and latest metrics of each run that exists, by id. */
