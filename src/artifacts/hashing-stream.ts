@@ -1,3 +1,5 @@
+import { toHex } from "../domain/hex";
+
 /**
  * SHA-256 and byte count of data written to it in pieces, computed by the runtime's DigestStream
  * as the bytes go by, so hashing costs no second read and holds no copy: `write` is done with the
@@ -24,8 +26,4 @@ export async function sha256OfStream(body: ReadableStream<Uint8Array>): Promise<
   const digest = new crypto.DigestStream("SHA-256");
   await body.pipeTo(digest);
   return toHex(await digest.digest);
-}
-
-export function toHex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,4 +1,4 @@
-import { toHex } from "./hashing-stream";
+import { toHex } from "../domain/hex";
 
 export type SignatureProblem = "missing" | "malformed" | "expired" | "unknown_key" | "invalid";
 

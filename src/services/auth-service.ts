@@ -4,7 +4,7 @@ import { authorize, governs, type Principal } from "../domain/principal";
 import { validateModelName } from "../domain/limits";
 import type { AuditEvent, AuditQuery, TokenRecord } from "../domain/tokens";
 import type { TokenRepository } from "../repositories/token-repository";
-import { toHex } from "../artifacts/hashing-stream";
+import { toHex } from "../domain/hex";
 import { systemClock, type Clock } from "../domain/clock";
 
 export interface AuthConfig {

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { csrf as originCheck } from "hono/csrf";
 import { parseSigningKeys } from "../artifacts/url-signer";
-import { toHex } from "../artifacts/hashing-stream";
+import { toHex } from "../domain/hex";
 import { RegistryError } from "../errors";
 import type { AppEnv } from "../http/context";
 import { isHttps } from "./flash";
