@@ -20,7 +20,7 @@ import type { ModelState } from "./model-state";
  * The registry's write rules for one model, run inside that model's coordinator (one at a time).
  * Each method checks the rule against the in-memory state, writes one D1 batch, and only then
  * updates the state, so a failed write leaves memory and database as they were. Every change that
- * writes passes the events describing it (src/events/registry-event.ts) into that same batch;
+ * writes passes the events describing it (src/domain/events.ts) into that same batch;
  * a call that changes nothing (deleting an absent tag) writes neither.
  */
 export class ModelWriter {
