@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { BlobBody } from "../artifacts/artifact-store";
+import type { BlobBody } from "../domain/artifacts";
 import { EDGE_FILE_SECONDS, knownEtag, rememberEtag } from "../delivery/edge-memory";
 import { fileMemory, type HeldFile } from "../delivery/file-memory";
 import type { ManifestFile } from "../domain/artifacts";
@@ -8,8 +8,6 @@ import type { ManifestFile } from "../domain/artifacts";
 // 206. Locally Miniflare provides the same API, so `npm start` runs this exact code path. What is
 // cached under which key, and its purge after a mutation, live in src/delivery/edge-memory.ts;
 // this file serves HTTP from it.
-
-export { fileKey, memoizedResolution, memoizeResolution, resolutionKey } from "../delivery/edge-memory";
 
 /** The Cache API refuses larger objects. */
 export const MAX_CACHEABLE_BYTES = 512 * 1000 * 1000;
