@@ -15,7 +15,7 @@ async function consume(bindings: Env, queue: string, bodies: unknown[]) {
     bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
   );
   const ctx = createExecutionContext();
-  await worker.queue(batch, bindings, ctx);
+  await worker.queue(batch, bindings);
   return getQueueResult(batch, ctx);
 }
 
@@ -51,6 +51,6 @@ describe("the consumers that need no secret (built by backgroundServicesFor)", (
     const bindings = withoutSecrets();
     expect(typeof (await backgroundServicesFor(bindings).webhookDispatch.sweep())).toBe("boolean");
     const controller = { scheduledTime: Date.now(), cron: "0 * * * *", noRetry: () => undefined };
-    await expect(worker.scheduled(controller, bindings, createExecutionContext())).resolves.toBeUndefined();
+    await expect(worker.scheduled(controller, bindings)).resolves.toBeUndefined();
   });
 });
