@@ -1,5 +1,6 @@
 import { R2ArtifactStore } from "./artifacts/r2-artifact-store";
-import { parseSigningKeys, UrlSigner } from "./artifacts/url-signer";
+import { UrlSigner } from "./artifacts/url-signer";
+import { parseSigningKeys } from "./domain/signing-keys";
 import { webhookServices } from "./composition/webhooks";
 import { CoordinatorClient } from "./coordinator/coordinator-client";
 import { purgeChanged } from "./delivery/edge-memory";

@@ -1,11 +1,7 @@
 import { toHex } from "../domain/hex";
+import type { SigningKey } from "../domain/signing-keys";
 
 export type SignatureProblem = "missing" | "malformed" | "expired" | "unknown_key" | "invalid";
-
-export interface SigningKey {
-  id: string;
-  secret: string;
-}
 
 /**
  * HMAC-SHA256 signatures over method, path and expiry, with a key id so keys can rotate: the first
@@ -70,16 +66,4 @@ export class UrlSigner {
 function payload(method: string, path: string, expiresAt: number, kid: string, binding?: string): Uint8Array {
   const bound = binding === undefined ? "" : `\n${binding}`;
   return new TextEncoder().encode(`${method.toUpperCase()}\n${path}\n${expiresAt}\n${kid}${bound}`);
-}
-
-/** `MODELGATE_SIGNING_KEYS` is `kid:secret[,kid:secret...]`; the first signs. */
-export function parseSigningKeys(value: string | undefined): SigningKey[] {
-  return (value ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((entry) => {
-      const at = entry.indexOf(":");
-      return at > 0 ? { id: entry.slice(0, at), secret: entry.slice(at + 1) } : { id: "k1", secret: entry };
-    });
 }

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { csrf as originCheck } from "hono/csrf";
-import { parseSigningKeys } from "../artifacts/url-signer";
+import { parseSigningKeys } from "../domain/signing-keys";
 import { toHex } from "../domain/hex";
 import { RegistryError } from "../errors";
 import type { AppEnv } from "../http/context";
