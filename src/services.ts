@@ -115,6 +115,11 @@ export function createServices(env: Env) {
     }),
     /** The web UI's batched run reads (several runs per page), on the primary database as before. */
     runData: new RunDataRepository(db),
+    /**
+     * The generation of search data the request's D1 session reads (held search answers,
+     * http/answer-memory.ts); null outside a request, where nothing is held.
+     */
+    searchGeneration: (): Promise<number | null> => Promise.resolve(null),
   };
 }
 
@@ -234,5 +239,7 @@ export function servicesFor(env: Env): Services {
   const bindings = request?.env ?? env;
   let services = cache.get(bindings);
   if (!services) cache.set(bindings, (services = createServices(bindings)));
-  return request ? { ...services, ...services.readingFrom(request.session.database) } : services;
+  if (!request) return services;
+  const { session } = request;
+  return { ...services, ...services.readingFrom(session.database), searchGeneration: () => session.searchGeneration() };
 }

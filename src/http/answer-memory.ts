@@ -11,7 +11,6 @@
 // older generation misses, then holds its own answer. A request with `Cache-Control: no-cache` is
 // answered from D1 (and its answer held).
 import type { MiddlewareHandler } from "hono";
-import { readSessionOf } from "../repositories/database";
 import type { AppEnv } from "./context";
 
 /** Answers larger than this are never held (a page of 1,000 versions is ~400 KB). */
@@ -71,8 +70,7 @@ const memory = new AnswerMemory();
  */
 export function heldAnswers(answers: AnswerMemory = memory): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const read = readSessionOf(c.env);
-    const generation = read ? await read.session.searchGeneration() : null;
+    const generation = await c.var.services.searchGeneration();
     if (generation === null) return next();
     const url = new URL(c.req.url);
     const key = `${c.req.method} ${url.pathname}${url.search}\n${JSON.stringify(c.var.principal?.models ?? null)}`;
