@@ -8,8 +8,16 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describeTail, freePort, startChild, stopChild } from "./lib/children";
-import { assertNoErrorStatus, runWrk, socketErrors } from "./lib/wrk";
+import { type ChildHandle, describeTail, freePort, startChild, stopChild } from "./lib/children";
+import {
+  assertNoErrorStatus,
+  type Measure,
+  type Measured,
+  runWrk,
+  socketErrors,
+  type WrkResult,
+  type WrkSettings,
+} from "./lib/wrk";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bareDir = path.join(here, "bare-r2");
@@ -25,14 +33,14 @@ export const DELIVERY = {
 };
 export const DELIVERY_TARGETS = { cached: 0.8, pointRead: 0.5 };
 
-async function ok(response, what) {
+async function ok(response: Response, what: string): Promise<any> {
   const text = await response.text();
   if (!response.ok) throw new Error(`${what}: HTTP ${response.status} ${text.slice(0, 500)}`);
   return text ? JSON.parse(text) : {};
 }
 
-function api(base) {
-  return (route, body) =>
+function api(base: string) {
+  return (route: string, body: unknown) =>
     fetch(`${base}/api/2.0/mlflow/${route}`, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -40,10 +48,13 @@ function api(base) {
     }).then((r) => ok(r, route));
 }
 
-const put = (url, bytes) => fetch(url, { method: "PUT", body: bytes, duplex: "half" }).then((r) => ok(r, `PUT ${url}`));
+const put = (url: string, bytes: Buffer) =>
+  fetch(url, { method: "PUT", body: bytes as Uint8Array<ArrayBuffer>, duplex: "half" } as RequestInit).then((r) =>
+    ok(r, `PUT ${url}`),
+  );
 
 /** The first PUT to a server that is still starting: retried for up to a minute. */
-async function putWhenUp(url, bytes, handle) {
+async function putWhenUp(url: string, bytes: Buffer, handle: ChildHandle) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (handle.exited) throw new Error(`${handle.label} exited before it answered\n${describeTail(handle)}`);
@@ -60,7 +71,7 @@ async function putWhenUp(url, bytes, handle) {
  * Registers the delivery models: version 1..N of one 1 MiB file (each version its own cache key), and one 100 MiB version.
  * The files belong to a run (artifact writes land only under a run's or logged model's root).
  */
-async function seed(base, small, big, log) {
+async function seed(base: string, small: Buffer, big: Buffer, log: (message: string) => void) {
   const post = api(base);
   const started = Date.now();
   const run = await post("runs/create", { experiment_id: "0", run_name: "delivery-bench", start_time: Date.now() });
@@ -87,12 +98,13 @@ async function seed(base, small, big, log) {
 }
 
 /** Downloads `url` once, streaming, and answers MiB/s and the cache state the server reported. */
-async function download(url, expectedBytes) {
+async function download(url: string, expectedBytes: number) {
   const started = process.hrtime.bigint();
   const response = await fetch(url);
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
   let bytes = 0;
-  for await (const chunk of response.body) bytes += chunk.byteLength;
+  // Node's fetch body is async-iterable; the DOM library (in tsconfig.node.json for the browser tests) omits it.
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.byteLength;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (bytes !== expectedBytes) throw new Error(`GET ${url}: ${bytes} bytes, expected ${expectedBytes}`);
   return { seconds, mibPerSec: bytes / MiB / seconds, cache: response.headers.get("x-modelgate-cache") };
@@ -103,7 +115,7 @@ async function download(url, expectedBytes) {
  * lookup, an R2 read and a cache fill. No warm-up (it would use up fresh versions); the run is short
  * enough that the versions last, and the hit/miss counts are reported to show it.
  */
-async function measureUncached(label, url, settings, log) {
+async function measureUncached(label: string, url: string, settings: WrkSettings, log: (message: string) => void) {
   const result = await runWrk(url, {
     ...settings,
     durationSec: 5,
@@ -112,12 +124,26 @@ async function measureUncached(label, url, settings, log) {
   });
   assertNoErrorStatus(label, result);
   log(
-    `${label}: ${Math.round(result.requestsPerSec)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.cache.miss} misses, ${result.cache.hit} hits)`,
+    `${label}: ${Math.round(result.requestsPerSec)} req/s, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms (${result.cache?.miss} misses, ${result.cache?.hit} hits)`,
   );
   return { ...result, socketErrors: socketErrors(result) };
 }
 
-export async function measureDelivery({ base, runDir, settings, measure, measureHello, log }) {
+export async function measureDelivery({
+  base,
+  runDir,
+  settings,
+  measure,
+  measureHello,
+  log,
+}: {
+  base: string;
+  runDir: string;
+  settings: WrkSettings;
+  measure: Measure;
+  measureHello: (label: string) => Promise<Measured>;
+  log: (message: string) => void;
+}) {
   const small = randomBytes(MiB);
   const big = randomBytes(DELIVERY.bigMiB * MiB);
   const port = await freePort();
@@ -153,7 +179,7 @@ export async function measureDelivery({ base, runDir, settings, measure, measure
     );
     const helloBefore = await measureHello("hello-world, Miniflare (before 304 and resolve)");
     const notModified = await measure("304 (If-None-Match on a cached file)", fileUrl, {
-      headers: { "if-none-match": etag },
+      headers: { "if-none-match": etag ?? "" },
     });
     const resolve = await measure(
       "resolve Production (/v1/models/{name}/Production)",
@@ -175,7 +201,7 @@ export async function measureDelivery({ base, runDir, settings, measure, measure
       uncached: { ...uncached, baseline: rawR2, ratio: uncached.requestsPerSec / rawR2.requestsPerSec },
       notModified: { ...notModified, ratio: notModified.requestsPerSec / helloMean },
       resolve: { ...resolve, ratio: resolve.requestsPerSec / helloMean },
-      hello: [helloBefore, helloAfter],
+      hello: [helloBefore, helloAfter] as const,
       big: { mib: DELIVERY.bigMiB, miss: bigMiss, hit: bigHit, bare: bigBare },
     };
   } finally {
@@ -183,14 +209,18 @@ export async function measureDelivery({ base, runDir, settings, measure, measure
   }
 }
 
-const pct = (r) => `${Math.round(r * 100)} %`;
-const int = (n) => Math.round(n).toLocaleString("en-US");
-const ms = (n) => `${n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)} ms`;
-const verdict = (ratio, target) => `**${pct(ratio)}** (≥ ${pct(target)}: ${ratio >= target ? "met" : "**not met**"})`;
+const pct = (r: number) => `${Math.round(r * 100)} %`;
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const ms = (n: number) => `${n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0)} ms`;
+const verdict = (ratio: number, target: number) =>
+  `**${pct(ratio)}** (≥ ${pct(target)}: ${ratio >= target ? "met" : "**not met**"})`;
 
 /** The "Edge delivery" section of docs/benchmarks.md. */
-export function renderDelivery(d) {
-  const row = (label, r, vs) => `| ${label} | ${int(r.requestsPerSec)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${vs} |`;
+export type Delivery = Awaited<ReturnType<typeof measureDelivery>>;
+
+export function renderDelivery(d: Delivery) {
+  const row = (label: string, r: WrkResult, vs: string) =>
+    `| ${label} | ${int(r.requestsPerSec)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${vs} |`;
   return [
     "## Edge delivery (`/v1`)",
     "",
@@ -209,7 +239,7 @@ export function renderDelivery(d) {
     ),
     row("raw R2 read, 1 MiB (bare Worker)", d.uncached.baseline, "baseline"),
     row(
-      `uncached 1 MiB file (5 s, no warm-up: ${int(d.uncached.cache.miss)} misses, ${int(d.uncached.cache.hit)} hits)`,
+      `uncached 1 MiB file (5 s, no warm-up: ${int(d.uncached.cache?.miss ?? Number.NaN)} misses, ${int(d.uncached.cache?.hit ?? Number.NaN)} hits)`,
       d.uncached,
       `${pct(d.uncached.ratio)} (no target)`,
     ),

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import {
   createReadStream,
   createWriteStream,
+  type WriteStream,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -26,6 +27,9 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { describeMachine } from "./lib/machine";
 
+/** One zip entry to write: its size and CRC, and how to write its bytes. */
+type Entry = { size: number; crc: number; write: (out: WriteStream) => Promise<void> };
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MiB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.SIZE_MIB ?? 1024);
@@ -39,7 +43,7 @@ const KEY = "bench/checkpoint.pt";
 /** The entries of the committed PyTorch fixture (torch.save of a state dict), by name. */
 function fixtureEntries() {
   const zip = readFileSync(path.join(root, "test/fixtures/pickles/pytorch-state-dict.pt"));
-  const entries = new Map();
+  const entries = new Map<string, Buffer>();
   for (let at = 0; zip.readUInt32LE(at) === 0x04034b50; ) {
     const size = zip.readUInt32LE(at + 18);
     const nameLength = zip.readUInt16LE(at + 26);
@@ -58,18 +62,21 @@ function fixtureEntries() {
  * then the tensor storages archive/data/0 and /1 holding `sizeMiB` of float32-like bytes between
  * them, then the small entries and the central directory. Memory: one 4 MiB block, repeated.
  */
-async function writeCheckpoint(file, sizeMiB) {
+async function writeCheckpoint(file: string, sizeMiB: number) {
   const fixture = fixtureEntries();
   const block = randomBytes(4 * MiB);
   const blocks = Math.max(2, Math.round(sizeMiB / 4));
   const half = Math.floor(blocks / 2);
-  const repeated = (count) => {
+  const repeated = (count: number): Entry => {
     let crc = 0;
     for (let i = 0; i < count; i++) crc = crc32(block, crc);
-    return { size: count * block.length, crc, write: async (out) => writeBlocks(out, block, count) };
+    return { size: count * block.length, crc, write: async (out: WriteStream) => writeBlocks(out, block, count) };
   };
-  const small = (bytes) => ({ size: bytes.length, crc: crc32(bytes), write: async (out) => write(out, bytes) });
-  const entries = [
+  const small = (bytes: Buffer | undefined): Entry => {
+    if (!bytes) throw new Error("the PyTorch fixture lacks an entry");
+    return { size: bytes.length, crc: crc32(bytes), write: async (out: WriteStream) => write(out, bytes) };
+  };
+  const entries: [string, Entry][] = [
     ["archive/data.pkl", small(fixture.get("archive/data.pkl"))],
     ["archive/byteorder", small(fixture.get("archive/byteorder"))],
     ["archive/data/0", repeated(half)],
@@ -78,7 +85,7 @@ async function writeCheckpoint(file, sizeMiB) {
     ["archive/.data/serialization_id", small(fixture.get("archive/.data/serialization_id"))],
   ];
   const out = createWriteStream(file);
-  const central = [];
+  const central: { nameBytes: Buffer; entry: Entry; offset: number }[] = [];
   let offset = 0;
   for (const [name, entry] of entries) {
     const nameBytes = Buffer.from(name, "utf8");
@@ -122,11 +129,11 @@ async function writeCheckpoint(file, sizeMiB) {
   await finished(out);
 }
 
-function write(out, bytes) {
-  return out.write(bytes) ? Promise.resolve() : new Promise((resolve) => out.once("drain", resolve));
+function write(out: WriteStream, bytes: Uint8Array): Promise<void> {
+  return out.write(bytes) ? Promise.resolve() : new Promise((resolve) => out.once("drain", () => resolve()));
 }
 
-async function writeBlocks(out, block, count) {
+async function writeBlocks(out: WriteStream, block: Buffer, count: number) {
   for (let i = 0; i < count; i++) await write(out, block);
 }
 
@@ -171,7 +178,7 @@ async function bundle() {
     write: false,
     logLevel: "silent",
   });
-  return result.outputFiles[0].text;
+  return result.outputFiles[0]!.text;
 }
 
 // --- measuring ------------------------------------------------------------------------------------
@@ -194,22 +201,22 @@ function workerdPeakMiB() {
   return Math.round(kib / 1024);
 }
 
-async function timed(mf, route) {
+async function timed(mf: Miniflare, route: string) {
   const started = performance.now();
   const res = await mf.dispatchFetch(`http://bench.local${route}`);
-  const body = await res.json();
+  const body = (await res.json()) as any;
   const seconds = (performance.now() - started) / 1000;
   if (res.status !== 200) throw new Error(`${route}: ${res.status} ${JSON.stringify(body)}`);
   return { seconds, body };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const round1 = (x) => Math.round(x * 10) / 10;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
 async function main() {
   const work = mkdtempSync(path.join(tmpdir(), "modelgate-scan-bench-"));
   const file = path.join(work, "checkpoint.pt");
-  let mf;
+  let mf: Miniflare | undefined;
   const watchdog = setTimeout(() => {
     console.error(`scan bench: gave up after ${DEADLINE_MS / 1000} s`);
     rmSync(work, { recursive: true, force: true });
@@ -243,9 +250,9 @@ async function main() {
     console.log(`uploaded to local R2 in ${((performance.now() - uploading) / 1000).toFixed(1)} s`);
     rmSync(file); // R2 holds it now
 
-    const reads = [];
-    const scans = [];
-    let verdict;
+    const reads: number[] = [];
+    const scans: number[] = [];
+    let verdict: any;
     for (let round = 1; round <= ROUNDS; round++) {
       // Alternate which goes first, so neither always meets the colder caches.
       const first = round % 2 === 1 ? "/read" : "/scan";
@@ -259,7 +266,7 @@ async function main() {
       reads.push(size / MiB / read.seconds);
       scans.push(size / MiB / scan.seconds);
       console.log(
-        `round ${round}: bare read ${round1(reads.at(-1))} MiB/s, scan ${round1(scans.at(-1))} MiB/s (${verdict.verdict}, ${verdict.format})`,
+        `round ${round}: bare read ${round1(reads.at(-1) ?? 0)} MiB/s, scan ${round1(scans.at(-1) ?? 0)} MiB/s (${verdict.verdict}, ${verdict.format})`,
       );
     }
     const read = median(reads);
@@ -296,7 +303,7 @@ async function main() {
   }
 }
 
-function report(r) {
+function report(r: any) {
   const m = r.machine;
   return `# Benchmark: pickle scan throughput
 
@@ -315,7 +322,7 @@ last byte's answer. Generated by the benchmark; rerun it to refresh.
 
 Per round: bare read ${r.perRound.bareReadMiBs.join(", ")} MiB/s; scan ${r.perRound.scanMiBs.join(", ")} MiB/s.
 
-Verdict on the checkpoint: **${r.verdict}** (format \`${r.format}\`), imports: ${r.imports.map((i) => `\`${i}\``).join(", ") || "none"}${r.reasons.length ? `; reasons: ${r.reasons.join("; ")}` : ""}.
+Verdict on the checkpoint: **${r.verdict}** (format \`${r.format}\`), imports: ${r.imports.map((i: string) => `\`${i}\``).join(", ") || "none"}${r.reasons.length ? `; reasons: ${r.reasons.join("; ")}` : ""}.
 Peak resident memory of workerd over the whole run (upload, ${r.rounds} reads, ${r.rounds} scans; local R2
 lives in the same process): ${r.workerdPeakMiB} MiB.
 

@@ -12,14 +12,14 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, startChild, stopChild } from "./lib/children";
+import { type ChildHandle, freePort, startChild, stopChild } from "./lib/children";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MiB = 1024 * 1024;
 const SIZE_MIB = Number(process.env.SIZE_MIB ?? 1024);
 const block = randomBytes(MiB);
 
-async function waitFor(url, handle, timeoutMs = 90_000) {
+async function waitFor(url: string, handle: ChildHandle, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (handle.exited) throw new Error(`${handle.label} exited:\n${handle.tail.join("\n")}`);
@@ -36,16 +36,16 @@ async function waitFor(url, handle, timeoutMs = 90_000) {
 }
 
 /** The workerd processes in a process group (looked up once: `ps` is too slow to run every sample). */
-function workerdPids(pgid) {
+function workerdPids(pgid: number): string[] {
   return execFileSync("ps", ["-o", "pid=,comm=", "-g", String(pgid)], { encoding: "utf8" })
     .split("\n")
     .map((l) => l.trim().split(/\s+/))
     .filter(([, comm]) => comm?.startsWith("workerd"))
-    .map(([pid]) => pid);
+    .map(([pid]) => pid ?? "");
 }
 
 /** A /proc/<pid>/status field (KiB), summed over `pids`. */
-function statusKiB(pids, field) {
+function statusKiB(pids: string[], field: string) {
   let total = 0;
   for (const pid of pids) {
     try {
@@ -59,7 +59,7 @@ function statusKiB(pids, field) {
 }
 
 /** Resets the kernel's peak-RSS mark (VmHWM) of `pids`; false where that is not allowed. */
-function resetPeaks(pids) {
+function resetPeaks(pids: string[]) {
   try {
     for (const pid of pids) writeFileSync(`/proc/${pid}/clear_refs`, "5");
     return true;
@@ -73,7 +73,7 @@ function resetPeaks(pids) {
  * the kernel's own high-water mark (VmHWM, reset before the transfer) where it can be reset, so
  * no short spike between samples is missed; RSS is also sampled every 20 ms.
  */
-async function measured(pids, transfer) {
+async function measured<T extends object>(pids: string[], transfer: () => Promise<T>) {
   const exact = resetPeaks(pids);
   const baseline = statusKiB(pids, "VmRSS");
   let peak = baseline;
@@ -86,8 +86,8 @@ async function measured(pids, transfer) {
   return { seconds, mibPerSecond: SIZE_MIB / seconds, peakGrowthMiB: (peak - baseline) / 1024, ...result };
 }
 
-function upload(url) {
-  return new Promise((resolve, reject) => {
+function upload(url: string) {
+  return new Promise<{ sha256: string }>((resolve, reject) => {
     const hash = createHash("sha256");
     const req = request(url, { method: "PUT", agent: false, headers: { "content-length": SIZE_MIB * MiB } }, (res) => {
       res.resume();
@@ -113,8 +113,8 @@ function upload(url) {
   });
 }
 
-function download(url) {
-  return new Promise((resolve, reject) => {
+function download(url: string) {
+  return new Promise<{ sha256: string; bytes: number }>((resolve, reject) => {
     const hash = createHash("sha256");
     let bytes = 0;
     request(url, { agent: false }, (res) => {
@@ -131,7 +131,14 @@ function download(url) {
 }
 
 /** `objectUrl(port)` may be async: it runs once the server is up, before anything is measured. */
-async function run(label, command, args, env, objectUrl, healthUrl) {
+async function run(
+  label: string,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  objectUrl: (port: number) => string | Promise<string>,
+  healthUrl: (port: number) => string,
+) {
   const port = await freePort();
   const stateDir = mkdtempSync(path.join(tmpdir(), "modelgate-stream-"));
   const handle = startChild(label, command, args, {
@@ -140,7 +147,7 @@ async function run(label, command, args, env, objectUrl, healthUrl) {
   });
   try {
     await waitFor(healthUrl(port), handle);
-    const pids = workerdPids(handle.child.pid);
+    const pids = workerdPids(handle.child.pid!);
     const url = await objectUrl(port);
     const up = await measured(pids, () => upload(url));
     const down = await measured(pids, () => download(url));
@@ -153,7 +160,7 @@ async function run(label, command, args, env, objectUrl, healthUrl) {
   }
 }
 
-const bare = (n) =>
+const bare = (n: number) =>
   run(
     `bare R2 Worker #${n}`,
     process.execPath,
@@ -163,7 +170,7 @@ const bare = (n) =>
     (p) => `http://127.0.0.1:${p}/missing`,
   );
 /** A new run's artifact root on the registry at `base` (writes land only under a run's or logged model's root). */
-async function runRoot(base) {
+async function runRoot(base: string): Promise<string> {
   const res = await fetch(`${base}/api/2.0/mlflow/runs/create`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -174,7 +181,7 @@ async function runRoot(base) {
   return JSON.parse(text).run.info.artifact_uri.replace(/^mlflow-artifacts:\//, "");
 }
 
-const registry = (n) =>
+const registry = (n: number) =>
   run(
     `registry (npm start) #${n}`,
     process.execPath,
@@ -188,11 +195,12 @@ const registry = (n) =>
 const started = Date.now();
 // Alternated, two runs each: the machine is shared, and its load drifts during a run.
 const results = [await bare(1), await registry(1), await bare(2), await registry(2)];
-const mean = (label, pick) => {
+type Run = Awaited<ReturnType<typeof run>>;
+const mean = (label: string, pick: (r: Run) => number) => {
   const runs = results.filter((r) => r.label.startsWith(label));
   return runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
 };
-const summary = (label) => ({
+const summary = (label: string) => ({
   up: mean(label, (r) => r.upload.mibPerSecond),
   down: mean(label, (r) => r.download.mibPerSecond),
   upMem: mean(label, (r) => r.upload.peakGrowthMiB),
@@ -200,8 +208,8 @@ const summary = (label) => ({
 });
 const base = summary("bare");
 const reg = summary("registry");
-const pct = (x) => `${Math.round(x * 100)} %`;
-const f = (x) => x.toFixed(0);
+const pct = (x: number) => `${Math.round(x * 100)} %`;
+const f = (x: number) => x.toFixed(0);
 const lines = [
   "# Streaming benchmark",
   "",

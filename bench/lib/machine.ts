@@ -17,7 +17,7 @@ function workerdOf(root: string, owner: string) {
 const versionOf = (root: string, name: string): string =>
   JSON.parse(readFileSync(path.join(root, "node_modules", name, "package.json"), "utf8")).version;
 
-export function describeMachine(root: string, wrkVersion: string) {
+export function describeMachine(root: string, wrkVersion: string | null) {
   const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
   const memKb = Number(readFileSync("/proc/meminfo", "utf8").match(/^MemTotal:\s+(\d+)/m)?.[1] ?? 0);
   const miniflareWorkerd = workerdOf(root, "miniflare");

@@ -68,6 +68,24 @@ export interface WrkResult {
   raw: string;
 }
 
+/** wrk's settings for a run (bench/run.ts's SETTINGS and the like). */
+export interface WrkSettings {
+  threads: number;
+  connections: number;
+  durationSec: number;
+  timeoutSec: number;
+}
+
+/** A measured run (bench/run.ts's measure()): wrk's result, the CPU it cost, and the runs discarded before it. */
+export type Measured = WrkResult & {
+  cpu: { seconds: number; ownCores: number; otherCores: number };
+  requestsPerCpuSecond: number;
+  discarded: { attempt: number; errors: WrkErrors; requestsPerSec: number; raw: string }[];
+};
+
+/** bench/run.ts's measure(): a warm-up, then a measured wrk run of `url`. */
+export type Measure = (label: string, url: string, options?: { headers?: Record<string, string> }) => Promise<Measured>;
+
 export function parseWrkOutput(text: string): Omit<WrkResult, "command" | "raw"> {
   const json = text.match(/^BENCH_JSON (.*)$/m);
   const rps = text.match(/^Requests\/sec:\s+([\d.]+)/m);

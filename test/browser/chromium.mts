@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { type BrowserContextOptions, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 /** The one line `npm test` prints (before running anything) and the browser tests fail with when Chromium is missing. */
@@ -26,7 +26,7 @@ const ARGS = [
  * A fresh headless browser profile (its own --user-data-dir, removed by close()). Options are
  * Playwright's context options: viewport, httpCredentials, ...
  */
-export async function openBrowser(options = {}) {
+export async function openBrowser(options: BrowserContextOptions = {}) {
   if (!existsSync(CHROMIUM)) throw new Error(MISSING_CHROMIUM);
   const profile = mkdtempSync(path.join(tmpdir(), "modelgate-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
@@ -48,8 +48,11 @@ export async function openBrowser(options = {}) {
   };
 }
 
+/** A headless browser with its first page; close() removes its profile. */
+export type Browser = Awaited<ReturnType<typeof openBrowser>>;
+
 /** Saves a full-page screenshot under test-output/browser/ (git-ignored). */
-export async function screenshot(page, name) {
+export async function screenshot(page: Page, name: string) {
   mkdirSync(OUTPUT, { recursive: true });
   const file = path.join(OUTPUT, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
@@ -57,7 +60,7 @@ export async function screenshot(page, name) {
 }
 
 /** With UPDATE_SCREENSHOTS=1, also refreshes the README's screenshot docs/screenshots/<name>.png. */
-export async function docScreenshot(page, name) {
+export async function docScreenshot(page: Page, name: string) {
   if (process.env.UPDATE_SCREENSHOTS !== "1") return null;
   mkdirSync(DOC_SCREENSHOTS, { recursive: true });
   const file = path.join(DOC_SCREENSHOTS, `${name}.png`);

@@ -2,14 +2,22 @@
 // `base` is the server's URL, or { url, token } for a server with access control on.
 import assert from "node:assert/strict";
 
-const target = (base) => (typeof base === "string" ? { url: base, token: undefined } : base);
-const auth = (token) => (token ? { authorization: `Bearer ${token}` } : {});
+/** A server's URL, or its URL and a token for a server with access control on. */
+export type Target = string | { url: string; token?: string };
 
-export async function ok(base, method, route, params = {}) {
+const target = (base: Target) => (typeof base === "string" ? { url: base, token: undefined } : base);
+const auth = (token: string | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+
+export async function ok(
+  base: Target,
+  method: string,
+  route: string,
+  params: Record<string, unknown> = {},
+): Promise<any> {
   const { url, token } = target(base);
   let address = `${url}/api/2.0/${route}`;
-  const init = { method, headers: { "content-type": "application/json", ...auth(token) } };
-  if (method === "GET") address += `?${new URLSearchParams(params)}`;
+  const init: RequestInit = { method, headers: { "content-type": "application/json", ...auth(token) } };
+  if (method === "GET") address += `?${new URLSearchParams(params as Record<string, string>)}`;
   else init.body = JSON.stringify(params);
   const res = await fetch(address, init);
   const text = await res.text();
@@ -17,11 +25,11 @@ export async function ok(base, method, route, params = {}) {
   return JSON.parse(text);
 }
 
-export async function uploadArtifact(base, path, body) {
+export async function uploadArtifact(base: Target, path: string, body: string | Uint8Array) {
   const { url, token } = target(base);
   const res = await fetch(`${url}/api/2.0/mlflow-artifacts/artifacts/${path}`, {
     method: "PUT",
-    body,
+    body: body as BodyInit,
     headers: auth(token),
   });
   assert.equal(res.status, 200, `upload ${path}: ${await res.text()}`);
@@ -31,7 +39,7 @@ export async function uploadArtifact(base, path, body) {
  * A training curve that ends at `final`: starts at `start` and decays towards it over `epochs` steps,
  * with a small fixed wobble (no randomness: the same picture every run).
  */
-export function curve(start, final, epochs, phase = 0, speed = 5) {
+export function curve(start: number, final: number, epochs: number, phase = 0, speed = 5) {
   const tail = Math.exp(-speed);
   return Array.from({ length: epochs }, (_, t) => {
     const decay = (Math.exp((-speed * t) / (epochs - 1)) - tail) / (1 - tail); // 1 at the first step, 0 at the last
@@ -45,9 +53,25 @@ export function curve(start, final, epochs, phase = 0, speed = 5) {
  * version. `metrics` are logged once at step 0; `history` maps a metric to its value at steps 0, 1, …
  */
 export async function registerTrainedVersion(
-  base,
-  { name, experimentId, runName, params, metrics, history = {}, files },
-) {
+  base: Target,
+  {
+    name,
+    experimentId,
+    runName,
+    params,
+    metrics,
+    history = {},
+    files,
+  }: {
+    name: string;
+    experimentId: string;
+    runName: string;
+    params: Record<string, string>;
+    metrics: Record<string, number>;
+    history?: Record<string, number[]>;
+    files: Record<string, string | Uint8Array>;
+  },
+): Promise<{ runId: string; version: string }> {
   const started = Date.now();
   const run = await ok(base, "POST", "mlflow/runs/create", {
     experiment_id: experimentId,
@@ -88,7 +112,7 @@ export const EPOCHS = 40;
  * metrics (rmse, mae, r2) and per-epoch curves (rmse and r2 every epoch, so the last epoch's value
  * is the final one; train_loss too).
  */
-export async function seedHousePrices(base, name = "HousePricePredictor") {
+export async function seedHousePrices(base: Target, name = "HousePricePredictor") {
   const experiment = await ok(base, "POST", "mlflow/experiments/create", { name: `house-prices-${name}` });
   await ok(base, "POST", "mlflow/registered-models/create", {
     name,
@@ -102,7 +126,14 @@ export async function seedHousePrices(base, name = "HousePricePredictor") {
     MLmodel: "artifact_path: model\nflavors:\n  python_function:\n    loader_module: mlflow.sklearn\n",
     "requirements.txt": "scikit-learn==1.5.2\n",
   };
-  const trained = (runName, params, final, phase, speed, weights) =>
+  const trained = (
+    runName: string,
+    params: Record<string, string>,
+    final: { rmse: number; mae: number; r2: number; loss: number },
+    phase: number,
+    speed: number,
+    weights: string,
+  ) =>
     registerTrainedVersion(base, {
       name,
       experimentId: experiment.experiment_id,
@@ -144,14 +175,14 @@ export async function seedHousePrices(base, name = "HousePricePredictor") {
 }
 
 /** A second model for the models list: a classifier whose runs log accuracy, auc and f1 per epoch. */
-export async function seedChurn(base, name = "ChurnClassifier") {
+export async function seedChurn(base: Target, name = "ChurnClassifier") {
   const experiment = await ok(base, "POST", "mlflow/experiments/create", { name: `churn-${name}` });
   await ok(base, "POST", "mlflow/registered-models/create", {
     name,
     description: "Flags accounts likely to cancel within 30 days.",
     tags: [{ key: "team", value: "growth" }],
   });
-  const versions = [];
+  const versions: { runId: string; version: string }[] = [];
   for (const [i, final] of [
     { accuracy: 0.87, auc: 0.91, f1: 0.71 },
     { accuracy: 0.89, auc: 0.93, f1: 0.74 },

@@ -7,8 +7,9 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { freePort, freshStateDir, startServer } from "../e2e/server";
-import { docScreenshot, openBrowser, screenshot } from "./chromium.mjs";
+import type { Page } from "playwright-core";
+import { freePort, freshStateDir, type Registry, startServer } from "../e2e/server";
+import { type Browser, docScreenshot, openBrowser, screenshot } from "./chromium.mjs";
 import { EPOCHS, ok, seedChurn, seedHousePrices } from "./seed.mjs";
 
 const NAME = "HousePricePredictor";
@@ -16,11 +17,11 @@ const WIDE = { width: 1400, height: 900 };
 const NARROW = { width: 375, height: 740 };
 
 /** Boxes of every label in the visible charts that overlap another label or a bar: none expected. */
-async function overlappingLabels(page) {
+async function overlappingLabels(page: Page) {
   // No named functions inside: the callback runs in the page, and tsx (esbuild's keepNames) wraps a
   // named function in a __name() helper that exists only in Node.
   return page.evaluate(() => {
-    const problems = [];
+    const problems: string[] = [];
     for (const svg of [...document.querySelectorAll("svg.chart")].filter((el) => el.getClientRects().length > 0)) {
       const texts = [...svg.querySelectorAll("text")].map((t) => ({
         what: t.textContent,
@@ -39,13 +40,13 @@ async function overlappingLabels(page) {
   });
 }
 
-const scrollWidth = (page) => page.evaluate(() => document.documentElement.scrollWidth);
+const scrollWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
 
 describe("the web UI with access control off (npm start's default)", () => {
   const stateDir = freshStateDir();
-  let server;
-  let browser;
-  let page;
+  let server: Registry;
+  let browser: Browser;
+  let page: Page;
 
   before(async () => {
     server = await startServer({ port: await freePort(), stateDir });
@@ -59,9 +60,9 @@ describe("the web UI with access control off (npm start's default)", () => {
     rmSync(stateDir, { recursive: true, force: true });
   });
 
-  const row = (version) =>
+  const row = (version: number) =>
     page.locator("table.versions tbody tr", { has: page.locator(`a[href$="/versions/${version}"]`) });
-  const badgeOf = (version) => row(version).locator("td[data-label=Stage] .badge");
+  const badgeOf = (version: number) => row(version).locator("td[data-label=Stage] .badge");
   const newestTransition = () => page.locator("ol.timeline li").first();
   const versionOrder = async () =>
     (await page.locator("table.versions tbody td[data-label=Version] strong").allInnerTexts()).map((t) =>
@@ -123,7 +124,7 @@ describe("the web UI with access control off (npm start's default)", () => {
     assert.ok(versionsTop < 450, `the versions table starts ${versionsTop}px down`);
     const headers = await page
       .locator("table.versions thead th")
-      .evaluateAll((ths) => ths.map((th) => (th.querySelector("a")?.firstChild ?? th).textContent.trim()));
+      .evaluateAll((ths) => ths.map((th) => (th.querySelector("a")?.firstChild ?? th).textContent?.trim()));
     // The metric columns: the most-logged (all three runs log all four; the first three by name).
     assert.deepEqual(headers, [
       "Compare",
@@ -147,7 +148,7 @@ describe("the web UI with access control off (npm start's default)", () => {
     // The source is short; the full URI is in its title.
     const source = row(2).locator("td[data-label=Source] .mono");
     assert.match(await source.innerText(), /^runs:\/[0-9a-f]{8}…\/model$/);
-    assert.match(await source.getAttribute("title"), /^runs:\/[0-9a-f]{32}\/model$/);
+    assert.match((await source.getAttribute("title")) ?? "", /^runs:\/[0-9a-f]{32}\/model$/);
     // Nothing to roll back: no rollback section. No policy of its own: the policy section shows only
     // the deployment's default scan rule (wrangler.toml's MODELGATE_DEFAULT_SCAN_POLICY).
     assert.equal(await page.getByRole("button", { name: /Roll back/ }).count(), 0);
@@ -161,7 +162,7 @@ describe("the web UI with access control off (npm start's default)", () => {
     await page.waitForURL(/sort=metric%3Armse&order=asc/);
     assert.deepEqual(await versionOrder(), [2, 3, 1]);
     assert.equal(
-      await page.locator("table.versions th[aria-sort=ascending] a").evaluate((a) => a.firstChild.textContent),
+      await page.locator("table.versions th[aria-sort=ascending] a").evaluate((a) => a.firstChild?.textContent),
       "rmse",
     );
     await page.locator("table.versions thead a", { hasText: "rmse" }).click();
@@ -176,7 +177,7 @@ describe("the web UI with access control off (npm start's default)", () => {
     assert.deepEqual(
       await row(3)
         .locator("td[data-metric]")
-        .evaluateAll((cells) => cells.map((c) => c.dataset.metric)),
+        .evaluateAll((cells) => cells.map((c) => (c as HTMLElement).dataset.metric)),
       ["r2", "rmse", "train_loss"],
     );
     // train_loss: lower is better, so version 3's is marked the best.
@@ -236,7 +237,7 @@ describe("the web UI with access control off (npm start's default)", () => {
   test("shows a version's lineage first, with per-step curves, and promotes and aliases from there", async () => {
     const versionPage = `${server.base}/models/${NAME}/versions/2`;
     await page.goto(versionPage);
-    const top = async (selector) => page.locator(selector).evaluate((el) => el.getBoundingClientRect().top);
+    const top = async (selector: string) => page.locator(selector).evaluate((el) => el.getBoundingClientRect().top);
     assert.ok((await top("#lineage")) < (await top("#files")), "lineage comes before the files");
     assert.match(await page.locator("#run").innerText(), /gbr-tuned/);
     // rmse, r2 and train_loss were logged every epoch: one curve each; mae once: a number.
@@ -247,7 +248,7 @@ describe("the web UI with access control off (npm start's default)", () => {
         .first()
         .locator("polyline")
         .getAttribute("points")
-        .then((p) => p.split(" ").length),
+        .then((p) => p?.split(" ").length),
       EPOCHS,
     );
     assert.match(
@@ -295,19 +296,20 @@ describe("the web UI with access control off (npm start's default)", () => {
     assert.equal(await shown.locator("rect").count(), 3);
 
     // Choosing rmse switches the charts in place: the page is not loaded again.
-    await page.evaluate(() => (window.notReloaded = true));
+    // A mark on the page's window: gone if the page is loaded again.
+    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
     assert.equal(await page.getByRole("button", { name: "Show" }).isVisible(), false);
     await page.selectOption("#metric", "rmse");
     await page.waitForURL(/metric=rmse/);
     await page.locator('.metric-panel[data-value="rmse"]').waitFor({ state: "visible" });
-    assert.equal(await page.evaluate(() => window.notReloaded), true);
+    assert.equal(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded), true);
     assert.equal(await page.locator('.metric-panel[data-value="mae"]').isVisible(), false);
     const rmse = page.locator('.metric-panel[data-value="rmse"]');
     assert.equal(await rmse.locator("polyline").count(), 3, "one curve per version, on one chart");
     assert.equal(await rmse.locator("svg.chart").first().locator("polyline").count(), 3);
     assert.equal(await rmse.locator("rect").count(), 3, "final values as bars");
     assert.match(
-      await rmse.locator("svg.chart").nth(1).locator("title").textContent(),
+      (await rmse.locator("svg.chart").nth(1).locator("title").textContent()) ?? "",
       /^Final rmse by version: v1: 0\.78 after 40 steps; v2: 0\.71 after 40 steps; v3: 0\.74 after 40 steps$/,
     );
     assert.match(await rmse.locator("ul.legend").innerText(), /v2 gbr-tuned: 0\.71 after 40 steps/);
@@ -325,13 +327,13 @@ describe("the web UI with access control off (npm start's default)", () => {
     await page.keyboard.press("Enter");
     assert.match(page.url(), /#main$/);
     await page.focus("#alias-name");
-    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
     assert.equal(outline, "solid");
   });
 
   test("answers unknown pages with a 404 page", async () => {
     const res = await page.goto(`${server.base}/models/NoSuchModel`);
-    assert.equal(res.status(), 404);
+    assert.equal(res?.status(), 404);
     await page.getByRole("heading", { name: "Not found" }).waitFor();
     assert.match(await page.locator("main").innerText(), /Registered Model with name=NoSuchModel not found/);
     await screenshot(page, "not-found");
@@ -347,7 +349,7 @@ describe("the web UI with access control off (npm start's default)", () => {
     for (const [viewport, suffix] of [
       [WIDE, ""],
       [NARROW, "-narrow"],
-    ]) {
+    ] as const) {
       const view = await openBrowser({ viewport });
       try {
         for (const [name, path] of Object.entries(pages)) {
@@ -369,9 +371,9 @@ describe("the web UI with access control on", () => {
   const stateDir = freshStateDir();
   const ADMIN = `mg_browser_admin_${Date.now()}`;
   const OTHER = "ChurnClassifier";
-  let server;
-  let readToken;
-  let narrowToken;
+  let server: Registry;
+  let readToken: string;
+  let narrowToken: string;
 
   before(async () => {
     server = await startServer({
@@ -400,7 +402,7 @@ describe("the web UI with access control on", () => {
   });
 
   /** Signs in through the sign-in page; the session cookie carries the token from then on. */
-  async function signIn(page, token) {
+  async function signIn(page: Page, token: string) {
     await page.goto(`${server.base}/ui/sign-in`);
     await page.fill("#token", token);
     await Promise.all([
@@ -435,7 +437,7 @@ describe("the web UI with access control on", () => {
     try {
       await signIn(viewer.page, readToken);
       const res = await viewer.page.goto(`${server.base}/models/${NAME}`);
-      assert.equal(res.status(), 200);
+      assert.equal(res?.status(), 200);
       assert.match(await viewer.page.locator("header .who").innerText(), /signed in as viewer/);
       assert.equal(
         await viewer.page.locator('main form[method="post"]').count(),
@@ -446,7 +448,7 @@ describe("the web UI with access control on", () => {
       await viewer.page.goto(`${server.base}/models/${NAME}/versions/2`);
       assert.equal(await viewer.page.locator("#actions").count(), 0, "no actions section for a read-only token");
       // With access control on, download links are signed: they work without any credentials.
-      const href = await viewer.page.locator("tr", { hasText: "MLmodel" }).locator("a").getAttribute("href");
+      const href = (await viewer.page.locator("tr", { hasText: "MLmodel" }).locator("a").getAttribute("href")) ?? "";
       assert.match(
         href,
         /^http:\/\/127\.0\.0\.1:\d+\/v1\/models\/HousePricePredictor\/versions\/2\/files\/MLmodel\?expires=\d+&kid=[^&]+&sig=[0-9a-f]{64}$/,
@@ -476,10 +478,10 @@ describe("the web UI with access control on", () => {
     const team = await openBrowser();
     try {
       await signIn(team.page, narrowToken);
-      const pageText = async (path) => {
+      const pageText = async (path: string) => {
         const res = await team.page.goto(`${server.base}${path}`);
         return {
-          status: res.status(),
+          status: res?.status(),
           text: await team.page.locator("main").innerText(),
           html: await team.page.content(),
         };
