@@ -50,7 +50,7 @@ export class ByteReader {
   }
 
   tryByte(): number {
-    return this.available() > 0 ? this.buf[this.pos++] : NEED_MORE;
+    return this.available() > 0 ? this.buf[this.pos++]! : NEED_MORE;
   }
 
   /** `n` bytes the caller knows are available(): no await, no copy (valid until the next read). */
@@ -62,12 +62,12 @@ export class ByteReader {
 
   /** The byte `ahead` positions on, if it is in the current chunk; -1 otherwise. */
   peekSync(ahead: number): number {
-    return this.available() > ahead ? this.buf[this.pos + ahead] : -1;
+    return this.available() > ahead ? this.buf[this.pos + ahead]! : -1;
   }
 
   /** The next byte, or -1 at the end. */
   async byte(): Promise<number> {
-    if (this.available() > 0 || (await this.more())) return this.buf[this.pos++];
+    if (this.available() > 0 || (await this.more())) return this.buf[this.pos++]!;
     return -1;
   }
 

@@ -43,8 +43,9 @@ const CENTRAL = 0x02014b50;
 const DESCRIPTOR = 0x08074b50;
 const MAX_ZIP_ENTRIES = 100_000;
 
-const u16 = (b: Uint8Array, i: number) => b[i] | (b[i + 1] << 8);
-const u32 = (b: Uint8Array, i: number) => (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16)) + b[i + 3] * 0x1000000;
+// Little-endian fields at `i`: every caller has checked (or exact() guarantees) that they are in `b`.
+const u16 = (b: Uint8Array, i: number) => b[i]! | (b[i + 1]! << 8);
+const u32 = (b: Uint8Array, i: number) => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16)) + b[i + 3]! * 0x1000000;
 const u64 = (b: Uint8Array, i: number) => u32(b, i) + u32(b, i + 4) * 0x100000000;
 const startsWith = (head: Uint8Array, magic: number[]) => magic.every((m, i) => head[i] === m);
 const utf8 = new TextDecoder();
@@ -69,7 +70,8 @@ async function scanContent(r: ByteReader, f: Findings, depth: number): Promise<s
   if (head.length === 0) return "empty";
   if (startsWith(head, [0x50, 0x4b, 0x03, 0x04])) return scanZip(r, f, depth);
   if (startsWith(head, [0x1f, 0x8b])) return `gzip:${await decompressed(r, f, depth, "gzip")}`;
-  if (head[0] === 0x78 && (head[1] & 0x20) === 0 && ((head[0] << 8) | head[1]) % 31 === 0)
+  // A zlib header is two bytes (CMF 0x78, FLG): a one-byte file is not one.
+  if (head[0] === 0x78 && head.length > 1 && (head[1]! & 0x20) === 0 && ((0x78 << 8) | head[1]!) % 31 === 0)
     return `zlib:${await decompressed(r, f, depth, "deflate")}`;
   for (const [magic, name] of COMPRESSED_UNREAD) {
     if (startsWith(head, magic)) {
@@ -78,16 +80,16 @@ async function scanContent(r: ByteReader, f: Findings, depth: number): Promise<s
     }
   }
   if (startsWith(head, [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59])) return scanNpy(r, f, depth);
-  if (head[0] === 0x80 && head.length > 1 && head[1] <= 5) return scanPickles(r, f, depth);
+  if (head[0] === 0x80 && head.length > 1 && head[1]! <= 5) return scanPickles(r, f, depth);
   if (
     head.length >= 9 &&
     head[8] === 0x7b &&
     u64(head, 0) < 100_000_000 &&
-    head[1] + head[2] + head[3] + head[4] + head[5] + head[6] + head[7] < 0x60
+    head[1]! + head[2]! + head[3]! + head[4]! + head[5]! + head[6]! + head[7]! < 0x60
   ) {
     return "safetensors";
   }
-  if (OPCODES.has(head[0])) {
+  if (OPCODES.has(head[0]!)) {
     // Protocols 0 and 1 start without PROTO: a trial parse decides. A stream that fails before
     // importing anything cannot have run code, so it is read as what it looks like.
     const trial = new Findings();
@@ -256,7 +258,8 @@ async function scanEntry(r: ByteReader, f: Findings, name: string, depth: number
     await scanContent(r, f, depth + 1);
     return;
   }
-  if (head[0] === 0x80 && head[1] <= 5) {
+  // A one-byte entry (0x80 alone) is no pickle.
+  if (head[0] === 0x80 && head.length > 1 && head[1]! <= 5) {
     // Tensor bytes may start like a pickle by chance: only a complete pickle that imports counts.
     const trial = new Findings();
     trial.entry = f.entry;

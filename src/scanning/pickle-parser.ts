@@ -62,8 +62,10 @@ const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder("utf-8");
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
-const u16 = (b: Uint8Array) => b[0] | (b[1] << 8);
-const u32 = (b: Uint8Array) => (b[0] | (b[1] << 8) | (b[2] << 16)) + b[3] * 0x1000000;
+// Each takes exactly the bytes it reads (from exact()/bytes() or an available() takeSync()).
+const u16 = (b: Uint8Array) => b[0]! | (b[1]! << 8);
+const u32 = (b: Uint8Array) => (b[0]! | (b[1]! << 8) | (b[2]! << 16)) + b[3]! * 0x1000000;
+const i32 = (b: Uint8Array) => b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24);
 /** An 8-byte little-endian length; beyond 2^53 it is no real length (and refused). */
 const u64 = (b: Uint8Array) => u32(b) + u32(b.subarray(4)) * 0x100000000;
 
@@ -107,7 +109,7 @@ class PickleVm {
 
   private top(): Val {
     if (this.stack.length === (this.marks.at(-1) ?? 0)) this.fail("stack underflow");
-    return this.stack[this.stack.length - 1];
+    return this.stack[this.stack.length - 1]!;
   }
 
   private popMark(): Val[] {
@@ -187,23 +189,20 @@ class PickleVm {
     const r = this.r;
     switch (op) {
       case 0x4b: // BININT1
-        this.push({ t: "int", v: r.takeSync(1)[0] });
+        this.push({ t: "int", v: r.takeSync(1)[0]! });
         return false;
       case 0x4d: // BININT2
         this.push({ t: "int", v: u16(r.takeSync(2)) });
         return false;
-      case 0x4a: {
-        // BININT
-        const b = r.takeSync(4);
-        this.push({ t: "int", v: b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24) });
+      case 0x4a: // BININT
+        this.push({ t: "int", v: i32(r.takeSync(4)) });
         return false;
-      }
       case 0x47: // BINFLOAT
         r.takeSync(8);
         this.push(OTHER);
         return false;
       case 0x71: // BINPUT
-        this.put(r.takeSync(1)[0]);
+        this.put(r.takeSync(1)[0]!);
         return false;
       case 0x72: // LONG_BINPUT
         this.put(u32(r.takeSync(4)));
@@ -212,7 +211,7 @@ class PickleVm {
         this.put(this.memo.size);
         return false;
       case 0x68: // BINGET
-        this.get(r.takeSync(1)[0]);
+        this.get(r.takeSync(1)[0]!);
         return false;
       case 0x6a: // LONG_BINGET
         this.get(u32(r.takeSync(4)));
@@ -318,7 +317,7 @@ class PickleVm {
         // DICT
         const items = this.popMark();
         const d: Val = { t: "dict", map: new Map() };
-        for (let i = 0; i + 1 < items.length; i += 2) setItem(d, items[i], items[i + 1]);
+        for (let i = 0; i + 1 < items.length; i += 2) setItem(d, items[i]!, items[i + 1]!);
         this.push(d);
         return false;
       }
@@ -408,12 +407,9 @@ class PickleVm {
         await this.line(64);
         this.push(OTHER);
         return false;
-      case 0x4a: {
-        // BININT
-        const b = await this.bytes(4);
-        this.push({ t: "int", v: b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24) });
+      case 0x4a: // BININT
+        this.push({ t: "int", v: i32(await this.bytes(4)) });
         return false;
-      }
       case 0x4b: // BININT1
         this.push({ t: "int", v: await this.byte() });
         return false;
@@ -564,7 +560,9 @@ class PickleVm {
         // OBJ: class and arguments since the MARK
         const items = this.popMark();
         if (items.length === 0) this.fail("OBJ without a class");
-        this.push(this.call("OBJ", items[0], { t: "tuple", items: items.length <= MAX_ITEMS ? items.slice(1) : null }));
+        this.push(
+          this.call("OBJ", items[0]!, { t: "tuple", items: items.length <= MAX_ITEMS ? items.slice(1) : null }),
+        );
         return false;
       }
       case 0x52: {
@@ -635,7 +633,7 @@ class PickleVm {
   }
 
   private setItems(target: Val, items: Val[]): void {
-    if (target.t === "dict") for (let i = 0; i + 1 < items.length; i += 2) setItem(target, items[i], items[i + 1]);
+    if (target.t === "dict") for (let i = 0; i + 1 < items.length; i += 2) setItem(target, items[i]!, items[i + 1]!);
     else if (target.t === "obj") this.f.addCall(`SETITEMS ${target.cls ?? "?"}.__setitem__`);
   }
 
@@ -773,7 +771,7 @@ class PickleVm {
   private async nestedBytes(callee: Val, args: Val): Promise<void> {
     if (args.t !== "tuple" || !args.items || this.depth >= MAX_NESTING) return;
     for (const arg of args.items) {
-      if (arg.t !== "bytes" || !arg.v || arg.v.length < 2 || arg.v[0] !== 0x80 || arg.v[1] > 5) continue;
+      if (arg.t !== "bytes" || !arg.v || arg.v.length < 2 || arg.v[0] !== 0x80 || arg.v[1]! > 5) continue;
       const inner = ByteReader.of(new Blob([arg.v]).stream());
       const end = await parsePickle(inner, this.f, { depth: this.depth + 1 });
       if (end.end === "error")
@@ -792,8 +790,8 @@ function setItem(d: Val & { t: "dict" }, k: Val, v: Val): void {
 
 function signedLE(b: Uint8Array): number {
   let n = 0;
-  for (let i = b.length - 1; i >= 0; i--) n = n * 256 + b[i];
-  if (b.length > 0 && b[b.length - 1] & 0x80) n -= 2 ** (8 * b.length);
+  for (let i = b.length - 1; i >= 0; i--) n = n * 256 + b[i]!;
+  if (b.length > 0 && b[b.length - 1]! & 0x80) n -= 2 ** (8 * b.length);
   return n;
 }
 
