@@ -104,14 +104,14 @@ export function tarStream(entries: TarEntry[]): ReadableStream<Uint8Array> {
           const { done, value } = await current.read();
           if (!done) return controller.enqueue(value);
           current = null;
-          const pad = padding(entries[index - 1].size);
+          const pad = padding(entries[index - 1]!.size); // the entry `current` reads
           if (pad > 0) return controller.enqueue(new Uint8Array(pad));
         }
         if (index >= entries.length) {
           controller.enqueue(new Uint8Array(2 * BLOCK));
           return controller.close();
         }
-        const entry = entries[index++];
+        const entry = entries[index++]!;
         for (const block of entryHeaders(entry.path, entry.size, entry.mtimeMs)) controller.enqueue(block);
         current = (await entry.open()).getReader();
       },

@@ -30,7 +30,7 @@ export class UrlSigner {
 
   /** Returns the query parameters that authorize `method path` until `expiresAt` (epoch seconds). */
   async sign(method: string, path: string, expiresAt: number, binding?: string): Promise<Record<string, string>> {
-    const kid = this.signingKeys[0].id;
+    const kid = this.signingKeys[0]!.id; // the constructor refuses an empty list
     const key = await this.keys.get(kid)!;
     const mac = await crypto.subtle.sign("HMAC", key, payload(method, path, expiresAt, kid, binding));
     return { expires: String(expiresAt), kid, sig: toHex(mac) };

@@ -78,13 +78,13 @@ describe("tarStream", () => {
       ["x", created / 1000, true],
       ["0", created / 1000, true],
     ]);
-    expect(decoder.decode(headers[0].data)).toContain(` path=${long}\n`);
-    expect(decoder.decode(headers[2].data)).toContain(" path=données/vocab.txt\n");
+    expect(decoder.decode(headers[0]!.data)).toContain(` path=${long}\n`);
+    expect(decoder.decode(headers[2]!.data)).toContain(" path=données/vocab.txt\n");
   });
 
   it("dates an entry without mtimeMs at the epoch, as before", async () => {
     const [header] = readTar(await archive([entry("a.txt", "a")]));
-    expect([header.mtime, header.checksumOk]).toEqual([0, true]);
+    expect([header!.mtime, header!.checksumOk]).toEqual([0, true]);
   });
 });
 
