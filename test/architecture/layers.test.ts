@@ -83,7 +83,7 @@ function importsOf(path: string, text: string): { target: string; typesOnly: boo
   return found;
 }
 
-export function upwardArrows(files: Record<string, string>): string[] {
+function upwardArrows(files: Record<string, string>): string[] {
   const wrong: string[] = [];
   for (const [path, text] of Object.entries(files)) {
     const from = moduleOf(path);
