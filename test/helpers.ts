@@ -48,6 +48,27 @@ export async function fetchSettled(request: Request): Promise<Response> {
   return new Response(body, response);
 }
 
+/**
+ * Answers `probe`'s first truthy value, asking it at most `attempts` times, `intervalMs` apart.
+ * For what the Worker does behind a test's back (a queue batch, a Durable Object alarm) there is
+ * no signal a test can wait on: workerd runs a promise's continuation in the context that resolved
+ * it, so a queue handler or an alarm that woke a waiting test would leave the test's next D1 call
+ * in a context about to end (it hangs, or fails with "Cannot perform I/O on behalf of a different
+ * Durable Object"). So the wait is a bounded number of attempts, counted rather than timed against
+ * `Date.now()`, which a test that froze the clock (`testClock`) would never see run out.
+ */
+export async function retryUntil<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  { attempts, intervalMs, what = "the condition" }: { attempts: number; intervalMs: number; what?: string },
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const value = await probe();
+    if (value) return value;
+    if (attempt >= attempts) throw new Error(`${what}: not met after ${attempts} attempts ${intervalMs} ms apart`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 let counter = 0;
 /** A model name unique to this test run, so tests own their data. */
 export function uniqueName(prefix = "model"): string {

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { retryUntil } from "../helpers";
 
 /** An outbox row as D1 holds it. */
 export interface EventRow {
@@ -41,14 +42,12 @@ export function summary(
   return rows.map((r) => [r.type, r.version, r.from_value, r.to_value, JSON.parse(r.data)]);
 }
 
-/** Polls until `check` is true (the alarm runs on its own schedule), failing after `ms`. */
+/**
+ * Resolves once `check` is true (the relay runs on the coordinator's alarm, fan-out in the events
+ * queue's consumer: no signal reaches a test from either, see retryUntil), failing after about `ms`.
+ */
 export async function eventually(check: () => Promise<boolean>, ms = 8000): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`condition not met within ${ms} ms`);
+  await retryUntil(check, { attempts: Math.ceil(ms / 50), intervalMs: 50, what: "the outbox condition" });
 }
 
 /** The rows without their relay bookkeeping (sent_at, send_count, fanned_out_at), which the alarm updates on its own. */

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect, inject } from "vitest";
 import type { RegistryEvent, RegistryEventType } from "../../src/domain/events";
-import { call, MODELGATE_API, type Json } from "../helpers";
+import { call, MODELGATE_API, retryUntil, type Json } from "../helpers";
 
 /** The local receiver (test/webhooks/receiver.mjs), driven over HTTP from workerd. */
 export const receiver = {
@@ -22,19 +22,16 @@ export const receiver = {
   },
 };
 
-/** Polls `probe` until it answers something truthy, or fails after `timeoutMs`. */
-export async function eventually<T>(
+/**
+ * Answers `probe`'s first truthy value (deliveries are made by the queues' consumers, whose work
+ * sends no signal a test can wait on, see retryUntil), failing after about `timeoutMs`.
+ */
+export function eventually<T>(
   probe: () => Promise<T | undefined | null | false>,
   timeoutMs = 20_000,
   what = "condition",
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return retryUntil(probe, { attempts: Math.ceil(timeoutMs / 100), intervalMs: 100, what });
 }
 
 let key = 0;
