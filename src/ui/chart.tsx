@@ -19,7 +19,7 @@ export const SERIES_COLOURS = [
   "#a0522d",
   "#2f6f3e",
 ];
-export const seriesColour = (i: number) => SERIES_COLOURS[i % SERIES_COLOURS.length];
+export const seriesColour = (i: number) => SERIES_COLOURS[i % SERIES_COLOURS.length]!; // i is a series' index, never negative
 export const seriesDash = (i: number) => (i >= 5 ? "6 4" : undefined);
 
 /** A step of 1, 2 or 5 times a power of ten giving about `count` intervals over `span`. */
@@ -96,7 +96,7 @@ interface Frame {
 /** The value axis both charts draw: a gridline and a label at every tick. */
 function YGrid(props: { frame: Frame; ticks: number[]; y: (v: number) => number }) {
   const f = props.frame;
-  const spacing = props.ticks.length > 1 ? props.ticks[1] - props.ticks[0] : 1;
+  const spacing = props.ticks.length > 1 ? props.ticks[1]! - props.ticks[0]! : 1;
   return (
     <>
       {props.ticks.map((t) => (
@@ -139,8 +139,9 @@ export function StepChart(props: { id: string; title: string; series: Series[]; 
   if (values.length === 0) return <p class="muted">No values to draw.</p>;
   const xs = stepTicks(Math.min(...steps), Math.max(...steps));
   const ys = ticks(Math.min(...values), Math.max(...values), props.small ? 3 : 4);
-  const [x0, x1] = [Math.min(xs[0], ...steps), Math.max(xs[xs.length - 1], ...steps)];
-  const [y0, y1] = [ys[0], ys[ys.length - 1]];
+  // stepTicks() and ticks() return at least one tick.
+  const [x0, x1] = [Math.min(xs[0]!, ...steps), Math.max(xs[xs.length - 1]!, ...steps)];
+  const [y0, y1] = [ys[0]!, ys[ys.length - 1]!];
   const plotW = f.width - f.margin.left - f.margin.right;
   const plotH = f.height - f.margin.top - f.margin.bottom;
   const x = (step: number) => f.margin.left + (x1 === x0 ? plotW / 2 : ((step - x0) / (x1 - x0)) * plotW);
@@ -182,7 +183,7 @@ export function StepChart(props: { id: string; title: string; series: Series[]; 
         </text>
       )}
       {drawn.map((s) => {
-        const last = s.points[s.points.length - 1];
+        const last = s.points[s.points.length - 1]!; // drawn holds series with points
         return (
           <g data-series={s.label}>
             {s.points.length > 1 && (
@@ -227,7 +228,7 @@ export function BarChart(props: { id: string; title: string; bars: Bar[] }) {
   const values = props.bars.map((b) => b.value).filter(plottable);
   if (values.length === 0) return <p class="muted">No version has a value to draw.</p>;
   const ys = ticks(Math.min(0, ...values), Math.max(0, ...values));
-  const [y0, y1] = [ys[0], ys[ys.length - 1]];
+  const [y0, y1] = [ys[0]!, ys[ys.length - 1]!]; // ticks() returns at least one tick
   const plotW = f.width - f.margin.left - f.margin.right;
   const plotH = f.height - f.margin.top - f.margin.bottom;
   const y = (v: number) => f.margin.top + plotH - ((v - y0) / (y1 - y0)) * plotH;

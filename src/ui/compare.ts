@@ -41,7 +41,7 @@ export function compareRows<T>(columns: Map<string, T>[], same: (a: T, b: T) => 
     .sort((a, b) => a.localeCompare(b))
     .map((key) => {
       const cells = columns.map((column) => (column.has(key) ? column.get(key)! : null));
-      const first = cells[0];
+      const first = cells[0]!; // one cell per column: some() below calls nothing when there is none
       const differs = cells.some(
         (cell) => (cell === null) !== (first === null) || (cell !== null && first !== null && !same(cell, first)),
       );

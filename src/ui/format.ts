@@ -52,15 +52,15 @@ export function shortId(id: string): string {
  */
 export function shortSource(source: string): string {
   const runArtifacts = /^mlflow-artifacts:\/+\d+\/([0-9a-f]{32})\/artifacts\/?(.*)$/i.exec(source);
-  if (runArtifacts) return `run ${shortId(runArtifacts[1])}${runArtifacts[2] ? ` · ${runArtifacts[2]}` : ""}`;
+  if (runArtifacts) return `run ${shortId(runArtifacts[1]!)}${runArtifacts[2] ? ` · ${runArtifacts[2]}` : ""}`;
   const loggedModel = /^mlflow-artifacts:\/+\d+\/models\/(m-[0-9a-f]+)\/artifacts\/?(.*)$/i.exec(source);
-  if (loggedModel) return `logged model ${loggedModel[1].slice(0, 10)}${loggedModel[2] ? ` · ${loggedModel[2]}` : ""}`;
+  if (loggedModel) return `logged model ${loggedModel[1]!.slice(0, 10)}${loggedModel[2] ? ` · ${loggedModel[2]}` : ""}`;
   const runs = /^runs:\/+([0-9a-f]{32})\/?(.*)$/i.exec(source);
-  if (runs) return `runs:/${shortId(runs[1])}…/${runs[2]}`;
+  if (runs) return `runs:/${shortId(runs[1]!)}…/${runs[2]}`;
   if (source.length <= 40) return source;
   const scheme = /^([a-z][\w+.-]*:\/*)([^/]*)(.*)$/i.exec(source);
   if (scheme) {
-    const parts = scheme[3].split("/").filter(Boolean);
+    const parts = scheme[3]!.split("/").filter(Boolean);
     const last = parts.at(-1) ?? "";
     const shown = `${scheme[1]}${scheme[2]}/…/${last}`;
     if (shown.length < source.length) return shown.length <= 48 ? shown : `${shown.slice(0, 24)}…${shown.slice(-20)}`;

@@ -101,8 +101,9 @@ export function metricDirection(key: string): Direction | null {
     .filter(Boolean);
   // The last word that says decides: val_loss, f1_score, roc_auc, error_rate_at_top1 …
   for (let i = words.length - 1; i >= 0; i--) {
-    if (LOWER.has(words[i])) return "lower";
-    if (HIGHER.has(words[i])) return "higher";
+    const word = words[i]!;
+    if (LOWER.has(word)) return "lower";
+    if (HIGHER.has(word)) return "higher";
   }
   return null;
 }
@@ -214,12 +215,13 @@ export function downsample(points: StepPoint[], max = 300): StepPoint[] {
   if (points.length <= max) return points;
   const buckets = Math.max(1, Math.floor((max - 2) / 2));
   const inner = points.slice(1, -1);
-  const out: StepPoint[] = [points[0]];
+  // More than `max` points (max ≥ 0): the first and the last exist.
+  const out: StepPoint[] = [points[0]!];
   for (let b = 0; b < buckets; b++) {
     const part = inner.slice(Math.floor((b * inner.length) / buckets), Math.floor(((b + 1) * inner.length) / buckets));
     if (part.length === 0) continue;
-    let lo = part[0];
-    let hi = part[0];
+    let lo = part[0]!;
+    let hi = lo;
     for (const p of part) {
       if (p.value < lo.value) lo = p;
       if (p.value > hi.value) hi = p;
@@ -227,6 +229,6 @@ export function downsample(points: StepPoint[], max = 300): StepPoint[] {
     if (lo === hi) out.push(lo);
     else out.push(...(lo.step < hi.step ? [lo, hi] : [hi, lo]));
   }
-  out.push(points[points.length - 1]);
+  out.push(points[points.length - 1]!);
   return out;
 }

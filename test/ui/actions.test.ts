@@ -38,7 +38,7 @@ describe("promoting through the forms", () => {
     const [latest] = await transitions(name);
     expect(latest).toMatchObject({ version: "1", from_stage: "None", to_stage: "Production", comment: "ship it" });
     // The timeline shows who did it, as the history records it.
-    expect(textOf(after.html)).toContain(`version 1 : None → Production by ${latest.actor} — ship it`);
+    expect(textOf(after.html)).toContain(`version 1 : None → Production by ${latest!.actor} — ship it`);
     // The message is shown once.
     expect(textOf((await browser.get(modelPage(name))).html)).not.toContain("moved from None to Production");
   });

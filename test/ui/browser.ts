@@ -76,7 +76,7 @@ export class Browser {
   private async send(request: Request): Promise<Page> {
     const res = await exports.default.fetch(request);
     for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(";");
+      const [pair = "", ...attributes] = line.split(";");
       const at = pair.indexOf("=");
       const name = pair.slice(0, at).trim();
       const value = pair.slice(at + 1).trim();
@@ -91,14 +91,14 @@ export class Browser {
 export function csrfOf(html: string): string {
   const match = /name="_csrf" value="([0-9a-f]{64})"/.exec(html);
   if (!match) throw new Error(`no CSRF token in the page:\n${html.slice(0, 400)}`);
-  return match[1];
+  return match[1]!;
 }
 
 /** The hidden inputs of the (first) form on a confirmation page. */
 export function hiddenFields(html: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/?>/g))
-    fields[m[1]] = decodeEntities(m[2]);
+    fields[m[1]!] = decodeEntities(m[2]!);
   return fields;
 }
 

@@ -47,7 +47,7 @@ describe("models page", () => {
     expect(first.html.match(new RegExp(`href="/models/${prefix}-\\d\\d"`, "g"))).toHaveLength(25);
     const next = /href="(\/\?q=[^"]+&amp;page_token=[^"]+)" rel="next"/.exec(first.html);
     expect(next).not.toBeNull();
-    const second = await browser.get(next![1].replaceAll("&amp;", "&"));
+    const second = await browser.get(next![1]!.replaceAll("&amp;", "&"));
     const names = [...second.html.matchAll(new RegExp(`href="/models/(${prefix}-\\d\\d)"`, "g"))].map((m) => m[1]);
     expect(names).toEqual([`${prefix}-25`, `${prefix}-26`]);
     expect(second.html).not.toContain('rel="next"');
@@ -146,7 +146,7 @@ describe("model page", () => {
       html.indexOf('<table class="stack versions">'),
       html.indexOf("</thead>", html.indexOf('<table class="stack versions">')),
     );
-    const headers = [...head.matchAll(/<th scope="col"[^>]*>(?:<a[^>]*>)?([^<]+)</g)].map((m) => m[1].trim());
+    const headers = [...head.matchAll(/<th scope="col"[^>]*>(?:<a[^>]*>)?([^<]+)</g)].map((m) => m[1]!.trim());
     expect(headers).toEqual(["Version", "Stage", "Scan", "Run", "r2", "rmse", "mae", "Created", "Source", "Actions"]);
     const row = (version: number) => {
       const start = html.indexOf(`<strong>Version ${version}</strong>`);
@@ -332,14 +332,14 @@ describe("version page", () => {
     const loss = svgs.find((svg) => svg.includes("loss by step"))!;
     expect(loss).toContain('<title id="metric-1-title">loss by step: 5 steps from 0 to 4, first 2, last 0.8</title>');
     const points = /<polyline points="([^"]+)"/
-      .exec(loss)![1]
+      .exec(loss)![1]!
       .split(" ")
       .map((p) => p.split(",").map(Number));
     expect(points).toHaveLength(5);
     // Steps go right, falling loss goes down the page (larger y).
     for (let i = 1; i < points.length; i++) {
-      expect(points[i][0]).toBeGreaterThan(points[i - 1][0]);
-      expect(points[i][1]).toBeGreaterThan(points[i - 1][1]);
+      expect(points[i]![0]).toBeGreaterThan(points[i - 1]![0]!);
+      expect(points[i]![1]).toBeGreaterThan(points[i - 1]![1]!);
     }
     const text = textOf(html);
     expect(text).toContain("loss 0.8 · 5 steps (0–4) · min 0.8 · max 2");
@@ -483,18 +483,18 @@ describe("compare page", () => {
     const lines = [
       ...rmse.matchAll(/<g data-series="(v\d)"><polyline points="([^"]+)" fill="none" stroke="(#[0-9A-Fa-f]+)"/g),
     ];
-    expect(lines.map((m) => [m[1], m[2].split(" ").length])).toEqual([
+    expect(lines.map((m) => [m[1], m[2]!.split(" ").length])).toEqual([
       ["v2", 4],
       ["v1", 3],
     ]);
-    expect(lines[0][3]).not.toBe(lines[1][3]);
+    expect(lines[0]![3]).not.toBe(lines[1]![3]);
     expect(rmse).toContain("rmse per step, one line per version: v2: 0.7 after 4 steps; v1: 0.9 after 3 steps");
     // Bars, not a line, for the final values; version 2's lower rmse is the shorter bar.
     const bars = [
       ...rmse.matchAll(/<g data-bar="(v\d)"><rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)"/g),
     ].map((m) => [m[1], Number(m[3])]);
     expect(bars.map((b) => b[0])).toEqual(["v2", "v1"]);
-    expect(bars[0][1]).toBeLessThan(bars[1][1] as number);
+    expect(bars[0]![1]).toBeLessThan(bars[1]![1] as number);
     expect(rmse.slice(rmse.indexOf("Final"))).not.toContain("<polyline");
     expect(html).toContain('<option value="rmse" selected="">rmse</option>');
   });
@@ -524,12 +524,13 @@ describe("compare page", () => {
     ].map((m) => ({
       x: Number(m[1]),
       font: Number(m[2]),
-      text: m[3],
+      text: m[3]!,
     }));
     expect(labels).toHaveLength(10);
     for (let i = 1; i < labels.length; i++) {
-      const gap = labels[i].x - labels[i - 1].x;
-      const widest = Math.max(labels[i].text.length, labels[i - 1].text.length) * labels[i].font * 0.62;
+      const [left, right] = [labels[i - 1]!, labels[i]!];
+      const gap = right.x - left.x;
+      const widest = Math.max(right.text.length, left.text.length) * right.font * 0.62;
       expect(widest).toBeLessThan(gap);
     }
   });

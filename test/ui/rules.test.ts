@@ -117,7 +117,7 @@ describe("compare rules", () => {
   });
 
   it("treats NaN as equal to NaN when comparing metrics", () => {
-    expect(compareRows([new Map([["m", Number.NaN]]), new Map([["m", Number.NaN]])])[0].differs).toBe(false);
+    expect(compareRows([new Map([["m", Number.NaN]]), new Map([["m", Number.NaN]])])[0]!.differs).toBe(false);
   });
 
   it("charts by default the first metric at least two versions have", () => {

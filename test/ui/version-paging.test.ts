@@ -37,7 +37,7 @@ describe("model page: versions a page at a time", () => {
       ];
       seen.push(...numbers);
       const next = /href="([^"]+)" rel="next"/.exec(page.html.slice(page.html.indexOf("Version pages") - 200));
-      path = next ? decodeEntities(next[1]) : null;
+      path = next ? decodeEntities(next[1]!) : null;
       if (pages > 1) expect(page.html).toContain("Newest versions");
     }
     expect(pages).toBe(3);

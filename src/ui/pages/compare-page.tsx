@@ -72,6 +72,7 @@ function MetricPanel(props: {
     const runId = c.run?.run.runId;
     const points = runId ? curveOf(props.histories.get(runId)?.byKey.get(metric) ?? []) : [];
     return {
+      version: c.version.version,
       label: `v${c.version.version}`,
       colour: seriesColour(i),
       dash: seriesDash(i),
@@ -109,15 +110,14 @@ function MetricPanel(props: {
           <BarChart
             id={`${id}-bars`}
             title={`Final ${metric} by version: ${series.map(described).join("; ")}`}
-            bars={series.map((s, i) => ({ label: s.label, value: props.finals[i], colour: s.colour }))}
+            bars={series.map((s, i) => ({ label: s.label, value: props.finals[i] ?? null, colour: s.colour }))}
           />
         </figure>
       </div>
       <ul class="legend" aria-label={`Versions in the ${metric} charts`}>
         {series.map((s, i) => (
           <li>
-            <Swatch colour={s.colour} dash={s.dash} />{" "}
-            <a href={versionHref(props.name, compared[i].version.version)}>{s.label}</a>
+            <Swatch colour={s.colour} dash={s.dash} /> <a href={versionHref(props.name, s.version)}>{s.label}</a>
             {s.run && <span class="muted"> {s.run}</span>}:{" "}
             {props.finals[i] === null ? (
               <span class="muted">no value</span>

@@ -12,7 +12,7 @@ const TITLES: Record<number, string> = {
 };
 
 export function errorTitle(status: number): string {
-  return TITLES[status] ?? (status >= 500 ? TITLES[500] : TITLES[400]);
+  return TITLES[status] ?? (status >= 500 ? TITLES[500]! : TITLES[400]!);
 }
 
 export function ErrorPage(props: { status: number; message: string; hint?: Child }) {

@@ -123,22 +123,25 @@ function MetricCard(props: {
   const curve = curveOf(props.points);
   const values = curve.map((p) => p.value);
   const drawn = downsample(curve, 160);
+  const first = curve[0];
+  const last = curve.at(-1);
+  const stepped = curve.length > 1 && first !== undefined && last !== undefined;
   const id = `metric-${props.index}`;
   return (
     <figure class="metric-card" aria-labelledby={`${id}-caption`}>
       <figcaption id={`${id}-caption`}>
         <code>{m.key}</code> <strong>{formatNumber(m.value)}</strong>
         <span class="muted small">
-          {curve.length > 1
-            ? ` · ${curve.length} steps (${curve[0].step}–${curve[curve.length - 1].step}) · min ${formatNumber(Math.min(...values))} · max ${formatNumber(Math.max(...values))}`
+          {stepped
+            ? ` · ${curve.length} steps (${first.step}–${last.step}) · min ${formatNumber(Math.min(...values))} · max ${formatNumber(Math.max(...values))}`
             : ` · step ${m.step}`}
         </span>
       </figcaption>
-      {curve.length > 1 && (
+      {stepped && (
         <StepChart
           id={id}
           small
-          title={`${m.key} by step: ${curve.length} steps from ${curve[0].step} to ${curve[curve.length - 1].step}, first ${formatNumber(curve[0].value)}, last ${formatNumber(curve[curve.length - 1].value)}`}
+          title={`${m.key} by step: ${curve.length} steps from ${first.step} to ${last.step}, first ${formatNumber(first.value)}, last ${formatNumber(last.value)}`}
           series={[{ label: m.key, colour: seriesColour(0), points: drawn }]}
         />
       )}
