@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { BlobBody } from "../domain/artifacts";
 import { EDGE_FILE_SECONDS, knownEtag, rememberEtag } from "../delivery/edge-memory";
 import { fileMemory, type HeldFile } from "../delivery/file-memory";
+import { contentRange, parseRange } from "../delivery/ranges";
 import type { ManifestFile } from "../domain/artifacts";
 
 // The Workers Cache API (`caches.default`): per location, objects up to 512 MB, never stores a
@@ -141,23 +142,6 @@ async function serveUncached(c: Context, file: ManifestFile, source: CachedFileS
   if (!range) return new Response((await source.open(file)).body, { headers });
   const blob = await source.open(file, range);
   headers.set("content-length", String(range.length));
-  headers.set("content-range", `bytes ${range.offset}-${range.offset + range.length - 1}/${file.size}`);
+  headers.set("content-range", contentRange(range, file.size));
   return new Response(blob.body, { status: 206, headers });
-}
-
-/** A single `bytes=` range; null means none (or one we ignore, as HTTP allows). */
-function parseRange(
-  header: string | undefined,
-  size: number,
-): { offset: number; length: number } | "unsatisfiable" | null {
-  const match = header && /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === "" && match[2] === "")) return null;
-  if (match[1] === "") {
-    const suffix = Math.min(Number(match[2]), size);
-    return suffix === 0 ? "unsatisfiable" : { offset: size - suffix, length: suffix };
-  }
-  const start = Number(match[1]);
-  const end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
-  if (start >= size || end < start) return "unsatisfiable";
-  return { offset: start, length: end - start + 1 };
 }
