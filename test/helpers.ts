@@ -116,14 +116,6 @@ export const testClock = {
   },
 };
 
-/**
- * Waits for the real millisecond clock to move. Left for test/http/search.test.ts until it uses
- * `testClock`; new tests freeze and advance the clock instead.
- */
-export function sleep(ms = 5): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Sends a request with an exact body text (or none), for malformed and unusual requests. */
 export async function rawCall(
   method: string,

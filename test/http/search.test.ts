@@ -5,7 +5,7 @@ import {
   createModelWith,
   createVersionWith,
   expectError,
-  sleep,
+  testClock,
   uniqueName,
   type Json,
 } from "../helpers";
@@ -13,17 +13,30 @@ import {
 // Each test drives the Worker through many real D1 and Durable Object round trips.
 vi.setConfig({ testTimeout: 30_000 });
 
+/**
+ * Stops the clock the Worker stamps records with (once per test), so a test orders its records'
+ * timestamps with testClock.advance() instead of waiting for the real clock to move. Before the
+ * test creates its first model: a model's coordinator takes its clock when it is built.
+ */
+function freezeClock(): void {
+  if (!vi.isFakeTimers()) testClock.freeze();
+}
+
 const searchModels = (params: Json) => call("GET", "/registered-models/search", params);
 const searchVersions = (params: Json) => call("GET", "/model-versions/search", params);
 const modelNames = (res: { body: Json }) => (res.body.registered_models ?? []).map((m: Json) => m.name);
 const versionKeys = (res: { body: Json }) => (res.body.model_versions ?? []).map((v: Json) => `${v.name}#${v.version}`);
 const versionNumbers = (res: { body: Json }) => (res.body.model_versions ?? []).map((v: Json) => v.version);
 
-/** Creates models named `${prefix}-${suffix}` for each suffix, in the order given, and returns their names. */
+/**
+ * Creates models named `${prefix}-${suffix}` for each suffix, in the order given, and returns their
+ * names; with `pause`, each a millisecond after the one before (on a frozen clock).
+ */
 async function modelsUnder(prefix: string, suffixes: string[], pause = false): Promise<string[]> {
+  if (pause) freezeClock();
   const names: string[] = [];
   for (const suffix of suffixes) {
-    if (pause) await sleep();
+    if (pause) testClock.advance();
     names.push(await createModel(`${prefix}-${suffix}`));
   }
   return names;
@@ -213,7 +226,7 @@ describe("registered-models/search order_by", () => {
   it("orders by last_updated_timestamp (and its alias timestamp) in both directions", async () => {
     const prefix = uniqueName("srch-timeorder");
     const [first, second, third] = await modelsUnder(prefix, ["c", "b", "a"], true);
-    await sleep();
+    testClock.advance();
     await call("PATCH", "/registered-models/update", { name: first, description: "touched last" });
     const filter = `name LIKE '${prefix}-%'`;
     expect(modelNames(await searchModels({ filter, order_by: "last_updated_timestamp DESC" }))).toEqual([
@@ -383,11 +396,12 @@ describe("registered-models/search and MLflow 3 prompts", () => {
 });
 
 describe("model-versions/search filters", () => {
-  /** A model with versions 1..count, created in order with pauses so timestamps differ. */
+  /** A model with versions 1..count, each a millisecond after the one before (on a frozen clock). */
   async function modelWithVersions(count: number, prefix = "srchv"): Promise<string> {
+    freezeClock();
     const name = await createModel(uniqueName(prefix));
     for (let i = 0; i < count; i++) {
-      await sleep(2);
+      testClock.advance();
       await createVersionWith(name);
     }
     return name;
@@ -531,9 +545,10 @@ describe("model-versions/search filters", () => {
 
 describe("model-versions/search order_by", () => {
   async function threeVersions(): Promise<string> {
+    freezeClock();
     const name = await createModel(uniqueName("srchv-order"));
     for (let i = 0; i < 3; i++) {
-      await sleep();
+      testClock.advance();
       await createVersionWith(name);
     }
     return name;
@@ -541,7 +556,7 @@ describe("model-versions/search order_by", () => {
 
   it("orders by last_updated_timestamp DESC by default", async () => {
     const name = await threeVersions();
-    await sleep();
+    testClock.advance();
     await call("PATCH", "/model-versions/update", { name, version: "1", description: "touched" });
     expect(versionNumbers(await searchVersions({ filter: `name = '${name}'` }))).toEqual(["1", "3", "2"]);
   });
@@ -556,7 +571,7 @@ describe("model-versions/search order_by", () => {
     ["last_updated_timestamp DESC", ["1", "3", "2"]],
   ])("orders by %j", async (orderBy, expected) => {
     const name = await threeVersions();
-    await sleep();
+    testClock.advance();
     await call("PATCH", "/model-versions/update", { name, version: "1", description: "touched" });
     expect(versionNumbers(await searchVersions({ filter: `name = '${name}'`, order_by: orderBy }))).toEqual(expected);
   });
