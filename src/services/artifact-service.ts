@@ -1,10 +1,11 @@
 import { InvalidParameterError, NotFoundError, RegistryError } from "../errors";
 import { validateArtifactPath } from "../domain/artifact-path";
 import type { ArtifactStore } from "../artifacts/artifact-store";
-import type { ArtifactCaller, ArtifactOwner } from "../artifacts/artifact-roots";
+import type { ArtifactCaller, ArtifactOwner } from "../domain/artifact-roots";
 import type { UrlSigner } from "../artifacts/url-signer";
 import { ImmutableArtifactError, type ListedArtifact } from "../domain/artifacts";
 import type { ArtifactRepository } from "../repositories/artifact-repository";
+import { type Clock, systemClock } from "../domain/clock";
 
 /** R2 multipart allows at most 10,000 parts. */
 export const MAX_PARTS = 10_000;
@@ -64,7 +65,7 @@ export class ArtifactService {
     private readonly index: ArtifactRepository,
     private readonly store: ArtifactStore,
     private readonly signer: UrlSigner,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async upload(
