@@ -85,7 +85,7 @@ export class WebhookSecretBox {
       problem = `MODELGATE_WEBHOOK_KEYS is malformed: ${(error as Error).message}`;
     }
     this.problem = problem;
-    this.primary = problem ? null : parsed[0].id;
+    this.primary = problem ? null : (parsed[0]?.id ?? null);
     if (!problem) for (const { id, key } of parsed) this.raw.set(id, key);
   }
 
@@ -132,7 +132,8 @@ export class WebhookSecretBox {
   async open(webhookId: string, stored: string): Promise<string> {
     const match = SEALED.exec(stored);
     if (!match) return stored;
-    const [, keyId, iv, ciphertext] = match;
+    // SEALED's three groups are not optional: a match has all of them.
+    const [keyId, iv, ciphertext] = [match[1]!, match[2]!, match[3]!];
     const key = await this.key(keyId);
     if (!key) {
       throw new UnreadableSecretError(

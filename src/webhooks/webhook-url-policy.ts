@@ -67,22 +67,22 @@ const hex4 = (n: number) => [n >> 8, n & 0xff];
  * (64:ff9b::/96) and 6to4 (2002::/16, the relay's IPv4 in bits 16-47).
  */
 function carriedIPv4(v6: ipaddr.IPv6): { form: string; v4: ipaddr.IPv4 } | null {
-  const p = v6.parts;
-  const last32 = () => new ipaddr.IPv4([...hex4(p[6]), ...hex4(p[7])]);
+  const p = v6.parts; // always eight 16-bit parts
+  const last32 = () => new ipaddr.IPv4([...hex4(p[6]!), ...hex4(p[7]!)]);
   switch (v6.range()) {
     case "ipv4Mapped":
       return { form: "an IPv4-mapped", v4: last32() };
     case "rfc6145":
       return { form: "an IPv4-translated", v4: last32() };
     case "6to4":
-      return { form: "a 6to4", v4: new ipaddr.IPv4([...hex4(p[1]), ...hex4(p[2])]) };
+      return { form: "a 6to4", v4: new ipaddr.IPv4([...hex4(p[1]!), ...hex4(p[2]!)]) };
     case "rfc6052":
       // 64:ff9b::/96 carries the IPv4 in its last 32 bits; the local-use prefix 64:ff9b:1::/48
       // (RFC 8215) places it where the operator chose, so it is judged as internal as a whole.
       return v6.match(ipaddr.IPv6.parse("64:ff9b::"), 96) ? { form: "a NAT64", v4: last32() } : null;
     default:
       // ::/96 except :: and ::1 (their own ranges): the deprecated IPv4-compatible form.
-      return p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7] > 1)
+      return p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7]! > 1)
         ? { form: "an IPv4-compatible", v4: last32() }
         : null;
   }

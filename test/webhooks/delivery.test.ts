@@ -90,7 +90,7 @@ describe("fan-out and signed delivery through the queues", () => {
       data: { source: "runs:/abc/model", run_id: "abc", tags: JSON.stringify({ team: "risk" }), description: "v3" },
     });
 
-    const [received] = await receipts(hit, 1);
+    const received = (await receipts(hit, 1))[0]!;
     expect(await verifyMlflowSignature("receiver-secret", received.headers, received.body)).toBe(true);
     expect(await verifyMlflowSignature("another-secret", received.headers, received.body)).toBe(false);
     expect(received.headers["content-type"]).toBe("application/json");
@@ -151,7 +151,7 @@ describe("fan-out and signed delivery through the queues", () => {
       to: "2",
       data: { alias: "champion" },
     });
-    const [received] = await receipts(key, 1);
+    const received = (await receipts(key, 1))[0]!;
     expect(JSON.parse(received.body).data).toEqual({ name: "webhook-test-model", alias: "champion", version: "2" });
     await fannedOut(another);
     expect(await deliveryCount(webhookId, another.id)).toBe(0);
@@ -168,7 +168,7 @@ describe("fan-out and signed delivery through the queues", () => {
       });
     const event = await emit(model, "registered_model_tag.deleted", { data: { key: "obsolete" } });
     for (const key of keys) {
-      const [received] = await receipts(key, 1);
+      const received = (await receipts(key, 1))[0]!;
       expect(JSON.parse(received.body)).toMatchObject({
         entity: "registered_model_tag",
         action: "deleted",
@@ -229,8 +229,8 @@ describe("retries, the dead-letter queue and replay", () => {
     expect(new Set(log.map((r) => r.headers["x-mlflow-delivery-id"])).size).toBe(1);
     expect(log.map((r) => r.headers["x-modelgate-attempt"])).toEqual(["1", "2", "3"]);
     // Backoff: the first retry after ~1 s (MODELGATE_WEBHOOK_RETRY_BASE_SECONDS=1), the second after Retry-After (2 s).
-    expect(log[1].receivedAt - log[0].receivedAt).toBeGreaterThanOrEqual(900);
-    expect(log[2].receivedAt - log[1].receivedAt).toBeGreaterThanOrEqual(1900);
+    expect(log[1]!.receivedAt - log[0]!.receivedAt).toBeGreaterThanOrEqual(900);
+    expect(log[2]!.receivedAt - log[1]!.receivedAt).toBeGreaterThanOrEqual(1900);
     for (const r of log) expect(await verifyMlflowSignature("s", r.headers, r.body)).toBe(true);
     const delivered = await deliveryWhere(w.webhook_id, (d) => d.status === "DELIVERED");
     expect(delivered.attempts.map((a: any) => [a.attempt, a.status_code, a.outcome])).toEqual([
@@ -285,8 +285,8 @@ describe("retries, the dead-letter queue and replay", () => {
     expect(delivered.attempts[6]).toMatchObject({ attempt: 7, status_code: 200, outcome: "DELIVERED" });
     const log = await receiver.log(key);
     expect(log).toHaveLength(7);
-    expect(log[6].body).toBe(log[0].body);
-    expect(log[6].headers["x-mlflow-delivery-id"]).toBe(dead.delivery_id);
+    expect(log[6]!.body).toBe(log[0]!.body);
+    expect(log[6]!.headers["x-mlflow-delivery-id"]).toBe(dead.delivery_id);
   });
 
   it("does not retry a final 4xx; the failed delivery can be replayed", async () => {
@@ -451,7 +451,7 @@ describe("the sweep (a delivery whose queue message was lost)", () => {
     const dispatcher = env.WEBHOOK_DISPATCHER.get(env.WEBHOOK_DISPATCHER.idFromName(DISPATCHER_NAME));
     await dispatcher.arm(60_000);
     expect(await runDurableObjectAlarm(dispatcher)).toBe(true);
-    const [received] = await receipts(key, 1);
+    const received = (await receipts(key, 1))[0]!;
     expect(received.headers["x-mlflow-delivery-id"]).toBe(deliveryId);
     await deliveryWhere(w.webhook_id, (d) => d.delivery_id === deliveryId && d.status === "DELIVERED");
   });

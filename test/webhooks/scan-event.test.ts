@@ -43,7 +43,7 @@ describe("the model_version.scanned event", () => {
       20_000,
       "the scanned delivery",
     );
-    const body = JSON.parse(received.body);
+    const body = JSON.parse(received!.body);
     expect(body).toMatchObject({ entity: "model_version", action: "scanned" });
     expect(body.data).toEqual({
       name,

@@ -51,7 +51,7 @@ describe("webhook secrets at rest", () => {
     const w = await webhookFor(model, { url: receiver.hook(key), events: MV_CREATED, secret });
 
     const raw = await storedSecret(w.webhook_id);
-    expect(raw).toMatch(new RegExp(`^v1:${keys[0].id}:[A-Za-z0-9+/]+={0,2}:[A-Za-z0-9+/]+={0,2}$`));
+    expect(raw).toMatch(new RegExp(`^v1:${keys[0]!.id}:[A-Za-z0-9+/]+={0,2}:[A-Za-z0-9+/]+={0,2}$`));
     expect(raw).not.toContain(secret);
     expect(raw).not.toContain(btoa(secret));
     const row = JSON.stringify(await env.DB.prepare("SELECT * FROM webhooks WHERE id = ?").bind(w.webhook_id).first());
@@ -86,10 +86,10 @@ describe("webhook secrets at rest", () => {
     const before = await storedSecret(w.webhook_id);
     expect((await call("PATCH", `/webhooks/${w.webhook_id}`, { secret: "after" })).status).toBe(200);
     const after = await storedSecret(w.webhook_id);
-    expect(after).toMatch(new RegExp(`^v1:${keys[0].id}:`));
+    expect(after).toMatch(new RegExp(`^v1:${keys[0]!.id}:`));
     expect(after).not.toBe(before);
     await testSend(w.webhook_id);
-    const [received] = await receiver.log(key);
+    const received = (await receiver.log(key))[0]!;
     expect(await verifyMlflowSignature("after", received.headers, received.body)).toBe(true);
     expect((await call("PATCH", `/webhooks/${w.webhook_id}`, { secret: "" })).status).toBe(200);
     expect(await storedSecret(w.webhook_id)).toBeNull();
@@ -104,7 +104,7 @@ describe("webhook secrets at rest", () => {
     const received = await receivedOne(key);
     expect(await verifyMlflowSignature("legacy-plain-secret", received.headers, received.body)).toBe(true);
     const sealed = await storedSecret(w.webhook_id);
-    expect(sealed).toMatch(new RegExp(`^v1:${keys[0].id}:`));
+    expect(sealed).toMatch(new RegExp(`^v1:${keys[0]!.id}:`));
     expect(await new WebhookSecretBox(env.MODELGATE_WEBHOOK_KEYS).open(w.webhook_id, sealed!)).toBe(
       "legacy-plain-secret",
     );
@@ -112,19 +112,19 @@ describe("webhook secrets at rest", () => {
 
   it("a secret sealed with an older key still opens, and is sealed with the first key when touched (test, PATCH)", async () => {
     const key = uniqueKey("older");
-    const old = boxWith(keys[1]);
+    const old = boxWith(keys[1]!);
     const w = await createWebhook({ url: receiver.hook(key), events: MV_CREATED, status: "DISABLED" });
     await setStoredSecret(w.webhook_id, await old.seal(w.webhook_id, "sealed-long-ago"));
     expect((await testSend(w.webhook_id)).result.success).toBe(true);
-    const [received] = await receiver.log(key);
+    const received = (await receiver.log(key))[0]!;
     expect(await verifyMlflowSignature("sealed-long-ago", received.headers, received.body)).toBe(true);
-    expect(await storedSecret(w.webhook_id)).toMatch(new RegExp(`^v1:${keys[0].id}:`));
+    expect(await storedSecret(w.webhook_id)).toMatch(new RegExp(`^v1:${keys[0]!.id}:`));
 
     const w2 = await createWebhook({ url: receiver.hook(uniqueKey()), events: MV_CREATED, status: "DISABLED" });
     await setStoredSecret(w2.webhook_id, await old.seal(w2.webhook_id, "patched-elsewhere"));
     expect((await call("PATCH", `/webhooks/${w2.webhook_id}`, { description: "touched" })).status).toBe(200);
     const resealed = await storedSecret(w2.webhook_id);
-    expect(resealed).toMatch(new RegExp(`^v1:${keys[0].id}:`));
+    expect(resealed).toMatch(new RegExp(`^v1:${keys[0]!.id}:`));
     expect(await new WebhookSecretBox(env.MODELGATE_WEBHOOK_KEYS).open(w2.webhook_id, resealed!)).toBe(
       "patched-elsewhere",
     );
@@ -138,7 +138,7 @@ describe("webhook secrets at rest", () => {
       return w.webhook_id as string;
     };
     const legacy = await make(async () => "plain-one");
-    const older = await make((id) => boxWith(keys[1]).seal(id, "older-one"));
+    const older = await make((id) => boxWith(keys[1]!).seal(id, "older-one"));
     const gone = await make((id) => boxWith(goneKey).seal(id, "lost-one"));
     const current = await make(async () => null);
     expect((await call("PATCH", `/webhooks/${current}`, { secret: "current-one" })).status).toBe(200);
@@ -153,7 +153,7 @@ describe("webhook secrets at rest", () => {
     for (const [id, secret] of [
       [legacy, "plain-one"],
       [older, "older-one"],
-    ]) {
+    ] as const) {
       const stored = await storedSecret(id);
       expect(box.isCurrent(stored!)).toBe(true);
       expect(await box.open(id, stored!)).toBe(secret);
@@ -219,11 +219,11 @@ describe("WebhookSecretBox", () => {
     const [v, id, iv, ct] = sealed.split(":");
     const flip = (b64: string) => {
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      bytes[0] ^= 1;
+      bytes[0]! ^= 1;
       return btoa(String.fromCharCode(...bytes));
     };
-    await expect(box.open("w1", [v, id, iv, flip(ct)].join(":"))).rejects.toThrow(/altered/);
-    await expect(box.open("w1", [v, id, flip(iv), ct].join(":"))).rejects.toThrow(/altered/);
+    await expect(box.open("w1", [v, id, iv, flip(ct!)].join(":"))).rejects.toThrow(/altered/);
+    await expect(box.open("w1", [v, id, flip(iv!), ct].join(":"))).rejects.toThrow(/altered/);
     await expect(box.open("w2", sealed)).rejects.toThrow(/belongs to another webhook/);
   });
 

@@ -103,7 +103,7 @@ describe("webhook URL hosts in every spelling of loopback and other internal add
 });
 
 /** Every way this suite spells one IPv4 address in a URL. */
-function spellings(octets: number[]): string[] {
+function spellings(octets: [number, number, number, number]): string[] {
   const [a, b, c, d] = octets;
   const n = ((a << 24) >>> 0) + (b << 16) + (c << 8) + d;
   const h = (x: number, y: number) => ((x << 8) | y).toString(16);
@@ -159,7 +159,7 @@ describe("properties", () => {
       (p[0] === 0x64 && p[1] === 0xff9b && p.slice(2, 6).every((x) => x === 0)); // NAT64
     fc.assert(
       fc.property(fc.array(word, { minLength: 8, maxLength: 8 }), fc.integer({ min: 0, max: 7 }), (parts, top) => {
-        parts[0] = (parts[0] & 0x1fff) | (top << 13);
+        parts[0] = (parts[0]! & 0x1fff) | (top << 13);
         const address = new ipaddr.IPv6(parts);
         const url = `http://[${address.toString()}]/`;
         if (top !== 1 && !carriesIPv4(parts)) expect(refused(url), url).toBe(true);

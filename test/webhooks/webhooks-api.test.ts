@@ -307,7 +307,7 @@ describe("POST /webhooks/{id}/test", () => {
     const { status, body } = await call("POST", `/webhooks/${w.webhook_id}/test`, {});
     expect(status).toBe(200);
     expect(body.result).toEqual({ success: true, response_status: 200, response_body: "thanks" });
-    const [received] = await receiver.log(key);
+    const received = (await receiver.log(key))[0]!;
     expect(JSON.parse(received.body)).toMatchObject({
       entity: "model_version",
       action: "created",
@@ -359,7 +359,7 @@ describe("POST /webhooks/{id}/test", () => {
     expect(status).toBe(200);
     expect(body.result).toMatchObject({ success: false, response_status: 503, response_body: "down" });
     expect(body.result.error_message).toMatch(/^Failed to test webhook: HTTP 503/);
-    const [received] = await receiver.log(key);
+    const received = (await receiver.log(key))[0]!;
     expect(JSON.parse(received.body)).toMatchObject({
       entity: "model_version_alias",
       action: "deleted",
@@ -388,7 +388,7 @@ describe("POST /webhooks/{id}/test", () => {
     const { status, body } = await call("POST", `/webhooks/${w.webhook_id}/test`, {});
     expect(status).toBe(200);
     expect(body.result).toMatchObject({ success: true, response_status: 200 });
-    const [received] = await receiver.log(key);
+    const received = (await receiver.log(key))[0]!;
     expect(JSON.parse(received.body)).toMatchObject({
       entity: "prompt_version",
       action: "created",
