@@ -44,7 +44,7 @@ export function pemOf(label: string, der: Uint8Array): string {
 export function pemBody(text: string, label: string): Uint8Array | null {
   const match = new RegExp(`-----BEGIN ${label}-----([^-]*)-----END ${label}-----`).exec(text);
   if (!match) return null;
-  return fromBase64(match[1].replace(/\s+/g, ""));
+  return fromBase64(match[1]!.replace(/\s+/g, ""));
 }
 
 /** A public JWK's RFC 7638 thumbprint (members in lexicographic order, no whitespace). */
@@ -110,7 +110,7 @@ function derInteger(scalar: Uint8Array): Uint8Array {
   let i = 0;
   while (i < scalar.length - 1 && scalar[i] === 0) i++;
   let v = scalar.subarray(i);
-  if (v[0] & 0x80) v = concat(new Uint8Array([0]), v);
+  if ((v[0] ?? 0) & 0x80) v = concat(new Uint8Array([0]), v);
   return concat(new Uint8Array([0x02]), derLength(v.length), v);
 }
 

@@ -45,14 +45,15 @@ export function parseModelSigningKeys(value: string | undefined): ModelSigningKe
     throw notConfigured("MODELGATE_MODEL_SIGNING_KEYS is not JSON (a list of {kid, pkcs8} or {kid, jwk})");
   }
   const entries = (Array.isArray(parsed) ? parsed : [parsed]) as ModelSigningKeyEntry[];
-  if (entries.length === 0) throw notConfigured("MODELGATE_MODEL_SIGNING_KEYS lists no key");
+  const [first] = entries;
+  if (first === undefined) throw notConfigured("MODELGATE_MODEL_SIGNING_KEYS lists no key");
   entries.forEach((e, i) => {
     if (typeof e !== "object" || e === null || (typeof e.pkcs8 !== "string" && typeof e.jwk !== "object"))
       throw notConfigured(`MODELGATE_MODEL_SIGNING_KEYS entry ${i + 1} has neither 'pkcs8' nor 'jwk'`);
     if (e.kid !== undefined && (typeof e.kid !== "string" || !/^[\w.-]{1,64}$/.test(e.kid)))
       throw notConfigured(`MODELGATE_MODEL_SIGNING_KEYS entry ${i + 1}: kid must be 1-64 of [A-Za-z0-9_.-]`);
   });
-  if (!entries[0].pkcs8 && !entries[0].jwk?.d)
+  if (!first.pkcs8 && !first.jwk?.d)
     throw notConfigured("the first MODELGATE_MODEL_SIGNING_KEYS entry signs, so it needs its private key");
   return entries;
 }
@@ -96,7 +97,7 @@ export class ModelSigner {
 
   /** The key new signatures are made with. */
   get signingKid(): string {
-    return this.keys[0].public.kid;
+    return this.keys[0]!.public.kid; // from() refuses a list with no key
   }
 
   /** Every key still in rotation, the signing key first. */
@@ -110,7 +111,7 @@ export class ModelSigner {
 
   /** A model.sig for `files` (a version's manifest), its statement's subject named `subject` (see subjectName). */
   async sign(subject: string, files: readonly SignedFile[]): Promise<{ kid: string; bundle: string }> {
-    const [signing] = this.keys;
+    const signing = this.keys[0]!;
     const bundle = await signStatement(await buildStatement(subject, files), signing.private!, signing.public);
     return { kid: signing.public.kid, bundle: JSON.stringify(bundle) };
   }

@@ -65,7 +65,7 @@ function compareCodePoints(a: string, b: string): number {
   const A = [...a];
   const B = [...b];
   for (let i = 0; i < Math.min(A.length, B.length); i++) {
-    const d = A[i].codePointAt(0)! - B[i].codePointAt(0)!;
+    const d = A[i]!.codePointAt(0)! - B[i]!.codePointAt(0)!;
     if (d !== 0) return d;
   }
   return A.length - B.length;
@@ -80,7 +80,7 @@ export function comparePaths(a: string, b: string): number {
   const A = a.split("/");
   const B = b.split("/");
   for (let i = 0; i < Math.min(A.length, B.length); i++) {
-    const d = compareCodePoints(A[i], B[i]);
+    const d = compareCodePoints(A[i]!, B[i]!);
     if (d !== 0) return d;
   }
   return A.length - B.length;
@@ -133,7 +133,7 @@ export function parseSubjectName(name: unknown): SubjectIdentity | null {
   const match = /^(.+)\/models\/([^/]+)\/versions\/([1-9][0-9]{0,15})$/.exec(name);
   if (!match) return null;
   try {
-    return { registry: match[1], model: decodeURIComponent(match[2]), version: Number(match[3]) };
+    return { registry: match[1]!, model: decodeURIComponent(match[2]!), version: Number(match[3]) };
   } catch {
     return null;
   }
@@ -243,10 +243,8 @@ export async function openBundle(text: string, key: PublicKeyInfo): Promise<Stat
   if (!Array.isArray(resources) || resources.some((r) => r.algorithm !== "sha256" || !/^[0-9a-f]{64}$/.test(r.digest)))
     fail("the statement's resources are not a list of sha256 digests");
   const root = await rootDigest(resources);
-  if (root !== statement.subject[0].digest?.sha256)
-    fail(
-      `the statement is inconsistent: root digest ${statement.subject[0].digest?.sha256}, its resources hash to ${root}`,
-    );
+  const stated = statement.subject[0]!.digest?.sha256; // exactly one subject, checked above
+  if (root !== stated) fail(`the statement is inconsistent: root digest ${stated}, its resources hash to ${root}`);
   return statement;
 }
 

@@ -62,7 +62,7 @@ describe("a registry signature is bound to its model and version", () => {
     const sigB = await bodyText(await served(b));
     const statementA = await statementOf(sigA);
     // Same bytes, same key: only the subject tells them apart.
-    expect(statementA.subject[0].digest).toEqual((await statementOf(sigB)).subject[0].digest);
+    expect(statementA.subject[0]!.digest).toEqual((await statementOf(sigB)).subject[0]!.digest);
     expect(subjectProblems(statementA, { model: a, version: 1 })).toEqual([]);
     expect(subjectProblems(statementA, { model: a })).toEqual([]);
     expect(subjectProblems(statementA, { model: b, version: 1 })).toEqual([
@@ -72,7 +72,7 @@ describe("a registry signature is bound to its model and version", () => {
       /issued for model '.*' version 1 .*, not for model '.*' version 2$/,
     );
     // A bundle whose subject is a bare model name (format 1) vouches for no model and version.
-    const old = { ...statementA, subject: [{ ...statementA.subject[0], name: a }] };
+    const old = { ...statementA, subject: [{ ...statementA.subject[0]!, name: a }] };
     expect(subjectProblems(old, { model: a, version: 1 })).toEqual([
       `the signature names "${a}", no registry model and version (an older or foreign signature), so it cannot vouch for model '${a}' version 1`,
     ]);
@@ -95,16 +95,16 @@ describe("a registry signature is bound to its model and version", () => {
     expect(res.status).toBe(200);
     const bundle = await bodyText(res);
     expect(bundle).not.toBe(old.bundle);
-    expect((await statementOf(bundle)).subject[0].name).toBe(`modelgate/models/${name}/versions/1`);
+    expect((await statementOf(bundle)).subject[0]!.name).toBe(`modelgate/models/${name}/versions/1`);
   });
 
   it("after a rename the version is signed under its new name", async () => {
     const name = await publish({ "model.pkl": "renamed" });
-    expect((await statementOf(await bodyText(await served(name)))).subject[0].name).toContain(`/models/${name}/`);
+    expect((await statementOf(await bodyText(await served(name)))).subject[0]!.name).toContain(`/models/${name}/`);
     const renamed = `${name}-renamed`;
     const res = await call("POST", "/registered-models/rename", { name, new_name: renamed });
     expect(res.status).toBe(200);
     const statement = await statementOf(await bodyText(await served(renamed)));
-    expect(statement.subject[0].name).toBe(`modelgate/models/${renamed}/versions/1`);
+    expect(statement.subject[0]!.name).toBe(`modelgate/models/${renamed}/versions/1`);
   });
 });

@@ -47,7 +47,7 @@ describe("GET /v1/models/{name}/.../model.sig", () => {
     expect(key.kid).toBe("test");
     const statement = await openBundle(sig.text, key);
     // The subject binds the registry, the model and the version (review M5).
-    expect(statement.subject[0].name).toBe(`modelgate/models/${encodeURIComponent(name)}/versions/1`);
+    expect(statement.subject[0]!.name).toBe(`modelgate/models/${encodeURIComponent(name)}/versions/1`);
     const manifest = (await call("GET", "/model-versions/get", { name, version: "1" })).body;
     expect(manifest.model_version.status).toBe("READY");
     expect(statement.predicate.resources).toEqual(
@@ -123,7 +123,7 @@ describe("GET /v1/models/{name}/.../model.sig", () => {
     const resigned = (await signatureOf(`/v1/models/${name}/versions/1/model.sig`)).text;
     expect(resigned).not.toBe("made with a retired key");
     const [key] = await parsePublicKeys(await jwks());
-    await openBundle(resigned, key);
+    await openBundle(resigned, key!);
     expect((await env.ARTIFACTS.head(stored!))?.customMetadata).toEqual({ kid: "test" });
     expect((await signatureOf(`/v1/models/${name}/versions/1/model.sig`)).text).toBe(resigned);
   });
@@ -165,7 +165,7 @@ describe("archive.tar", () => {
       "sub/block.bin",
       "sub/config.json",
     ]);
-    expect(entries[0][1]).toBe(sig);
+    expect(entries[0]![1]).toBe(sig);
   });
 });
 
@@ -177,7 +177,7 @@ describe("/.well-known/modelgate-keys", () => {
       expect(jwk).toMatchObject({ kty: "EC", crv: "P-256", use: "sig", alg: "ES256", key_ops: ["verify"] });
       expect(jwk.d).toBeUndefined();
       const [parsed] = await parsePublicKeys(JSON.stringify(jwk));
-      expect(jwk["x-model-signing-hint"]).toBe(parsed.hint);
+      expect(jwk["x-model-signing-hint"]).toBe(parsed!.hint);
     }
   });
 
@@ -194,7 +194,7 @@ describe("/.well-known/modelgate-keys", () => {
     const keys = await parsePublicKeys(await jwks());
     const key = keys.find((k) => k.hint === bundleHint(bundle))!;
     expect(key.kid).toBe("test-old");
-    expect((await openBundle(bundle, key)).subject[0].name).toBe("older");
+    expect((await openBundle(bundle, key)).subject[0]!.name).toBe("older");
   });
 
   it("serves each key as SPKI PEM, whose SHA-256 is the bundle's hint", async () => {

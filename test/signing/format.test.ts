@@ -107,7 +107,7 @@ describe("the statement (golden P-256 vector)", () => {
   });
 
   it("matches the upstream hashing vector (sample_model_folder) and the empty model", async () => {
-    const files = [
+    const files: [string, string][] = [
       ["d0/f00", "fdd8925354242a7fd1515e79534317b800015607a609cd306e0b4dcfe6c92249"],
       ["d0/f01", "e16940b5e44ce981150bda37c4ba95881a749a521b4a297c5cdf97bdcfe965e6"],
       ["d0/f02", "407822246ea8f9e26380842c3f4cd10d7b23e78f1fe7c74c293608682886a426"],
@@ -143,7 +143,7 @@ describe("keys", () => {
     // A JWK and a JWKS parse to the same key.
     const [fromJwk] = await parsePublicKeys(JSON.stringify(key.jwk));
     const [fromJwks] = await parsePublicKeys(JSON.stringify({ keys: [{ ...key.jwk, kid: "k" }] }));
-    expect([fromJwk.hint, fromJwks.hint, fromJwks.kid]).toEqual([key.hint, key.hint, "k"]);
+    expect([fromJwk!.hint, fromJwks!.hint, fromJwks!.kid]).toEqual([key.hint, key.hint, "k"]);
   });
 
   it("converts P1363 to DER and back for every leading-zero and high-bit case", () => {
@@ -163,7 +163,7 @@ describe("verifying bundles", () => {
     const key = await publicKeyFromPem(publicPem);
     for (const sig of [webCryptoSig, libSig]) {
       const statement = await openBundle(sig, key);
-      expect(statement.subject[0].digest.sha256).toBe(GOLDEN_ROOT);
+      expect(statement.subject[0]!.digest.sha256).toBe(GOLDEN_ROOT);
       expect(statement.predicate.resources.map((r) => r.name)).toEqual(GOLDEN_ORDER);
     }
   });
@@ -238,7 +238,7 @@ describe("verifying bundles", () => {
     const key = await publicKeyFromPem(publicPem);
     const bundle = JSON.parse(webCryptoSig);
     const statement = JSON.parse(new TextDecoder().decode(fromBase64(bundle.dsseEnvelope.payload))) as Statement;
-    statement.predicate.resources[0].digest = "0".repeat(64);
+    statement.predicate.resources[0]!.digest = "0".repeat(64);
     const altered = {
       ...bundle,
       dsseEnvelope: { ...bundle.dsseEnvelope, payload: btoa(JSON.stringify(statement, null, 2)) },

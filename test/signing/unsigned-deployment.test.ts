@@ -22,7 +22,7 @@ describe("a deployment without MODELGATE_MODEL_SIGNING_KEYS", () => {
     const archive = await unsigned().delivery.archive(name, "1");
     expect(archive.signature).toBe("unavailable");
     expect(archive.entries.map((e) => e.path)).toEqual(["MLmodel", "model.pkl"]);
-    const bytes = new Uint8Array(await new Response(await archive.entries[1].open()).arrayBuffer());
+    const bytes = new Uint8Array(await new Response(await archive.entries[1]!.open()).arrayBuffer());
     expect(new TextDecoder().decode(bytes)).toBe("w");
     // With the key the same archive carries model.sig first.
     const signed = await createServices(env).delivery.archive(name, "1");
