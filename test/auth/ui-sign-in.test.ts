@@ -62,7 +62,7 @@ class Browser {
   private async send(request: Request): Promise<Page> {
     const res = await exports.default.fetch(request);
     for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attributes] = line.split(";");
+      const [pair = "", ...attributes] = line.split(";");
       const at = pair.indexOf("=");
       const name = pair.slice(0, at).trim();
       const value = pair.slice(at + 1).trim();
@@ -76,7 +76,7 @@ class Browser {
 function csrfOf(html: string): string {
   const match = /name="_csrf" value="([0-9a-f]{64})"/.exec(html);
   if (!match) throw new Error(`no CSRF token in the page:\n${html.slice(0, 400)}`);
-  return match[1];
+  return match[1]!;
 }
 
 const sessionCookie = (res: Page, name = "mg_session") =>

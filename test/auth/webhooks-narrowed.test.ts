@@ -153,7 +153,7 @@ describe("an admin token narrowed to model A, on webhooks", () => {
         expect(JSON.stringify(reply.body)).not.toContain(b);
       }
       // Word for word the answer to an id that does not exist.
-      expect(attempts[0].body.message).toBe(`Webhook with ID ${id} not found.`);
+      expect(attempts[0]!.body.message).toBe(`Webhook with ID ${id} not found.`);
     }
     expect(await tableCounts()).toEqual(before);
     expect([await rowOf(ofB), await rowOf(modelLess)]).toEqual(rowsBefore);
