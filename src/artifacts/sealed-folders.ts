@@ -1,4 +1,5 @@
 import { ancestorsOrSelf } from "../domain/artifact-roots";
+import { type Clock, systemClock } from "../domain/clock";
 
 // Registered versions' source folders, as this isolate last read them from D1 (issue 19). A sealed
 // folder never changes while a version holds it (migrations 0002 and 0008), so the artifact API
@@ -40,7 +41,7 @@ const versionKey = (v: SealedVersion) => `${v.modelId}/${v.version}`;
 export class SealedFolderMemo {
   private readonly folders = new Map<string, { entry: SealedFolder; until: number }>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: Clock = systemClock) {}
 
   /** The fresh entries whose folder is `path` or a folder above it, innermost first. */
   containing(path: string): SealedFolder[] {

@@ -1,4 +1,5 @@
 import type { GivenUpEvents } from "../domain/events";
+import { type Clock, systemClock } from "../domain/clock";
 import type { Health, UndeliveredEvents } from "../domain/health";
 import { RESEND_POLICY, type ResendPolicy } from "../domain/resend-policy";
 import { EventRelay, type EventQueue } from "../events/event-relay";
@@ -40,7 +41,7 @@ export class MaintenanceService {
     private readonly queue: EventQueue,
     private readonly invalidConfig: string[] = [],
     private readonly policy: ResendPolicy = RESEND_POLICY,
-    private readonly clock: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
     private readonly signing: SigningProbe | null = null,
   ) {}
 
