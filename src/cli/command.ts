@@ -139,10 +139,11 @@ export function wholeNumber(value: string, what: string, min = 1, max = Number.M
 /** Left-aligned columns, for human output. */
 export function table(rows: string[][]): string[] {
   if (rows.length === 0) return [];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) =>
     r
-      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i])))
+      // A row longer than the first has no width for its extra cells: they are not padded.
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
       .join("  ")
       .trimEnd(),
   );

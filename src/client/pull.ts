@@ -131,7 +131,7 @@ export async function pull(
   const worker = async () => {
     while (failure === undefined && next < targets.length) {
       const index = next++;
-      const { file, target } = targets[index];
+      const { file, target } = targets[index]!;
       try {
         const job = new FileJob(client, file, target, signal, (delta) => {
           progress.bytesDone += delta;
@@ -199,7 +199,7 @@ async function checkSupplyChain(
       kid: key.kid,
       hint: key.hint,
       pinned: verify.keys !== null,
-      root: statement.subject[0].digest.sha256,
+      root: statement.subject[0]!.digest.sha256, // openBundle accepts exactly one subject
       signedFiles: statement.predicate.resources.length,
       scan: scan.scan,
     },

@@ -85,9 +85,10 @@ export async function verifyWith(
   keys: PublicKeyInfo[],
   what: string,
 ): Promise<{ statement: Statement; key: PublicKeyInfo }> {
-  if (keys.length === 0) throw new SignatureVerificationError(["no public key to verify with"], what);
+  const [first] = keys;
+  if (first === undefined) throw new SignatureVerificationError(["no public key to verify with"], what);
   const hint = bundleHint(bundle);
-  const candidates = hint ? [keys.find((k) => k.hint === hint) ?? keys[0]] : keys;
+  const candidates = hint ? [keys.find((k) => k.hint === hint) ?? first] : keys;
   let failure: SignatureCheckError | undefined;
   for (const key of candidates) {
     try {

@@ -32,7 +32,7 @@ export function validateArtifactPath(path: string, { allowEmpty = false } = {}):
 export function artifactPathOf(uri: string): string | null {
   const match = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(uri);
   if (!match) return null;
-  return match[1].replace(/\/+$/, "");
+  return match[1]!.replace(/\/+$/, "");
 }
 
 export function artifactUri(path: string): string {

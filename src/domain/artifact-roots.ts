@@ -27,8 +27,9 @@ export function ownerCandidates(path: string): { runIds: string[]; loggedModelId
   const loggedModelIds: string[] = [];
   for (let i = 0; i + 1 < segments.length; i++) {
     if (segments[i + 1] !== ROOT_MARKER) continue;
-    if (RUN_ID.test(segments[i])) runIds.push(segments[i]);
-    else if (LOGGED_MODEL_ID.test(segments[i]) && segments[i - 1] === "models") loggedModelIds.push(segments[i]);
+    const segment = segments[i]!;
+    if (RUN_ID.test(segment)) runIds.push(segment);
+    else if (LOGGED_MODEL_ID.test(segment) && segments[i - 1] === "models") loggedModelIds.push(segment);
   }
   return { runIds, loggedModelIds };
 }

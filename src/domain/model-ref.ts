@@ -49,5 +49,5 @@ export function registeredVersionSource(
 ): { name: string; version: number | null; alias: string | null } | null {
   const match = REGISTERED_VERSION_URI.exec(source);
   if (!match) return null;
-  return { name: match[1], version: match[2] !== undefined ? Number(match[2]) : null, alias: match[3] ?? null };
+  return { name: match[1]!, version: match[2] !== undefined ? Number(match[2]) : null, alias: match[3] ?? null };
 }

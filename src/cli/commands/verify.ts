@@ -47,7 +47,8 @@ The same check with the OpenSSF tool:
           const pinned = await keysFrom(opts.key, ctx.env);
           const keys = pinned ?? (await fetchRegistryKeys(client()));
           const result = await verifyDirectory(dir, keys, opts.signature, expected);
-          const root = result.statement.subject[0].digest.sha256;
+          const subject = result.statement.subject[0]!; // openBundle accepts exactly one
+          const root = subject.digest.sha256;
           const signed = signedFor(result.statement);
           return {
             json: {
@@ -59,7 +60,7 @@ The same check with the OpenSSF tool:
               kid: result.key.kid,
               hint: result.key.hint,
               key_pinned: pinned !== null,
-              subject: result.statement.subject[0].name,
+              subject: subject.name,
               model: signed?.model ?? null,
               model_version: signed?.version ?? null,
               model_checked: expected !== undefined,
@@ -80,7 +81,7 @@ The same check with the OpenSSF tool:
 /** `NAME` or `NAME/VERSION` (the part after the last `/`, when it is a version number). */
 function parseExpected(spec: string): { model: string; version?: number } {
   const match = /^(.+)\/([1-9][0-9]*)$/.exec(spec);
-  const expected = match ? { model: match[1], version: Number(match[2]) } : { model: spec };
+  const expected = match ? { model: match[1]!, version: Number(match[2]) } : { model: spec };
   if (expected.model.trim() === "") throw new ModelgateError("--model needs a model name (NAME or NAME/VERSION)");
   return expected;
 }
