@@ -61,9 +61,10 @@ export class RunDataRepository {
         .orderBy(asc(runMetrics.key), asc(runMetrics.step), asc(runMetrics.timestamp), asc(runMetrics.id))
         .limit(MAX_HISTORY_POINTS + 1);
     const [first, ...rest] = ids.map(query);
+    if (!first) return out;
     const answers = await read(() => this.db.batch([first, ...rest]));
     ids.forEach((runId, i) => {
-      const rows = answers[i];
+      const rows = answers[i] ?? [];
       const byKey = new Map<string, { step: number; value: number; timestamp: number }[]>();
       for (const r of rows.slice(0, MAX_HISTORY_POINTS)) {
         let points = byKey.get(r.key);

@@ -186,7 +186,7 @@ export class ArtifactService {
    */
   private async authorizeWrite(caller: ArtifactCaller, path: string): Promise<void> {
     const owners = (await this.index.owners(path)).filter((o) => o.root !== path);
-    if (owners.length === 0 || !owners[0].active) {
+    if (!owners[0]?.active) {
       throw new NotFoundError(
         `No active run or logged model has an artifact root above '${path}': artifacts are written under the artifact_uri of a run or logged model.`,
       );

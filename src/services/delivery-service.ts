@@ -159,8 +159,9 @@ export class DeliveryService {
     validateArtifactPath(path);
     for (const entry of await this.sealedFoldersHolding(path, false)) {
       const file = entry.byPath.get(path);
-      if (!file || !(await this.mayRead(caller, entry))) continue;
-      return { ...entry.versions[0], file };
+      const [holder] = entry.versions;
+      if (!file || !holder || !(await this.mayRead(caller, entry))) continue;
+      return { ...holder, file };
     }
     return null;
   }
@@ -187,7 +188,9 @@ export class DeliveryService {
     const ttl = this.config.resolveTtlSeconds * 1000;
     const found = await Promise.all(
       [...byFolder].map(async ([folder, versions]) => {
-        const files = await this.artifacts.sealedFiles(versions[0].modelId, versions[0].version);
+        // Every list in byFolder was made with its first version: a folder's files are any of theirs.
+        const holder = versions[0]!;
+        const files = await this.artifacts.sealedFiles(holder.modelId, holder.version);
         return sealedFolders.remember(folder, versions, files, ttl);
       }),
     );

@@ -368,7 +368,7 @@ export class RegistryService {
 /** A search page (one row more than `limit` was asked for): the next token carries the last row's sort key. */
 function seekPage<T extends Sortable>(rows: T[], order: OrderTerm[], limit: number): Page<T> {
   return rows.length > limit
-    ? { items: rows.slice(0, limit), nextPageToken: encodeSeekToken(order, sortKeyOf(order, rows[limit - 1])) }
+    ? { items: rows.slice(0, limit), nextPageToken: encodeSeekToken(order, sortKeyOf(order, rows[limit - 1]!)) }
     : { items: rows, nextPageToken: null };
 }
 

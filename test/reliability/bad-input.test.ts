@@ -171,7 +171,7 @@ const filter = fc.oneof(
   fc.tuple(edge, unicode).map(([a, b]) => `name = '${a}${b}'`),
   unicode,
 );
-const real = fc.nat().map((i) => (REAL.length ? REAL[i % REAL.length] : "x"));
+const real = fc.nat().map((i) => REAL[i % REAL.length] ?? "x");
 const text = fc.oneof(
   { weight: 4, arbitrary: edge },
   { weight: 3, arbitrary: unicode },

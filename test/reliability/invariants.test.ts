@@ -113,8 +113,8 @@ describe("the invariants checker", () => {
     )
       .bind(id)
       .all<{ version: number; blob_key: string }>();
-    await env.ARTIFACTS.delete(files.results[0].blob_key);
-    await env.ARTIFACTS.put(files.results[1].blob_key, "tampered");
+    await env.ARTIFACTS.delete(files.results[0]!.blob_key);
+    await env.ARTIFACTS.put(files.results[1]!.blob_key, "tampered");
     const found = (await storageViolations(name)).join("\n");
     expect(found).toMatch(/version 1 file model\.bin: blob missing/);
     expect(found).toMatch(/version 2 file model\.bin: recorded \d+ B \w+, stored 8 B/);
