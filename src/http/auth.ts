@@ -127,7 +127,8 @@ async function admit(c: Context<AppEnv>, scope: Scope, options: GuardOptions): P
 /** Checks every model the request touches, and names the first in the audit trail. */
 function checkModels(c: Context<AppEnv>, principal: Principal, touched: readonly ModelAccess[]): void {
   for (const access of touched) authorize(principal, access.scope, access.model);
-  if (touched.length > 0) c.set("auditModel", touched[0].model);
+  const [first] = touched;
+  if (first) c.set("auditModel", first.model);
 }
 
 /**

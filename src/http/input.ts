@@ -24,7 +24,7 @@ export const tagList = z.array(z.object({ key: z.string(), value: z.string() }))
 
 function queryObject(c: Context): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [key, values] of Object.entries(c.req.queries())) out[key] = values.length === 1 ? values[0] : values;
+  for (const [key, values] of Object.entries(c.req.queries())) out[key] = values.length === 1 ? values[0]! : values;
   return out;
 }
 
@@ -82,6 +82,6 @@ function describe(issue: z.core.$ZodIssue, input: unknown): string {
 export async function readInput<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
   const raw = await requestParameters(c as Context<AppEnv>);
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new InvalidParameterError(describe(parsed.error.issues[0], raw));
+  if (!parsed.success) throw new InvalidParameterError(describe(parsed.error.issues[0]!, raw)); // a failure has an issue
   return parsed.data;
 }

@@ -76,6 +76,7 @@ r.get("/audit", guard("admin", ListAudit), async (c) => {
     beforeId,
     limit,
   });
+  const last = events.length === limit ? events.at(-1) : undefined; // a full page may have more after it
   return c.json({
     events: events.map((e) => ({
       id: e.id,
@@ -88,7 +89,7 @@ r.get("/audit", guard("admin", ListAudit), async (c) => {
       status: e.status,
       ...(e.detail !== null ? { detail: e.detail } : {}),
     })),
-    ...(events.length === limit ? { next_page_token: String(events[events.length - 1].id) } : {}),
+    ...(last ? { next_page_token: String(last.id) } : {}),
   });
 });
 
