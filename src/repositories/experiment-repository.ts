@@ -128,7 +128,7 @@ export class ExperimentRepository {
           sql`EXISTS (SELECT 1 FROM ${experimentTags} WHERE ${experimentTags.experimentId} = ${experiments.id} AND ${experimentTags.key} = ${c.key} AND ${compare(experimentTags.value, c.comparator, c.value)})`,
         );
       } else if (c.kind === "attribute") {
-        where.push(compare(ATTRIBUTE_COLUMNS[c.key], c.comparator, c.value));
+        where.push(compare(ATTRIBUTE_COLUMNS[c.key]!, c.comparator, c.value));
       }
     }
     const terms = query.orderBy.length > 0 ? query.orderBy : DEFAULT_ORDER;
@@ -150,7 +150,7 @@ export class ExperimentRepository {
   private async getWhere(condition: SQL | undefined): Promise<Experiment | null> {
     const row = await read(() => this.db.select().from(experiments).where(condition).get());
     if (!row) return null;
-    return (await this.hydrate([row]))[0];
+    return (await this.hydrate([row]))[0] ?? null;
   }
 
   private async hydrate(rows: ExperimentRow[]): Promise<Experiment[]> {
@@ -179,6 +179,7 @@ export class ExperimentRepository {
   }
 }
 
+/** A column for every attribute run-search.ts accepts for experiments (it refuses any other name). */
 const ATTRIBUTE_COLUMNS: Record<string, SQL | typeof experiments.name> = {
   name: experiments.name,
   experiment_id: sql`${experiments.id}`,

@@ -229,7 +229,7 @@ export class LoggedModelRepository {
       case "tag":
         return sql`EXISTS (SELECT 1 FROM ${loggedModelTags} WHERE ${loggedModelTags.modelId} = ${loggedModels.modelId} AND ${loggedModelTags.key} = ${c.key} AND ${compare(loggedModelTags.value, c.comparator, c.value)})`;
       case "attribute":
-        return compare(MODEL_COLUMNS[c.key], c.comparator, c.value);
+        return compare(MODEL_COLUMNS[c.key]!, c.comparator, c.value);
       case "dataset":
         // The logged-model grammar has no dataset.<key> (its datasets come as a field of their own),
         // so the parser never hands one over; refuse rather than ignore it if that ever changes.
@@ -279,6 +279,7 @@ export class LoggedModelRepository {
   }
 }
 
+/** A column for every attribute run-search.ts accepts for logged models (it refuses any other name). */
 const MODEL_COLUMNS: Record<string, SQL> = {
   name: sql`${loggedModels.name}`,
   model_id: sql`${loggedModels.modelId}`,

@@ -350,7 +350,7 @@ export class RunRepository {
       case "tag":
         return sql`EXISTS (SELECT 1 FROM ${runTags} WHERE ${runTags.runId} = ${runs.runId} AND ${runTags.key} = ${c.key} AND ${compare(runTags.value, c.comparator, c.value)})`;
       case "attribute":
-        return compare(RUN_COLUMNS[c.key], c.comparator, c.value);
+        return compare(RUN_COLUMNS[c.key]!, c.comparator, c.value);
       case "dataset":
         return datasetCondition(c.key, c.comparator, c.value);
     }
@@ -500,6 +500,7 @@ function datasetCondition(key: DatasetKey, comparator: Comparator, value: string
   return sql`EXISTS (SELECT 1 FROM ${runDatasetInputs} WHERE ${runDatasetInputs.runId} = ${runs.runId} AND ${compare(column, comparator, value)})`;
 }
 
+/** A column for every attribute run-search.ts accepts for runs (it refuses any other name). */
 const RUN_COLUMNS: Record<string, SQL> = {
   run_id: sql`${runs.runId}`,
   run_name: sql`${runs.name}`,

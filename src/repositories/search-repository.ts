@@ -36,6 +36,7 @@ const visible = (models: string[] | null): SQL[] =>
 type Column = SQL | typeof registeredModels.name;
 
 const MODEL_COLUMNS = { name: registeredModels.name } as const;
+/** A column for every version attribute search-filter.ts accepts (it refuses any other name). */
 const VERSION_COLUMNS: Record<string, Column> = {
   name: registeredModels.name,
   version_number: sql`${modelVersions.version}`,
@@ -69,10 +70,11 @@ const orderBy = (columns: Ordered, order: OrderTerm[]): SQL[] =>
  */
 function startAfter(columns: Ordered, order: OrderTerm[], key: SortValue[] | null): SQL[] {
   if (!key) return [];
-  const col = (i: number) => columns[order[i].key];
-  const beyond = (i: number) => (order[i].ascending ? sql`${col(i)} > ${key[i]}` : sql`${col(i)} < ${key[i]}`);
+  // `i` indexes `order`, never empty: completeOrder() ends every order with its tie-breakers.
+  const col = (i: number) => columns[order[i]!.key];
+  const beyond = (i: number) => (order[i]!.ascending ? sql`${col(i)} > ${key[i]}` : sql`${col(i)} < ${key[i]}`);
   const prefixes = order.map((_, i) => and(...order.slice(0, i).map((_, j) => sql`${col(j)} = ${key[j]}`), beyond(i)));
-  const bound = order[0].ascending ? sql`${col(0)} >= ${key[0]}` : sql`${col(0)} <= ${key[0]}`;
+  const bound = order[0]!.ascending ? sql`${col(0)} >= ${key[0]}` : sql`${col(0)} <= ${key[0]}`;
   return [bound, or(...prefixes) as SQL];
 }
 
@@ -135,7 +137,7 @@ export class SearchRepository {
     const where = scope.conditions.map((c) =>
       c.kind === "tag"
         ? sql`EXISTS (SELECT 1 FROM ${modelVersionTags} WHERE ${modelVersionTags.modelId} = ${modelVersions.modelId} AND ${modelVersionTags.version} = ${modelVersions.version} AND ${modelVersionTags.key} = ${c.key} AND ${compare(sql`${modelVersionTags.value}`, c.comparator, c.value)})`
-        : compare(VERSION_COLUMNS[c.key], c.comparator, c.value),
+        : compare(VERSION_COLUMNS[c.key]!, c.comparator, c.value),
     );
     where.push(...visible(query.visibleModels));
     // MLflow 3.5.1 hides every version of a model any of whose versions is tagged as a prompt
