@@ -152,7 +152,7 @@ export class AuthService {
 /** `Bearer <token>`, or `Basic base64(user:token)` as the MLflow client sends MLFLOW_TRACKING_USERNAME/PASSWORD. */
 export function parseCredentials(header: string | undefined): string | null {
   if (!header) return null;
-  const [kind, value] = header.trim().split(/\s+/, 2);
+  const [kind = "", value] = header.trim().split(/\s+/, 2);
   if (!value) return null;
   if (kind.toLowerCase() === "bearer") return value;
   if (kind.toLowerCase() === "basic") {

@@ -36,7 +36,7 @@ export class EventService {
     const model = await this.registry.getModel(input.name);
     const rows = await this.events.page(model.id, after, limit + 1);
     return rows.length > limit
-      ? { items: rows.slice(0, limit), nextPageToken: encodePageToken(rows[limit - 1].sequence) }
+      ? { items: rows.slice(0, limit), nextPageToken: encodePageToken(rows[limit - 1]!.sequence) } // limit ≥ 1
       : { items: rows, nextPageToken: null };
   }
 }

@@ -56,14 +56,14 @@ export class VersionSources {
       const logged =
         LOGGED_MODEL_URI.exec(input.source) ?? (input.loggedModelId ? [input.source, input.loggedModelId] : null);
       if (logged) {
-        const model = await this.runs.loggedModel(logged[1]);
+        const model = await this.runs.loggedModel(logged[1]!);
         return withFiles(input.runId ?? model.sourceRunId, model.artifactUri, input.source);
       }
       const run = RUN_URI.exec(input.source);
       if (run) {
-        const base = await this.runs.runArtifactUri(run[1]);
+        const base = await this.runs.runArtifactUri(run[1]!);
         const sub = (run[2] ?? "").replace(/^\/+|\/+$/g, "");
-        return withFiles(input.runId ?? run[1], sub ? `${base}/${sub}` : base, input.source);
+        return withFiles(input.runId ?? run[1]!, sub ? `${base}/${sub}` : base, input.source);
       }
       const copy = registeredVersionSource(input.source);
       if (copy) return await this.fromRegisteredVersion(input, caller, copy.name, copy.version, copy.alias);

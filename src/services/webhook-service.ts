@@ -159,7 +159,8 @@ export class WebhookService {
    */
   async test(grants: ModelGrants, id: string, event: EventInput | undefined, now = Date.now()): Promise<TestResult> {
     const webhook = await this.get(grants, id);
-    const type: WebhookEventType = event ? parseWebhookEvent(event) : webhook.events[0];
+    // A webhook has at least one event: parseWebhookEvents refuses none.
+    const type: WebhookEventType = event ? parseWebhookEvent(event) : webhook.events[0]!;
     const { entity, action } = webhookEntityAction(type);
     const deliveryId = crypto.randomUUID();
     const payload = JSON.stringify({ entity, action, timestamp: isoTimestamp(now), data: examplePayload(type) });

@@ -160,7 +160,7 @@ export async function logNewParams(
 function unloggedParams(params: Tag[], existing: Map<string, string>, owner: string): Tag[] {
   const changed = params.filter((p) => existing.has(p.key) && existing.get(p.key) !== p.value);
   if (changed.length === 1) {
-    const p = changed[0];
+    const p = changed[0]!;
     throw new InvalidParameterError(
       `Changing param values is not allowed. Param with key='${p.key}' was already logged with value='${existing.get(p.key)}' for ${owner}. Attempted logging new value '${p.value}'.`,
     );
