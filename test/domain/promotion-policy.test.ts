@@ -379,8 +379,8 @@ describe("the policy JSON", () => {
     const result = SetPolicy.safeParse({ name: "m", policy });
     expect(result.success).toBe(false);
     if (result.success) return;
-    expect(result.error.issues[0].path.join(".")).toBe(path);
-    expect(result.error.issues[0].message).toMatch(message);
+    expect(result.error.issues[0]!.path.join(".")).toBe(path);
+    expect(result.error.issues[0]!.message).toMatch(message);
   });
 });
 

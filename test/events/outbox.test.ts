@@ -90,7 +90,7 @@ describe("every registry change writes its events in the same batch", () => {
     expect(new Set(rows.map((r) => r.actor))).toEqual(new Set(["local"]));
     // Each event carries the model's name at the time: the new name from the rename on.
     expect(rows.map((r) => r.model_name)).toEqual([...Array(rows.length - 2).fill(name), renamed, renamed]);
-    for (let i = 1; i < rows.length; i++) expect(rows[i].timestamp).toBeGreaterThanOrEqual(rows[i - 1].timestamp);
+    for (let i = 1; i < rows.length; i++) expect(rows[i]!.timestamp).toBeGreaterThanOrEqual(rows[i - 1]!.timestamp);
   });
 
   it("carries the tags and description given at creation, as MLflow's created webhooks do", async () => {
@@ -112,8 +112,11 @@ describe("every registry change writes its events in the same batch", () => {
       }),
     );
     const [model, version] = await eventRows(id);
-    expect(JSON.parse(model.data)).toEqual({ tags: JSON.stringify({ team: "pricing" }), description: "prices houses" });
-    expect(JSON.parse(version.data)).toMatchObject({
+    expect(JSON.parse(model!.data)).toEqual({
+      tags: JSON.stringify({ team: "pricing" }),
+      description: "prices houses",
+    });
+    expect(JSON.parse(version!.data)).toMatchObject({
       tags: JSON.stringify({ data: "2026-11" }),
       description: "first fit",
     });
@@ -124,7 +127,7 @@ describe("every registry change writes its events in the same batch", () => {
     const id = await modelIdOf(name);
     const version = await createVersion(name);
     const [, created, ready] = await eventRows(id);
-    expect([created.timestamp, ready.timestamp]).toEqual([version.creation_timestamp, version.creation_timestamp]);
+    expect([created!.timestamp, ready!.timestamp]).toEqual([version.creation_timestamp, version.creation_timestamp]);
   });
 
   it("writes nothing for calls that change nothing (absent tag or alias, alias already there)", async () => {
@@ -233,7 +236,7 @@ describe("sequence numbers under concurrency", () => {
     // A version's ready event directly follows its created event: both come from one batch.
     rows.forEach((r, i) => {
       if (r.type === "model_version.ready")
-        expect([rows[i - 1].type, rows[i - 1].version]).toEqual(["model_version.created", r.version]);
+        expect([rows[i - 1]!.type, rows[i - 1]!.version]).toEqual(["model_version.created", r.version]);
     });
   });
 

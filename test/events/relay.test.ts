@@ -56,8 +56,8 @@ describe("the relay (EventRelay)", () => {
     const now = Date.now();
     const next = await new EventRelay(repo, queue, () => now).relay(modelId);
     expect(queue.batches).toHaveLength(1);
-    expect(queue.batches[0].map((e) => e.sequence)).toEqual([1, 2, 3]);
-    expect(queue.batches[0][0]).toEqual({
+    expect(queue.batches[0]!.map((e) => e.sequence)).toEqual([1, 2, 3]);
+    expect(queue.batches[0]![0]).toEqual({
       id: expect.any(String),
       type: "model_version_tag.set",
       modelId,
@@ -85,12 +85,12 @@ describe("the relay (EventRelay)", () => {
     expect(queue.batches).toHaveLength(1);
     const [first] = await eventRows(modelId);
     await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE id = ?")
-      .bind(t0 + 10, first.id)
+      .bind(t0 + 10, first!.id)
       .run();
     const t1 = t0 + RESEND_AFTER_MS + 1;
     // Sent twice now: the next resend waits twice as long.
     expect(await new EventRelay(repo, queue, () => t1).relay(modelId)).toBe(t1 + 2 * RESEND_AFTER_MS);
-    expect(queue.batches[1].map((e) => e.sequence)).toEqual([2, 3]);
+    expect(queue.batches[1]!.map((e) => e.sequence)).toEqual([2, 3]);
     expect((await eventRows(modelId)).map((r) => r.sent_at)).toEqual([t0, t1, t1]);
     expect((await eventRows(modelId)).map((r) => r.send_count)).toEqual([1, 2, 2]);
     await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE model_id = ?")
@@ -174,7 +174,7 @@ describe("re-sends: back-off and a cap (RESEND_POLICY)", () => {
     expect(waits).toEqual([30, 60, 120, 240, 480, 960, 1920, 3600, 3600].map((s) => s * 1000));
     expect(waits).toEqual(Array.from({ length: 9 }, (_, i) => resendDelayMs(i + 1)));
     const [row] = await eventRows(modelId);
-    expect(row.send_count).toBe(10);
+    expect(row!.send_count).toBe(10);
     // Given up: even days later the relay sends it no more.
     expect(await new EventRelay(repo, queue, () => now + 30 * 24 * 3600_000).relay(modelId)).toBeNull();
     expect(queue.batches).toHaveLength(10);
@@ -185,15 +185,15 @@ describe("re-sends: back-off and a cap (RESEND_POLICY)", () => {
     const modelId = await seedOutbox(2);
     const [stuck, owed] = await eventRows(modelId);
     const t0 = Date.now();
-    await env.DB.prepare("UPDATE events SET send_count = 10, sent_at = ? WHERE id = ?").bind(t0, stuck.id).run();
-    await env.DB.prepare("UPDATE events SET send_count = 3, sent_at = ? WHERE id = ?").bind(t0, owed.id).run();
+    await env.DB.prepare("UPDATE events SET send_count = 10, sent_at = ? WHERE id = ?").bind(t0, stuck!.id).run();
+    await env.DB.prepare("UPDATE events SET send_count = 3, sent_at = ? WHERE id = ?").bind(t0, owed!.id).run();
     const queue = recordingQueue(false);
     expect(await new EventRelay(repo, queue, () => t0).relay(modelId)).toBe(t0 + resendDelayMs(3));
     expect(queue.batches).toHaveLength(0);
     expect(await new EventRelay(repo, queue, () => t0 + resendDelayMs(3)).relay(modelId)).toBe(
       t0 + resendDelayMs(3) + resendDelayMs(4),
     );
-    expect(queue.batches.flat().map((e) => e.id)).toEqual([owed.id]);
+    expect(queue.batches.flat().map((e) => e.id)).toEqual([owed!.id]);
     await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE model_id = ?").bind(t0, modelId).run();
   });
 });
@@ -239,7 +239,7 @@ describe("the model coordinator's alarm", () => {
     await runInDurableObject(stub, (_, state) => state.storage.setAlarm(t0 + 3_600_000));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const [row] = await eventRows(id);
-    expect(row.sent_at).toBeGreaterThanOrEqual(t0);
+    expect(row!.sent_at).toBeGreaterThanOrEqual(t0);
     // Once fanned out, a run leaves no alarm behind.
     await env.DB.prepare("UPDATE events SET fanned_out_at = ? WHERE model_id = ?").bind(Date.now(), id).run();
     await runInDurableObject(stub, (instance) => instance.alarm());

@@ -74,7 +74,7 @@ describe("resolve", () => {
   it("gives each host its own file URLs, also from the cache another host filled", async () => {
     const name = await publishedModel();
     const first = await exports.default.fetch(new Request(`http://evil.example/v1/models/${name}/2`));
-    expect(((await first.json()) as { files: { url: string }[] }).files[0].url).toMatch(
+    expect(((await first.json()) as { files: { url: string }[] }).files[0]!.url).toMatch(
       /^http:\/\/evil\.example\/v1\//,
     );
     const second = await fetchWorker(`/v1/models/${name}/2`);
@@ -259,7 +259,7 @@ describe("download", () => {
     }
     // The version's signature (OpenSSF model signing) comes first, then the manifest's files.
     expect(entries.map((e) => e.name)).toEqual(["model.sig", "conf/MLmodel", "model.pkl"]);
-    expect(entries[2].data).toEqual(WEIGHTS);
+    expect(entries[2]!.data).toEqual(WEIGHTS);
   });
 });
 

@@ -109,7 +109,7 @@ describe("small sealed files from isolate memory", () => {
     for (const [path, cacheControl] of [
       [url, "no-cache"],
       [`${ORIGIN}/v1/models/${name}/versions/1/files/model.pkl`, "public, max-age=31536000, immutable"],
-    ]) {
+    ] as const) {
       const revalidated = await get(path, { "if-none-match": etag });
       expect(revalidated.status).toBe(304);
       expect(revalidated.headers.get("etag")).toBe(etag);

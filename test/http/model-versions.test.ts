@@ -677,7 +677,7 @@ describe("transition history (GET /api/2.0/modelgate/model-versions/transitions)
     // Newest first; the promotion of v2 and the archiving it caused share one instant.
     expect(rows.map((r) => r.timestamp)).toEqual([start + 2, start + 2, start + 1, start]);
     expect(rows.find((r) => r.version === "2")!.comment).toBe("better RMSE");
-    expect(rows[3].comment).toBe("passed offline evaluation");
+    expect(rows[3]!.comment).toBe("passed offline evaluation");
   });
 
   it("answers only the given version's rows with version=", async () => {

@@ -133,7 +133,7 @@ async function productionEverywhere(name: string): Promise<Record<string, string
   const panel =
     /Version (\d+) is in Production; the previous|version (\d+) is the only one that has been in Production/.exec(page);
   const uiRollback = panel
-    ? (panel[1] ?? panel[2])
+    ? (panel[1] ?? panel[2])! // one side of the alternation matched
     : page.includes("has no version in Production")
       ? null
       : "(no rollback panel)";

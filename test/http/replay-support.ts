@@ -72,7 +72,7 @@ export class Substitutions {
    * `<experiment_id>/models/<model_id>/artifacts/...`): its first segment is an experiment id.
    */
   artifactPath(recorded: string): string {
-    const [first, ...rest] = recorded.split("/");
+    const [first = "", ...rest] = recorded.split("/");
     return this.apply([this.experimentId(first), ...rest].join("/")) as string;
   }
 }

@@ -60,7 +60,7 @@ describe("POST /api/2.0/modelgate/registered-models/rollback", () => {
       ["1", "Archived", "Production", "rollback to version 1: latency regression"],
     ]);
     // One batch: both history rows carry the same instant.
-    expect(rows[0].timestamp).toBe(rows[1].timestamp);
+    expect(rows[0]!.timestamp).toBe(rows[1]!.timestamp);
 
     const events = (await eventRows(id)).slice(before);
     expect(summary(events)).toEqual([
@@ -84,7 +84,7 @@ describe("POST /api/2.0/modelgate/registered-models/rollback", () => {
       ],
     ]);
     expect(events.map((e) => e.sequence)).toEqual([before + 1, before + 2]);
-    expect(events[0].timestamp).toBe(Number(rows[0].timestamp));
+    expect(events[0]!.timestamp).toBe(Number(rows[0]!.timestamp));
   });
 
   it("rolls back again to the version it rolled back from, and skips a deleted candidate", async () => {
@@ -97,7 +97,7 @@ describe("POST /api/2.0/modelgate/registered-models/rollback", () => {
     expect([first.body.model_version.version, first.body.archived_version]).toEqual(["1", "3"]);
     const second = await rollback({ name });
     expect([second.body.model_version.version, second.body.archived_version]).toEqual(["3", "1"]);
-    expect((await history(name))[1].comment).toBe("rollback to version 3");
+    expect((await history(name))[1]!.comment).toBe("rollback to version 3");
   });
 
   it("refuses without an earlier Production version, and without any Production version, writing nothing", async () => {
@@ -177,7 +177,7 @@ describe("POST /api/2.0/modelgate/registered-models/rollback with a target versi
       ["3", "Production", "Archived", "Archived by the rollback to version 1"],
       ["1", "Archived", "Production", "rollback to version 1: v2 and v3 share the regression"],
     ]);
-    expect(rows[0].timestamp).toBe(rows[1].timestamp);
+    expect(rows[0]!.timestamp).toBe(rows[1]!.timestamp);
     const events = (await eventRows(id)).slice(before);
     expect(summary(events)).toEqual([
       [

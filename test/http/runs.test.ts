@@ -852,7 +852,7 @@ describe("runs/search", { timeout: 60_000 }, () => {
 
   it("filters on run ids with IN and on start_time", async () => {
     const { exp, runs } = await seeded(4);
-    const ids = [runs[1].info.run_id, runs[2].info.run_id];
+    const ids = [runs[1]!.info.run_id, runs[2]!.info.run_id];
     const body = await ok("POST", "/runs/search", {
       experiment_ids: [exp],
       filter: `attributes.run_id IN ('${ids[0]}', '${ids[1]}')`,
@@ -922,10 +922,10 @@ describe("runs/search", { timeout: 60_000 }, () => {
 
   it("returns full runs, honours run_view_type and searches by GET too", async () => {
     const { exp, runs } = await seeded(3);
-    await ok("POST", "/runs/delete", { run_id: runs[0].info.run_id });
+    await ok("POST", "/runs/delete", { run_id: runs[0]!.info.run_id });
     const active = await ok("GET", "/runs/search", { experiment_ids: exp, filter: "params.model = 'linear'" });
     expect(active.runs).toHaveLength(1);
-    expect(active.runs[0]).toEqual(await getRun(runs[2].info.run_id));
+    expect(active.runs[0]).toEqual(await getRun(runs[2]!.info.run_id));
     const deleted = await ok("POST", "/runs/search", { experiment_ids: [exp], run_view_type: "DELETED_ONLY" });
     expect(names(deleted)).toEqual(["run-0"]);
     const all = await ok("POST", "/runs/search", { experiment_ids: [exp], run_view_type: "ALL" });

@@ -214,7 +214,7 @@ async function replay(jsonl: string, clientVersion: string): Promise<ReplayRepor
         problems.push(`${where}: the bytes differ from those uploaded at ${path}`);
       continue;
     } else if (kind === "listing") {
-      const query = { ...x.query, path: x.query.path.map((p) => subs.artifactPath(p)) };
+      const query = { ...x.query, path: x.query.path!.map((p) => subs.artifactPath(p)) };
       answer = await send("GET", `${ARTIFACTS}${queryString(query)}`, clientHeaders);
     } else {
       const path = subs.apply(x.path) as string;
@@ -314,7 +314,7 @@ function checkLoggedModelRegistration(
     report.versionsFromLoggedModels++;
   }
   if (x.path.endsWith("/model-versions/get-download-uri")) {
-    const modelId = versionModels.get(x.query.version[0]);
+    const modelId = versionModels.get(x.query.version![0]!);
     if (!modelId) return;
     const expected = `mlflow-artifacts:/${loggedModels.get(modelId)!.experimentId}/models/${modelId}/artifacts`;
     if (body.artifact_uri !== expected)

@@ -112,8 +112,8 @@ function problems(plan: string[], shape: Shape): string[] {
   const found: string[] = [];
   for (const line of plan) {
     const read = /^(SCAN|SEARCH) (\S+)(?: USING (?:COVERING )?(?:INDEX|PRIMARY KEY) ?(\S*))?(.*)$/.exec(line);
-    if (!read || !GROWING.test(read[2])) continue;
-    const [, how, table, index, constraint] = read;
+    if (!read || !GROWING.test(read[2]!)) continue;
+    const [, how, table = "", index, constraint = ""] = read;
     if (how === "SCAN" && !index) found.push(`full scan: ${line}`);
     else if (how === "SCAN" && (table !== "model_versions" || !shape.walksOrder))
       found.push(`walks a whole index: ${line}`);
