@@ -102,7 +102,17 @@ export async function startServer({
     cwd: root,
     env: { ...process.env, PORT: String(port), STATE_DIR: stateDir, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: workerd is Miniflare's child, and a SIGKILL of node alone would leave
+    // it running (and answering the port). Signals go to the whole group.
+    detached: true,
   });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // the group is gone already
+    }
+  };
   let output = "";
   child.stdout.on("data", (d) => (output += d));
   child.stderr.on("data", (d) => (output += d));
@@ -120,7 +130,7 @@ export async function startServer({
       // not listening yet
     }
     if (poll === HEALTH_POLLS) {
-      child.kill("SIGKILL");
+      signalGroup("SIGKILL");
       throw new Error(`server not healthy after ${poll} polls:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
@@ -130,8 +140,14 @@ export async function startServer({
     child,
     output: () => output,
     async stop(signal: NodeJS.Signals = "SIGTERM") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      // SIGTERM lets npm start stop workerd itself; SIGKILL (a crash) takes the whole group down.
+      if (child.exitCode === null && child.signalCode === null) {
+        if (signal === "SIGKILL") signalGroup(signal);
+        else child.kill(signal);
+      }
+      const result = await exited;
+      if (signal === "SIGKILL") signalGroup("SIGKILL");
+      return result;
     },
   };
   running.add(server);
