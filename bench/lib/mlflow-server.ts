@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 
 /**
- * MLflow's own server through the reference tool (../shared/docs/mlflow-reference.md, path from
+ * MLflow's own server through the team's reference tool (its mlflow-reference.md; path from
  * MLFLOW_REF_TOOL): `serve("start" | "stop" | ..., ...args)` runs `TOOL server HOME <action> PORT`.
  */
 export const mlflowServerCommand =

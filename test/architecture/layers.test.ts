@@ -5,6 +5,21 @@ import { describe, expect, it } from "vitest";
 // only `import type` from x). Read from the source text itself (Vite's raw glob), so a new file or a
 // new import is checked the day it lands.
 
+/** Everything a service may use: the modules below the services layer. */
+const BELOW_SERVICES = [
+  "domain",
+  "errors",
+  "repositories",
+  "artifacts",
+  "signing",
+  "events",
+  "webhooks",
+  "scanning",
+  "maintenance",
+  "coordinator",
+  "delivery",
+] as const;
+
 const ALLOWED: Record<string, readonly string[]> = {
   errors: [],
   domain: ["errors"],
@@ -18,38 +33,13 @@ const ALLOWED: Record<string, readonly string[]> = {
   coordinator: ["domain", "errors", "repositories", "events", "scanning"],
   // The read path's caches: what is cached where, and what a coordinator's reported change purges.
   delivery: ["domain", "errors", "artifacts", "coordinator (types)"],
-  services: [
-    "domain",
-    "errors",
-    "repositories",
-    "artifacts",
-    "signing",
-    "events",
-    "webhooks",
-    "scanning",
-    "maintenance",
-    "coordinator",
-    "delivery",
-  ],
+  services: BELOW_SERVICES,
   // Routes and pages receive the services the composition root built (its type, never its code).
   http: ["domain", "errors", "signing", "services", "delivery", "composition (types)"],
   ui: ["domain", "errors", "services", "http", "composition (types)"],
   // The composition root (services.ts, composition/) builds everything below the routes; the
   // entry points (app.ts, index.ts) put the routes on it.
-  composition: [
-    "domain",
-    "errors",
-    "repositories",
-    "artifacts",
-    "signing",
-    "events",
-    "webhooks",
-    "scanning",
-    "maintenance",
-    "coordinator",
-    "delivery",
-    "services",
-  ],
+  composition: [...BELOW_SERVICES, "services"],
   app: ["domain", "errors", "composition", "http", "ui"],
   index: ["domain", "errors", "composition", "app", "repositories", "coordinator", "scanning", "webhooks"],
   // The CLI's side (Node): the client speaks the wire, typed by the server's schemas (types only).
